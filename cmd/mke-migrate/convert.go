@@ -1,0 +1,193 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/mke-migrate/mke-migrate/convert"
+	"github.com/mke-migrate/mke-migrate/convert/mke4"
+	"github.com/mke-migrate/mke-migrate/hosts"
+	"github.com/mke-migrate/mke-migrate/internal/atomicfile"
+)
+
+func convertCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "convert",
+		Usage: "convert an MKE 3 configuration TOML to an MKE 4k mke4.yaml, accounting for every key",
+		Description: `Reads the MKE 3 configuration (as exported by GET /api/ucp/config-toml) and writes
+the MKE 4k configuration. Every key of the input appears in the report as converted
+(with its MKE 4k path), default, dropped (with the reason), blocking, unconvertible
+or unknown. Without --report-out a short report of what needs attention goes to stderr.`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "mke3-config", Usage: "MKE 3 configuration `FILE` (TOML)", Required: true},
+			&cli.StringFlag{Name: "hosts-path", Usage: "hosts.yaml `FILE`; its hosts (with role and optional labels) become spec.hosts"},
+			&cli.StringFlag{Name: "external-address", Usage: "MKE 4k load balancer `ADDRESS` (spec.apiServer.externalAddress)"},
+			&cli.StringFlag{Name: "config-out", Usage: "write mke4.yaml to `FILE` (atomically) instead of stdout"},
+			&cli.StringFlag{Name: "report-out", Usage: "write the full report to `FILE`"},
+			&cli.StringFlag{Name: "report-format", Value: "text", Usage: "report format: text or json"},
+			&cli.StringFlag{Name: "kubelet-profile-label", Value: convert.DefaultKubeletProfileLabel, Usage: "MKE 3 node label `KEY` that names a node's kubelet profile (unpublished by Mirantis; check your nodes)"},
+		},
+		Action: runConvert,
+	}
+}
+
+func checkCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "check",
+		Usage: "offline checks",
+		Subcommands: []*cli.Command{{
+			Name:  "mke3",
+			Usage: "check an MKE 3 configuration for MKE 4k compatibility (Supported / Not supported / Skipped)",
+			Flags: []cli.Flag{
+				&cli.StringFlag{Name: "mke3-config", Usage: "MKE 3 configuration `FILE` (TOML)", Required: true},
+				&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "text", Usage: "output format: text or json"},
+			},
+			Action: runCheck,
+		}},
+	}
+}
+
+func readMKE3(path string) (*convert.MKE3Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, usageErr(fmt.Errorf("read MKE 3 configuration: %w", err))
+	}
+	if len(data) > convert.MaxInputSize {
+		data = data[:convert.MaxInputSize+1]
+	}
+	cfg, err := convert.Parse(path, data)
+	if err != nil {
+		return nil, usageErr(err)
+	}
+	return cfg, nil
+}
+
+func runConvert(c *cli.Context) error {
+	format := c.String("report-format")
+	if format != "text" && format != "json" {
+		return usagef("--report-format must be text or json, not %q", format)
+	}
+	cfg, err := readMKE3(c.String("mke3-config"))
+	if err != nil {
+		return err
+	}
+	opts := convert.Options{
+		ExternalAddress:     c.String("external-address"),
+		KubeletProfileLabel: c.String("kubelet-profile-label"),
+	}
+	if p := c.String("hosts-path"); p != "" {
+		hs, err := hostsForConvert(p)
+		if err != nil {
+			return err
+		}
+		opts.Hosts = hs
+	}
+	out, rep, err := convert.Convert(cfg, opts)
+	if err != nil {
+		return usageErr(err)
+	}
+	yml, err := mke4.Marshal(out)
+	if err != nil {
+		return failure(err)
+	}
+	var report []byte
+	if format == "json" {
+		report, err = rep.JSON()
+	} else {
+		var b bytes.Buffer
+		err = rep.WriteText(&b)
+		report = b.Bytes()
+	}
+	if err != nil {
+		return failure(err)
+	}
+
+	// The configuration may carry secrets (OIDC client secret, LDAP bind
+	// password): the file is readable by its owner only.
+	if p := c.String("config-out"); p != "" {
+		if err := atomicfile.WriteFile(p, yml, 0o600); err != nil {
+			return failure(err)
+		}
+	} else if _, err := c.App.Writer.Write(yml); err != nil {
+		return failure(fmt.Errorf("write mke4.yaml: %w", err))
+	}
+	if p := c.String("report-out"); p != "" {
+		if err := atomicfile.WriteFile(p, report, 0o644); err != nil {
+			return failure(err)
+		}
+	} else if err := rep.WriteShort(c.App.ErrWriter); err != nil {
+		return failure(err)
+	}
+	if rep.HasBlocking() {
+		return blocking(fmt.Errorf("%d setting(s) block the upgrade to MKE 4k (see the report)", len(rep.Blocking())))
+	}
+	return nil
+}
+
+func hostsForConvert(path string) ([]convert.Host, error) {
+	f, err := hosts.Load(path)
+	if err != nil {
+		return nil, usageErr(err)
+	}
+	var out []convert.Host
+	var errs []error
+	for i, h := range f.Hosts {
+		role := mke4.RoleWorker
+		switch h.Role {
+		case hosts.RoleManager:
+			role = mke4.RoleControllerWorker
+		case hosts.RoleWorker:
+		default:
+			errs = append(errs, fmt.Errorf("%s:%d: hosts[%d] (%s) has no role: an offline conversion cannot detect it; add role: manager or role: worker", path, h.Line, i, h.Address))
+			continue
+		}
+		mh := mke4.Host{
+			Role:             role,
+			PrivateAddress:   h.PrivateAddress,
+			PrivateInterface: h.PrivateInterface,
+			SSH:              &mke4.SSH{Address: h.Address, Port: h.Port, User: h.User, KeyPath: h.KeyPath},
+		}
+		if b := h.Bastion; b != nil {
+			mh.SSH.Bastion = &mke4.SSH{Address: b.Address, Port: b.Port, User: b.User, KeyPath: b.KeyPath}
+		}
+		out = append(out, convert.Host{Host: mh, Labels: h.Labels})
+	}
+	if len(errs) > 0 {
+		return nil, usageErr(errors.Join(errs...))
+	}
+	return out, nil
+}
+
+func runCheck(c *cli.Context) error {
+	format := c.String("output")
+	if format != "text" && format != "json" {
+		return usagef("--output must be text or json, not %q", format)
+	}
+	cfg, err := readMKE3(c.String("mke3-config"))
+	if err != nil {
+		return err
+	}
+	res, err := convert.Check(cfg, convert.Options{})
+	if err != nil {
+		return usageErr(err)
+	}
+	if format == "json" {
+		b, err := res.JSON()
+		if err != nil {
+			return failure(err)
+		}
+		if _, err := c.App.Writer.Write(b); err != nil {
+			return failure(err)
+		}
+	} else if err := res.WriteText(c.App.Writer); err != nil {
+		return failure(err)
+	}
+	if res.Blocking() {
+		return blocking(errors.New("the configuration blocks the upgrade to MKE 4k"))
+	}
+	return nil
+}

@@ -1,0 +1,63 @@
+// Command mke-migrate moves a Mirantis Kubernetes Engine 3 cluster to
+// MKE 4k. It is a thin layer over the project's packages: it maps flags to
+// option structs and owns signals, output streams and exit codes.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// Exit codes, documented in --help.
+const (
+	exitOK       = 0
+	exitFailure  = 1 // the operation failed
+	exitUsage    = 2 // bad flags or unusable input
+	exitBlocking = 3 // a check found something that blocks the upgrade
+)
+
+// exitError carries an exit code through the CLI framework.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+func usageErr(err error) error        { return &exitError{exitUsage, err} }
+func failure(err error) error         { return &exitError{exitFailure, err} }
+func blocking(err error) error        { return &exitError{exitBlocking, err} }
+func usagef(f string, a ...any) error { return usageErr(fmt.Errorf(f, a...)) }
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run executes the CLI and returns the process exit code.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	app := newApp(stdin, stdout, stderr)
+	err := app.RunContext(ctx, args)
+	if err == nil {
+		return exitOK
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.code == exitBlocking && ee.err.Error() == "" {
+			return ee.code
+		}
+		fmt.Fprintf(stderr, "Error: %v\n", ee.err)
+		return ee.code
+	}
+	// Anything else comes from flag parsing or the framework: a usage error.
+	fmt.Fprintf(stderr, "Error: %v\nRun '%s --help' for usage.\n", err, app.Name)
+	return exitUsage
+}

@@ -1,0 +1,70 @@
+// Package convert turns an MKE 3.7/3.8 configuration (the TOML that
+// GET /api/ucp/config-toml returns) into an MKE 4k configuration
+// (mke4.yaml, see package mke4), and accounts for every setting it reads.
+//
+// The flow is two pure calls, so pipelines can unit-test their own
+// configurations without a cluster:
+//
+//	cfg, err := convert.Parse("mke3-config.toml", data) // typed model + every leaf key
+//	out, report, err := convert.Convert(cfg, convert.Options{ExternalAddress: "mke.example.com"})
+//
+// # The report
+//
+// Report has one Entry per leaf key of the input, in input order: the
+// dotted TOML path, with elements of arrays of tables indexed
+// (cluster_config.ingress_controller.ingress_exposed_ports[0].node_port).
+// Keys that hold flag lists or kubelet profiles get one entry per flag
+// (Entry.Flag). Each entry has a Status:
+//
+//   - converted: carried to Target, the MKE 4k YAML path;
+//   - default: nothing to carry (the MKE 3 default, an empty value, or a
+//     setting MKE 4k keeps by other means), so nothing is lost;
+//   - dropped: MKE 4k has no equivalent and a non-default value is lost;
+//     Reason says why and what to do instead;
+//   - blocking: the value stops an upgrade (Calico not on KDD, Calico
+//     eBPF, a kube-proxy mode other than iptables, an invalid result);
+//   - unconvertible: MKE 4k has an equivalent but this value cannot be
+//     expressed (a malformed value, a flag k0s owns, a flag that is not a
+//     KubeletConfiguration field);
+//   - unknown: not an MKE 3.7/3.8 key (typos, UCP 3.1 leftovers).
+//
+// Converted entries carry a Basis: documented (a Mirantis page names the
+// target), checked (mkectl's compatibility check calls the key supported
+// but no page names the target) or inferred (this project's reading of
+// field names and semantics). Inferred mappings are marked in the code
+// (spec.go) and in the report; review them before relying on them.
+//
+// Entries for things the TOML does not hold follow the leaves: an absent
+// calico_kdd (MKE 3 defaults to etcd, which blocks), LDAP settings given
+// through Options.LDAP (keys "enzi.ldap.*"), kubelet-profile node labels
+// of Options.Hosts (keys "hosts[i].labels.<label>"), and rule violations
+// of the produced configuration (key "mke4.yaml").
+//
+// # Decisions where the sources are silent
+//
+//   - Kubelet flag profiles: the MKE 3 node label that selects a profile is
+//     not published; DefaultKubeletProfileLabel is this project's default
+//     and Options.KubeletProfileLabel overrides it.
+//   - custom_kubelet_flags go to spec.kubelet.extraArgs, as documented; the
+//     report names the KubeletConfiguration field of each deprecated flag.
+//   - Repeated flags: comma-list flags (feature-gates, admission plugins,
+//     …) accumulate; for others the last one wins and earlier ones are
+//     reported as dropped.
+//   - Flags that k0s sets itself (etcd endpoints, certificates, kubeconfig
+//     paths, service CIDR, …) are unconvertible: MKE 3's values point at
+//     MKE 3 files and would break the MKE 4k component.
+//   - The Calico operator values (extraConfig["values.yaml"]) are always
+//     written for a cluster from MKE 3, first line kubeletVolumePluginPath,
+//     as mkectl does; MTUs, VXLAN port and VNI, and IP autodetection go
+//     there.
+//
+// Check groups the same verdicts the way `mkectl check mke3` does
+// (Supported / Not supported / Skipped); it derives them from Convert, so
+// the two never disagree.
+//
+// The package does no I/O and keeps no state between calls; secrets
+// (passwords, tokens, passphrases, client secrets) never appear in
+// reports, check output or errors. They do appear in the MkeConfig when
+// MKE 4k needs them (an OIDC client secret, an LDAP bind password), so
+// write mke4.yaml with owner-only permissions.
+package convert

@@ -1,0 +1,82 @@
+package kubeletprofile
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+
+	kubeletv1beta1 "k8s.io/kubelet/config/v1beta1"
+
+	"github.com/mke-migrate/mke-migrate/internal/flagparse"
+)
+
+// FuzzMapString checks the Map contract on arbitrary profiles: no panic, one
+// FlagResult per parsed flag, and Values that marshal to JSON and decode
+// strictly into the real KubeletConfiguration type.
+func FuzzMapString(f *testing.F) {
+	for _, s := range []string{
+		benchProfile,
+		"--kube-reserved=cpu=200m,memory=512Mi --kube-reserved-cgroup=/high",
+		"--kube-reserved=cpu=100m,memory=256Mi --kube-reserved-cgroup=/low",
+		`--eviction-hard=memory.available<100Mi,nodefs.available<10% --eviction-soft="memory.available<300Mi" ` +
+			`--eviction-soft-grace-period=memory.available=1m30s --eviction-minimum-reclaim=imagefs.available=2Gi`,
+		"--reserved-memory 0:memory=1Gi,hugepages-2Mi=2Gi;1:memory=2Gi --memory-manager-policy=Static",
+		"--register-with-taints=dedicated=gpu:NoSchedule,maint:NoExecute --register-node",
+		"--feature-gates=A=true,B=false --feature-gates=A=false --max-pods=110 --max-pods=250",
+		"--oom-score-adj -999 -v 4 --vmodule=server*=4 --log-flush-frequency=5s",
+		"--cpu-manager-policy=static --cpu-manager-policy-options=full-pcpus-only=true --reserved-cpus=0-1",
+		"--topology-manager-policy=single-numa-node --topology-manager-scope=pod --qos-reserved=memory=50%",
+		"--anonymous-auth=false --authentication-token-webhook --authorization-mode=Webhook --client-ca-file=/ca.crt",
+		"--tls-cipher-suites=TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 --tls-min-version=VersionTLS12",
+		"--manifest-url-header=A:1,B:2 --cluster-dns=10.96.0.10 --cluster-dns=10.96.0.11",
+		"--node-ip=10.0.0.1 --node-labels=a=b --experimental-x --bogus --max-pods=abc --runonce",
+		"--max-pods",
+		"--kube-reserved==,,=",
+		"--eviction-hard=<",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, profile string) {
+		r, err := MapString(profile)
+		if err != nil {
+			return
+		}
+		flags, err := flagparse.ParseString(profile)
+		if err != nil {
+			t.Fatalf("MapString accepted what ParseString rejects: %v", err)
+		}
+		if len(r.Flags) != len(flags) {
+			t.Fatalf("%d flag results for %d flags", len(r.Flags), len(flags))
+		}
+		if r.Values == nil {
+			t.Fatal("nil Values")
+		}
+		for i, fr := range r.Flags {
+			if fr.Flag != flags[i].Raw || fr.Name != flags[i].Name {
+				t.Fatalf("result %d is for %q, want %q", i, fr.Flag, flags[i].Raw)
+			}
+			switch fr.Status {
+			case Converted:
+				if fr.Field == "" {
+					t.Fatalf("converted flag %q without a field", fr.Flag)
+				}
+			case Unconvertible:
+				if fr.Reason == "" {
+					t.Fatalf("unconvertible flag %q without a reason", fr.Flag)
+				}
+			default:
+				t.Fatalf("unknown status %q", fr.Status)
+			}
+		}
+		data, err := json.Marshal(r.Values)
+		if err != nil {
+			t.Fatalf("Values do not marshal: %v", err)
+		}
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.DisallowUnknownFields()
+		var kc kubeletv1beta1.KubeletConfiguration
+		if err := dec.Decode(&kc); err != nil {
+			t.Fatalf("Values do not decode into KubeletConfiguration: %v\n%s", err, data)
+		}
+	})
+}

@@ -1,0 +1,233 @@
+package convert
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+)
+
+// Status is what happened to one input key (or one flag of a key).
+type Status string
+
+const (
+	// StatusConverted: the value was carried to Target.
+	StatusConverted Status = "converted"
+	// StatusDefault: nothing to carry; the key holds the MKE 3 default or a
+	// value that MKE 4k keeps by other means, so nothing is lost (Reason).
+	StatusDefault Status = "default"
+	// StatusDropped: MKE 4k has no equivalent; a non-default value is lost
+	// (Reason says why and what to do instead).
+	StatusDropped Status = "dropped"
+	// StatusBlocking: the value prevents the upgrade until it is changed.
+	StatusBlocking Status = "blocking"
+	// StatusUnconvertible: MKE 4k has an equivalent but this value cannot be
+	// expressed in it (a bad or unknown flag, a malformed value).
+	StatusUnconvertible Status = "unconvertible"
+	// StatusUnknown: the key is not part of the MKE 3.7/3.8 model.
+	StatusUnknown Status = "unknown"
+)
+
+// Statuses lists every status in report order.
+var statusOrder = []Status{StatusBlocking, StatusUnconvertible, StatusUnknown, StatusDropped, StatusConverted, StatusDefault}
+
+// Entry is the fate of one leaf key of the input, or of one flag inside a
+// flag-list or kubelet-profile key.
+type Entry struct {
+	Key    string `json:"key"`
+	Line   int    `json:"line,omitempty"`
+	Flag   string `json:"flag,omitempty"`
+	Status Status `json:"status"`
+	// Target is the MKE 4k YAML path, from the document root, when the
+	// value was carried over.
+	Target string `json:"target,omitempty"`
+	Reason string `json:"reason,omitempty"`
+	// Basis says how sure the mapping is (documented, checked, inferred);
+	// set when there is a target.
+	Basis Basis `json:"basis,omitempty"`
+}
+
+// MetalLBPool is an MKE 3 MetalLB address pool. MKE 4k does not take pools
+// as configuration: they must be recreated as MetalLB objects.
+type MetalLBPool struct {
+	Name      string   `json:"name"`
+	Addresses []string `json:"addresses"`
+}
+
+// Report accounts for every leaf key of the input.
+type Report struct {
+	Entries []Entry `json:"entries"`
+	// MetalLBPools lists the MKE 3 pools to recreate, when MetalLB was on.
+	MetalLBPools []MetalLBPool `json:"metallbPools,omitempty"`
+}
+
+// Counts returns the number of entries per status.
+func (r Report) Counts() map[Status]int {
+	out := map[Status]int{}
+	for _, e := range r.Entries {
+		out[e.Status]++
+	}
+	return out
+}
+
+// Blocking returns the entries that prevent an upgrade.
+func (r Report) Blocking() []Entry { return r.filter(StatusBlocking) }
+
+// HasBlocking reports whether anything blocks the upgrade.
+func (r Report) HasBlocking() bool { return len(r.Blocking()) > 0 }
+
+// NotCarried returns the entries whose value does not reach MKE 4k and is
+// not a default: dropped, unconvertible, unknown and blocking entries.
+// These are the settings an upgrade summary lists.
+func (r Report) NotCarried() []Entry {
+	var out []Entry
+	for _, e := range r.Entries {
+		switch e.Status {
+		case StatusDropped, StatusUnconvertible, StatusUnknown, StatusBlocking:
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func (r Report) filter(s Status) []Entry {
+	var out []Entry
+	for _, e := range r.Entries {
+		if e.Status == s {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// Keys returns the distinct input keys the report accounts for.
+func (r Report) Keys() []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, e := range r.Entries {
+		if !seen[e.Key] {
+			seen[e.Key] = true
+			out = append(out, e.Key)
+		}
+	}
+	return out
+}
+
+// JSON renders the report as indented JSON.
+func (r Report) JSON() ([]byte, error) {
+	if r.Entries == nil {
+		r.Entries = []Entry{}
+	}
+	b, err := marshalJSON(r)
+	if err != nil {
+		return nil, fmt.Errorf("convert: marshal report: %w", err)
+	}
+	return b, nil
+}
+
+// marshalJSONLine encodes v on one line without HTML escaping.
+func marshalJSONLine(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
+}
+
+// marshalJSON indents and keeps <, > and & as they are (reasons and keys
+// are read by people and pipelines, not embedded in HTML).
+func marshalJSON(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// WriteText writes the full report for people: a count line, then the
+// entries grouped by status, most urgent first.
+func (r Report) WriteText(w io.Writer) error {
+	var b strings.Builder
+	b.WriteString(r.summaryLine() + "\n")
+	for _, s := range statusOrder {
+		es := r.filter(s)
+		if len(es) == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "\n%s (%d):\n", strings.ToUpper(string(s)), len(es))
+		for _, e := range es {
+			b.WriteString("  " + entryLine(e) + "\n")
+		}
+	}
+	r.writePools(&b)
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// WriteShort writes what needs attention: the count line and every entry
+// that is not converted or default.
+func (r Report) WriteShort(w io.Writer) error {
+	var b strings.Builder
+	b.WriteString(r.summaryLine() + "\n")
+	for _, s := range statusOrder[:4] {
+		for _, e := range r.filter(s) {
+			b.WriteString("  " + strings.ToUpper(string(s)) + "  " + entryLine(e) + "\n")
+		}
+	}
+	r.writePools(&b)
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func (r Report) writePools(b *strings.Builder) {
+	if len(r.MetalLBPools) == 0 {
+		return
+	}
+	b.WriteString("\nMetalLB IP address pools to recreate as IPAddressPool objects:\n")
+	for _, p := range r.MetalLBPools {
+		fmt.Fprintf(b, "  %s: %s\n", p.Name, strings.Join(p.Addresses, ", "))
+	}
+}
+
+func (r Report) summaryLine() string {
+	c := r.Counts()
+	parts := make([]string, 0, len(statusOrder))
+	for _, s := range statusOrder {
+		parts = append(parts, fmt.Sprintf("%d %s", c[s], s))
+	}
+	return fmt.Sprintf("%d keys accounted for: %s", len(r.Keys()), strings.Join(parts, ", "))
+}
+
+func entryLine(e Entry) string {
+	var b strings.Builder
+	if e.Line > 0 {
+		fmt.Fprintf(&b, "line %d: ", e.Line)
+	}
+	b.WriteString(e.Key)
+	if e.Flag != "" {
+		b.WriteString(" " + e.Flag)
+	}
+	if e.Target != "" {
+		b.WriteString(" -> " + e.Target)
+		if e.Basis != "" && e.Basis != Documented {
+			b.WriteString(" [" + string(e.Basis) + "]")
+		}
+	}
+	if e.Reason != "" {
+		b.WriteString(": " + e.Reason)
+	}
+	return b.String()
+}
+
+// sortEntries orders entries by input position, keeping the order of
+// flags within one key.
+func sortEntries(es []Entry, pos map[string]int) {
+	sort.SliceStable(es, func(i, j int) bool { return pos[es[i].Key] < pos[es[j].Key] })
+}

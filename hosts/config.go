@@ -1,0 +1,244 @@
+package hosts
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Roles a host may declare in hosts.yaml.
+const (
+	RoleManager = "manager"
+	RoleWorker  = "worker"
+)
+
+// File is a parsed hosts.yaml.
+type File struct {
+	Hosts []Host `yaml:"hosts"`
+}
+
+// Host is one node of hosts.yaml.
+type Host struct {
+	Address          string            `yaml:"address"`
+	Port             int               `yaml:"port,omitempty"`
+	User             string            `yaml:"user,omitempty"`
+	KeyPath          string            `yaml:"keyPath,omitempty"`
+	PrivateAddress   string            `yaml:"privateAddress,omitempty"`
+	PrivateInterface string            `yaml:"privateInterface,omitempty"`
+	Bastion          *Bastion          `yaml:"bastion,omitempty"`
+	Role             string            `yaml:"role,omitempty"`
+	Labels           map[string]string `yaml:"labels,omitempty"`
+
+	// Line is where the host starts in the file (for messages).
+	Line int `yaml:"-"`
+}
+
+// Bastion is a jump host.
+type Bastion struct {
+	Address string `yaml:"address"`
+	Port    int    `yaml:"port,omitempty"`
+	User    string `yaml:"user,omitempty"`
+	KeyPath string `yaml:"keyPath,omitempty"`
+}
+
+// String names the host in messages: address:port.
+func (h Host) String() string { return net.JoinHostPort(h.Address, strconv.Itoa(h.Port)) }
+
+// ConfigError is a problem in hosts.yaml.
+type ConfigError struct {
+	File  string
+	Line  int    // 0 when unknown
+	Field string // YAML path such as hosts[1].port, when known
+	Msg   string
+}
+
+func (e *ConfigError) Error() string {
+	var b strings.Builder
+	b.WriteString(e.File)
+	if e.Line > 0 {
+		fmt.Fprintf(&b, ":%d", e.Line)
+	}
+	b.WriteString(": ")
+	if e.Field != "" {
+		b.WriteString(e.Field + ": ")
+	}
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+// Load reads and validates a hosts.yaml file.
+func Load(path string) (File, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return File{}, fmt.Errorf("hosts: %w", err)
+	}
+	return Parse(path, data)
+}
+
+var lineRe = regexp.MustCompile(`^line (\d+): (.*)$`)
+
+// Parse decodes and validates hosts.yaml content. name is used in errors.
+// Every problem is returned, joined with errors.Join, each a *ConfigError.
+func Parse(name string, data []byte) (File, error) {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return File{}, &ConfigError{File: name, Msg: "file is empty: list the nodes under hosts:"}
+	}
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return File{}, yamlError(name, err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	var f File
+	if err := dec.Decode(&f); err != nil {
+		return File{}, yamlError(name, err)
+	}
+	lines := hostLines(&root)
+	for i := range f.Hosts {
+		if i < len(lines) {
+			f.Hosts[i].Line = lines[i]
+		}
+	}
+	if err := f.normalize(name); err != nil {
+		return File{}, err
+	}
+	return f, nil
+}
+
+func yamlError(name string, err error) error {
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		var errs []error
+		for _, m := range te.Errors {
+			ce := &ConfigError{File: name, Msg: m}
+			if sm := lineRe.FindStringSubmatch(m); sm != nil {
+				ce.Line, _ = strconv.Atoi(sm[1])
+				ce.Msg = cleanTypeMsg(sm[2])
+			}
+			errs = append(errs, ce)
+		}
+		return errors.Join(errs...)
+	}
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	ce := &ConfigError{File: name, Msg: "invalid YAML: " + msg}
+	if sm := lineRe.FindStringSubmatch(msg); sm != nil {
+		ce.Line, _ = strconv.Atoi(sm[1])
+		ce.Msg = "invalid YAML: " + sm[2]
+	}
+	return ce
+}
+
+var notFoundRe = regexp.MustCompile(`^field (\S+) not found in type \S+$`)
+
+func cleanTypeMsg(m string) string {
+	if sm := notFoundRe.FindStringSubmatch(m); sm != nil {
+		return fmt.Sprintf("unknown field %q (fields: address, port, user, keyPath, privateAddress, privateInterface, bastion, role, labels)", sm[1])
+	}
+	return m
+}
+
+// hostLines returns the line of each element of the top-level hosts list.
+func hostLines(root *yaml.Node) []int {
+	if root.Kind != yaml.DocumentNode || len(root.Content) == 0 {
+		return nil
+	}
+	m := root.Content[0]
+	if m.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == "hosts" && m.Content[i+1].Kind == yaml.SequenceNode {
+			var out []int
+			for _, n := range m.Content[i+1].Content {
+				out = append(out, n.Line)
+			}
+			return out
+		}
+	}
+	return nil
+}
+
+func (f *File) normalize(name string) error {
+	var errs []error
+	bad := func(h Host, i int, field, msg string) {
+		errs = append(errs, &ConfigError{File: name, Line: h.Line, Field: fmt.Sprintf("hosts[%d].%s", i, field), Msg: msg})
+	}
+	if len(f.Hosts) == 0 {
+		return &ConfigError{File: name, Msg: "no hosts: list the nodes under hosts:"}
+	}
+	seen := map[string]int{}
+	for i := range f.Hosts {
+		h := &f.Hosts[i]
+		if h.Port == 0 {
+			h.Port = 22
+		}
+		if h.User == "" {
+			h.User = "root"
+		}
+		switch {
+		case strings.TrimSpace(h.Address) == "":
+			bad(*h, i, "address", "required: the IP or DNS name to reach the node over SSH")
+		case strings.ContainsAny(h.Address, " /@"):
+			bad(*h, i, "address", fmt.Sprintf("%q is not a host name or IP address (put the user in user:)", h.Address))
+		}
+		if h.Port < 1 || h.Port > 65535 {
+			bad(*h, i, "port", fmt.Sprintf("%d is not a port (1-65535)", h.Port))
+		}
+		if h.PrivateAddress != "" && h.PrivateInterface != "" {
+			bad(*h, i, "privateAddress", "privateAddress and privateInterface are mutually exclusive: keep one")
+		}
+		if h.PrivateAddress != "" && net.ParseIP(h.PrivateAddress) == nil {
+			bad(*h, i, "privateAddress", fmt.Sprintf("%q is not an IP address", h.PrivateAddress))
+		}
+		switch h.Role {
+		case "", RoleManager, RoleWorker:
+		default:
+			bad(*h, i, "role", fmt.Sprintf("%q is not manager or worker", h.Role))
+		}
+		if b := h.Bastion; b != nil {
+			if b.Port == 0 {
+				b.Port = 22
+			}
+			if b.User == "" {
+				b.User = "root"
+			}
+			if strings.TrimSpace(b.Address) == "" {
+				bad(*h, i, "bastion.address", "required when a bastion is given")
+			}
+		}
+		if j, dup := seen[h.String()]; dup {
+			bad(*h, i, "address", fmt.Sprintf("%s is listed twice (also hosts[%d])", h, j))
+		}
+		seen[h.String()] = i
+	}
+	return errors.Join(errs...)
+}
+
+// KeyFile returns the host's key path with a leading "~" expanded to home.
+// KeyPath itself keeps what the file says, so that configurations written
+// from it (mke4.yaml) stay portable.
+func (h Host) KeyFile(home string) string { return expandHome(h.KeyPath, home) }
+
+// KeyFile returns the bastion's key path with "~" expanded to home.
+func (b Bastion) KeyFile(home string) string { return expandHome(b.KeyPath, home) }
+
+func expandHome(p, home string) string {
+	if home == "" || p == "" {
+		return p
+	}
+	if p == "~" {
+		return home
+	}
+	if strings.HasPrefix(p, "~/") {
+		return filepath.Join(home, p[2:])
+	}
+	return p
+}

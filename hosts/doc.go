@@ -1,0 +1,20 @@
+// Package hosts reads hosts.yaml, the list of cluster nodes that
+// mke-migrate reaches over SSH.
+//
+// The file is the one `mkectl upgrade --hosts-path` takes:
+//
+//	hosts:
+//	  - address: 10.0.0.11        # required: IP or DNS name reachable over SSH
+//	    port: 22                  # default 22
+//	    user: root                # default root
+//	    keyPath: ~/.ssh/id_rsa    # kept as written; Host.KeyFile expands "~"
+//	    privateAddress: 172.16.0.11   # optional, or privateInterface (not both)
+//	    bastion: {address: jump.example.com, user: ops, keyPath: ~/.ssh/jump}
+//	    role: manager             # optional: manager or worker (the upgrade detects it)
+//	    labels:                   # optional, mke-migrate extension: MKE 3 node labels,
+//	      com.mirantis.kubelet-profile: high   # for offline conversion of kubelet profiles
+//
+// Decoding is strict: an unknown or misspelt field is an error that names
+// the file, the line and the field. Load reads no network and opens no
+// connection.
+package hosts

@@ -1,0 +1,293 @@
+// Package tomlwalk lists every leaf key of a TOML document, in document
+// order, with its position and decoded value.
+//
+// A leaf is a key whose value is a scalar, an array of scalars (kept whole,
+// even when empty), or an element of an array that holds tables. Tables,
+// inline tables and arrays of tables are containers: they contribute their
+// leaves, and an empty container contributes none. This is the unit that
+// the converter accounts for, so that no setting in an input file can be
+// skipped without a report entry.
+package tomlwalk
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/pelletier/go-toml/v2"
+	"github.com/pelletier/go-toml/v2/unstable"
+)
+
+// Elem is one step of a Path: a key (Index < 0) or an array index.
+type Elem struct {
+	Key   string
+	Index int
+}
+
+// Path locates a leaf from the document root.
+type Path []Elem
+
+// String renders the path the way a person writes it: dotted keys, quoted
+// where TOML needs quotes, and array indices in brackets, e.g.
+// cluster_config.ingress_controller.ingress_exposed_ports[0].node_port.
+func (p Path) String() string {
+	var b strings.Builder
+	for i, e := range p {
+		if e.Index >= 0 {
+			b.WriteString("[" + strconv.Itoa(e.Index) + "]")
+			continue
+		}
+		if i > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(QuoteKey(e.Key))
+	}
+	return b.String()
+}
+
+// Pattern renders the path with every index replaced by "[]" and every key
+// below a map-like table kept as is, e.g. ingress_exposed_ports[].node_port.
+func (p Path) Pattern() string {
+	var b strings.Builder
+	for i, e := range p {
+		if e.Index >= 0 {
+			b.WriteString("[]")
+			continue
+		}
+		if i > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(QuoteKey(e.Key))
+	}
+	return b.String()
+}
+
+// Keys returns the key parts of the path without indices.
+func (p Path) Keys() []string {
+	out := make([]string, 0, len(p))
+	for _, e := range p {
+		if e.Index < 0 {
+			out = append(out, e.Key)
+		}
+	}
+	return out
+}
+
+// QuoteKey returns k as a TOML key: bare when it may be bare, quoted otherwise.
+func QuoteKey(k string) string {
+	if k == "" {
+		return `""`
+	}
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return strconv.Quote(k)
+		}
+	}
+	return k
+}
+
+// Leaf is one leaf key of the document.
+type Leaf struct {
+	Path   Path
+	Line   int // 1-based line of the key (of the array element for table elements of arrays)
+	Column int
+	// Value is the decoded value: string, int64, float64, bool, a go-toml
+	// local date/time type, time.Time, or []any for an array of scalars.
+	Value any
+}
+
+// Key is the rendered path of the leaf.
+func (l Leaf) Key() string { return l.Path.String() }
+
+// SyntaxError is a TOML syntax or structure error with its position.
+type SyntaxError struct {
+	Line, Column int
+	Msg          string
+	// Context is a few lines of the document around the error, with a marker.
+	Context string
+}
+
+func (e *SyntaxError) Error() string {
+	return fmt.Sprintf("line %d, column %d: %s", e.Line, e.Column, e.Msg)
+}
+
+// Leaves parses data and returns its leaves in document order. A syntax
+// error (including duplicate keys and redefined tables) is a *SyntaxError.
+func Leaves(data []byte) ([]Leaf, error) {
+	// Full decode first: it applies every TOML rule (duplicates, table
+	// redefinition, type mixing) that a walk over the AST would not.
+	var doc map[string]any
+	if err := toml.Unmarshal(data, &doc); err != nil {
+		var de *toml.DecodeError
+		if errors.As(err, &de) {
+			line, col := de.Position()
+			return nil, &SyntaxError{Line: line, Column: col, Msg: strings.TrimPrefix(de.Error(), "toml: "), Context: de.String()}
+		}
+		return nil, &SyntaxError{Line: 1, Column: 1, Msg: err.Error()}
+	}
+	w := walker{doc: doc, counts: map[string]int{}, lines: lineStarts(data)}
+	w.p.Reset(data)
+	for w.p.NextExpression() {
+		w.expr(w.p.Expression())
+	}
+	if err := w.p.Error(); err != nil {
+		// Unreachable after a successful Unmarshal; kept so that a parser
+		// difference can never silently drop keys.
+		return nil, &SyntaxError{Line: 1, Column: 1, Msg: err.Error()}
+	}
+	return w.out, nil
+}
+
+type walker struct {
+	p      unstable.Parser
+	doc    map[string]any
+	prefix Path
+	counts map[string]int // array-of-tables path (rendered, resolved) -> elements seen
+	out    []Leaf
+	lines  []int // offset of the first byte of each line
+}
+
+func lineStarts(data []byte) []int {
+	starts := []int{0}
+	for i, c := range data {
+		if c == '\n' {
+			starts = append(starts, i+1)
+		}
+	}
+	return starts
+}
+
+// position turns a byte offset into a 1-based line and column (columns
+// count bytes, as go-toml's do).
+func (w *walker) position(off int) (line, col int) {
+	line = sort.Search(len(w.lines), func(i int) bool { return w.lines[i] > off })
+	return line, off - w.lines[line-1] + 1
+}
+
+func (w *walker) keyParts(it unstable.Iterator) []string {
+	var parts []string
+	for it.Next() {
+		parts = append(parts, string(it.Node().Data))
+	}
+	return parts
+}
+
+// resolve appends keys to base, inserting the current index after every
+// prefix that names an array of tables.
+func (w *walker) resolve(base Path, keys []string) Path {
+	out := append(Path(nil), base...)
+	for _, k := range keys {
+		out = append(out, Elem{Key: k, Index: -1})
+		if n, ok := w.counts[out.String()]; ok {
+			out = append(out, Elem{Index: n - 1})
+		}
+	}
+	return out
+}
+
+func (w *walker) expr(n *unstable.Node) {
+	switch n.Kind {
+	case unstable.Table:
+		w.prefix = w.resolve(nil, w.keyParts(n.Key()))
+	case unstable.ArrayTable:
+		keys := w.keyParts(n.Key())
+		parent := w.resolve(nil, keys[:len(keys)-1])
+		arr := append(parent, Elem{Key: keys[len(keys)-1], Index: -1})
+		id := arr.String()
+		w.counts[id]++
+		w.prefix = append(arr, Elem{Index: w.counts[id] - 1})
+	case unstable.KeyValue:
+		keys := w.keyParts(n.Key())
+		path := append(append(Path(nil), w.prefix...), elems(keys)...)
+		w.value(path, n.Value(), n)
+	}
+}
+
+func elems(keys []string) Path {
+	out := make(Path, len(keys))
+	for i, k := range keys {
+		out[i] = Elem{Key: k, Index: -1}
+	}
+	return out
+}
+
+func (w *walker) value(path Path, v *unstable.Node, at *unstable.Node) {
+	switch v.Kind {
+	case unstable.InlineTable:
+		it := v.Children()
+		for it.Next() {
+			kv := it.Node()
+			w.value(append(append(Path(nil), path...), elems(w.keyParts(kv.Key()))...), kv.Value(), kv)
+		}
+	case unstable.Array:
+		if !arrayHasTable(v) {
+			w.leaf(path, at)
+			return
+		}
+		it := v.Children()
+		i := 0
+		for it.Next() {
+			el := it.Node()
+			w.value(append(append(Path(nil), path...), Elem{Index: i}), el, el)
+			i++
+		}
+	default:
+		w.leaf(path, at)
+	}
+}
+
+func arrayHasTable(v *unstable.Node) bool {
+	it := v.Children()
+	for it.Next() {
+		if it.Node().Kind == unstable.InlineTable {
+			return true
+		}
+	}
+	return false
+}
+
+func (w *walker) leaf(path Path, at *unstable.Node) {
+	l := Leaf{Path: path, Value: lookup(w.doc, path)}
+	// Position of the first key part (or of the element for array items).
+	pos := at
+	if at.Kind == unstable.KeyValue {
+		it := at.Key()
+		if it.Next() {
+			pos = it.Node()
+		}
+	}
+	if pos.Raw.Length > 0 || pos.Raw.Offset > 0 {
+		l.Line, l.Column = w.position(int(pos.Raw.Offset))
+	}
+	w.out = append(w.out, l)
+}
+
+// lookup finds the decoded value at path in the generic document.
+func lookup(doc map[string]any, path Path) any {
+	var cur any = doc
+	for _, e := range path {
+		switch c := cur.(type) {
+		case map[string]any:
+			if e.Index >= 0 {
+				return nil
+			}
+			cur = c[e.Key]
+		case []any:
+			if e.Index < 0 || e.Index >= len(c) {
+				return nil
+			}
+			cur = c[e.Index]
+		case []map[string]any:
+			if e.Index < 0 || e.Index >= len(c) {
+				return nil
+			}
+			cur = c[e.Index]
+		default:
+			return nil
+		}
+	}
+	return cur
+}
