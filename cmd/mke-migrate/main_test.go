@@ -101,7 +101,7 @@ func TestConvertBadInputExitsTwoAndWritesNothing(t *testing.T) {
 		content string
 		want    []string
 	}{
-		"malformed": {"[cluster_config]\nkubelet_max_pods = = 1\n", []string{"mke3.toml:2:", "invalid TOML"}},
+		"malformed":  {"[cluster_config]\nkubelet_max_pods = = 1\n", []string{"mke3.toml:2:", "invalid TOML"}},
 		"wrong type": {"[cluster_config]\nkubelet_max_pods = \"many\"\n", []string{"mke3.toml:2:1", "cluster_config.kubelet_max_pods", "expected an integer"}},
 		"empty":      {"", []string{"empty"}},
 		"binary":     {"\x7fELF\x00\x00\x01", []string{"not UTF-8 text"}},
