@@ -1,0 +1,232 @@
+package convert
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/mke-migrate/mke-migrate/convert/kubeletprofile"
+	"github.com/mke-migrate/mke-migrate/convert/mke4"
+	"github.com/mke-migrate/mke-migrate/internal/flagparse"
+)
+
+func (c *conv) kubelet() {
+	n := &c.in.ClusterConfig
+	out := &c.out.Spec.Kubelet
+	h := &c.in.HardeningConfiguration
+
+	c.set(cc+"kubelet_max_pods", "kubelet.maxPods", Checked, func() { out.MaxPods = n.KubeletMaxPods })
+	c.set(cc+"kubelet_pods_per_core", "kubelet.podsPerCore", Inferred, func() { out.PodsPerCore = n.KubeletPodsPerCore })
+	c.set(cc+"kubelet_event_record_qps", "kubelet.eventRecordQPS", Checked, func() { out.EventRecordQPS = n.KubeletEventRecordQPS })
+	c.setString(cc+"kubelet_data_root", "kubelet.kubeletRootDir", n.KubeletDataRoot, &out.KubeletRootDir)
+	c.set(cc+"kube_protect_kernel_defaults", "kubelet.protectKernelDefaults", Inferred, func() { out.ProtectKernelDefaults = n.KubeProtectKernelDefaults })
+	// MKE 3 applies RuntimeDefault seccomp unless told not to; MKE 4k's
+	// default is off, so carrying the MKE 3 behaviour sets it on.
+	c.set(cc+"disable_seccomp_default", "kubelet.seccompDefault", Inferred, func() { out.SeccompDefault = !n.DisableSeccompDefault })
+	c.reserved(cc+"manager_kube_reserved_resources", "kubelet.managerKubeReserved", n.ManagerKubeReservedResources, &out.ManagerKubeReserved)
+	c.reserved(cc+"worker_kube_reserved_resources", "kubelet.workerKubeReserved", n.WorkerKubeReservedResources, &out.WorkerKubeReserved)
+
+	// PID limit of pods: only when hardening set one for Kubernetes.
+	const hk = "hardening_configuration."
+	if h.HardeningEnabled && !h.PidsLimitUnspecifiedK8s && h.PidsLimitK8s > 0 {
+		c.set(hk+"pids_limit_k8s", "kubelet.podPidsLimit", Inferred, func() { out.PodPidsLimit = h.PidsLimitK8s })
+		c.add0(hk+"pids_limit_unspecified_k8s", StatusConverted, "kubelet.podPidsLimit", "", Inferred)
+	} else {
+		why := "no pod PID limit is set in MKE 3 (hardening off or limit unspecified); MKE 4k's default (-1, unlimited) matches"
+		c.add0(hk+"pids_limit_k8s", StatusDefault, "kubelet.podPidsLimit", why, Inferred)
+		c.add0(hk+"pids_limit_unspecified_k8s", StatusDefault, "kubelet.podPidsLimit", why, Inferred)
+	}
+
+	if out.ExtraArgs == nil {
+		out.ExtraArgs = map[string]string{}
+	}
+	if c.has(cc + "kubelet_serialize_image_pulls") {
+		if n.KubeletSerializeImagePulls {
+			c.add(Entry{Key: cc + "kubelet_serialize_image_pulls", Status: StatusDefault, Target: sp + "kubelet.extraArgs.serialize-image-pulls", Reason: "true is the kubelet default"})
+		} else {
+			c.setArg(cc+"kubelet_serialize_image_pulls", "kubelet", out.ExtraArgs, "serialize-image-pulls", "false", Inferred)
+		}
+	}
+	if c.has(cc + "kubelet_max_parallel_image_pulls") {
+		if n.KubeletMaxParallelImagePulls <= 1 {
+			c.add(Entry{Key: cc + "kubelet_max_parallel_image_pulls", Status: StatusDefault, Target: sp + "kubelet.extraArgs.max-parallel-image-pulls", Reason: "1 (or unset) is the kubelet default with serialized pulls"})
+		} else {
+			c.setArg(cc+"kubelet_max_parallel_image_pulls", "kubelet", out.ExtraArgs, "max-parallel-image-pulls", strconv.Itoa(n.KubeletMaxParallelImagePulls), Inferred)
+		}
+	}
+	c.cipherArg(cc+"cipher_suites_for_kubelet", "kubelet", out.ExtraArgs, n.CipherSuitesForKubelet)
+	c.flagList(cc+"custom_kubelet_flags", "kubelet", n.CustomKubeletFlags, out.ExtraArgs)
+	c.profiles()
+}
+
+func (c *conv) cipherArg(key, comp string, dst map[string]string, v string) {
+	if !c.has(key) {
+		return
+	}
+	if strings.TrimSpace(v) == "" {
+		c.add(Entry{Key: key, Status: StatusDefault, Target: sp + comp + ".extraArgs.tls-cipher-suites", Reason: "empty: the component's default cipher suites apply"})
+		return
+	}
+	c.setArg(key, comp, dst, "tls-cipher-suites", strings.Join(splitList(v), ","), c.basis(key))
+}
+
+// setArg sets one extraArgs flag and records it.
+func (c *conv) setArg(key, comp string, dst map[string]string, name, value string, basis Basis) {
+	target := comp + ".extraArgs." + name
+	e := Entry{Key: key, Status: StatusConverted, Target: sp + target, Basis: basis}
+	if prev, ok := c.args[target]; ok && prev != key {
+		e.Reason = "overrides the value from " + prev
+	}
+	c.args[target] = key
+	dst[name] = value
+	c.add(e)
+}
+
+func splitList(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// reserved converts "cpu=250m,memory=2Gi" into a map.
+func (c *conv) reserved(key, target, v string, dst *map[string]string) {
+	if !c.has(key) {
+		return
+	}
+	if strings.TrimSpace(v) == "" {
+		c.add(Entry{Key: key, Status: StatusDefault, Target: sp + target, Reason: "empty: the MKE 4k default reservation applies"})
+		return
+	}
+	m := map[string]string{}
+	for _, kv := range strings.Split(v, ",") {
+		k, val, ok := strings.Cut(strings.TrimSpace(kv), "=")
+		if !ok || strings.TrimSpace(k) == "" || strings.TrimSpace(val) == "" {
+			c.mark(key, StatusUnconvertible, fmt.Sprintf("%q is not a list of resource=quantity pairs (like cpu=250m,memory=2Gi)", v))
+			return
+		}
+		m[strings.TrimSpace(k)] = strings.TrimSpace(val)
+	}
+	c.set(key, target, Checked, func() { *dst = m })
+}
+
+// accumulating lists the flags whose repetitions add up (comma lists)
+// rather than override each other.
+var accumulating = map[string]bool{
+	"feature-gates": true, "enable-admission-plugins": true, "disable-admission-plugins": true,
+	"runtime-config": true, "tls-cipher-suites": true, "allowed-unsafe-sysctls": true,
+	"register-with-taints": true, "node-labels": true, "controllers": true,
+}
+
+// managedFlags are set by k0s itself; MKE 3's values point at MKE 3 files
+// and would break the MKE 4k component.
+var managedFlags = map[string]map[string]string{
+	"apiServer": flagSet("etcd-servers", "etcd-cafile", "etcd-certfile", "etcd-keyfile", "tls-cert-file", "tls-private-key-file",
+		"client-ca-file", "secure-port", "advertise-address", "service-account-key-file", "service-account-signing-key-file",
+		"service-account-issuer", "kubelet-client-certificate", "kubelet-client-key", "requestheader-client-ca-file",
+		"proxy-client-cert-file", "proxy-client-key-file", "service-cluster-ip-range", "authorization-mode", "encryption-provider-config"),
+	"controllerManager": flagSet("kubeconfig", "authentication-kubeconfig", "authorization-kubeconfig", "cluster-signing-cert-file",
+		"cluster-signing-key-file", "root-ca-file", "service-account-private-key-file", "cluster-cidr", "service-cluster-ip-range"),
+	"scheduler": flagSet("kubeconfig", "authentication-kubeconfig", "authorization-kubeconfig", "config"),
+	"kubelet": flagSet("kubeconfig", "bootstrap-kubeconfig", "config", "cert-dir", "container-runtime-endpoint",
+		"root-dir", "client-ca-file", "tls-cert-file", "tls-private-key-file", "cni-bin-dir", "cni-conf-dir"),
+	"network.kubeProxy": flagSet("kubeconfig", "config", "cluster-cidr", "master"),
+}
+
+func flagSet(names ...string) map[string]string {
+	m := map[string]string{}
+	for _, n := range names {
+		m[n] = "MKE 4k (k0s) sets --" + n + " itself; MKE 3's value points at MKE 3 files or settings"
+	}
+	m["root-dir"] = "use kubelet_data_root (spec.kubelet.kubeletRootDir) for the kubelet root directory"
+	return m
+}
+
+// flagList converts a custom_*_flags list into component extraArgs.
+func (c *conv) flagList(key, comp string, elems []string, dst map[string]string) {
+	if !c.has(key) {
+		return
+	}
+	if len(elems) == 0 {
+		c.add(Entry{Key: key, Status: StatusDefault, Target: sp + comp + ".extraArgs", Reason: "empty list"})
+		return
+	}
+	flags, err := flagparse.ParseList(elems)
+	if err != nil {
+		c.add(Entry{Key: key, Status: StatusUnconvertible, Reason: err.Error() + "; nothing from this list was carried"})
+		return
+	}
+	last := map[string]int{} // flag name -> index in c.byKey[key]
+	for _, f := range flags {
+		val := f.Value
+		if !f.HasValue {
+			val = "true"
+		}
+		target := comp + ".extraArgs." + f.Name
+		e := Entry{Key: key, Flag: f.Raw, Status: StatusConverted, Target: sp + target, Basis: Documented}
+		if why, ok := managedFlags[comp][f.Name]; ok {
+			e.Status, e.Target, e.Basis, e.Reason = StatusUnconvertible, "", "", why
+			c.add(e)
+			continue
+		}
+		if i, ok := last[f.Name]; ok {
+			if accumulating[f.Name] {
+				dst[f.Name] = dst[f.Name] + "," + val
+				e.Reason = "repeated flag: values joined with commas"
+			} else {
+				prev := &c.byKey[key][i]
+				prev.Status, prev.Target, prev.Basis = StatusDropped, "", ""
+				prev.Reason = "overridden by the later " + f.Raw + " in the same list"
+				dst[f.Name] = val
+			}
+		} else {
+			if prev, ok := c.args[target]; ok && prev != key {
+				e.Reason = "overrides the value from " + prev
+			}
+			dst[f.Name] = val
+		}
+		if comp == "kubelet" {
+			if field, ok := kubeletprofile.Lookup(f.Name); ok && e.Reason == "" {
+				e.Reason = "deprecated as a kubelet flag; KubeletConfiguration field " + field + " is the long-term home"
+			}
+		}
+		c.args[target] = key
+		c.add(e)
+		last[f.Name] = len(c.byKey[key]) - 1
+	}
+}
+
+// profiles converts custom_kubelet_flags_profiles into customProfiles.
+func (c *conv) profiles() {
+	out := &c.out.Spec.Kubelet
+	for _, l := range c.in.Leaves {
+		if len(l.path) != 3 || l.path[0].Key != "cluster_config" || l.path[1].Key != "custom_kubelet_flags_profiles" {
+			continue
+		}
+		name := l.path[2].Key
+		s, _ := l.Value.(string)
+		res, err := kubeletprofile.MapString(s)
+		if err != nil {
+			c.add(Entry{Key: l.Key, Status: StatusUnconvertible, Reason: err.Error() + "; profile " + strconv.Quote(name) + " created empty so that its nodes keep their assignment"})
+			out.CustomProfiles = append(out.CustomProfiles, mke4.KubeletCustomProfile{Name: name, Values: map[string]any{}})
+			continue
+		}
+		target := fmt.Sprintf("kubelet.customProfiles[name=%s].values", name)
+		for _, fr := range res.Flags {
+			e := Entry{Key: l.Key, Flag: fr.Flag, Status: StatusConverted, Reason: fr.Reason, Basis: Documented}
+			if fr.Status == kubeletprofile.Converted {
+				e.Target = sp + target + "." + fr.Field
+			} else {
+				e.Status, e.Basis = StatusUnconvertible, ""
+			}
+			c.add(e)
+		}
+		if len(res.Flags) == 0 {
+			c.add(Entry{Key: l.Key, Status: StatusDefault, Target: sp + target, Reason: "empty profile: created without values so that its nodes keep their assignment"})
+		}
+		out.CustomProfiles = append(out.CustomProfiles, mke4.KubeletCustomProfile{Name: name, Values: res.Values})
+	}
+}
