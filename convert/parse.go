@@ -94,9 +94,11 @@ func Parse(name string, data []byte) (*MKE3Config, error) {
 	var errs []error
 	for _, w := range walked {
 		l := Leaf{Key: w.Path.String(), Line: w.Line, Column: w.Column, Value: w.Value, path: w.Path}
-		l.pattern, _, _ = resolve(w.Path, nil, false)
-		l.spec = specByPattern[l.pattern]
-		_, known, msg := resolve(w.Path, w.Value, !isSecret(l, l.spec))
+		pattern, known, t, msg := resolve(w.Path)
+		l.pattern, l.spec = pattern, specByPattern[pattern]
+		if t != nil {
+			msg = valueMismatch(t, w.Value, !isSecret(l, l.spec))
+		}
 		cfg.Leaves = append(cfg.Leaves, l)
 		cfg.present[l.Key] = true
 		switch {

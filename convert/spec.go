@@ -406,9 +406,10 @@ func buildModel(t reflect.Type) *modelNode {
 
 // resolve walks the model along a leaf path. It returns the spec pattern
 // of the path (indices as "[]", map keys as "*", free-form subtrees cut at
-// their map), whether the model knows the path, and, when it does, why
-// the value does not fit ("" when it does).
-func resolve(path tomlwalk.Path, v any, show bool) (pattern string, known bool, mismatch string) {
+// their map), whether the model knows the path, and, when it does, either
+// the Go type the value must fit (t) or why the path itself does not fit
+// the model's shape (mismatch).
+func resolve(path tomlwalk.Path) (pattern string, known bool, t reflect.Type, mismatch string) {
 	var b strings.Builder
 	n := modelRoot
 	for i, e := range path {
@@ -426,33 +427,33 @@ func resolve(path tomlwalk.Path, v any, show bool) (pattern string, known bool, 
 		switch n.t.Kind() {
 		case reflect.Struct:
 			if e.Index >= 0 {
-				return b.String(), true, "expected a table, got an array"
+				return b.String(), true, nil, "expected a table, got an array"
 			}
 			b.WriteString(e.Key)
 			n = n.fields[e.Key]
 		case reflect.Map:
 			if e.Index >= 0 {
-				return b.String(), true, "expected a table, got an array"
+				return b.String(), true, nil, "expected a table, got an array"
 			}
 			b.WriteByte('*')
 			n = n.elem
 		case reflect.Slice:
 			if e.Index < 0 {
-				return b.String(), true, fmt.Sprintf("expected %s, got a table", describe(n.t))
+				return b.String(), true, nil, fmt.Sprintf("expected %s, got a table", describe(n.t))
 			}
 			n = n.elem
 		case reflect.Interface:
 			// Free-form value (ingress_node_affinity): its map's pattern
 			// covers the whole subtree.
-			return strings.TrimSuffix(strings.TrimSuffix(b.String(), "[]"), "."), true, ""
+			return strings.TrimSuffix(strings.TrimSuffix(b.String(), "[]"), "."), true, nil, ""
 		default:
-			return b.String(), true, fmt.Sprintf("expected %s, got a table", describe(n.t))
+			return b.String(), true, nil, fmt.Sprintf("expected %s, got a table", describe(n.t))
 		}
 	}
 	if n == nil {
-		return b.String(), false, ""
+		return b.String(), false, nil, ""
 	}
-	return b.String(), true, valueMismatch(n.t, v, show)
+	return b.String(), true, n.t, ""
 }
 
 // modelPatterns lists the spec patterns of every leaf of the model type

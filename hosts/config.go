@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -99,6 +100,9 @@ func Parse(name string, data []byte) (File, error) {
 	dec.KnownFields(true)
 	var f File
 	if err := dec.Decode(&f); err != nil {
+		if errors.Is(err, io.EOF) { // comments only: no document at all
+			return File{}, &ConfigError{File: name, Msg: "file is empty: list the nodes under hosts:"}
+		}
 		return File{}, yamlError(name, err)
 	}
 	lines := hostLines(&root)
@@ -136,11 +140,22 @@ func yamlError(name string, err error) error {
 	return ce
 }
 
-var notFoundRe = regexp.MustCompile(`^field (\S+) not found in type \S+$`)
+var notFoundRe = regexp.MustCompile(`^field (\S+) not found in type (\S+)$`)
+
+// knownFields lists, per decoded type, the fields an unknown one is
+// compared with in messages.
+var knownFields = map[string]string{
+	"hosts.File":    "hosts",
+	"hosts.Host":    "address, port, user, keyPath, privateAddress, privateInterface, bastion, role, labels",
+	"hosts.Bastion": "address, port, user, keyPath",
+}
 
 func cleanTypeMsg(m string) string {
 	if sm := notFoundRe.FindStringSubmatch(m); sm != nil {
-		return fmt.Sprintf("unknown field %q (fields: address, port, user, keyPath, privateAddress, privateInterface, bastion, role, labels)", sm[1])
+		if fields, ok := knownFields[sm[2]]; ok {
+			return fmt.Sprintf("unknown field %q (fields: %s)", sm[1], fields)
+		}
+		return fmt.Sprintf("unknown field %q", sm[1])
 	}
 	return m
 }
@@ -158,6 +173,15 @@ func hostLines(root *yaml.Node) []int {
 		if m.Content[i].Value == "hosts" && m.Content[i+1].Kind == yaml.SequenceNode {
 			var out []int
 			for _, n := range m.Content[i+1].Content {
+				// The decoder drops null entries ("- ~", a bare "-"):
+				// skip them too, so that lines stay aligned with hosts.
+				v := n
+				for v.Kind == yaml.AliasNode && v.Alias != nil {
+					v = v.Alias
+				}
+				if v.Kind == yaml.ScalarNode && v.ShortTag() == "!!null" {
+					continue
+				}
 				out = append(out, n.Line)
 			}
 			return out

@@ -80,3 +80,39 @@ func FuzzMapString(f *testing.F) {
 		}
 	})
 }
+
+// FuzzMapFlag drives the value parsers directly: any known flag name with
+// any value (spaces and quotes included, which MapString rarely produces)
+// must give one FlagResult and Values that decode strictly.
+func FuzzMapFlag(f *testing.F) {
+	for _, c := range validCases {
+		flags, err := flagparse.ParseList([]string{c.in})
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(flags[0].Name, flags[0].Value, flags[0].HasValue)
+	}
+	f.Fuzz(func(t *testing.T, name, value string, hasValue bool) {
+		if !hasValue {
+			value = ""
+		}
+		in := []flagparse.Flag{
+			{Name: name, Value: value, HasValue: hasValue, Raw: "--" + name},
+			{Name: name, Value: value, HasValue: hasValue, Raw: "--" + name},
+		}
+		r := Map(in)
+		if len(r.Flags) != len(in) {
+			t.Fatalf("%d results for %d flags", len(r.Flags), len(in))
+		}
+		data, err := json.Marshal(r.Values)
+		if err != nil {
+			t.Fatalf("Values do not marshal: %v", err)
+		}
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.DisallowUnknownFields()
+		var kc kubeletv1beta1.KubeletConfiguration
+		if err := dec.Decode(&kc); err != nil {
+			t.Fatalf("--%s=%q: Values do not decode into KubeletConfiguration: %v\n%s", name, value, err, data)
+		}
+	})
+}

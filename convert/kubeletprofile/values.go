@@ -114,8 +114,35 @@ func ipValue(v string) (any, error) {
 	return v, nil
 }
 
+// maxQuantityExponent bounds the decimal exponent of a quantity (1e3, 5E-2).
+// resource.ParseQuantity takes seconds to minutes on inputs such as
+// "9e-999999999", and no real resource amount needs more than a few digits.
+const maxQuantityExponent = 100
+
+// parseQuantity is resource.ParseQuantity with the exponent bound above.
+func parseQuantity(v string) (resource.Quantity, error) {
+	i := 0
+	if i < len(v) && (v[i] == '+' || v[i] == '-') {
+		i++
+	}
+	for i < len(v) && (isDigit(v[i]) || v[i] == '.') {
+		i++
+	}
+	if i < len(v) && (v[i] == 'e' || v[i] == 'E') {
+		// "Ei" and "E" are binary/decimal suffixes, not exponents, and do
+		// not parse as integers; only a real exponent is checked.
+		n, err := strconv.ParseInt(v[i+1:], 10, 64)
+		if errors.Is(err, strconv.ErrRange) || err == nil && (n > maxQuantityExponent || n < -maxQuantityExponent) {
+			return resource.Quantity{}, fmt.Errorf("exponent of %q is out of range", v)
+		}
+	}
+	return resource.ParseQuantity(v)
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
 func quantityValue(v string) (any, error) {
-	if _, err := resource.ParseQuantity(v); err != nil {
+	if _, err := parseQuantity(v); err != nil {
 		return nil, errors.New("expected a resource quantity such as 10Mi or 1Gi")
 	}
 	return v, nil
@@ -284,7 +311,7 @@ func checkReserved(k, v string) error {
 	if !reservedResources[k] {
 		return fmt.Errorf("cannot reserve %q; expected %s", k, reservedForm)
 	}
-	q, err := resource.ParseQuantity(v)
+	q, err := parseQuantity(v)
 	if err != nil || q.Sign() < 0 {
 		return fmt.Errorf("%s=%s is not a non-negative quantity; expected %s", k, v, reservedForm)
 	}
@@ -339,7 +366,7 @@ func evictionThresholds(v string) (any, error) {
 			if f, ok := parsePercent(p[1]); !ok || f < 0 || f > 100 {
 				return nil, fmt.Errorf("threshold %q for %s is not a percentage from 0%% to 100%%; expected %s", p[1], p[0], thresholdForm)
 			}
-		} else if q, err := resource.ParseQuantity(p[1]); err != nil || q.Sign() <= 0 {
+		} else if q, err := parseQuantity(p[1]); err != nil || q.Sign() <= 0 {
 			return nil, fmt.Errorf("threshold %q for %s is not a positive quantity or a percentage; expected %s", p[1], p[0], thresholdForm)
 		}
 		m[p[0]] = p[1]
@@ -359,7 +386,7 @@ func checkReclaim(k, v string) error {
 		}
 		return nil
 	}
-	if q, err := resource.ParseQuantity(v); err != nil || q.Sign() < 0 {
+	if q, err := parseQuantity(v); err != nil || q.Sign() < 0 {
 		return fmt.Errorf("minimum reclaim %q for %s is not a non-negative quantity or a percentage; expected %s", v, k, reclaimForm)
 	}
 	return nil
@@ -467,7 +494,7 @@ func reservedMemory(v string) (any, error) {
 			if name != "memory" && !strings.HasPrefix(name, "hugepages-") {
 				return nil, fmt.Errorf("unknown memory type %q (memory or hugepages-<size>); expected %s", name, reservedMemoryForm)
 			}
-			if _, err := resource.ParseQuantity(qty); err != nil {
+			if _, err := parseQuantity(qty); err != nil {
 				return nil, fmt.Errorf("%q is not a quantity; expected %s", qty, reservedMemoryForm)
 			}
 			limits[name] = qty

@@ -83,10 +83,46 @@ func QuoteKey(k string) string {
 	for i := 0; i < len(k); i++ {
 		c := k[i]
 		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-			return strconv.Quote(k)
+			return quote(k)
 		}
 	}
 	return k
+}
+
+// quote renders k as a TOML basic string. strconv.Quote is not TOML: its
+// \a, \v and \xHH escapes do not read back (or not in TOML 1.0).
+func quote(k string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range k {
+		switch r {
+		case '"':
+			b.WriteString(`\"`)
+		case '\\':
+			b.WriteString(`\\`)
+		case '\b':
+			b.WriteString(`\b`)
+		case '\t':
+			b.WriteString(`\t`)
+		case '\n':
+			b.WriteString(`\n`)
+		case '\f':
+			b.WriteString(`\f`)
+		case '\r':
+			b.WriteString(`\r`)
+		default:
+			switch {
+			case strconv.IsPrint(r):
+				b.WriteRune(r)
+			case r > 0xFFFF:
+				fmt.Fprintf(&b, `\U%08x`, r)
+			default:
+				fmt.Fprintf(&b, `\u%04x`, r)
+			}
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
 }
 
 // Leaf is one leaf key of the document.
@@ -231,7 +267,12 @@ func (w *walker) value(path Path, v *unstable.Node, at *unstable.Node) {
 		i := 0
 		for it.Next() {
 			el := it.Node()
-			w.value(append(append(Path(nil), path...), Elem{Index: i}), el, el)
+			pos := el
+			if el.Kind == unstable.Array {
+				// Array nodes carry no position: use their first element's.
+				pos = positioned(el, at)
+			}
+			w.value(append(append(Path(nil), path...), Elem{Index: i}), el, pos)
 			i++
 		}
 	default:
@@ -239,11 +280,34 @@ func (w *walker) value(path Path, v *unstable.Node, at *unstable.Node) {
 	}
 }
 
+// positioned returns the first non-array node inside the array v, or
+// fallback when v holds only (nested) empty arrays.
+func positioned(v, fallback *unstable.Node) *unstable.Node {
+	it := v.Children()
+	for it.Next() {
+		n := it.Node()
+		if n.Kind != unstable.Array {
+			return n
+		}
+		if p := positioned(n, nil); p != nil {
+			return p
+		}
+	}
+	return fallback
+}
+
+// arrayHasTable reports whether the array holds a table at any depth, so
+// that the keys of tables inside nested arrays are leaves of their own.
 func arrayHasTable(v *unstable.Node) bool {
 	it := v.Children()
 	for it.Next() {
-		if it.Node().Kind == unstable.InlineTable {
+		switch n := it.Node(); n.Kind {
+		case unstable.InlineTable:
 			return true
+		case unstable.Array:
+			if arrayHasTable(n) {
+				return true
+			}
 		}
 	}
 	return false
