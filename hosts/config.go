@@ -105,14 +105,19 @@ func Parse(name string, data []byte) (File, error) {
 		}
 		return File{}, yamlError(name, err)
 	}
-	lines := hostLines(&root)
+	lines, nulls := hostLines(&root)
 	for i := range f.Hosts {
 		if i < len(lines) {
 			f.Hosts[i].Line = lines[i]
 		}
 	}
-	if err := f.normalize(name); err != nil {
-		return File{}, err
+	var errs []error
+	for _, l := range nulls {
+		errs = append(errs, &ConfigError{File: name, Line: l, Field: "hosts", Msg: "empty host entry: give it an address or remove the line"})
+	}
+	errs = append(errs, f.normalize(name)...)
+	if len(errs) > 0 {
+		return File{}, errors.Join(errs...)
 	}
 	return f, nil
 }
@@ -160,43 +165,44 @@ func cleanTypeMsg(m string) string {
 	return m
 }
 
-// hostLines returns the line of each element of the top-level hosts list.
-func hostLines(root *yaml.Node) []int {
+// hostLines returns the line of each element of the top-level hosts list,
+// and the lines of null entries (which the decoder would drop silently).
+func hostLines(root *yaml.Node) (lines, nulls []int) {
 	if root.Kind != yaml.DocumentNode || len(root.Content) == 0 {
-		return nil
+		return nil, nil
 	}
 	m := root.Content[0]
 	if m.Kind != yaml.MappingNode {
-		return nil
+		return nil, nil
 	}
 	for i := 0; i+1 < len(m.Content); i += 2 {
 		if m.Content[i].Value == "hosts" && m.Content[i+1].Kind == yaml.SequenceNode {
-			var out []int
 			for _, n := range m.Content[i+1].Content {
 				// The decoder drops null entries ("- ~", a bare "-"):
-				// skip them too, so that lines stay aligned with hosts.
+				// keep lines aligned with hosts and report the nulls.
 				v := n
 				for v.Kind == yaml.AliasNode && v.Alias != nil {
 					v = v.Alias
 				}
 				if v.Kind == yaml.ScalarNode && v.ShortTag() == "!!null" {
+					nulls = append(nulls, n.Line)
 					continue
 				}
-				out = append(out, n.Line)
+				lines = append(lines, n.Line)
 			}
-			return out
+			return lines, nulls
 		}
 	}
-	return nil
+	return nil, nil
 }
 
-func (f *File) normalize(name string) error {
+func (f *File) normalize(name string) []error {
 	var errs []error
 	bad := func(h Host, i int, field, msg string) {
 		errs = append(errs, &ConfigError{File: name, Line: h.Line, Field: fmt.Sprintf("hosts[%d].%s", i, field), Msg: msg})
 	}
 	if len(f.Hosts) == 0 {
-		return &ConfigError{File: name, Msg: "no hosts: list the nodes under hosts:"}
+		return []error{&ConfigError{File: name, Msg: "no hosts: list the nodes under hosts:"}}
 	}
 	seen := map[string]int{}
 	for i := range f.Hosts {
@@ -210,7 +216,7 @@ func (f *File) normalize(name string) error {
 		switch {
 		case strings.TrimSpace(h.Address) == "":
 			bad(*h, i, "address", "required: the IP or DNS name to reach the node over SSH")
-		case strings.ContainsAny(h.Address, " /@"):
+		case strings.ContainsAny(h.Address, " /@[]"):
 			bad(*h, i, "address", fmt.Sprintf("%q is not a host name or IP address (put the user in user:)", h.Address))
 		}
 		if h.Port < 1 || h.Port > 65535 {
@@ -237,13 +243,16 @@ func (f *File) normalize(name string) error {
 			if strings.TrimSpace(b.Address) == "" {
 				bad(*h, i, "bastion.address", "required when a bastion is given")
 			}
+			if b.Port < 1 || b.Port > 65535 {
+				bad(*h, i, "bastion.port", fmt.Sprintf("%d is not a port (1-65535)", b.Port))
+			}
 		}
 		if j, dup := seen[h.String()]; dup {
 			bad(*h, i, "address", fmt.Sprintf("%s is listed twice (also hosts[%d])", h, j))
 		}
 		seen[h.String()] = i
 	}
-	return errors.Join(errs...)
+	return errs
 }
 
 // KeyFile returns the host's key path with a leading "~" expanded to home.

@@ -144,14 +144,6 @@ func TestParseValid(t *testing.T) {
 			},
 		},
 		{
-			name: "null entries are skipped and lines stay aligned",
-			data: "hosts:\n  - address: a\n  - ~\n  -\n  - address: b\n",
-			want: []hosts.Host{
-				{Address: "a", Port: 22, User: "root", Line: 2},
-				{Address: "b", Port: 22, User: "root", Line: 5},
-			},
-		},
-		{
 			name: "CRLF line endings",
 			data: "hosts:\r\n  - address: a\r\n  - address: b\r\n",
 			want: []hosts.Host{
@@ -241,7 +233,7 @@ func TestParseErrors(t *testing.T) {
 		{name: "empty hosts list", data: "hosts: []\n", want: []want{{0, "", "no hosts"}}},
 		{name: "null hosts", data: "hosts:\n", want: []want{{0, "", "no hosts"}}},
 		{name: "empty document", data: "---\n", want: []want{{0, "", "no hosts"}}},
-		{name: "only null entries", data: "hosts:\n  - ~\n", want: []want{{0, "", "no hosts"}}},
+		{name: "only null entries", data: "hosts:\n  - ~\n", want: []want{{2, "hosts", "empty host entry"}, {0, "", "no hosts"}}},
 		{
 			name: "address missing",
 			data: "hosts:\n  - port: 22\n",
@@ -298,6 +290,14 @@ func TestParseErrors(t *testing.T) {
 			want: []want{{2, "hosts[0].bastion.address", "required when a bastion is given"}},
 		},
 		{
+			name: "bastion port out of range",
+			data: "hosts:\n  - address: a\n    bastion: {address: j, port: 70000}\n  - address: b\n    bastion: {address: j, port: -22}\n",
+			want: []want{
+				{2, "hosts[0].bastion.port", "70000 is not a port (1-65535)"},
+				{4, "hosts[1].bastion.port", "-22 is not a port (1-65535)"},
+			},
+		},
+		{
 			name: "empty bastion",
 			data: "hosts:\n  - address: a\n    bastion: {}\n",
 			want: []want{{2, "hosts[0].bastion.address", "required when a bastion is given"}},
@@ -314,8 +314,8 @@ func TestParseErrors(t *testing.T) {
 		},
 		{
 			name: "lines of hosts after null entries",
-			data: "hosts:\n  - address: a\n  - ~\n  - address: b c\n",
-			want: []want{{4, "hosts[1].address", `"b c" is not a host name`}},
+			data: "hosts:\n  - address: a\n  - ~\n  -\n  - address: b c\n",
+			want: []want{{3, "hosts", "empty host entry"}, {4, "hosts", "empty host entry"}, {5, "hosts[1].address", `"b c" is not a host name`}},
 		},
 		{
 			name: "several problems at once",

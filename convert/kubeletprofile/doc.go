@@ -26,7 +26,9 @@
 //     names, enforceNodeAllocatable known levels);
 //   - resource maps (kubeReserved, systemReserved) are map[string]string from
 //     "cpu=200m,memory=512Mi", with quantities checked by
-//     resource.ParseQuantity and kept as written;
+//     resource.ParseQuantity and kept as written (a decimal exponent beyond
+//     ±100, such as 9e-999999999, is rejected: ParseQuantity needs minutes
+//     for it and no real amount is written that way);
 //   - evictionHard and evictionSoft are map[string]string from
 //     "memory.available<100Mi,nodefs.available<10%": known signals, a positive
 //     quantity or a percentage; evictionMinimumReclaim uses "signal=amount"
