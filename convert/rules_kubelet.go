@@ -7,7 +7,7 @@ import (
 
 	"github.com/mke-migrate/mke-migrate/convert/kubeletprofile"
 	"github.com/mke-migrate/mke-migrate/convert/mke4"
-	"github.com/mke-migrate/mke-migrate/internal/flagparse"
+	"github.com/mke-migrate/mke-migrate/convert/flagparse"
 )
 
 func (c *conv) kubelet() {

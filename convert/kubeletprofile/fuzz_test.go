@@ -7,7 +7,7 @@ import (
 
 	kubeletv1beta1 "k8s.io/kubelet/config/v1beta1"
 
-	"github.com/mke-migrate/mke-migrate/internal/flagparse"
+	"github.com/mke-migrate/mke-migrate/convert/flagparse"
 )
 
 // FuzzMapString checks the Map contract on arbitrary profiles: no panic, one

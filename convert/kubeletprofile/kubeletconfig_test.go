@@ -12,7 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	kubeletv1beta1 "k8s.io/kubelet/config/v1beta1"
 
-	"github.com/mke-migrate/mke-migrate/internal/flagparse"
+	"github.com/mke-migrate/mke-migrate/convert/flagparse"
 )
 
 // decodeStrict decodes Values the way a strict consumer would: unknown

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/mke-migrate/mke-migrate/internal/flagparse"
+	"github.com/mke-migrate/mke-migrate/convert/flagparse"
 )
 
 // Status tells whether a flag made it into the KubeletConfiguration values.

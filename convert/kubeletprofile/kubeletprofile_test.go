@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/mke-migrate/mke-migrate/internal/flagparse"
+	"github.com/mke-migrate/mke-migrate/convert/flagparse"
 )
 
 // validCase is one flag that must convert, with the field it sets and the

@@ -3,7 +3,7 @@ package flagparse_test
 import (
 	"fmt"
 
-	"github.com/mke-migrate/mke-migrate/internal/flagparse"
+	"github.com/mke-migrate/mke-migrate/convert/flagparse"
 )
 
 func ExampleParseList() {
