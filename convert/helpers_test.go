@@ -14,18 +14,6 @@ import (
 
 var update = flag.Bool("update", false, "rewrite golden files under testdata/")
 
-// sharedFixtures returns the real MKE 3 exports shipped beside the project,
-// or skips when the folder is absent (a clone of the project alone).
-func sharedFixtures(t testing.TB) []string {
-	t.Helper()
-	files, _ := filepath.Glob(filepath.Join("..", "..", "shared", "fixtures", "mke3", "*.toml"))
-	if len(files) == 0 {
-		t.Skip("../shared/fixtures/mke3 not present: shared fixture tests skipped")
-	}
-	sort.Strings(files)
-	return files
-}
-
 // ownFixtures returns the project's own TOML fixtures.
 func ownFixtures(t testing.TB) []string {
 	t.Helper()

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/urfave/cli/v2"
@@ -52,12 +53,16 @@ func checkCommand() *cli.Command {
 }
 
 func readMKE3(path string) (*convert.MKE3Config, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, usageErr(fmt.Errorf("read MKE 3 configuration: %w", err))
 	}
-	if len(data) > convert.MaxInputSize {
-		data = data[:convert.MaxInputSize+1]
+	defer f.Close()
+	// Read one byte past the limit so that Parse can refuse an oversized
+	// file without this command reading all of it.
+	data, err := io.ReadAll(io.LimitReader(f, convert.MaxInputSize+1))
+	if err != nil {
+		return nil, usageErr(fmt.Errorf("read MKE 3 configuration %s: %w", path, err))
 	}
 	cfg, err := convert.Parse(path, data)
 	if err != nil {
@@ -115,12 +120,23 @@ func runConvert(c *cli.Context) error {
 	} else if _, err := c.App.Writer.Write(yml); err != nil {
 		return failure(fmt.Errorf("write mke4.yaml: %w", err))
 	}
-	if p := c.String("report-out"); p != "" {
+	switch p := c.String("report-out"); {
+	case p != "":
 		if err := atomicfile.WriteFile(p, report, 0o644); err != nil {
 			return failure(err)
 		}
-	} else if err := rep.WriteShort(c.App.ErrWriter); err != nil {
-		return failure(err)
+	case format == "json":
+		// A pipeline reads stderr as JSON: nothing else may go there.
+		if _, err := c.App.ErrWriter.Write(report); err != nil {
+			return failure(err)
+		}
+		if rep.HasBlocking() {
+			return silentExit(exitBlocking)
+		}
+	default:
+		if err := rep.WriteShort(c.App.ErrWriter); err != nil {
+			return failure(err)
+		}
 	}
 	if rep.HasBlocking() {
 		return blocking(fmt.Errorf("%d setting(s) block the upgrade to MKE 4k (see the report)", len(rep.Blocking())))
@@ -182,6 +198,9 @@ func runCheck(c *cli.Context) error {
 		}
 		if _, err := c.App.Writer.Write(b); err != nil {
 			return failure(err)
+		}
+		if res.Blocking() {
+			return silentExit(exitBlocking) // the JSON says why
 		}
 	} else if err := res.WriteText(c.App.Writer); err != nil {
 		return failure(err)

@@ -21,18 +21,25 @@ const (
 	exitBlocking = 3 // a check found something that blocks the upgrade
 )
 
-// exitError carries an exit code through the CLI framework.
+// exitError carries an exit code through the CLI framework; a nil err
+// exits without a message (the output already said everything).
 type exitError struct {
 	code int
 	err  error
 }
 
-func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit %d", e.code)
+	}
+	return e.err.Error()
+}
 func (e *exitError) Unwrap() error { return e.err }
 
 func usageErr(err error) error        { return &exitError{exitUsage, err} }
 func failure(err error) error         { return &exitError{exitFailure, err} }
 func blocking(err error) error        { return &exitError{exitBlocking, err} }
+func silentExit(code int) error       { return &exitError{code: code} }
 func usagef(f string, a ...any) error { return usageErr(fmt.Errorf(f, a...)) }
 
 func main() {
@@ -51,7 +58,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	var ee *exitError
 	if errors.As(err, &ee) {
-		if ee.code == exitBlocking && ee.err.Error() == "" {
+		if ee.err == nil {
 			return ee.code
 		}
 		fmt.Fprintf(stderr, "Error: %v\n", ee.err)

@@ -215,3 +215,26 @@ func TestBinary(t *testing.T) {
 	require.ErrorAs(t, err, &ee)
 	assert.Equal(t, 2, ee.ExitCode())
 }
+
+func TestJSONReportOnStderrIsPureJSON(t *testing.T) {
+	dir := t.TempDir()
+	in := writeFile(t, dir, "mke3.toml", "[cluster_config]\ncalico_kdd = false\n")
+	code, stdout, stderr := runCLI(t, "convert", "--mke3-config", in, "--report-format", "json")
+	assert.Equal(t, 3, code)
+	assert.Contains(t, stdout, "kind: MkeConfig")
+	var doc map[string]any
+	require.NoError(t, json.Unmarshal([]byte(stderr), &doc), stderr)
+	assert.Contains(t, doc, "entries")
+}
+
+func TestOversizedInputIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "huge.toml")
+	f, err := os.Create(p)
+	require.NoError(t, err)
+	require.NoError(t, f.Truncate(64<<20)) // sparse: cheap to make
+	require.NoError(t, f.Close())
+	code, _, stderr := runCLI(t, "convert", "--mke3-config", p)
+	assert.Equal(t, 2, code)
+	assert.Contains(t, stderr, "right file")
+}
