@@ -1,11 +1,7 @@
 package kubeletprofile
 
 import (
-	"bytes"
-	"encoding/json"
 	"testing"
-
-	kubeletv1beta1 "k8s.io/kubelet/config/v1beta1"
 
 	"github.com/mke-migrate/mke-migrate/convert/flagparse"
 )
@@ -68,16 +64,7 @@ func FuzzMapString(f *testing.F) {
 				t.Fatalf("unknown status %q", fr.Status)
 			}
 		}
-		data, err := json.Marshal(r.Values)
-		if err != nil {
-			t.Fatalf("Values do not marshal: %v", err)
-		}
-		dec := json.NewDecoder(bytes.NewReader(data))
-		dec.DisallowUnknownFields()
-		var kc kubeletv1beta1.KubeletConfiguration
-		if err := dec.Decode(&kc); err != nil {
-			t.Fatalf("Values do not decode into KubeletConfiguration: %v\n%s", err, data)
-		}
+		decodeStrict(t, r.Values)
 	})
 }
 
@@ -104,15 +91,6 @@ func FuzzMapFlag(f *testing.F) {
 		if len(r.Flags) != len(in) {
 			t.Fatalf("%d results for %d flags", len(r.Flags), len(in))
 		}
-		data, err := json.Marshal(r.Values)
-		if err != nil {
-			t.Fatalf("Values do not marshal: %v", err)
-		}
-		dec := json.NewDecoder(bytes.NewReader(data))
-		dec.DisallowUnknownFields()
-		var kc kubeletv1beta1.KubeletConfiguration
-		if err := dec.Decode(&kc); err != nil {
-			t.Fatalf("--%s=%q: Values do not decode into KubeletConfiguration: %v\n%s", name, value, err, data)
-		}
+		decodeStrict(t, r.Values)
 	})
 }
