@@ -5,9 +5,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/mke-migrate/mke-migrate/convert/flagparse"
 	"github.com/mke-migrate/mke-migrate/convert/kubeletprofile"
 	"github.com/mke-migrate/mke-migrate/convert/mke4"
-	"github.com/mke-migrate/mke-migrate/convert/flagparse"
 )
 
 func (c *conv) kubelet() {
