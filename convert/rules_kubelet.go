@@ -217,9 +217,12 @@ func (c *conv) profiles() {
 		target := fmt.Sprintf("kubelet.customProfiles[name=%s].values", name)
 		for _, fr := range res.Flags {
 			e := Entry{Key: l.Key, Flag: fr.Flag, Status: StatusConverted, Reason: fr.Reason, Basis: Documented}
-			if fr.Status == kubeletprofile.Converted {
+			switch fr.Status {
+			case kubeletprofile.Converted:
 				e.Target = sp + target + "." + fr.Field
-			} else {
+			case kubeletprofile.Overridden:
+				e.Status, e.Basis = StatusDropped, ""
+			default:
 				e.Status, e.Basis = StatusUnconvertible, ""
 			}
 			c.add(e)

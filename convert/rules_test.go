@@ -305,3 +305,15 @@ node_port = 33000
 	require.True(t, rep.HasBlocking())
 	assert.Equal(t, "mke4.yaml", rep.Blocking()[0].Key)
 }
+
+func TestRepeatedProfileFlagIsDropped(t *testing.T) {
+	cfg := mustParse(t, kdd+"[cluster_config.custom_kubelet_flags_profiles]\np = \"--max-pods=100 --max-pods=250\"\n")
+	out, rep, err := Convert(cfg, Options{})
+	require.NoError(t, err)
+	es := entriesFor(rep, cc+"custom_kubelet_flags_profiles.p")
+	require.Len(t, es, 2)
+	assert.Equal(t, StatusDropped, es[0].Status)
+	assert.Contains(t, es[0].Reason, "overridden by a later --max-pods")
+	assert.Equal(t, StatusConverted, es[1].Status)
+	assert.EqualValues(t, 250, out.Spec.Kubelet.CustomProfiles[0].Values["maxPods"])
+}

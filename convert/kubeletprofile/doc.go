@@ -55,7 +55,7 @@
 // --allowed-unsafe-sysctls, --enforce-node-allocatable, --reserved-memory,
 // --vmodule, --manifest-url-header) accumulate; for every other flag the last
 // valid value wins. An earlier flag that lost its effect is marked
-// Unconvertible ("overridden by a later --max-pods in the same profile"), and
+// Overridden ("overridden by a later --max-pods in the same profile"), and
 // partly overridden map flags carry a note, so nothing disappears silently.
 // An invalid later value does not override an earlier valid one.
 //

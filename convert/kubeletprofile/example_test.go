@@ -34,7 +34,7 @@ func ExampleMapString() {
 	// --kube-reserved-cgroup=/high: converted -> kubeReservedCgroup
 	// --eviction-hard=memory.available<100Mi,nodefs.available<10%: converted -> evictionHard
 	// --minimum-image-ttl-duration=2m: converted -> imageMinimumGCAge
-	// --max-pods=110: unconvertible -> maxPods (overridden by a later --max-pods in the same profile)
+	// --max-pods=110: overridden -> maxPods (overridden by a later --max-pods in the same profile)
 	// --max-pods 250: converted -> maxPods (overrides an earlier --max-pods)
 	// --node-labels "tier=high": unconvertible (not a KubeletConfiguration field: per-node flag, set it in kubelet extraArgs or hosts[].installFlags)
 }

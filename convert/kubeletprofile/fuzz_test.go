@@ -56,7 +56,7 @@ func FuzzMapString(f *testing.F) {
 				if fr.Field == "" {
 					t.Fatalf("converted flag %q without a field", fr.Flag)
 				}
-			case Unconvertible:
+			case Unconvertible, Overridden:
 				if fr.Reason == "" {
 					t.Fatalf("unconvertible flag %q without a reason", fr.Flag)
 				}

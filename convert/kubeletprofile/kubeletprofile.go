@@ -16,6 +16,10 @@ const (
 	// Unconvertible means the flag is not in Result.Values; FlagResult.Reason
 	// says why and what to do.
 	Unconvertible Status = "unconvertible"
+	// Overridden means a later flag of the same input set the same field
+	// (or every key of the same map), so this one has no effect; Reason
+	// names the later flag.
+	Overridden Status = "overridden"
 )
 
 // FlagResult reports what happened to one input flag.
@@ -165,7 +169,7 @@ func (m *mapper) add(f flagparse.Flag) {
 	case lastWins:
 		if prev, ok := m.owner[s.field]; ok {
 			p := &m.res.Flags[prev]
-			p.Status = Unconvertible
+			p.Status = Overridden
 			p.Reason = fmt.Sprintf("overridden by a later %s in the same profile", display(f.Name))
 			notes = append(notes, "overrides an earlier "+display(p.Name))
 		}
@@ -236,7 +240,7 @@ func (m *mapper) finishMaps() {
 		}
 		by := display(m.res.Flags[later].Name)
 		if len(lost) == len(ks) {
-			fr.Status = Unconvertible
+			fr.Status = Overridden
 			fr.Reason = fmt.Sprintf("overridden by a later %s in the same profile (it sets every key again)", by)
 			continue
 		}

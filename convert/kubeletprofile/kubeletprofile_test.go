@@ -428,7 +428,7 @@ func TestRepeatedScalarLastWins(t *testing.T) {
 	r, err := MapString("--max-pods=110 --fail-swap-on --max-pods=250")
 	require.NoError(t, err)
 	assert.Equal(t, int64(250), r.Values["maxPods"])
-	assert.Equal(t, FlagResult{Flag: "--max-pods=110", Name: "max-pods", Field: "maxPods", Status: Unconvertible,
+	assert.Equal(t, FlagResult{Flag: "--max-pods=110", Name: "max-pods", Field: "maxPods", Status: Overridden,
 		Reason: "overridden by a later --max-pods in the same profile"}, r.Flags[0])
 	assert.Equal(t, FlagResult{Flag: "--max-pods=250", Name: "max-pods", Field: "maxPods", Status: Converted,
 		Reason: "overrides an earlier --max-pods"}, r.Flags[2])
@@ -456,7 +456,7 @@ func TestRepeatedTaintsReplace(t *testing.T) {
 	r, err := MapString("--register-with-taints=a:NoSchedule --register-with-taints=b:NoExecute")
 	require.NoError(t, err)
 	assert.Equal(t, []any{map[string]any{"key": "b", "effect": "NoExecute"}}, r.Values["registerWithTaints"])
-	assert.Equal(t, Unconvertible, r.Flags[0].Status)
+	assert.Equal(t, Overridden, r.Flags[0].Status)
 }
 
 func TestRepeatedMapsMerge(t *testing.T) {
@@ -473,7 +473,7 @@ func TestRepeatedMapsMerge(t *testing.T) {
 	assert.Equal(t, Converted, r.Flags[1].Status)
 	assert.Equal(t, "overrides cpu from an earlier --kube-reserved", r.Flags[1].Reason)
 	// Fully overridden: nothing of it remains.
-	assert.Equal(t, Unconvertible, r.Flags[2].Status)
+	assert.Equal(t, Overridden, r.Flags[2].Status)
 	assert.Contains(t, r.Flags[2].Reason, "overridden by a later --feature-gates")
 	// Disjoint keys: both converted, no notes.
 	assert.Equal(t, Converted, r.Flags[4].Status)
@@ -638,7 +638,7 @@ func TestRepeatedMapChain(t *testing.T) {
 	r, err := MapString("--kube-reserved=cpu=1 --kube-reserved=cpu=2,memory=1Gi --kube-reserved=memory=2Gi")
 	require.NoError(t, err)
 	assert.Equal(t, map[string]string{"cpu": "2", "memory": "2Gi"}, r.Values["kubeReserved"])
-	assert.Equal(t, Unconvertible, r.Flags[0].Status)
+	assert.Equal(t, Overridden, r.Flags[0].Status)
 	assert.Equal(t, "overridden by a later --kube-reserved in the same profile (it sets every key again)", r.Flags[0].Reason)
 	assert.Equal(t, Converted, r.Flags[1].Status)
 	assert.Equal(t, "memory overridden by a later --kube-reserved in the same profile; overrides cpu from an earlier --kube-reserved",
