@@ -140,6 +140,8 @@ type conv struct {
 	extra []Entry           // entries for keys the document lacks or options
 	args  map[string]string // "<target>.<flag>" -> key that set it (override notes)
 	pools []MetalLBPool
+	// profileNames maps MKE 3 kubelet profile names to MKE 4k ones.
+	profileNames map[string]string
 }
 
 const (
@@ -158,6 +160,19 @@ func (c *conv) set(key, target string, basis Basis, apply func()) bool {
 	apply()
 	c.add(Entry{Key: key, Status: StatusConverted, Target: sp + target, Basis: basis})
 	return true
+}
+
+// setInt is set for integers with a lower bound: a value below it is
+// reported unconvertible rather than written into an invalid mke4.yaml.
+func (c *conv) setInt(key, target string, basis Basis, v, min int, dst *int) {
+	if !c.has(key) {
+		return
+	}
+	if v < min {
+		c.mark(key, StatusUnconvertible, fmt.Sprintf("%d is below the minimum of %d", v, min))
+		return
+	}
+	c.set(key, target, basis, func() { *dst = v })
 }
 
 func (c *conv) add(e Entry) { c.byKey[e.Key] = append(c.byKey[e.Key], e) }

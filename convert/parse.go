@@ -72,6 +72,8 @@ func (e *ParseError) Unwrap() error { return e.Err }
 // MKE3Config.Unknown and reported by Convert.
 func Parse(name string, data []byte) (*MKE3Config, error) {
 	perr := func(msg string) error { return &ParseError{File: name, Msg: msg} }
+	// Editors on Windows may add a byte-order mark; TOML does not allow one.
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	switch {
 	case len(data) > MaxInputSize:
 		return nil, perr(fmt.Sprintf("file is %d bytes, more than the %d an MKE 3 configuration can plausibly be: is this the right file?", len(data), MaxInputSize))

@@ -60,17 +60,13 @@ func (c *conv) hosts() {
 	if label == "" {
 		label = DefaultKubeletProfileLabel
 	}
-	profiles := map[string]bool{}
-	for _, p := range c.out.Spec.Kubelet.CustomProfiles {
-		profiles[p.Name] = true
-	}
 	for i, h := range c.opts.Hosts {
 		mh := h.Host
 		mh.InstallFlags = append([]string(nil), h.InstallFlags...)
 		if name, ok := h.Labels[label]; ok {
 			key := fmt.Sprintf("hosts[%d].labels.%s", i, label)
-			if profiles[name] {
-				mh.InstallFlags = append(mh.InstallFlags, "--profile="+name)
+			if to, found := c.profileNames[name]; found {
+				mh.InstallFlags = append(mh.InstallFlags, "--profile="+to)
 				c.extra = append(c.extra, Entry{Key: key, Status: StatusConverted, Target: fmt.Sprintf("spec.hosts[%d].installFlags", i), Reason: "kubelet profile " + strconv.Quote(name), Basis: Documented})
 			} else {
 				c.extra = append(c.extra, Entry{Key: key, Status: StatusUnconvertible, Reason: fmt.Sprintf("node %s names kubelet profile %q, which custom_kubelet_flags_profiles does not define", hostName(h.Host), name)})

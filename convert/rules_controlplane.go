@@ -58,9 +58,9 @@ func (c *conv) controlPlane() {
 			c.mark("audit_log_configuration.level", StatusUnconvertible, fmt.Sprintf("%q is not an MKE 3 audit level (\"\", metadata, request)", c.in.AuditLogConfiguration.Level))
 		}
 	}
-	c.set(cc+"kube_api_server_audit_log_maxage", "apiServer.audit.maxAge", Checked, func() { au.MaxAge = n.KubeAPIServerAuditLogMaxAge })
-	c.set(cc+"kube_api_server_audit_log_maxbackup", "apiServer.audit.maxBackup", Inferred, func() { au.MaxBackup = n.KubeAPIServerAuditLogMaxBackup })
-	c.set(cc+"kube_api_server_audit_log_maxsize", "apiServer.audit.maxSize", Inferred, func() { au.MaxSize = n.KubeAPIServerAuditLogMaxSize })
+	c.setInt(cc+"kube_api_server_audit_log_maxage", "apiServer.audit.maxAge", Checked, n.KubeAPIServerAuditLogMaxAge, 0, &au.MaxAge)
+	c.setInt(cc+"kube_api_server_audit_log_maxbackup", "apiServer.audit.maxBackup", Inferred, n.KubeAPIServerAuditLogMaxBackup, 0, &au.MaxBackup)
+	c.setInt(cc+"kube_api_server_audit_log_maxsize", "apiServer.audit.maxSize", Inferred, n.KubeAPIServerAuditLogMaxSize, 0, &au.MaxSize)
 	if n.KubeAPIServerEnableCustomAuditPolicy {
 		c.add0(cc+"kube_api_server_enable_custom_audit_policy", StatusConverted, "apiServer.audit.customPolicyYaml", "", Inferred)
 		if strings.TrimSpace(n.KubeAPIServerCustomAuditPolicyYAML) == "" {

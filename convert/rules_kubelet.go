@@ -2,6 +2,7 @@ package convert
 
 import (
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -15,9 +16,9 @@ func (c *conv) kubelet() {
 	out := &c.out.Spec.Kubelet
 	h := &c.in.HardeningConfiguration
 
-	c.set(cc+"kubelet_max_pods", "kubelet.maxPods", Checked, func() { out.MaxPods = n.KubeletMaxPods })
-	c.set(cc+"kubelet_pods_per_core", "kubelet.podsPerCore", Inferred, func() { out.PodsPerCore = n.KubeletPodsPerCore })
-	c.set(cc+"kubelet_event_record_qps", "kubelet.eventRecordQPS", Checked, func() { out.EventRecordQPS = n.KubeletEventRecordQPS })
+	c.setInt(cc+"kubelet_max_pods", "kubelet.maxPods", Checked, n.KubeletMaxPods, 1, &out.MaxPods)
+	c.setInt(cc+"kubelet_pods_per_core", "kubelet.podsPerCore", Inferred, n.KubeletPodsPerCore, 0, &out.PodsPerCore)
+	c.setInt(cc+"kubelet_event_record_qps", "kubelet.eventRecordQPS", Checked, n.KubeletEventRecordQPS, 0, &out.EventRecordQPS)
 	c.setString(cc+"kubelet_data_root", "kubelet.kubeletRootDir", n.KubeletDataRoot, &out.KubeletRootDir)
 	c.set(cc+"kube_protect_kernel_defaults", "kubelet.protectKernelDefaults", Inferred, func() { out.ProtectKernelDefaults = n.KubeProtectKernelDefaults })
 	// MKE 3 applies RuntimeDefault seccomp unless told not to; MKE 4k's
@@ -199,14 +200,63 @@ func (c *conv) flagList(key, comp string, elems []string, dst map[string]string)
 	}
 }
 
+// profileNames maps MKE 3 profile names to MKE 4k ones. k0s keeps worker
+// profiles in objects named after them, so a name must be a DNS-1123
+// label; other names are rewritten (the rename is reported) so that the
+// profile and its nodes' --profile flags still match. Valid names are
+// kept as they are and never taken by a rewritten one.
+func (c *conv) assignProfileNames(leaves []Leaf) {
+	c.profileNames = map[string]string{}
+	taken := map[string]bool{}
+	for _, l := range leaves {
+		if n := l.path[2].Key; dns1123Label.MatchString(n) {
+			c.profileNames[n], taken[n] = n, true
+		}
+	}
+	for _, l := range leaves {
+		orig := l.path[2].Key
+		if _, ok := c.profileNames[orig]; ok {
+			continue
+		}
+		var b strings.Builder
+		for _, r := range strings.ToLower(orig) {
+			if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' {
+				b.WriteRune(r)
+			} else {
+				b.WriteByte('-')
+			}
+		}
+		base := strings.Trim(b.String(), "-")
+		if len(base) > 57 {
+			base = strings.Trim(base[:57], "-")
+		}
+		if base == "" {
+			base = "profile"
+		}
+		name := base
+		for i := 2; taken[name]; i++ {
+			name = fmt.Sprintf("%s-%d", base, i)
+		}
+		c.profileNames[orig], taken[name] = name, true
+		c.add(Entry{Key: l.Key, Status: StatusConverted, Target: fmt.Sprintf("%skubelet.customProfiles[name=%s]", sp, name), Basis: Documented,
+			Reason: fmt.Sprintf("profile %q renamed to %q: k0s worker profile names must be lowercase DNS labels; nodes labelled %q get --profile=%s", orig, name, orig, name)})
+	}
+}
+
+var dns1123Label = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
+
 // profiles converts custom_kubelet_flags_profiles into customProfiles.
 func (c *conv) profiles() {
 	out := &c.out.Spec.Kubelet
+	var leaves []Leaf
 	for _, l := range c.in.Leaves {
-		if len(l.path) != 3 || l.path[0].Key != "cluster_config" || l.path[1].Key != "custom_kubelet_flags_profiles" {
-			continue
+		if len(l.path) == 3 && l.path[0].Key == "cluster_config" && l.path[1].Key == "custom_kubelet_flags_profiles" {
+			leaves = append(leaves, l)
 		}
-		name := l.path[2].Key
+	}
+	c.assignProfileNames(leaves)
+	for _, l := range leaves {
+		name := c.profileNames[l.path[2].Key]
 		s, _ := l.Value.(string)
 		res, err := kubeletprofile.MapString(s)
 		if err != nil {

@@ -317,3 +317,32 @@ func TestRepeatedProfileFlagIsDropped(t *testing.T) {
 	assert.Equal(t, StatusConverted, es[1].Status)
 	assert.EqualValues(t, 250, out.Spec.Kubelet.CustomProfiles[0].Values["maxPods"])
 }
+
+func TestProfileNamesBecomeDNSLabels(t *testing.T) {
+	cfg := mustParse(t, kdd+"[cluster_config.custom_kubelet_flags_profiles]\n\"High Perf\" = \"--max-pods=200\"\nhigh-perf = \"--max-pods=100\"\n")
+	out, rep, err := Convert(cfg, Options{Hosts: []Host{
+		{Host: mke4.Host{Role: mke4.RoleWorker, SSH: &mke4.SSH{Address: "10.0.0.1"}}, Labels: map[string]string{DefaultKubeletProfileLabel: "High Perf"}},
+		{Host: mke4.Host{Role: mke4.RoleWorker, SSH: &mke4.SSH{Address: "10.0.0.2"}}, Labels: map[string]string{DefaultKubeletProfileLabel: "high-perf"}},
+	}})
+	require.NoError(t, err)
+	names := []string{out.Spec.Kubelet.CustomProfiles[0].Name, out.Spec.Kubelet.CustomProfiles[1].Name}
+	assert.Equal(t, []string{"high-perf-2", "high-perf"}, names, "a valid name is kept; the rewritten one yields")
+	assert.Equal(t, []string{"--profile=high-perf-2"}, out.Spec.Hosts[0].InstallFlags)
+	assert.Equal(t, []string{"--profile=high-perf"}, out.Spec.Hosts[1].InstallFlags)
+	assert.Contains(t, entriesFor(rep, cc+`custom_kubelet_flags_profiles."High Perf"`)[0].Reason, `renamed to "high-perf-2"`)
+	require.NoError(t, out.Validate())
+}
+
+func TestIntegerBounds(t *testing.T) {
+	_, rep, err := Convert(mustParse(t, kdd+"kubelet_max_pods = 0\nkubelet_event_record_qps = -1\nkube_api_server_audit_log_maxage = -3\n"), Options{})
+	require.NoError(t, err)
+	for _, k := range []string{"kubelet_max_pods", "kubelet_event_record_qps", "kube_api_server_audit_log_maxage"} {
+		assert.Equal(t, StatusUnconvertible, statusOf(t, rep, cc+k), k)
+	}
+}
+
+func TestByteOrderMarkIsAccepted(t *testing.T) {
+	cfg, err := Parse("bom.toml", []byte("\xef\xbb\xbf[cluster_config]\ncalico_kdd = true\n"))
+	require.NoError(t, err)
+	assert.True(t, cfg.ClusterConfig.CalicoKDD)
+}
