@@ -1,9 +1,16 @@
 package convert
 
 import (
+	"bytes"
+	"encoding/json"
+	"regexp"
+	"strconv"
+
 	"fmt"
 	"maps"
 	"strings"
+
+	corev1 "k8s.io/api/core/v1"
 
 	"github.com/mke-migrate/mke-migrate/convert/mke4"
 )
@@ -42,53 +49,90 @@ func (c *conv) ingress() {
 			c.add0(fmt.Sprintf("%singress_node_toleration[%d].%s", k, i, f), StatusConverted, fmt.Sprintf("ingressController.tolerations[%d].%s", i, f), "", Documented)
 		}
 	}
-	if len(in.IngressNodeAffinity) > 0 {
-		aff := &mke4.Affinity{}
-		for key, v := range in.IngressNodeAffinity {
-			m, _ := v.(map[string]any)
-			switch key {
-			case "nodeAffinity":
-				aff.NodeAffinity = m
-			case "podAffinity":
-				aff.PodAffinity = m
-			case "podAntiAffinity":
-				aff.PodAntiAffinity = m
-			}
-		}
-		out.Affinity = aff
-	}
-	c.mapKeys(k+"ingress_node_affinity", "ingressController.affinity", func(sub string) bool {
-		return sub == "nodeAffinity" || sub == "podAffinity" || sub == "podAntiAffinity"
-	})
+	c.affinity()
 	if len(in.IngressConfigMap) > 0 {
 		out.ConfigMap = maps.Clone(in.IngressConfigMap)
 	}
-	if len(in.IngressTCPServices) > 0 {
-		out.TCPServices = maps.Clone(in.IngressTCPServices)
+	c.mapKeys(k+"ingress_config_map", "ingressController.configMap", func(key string) string {
+		if !configMapKey.MatchString(key) {
+			return fmt.Sprintf("%q is not a ConfigMap key (letters, digits, '-', '_', '.')", short(key))
+		}
+		return ""
+	}, out.ConfigMap)
+	for _, svc := range []struct {
+		name string
+		in   map[string]string
+		dst  *map[string]string
+	}{{"tcp", in.IngressTCPServices, &out.TCPServices}, {"udp", in.IngressUDPServices, &out.UDPServices}} {
+		if len(svc.in) > 0 {
+			*svc.dst = maps.Clone(svc.in)
+		}
+		c.mapKeys(k+"ingress_"+svc.name+"_services", "ingressController."+svc.name+"Services", func(key string) string {
+			if p, err := strconv.Atoi(key); err != nil || p < 1 || p > 65535 {
+				return fmt.Sprintf("%q is not a port number (the key of an exposed %s service is the port)", short(key), strings.ToUpper(svc.name))
+			}
+			return ""
+		}, *svc.dst)
 	}
-	if len(in.IngressUDPServices) > 0 {
-		out.UDPServices = maps.Clone(in.IngressUDPServices)
-	}
-	c.mapKeys(k+"ingress_config_map", "ingressController.configMap", nil)
-	c.mapKeys(k+"ingress_tcp_services", "ingressController.tcpServices", nil)
-	c.mapKeys(k+"ingress_udp_services", "ingressController.udpServices", nil)
 	c.nodePorts()
 }
 
 // mapKeys records every leaf under a map-typed key as converted to the
-// same sub-key of target; ok (when set) says which first sub-keys are valid.
-func (c *conv) mapKeys(prefix, target string, ok func(string) bool) {
+// same key of target, unless check (when set) finds the key invalid: then
+// the entry is unconvertible and the key is removed from dst.
+func (c *conv) mapKeys(prefix, target string, check func(key string) string, dst map[string]string) {
 	for _, l := range c.in.Leaves {
 		if !strings.HasPrefix(l.Key, prefix+".") {
 			continue
 		}
 		sub := l.path[len(strings.Split(prefix, ".")):]
-		first := sub[0].Key
-		if ok != nil && !ok(first) {
-			c.add(Entry{Key: l.Key, Status: StatusUnconvertible, Reason: fmt.Sprintf("%q is not an affinity kind (nodeAffinity, podAffinity, podAntiAffinity)", first)})
-			continue
+		if check != nil {
+			if why := check(sub[0].Key); why != "" {
+				c.add(Entry{Key: l.Key, Status: StatusUnconvertible, Reason: why})
+				delete(dst, sub[0].Key)
+				continue
+			}
 		}
 		c.add(Entry{Key: l.Key, Status: StatusConverted, Target: sp + target + "." + strings.TrimPrefix(sub.String(), "."), Basis: Documented})
+	}
+}
+
+var configMapKey = regexp.MustCompile(`^[-._a-zA-Z0-9]{1,253}$`)
+
+// affinity carries ingress_node_affinity after checking it against the
+// real Kubernetes Affinity type: a typo there would make MKE 4k's ingress
+// controller fail to deploy.
+func (c *conv) affinity() {
+	const key = cc + "ingress_controller.ingress_node_affinity"
+	in := c.in.ClusterConfig.IngressController.IngressNodeAffinity
+	if len(in) == 0 {
+		return
+	}
+	var leaves []Leaf
+	for _, l := range c.in.Leaves {
+		if strings.HasPrefix(l.Key, key+".") {
+			leaves = append(leaves, l)
+		}
+	}
+	data, err := json.Marshal(in)
+	if err == nil {
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.DisallowUnknownFields()
+		err = dec.Decode(&corev1.Affinity{})
+	}
+	if err != nil {
+		for _, l := range leaves {
+			c.add(Entry{Key: l.Key, Status: StatusUnconvertible, Reason: "not a valid Kubernetes affinity (nodeAffinity, podAffinity, podAntiAffinity): " + short(err.Error())})
+		}
+		return
+	}
+	var aff mke4.Affinity
+	if err := json.Unmarshal(data, &aff); err != nil {
+		return // unreachable: the same JSON decoded into the stricter type
+	}
+	c.out.Spec.IngressController.Affinity = &aff
+	for _, l := range leaves {
+		c.add(Entry{Key: l.Key, Status: StatusConverted, Target: sp + "ingressController.affinity." + strings.TrimPrefix(l.path[len(strings.Split(key, ".")):].String(), "."), Basis: Documented})
 	}
 }
 

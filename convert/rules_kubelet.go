@@ -1,6 +1,7 @@
 package convert
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -93,7 +94,8 @@ func splitList(v string) []string {
 	return out
 }
 
-// reserved converts "cpu=250m,memory=2Gi" into a map.
+// reserved converts "cpu=250m,memory=2Gi" into a map, with the kubelet's
+// own rules for resource names and quantities (shared with profiles).
 func (c *conv) reserved(key, target, v string, dst *map[string]string) {
 	if !c.has(key) {
 		return
@@ -102,16 +104,27 @@ func (c *conv) reserved(key, target, v string, dst *map[string]string) {
 		c.add(Entry{Key: key, Status: StatusDefault, Target: sp + target, Reason: "empty: the MKE 4k default reservation applies"})
 		return
 	}
-	m := map[string]string{}
-	for _, kv := range strings.Split(v, ",") {
-		k, val, ok := strings.Cut(strings.TrimSpace(kv), "=")
-		if !ok || strings.TrimSpace(k) == "" || strings.TrimSpace(val) == "" {
-			c.mark(key, StatusUnconvertible, fmt.Sprintf("%q is not a list of resource=quantity pairs (like cpu=250m,memory=2Gi)", v))
-			return
+	res, err := kubeletprofile.MapList([]string{"--kube-reserved=" + v})
+	if err != nil || len(res.Flags) != 1 || res.Flags[0].Status != kubeletprofile.Converted {
+		why := fmt.Sprintf("%q is not a list of resource=quantity pairs (like cpu=250m,memory=2Gi)", v)
+		if err == nil && len(res.Flags) == 1 {
+			why = res.Flags[0].Reason
 		}
-		m[strings.TrimSpace(k)] = strings.TrimSpace(val)
+		c.mark(key, StatusUnconvertible, why)
+		return
 	}
+	m, _ := res.Values["kubeReserved"].(map[string]string)
 	c.set(key, target, Checked, func() { *dst = m })
+}
+
+var flagName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
+
+// short trims text for a report entry.
+func short(s string) string {
+	if len(s) > 80 {
+		return s[:77] + "..."
+	}
+	return s
 }
 
 // accumulating lists the flags whose repetitions add up (comma lists)
@@ -146,6 +159,26 @@ func flagSet(names ...string) map[string]string {
 	return m
 }
 
+// parseFlagList parses a flag list, reporting each element that cannot be
+// parsed and carrying the others: one typo must not cost the whole list.
+func (c *conv) parseFlagList(key string, elems []string) []flagparse.Flag {
+	rest := append([]string(nil), elems...)
+	for len(rest) > 0 {
+		flags, err := flagparse.ParseList(rest)
+		var fe *flagparse.Error
+		if err == nil {
+			return flags
+		}
+		if !errors.As(err, &fe) || fe.Index < 0 || fe.Index >= len(rest) {
+			c.add(Entry{Key: key, Status: StatusUnconvertible, Reason: short(err.Error()) + "; nothing from this list was carried"})
+			return nil
+		}
+		c.add(Entry{Key: key, Flag: short(rest[fe.Index]), Status: StatusUnconvertible, Reason: short(fe.Reason) + "; the element was left out"})
+		rest = append(rest[:fe.Index], rest[fe.Index+1:]...)
+	}
+	return nil
+}
+
 // flagList converts a custom_*_flags list into component extraArgs.
 func (c *conv) flagList(key, comp string, elems []string, dst map[string]string) {
 	if !c.has(key) {
@@ -155,13 +188,13 @@ func (c *conv) flagList(key, comp string, elems []string, dst map[string]string)
 		c.add(Entry{Key: key, Status: StatusDefault, Target: sp + comp + ".extraArgs", Reason: "empty list"})
 		return
 	}
-	flags, err := flagparse.ParseList(elems)
-	if err != nil {
-		c.add(Entry{Key: key, Status: StatusUnconvertible, Reason: err.Error() + "; nothing from this list was carried"})
-		return
-	}
+	flags := c.parseFlagList(key, elems)
 	last := map[string]int{} // flag name -> index in c.byKey[key]
 	for _, f := range flags {
+		if !flagName.MatchString(f.Name) {
+			c.add(Entry{Key: key, Flag: short(f.Raw), Status: StatusUnconvertible, Reason: "not a valid flag name (letters, digits, '-', '_' and '.')"})
+			continue
+		}
 		val := f.Value
 		if !f.HasValue {
 			val = "true"

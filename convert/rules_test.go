@@ -346,3 +346,35 @@ func TestByteOrderMarkIsAccepted(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, cfg.ClusterConfig.CalicoKDD)
 }
+
+// Keys that end up as YAML map keys are validated where they come in: a bad
+// one is reported and left out, and the rest of the configuration is kept.
+func TestUserKeysAreValidated(t *testing.T) {
+	long := strings.Repeat("&", 1100)
+	cfg := mustParse(t, kdd+`manager_kube_reserved_resources = "`+long+`=1"
+worker_kube_reserved_resources = "cpu=100m,gpu=1"
+custom_kube_api_server_flags = ["--`+long+`=1", "--v=2"]
+[cluster_config.ingress_controller.ingress_config_map]
+ok-key = "1"
+"bad key" = "2"
+[cluster_config.ingress_controller.ingress_tcp_services]
+9000 = "ns/svc:9000"
+http = "ns/svc:80"
+[cluster_config.ingress_controller.ingress_node_affinity.nodeAffinity]
+requiredDuringSchedulingIgnoredDuringExecution = {nodeSelectorTermz = []}
+`)
+	out, rep, err := Convert(cfg, Options{})
+	require.NoError(t, err)
+	assert.Equal(t, StatusUnconvertible, statusOf(t, rep, cc+"manager_kube_reserved_resources"))
+	assert.Equal(t, StatusUnconvertible, statusOf(t, rep, cc+"worker_kube_reserved_resources"))
+	assert.Equal(t, StatusUnconvertible, statusOf(t, rep, cc+"custom_kube_api_server_flags"))
+	assert.Equal(t, map[string]string{"v": "2"}, out.Spec.APIServer.ExtraArgs)
+	assert.Equal(t, map[string]string{"ok-key": "1"}, out.Spec.IngressController.ConfigMap)
+	assert.Equal(t, StatusUnconvertible, statusOf(t, rep, cc+`ingress_controller.ingress_config_map."bad key"`))
+	assert.Equal(t, map[string]string{"9000": "ns/svc:9000"}, out.Spec.IngressController.TCPServices)
+	assert.Equal(t, StatusUnconvertible, statusOf(t, rep, cc+"ingress_controller.ingress_tcp_services.http"))
+	assert.Nil(t, out.Spec.IngressController.Affinity)
+	assert.Equal(t, StatusUnconvertible, statusOf(t, rep, cc+"ingress_controller.ingress_node_affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTermz"))
+	_, err = mke4.Marshal(out)
+	require.NoError(t, err)
+}

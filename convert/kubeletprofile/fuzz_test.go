@@ -3,6 +3,8 @@ package kubeletprofile
 import (
 	"testing"
 
+	"sigs.k8s.io/yaml"
+
 	"github.com/mke-migrate/mke-migrate/convert/flagparse"
 )
 
@@ -65,6 +67,9 @@ func FuzzMapString(f *testing.F) {
 			}
 		}
 		decodeStrict(t, r.Values)
+		if _, err := yaml.Marshal(r.Values); err != nil {
+			t.Fatalf("Values do not marshal as YAML: %v", err)
+		}
 	})
 }
 
@@ -92,5 +97,8 @@ func FuzzMapFlag(f *testing.F) {
 			t.Fatalf("%d results for %d flags", len(r.Flags), len(in))
 		}
 		decodeStrict(t, r.Values)
+		if _, err := yaml.Marshal(r.Values); err != nil {
+			t.Fatalf("Values do not marshal as YAML: %v", err)
+		}
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -418,6 +419,23 @@ func checkQOSReserved(k, v string) error {
 	return nil
 }
 
+// Names that become map keys in the output are checked: besides catching
+// typos early, it keeps keys within what a YAML encoder accepts (keys
+// longer than 1024 characters are not valid YAML implicit keys).
+var (
+	gateName   = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9]{0,127}$`)
+	optionName = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
+	headerName = regexp.MustCompile("^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,253}$")
+)
+
+// short trims a value for an error message.
+func short(s string) string {
+	if len(s) > 60 {
+		return s[:57] + "..."
+	}
+	return s
+}
+
 // featureGates parses "Name=bool,..." into map[string]bool. Gate names
 // are not checked: the set of gates depends on the MKE 4k kubelet version.
 func featureGates(v string) (any, error) {
@@ -428,6 +446,9 @@ func featureGates(v string) (any, error) {
 	}
 	m := make(map[string]bool, len(ps))
 	for _, p := range ps {
+		if !gateName.MatchString(p[0]) {
+			return nil, fmt.Errorf("%q is not a feature gate name (letters and digits, such as NodeSwap); expected %s", short(p[0]), form)
+		}
 		b, err := strconv.ParseBool(p[1])
 		if err != nil {
 			return nil, fmt.Errorf("%s=%s is not a boolean; expected %s", p[0], p[1], form)
@@ -449,6 +470,9 @@ func singleOption(flag string) parser {
 		if !ok || k == "" || strings.Contains(val, ",") {
 			return nil, errors.New("expected " + form)
 		}
+		if !optionName.MatchString(k) {
+			return nil, fmt.Errorf("%q is not a policy option name (such as full-pcpus-only); expected %s", short(k), form)
+		}
 		return map[string]string{k: val}, nil
 	}
 }
@@ -462,6 +486,9 @@ func headerMap(v string) (any, error) {
 	}
 	m := map[string][]string{}
 	for _, p := range ps {
+		if !headerName.MatchString(p[0]) {
+			return nil, fmt.Errorf("%q is not an HTTP header name", short(p[0]))
+		}
 		m[p[0]] = append(m[p[0]], p[1])
 	}
 	return m, nil

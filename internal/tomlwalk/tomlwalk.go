@@ -166,8 +166,11 @@ func Leaves(data []byte) ([]Leaf, error) {
 	}
 	w := walker{doc: doc, counts: map[string]int{}, lines: lineStarts(data)}
 	w.p.Reset(data)
-	for w.p.NextExpression() {
+	for w.err == nil && w.p.NextExpression() {
 		w.expr(w.p.Expression())
+	}
+	if w.err != nil {
+		return nil, w.err
 	}
 	if err := w.p.Error(); err != nil {
 		// Unreachable after a successful Unmarshal; kept so that a parser
@@ -177,7 +180,15 @@ func Leaves(data []byte) ([]Leaf, error) {
 	return w.out, nil
 }
 
+// MaxDepth bounds how deep keys and values may nest. Real configurations
+// nest a handful of levels; the bound keeps a hostile document from costing
+// time quadratic in its depth.
+const MaxDepth = 64
+
 type walker struct {
+	err    *SyntaxError // first depth violation
+	// position of the expression being walked, for errors deep inside it
+	exprLine, exprCol int
 	p      unstable.Parser
 	doc    map[string]any
 	prefix Path
@@ -225,6 +236,12 @@ func (w *walker) resolve(base Path, keys []string) Path {
 }
 
 func (w *walker) expr(n *unstable.Node) {
+	w.exprLine, w.exprCol = w.nodePosition(n)
+	if w.exprLine == 0 {
+		if it := n.Key(); it.Next() {
+			w.exprLine, w.exprCol = w.nodePosition(it.Node())
+		}
+	}
 	switch n.Kind {
 	case unstable.Table:
 		w.prefix = w.resolve(nil, w.keyParts(n.Key()))
@@ -251,6 +268,16 @@ func elems(keys []string) Path {
 }
 
 func (w *walker) value(path Path, v *unstable.Node, at *unstable.Node) {
+	if len(path) > MaxDepth {
+		if w.err == nil {
+			line, col := w.nodePosition(at)
+			if line == 0 { // inner array elements keep no position
+				line, col = w.exprLine, w.exprCol
+			}
+			w.err = &SyntaxError{Line: line, Column: col, Msg: fmt.Sprintf("keys and values nest deeper than %d levels", MaxDepth)}
+		}
+		return
+	}
 	switch v.Kind {
 	case unstable.InlineTable:
 		it := v.Children()
@@ -315,7 +342,13 @@ func arrayHasTable(v *unstable.Node) bool {
 
 func (w *walker) leaf(path Path, at *unstable.Node) {
 	l := Leaf{Path: path, Value: lookup(w.doc, path)}
-	// Position of the first key part (or of the element for array items).
+	l.Line, l.Column = w.nodePosition(at)
+	w.out = append(w.out, l)
+}
+
+// nodePosition is the position of the first key part of a key-value, or
+// of the node itself (array elements); 0, 0 when the parser kept none.
+func (w *walker) nodePosition(at *unstable.Node) (line, col int) {
 	pos := at
 	if at.Kind == unstable.KeyValue {
 		it := at.Key()
@@ -324,9 +357,9 @@ func (w *walker) leaf(path Path, at *unstable.Node) {
 		}
 	}
 	if pos.Raw.Length > 0 || pos.Raw.Offset > 0 {
-		l.Line, l.Column = w.position(int(pos.Raw.Offset))
+		return w.position(int(pos.Raw.Offset))
 	}
-	w.out = append(w.out, l)
+	return 0, 0
 }
 
 // lookup finds the decoded value at path in the generic document.

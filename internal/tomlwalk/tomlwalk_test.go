@@ -814,3 +814,17 @@ func FuzzLeaves(f *testing.F) {
 		checkFaithful(t, data, leaves)
 	})
 }
+
+func TestLeavesDepthLimit(t *testing.T) {
+	deep := "a = " + strings.Repeat("[", tomlwalk.MaxDepth+5) + "{b = 1}" + strings.Repeat("]", tomlwalk.MaxDepth+5) + "\n"
+	_, err := tomlwalk.Leaves([]byte("x = 1\n" + deep))
+	var se *tomlwalk.SyntaxError
+	require.ErrorAs(t, err, &se)
+	assert.Equal(t, 2, se.Line)
+	assert.Contains(t, se.Msg, "nest deeper than")
+
+	ok := "a = " + strings.Repeat("[", 10) + "{b = 1}" + strings.Repeat("]", 10) + "\n"
+	ls, err := tomlwalk.Leaves([]byte(ok))
+	require.NoError(t, err)
+	require.Len(t, ls, 1)
+}
