@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mke-migrate/mke-migrate/convert"
 	"github.com/mke-migrate/mke-migrate/convert/mke4"
 )
 
@@ -237,4 +238,41 @@ func TestOversizedInputIsRefused(t *testing.T) {
 	code, _, stderr := runCLI(t, "convert", "--mke3-config", p)
 	assert.Equal(t, 2, code)
 	assert.Contains(t, stderr, "right file")
+}
+
+// Every fixture, through the CLI: exit 0 or 3, and every leaf key of the
+// input is in the JSON report.
+func TestConvertEveryFixtureReportsEveryKey(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join("..", "..", "convert", "testdata", "*.toml"))
+	files = append(files, filepath.Join("..", "..", "examples", "mke3-config.toml"))
+	if shared, _ := filepath.Glob(filepath.Join("..", "..", "..", "shared", "fixtures", "mke3", "*.toml")); len(shared) > 0 {
+		files = append(files, shared...)
+	} else {
+		t.Log("../shared/fixtures/mke3 not present: checking the project's own fixtures only")
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			dir := t.TempDir()
+			rep := filepath.Join(dir, "report.json")
+			code, _, stderr := runCLI(t, "convert", "--mke3-config", f, "--config-out", filepath.Join(dir, "mke4.yaml"), "--report-out", rep, "--report-format", "json")
+			require.Contains(t, []int{0, 3}, code, stderr)
+			var doc struct {
+				Entries []struct{ Key string } `json:"entries"`
+			}
+			b, err := os.ReadFile(rep)
+			require.NoError(t, err)
+			require.NoError(t, json.Unmarshal(b, &doc))
+			reported := map[string]bool{}
+			for _, e := range doc.Entries {
+				reported[e.Key] = true
+			}
+			data, err := os.ReadFile(f)
+			require.NoError(t, err)
+			cfg, err := convert.Parse(f, data)
+			require.NoError(t, err)
+			for _, l := range cfg.Leaves {
+				assert.True(t, reported[l.Key], "%s missing from the report", l.Key)
+			}
+		})
+	}
 }
