@@ -114,8 +114,8 @@ func Parse(name string, data []byte) (*MKE3Config, error) {
 		return nil, errors.Join(errs...)
 	}
 	if err := toml.Unmarshal(data, cfg); err != nil {
-		// checkType should have caught every type problem; this keeps a
-		// gap between the two from ever passing silently.
+		// resolve and valueMismatch catch every type problem first; this
+		// keeps a gap between them and go-toml from passing silently.
 		pe := &ParseError{File: name, Msg: "cannot decode: " + err.Error(), Err: err}
 		var de *toml.DecodeError
 		if errors.As(err, &de) {
