@@ -71,6 +71,15 @@ func (c *conv) network() {
 	} else {
 		c.add0(cc+"unmanaged_cni", StatusConverted, "network.providers", "", Documented)
 	}
+	if n.UnmanagedCNI {
+		// MKE 3 ran no Calico: its Calico settings had no effect, and the
+		// pod network belongs to the user's CNI, which MKE 4k keeps.
+		for _, k := range []string{"pod_cidr", "calico_vxlan", "calico_mtu", "ipip_mtu", "calico_vxlan_mtu", "calico_vxlan_port", "vxlan_vni", "calico_ip_auto_method"} {
+			c.mark(cc+k, StatusDefault, "unmanaged CNI: MKE 3 ran no Calico, so this setting had no effect; the pod network stays with your CNI")
+		}
+		c.mark("log_configuration.level", StatusDefault, "unmanaged CNI: the level only set MKE 3's Calico logging; your CNI keeps its own")
+		return
+	}
 	if calico.ExtraConfig == nil {
 		calico.ExtraConfig = map[string]string{}
 	}
@@ -125,11 +134,9 @@ func (c *conv) network() {
 		vals["installation"] = map[string]any{"calicoNetwork": netw}
 	}
 	vals["defaultFelixConfiguration"] = felix
-	if !n.UnmanagedCNI {
-		rest, err := yaml.Marshal(vals)
-		if err == nil {
-			calico.ExtraConfig["values.yaml"] = "kubeletVolumePluginPath: " + c.kubeletRootDir() + "\n" + string(rest)
-		}
+	rest, err := yaml.Marshal(vals)
+	if err == nil {
+		calico.ExtraConfig["values.yaml"] = "kubeletVolumePluginPath: " + c.kubeletRootDir() + "\n" + string(rest)
 	}
 }
 
