@@ -29,10 +29,10 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			return usageErr(err)
 		},
 		CustomAppHelpTemplate: cli.AppHelpTemplate + "\n" + exitCodesHelp + "\n",
-		Commands: []*cli.Command{
+		Commands: append([]*cli.Command{
 			convertCommand(),
 			checkCommand(),
-		},
+		}, mke3Commands()...),
 	}
 	for _, c := range app.Commands {
 		c.CustomHelpTemplate = cli.CommandHelpTemplate + "\n" + exitCodesHelp + "\n"

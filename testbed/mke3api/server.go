@@ -91,6 +91,7 @@ type Server struct {
 
 	tokMu  sync.Mutex
 	tokens map[string]session
+	issued []string // every token ever issued, for leak checks in tests
 
 	cfgMu      sync.Mutex
 	configTOML string
@@ -196,6 +197,14 @@ func (s *Server) ExpireTokens() {
 	s.tokMu.Lock()
 	defer s.tokMu.Unlock()
 	clear(s.tokens)
+}
+
+// IssuedTokens returns every token the server has issued, expired ones
+// included, so that tests can check that none leaks into errors or logs.
+func (s *Server) IssuedTokens() []string {
+	s.tokMu.Lock()
+	defer s.tokMu.Unlock()
+	return append([]string(nil), s.issued...)
 }
 
 // shutdown releases requests waiting in a Latency fault.
@@ -334,6 +343,7 @@ func (s *Server) login(w http.ResponseWriter, c *call) {
 		}
 	}
 	s.tokens[token] = session{user: a, expires: now.Add(s.ttl)}
+	s.issued = append(s.issued, token)
 	s.tokMu.Unlock()
 	s.count(func(st *Stats) { st.Logins++ })
 	writeJSON(w, http.StatusOK, map[string]string{"auth_token": token, "token_id": tokenID})

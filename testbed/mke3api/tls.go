@@ -110,7 +110,9 @@ func (ca *CA) ServerCertificate(hosts ...string) (tls.Certificate, error) {
 	if err != nil {
 		return tls.Certificate{}, fmt.Errorf("mke3api: server certificate: %w", err)
 	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, nil
+	// The chain carries the CA too, as servers with a private CA commonly
+	// send it: that is what lets a client pin the CA's fingerprint.
+	return tls.Certificate{Certificate: [][]byte{der, ca.cert.Raw}, PrivateKey: key, Leaf: leaf}, nil
 }
 
 // clientCertificate issues a client-auth certificate for a user, as in an
