@@ -268,14 +268,17 @@ func TestSimSecretsNeverLeak(t *testing.T) {
 		{Malformed: true}, {Drop: true}, {RepeatStart: true}, {Status: http.StatusTooManyRequests, Times: 1},
 	}
 	calls := map[string]func(*mke3.Client) error{
-		"ping":        func(c *mke3.Client) error { return c.Ping(ctx(t)) },
-		"version":     func(c *mke3.Client) error { _, err := c.Version(ctx(t)); return err },
-		"config":      func(c *mke3.Client) error { _, err := c.ConfigTOML(ctx(t)); return err },
-		"put config":  func(c *mke3.Client) error { _, err := c.PutConfigTOML(ctx(t), []byte(r.ConfigTOML())); return err },
-		"accounts":    func(c *mke3.Client) error { _, err := c.ListAccounts(ctx(t), mke3.AccountsAll); return err },
-		"account":     func(c *mke3.Client) error { _, err := c.Account(ctx(t), seed.Users[0].Name); return err },
-		"teams":       func(c *mke3.Client) error { _, err := c.ListTeams(ctx(t), seed.Orgs[0].Name); return err },
-		"members":     func(c *mke3.Client) error { _, err := c.ListTeamMembers(ctx(t), seed.Orgs[0].Name, seed.Orgs[0].Teams[0].Name, mke3.MembersAll); return err },
+		"ping":       func(c *mke3.Client) error { return c.Ping(ctx(t)) },
+		"version":    func(c *mke3.Client) error { _, err := c.Version(ctx(t)); return err },
+		"config":     func(c *mke3.Client) error { _, err := c.ConfigTOML(ctx(t)); return err },
+		"put config": func(c *mke3.Client) error { _, err := c.PutConfigTOML(ctx(t), []byte(r.ConfigTOML())); return err },
+		"accounts":   func(c *mke3.Client) error { _, err := c.ListAccounts(ctx(t), mke3.AccountsAll); return err },
+		"account":    func(c *mke3.Client) error { _, err := c.Account(ctx(t), seed.Users[0].Name); return err },
+		"teams":      func(c *mke3.Client) error { _, err := c.ListTeams(ctx(t), seed.Orgs[0].Name); return err },
+		"members": func(c *mke3.Client) error {
+			_, err := c.ListTeamMembers(ctx(t), seed.Orgs[0].Name, seed.Orgs[0].Teams[0].Name, mke3.MembersAll)
+			return err
+		},
 		"ldap":        func(c *mke3.Client) error { _, err := c.LDAPConfig(ctx(t)); return err },
 		"roles":       func(c *mke3.Client) error { _, err := c.Roles(ctx(t)); return err },
 		"collections": func(c *mke3.Client) error { _, err := c.ListCollections(ctx(t)); return err },

@@ -219,4 +219,3 @@ func confirm(c *cli.Context, question string) error {
 	}
 	return nil
 }
-

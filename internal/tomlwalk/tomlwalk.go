@@ -186,15 +186,15 @@ func Leaves(data []byte) ([]Leaf, error) {
 const MaxDepth = 64
 
 type walker struct {
-	err    *SyntaxError // first depth violation
+	err *SyntaxError // first depth violation
 	// position of the expression being walked, for errors deep inside it
 	exprLine, exprCol int
-	p      unstable.Parser
-	doc    map[string]any
-	prefix Path
-	counts map[string]int // array-of-tables path (rendered, resolved) -> elements seen
-	out    []Leaf
-	lines  []int // offset of the first byte of each line
+	p                 unstable.Parser
+	doc               map[string]any
+	prefix            Path
+	counts            map[string]int // array-of-tables path (rendered, resolved) -> elements seen
+	out               []Leaf
+	lines             []int // offset of the first byte of each line
 }
 
 func lineStarts(data []byte) []int {
