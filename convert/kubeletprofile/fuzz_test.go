@@ -3,9 +3,8 @@ package kubeletprofile
 import (
 	"testing"
 
-	"sigs.k8s.io/yaml"
-
 	"github.com/mke-migrate/mke-migrate/convert/flagparse"
+	"github.com/mke-migrate/mke-migrate/convert/mke4"
 )
 
 // FuzzMapString checks the Map contract on arbitrary profiles: no panic, one
@@ -67,8 +66,10 @@ func FuzzMapString(f *testing.F) {
 			}
 		}
 		decodeStrict(t, r.Values)
-		if _, err := yaml.Marshal(r.Values); err != nil {
-			t.Fatalf("Values do not marshal as YAML: %v", err)
+		cfg := mke4.Default()
+		cfg.Spec.Kubelet.CustomProfiles = []mke4.KubeletCustomProfile{{Name: "p", Values: r.Values}}
+		if _, err := mke4.Marshal(cfg); err != nil {
+			t.Fatalf("Values do not marshal into mke4.yaml: %v", err)
 		}
 	})
 }
@@ -97,8 +98,10 @@ func FuzzMapFlag(f *testing.F) {
 			t.Fatalf("%d results for %d flags", len(r.Flags), len(in))
 		}
 		decodeStrict(t, r.Values)
-		if _, err := yaml.Marshal(r.Values); err != nil {
-			t.Fatalf("Values do not marshal as YAML: %v", err)
+		cfg := mke4.Default()
+		cfg.Spec.Kubelet.CustomProfiles = []mke4.KubeletCustomProfile{{Name: "p", Values: r.Values}}
+		if _, err := mke4.Marshal(cfg); err != nil {
+			t.Fatalf("Values do not marshal into mke4.yaml: %v", err)
 		}
 	})
 }

@@ -2,6 +2,7 @@ package mke4
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
@@ -16,11 +17,40 @@ import (
 // mapping, struct fields included, is written with its keys sorted, which is
 // also how mkectl init orders its output.
 func Marshal(cfg MkeConfig) ([]byte, error) {
-	out, err := yaml.Marshal(cfg)
+	j, err := json.Marshal(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("mke4: marshal: %w", err)
+	}
+	out, err := yaml.JSONToYAML(escapeUnprintable(j))
 	if err != nil {
 		return nil, fmt.Errorf("mke4: marshal: %w", err)
 	}
 	return out, nil
+}
+
+// escapeUnprintable rewrites, as JSON \u escapes, the characters that
+// encoding/json leaves raw but the YAML reader refuses in its input (DEL,
+// C1 controls except NEL, BOM, U+FFFE/U+FFFF). Such characters can only
+// appear inside JSON strings, where the escape means the same character,
+// so a value that reached the configuration (a flag value, a message) is
+// written faithfully instead of failing the whole file.
+func escapeUnprintable(j []byte) []byte {
+	bad := func(r rune) bool {
+		return r == 0x7f || (r >= 0x80 && r <= 0x9f) || r == 0x2028 || r == 0x2029 || r == 0xfeff || r == 0xfffe || r == 0xffff
+	}
+	if !bytes.ContainsFunc(j, bad) {
+		return j
+	}
+	var b bytes.Buffer
+	b.Grow(len(j) + 16)
+	for _, r := range string(j) {
+		if bad(r) {
+			fmt.Fprintf(&b, "\\u%04x", r)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.Bytes()
 }
 
 // UnknownFieldError reports a key of the document that the schema does not

@@ -780,3 +780,18 @@ func flatten(err error) []error {
 	}
 	return []error{err}
 }
+
+// Characters that encoding/json leaves raw but the YAML reader refuses
+// (found by fuzzing a kubelet flag value) are written escaped and read back
+// unchanged.
+func TestMarshalUnprintableCharacters(t *testing.T) {
+	for _, s := range []string{"a\x7fb", "x\u0085y", "\u2028z\u2029", "c\u0086d\ufeffe", "\u009f", "plain"} {
+		c := Default()
+		c.Spec.APIServer.ExtraArgs = map[string]string{"x": s}
+		y, err := Marshal(c)
+		require.NoError(t, err, "%q", s)
+		back, err := Unmarshal(y)
+		require.NoError(t, err, "%q", s)
+		require.Equal(t, s, back.Spec.APIServer.ExtraArgs["x"])
+	}
+}
