@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -124,4 +125,42 @@ func TestMKE3CertificateTrust(t *testing.T) {
 	code, _, stderr = runCLI(t, append(base, "--mke3-insecure", "-l", "warn")...)
 	assert.Equal(t, 0, code)
 	assert.Contains(t, strings.ToLower(stderr), "insecure")
+}
+
+// The confirmation prompt on a real terminal: the built binary runs under
+// script(1), which gives it a pseudo-terminal, and the answer is typed on it.
+func TestCalicoKDDConfirmsOnATerminal(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	scriptPath, err := exec.LookPath("script")
+	if err != nil {
+		t.Skip("script(1) not installed: the terminal prompt is not tested")
+	}
+	bin := filepath.Join(t.TempDir(), "mke-migrate")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Stderr = os.Stderr
+	require.NoError(t, build.Run())
+
+	for _, tc := range []struct {
+		answer   string
+		switched bool
+	}{{"no\n", false}, {"yes\n", true}} {
+		r, ca := startSim(t)
+		args := simArgs(r, ca, bin, "calico-kdd")
+		cmd := exec.Command(scriptPath, "-qefc", strings.Join(args, " "), "/dev/null")
+		cmd.Env = append(os.Environ(), "MKE_PASSWORD="+mke3api.DefaultAdminPassword)
+		cmd.Stdin = strings.NewReader(tc.answer)
+		out, err := cmd.CombinedOutput()
+		text := string(out)
+		assert.Contains(t, text, "Type yes to continue")
+		assert.NotContains(t, text, mke3api.DefaultAdminPassword)
+		ds := strings.Contains(r.ConfigTOML(), "calico_kdd = true")
+		assert.Equal(t, tc.switched, ds, "answer %q: %s", tc.answer, text)
+		if tc.switched {
+			assert.NoError(t, err, text)
+		} else {
+			assert.Error(t, err, "a refused confirmation exits non-zero")
+		}
+	}
 }
