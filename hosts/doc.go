@@ -17,4 +17,20 @@
 // Decoding is strict: an unknown or misspelt field is an error that names
 // the file, the line and the field. Load reads no network and opens no
 // connection.
+//
+// # Connections
+//
+// Connect opens an SSH connection to one host with rig v2 (through its
+// bastion when one is set) and returns a Client: Exec (with sudo and stdin),
+// Upload (checked with SHA-256 after writing), ReadFile and OS. Host keys
+// are checked against a known_hosts file (default ~/.ssh/known_hosts),
+// which is never written: an unknown or changed key fails with ErrHostKey,
+// unless ConnectOptions.InsecureIgnoreHostKey is set explicitly. Connect
+// retries transient failures with backoff and stops at once on ErrAuth or
+// ErrHostKey. Failures are *HostError values that name the host and the
+// operation and wrap the cause.
+//
+// Run calls a function for many hosts with bounded parallelism (default
+// DefaultConcurrency); the failures of all hosts come back joined with
+// errors.Join, each a *HostError.
 package hosts

@@ -1,0 +1,460 @@
+package hosts
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	rig "github.com/k0sproject/rig/v2"
+	rigcmd "github.com/k0sproject/rig/v2/cmd"
+	"github.com/k0sproject/rig/v2/protocol"
+	rigssh "github.com/k0sproject/rig/v2/protocol/ssh"
+	"github.com/k0sproject/rig/v2/protocol/ssh/hostkey"
+	xssh "golang.org/x/crypto/ssh"
+)
+
+// Errors a connection attempt stops at immediately (no retry). They are
+// wrapped in a *HostError; test with errors.Is.
+var (
+	// ErrAuth: the host refused every key offered (or no key could be used).
+	ErrAuth = errors.New("ssh authentication failed")
+	// ErrHostKey: the host key is not in known_hosts, differs from the
+	// one recorded there, or known_hosts cannot be read.
+	ErrHostKey = errors.New("ssh host key not trusted")
+	// ErrChecksum: an uploaded file does not have the SHA-256 of the data sent.
+	ErrChecksum = errors.New("checksum mismatch")
+)
+
+// HostError is a failure on one host. Host is "address:port"; Op names what
+// failed, such as `connect` or `exec "docker version"`.
+type HostError struct {
+	Host string
+	Op   string
+	Err  error
+}
+
+func (e *HostError) Error() string { return e.Host + ": " + e.Op + ": " + e.Err.Error() }
+func (e *HostError) Unwrap() error { return e.Err }
+
+// CommandError is a remote command that ran and failed. Stderr is what it
+// wrote to standard error (trimmed, at most 4 KiB); standard input is never
+// part of an error.
+type CommandError struct {
+	ExitCode int // -1 when the command ended without an exit status (signal, lost connection)
+	Stderr   string
+	Err      error
+}
+
+func (e *CommandError) Error() string {
+	msg := "exit status " + fmt.Sprint(e.ExitCode)
+	if e.ExitCode < 0 {
+		msg = e.Err.Error()
+	}
+	if e.Stderr != "" {
+		msg += ": " + e.Stderr
+	}
+	return msg
+}
+func (e *CommandError) Unwrap() error { return e.Err }
+
+const maxStderr = 4 << 10
+
+// Retry says how often and how fast Connect retries transient failures
+// (refused or timed-out dials, resets). Zero fields take the defaults.
+type Retry struct {
+	Attempts int           // total attempts; default 3
+	Base     time.Duration // first wait; doubles each time; default 500ms
+	Max      time.Duration // longest wait; default 5s
+}
+
+// ConnectOptions configures Connect. The zero value is usable.
+type ConnectOptions struct {
+	// KnownHostsPath is the known_hosts file host keys are checked against
+	// (default <Home>/.ssh/known_hosts). Checking is strict: a host missing
+	// from the file, or with a different key, fails with ErrHostKey and the
+	// file is never written. Note that rig lets a set SSH_KNOWN_HOSTS
+	// environment variable override this (Connect logs a warning then).
+	KnownHostsPath string
+	// InsecureIgnoreHostKey accepts any host key. For tests and labs only.
+	InsecureIgnoreHostKey bool
+	// Home expands "~" in key paths and locates the default known_hosts
+	// (default: the user's home directory).
+	Home string
+	// Timeout bounds each connection attempt (default 10s).
+	Timeout time.Duration
+	Retry   Retry
+	// Logger receives debug logs from this package and rig; default silent.
+	Logger *slog.Logger
+}
+
+// Client is a connection to one host. It is safe for concurrent use; each
+// Exec opens its own SSH session.
+type Client struct {
+	host   Host
+	rig    *rig.Client
+	log    *slog.Logger
+	closeO sync.Once
+}
+
+// Host returns the host the client is connected to.
+func (c *Client) Host() Host { return c.host }
+
+// Connect opens an SSH connection to h with rig, authenticating with the
+// key h.KeyFile(home) (or, without keyPath, the identities of ~/.ssh/config
+// and the SSH agent), through h.Bastion when set. Transient failures are
+// retried with exponential backoff; authentication and host key failures
+// are returned at once (ErrAuth, ErrHostKey), as is ctx ending. Errors are
+// *HostError.
+func Connect(ctx context.Context, h Host, o ConnectOptions) (*Client, error) {
+	if h.Port == 0 {
+		h.Port = 22
+	}
+	if h.User == "" {
+		h.User = "root"
+	}
+	logger := o.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	logger = logger.With("host", h.String())
+	fail := func(err error) (*Client, error) {
+		return nil, &HostError{Host: h.String(), Op: "connect", Err: err}
+	}
+	if h.Address == "" {
+		return fail(errors.New("no address"))
+	}
+	home := o.Home
+	if home == "" {
+		var err error
+		if home, err = os.UserHomeDir(); err != nil && !o.InsecureIgnoreHostKey && o.KnownHostsPath == "" {
+			return fail(fmt.Errorf("%w: no home directory for the default known_hosts: %w", ErrHostKey, err))
+		}
+	}
+	khPath := o.KnownHostsPath
+	if khPath == "" && home != "" {
+		khPath = filepath.Join(home, ".ssh", "known_hosts")
+	}
+	if v, ok := os.LookupEnv("SSH_KNOWN_HOSTS"); ok {
+		logger.Warn("SSH_KNOWN_HOSTS is set and overrides the known_hosts settings", "SSH_KNOWN_HOSTS", v)
+	}
+
+	cfg := rigssh.Config{
+		Address:          h.Address,
+		Port:             h.Port,
+		User:             h.User,
+		SSHConfigOptions: sshOptions(khPath, o.InsecureIgnoreHostKey, h.KeyPath != ""),
+	}
+	if kp := h.KeyFile(home); kp != "" {
+		cfg.KeyPath = &kp
+	}
+	if b := h.Bastion; b != nil {
+		bc := &rigssh.Config{
+			Address:          b.Address,
+			Port:             b.Port,
+			User:             b.User,
+			SSHConfigOptions: sshOptions(khPath, o.InsecureIgnoreHostKey, b.KeyPath != ""),
+		}
+		if bc.Port == 0 {
+			bc.Port = 22
+		}
+		if bc.User == "" {
+			bc.User = "root"
+		}
+		if kp := b.KeyFile(home); kp != "" {
+			bc.KeyPath = &kp
+		}
+		cfg.Bastion = bc
+	}
+	conn, err := rigssh.NewConnection(cfg, rigssh.WithLogger(logger))
+	if err != nil {
+		return fail(err)
+	}
+
+	attempts, wait, maxWait := o.Retry.Attempts, o.Retry.Base, o.Retry.Max
+	if attempts <= 0 {
+		attempts = 3
+	}
+	if wait <= 0 {
+		wait = 500 * time.Millisecond
+	}
+	if maxWait <= 0 {
+		maxWait = 5 * time.Second
+	}
+	timeout := o.Timeout
+	if timeout <= 0 {
+		timeout = 10 * time.Second
+	}
+	for attempt := 1; ; attempt++ {
+		actx, cancel := context.WithTimeout(ctx, timeout)
+		err = conn.Connect(actx)
+		cancel()
+		if err == nil {
+			break
+		}
+		err = classify(err)
+		logger.Debug("ssh connect failed", "attempt", attempt, "error", err)
+		if errors.Is(err, ErrAuth) || errors.Is(err, ErrHostKey) {
+			return fail(err)
+		}
+		if ctx.Err() != nil {
+			return fail(fmt.Errorf("%w (after %d attempts: %w)", ctx.Err(), attempt, err))
+		}
+		if errors.Is(err, protocol.ErrNonRetryable) || attempt >= attempts {
+			return fail(fmt.Errorf("after %d attempts: %w", attempt, err))
+		}
+		select {
+		case <-ctx.Done():
+			return fail(fmt.Errorf("%w (after %d attempts: %w)", ctx.Err(), attempt, err))
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, maxWait)
+	}
+
+	rc, err := rig.NewClient(rig.WithConnection(conn), rig.WithLogger(logger))
+	if err != nil {
+		conn.Disconnect()
+		return fail(err)
+	}
+	logger.Debug("connected")
+	return &Client{host: h, rig: rc, log: logger}, nil
+}
+
+// sshOptions are the ssh_config settings rig gets. Host keys are checked
+// only against khPath, read-only: rig's GlobalKnownHostsFile handling
+// rejects unknown hosts, where its UserKnownHostsFile handling would add
+// them (trust on first use). /dev/null as GlobalKnownHostsFile makes rig
+// accept any host key.
+func sshOptions(khPath string, insecure, haveKey bool) map[string]any {
+	opts := map[string]any{
+		"UserKnownHostsFile":    "none",
+		"GlobalKnownHostsFile":  khPath,
+		"StrictHostKeyChecking": true,
+		"BatchMode":             true, // never prompt for a passphrase
+	}
+	if insecure {
+		opts["GlobalKnownHostsFile"] = "/dev/null"
+	}
+	if haveKey {
+		// the configured key only, not every key of the agent
+		opts["IdentitiesOnly"] = true
+	}
+	return opts
+}
+
+// classify marks auth and host key failures with ErrAuth / ErrHostKey.
+func classify(err error) error {
+	msg := err.Error()
+	switch {
+	case errors.Is(err, hostkey.ErrHostKeyMismatch), errors.Is(err, hostkey.ErrCheckHostKey),
+		strings.Contains(msg, "known_hosts"):
+		return fmt.Errorf("%w: %w", ErrHostKey, err)
+	case strings.Contains(msg, "unable to authenticate"),
+		strings.Contains(msg, "no usable authentication method"),
+		strings.Contains(msg, "no supported methods remain"):
+		return fmt.Errorf("%w: %w", ErrAuth, err)
+	}
+	return err
+}
+
+// ExecOption modifies Exec.
+type ExecOption func(*execOptions)
+
+type execOptions struct {
+	sudo  bool
+	stdin io.Reader
+}
+
+// WithSudo runs the command as root (sudo, or doas, as rig detects; not
+// needed when logged in as root).
+func WithSudo() ExecOption { return func(o *execOptions) { o.sudo = true } }
+
+// WithStdin feeds r to the command's standard input. Its content never
+// appears in errors or logs.
+func WithStdin(r io.Reader) ExecOption { return func(o *execOptions) { o.stdin = r } }
+
+// Exec runs cmd through the login shell and returns its standard output
+// with surrounding white space trimmed. A failure is a *HostError whose Err
+// is a *CommandError carrying the exit code and stderr. Cancelling ctx ends
+// the remote session.
+func (c *Client) Exec(ctx context.Context, cmd string, opts ...ExecOption) (string, error) {
+	out, err := c.exec(ctx, cmd, "exec "+quoteOp(cmd), opts...)
+	return strings.TrimSpace(string(out)), err
+}
+
+func quoteOp(cmd string) string {
+	if len(cmd) > 200 {
+		cmd = cmd[:197] + "..."
+	}
+	return fmt.Sprintf("%q", cmd)
+}
+
+func (c *Client) exec(ctx context.Context, cmd, op string, opts ...ExecOption) ([]byte, error) {
+	var o execOptions
+	for _, f := range opts {
+		f(&o)
+	}
+	fail := func(err error) ([]byte, error) {
+		return nil, &HostError{Host: c.host.String(), Op: op, Err: err}
+	}
+	if err := ctx.Err(); err != nil {
+		return fail(err)
+	}
+	runner := c.rig
+	if o.sudo {
+		runner = c.rig.Sudo()
+	}
+	var stdout, stderr bytes.Buffer
+	ropts := []rigcmd.ExecOption{rigcmd.Stdout(&stdout), rigcmd.Stderr(&stderr), rigcmd.HideOutput()}
+	if o.stdin != nil {
+		ropts = append(ropts, rigcmd.Stdin(o.stdin))
+	}
+	proc, err := runner.Start(ctx, cmd, ropts...)
+	if err != nil {
+		return fail(err)
+	}
+	if err := proc.Wait(); err != nil {
+		if ctx.Err() != nil {
+			return fail(fmt.Errorf("%w: %w", ctx.Err(), err))
+		}
+		ce := &CommandError{ExitCode: -1, Err: err}
+		var xe *xssh.ExitError
+		if errors.As(err, &xe) {
+			ce.ExitCode, ce.Err = xe.ExitStatus(), xe
+		}
+		se := bytes.TrimSpace(stderr.Bytes())
+		if len(se) > maxStderr {
+			se = append(se[:maxStderr:maxStderr], "..."...)
+		}
+		ce.Stderr = string(se)
+		return fail(ce)
+	}
+	return stdout.Bytes(), nil
+}
+
+// Upload writes data to dst with mode perm (as root when sudo is true):
+// into a temporary file next to dst first, which is checked against the
+// SHA-256 of data and then renamed over dst. dst is read back afterwards and
+// its checksum compared again; a difference is ErrChecksum.
+func (c *Client) Upload(ctx context.Context, data []byte, dst string, perm fs.FileMode, sudo bool) error {
+	sum := sha256.Sum256(data)
+	want := hex.EncodeToString(sum[:])
+	q := shellQuote(dst)
+	script := fmt.Sprintf(`set -e
+t=$(mktemp "$(dirname -- %[1]s)/.mke-upload.XXXXXX")
+trap 'rm -f -- "$t"' EXIT
+cat > "$t"
+chmod %[2]s "$t"
+sum=$(sha256sum -- "$t"); sum=${sum%%%% *}
+if [ "$sum" != %[3]s ]; then echo "checksum mismatch: sent %[3]s, wrote $sum" >&2; exit 3; fi
+mv -f -- "$t" %[1]s
+trap - EXIT
+`, q, fmt.Sprintf("%04o", uint32(perm.Perm())), want)
+	op := "upload " + quoteOp(dst)
+	opts := []ExecOption{WithStdin(bytes.NewReader(data))}
+	if sudo {
+		opts = append(opts, WithSudo())
+	}
+	if _, err := c.exec(ctx, "sh -c "+shellQuote(script), op, opts...); err != nil {
+		var ce *CommandError
+		if errors.As(err, &ce) && ce.ExitCode == 3 {
+			return &HostError{Host: c.host.String(), Op: op, Err: fmt.Errorf("%w: %s", ErrChecksum, ce.Stderr)}
+		}
+		return err
+	}
+	var vo []ExecOption
+	if sudo {
+		vo = append(vo, WithSudo())
+	}
+	got, err := c.exec(ctx, "sha256sum -- "+q, op, vo...)
+	if err != nil {
+		return err
+	}
+	if f := strings.Fields(string(got)); len(f) == 0 || f[0] != want {
+		return &HostError{Host: c.host.String(), Op: op, Err: fmt.Errorf("%w: sent %s, %s has %s", ErrChecksum, want, dst, strings.TrimSpace(string(got)))}
+	}
+	c.log.Debug("uploaded", "path", dst, "bytes", len(data), "sha256", want)
+	return nil
+}
+
+// ReadFile returns the content of the remote file path (as root when sudo
+// is true).
+func (c *Client) ReadFile(ctx context.Context, path string, sudo bool) ([]byte, error) {
+	var opts []ExecOption
+	if sudo {
+		opts = append(opts, WithSudo())
+	}
+	out, err := c.exec(ctx, "cat -- "+shellQuote(path), "read "+quoteOp(path), opts...)
+	if err != nil {
+		return nil, err
+	}
+	return bytes.Clone(out), nil
+}
+
+// OSRelease identifies a host's operating system.
+type OSRelease struct {
+	ID      string   // "ubuntu"
+	IDLike  []string // ["debian"]
+	Version string   // VERSION_ID: "22.04"
+	Arch    string   // GOARCH spelling: "amd64", "arm64"
+}
+
+// OS reads /etc/os-release (through rig) and the CPU architecture.
+func (c *Client) OS(ctx context.Context) (OSRelease, error) {
+	fail := func(err error) (OSRelease, error) {
+		return OSRelease{}, &HostError{Host: c.host.String(), Op: "detect OS", Err: err}
+	}
+	if err := ctx.Err(); err != nil {
+		return fail(err)
+	}
+	rel, err := c.rig.OS()
+	if err != nil {
+		return fail(err)
+	}
+	r := OSRelease{ID: rel.ID, IDLike: rel.IDLike, Version: rel.Version}
+	if arch, err := rel.Arch(); err == nil {
+		r.Arch = arch
+	} else {
+		m, err := c.Exec(ctx, "uname -m")
+		if err != nil {
+			return OSRelease{}, err
+		}
+		r.Arch = goarch(m)
+	}
+	return r, nil
+}
+
+func goarch(m string) string {
+	switch m {
+	case "x86_64", "amd64":
+		return "amd64"
+	case "aarch64", "arm64":
+		return "arm64"
+	case "s390x":
+		return "s390x"
+	case "ppc64le":
+		return "ppc64le"
+	}
+	return m
+}
+
+// Close ends the connection. It is idempotent.
+func (c *Client) Close() error {
+	c.closeO.Do(c.rig.Disconnect)
+	return nil
+}
+
+// shellQuote quotes s for a POSIX shell.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}

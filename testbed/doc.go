@@ -1,0 +1,31 @@
+// Package testbed starts throw-away SSH hosts for tests, on Linux as root.
+//
+// Each host is a real OpenSSH sshd in its own mount, UTS, IPC, net and PID
+// namespaces (made by unshare), on a copy-on-write overlay of the machine's /
+// whose writable layer is a tmpfs that lives only in the host's mount
+// namespace. A host has its own hostname, a clean /root, /run and /tmp, the
+// users root and mke (mke has NOPASSWD sudo), optionally its own
+// /etc/os-release and seeded files. It is reached over a veth pair:
+// the host is 10.250.N.2, the machine side 10.250.N.1, and the host has no
+// default route, so it can reach the machine only — not other hosts and not
+// the network. N is claimed by creating the veth mkethN, so test binaries
+// running in parallel never share a subnet.
+//
+// Both the host key and the user key are ed25519 keys generated per host into
+// workdir/hosts/<name>/ (with console.log, the output of the host's setup
+// and sshd). Host.KeyPath is accepted for mke and root; Host.HostKeyLine is
+// the known_hosts line for Host.Address.
+//
+// Stop removes the veth and kills every process of the host; the overlay
+// goes with the mount namespace. If the test binary itself is killed, the
+// kernel kills the host (Pdeathsig) and the veth disappears with the network
+// namespace within a second or two.
+//
+// Requirements: root, util-linux (unshare, nsenter), iproute2, passwd
+// (useradd), openssh-server and sudo. On Debian:
+//
+//	apt-get install -y openssh-server sudo iproute2
+//
+// Available reports what is missing; tests should skip when it returns an
+// error. Hosts take about 0.1-0.2 s to start.
+package testbed

@@ -1,0 +1,9 @@
+//go:build !linux
+
+package testbed
+
+import "syscall"
+
+const supported = false
+
+func sysProcAttr() *syscall.SysProcAttr { return nil }
