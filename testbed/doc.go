@@ -28,4 +28,19 @@
 //
 // Available reports what is missing; tests should skip when it returns an
 // error. Hosts take about 0.1-0.2 s to start.
+//
+// # Simulated MKE 3 clusters
+//
+// StartCluster starts Managers+Workers hosts (manager-1…, worker-1…) that run
+// fakenode (testbed/fakenode), a Go multi-call program installed as
+// /usr/local/bin/fakenode with docker, systemctl and k0s symlinked to it. It
+// answers the commands an MKE 3 → k0s migration runs with real output formats
+// and exit codes, and keeps all state as JSON under /var/lib/fakenode, seeded
+// consistently (one Swarm cluster ID, distinct node IDs, manager-1 the leader,
+// ucp-* containers per role). Cluster.Digest hashes that state so tests can
+// assert that read-only steps change nothing and that rollbacks restore it;
+// Cluster.SetFault injects per-command failures, hangs and dropped SSH
+// connections. With ClusterOptions.API an mke3api simulator of the same MKE
+// version runs too. StartCluster needs the go toolchain to build fakenode
+// (cached in $TMPDIR/testbed-fakenode by source hash).
 package testbed

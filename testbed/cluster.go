@@ -1,0 +1,586 @@
+package testbed
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/mke-migrate/mke-migrate/testbed/internal/fakestate"
+	"github.com/mke-migrate/mke-migrate/testbed/mke3api"
+)
+
+// Defaults of ClusterOptions.
+const (
+	DefaultMKEVersion = mke3api.DefaultVersion
+	DefaultMCRVersion = "25.0.8"
+)
+
+// FakeNodePath is where StartCluster installs the fakenode program on each
+// host; docker, systemctl and k0s in /usr/local/bin are symlinks to it.
+const FakeNodePath = "/usr/local/bin/fakenode"
+
+// FakeNodeDir is where a fake node keeps all its state.
+const FakeNodeDir = fakestate.Dir
+
+// ClusterOptions describes a simulated MKE 3 cluster.
+type ClusterOptions struct {
+	// Managers (at least 1) and Workers are the numbers of hosts, named
+	// manager-1…, worker-1…; manager-1 is the Swarm leader.
+	Managers, Workers int
+	// MKEVersion is the tag of the ucp-* images (default DefaultMKEVersion).
+	MKEVersion string
+	// MCRVersion is the docker engine version (default DefaultMCRVersion).
+	MCRVersion string
+	// CalicoKDD is the simulator's cluster_config.calico_kdd (API only).
+	CalicoKDD bool
+	// OSRelease replaces /etc/os-release on every host ("" keeps the machine's).
+	OSRelease string
+	// API also starts an mke3api simulator with Seed.Version = MKEVersion
+	// and calico_kdd = CalicoKDD.
+	API bool
+	// Workdir holds the hosts' folders; "" means a new temporary folder
+	// that Close removes.
+	Workdir string
+}
+
+// Cluster is a simulated MKE 3 cluster: testbed hosts running the fakenode
+// program as docker, systemctl and k0s.
+type Cluster struct {
+	Hosts    []*Host // managers first, then workers
+	Managers []*Host
+	Workers  []*Host
+	// API is the MKE 3 API simulator; nil unless ClusterOptions.API.
+	API *mke3api.Running
+	// ClusterID is the Swarm cluster ID shared by all nodes.
+	ClusterID string
+	// NodeIDs maps host names to their Swarm node IDs.
+	NodeIDs map[string]string
+	// MKEVersion and MCRVersion are the effective versions.
+	MKEVersion, MCRVersion string
+
+	workdir    string
+	ownWorkdir bool
+	mu         sync.Mutex
+	clients    map[*Host]*ssh.Client
+	closeOnce  sync.Once
+	closeErr   error
+}
+
+// Fault makes the fake node fail the commands whose words start with Match
+// (for example "docker swarm leave" matches "docker swarm leave --force").
+// Match is split with strings.Fields and compared with the command's
+// arguments one by one, so it cannot reach past an argument that contains
+// white space (like a --format template).
+// The first matching fault of a node applies, in the order they were set.
+// What happens: with CloseConnection the SSH session that ran the command
+// is killed (SIGKILL to its sshd processes) and the client sees a lost
+// connection; otherwise the command sleeps HangSeconds (it can be ended by
+// SIGTERM or SIGKILL), prints Stdout, and when ExitCode or Stderr is set
+// prints Stderr and exits with ExitCode (1 when only Stderr is set);
+// without them it then runs normally (a slow command). Times limits how often
+// the fault applies (0 = always).
+type Fault struct {
+	Match           string
+	ExitCode        int
+	Stdout          string
+	Stderr          string
+	HangSeconds     float64
+	CloseConnection bool
+	Times           int
+}
+
+// ExecError is the error of Cluster.Exec for a command that failed.
+type ExecError struct {
+	Host     string
+	Cmd      string
+	ExitCode int // -1 without an exit status
+	Stderr   string
+	Err      error
+}
+
+func (e *ExecError) Error() string {
+	return fmt.Sprintf("testbed: %s: %q: exit %d: %v: %s", e.Host, e.Cmd, e.ExitCode, e.Err, e.Stderr)
+}
+
+func (e *ExecError) Unwrap() error { return e.Err }
+
+// fakenodeBuild caches the fakenode binary per process.
+var fakenodeBuild struct {
+	once sync.Once
+	path string
+	err  error
+}
+
+// FakeNodeBinary builds the fakenode program with the go toolchain (once
+// per process; the binary is cached in os.TempDir()/testbed-fakenode by a
+// hash of its sources) and returns its path.
+func FakeNodeBinary() (string, error) {
+	fakenodeBuild.once.Do(func() {
+		fakenodeBuild.path, fakenodeBuild.err = buildFakeNode()
+	})
+	return fakenodeBuild.path, fakenodeBuild.err
+}
+
+func goTool() (string, error) {
+	if p, err := exec.LookPath("go"); err == nil {
+		return p, nil
+	}
+	p := filepath.Join(runtime.GOROOT(), "bin", "go")
+	if _, err := os.Stat(p); err != nil {
+		return "", errors.New("testbed: the go toolchain is needed to build fakenode (not in PATH nor GOROOT)")
+	}
+	return p, nil
+}
+
+// buildFakeNode builds fakenode into os.TempDir()/testbed-fakenode/, named
+// by a hash of its sources and the toolchain, so that test processes share
+// one binary per version of the sources and leave no folder per process.
+func buildFakeNode() (string, error) {
+	gobin, err := goTool()
+	if err != nil {
+		return "", err
+	}
+	_, file, _, ok := runtime.Caller(0)
+	if !ok {
+		return "", errors.New("testbed: cannot locate the testbed sources")
+	}
+	root := filepath.Dir(file)
+	src := filepath.Join(root, "fakenode")
+	h := sha256.New()
+	fmt.Fprintf(h, "%s %s %s\n", runtime.Version(), runtime.GOARCH, gobin)
+	for _, d := range []string{src, filepath.Join(root, "internal", "fakestate")} {
+		files, err := filepath.Glob(filepath.Join(d, "*.go"))
+		if err != nil || len(files) == 0 {
+			return "", fmt.Errorf("testbed: fakenode sources in %s not found", d)
+		}
+		for _, f := range files {
+			if strings.HasSuffix(f, "_test.go") {
+				continue
+			}
+			b, err := os.ReadFile(f)
+			if err != nil {
+				return "", fmt.Errorf("testbed: %w", err)
+			}
+			fmt.Fprintf(h, "%s %d\n", f, len(b))
+			h.Write(b)
+		}
+	}
+	dir := filepath.Join(os.TempDir(), "testbed-fakenode")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("testbed: %w", err)
+	}
+	out := filepath.Join(dir, "fakenode-"+hex.EncodeToString(h.Sum(nil))[:16])
+	if fi, err := os.Stat(out); err == nil && fi.Mode().IsRegular() {
+		return out, nil
+	}
+	tmp := fmt.Sprintf("%s.tmp-%d", out, os.Getpid())
+	cmd := exec.Command(gobin, "build", "-trimpath", "-o", tmp, ".")
+	cmd.Dir = src
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+runtime.GOARCH)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		_ = os.Remove(tmp)
+		return "", fmt.Errorf("testbed: go build fakenode: %w: %s", err, bytes.TrimSpace(b))
+	}
+	if err := os.Rename(tmp, out); err != nil {
+		_ = os.Remove(tmp)
+		return "", fmt.Errorf("testbed: %w", err)
+	}
+	return out, nil
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// swarmID is shaped like a Swarm ID: 25 lowercase alphanumerics.
+func swarmID() string {
+	const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+	b := make([]byte, 25)
+	_, _ = rand.Read(b)
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	return string(b)
+}
+
+// managerContainers are the ucp-* containers only managers run.
+func managerContainers() []string {
+	return []string{"ucp-controller", "ucp-kv", "ucp-auth-api", "ucp-auth-store", "ucp-auth-worker",
+		"ucp-cluster-agent", "ucp-client-root-ca", "ucp-cluster-root-ca", "ucp-kube-apiserver", "ucp-kube-controller-manager",
+		"ucp-kube-scheduler", "ucp-swarm-manager", "ucp-metrics"}
+}
+
+// allNodeContainers are the ucp-* containers every node runs.
+func allNodeContainers() []string {
+	return []string{"ucp-proxy", "ucp-kubelet", "ucp-kube-proxy", "ucp-hardware-info", "ucp-worker-agent-x", "ucp-calico-node"}
+}
+
+// StartCluster builds fakenode (once per process), starts the hosts in
+// parallel and seeds every node's state consistently: one Swarm cluster
+// ID, distinct node IDs, manager-1 the leader, ucp-* containers per role,
+// the docker and containerd units active. Close it with Close.
+func StartCluster(ctx context.Context, o ClusterOptions) (*Cluster, error) {
+	if err := Available(); err != nil {
+		return nil, err
+	}
+	if o.Managers < 1 {
+		return nil, errors.New("testbed: a cluster needs at least one manager")
+	}
+	if o.Workers < 0 {
+		return nil, errors.New("testbed: negative number of workers")
+	}
+	if o.MKEVersion == "" {
+		o.MKEVersion = DefaultMKEVersion
+	}
+	if o.MCRVersion == "" {
+		o.MCRVersion = DefaultMCRVersion
+	}
+	bin, err := FakeNodeBinary()
+	if err != nil {
+		return nil, err
+	}
+	binData, err := os.ReadFile(bin)
+	if err != nil {
+		return nil, fmt.Errorf("testbed: %w", err)
+	}
+	c := &Cluster{ClusterID: swarmID(), NodeIDs: map[string]string{}, MKEVersion: o.MKEVersion, MCRVersion: o.MCRVersion,
+		workdir: o.Workdir, clients: map[*Host]*ssh.Client{}}
+	if c.workdir == "" {
+		if c.workdir, err = os.MkdirTemp("", "testbed-cluster-"); err != nil {
+			return nil, fmt.Errorf("testbed: %w", err)
+		}
+		c.ownWorkdir = true
+	}
+	var names []string
+	for i := 1; i <= o.Managers; i++ {
+		names = append(names, "manager-"+strconv.Itoa(i))
+	}
+	for i := 1; i <= o.Workers; i++ {
+		names = append(names, "worker-"+strconv.Itoa(i))
+	}
+	for _, n := range names {
+		c.NodeIDs[n] = swarmID()
+	}
+	// Addresses are known only after start: seed state without them and
+	// fill them in during setup.
+	opts := make([]HostOptions, len(names))
+	for i, n := range names {
+		opts[i] = HostOptions{Name: n, OSRelease: o.OSRelease,
+			Files:     map[string][]byte{FakeNodePath: binData},
+			FileModes: map[string]os.FileMode{FakeNodePath: 0o755}}
+	}
+	hs, err := StartHosts(ctx, c.workdir, opts)
+	if err != nil {
+		_ = c.Close()
+		return nil, err
+	}
+	c.Hosts = hs
+	c.Managers, c.Workers = hs[:o.Managers], hs[o.Managers:]
+	var wg sync.WaitGroup
+	errs := make([]error, len(hs))
+	for i, h := range hs {
+		wg.Go(func() { errs[i] = c.setup(ctx, h, i < o.Managers) })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		_ = c.Close()
+		return nil, err
+	}
+	if o.API {
+		toml := strings.Replace(mke3api.DefaultConfigTOML, "calico_kdd = false", "calico_kdd = "+strconv.FormatBool(o.CalicoKDD), 1)
+		c.API, err = mke3api.Start(mke3api.Options{Seed: mke3api.Seed{Version: o.MKEVersion, ConfigTOML: toml}})
+		if err != nil {
+			_ = c.Close()
+			return nil, fmt.Errorf("testbed: mke3api: %w", err)
+		}
+	}
+	return c, nil
+}
+
+// nodeState is the seed of one node.
+func (c *Cluster) nodeState(h *Host, manager bool) fakestate.Node {
+	n := fakestate.Node{Hostname: h.Name, Address: h.Address, Role: "worker", MCRVersion: c.MCRVersion,
+		Volumes: []string{"ucp-node-certs", "ucp-kubelet-root"}}
+	n.Swarm = fakestate.Swarm{NodeID: c.NodeIDs[h.Name], NodeAddr: h.Address, LocalNodeState: "active", ClusterID: c.ClusterID}
+	for _, m := range c.Managers {
+		n.Swarm.RemoteManagers = append(n.Swarm.RemoteManagers, fakestate.RemoteManager{NodeID: c.NodeIDs[m.Name], Addr: m.Address + ":2377"})
+	}
+	names := allNodeContainers()
+	if manager {
+		n.Role = "manager"
+		n.Swarm.ControlAvailable = true
+		n.Swarm.Managers, n.Swarm.Nodes = len(c.Managers), len(c.Hosts)
+		n.Volumes = append(n.Volumes, "ucp-auth-api-certs", "ucp-kv", "ucp-kv-certs", "ucp-controller-server-certs")
+		names = append(managerContainers(), allNodeContainers()...)
+		for _, o := range c.Hosts {
+			sn := fakestate.SwarmNode{ID: c.NodeIDs[o.Name], Hostname: o.Name, Status: "Ready", Availability: "Active", EngineVersion: c.MCRVersion}
+			for i, m := range c.Managers {
+				if m == o {
+					sn.ManagerStatus = "Reachable"
+					if i == 0 {
+						sn.ManagerStatus = "Leader"
+					}
+				}
+			}
+			n.Nodes = append(n.Nodes, sn)
+		}
+	}
+	images := map[string]bool{}
+	for _, name := range names {
+		img := "mirantis/" + strings.TrimSuffix(name, "-x") + ":" + c.MKEVersion
+		switch {
+		case strings.HasPrefix(name, "ucp-auth-"):
+			img = "mirantis/ucp-auth:" + c.MKEVersion
+			if name == "ucp-auth-store" {
+				img = "mirantis/ucp-auth-store:" + c.MKEVersion
+			}
+		case strings.HasPrefix(name, "ucp-kube-") || name == "ucp-kubelet":
+			img = "mirantis/ucp-hyperkube:" + c.MKEVersion
+		case strings.HasPrefix(name, "ucp-cluster-root-ca") || strings.HasPrefix(name, "ucp-client-root-ca"):
+			img = "mirantis/ucp-cfssl:" + c.MKEVersion
+		case name == "ucp-kv":
+			img = "mirantis/ucp-etcd:" + c.MKEVersion
+		case name == "ucp-swarm-manager":
+			img = "mirantis/ucp-swarm:" + c.MKEVersion
+		case name == "ucp-worker-agent-x":
+			img = "mirantis/ucp-agent:" + c.MKEVersion
+		case name == "ucp-calico-node":
+			img = "mirantis/ucp-calico-node:" + c.MKEVersion
+		}
+		n.Containers = append(n.Containers, fakestate.Container{ID: randomHex(32), Name: name, Image: img,
+			Command: "/bin/" + name, Running: true,
+			Labels: map[string]string{"com.docker.ucp.version": c.MKEVersion, "com.docker.ucp.InstanceID": c.ClusterID}})
+		if !images[img] {
+			images[img] = true
+			repo, tag, _ := strings.Cut(img, ":")
+			n.Images = append(n.Images, fakestate.Image{Repository: repo, Tag: tag, ID: randomHex(32)})
+		}
+	}
+	n.Images = append(n.Images, fakestate.Image{Repository: "mirantis/ucp", Tag: c.MKEVersion, ID: randomHex(32)})
+	return n
+}
+
+// setup installs the symlinks and the seed state on h.
+func (c *Cluster) setup(ctx context.Context, h *Host, manager bool) error {
+	node, err := json.MarshalIndent(c.nodeState(h, manager), "", "  ")
+	if err != nil {
+		return err
+	}
+	units, err := json.MarshalIndent(fakestate.Units{
+		"docker.service":     {Active: true, Enabled: true, ExecStart: "/usr/bin/dockerd -H fd://"},
+		"containerd.service": {Active: true, Enabled: true, ExecStart: "/usr/bin/containerd"},
+	}, "", "  ")
+	if err != nil {
+		return err
+	}
+	script := fmt.Sprintf(`set -e
+cd /usr/local/bin && for n in docker systemctl k0s; do ln -sf fakenode $n; done
+mkdir -p %[1]s && cd %[1]s && : > %[6]s
+cat > %[2]s <<'FAKENODE_EOF'
+%[3]s
+FAKENODE_EOF
+cat > %[4]s <<'FAKENODE_EOF'
+%[5]s
+FAKENODE_EOF
+`, fakestate.Dir, fakestate.NodeFile, node, fakestate.UnitsFile, units, fakestate.LockFile)
+	if _, err := c.Exec(ctx, h, script); err != nil {
+		return fmt.Errorf("testbed: setting up %s: %w", h.Name, err)
+	}
+	return nil
+}
+
+// client returns the cached root SSH connection to h.
+func (c *Cluster) client(ctx context.Context, h *Host) (*ssh.Client, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if cl := c.clients[h]; cl != nil {
+		return cl, nil
+	}
+	key, err := os.ReadFile(h.KeyPath)
+	if err != nil {
+		return nil, err
+	}
+	signer, err := ssh.ParsePrivateKey(key)
+	if err != nil {
+		return nil, err
+	}
+	_, _, pub, _, _, err := ssh.ParseKnownHosts([]byte(h.HostKeyLine))
+	if err != nil {
+		return nil, fmt.Errorf("host key line: %w", err)
+	}
+	addr := net.JoinHostPort(h.Address, strconv.Itoa(h.Port))
+	d := net.Dialer{Timeout: 5 * time.Second}
+	conn, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	cc, chans, reqs, err := ssh.NewClientConn(conn, addr, &ssh.ClientConfig{
+		User: "root", Auth: []ssh.AuthMethod{ssh.PublicKeys(signer)},
+		HostKeyCallback: ssh.FixedHostKey(pub), Timeout: 5 * time.Second,
+	})
+	if err != nil {
+		_ = conn.Close()
+		return nil, err
+	}
+	cl := ssh.NewClient(cc, chans, reqs)
+	c.clients[h] = cl
+	return cl, nil
+}
+
+// Exec runs cmd as root on h over a plain SSH session (independent of
+// package hosts) and returns its standard output with surrounding white
+// space trimmed. A failed command is an *ExecError. Ending ctx closes the
+// session.
+func (c *Cluster) Exec(ctx context.Context, h *Host, cmd string) (string, error) {
+	return c.exec(ctx, h, cmd, nil)
+}
+
+func (c *Cluster) exec(ctx context.Context, h *Host, cmd string, stdin []byte) (string, error) {
+	cl, err := c.client(ctx, h)
+	if err != nil {
+		return "", &ExecError{Host: h.Name, Cmd: cmd, ExitCode: -1, Err: err}
+	}
+	s, err := cl.NewSession()
+	if err != nil {
+		// the connection may have been killed (closeConnection): redial once
+		c.mu.Lock()
+		if c.clients[h] == cl {
+			delete(c.clients, h)
+		}
+		c.mu.Unlock()
+		_ = cl.Close()
+		if cl, err = c.client(ctx, h); err == nil {
+			s, err = cl.NewSession()
+		}
+		if err != nil {
+			return "", &ExecError{Host: h.Name, Cmd: cmd, ExitCode: -1, Err: err}
+		}
+	}
+	defer s.Close()
+	var stdout, stderr bytes.Buffer
+	s.Stdout, s.Stderr = &stdout, &stderr
+	if stdin != nil {
+		s.Stdin = bytes.NewReader(stdin)
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.Run(cmd) }()
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+		_ = s.Signal(ssh.SIGKILL)
+		_ = s.Close()
+		err = ctx.Err()
+	}
+	out := strings.TrimSpace(stdout.String())
+	if err != nil {
+		xe := &ExecError{Host: h.Name, Cmd: cmd, ExitCode: -1, Stderr: strings.TrimSpace(stderr.String()), Err: err}
+		var ee *ssh.ExitError
+		if errors.As(err, &ee) {
+			xe.ExitCode = ee.ExitStatus()
+		}
+		return out, xe
+	}
+	return out, nil
+}
+
+// Digest returns the SHA-256 (hex) of h's fake node state: the sorted
+// paths, modes and contents of the files under FakeNodeDir, without the
+// fault list, call log and lock file.
+func (c *Cluster) Digest(ctx context.Context, h *Host) (string, error) {
+	return c.Exec(ctx, h, FakeNodePath+" digest")
+}
+
+// SetFault appends f to h's faults.
+func (c *Cluster) SetFault(ctx context.Context, h *Host, f Fault) error {
+	b, err := json.Marshal(fakestate.Fault{Match: f.Match, ExitCode: f.ExitCode, Stdout: f.Stdout, Stderr: f.Stderr,
+		HangSeconds: f.HangSeconds, CloseConnection: f.CloseConnection, Times: f.Times})
+	if err != nil {
+		return err
+	}
+	_, err = c.exec(ctx, h, FakeNodePath+" faults-add", b)
+	return err
+}
+
+// ClearFaults removes all of h's faults.
+func (c *Cluster) ClearFaults(ctx context.Context, h *Host) error {
+	_, err := c.Exec(ctx, h, FakeNodePath+" faults-clear")
+	return err
+}
+
+// Calls returns the commands run on h so far (docker, systemctl and k0s
+// invocations, one argv each, oldest first).
+func (c *Cluster) Calls(ctx context.Context, h *Host) ([][]string, error) {
+	out, err := c.Exec(ctx, h, "cat "+filepath.Join(fakestate.Dir, fakestate.CallsFile)+" 2>/dev/null || true")
+	if err != nil {
+		return nil, err
+	}
+	var calls [][]string
+	for _, l := range strings.Split(out, "\n") {
+		if l == "" {
+			continue
+		}
+		var argv []string
+		if err := json.Unmarshal([]byte(l), &argv); err != nil {
+			return nil, fmt.Errorf("testbed: calls.log: %w", err)
+		}
+		calls = append(calls, argv)
+	}
+	return calls, nil
+}
+
+// Host returns the cluster's host called name, or nil.
+func (c *Cluster) Host(name string) *Host {
+	for _, h := range c.Hosts {
+		if h.Name == name {
+			return h
+		}
+	}
+	return nil
+}
+
+// Close stops the simulator and the hosts and removes a temporary workdir.
+// It is idempotent.
+func (c *Cluster) Close() error {
+	c.closeOnce.Do(func() {
+		var errs []error
+		if c.API != nil {
+			errs = append(errs, c.API.Close())
+		}
+		c.mu.Lock()
+		for _, cl := range c.clients {
+			_ = cl.Close()
+		}
+		c.clients = map[*Host]*ssh.Client{}
+		c.mu.Unlock()
+		var wg sync.WaitGroup
+		herrs := make([]error, len(c.Hosts))
+		for i, h := range c.Hosts {
+			wg.Go(func() { herrs[i] = h.Stop() })
+		}
+		wg.Wait()
+		errs = append(errs, herrs...)
+		if c.ownWorkdir {
+			errs = append(errs, os.RemoveAll(c.workdir))
+		}
+		c.closeErr = errors.Join(errs...)
+	})
+	return c.closeErr
+}

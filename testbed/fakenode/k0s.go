@@ -1,0 +1,194 @@
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"os"
+
+	"github.com/mke-migrate/mke-migrate/testbed/internal/fakestate"
+)
+
+// k0sVersion is what the fake k0s reports.
+const k0sVersion = "v1.31.2+k0s.0"
+
+func (e *env) k0sState() (*fakestate.K0s, error) {
+	var k fakestate.K0s
+	ok, err := e.loadJSON(fakestate.K0sFile, &k)
+	if err != nil || !ok {
+		return nil, err
+	}
+	return &k, nil
+}
+
+func (e *env) k0s(args []string) error {
+	if len(args) == 0 {
+		return unsupported("k0s", args)
+	}
+	k, err := e.k0sState()
+	if err != nil {
+		return err
+	}
+	units, err := e.units()
+	if err != nil {
+		return err
+	}
+	running := k != nil && units[k.Unit] != nil && units[k.Unit].Active
+	switch args[0] {
+	case "version":
+		fmt.Fprintln(e.stdout, k0sVersion)
+		return nil
+	case "install":
+		if len(args) < 2 || (args[1] != "controller" && args[1] != "worker") {
+			return unsupported("k0s", args)
+		}
+		if k != nil {
+			return fail(1, "Error: failed to install k0s service: init already exists: /etc/systemd/system/%s", k.Unit)
+		}
+		vals, bools, _ := flags(args[2:], "--config", "-c", "--token-file", "--profile", "--data-dir", "--kubelet-extra-args", "--labels", "--taints", "--cri-socket")
+		role, unit := "controller", "k0scontroller.service"
+		if args[1] == "worker" {
+			role, unit = "worker", "k0sworker.service"
+		} else if bools["--enable-worker"] || bools["--single"] {
+			role = "controller+worker"
+		}
+		nk := &fakestate.K0s{Role: role, Unit: unit, Args: args[1:], Config: first(vals, "--config", "-c"), TokenFile: first(vals, "--token-file")}
+		if nk.TokenFile != "" {
+			if _, err := os.Stat(nk.TokenFile); err != nil {
+				return fail(1, "Error: failed to read token file: %v", err)
+			}
+		}
+		units[unit] = &fakestate.Unit{Enabled: true, ExecStart: "/usr/local/bin/k0s " + joinArgs(args[1:])}
+		if err := e.saveJSON(fakestate.UnitsFile, units); err != nil {
+			return err
+		}
+		return e.saveJSON(fakestate.K0sFile, nk)
+	case "start", "stop":
+		if k == nil {
+			return fail(1, "Error: failed to find installed k0s service")
+		}
+		units[k.Unit].Active = args[0] == "start"
+		return e.saveJSON(fakestate.UnitsFile, units)
+	case "status":
+		if !running {
+			return fail(1, "Error: status: can't get \"status\" via \"/run/k0s/status.sock\": Get \"http://localhost/status\": dial unix /run/k0s/status.sock: connect: no such file or directory")
+		}
+		workloads := k.Role != "controller"
+		fmt.Fprintf(e.stdout, "Version: %s\nProcess ID: %d\nRole: %s\nWorkloads: %t\nSingleNode: false\nInit System: linux-systemd\nService file: /etc/systemd/system/%s\n",
+			k0sVersion, 1000+len(k.Args), roleWord(k.Role), workloads, k.Unit)
+		return nil
+	case "reset":
+		if running {
+			return fail(1, "Error: k0s seems to be running! please stop k0s before reset.")
+		}
+		if k != nil {
+			delete(units, k.Unit)
+			if err := e.saveJSON(fakestate.UnitsFile, units); err != nil {
+				return err
+			}
+		}
+		if err := os.Remove(e.path(fakestate.K0sFile)); err != nil && !os.IsNotExist(err) {
+			return err
+		}
+		fmt.Fprintln(e.stderr, `time="2024-01-01 00:00:00" level=info msg="* remove k0s users step:"`)
+		fmt.Fprintln(e.stderr, `time="2024-01-01 00:00:00" level=info msg="k0s cleanup operations done."`)
+		fmt.Fprintln(e.stderr, `time="2024-01-01 00:00:00" level=warning msg="To ensure a full reset, a node reboot is recommended."`)
+		return nil
+	case "token":
+		if len(args) < 2 || args[1] != "create" {
+			return unsupported("k0s", args)
+		}
+		vals, _, _ := flags(args[2:], "--role", "--expiry", "--data-dir")
+		role := first(vals, "--role")
+		if role == "" {
+			role = "worker"
+		}
+		if role != "worker" && role != "controller" {
+			return fail(1, "Error: unsupported role %q; supported roles are \"controller\" and \"worker\"", role)
+		}
+		if !running || k.Role == "worker" {
+			return fail(1, "Error: failed to create token: Get \"https://localhost:6443/api/v1/namespaces/kube-system/secrets\": dial tcp 127.0.0.1:6443: connect: connection refused")
+		}
+		tok, err := fakeToken(role)
+		if err != nil {
+			return err
+		}
+		k.Tokens++
+		if err := e.saveJSON(fakestate.K0sFile, k); err != nil {
+			return err
+		}
+		fmt.Fprintln(e.stdout, tok)
+		return nil
+	case "kubectl":
+		if len(args) >= 3 && args[1] == "get" && (args[2] == "nodes" || args[2] == "node" || args[2] == "no") {
+			if !running || k.Role == "worker" {
+				return fail(1, "The connection to the server localhost:6443 was refused - did you specify the right host or port?")
+			}
+			host, _ := os.Hostname()
+			if k.Role == "controller" {
+				return fail(0, "No resources found")
+			}
+			fmt.Fprintf(e.stdout, "NAME   STATUS   ROLES           AGE   VERSION\n%s   Ready    control-plane   1m    %s\n", host, k0sVersion[:len(k0sVersion)-len("+k0s.0")]+"+k0s")
+			return nil
+		}
+	case "etcd":
+		if len(args) >= 2 && args[1] == "member-list" {
+			if !running || k.Role == "worker" {
+				return fail(1, "Error: can't list etcd cluster members: context deadline exceeded")
+			}
+			host, _ := os.Hostname()
+			n, _ := e.node()
+			addr := "127.0.0.1"
+			if n != nil && n.Address != "" {
+				addr = n.Address
+			}
+			fmt.Fprintf(e.stdout, "{\"members\":{%q:\"https://%s:2380\"}}\n", host, addr)
+			return nil
+		}
+	}
+	return unsupported("k0s", args)
+}
+
+func roleWord(r string) string {
+	if r == "controller+worker" {
+		return "controller"
+	}
+	return r
+}
+
+func joinArgs(a []string) string {
+	var b bytes.Buffer
+	for i, s := range a {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(s)
+	}
+	return b.String()
+}
+
+// fakeToken is shaped like a k0s join token: base64 of a gzipped
+// kubeconfig.
+func fakeToken(role string) (string, error) {
+	r := make([]byte, 16)
+	if _, err := rand.Read(r); err != nil {
+		return "", err
+	}
+	user := "kubelet-bootstrap"
+	if role == "controller" {
+		user = "controller-bootstrap"
+	}
+	kc := fmt.Sprintf("apiVersion: v1\nkind: Config\nclusters:\n- cluster:\n    server: https://127.0.0.1:9443\n  name: k0s\nusers:\n- name: %s\n  user:\n    token: %s\n", user, hex.EncodeToString(r))
+	var b bytes.Buffer
+	zw := gzip.NewWriter(&b)
+	if _, err := zw.Write([]byte(kc)); err != nil {
+		return "", err
+	}
+	if err := zw.Close(); err != nil {
+		return "", err
+	}
+	return base64.StdEncoding.EncodeToString(b.Bytes()), nil
+}

@@ -1,0 +1,421 @@
+// Command fakenode is a multi-call program that stands in for docker,
+// systemctl and k0s on a testbed host (see testbed.StartCluster). It
+// dispatches on the name it is called by (filepath.Base(os.Args[0])) and
+// keeps all state in JSON files under /var/lib/fakenode (package
+// testbed/internal/fakestate), written atomically under an flock, so that
+// a node can be digested and compared.
+//
+// Called as fakenode it offers helper commands for the testbed:
+//
+//	fakenode digest        SHA-256 over /var/lib/fakenode (volatile files excluded)
+//	fakenode faults-add    append the JSON fault read from stdin
+//	fakenode faults-clear  remove all faults
+//
+// Before running a docker, systemctl or k0s command it consults
+// /var/lib/fakenode/faults.json: the first fault whose Match is a prefix of
+// the command's words (for example "docker swarm leave") applies; see
+// testbed.Fault. Unsupported commands exit 1 with "fakenode: unsupported …"
+// on stderr so that tests notice gaps in the simulation.
+package main
+
+import (
+	"bufio"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+	"unsafe"
+
+	"github.com/mke-migrate/mke-migrate/testbed/internal/fakestate"
+)
+
+// exitError ends the program with code after printing msg to stderr.
+type exitError struct {
+	code int
+	msg  string
+}
+
+func (e *exitError) Error() string { return e.msg }
+
+func fail(code int, format string, a ...any) error {
+	return &exitError{code: code, msg: fmt.Sprintf(format, a...)}
+}
+
+func unsupported(tool string, args []string) error {
+	return fail(1, "fakenode: unsupported %s command: %s %s", tool, tool, strings.Join(args, " "))
+}
+
+// env is one invocation: the state directory, output streams and the lock.
+type env struct {
+	dir    string
+	stdout io.Writer
+	stderr io.Writer
+	stdin  io.Reader
+}
+
+func main() {
+	e := &env{dir: fakestate.Dir, stdout: os.Stdout, stderr: os.Stderr, stdin: os.Stdin}
+	if d := os.Getenv("FAKENODE_DIR"); d != "" {
+		e.dir = d
+	}
+	name := filepath.Base(os.Args[0])
+	err := e.run(name, os.Args[1:])
+	var xe *exitError
+	switch {
+	case err == nil:
+	case errors.As(err, &xe):
+		if xe.msg != "" {
+			fmt.Fprintln(os.Stderr, xe.msg)
+		}
+		os.Exit(xe.code)
+	default:
+		fmt.Fprintln(os.Stderr, "fakenode:", err)
+		os.Exit(1)
+	}
+}
+
+func (e *env) run(name string, args []string) error {
+	var cmd func([]string) error
+	switch name {
+	case "docker":
+		cmd = e.docker
+	case "systemctl":
+		cmd = e.systemctl
+	case "k0s":
+		cmd = e.k0s
+	default:
+		return e.helper(args)
+	}
+	unlock, err := e.lock()
+	if err != nil {
+		return err
+	}
+	e.logCall(name, args)
+	f, err := e.takeFault(append([]string{name}, args...))
+	unlock()
+	if err != nil {
+		return err
+	}
+	if f != nil {
+		if err := applyFault(f, e.stdout); err != nil {
+			return err
+		}
+	}
+	unlock, err = e.lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	return cmd(args)
+}
+
+// helper runs the commands of fakenode called by its own name.
+func (e *env) helper(args []string) error {
+	if len(args) == 0 {
+		return fail(1, "usage: fakenode digest|faults-add|faults-clear")
+	}
+	unlock, err := e.lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	switch args[0] {
+	case "digest":
+		d, err := digest(e.dir)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(e.stdout, d)
+		return nil
+	case "faults-add":
+		var f fakestate.Fault
+		if err := json.NewDecoder(e.stdin).Decode(&f); err != nil {
+			return fmt.Errorf("faults-add: %w", err)
+		}
+		fs, err := e.faults()
+		if err != nil {
+			return err
+		}
+		return fakestate.WriteJSON(e.path(fakestate.FaultsFile), append(fs, f))
+	case "faults-clear":
+		err := os.Remove(e.path(fakestate.FaultsFile))
+		if errors.Is(err, os.ErrNotExist) {
+			return nil
+		}
+		return err
+	}
+	return unsupported("fakenode", args)
+}
+
+func (e *env) path(name string) string { return filepath.Join(e.dir, name) }
+
+// lock takes an exclusive flock on the state directory's lock file.
+func (e *env) lock() (func(), error) {
+	if err := os.MkdirAll(e.dir, 0o755); err != nil {
+		return nil, err
+	}
+	how := syscall.LOCK_EX
+	f, err := os.OpenFile(e.path(fakestate.LockFile), os.O_CREATE|os.O_RDWR, 0o644)
+	if errors.Is(err, os.ErrPermission) {
+		// not root: read-only commands still work; writes fail later
+		how = syscall.LOCK_SH
+		f, err = os.Open(e.path(fakestate.LockFile))
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), how); err != nil {
+		_ = f.Close()
+		return nil, err
+	}
+	return func() { _ = f.Close() }, nil
+}
+
+func (e *env) logCall(name string, args []string) {
+	b, _ := json.Marshal(append([]string{name}, args...))
+	f, err := os.OpenFile(e.path(fakestate.CallsFile), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		return
+	}
+	_, _ = f.Write(append(b, '\n'))
+	_ = f.Close()
+}
+
+func (e *env) faults() ([]fakestate.Fault, error) {
+	var fs []fakestate.Fault
+	b, err := os.ReadFile(e.path(fakestate.FaultsFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(b, &fs); err != nil {
+		return nil, fmt.Errorf("%s: %w", fakestate.FaultsFile, err)
+	}
+	return fs, nil
+}
+
+// takeFault returns the first fault matching argv, counting its use.
+func (e *env) takeFault(argv []string) (*fakestate.Fault, error) {
+	fs, err := e.faults()
+	if err != nil || len(fs) == 0 {
+		return nil, err
+	}
+	for i := range fs {
+		f := &fs[i]
+		if f.Times > 0 && f.Used >= f.Times {
+			continue
+		}
+		if !matches(strings.Fields(f.Match), argv) {
+			continue
+		}
+		f.Used++
+		if err := fakestate.WriteJSON(e.path(fakestate.FaultsFile), fs); err != nil && !errors.Is(err, os.ErrPermission) {
+			return nil, err
+		}
+		return f, nil
+	}
+	return nil, nil
+}
+
+func matches(prefix, argv []string) bool {
+	if len(prefix) == 0 || len(prefix) > len(argv) {
+		return false
+	}
+	for i, w := range prefix {
+		if argv[i] != w {
+			return false
+		}
+	}
+	return true
+}
+
+// applyFault carries a fault out. It returns nil when the command should
+// then run normally (a pure hang).
+func applyFault(f *fakestate.Fault, stdout io.Writer) error {
+	if f.CloseConnection {
+		killSession()
+		return fail(255, "fakenode: connection closed by fault")
+	}
+	if f.HangSeconds > 0 {
+		// SIGTERM and SIGKILL keep their default action: they end the
+		// sleep. So does the caller going away (its end of stdout or
+		// stderr closed, as when an SSH session is closed).
+		if !hang(time.Duration(f.HangSeconds * float64(time.Second))) {
+			return fail(129, "")
+		}
+	}
+	if f.Stdout != "" {
+		fmt.Fprint(stdout, f.Stdout)
+	}
+	if f.ExitCode != 0 || f.Stderr != "" {
+		code := f.ExitCode
+		if code == 0 {
+			code = 1
+		}
+		return fail(code, "%s", strings.TrimRight(f.Stderr, "\n"))
+	}
+	return nil
+}
+
+// killSession SIGKILLs the sshd session processes among the ancestors of
+// this process (never PID 1, the listening sshd of the host).
+func killSession() {
+	pid := os.Getppid()
+	var victims []int
+	for pid > 1 {
+		comm, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/comm")
+		c := strings.TrimSpace(string(comm))
+		if c == "sshd" || c == "sshd-session" {
+			victims = append(victims, pid)
+		}
+		pid = parentOf(pid)
+	}
+	for _, v := range victims {
+		_ = syscall.Kill(v, syscall.SIGKILL)
+	}
+}
+
+func parentOf(pid int) int {
+	f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "PPid:"); ok {
+			n, _ := strconv.Atoi(strings.TrimSpace(v))
+			return n
+		}
+	}
+	return 0
+}
+
+// digest hashes the sorted relative paths, modes and contents of the
+// files under dir, leaving out volatile files and temporary files.
+func digest(dir string) (string, error) {
+	var paths []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if p != dir {
+			paths = append(paths, p)
+		}
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	sort.Strings(paths)
+	h := sha256.New()
+	for _, p := range paths {
+		rel, _ := filepath.Rel(dir, p)
+		if fakestate.Volatile(rel) || strings.HasPrefix(filepath.Base(rel), ".tmp-") {
+			continue
+		}
+		fi, err := os.Lstat(p)
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprintf(h, "%s\x00%o\x00", rel, fi.Mode())
+		if fi.Mode().IsRegular() {
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return "", err
+			}
+			fmt.Fprintf(h, "%d\x00", len(b))
+			h.Write(b)
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// loadJSON reads dir/name into v; a missing file leaves v unchanged and
+// reports false.
+func (e *env) loadJSON(name string, v any) (bool, error) {
+	b, err := os.ReadFile(e.path(name))
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return false, fmt.Errorf("%s: %w", name, err)
+	}
+	return true, nil
+}
+
+func (e *env) saveJSON(name string, v any) error {
+	return fakestate.WriteJSON(e.path(name), v)
+}
+
+func (e *env) node() (*fakestate.Node, error) {
+	var n fakestate.Node
+	ok, err := e.loadJSON(fakestate.NodeFile, &n)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, fail(1, "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?")
+	}
+	return &n, nil
+}
+
+func (e *env) units() (fakestate.Units, error) {
+	u := fakestate.Units{}
+	_, err := e.loadJSON(fakestate.UnitsFile, &u)
+	return u, err
+}
+
+// pollFd is struct pollfd of poll(2); with no events requested, ppoll
+// reports only POLLERR, POLLHUP and POLLNVAL.
+type pollFd struct {
+	fd      int32
+	events  int16
+	revents int16
+}
+
+const (
+	pollErr  = 0x8
+	pollHup  = 0x10
+	pollNval = 0x20
+)
+
+// hang sleeps d and reports true, or reports false as soon as the reader
+// of stdout or stderr is gone.
+func hang(d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		fds := [2]pollFd{{fd: 1}, {fd: 2}}
+		ts := syscall.NsecToTimespec(int64(100 * time.Millisecond))
+		n, _, errno := syscall.Syscall6(syscall.SYS_PPOLL, uintptr(unsafe.Pointer(&fds[0])), uintptr(len(fds)),
+			uintptr(unsafe.Pointer(&ts)), 0, 0, 0)
+		if errno == 0 && n > 0 {
+			for _, p := range fds {
+				if p.revents&(pollErr|pollHup|pollNval) != 0 {
+					return false
+				}
+			}
+		}
+		if errno != 0 || n == 0 {
+			continue
+		}
+		// writable without error: a pipe or file; keep sleeping
+		time.Sleep(100 * time.Millisecond)
+	}
+	return true
+}

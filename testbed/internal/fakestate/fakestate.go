@@ -1,0 +1,162 @@
+// Package fakestate defines the on-disk state of a fake node (see
+// testbed/fakenode): JSON files under Dir, shared by the fakenode program
+// that reads and changes them and by testbed.StartCluster that seeds them.
+package fakestate
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+)
+
+// Dir holds all state of a fake node.
+const Dir = "/var/lib/fakenode"
+
+// File names under Dir.
+const (
+	NodeFile   = "node.json"   // Node: docker engine, swarm and containers
+	UnitsFile  = "units.json"  // Units: systemd units
+	K0sFile    = "k0s.json"    // K0s: present only while k0s is installed
+	FaultsFile = "faults.json" // []Fault; not part of the digest
+	CallsFile  = "calls.log"   // one JSON argv per invocation; not part of the digest
+	LockFile   = ".lock"       // flock(2) serialising invocations; not part of the digest
+)
+
+// Volatile reports whether name (relative to Dir) is left out of a node's
+// digest: the fault list, the call log and the lock file change without the
+// node's state changing.
+func Volatile(name string) bool {
+	return name == FaultsFile || name == CallsFile || name == LockFile
+}
+
+// Node is the docker engine of a node and its Swarm membership.
+type Node struct {
+	Hostname   string `json:"hostname"`
+	Address    string `json:"address"`
+	Role       string `json:"role"` // "manager" or "worker"
+	MCRVersion string `json:"mcrVersion"`
+	Swarm      Swarm  `json:"swarm"`
+	// Nodes is the Swarm node list a manager reports (docker node ls).
+	Nodes      []SwarmNode `json:"nodes,omitempty"`
+	Containers []Container `json:"containers,omitempty"`
+	Volumes    []string    `json:"volumes,omitempty"`
+	Images     []Image     `json:"images,omitempty"`
+	// Uninstalls records the argv of every "docker run … uninstall-ucp".
+	Uninstalls [][]string `json:"uninstalls,omitempty"`
+}
+
+// Swarm is the node's Swarm state; LocalNodeState "inactive" after a leave.
+type Swarm struct {
+	NodeID           string `json:"nodeID,omitempty"`
+	NodeAddr         string `json:"nodeAddr,omitempty"`
+	LocalNodeState   string `json:"localNodeState"`
+	ControlAvailable bool   `json:"controlAvailable,omitempty"`
+	ClusterID        string `json:"clusterID,omitempty"`
+	Managers         int    `json:"managers,omitempty"`
+	Nodes            int    `json:"nodes,omitempty"`
+	// RemoteManagers are "nodeID addr:2377" pairs.
+	RemoteManagers []RemoteManager `json:"remoteManagers,omitempty"`
+}
+
+// RemoteManager is one manager known to a Swarm node.
+type RemoteManager struct {
+	NodeID string `json:"nodeID"`
+	Addr   string `json:"addr"`
+}
+
+// SwarmNode is one row of docker node ls.
+type SwarmNode struct {
+	ID            string `json:"id"`
+	Hostname      string `json:"hostname"`
+	Status        string `json:"status"`
+	Availability  string `json:"availability"`
+	ManagerStatus string `json:"managerStatus,omitempty"` // "Leader", "Reachable" or ""
+	EngineVersion string `json:"engineVersion"`
+}
+
+// Container is a docker container.
+type Container struct {
+	ID      string            `json:"id"`
+	Name    string            `json:"name"`
+	Image   string            `json:"image"`
+	Command string            `json:"command,omitempty"`
+	Labels  map[string]string `json:"labels,omitempty"`
+	Running bool              `json:"running"`
+}
+
+// Image is a docker image.
+type Image struct {
+	Repository string `json:"repository"`
+	Tag        string `json:"tag"`
+	ID         string `json:"id"`
+}
+
+// Unit is a systemd unit; the key in Units is its full name ("docker.service").
+type Unit struct {
+	Active    bool   `json:"active"`
+	Enabled   bool   `json:"enabled"`
+	ExecStart string `json:"execStart,omitempty"`
+}
+
+// Units maps unit names to units.
+type Units map[string]*Unit
+
+// K0s is an installed k0s.
+type K0s struct {
+	Role      string   `json:"role"` // "controller", "controller+worker", "worker"
+	Unit      string   `json:"unit"` // "k0scontroller.service" or "k0sworker.service"
+	Args      []string `json:"args"` // the k0s install arguments
+	Config    string   `json:"config,omitempty"`
+	TokenFile string   `json:"tokenFile,omitempty"`
+	Tokens    int      `json:"tokens,omitempty"` // tokens created
+}
+
+// Fault makes matching invocations fail; see testbed.Fault.
+type Fault struct {
+	Match           string  `json:"match"`
+	ExitCode        int     `json:"exitCode,omitempty"`
+	Stdout          string  `json:"stdout,omitempty"`
+	Stderr          string  `json:"stderr,omitempty"`
+	HangSeconds     float64 `json:"hangSeconds,omitempty"`
+	CloseConnection bool    `json:"closeConnection,omitempty"`
+	Times           int     `json:"times,omitempty"`
+	Used            int     `json:"used,omitempty"`
+}
+
+// WriteJSON writes v as indented JSON to path atomically (temporary file in
+// the same folder, then rename).
+func WriteJSON(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	return WriteFile(path, append(b, '\n'))
+}
+
+// WriteFile writes data to path atomically with mode 0644.
+func WriteFile(path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path)+"-*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	if _, err := f.Write(data); err != nil {
+		_ = f.Close()
+		_ = os.Remove(tmp)
+		return err
+	}
+	if err := f.Chmod(0o644); err != nil {
+		_ = f.Close()
+		_ = os.Remove(tmp)
+		return err
+	}
+	if err := f.Close(); err != nil {
+		_ = os.Remove(tmp)
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		_ = os.Remove(tmp)
+		return err
+	}
+	return nil
+}
