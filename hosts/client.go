@@ -403,10 +403,10 @@ func (c *Client) ReadFile(ctx context.Context, path string, sudo bool) ([]byte, 
 
 // OSRelease identifies a host's operating system.
 type OSRelease struct {
-	ID      string   // "ubuntu"
-	IDLike  []string // ["debian"]
-	Version string   // VERSION_ID: "22.04"
-	Arch    string   // GOARCH spelling: "amd64", "arm64"
+	ID      string   `json:"id"`      // "ubuntu"
+	IDLike  []string `json:"idLike"`  // ["debian"]
+	Version string   `json:"version"` // VERSION_ID: "22.04"
+	Arch    string   `json:"arch"`    // GOARCH spelling: "amd64", "arm64"
 }
 
 // OS reads /etc/os-release (through rig) and the CPU architecture.

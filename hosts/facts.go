@@ -1,0 +1,262 @@
+package hosts
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// SwarmFacts describe the node's Docker Swarm membership.
+type SwarmFacts struct {
+	NodeID         string `json:"nodeID"`
+	ClusterID      string `json:"clusterID"`
+	Role           string `json:"role"` // "manager", "worker" or "" (not in a swarm)
+	Leader         bool   `json:"leader"`
+	LocalNodeState string `json:"localNodeState"`
+}
+
+// PortUse says whether a TCP port is listened on.
+type PortUse struct {
+	Port  int  `json:"port"`
+	InUse bool `json:"inUse"`
+}
+
+// Facts are what GatherFacts learns about a node, read-only. A fact whose
+// tool is missing on the node is left empty.
+type Facts struct {
+	Address         string        `json:"address"`
+	OS              OSRelease     `json:"os"`
+	Hostname        string        `json:"hostname"`
+	MachineID       string        `json:"machineID"`
+	Sudo            bool          `json:"sudo"`
+	MCRVersion      string        `json:"mcrVersion"` // "" = no docker
+	Swarm           SwarmFacts    `json:"swarm"`
+	MKEVersion      string        `json:"mkeVersion"` // tag of the ucp-proxy image
+	MKEContainers   []string      `json:"mkeContainers"`
+	FreeVarLibBytes uint64        `json:"freeVarLibBytes"`
+	Ports           []PortUse     `json:"ports"`
+	ClockSkew       time.Duration `json:"clockSkewNanoseconds"` // remote now - local now
+	Windows         bool          `json:"windows"`
+	CPUs            int           `json:"cpus"`
+	MemoryBytes     uint64        `json:"memoryBytes"`
+}
+
+// FactPorts are the TCP ports whose use is reported in Facts.Ports: the
+// ports MKE 4k (k0s) components listen on.
+var FactPorts = []int{179, 2380, 4789, 6443, 8132, 9443, 10250}
+
+// FactsCommands is the number of remote commands Client.Facts runs.
+const FactsCommands = 1
+
+// factsScript runs as the login user through `sh -s`; privileged parts use
+// sudo -n when the user is not root. Every probe is guarded so that a
+// missing tool gives an empty value. It only reads.
+const factsScript = `S=""
+if [ "$(id -u)" = 0 ]; then echo sudo=1
+elif sudo -n true >/dev/null 2>&1; then S="sudo -n"; echo sudo=1
+else echo sudo=0; fi
+echo "kernel=$(uname -s 2>/dev/null)"
+echo "arch=$(uname -m 2>/dev/null)"
+echo "hostname=$(hostname 2>/dev/null || cat /etc/hostname 2>/dev/null)"
+echo "machine_id=$(cat /etc/machine-id 2>/dev/null)"
+if [ -r /etc/os-release ]; then (. /etc/os-release 2>/dev/null; echo "os_id=$ID"; echo "os_version=$VERSION_ID"; echo "os_like=$ID_LIKE"); fi
+echo "nproc=$(nproc 2>/dev/null)"
+echo "mem_kb=$(awk '/^MemTotal:/{print $2}' /proc/meminfo 2>/dev/null)"
+echo "varlib_avail=$(df -B1 --output=avail /var/lib 2>/dev/null | tail -n 1)"
+echo "now_ns=$(date +%s%N 2>/dev/null)"
+if command -v docker >/dev/null 2>&1; then
+echo "mcr=$($S docker version --format '{{.Server.Version}}' 2>/dev/null || true)"
+echo "swarm=$($S docker info --format '{{.Swarm.NodeID}} {{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}} {{if .Swarm.Cluster}}{{.Swarm.Cluster.ID}}{{end}}' 2>/dev/null || true)"
+echo "leader=$($S docker node ls --format '{{if .Self}}{{.ManagerStatus}}{{end}}' 2>/dev/null | tr -d '\n' || true)"
+echo "proxy_image=$($S docker inspect --format '{{.Config.Image}}' ucp-proxy 2>/dev/null || true)"
+for n in $($S docker ps --format '{{.Names}}' --filter name=ucp- 2>/dev/null || true); do echo "container=$n"; done
+fi
+if command -v ss >/dev/null 2>&1; then
+for p in $(ss -Htln 2>/dev/null | awk '{print $4}' | sed 's/.*://' | sort -un); do echo "listen=$p"; done
+echo ports_known=1
+fi
+`
+
+// Facts gathers the node's facts with a single remote command (the
+// script above, fed to sh -s). local is the local clock (time.Now when
+// nil), read halfway through the command to estimate the skew.
+func (c *Client) Facts(ctx context.Context, local func() time.Time) (Facts, error) {
+	if local == nil {
+		local = time.Now
+	}
+	before := local()
+	out, err := c.exec(ctx, "sh -s", "facts", WithStdin(strings.NewReader(factsScript)))
+	after := local()
+	if err != nil {
+		return Facts{Address: c.host.Address}, err
+	}
+	mid := before.Add(after.Sub(before) / 2)
+	f := ParseFacts(string(out), mid)
+	f.Address = c.host.Address
+	return f, nil
+}
+
+// ParseFacts parses the key=value output of the facts script. Unknown keys
+// and malformed lines are ignored; localNow is the local time the remote
+// clock is compared with (the zero time skips the comparison).
+func ParseFacts(out string, localNow time.Time) Facts {
+	var f Facts
+	listen := map[int]bool{}
+	portsKnown := false
+	sc := bufio.NewScanner(strings.NewReader(out))
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		k, v, ok := strings.Cut(strings.TrimRight(sc.Text(), "\r"), "=")
+		if !ok {
+			continue
+		}
+		v = strings.TrimSpace(v)
+		switch k {
+		case "sudo":
+			f.Sudo = v == "1"
+		case "kernel":
+			f.Windows = strings.Contains(strings.ToLower(v), "windows") || strings.HasPrefix(strings.ToUpper(v), "MINGW") || strings.HasPrefix(strings.ToUpper(v), "CYGWIN")
+		case "arch":
+			f.OS.Arch = goarch(v)
+		case "hostname":
+			f.Hostname = v
+		case "machine_id":
+			f.MachineID = v
+		case "os_id":
+			f.OS.ID = v
+		case "os_version":
+			f.OS.Version = v
+		case "os_like":
+			f.OS.IDLike = strings.Fields(v)
+		case "nproc":
+			f.CPUs, _ = strconv.Atoi(v)
+		case "mem_kb":
+			if n, err := strconv.ParseUint(v, 10, 64); err == nil {
+				f.MemoryBytes = n * 1024
+			}
+		case "varlib_avail":
+			f.FreeVarLibBytes, _ = strconv.ParseUint(v, 10, 64)
+		case "now_ns":
+			if n, err := strconv.ParseInt(v, 10, 64); err == nil && !localNow.IsZero() {
+				f.ClockSkew = time.Unix(0, n).Sub(localNow)
+			}
+		case "mcr":
+			f.MCRVersion = v
+		case "swarm":
+			parseSwarm(&f.Swarm, v)
+		case "leader":
+			f.Swarm.Leader = v == "Leader"
+		case "proxy_image":
+			f.MKEVersion = imageTag(v)
+		case "container":
+			if v != "" {
+				f.MKEContainers = append(f.MKEContainers, v)
+			}
+		case "listen":
+			if p, err := strconv.Atoi(v); err == nil {
+				listen[p] = true
+			}
+		case "ports_known":
+			portsKnown = true
+		}
+	}
+	if portsKnown {
+		for _, p := range FactPorts {
+			f.Ports = append(f.Ports, PortUse{Port: p, InUse: listen[p]})
+		}
+	}
+	return f
+}
+
+func parseSwarm(s *SwarmFacts, v string) {
+	fs := strings.Fields(v)
+	if len(fs) < 3 {
+		return
+	}
+	s.NodeID, s.LocalNodeState = fs[0], fs[1]
+	if len(fs) > 3 {
+		s.ClusterID = fs[3]
+	}
+	if s.LocalNodeState == "active" {
+		s.Role = "worker"
+		if fs[2] == "true" {
+			s.Role = "manager"
+		}
+	}
+}
+
+// imageTag is the tag of an image reference ("" without one).
+func imageTag(ref string) string {
+	ref, _, _ = strings.Cut(ref, "@")
+	i := strings.LastIndex(ref, ":")
+	if i < 0 || strings.Contains(ref[i:], "/") {
+		return ""
+	}
+	return ref[i+1:]
+}
+
+// GatherFacts connects to every host (at most concurrency at a time) and
+// gathers its facts. The result has one entry per host, in the order of
+// hs; a host that failed has only its Address set, and its error is among
+// the returned ones (joined *HostError).
+func GatherFacts(ctx context.Context, hs []Host, o ConnectOptions, concurrency int) ([]Facts, error) {
+	out := make([]Facts, len(hs))
+	for i, h := range hs {
+		out[i].Address = h.Address
+	}
+	idx := map[string]int{}
+	for i, h := range hs {
+		idx[hostKey(h)] = i
+	}
+	err := Run(ctx, hs, concurrency, func(ctx context.Context, h Host) error {
+		c, err := Connect(ctx, h, o)
+		if err != nil {
+			return err
+		}
+		defer func() { _ = c.Close() }()
+		f, err := c.Facts(ctx, nil)
+		if err != nil {
+			return err
+		}
+		out[idx[hostKey(h)]] = f
+		return nil
+	})
+	return out, err
+}
+
+func hostKey(h Host) string {
+	if h.Port == 0 {
+		h.Port = 22
+	}
+	return h.String()
+}
+
+// FailedHosts returns the *HostError values joined in err.
+func FailedHosts(err error) []*HostError {
+	var res []*HostError
+	var walk func(error)
+	walk = func(e error) {
+		if e == nil {
+			return
+		}
+		var he *HostError
+		if h, ok := e.(*HostError); ok {
+			res = append(res, h)
+			return
+		}
+		if j, ok := e.(interface{ Unwrap() []error }); ok {
+			for _, x := range j.Unwrap() {
+				walk(x)
+			}
+			return
+		}
+		if errors.As(e, &he) {
+			res = append(res, he)
+		}
+	}
+	walk(err)
+	return res
+}

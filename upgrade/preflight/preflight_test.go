@@ -1,0 +1,151 @@
+package preflight
+
+import (
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/mke-migrate/mke-migrate/hosts"
+)
+
+// node is a healthy manager.
+func node(addr string) hosts.Facts {
+	return hosts.Facts{Address: addr, Hostname: "h-" + addr, MachineID: "m-" + addr, Sudo: true, MCRVersion: "25.0.8",
+		Swarm:      hosts.SwarmFacts{NodeID: "n-" + addr, ClusterID: "c", Role: "manager", LocalNodeState: "active"},
+		MKEVersion: "3.8.8", MKEContainers: []string{"ucp-proxy"}, FreeVarLibBytes: 100 << 30,
+		Ports: []hosts.PortUse{{Port: 6443}, {Port: 9443}}, CPUs: 8, MemoryBytes: 31<<30 + 600<<20}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// healthy is an input with no findings: 3 managers, KDD, a valid config.
+func healthy() Input {
+	return Input{Facts: []hosts.Facts{node("a"), node("b"), node("c")}, CalicoKDD: ptr(true), CalicoEBPF: ptr(false), KubeProxyMode: "iptables"}
+}
+
+const validKubeconfig = `apiVersion: v1
+kind: Config
+clusters:
+- name: mke
+  cluster:
+    server: https://lb:6443
+contexts:
+- name: mke
+  context: {cluster: mke, user: admin}
+current-context: mke
+users:
+- name: admin
+  user: {token: x}
+`
+
+func TestRun(t *testing.T) {
+	if rs := Run(healthy()); len(rs) != 0 {
+		t.Fatalf("healthy cluster: %+v", rs)
+	}
+	tests := []struct {
+		name   string
+		mod    func(*Input)
+		id     string
+		sev    Severity
+		host   string
+		absent bool // the check must not fire
+	}{
+		{"version 3.7.14", func(in *Input) { setAll(in, func(f *hosts.Facts) { f.MKEVersion = "3.7.14" }) }, IDMKEVersion, Blocker, "", false},
+		{"version 3.7.15", func(in *Input) { setAll(in, func(f *hosts.Facts) { f.MKEVersion = "3.7.15" }) }, IDMKEVersion, "", "", true},
+		{"version 3.9", func(in *Input) { setAll(in, func(f *hosts.Facts) { f.MKEVersion = "3.9.0" }) }, IDMKEVersion, Blocker, "", false},
+		{"version garbage", func(in *Input) { setAll(in, func(f *hosts.Facts) { f.MKEVersion = "latest" }) }, IDMKEVersion, Blocker, "", false},
+		{"versions differ", func(in *Input) { in.Facts[1].MKEVersion = "3.8.7" }, IDMKEVersionSkew, Blocker, "", false},
+		{"no MCR", func(in *Input) { in.Facts[2].MCRVersion = "" }, IDNoMCR, Blocker, "c", false},
+		{"no sudo", func(in *Input) { in.Facts[0].Sudo = false }, IDNoSudo, Blocker, "a", false},
+		{"no sudo hides docker", func(in *Input) { in.Facts[0].Sudo, in.Facts[0].MCRVersion = false, "" }, IDNoMCR, "", "", true},
+		{"unreachable", func(in *Input) { in.Unreachable = []Unreachable{{Host: "d:22", Err: errors.New("refused")}} }, IDUnreachable, Blocker, "d:22", false},
+		{"windows", func(in *Input) { in.Facts[1].Windows = true }, IDWindows, Blocker, "b", false},
+		{"dup hostname", func(in *Input) { in.Facts[1].Hostname = in.Facts[0].Hostname }, IDDupHostname, Blocker, "", false},
+		{"dup machine-id", func(in *Input) { in.Facts[2].MachineID = in.Facts[0].MachineID }, IDDupMachineID, Blocker, "", false},
+		{"2 managers", func(in *Input) { in.Facts[2].Swarm.Role = "worker" }, IDManagerCount, Warning, "", false},
+		{"4 managers", func(in *Input) { in.Facts = append(in.Facts, node("d")) }, IDManagerCount, Warning, "", false},
+		{"1 manager", func(in *Input) { in.Facts = in.Facts[:1] }, IDManagerCount, "", "", true},
+		{"few CPUs", func(in *Input) { in.Facts[0].CPUs = 2 }, IDHardware, Warning, "a", false},
+		{"little memory", func(in *Input) { in.Facts[0].MemoryBytes = 8 << 30 }, IDHardware, Warning, "a", false},
+		{"manager port 9443", func(in *Input) { in.Facts[0].Ports[1].InUse = true }, IDPort, Blocker, "a", false},
+		{"worker port 9443", func(in *Input) {
+			in.Facts[0].Ports[1].InUse = true
+			in.Facts[0].Swarm.Role = "worker"
+			in.Facts = append(in.Facts, node("d"))
+		}, IDPort, Warning, "a", false},
+		{"port 6443 of MKE 3", func(in *Input) { in.Facts[0].Ports[0].InUse = true }, IDPort, Warning, "a", false},
+		{"low disk", func(in *Input) { in.Facts[1].FreeVarLibBytes = 10 << 30 }, IDDisk, Warning, "b", false},
+		{"clock ahead", func(in *Input) { in.Facts[1].ClockSkew = 31 * time.Second }, IDClockSkew, Warning, "b", false},
+		{"clock behind", func(in *Input) { in.Facts[1].ClockSkew = -time.Minute }, IDClockSkew, Warning, "b", false},
+		{"clock close", func(in *Input) { in.Facts[1].ClockSkew = 29 * time.Second }, IDClockSkew, "", "", true},
+		{"etcd datastore", func(in *Input) { in.CalicoKDD = ptr(false) }, IDCalicoKDD, Blocker, "", false},
+		{"datastore unknown", func(in *Input) { in.CalicoKDD = nil }, IDCalicoKDD, Skipped, "", false},
+		{"ebpf", func(in *Input) { in.CalicoEBPF = ptr(true) }, IDCalicoEBPF, Blocker, "", false},
+		{"ebpf unknown", func(in *Input) { in.CalicoEBPF = nil }, IDCalicoEBPF, "", "", true},
+		{"ipvs", func(in *Input) { in.KubeProxyMode = "ipvs" }, IDKubeProxyMode, Blocker, "", false},
+		{"kube-proxy unknown", func(in *Input) { in.KubeProxyMode = "" }, IDKubeProxyMode, "", "", true},
+		{"empty kubeconfig", func(in *Input) { in.KubeconfigContent = []byte(" \n") }, IDKubeconfig, Blocker, "", false},
+		{"garbage kubeconfig", func(in *Input) { in.KubeconfigContent = []byte("{{{not yaml") }, IDKubeconfig, Blocker, "", false},
+		{"valid kubeconfig", func(in *Input) { in.KubeconfigContent = []byte(validKubeconfig) }, IDKubeconfigStale, Warning, "", false},
+		{"no kubeconfig", func(in *Input) { in.KubeconfigContent = nil }, IDKubeconfig, "", "", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := healthy()
+			in.Facts = slices.Clone(in.Facts)
+			for i := range in.Facts {
+				in.Facts[i].Ports = slices.Clone(in.Facts[i].Ports)
+			}
+			tt.mod(&in)
+			rs := Run(in)
+			var got []Result
+			for _, r := range rs {
+				if r.ID == tt.id {
+					got = append(got, r)
+				}
+				if r.Message == "" || r.Remedy == "" {
+					t.Errorf("result without message or remedy: %+v", r)
+				}
+			}
+			if tt.absent {
+				if len(got) != 0 {
+					t.Fatalf("%s fired: %+v", tt.id, got)
+				}
+				return
+			}
+			if len(got) != 1 || got[0].Severity != tt.sev || got[0].Host != tt.host {
+				t.Fatalf("want one %s %s for %q, got %+v (all: %+v)", tt.sev, tt.id, tt.host, got, rs)
+			}
+			t.Log(got[0].Message)
+		})
+	}
+}
+
+func setAll(in *Input, f func(*hosts.Facts)) {
+	for i := range in.Facts {
+		f(&in.Facts[i])
+	}
+}
+
+func TestRunOrder(t *testing.T) {
+	in := healthy()
+	in.CalicoKDD = nil
+	in.Facts[0].Sudo = false
+	in.Facts[1].CPUs = 1
+	in.Unreachable = []Unreachable{{Host: "z"}}
+	a, b := Run(in), Run(in)
+	if !slices.Equal(a, b) {
+		t.Fatal("not deterministic")
+	}
+	var sevs []Severity
+	for _, r := range a {
+		sevs = append(sevs, r.Severity)
+	}
+	if !slices.Equal(sevs, []Severity{Blocker, Blocker, Warning, Skipped}) {
+		t.Fatalf("order %v", sevs)
+	}
+	if Run(Input{CalicoKDD: ptr(true)}) != nil {
+		t.Fatal("empty input has findings")
+	}
+}
