@@ -145,14 +145,23 @@ func apiFailure(err error) error {
 	return failure(err)
 }
 
-func runMKE3Config(c *cli.Context) error {
+// fetchConfigTOML downloads the MKE 3 configuration with the flags' client.
+func fetchConfigTOML(c *cli.Context) ([]byte, error) {
 	client, err := mke3Client(c)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	data, err := client.ConfigTOML(c.Context)
 	if err != nil {
-		return apiFailure(err)
+		return nil, apiFailure(err)
+	}
+	return data, nil
+}
+
+func runMKE3Config(c *cli.Context) error {
+	data, err := fetchConfigTOML(c)
+	if err != nil {
+		return err
 	}
 	if p := c.String("output"); p != "" {
 		// The TOML can hold secrets (backup passphrase, SCIM token).

@@ -79,13 +79,9 @@ func runPreflight(c *cli.Context) error {
 		if c.String("mke3-admin-username") == "" {
 			return usagef("--mke3-host needs --mke3-admin-username")
 		}
-		client, err := mke3Client(c)
+		data, err := fetchConfigTOML(c)
 		if err != nil {
 			return err
-		}
-		data, err := client.ConfigTOML(c.Context)
-		if err != nil {
-			return apiFailure(err)
 		}
 		cfg, err := convert.Parse("MKE 3 configuration from "+c.String("mke3-host"), data)
 		if err != nil {
