@@ -144,15 +144,7 @@ func (c *Client) Account(ctx context.Context, ref string) (Account, error) {
 	if err != nil {
 		return Account{}, err
 	}
-	resp, err := c.get(ctx, pathAccounts+"/"+seg)
-	if err != nil {
-		return Account{}, err
-	}
-	var a Account
-	if err := decodeJSON(resp, &a, "an account object"); err != nil {
-		return Account{}, err
-	}
-	return a, nil
+	return getJSON[Account](ctx, c, pathAccounts+"/"+seg, "an account object")
 }
 
 // Teams lists the teams of an organization (a name, or IDRef(id)).
@@ -261,15 +253,7 @@ type LDAPAdminSyncOpts struct {
 
 // LDAPConfig returns the LDAP configuration (GET /enzi/v0/config/auth/ldap).
 func (c *Client) LDAPConfig(ctx context.Context) (LDAPConfig, error) {
-	resp, err := c.get(ctx, pathLDAP)
-	if err != nil {
-		return LDAPConfig{}, err
-	}
-	var cfg LDAPConfig
-	if err := decodeJSON(resp, &cfg, "an LDAP settings object"); err != nil {
-		return LDAPConfig{}, err
-	}
-	return cfg, nil
+	return getJSON[LDAPConfig](ctx, c, pathLDAP, "an LDAP settings object")
 }
 
 // get is an authenticated JSON GET.

@@ -66,15 +66,7 @@ const (
 
 // Roles returns the Swarm RBAC roles (GET /roles, not paged).
 func (c *Client) Roles(ctx context.Context) ([]Role, error) {
-	resp, err := c.get(ctx, pathRoles)
-	if err != nil {
-		return nil, err
-	}
-	var roles []Role
-	if err := decodeJSON(resp, &roles, "a JSON array of roles"); err != nil {
-		return nil, err
-	}
-	return roles, nil
+	return getJSON[[]Role](ctx, c, pathRoles, "a JSON array of roles")
 }
 
 // Collections lists the Swarm collections, following the pages.

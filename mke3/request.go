@@ -328,6 +328,21 @@ func jsonBody(v any) ([]byte, error) {
 	return b, nil
 }
 
+// getJSON is an authenticated GET whose answer is decoded into a T;
+// expected says what the answer should be, for the error.
+func getJSON[T any](ctx context.Context, c *Client, path, expected string) (T, error) {
+	var v T
+	resp, err := c.get(ctx, path)
+	if err != nil {
+		return v, err
+	}
+	if err := decodeJSON(resp, &v, expected); err != nil {
+		var zero T
+		return zero, err
+	}
+	return v, nil
+}
+
 // decodeJSON decodes a 2xx answer into v. The error names the call and what
 // was expected, never the body.
 func decodeJSON(resp *response, v any, expected string) error {

@@ -28,14 +28,10 @@ func (c *Client) Ping(ctx context.Context) error {
 // Version returns the MKE version, e.g. "3.8.8" (GET /version, with the
 // "ucp/" prefix of the Version field removed).
 func (c *Client) Version(ctx context.Context) (string, error) {
-	resp, err := c.get(ctx, pathVersion)
-	if err != nil {
-		return "", err
-	}
-	var v struct {
+	v, err := getJSON[struct {
 		Version string `json:"Version"`
-	}
-	if err := decodeJSON(resp, &v, `a JSON object with "Version"`); err != nil {
+	}](ctx, c, pathVersion, `a JSON object with "Version"`)
+	if err != nil {
 		return "", err
 	}
 	version := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(v.Version), "ucp/"))
