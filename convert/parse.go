@@ -210,8 +210,5 @@ func quoteShort(v any) string {
 	if _, ok := v.(string); ok {
 		s = fmt.Sprintf("%q", v)
 	}
-	if len(s) > 40 {
-		s = s[:37] + "..."
-	}
-	return "(" + s + ")"
+	return "(" + short(s) + ")"
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 )
 
@@ -30,7 +29,7 @@ const (
 	StatusUnknown Status = "unknown"
 )
 
-// Statuses lists every status in report order.
+// statusOrder lists every status, most urgent first.
 var statusOrder = []Status{StatusBlocking, StatusUnconvertible, StatusUnknown, StatusDropped, StatusConverted, StatusDefault}
 
 // Entry is the fate of one leaf key of the input, or of one flag inside a
@@ -224,10 +223,4 @@ func entryLine(e Entry) string {
 		b.WriteString(": " + e.Reason)
 	}
 	return b.String()
-}
-
-// sortEntries orders entries by input position, keeping the order of
-// flags within one key.
-func sortEntries(es []Entry, pos map[string]int) {
-	sort.SliceStable(es, func(i, j int) bool { return pos[es[i].Key] < pos[es[j].Key] })
 }
