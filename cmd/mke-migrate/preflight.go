@@ -1,12 +1,15 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -14,6 +17,7 @@ import (
 
 	"github.com/mke-migrate/mke-migrate/convert"
 	"github.com/mke-migrate/mke-migrate/hosts"
+	"github.com/mke-migrate/mke-migrate/mke3"
 	"github.com/mke-migrate/mke-migrate/upgrade/preflight"
 )
 
@@ -32,6 +36,7 @@ func preflightFlags() []cli.Flag {
 		&cli.IntFlag{Name: "concurrency", Value: hosts.DefaultConcurrency, Usage: "work on at most `N` hosts at once"},
 		&cli.BoolFlag{Name: "ssh-insecure-ignore-host-key", Usage: "accept any SSH host key (labs only)"},
 		&cli.StringFlag{Name: "known-hosts", Usage: "check SSH host keys against `FILE` (default ~/.ssh/known_hosts)"},
+		&cli.StringFlag{Name: "kubelet-profile-label", Value: convert.DefaultKubeletProfileLabel, Usage: "Kubernetes node label `KEY` that names a node's kubelet profile (with --mke3-host)"},
 	}, fs...)
 }
 
@@ -51,6 +56,28 @@ type preflightHost struct {
 	Address string       `json:"address"`
 	Facts   *hosts.Facts `json:"facts,omitempty"`
 	Error   string       `json:"error,omitempty"`
+	// KubernetesNode is the host's node in the MKE 3 Kubernetes API, and
+	// KubeletProfile the profile its label names (with --mke3-host).
+	KubernetesNode *mke3.KubeNode `json:"kubernetesNode,omitempty"`
+	KubeletProfile string         `json:"kubeletProfile,omitempty"`
+}
+
+// kubeNodes reads the Kubernetes nodes through the admin's client bundle.
+// A failure is returned for the report, not as the command's error: the
+// other checks stand without it.
+func kubeNodes(c *cli.Context, client *mke3.Client) ([]mke3.KubeNode, error) {
+	ctx, cancel := context.WithTimeout(c.Context, 60*time.Second)
+	defer cancel()
+	b, err := client.ClientBundle(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := b.RESTConfig()
+	if err != nil {
+		return nil, err
+	}
+	cfg.Timeout = 20 * time.Second
+	return mke3.KubeNodes(ctx, cfg)
 }
 
 type preflightReport struct {
@@ -79,9 +106,13 @@ func runPreflight(c *cli.Context) error {
 		if c.String("mke3-admin-username") == "" {
 			return usagef("--mke3-host needs --mke3-admin-username")
 		}
-		data, err := fetchConfigTOML(c)
+		client, err := mke3Client(c)
 		if err != nil {
 			return err
+		}
+		data, err := client.ConfigTOML(c.Context)
+		if err != nil {
+			return apiFailure(err)
 		}
 		cfg, err := convert.Parse("MKE 3 configuration from "+c.String("mke3-host"), data)
 		if err != nil {
@@ -89,6 +120,15 @@ func runPreflight(c *cli.Context) error {
 		}
 		cc := cfg.ClusterConfig
 		in.CalicoKDD, in.CalicoEBPF, in.KubeProxyMode = &cc.CalicoKDD, &cc.CalicoEBPFEnabled, cc.KubeProxyMode
+		in.KubeletProfileLabel = c.String("kubelet-profile-label")
+		in.KubeletProfiles = slices.Sorted(maps.Keys(cc.CustomKubeletFlagsProfiles))
+		if in.KubeletProfiles == nil {
+			in.KubeletProfiles = []string{}
+		}
+		in.KubeNodes, in.KubeAPIError = kubeNodes(c, client)
+		if in.KubeAPIError == nil && in.KubeNodes == nil {
+			in.KubeNodes = []mke3.KubeNode{}
+		}
 	}
 	if home, err := os.UserHomeDir(); err == nil {
 		in.KubeconfigPath = filepath.Join(home, ".mke", "mke.kubeconf")
@@ -129,6 +169,10 @@ func runPreflight(c *cli.Context) error {
 		} else {
 			ph.Facts = &f
 			in.Facts = append(in.Facts, f)
+			if n, ok := preflight.NodeOf(in.KubeNodes, f, file.Hosts[i].PrivateAddress); ok {
+				ph.KubernetesNode = &n
+				ph.KubeletProfile = n.Labels[in.KubeletProfileLabel]
+			}
 		}
 		rep.Hosts = append(rep.Hosts, ph)
 	}
@@ -171,6 +215,9 @@ func preflightText(rep preflightReport) string {
 			}
 			fmt.Fprintf(&b, "  %s, %s %s, MCR %s, MKE %s, %s, %d vCPU, %.1f GiB\n", f.Hostname, f.OS.ID, f.OS.Version,
 				orNone(f.MCRVersion), orNone(f.MKEVersion), orNone(role), f.CPUs, float64(f.MemoryBytes)/(1<<30))
+		}
+		if k := h.KubernetesNode; k != nil {
+			fmt.Fprintf(&b, "  Kubernetes node %s, kubelet profile %s\n", k.Name, orNone(h.KubeletProfile))
 		}
 		n := 0
 		for _, r := range rep.Checks {

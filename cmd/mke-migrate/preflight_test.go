@@ -92,6 +92,12 @@ func TestPreflight(t *testing.T) {
 		assert.Equal(t, c.MKEVersion, h.Facts.MKEVersion)
 		assert.Equal(t, map[bool]string{true: "manager", false: "worker"}[i < 3], h.Facts.Swarm.Role)
 	}
+	// the simulator's client bundle points at no Kubernetes API: a warning
+	found := false
+	for _, r := range rep.Checks {
+		found = found || r.ID == preflight.IDKubeAPI && r.Severity == preflight.Warning
+	}
+	assert.True(t, found, "no %s warning in %+v", preflight.IDKubeAPI, rep.Checks)
 	assert.Contains(t, rep.Checks, preflight.Result{ID: preflight.IDCalicoKDD, Severity: preflight.Blocker,
 		Message: "Calico uses the etcd datastore; MKE 4k needs the Kubernetes datastore (calico_kdd = true)",
 		Remedy:  "switch with `mke-migrate calico-kdd` (irreversible; new pod networking pauses about 20 s per node)"})

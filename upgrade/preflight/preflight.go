@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/mke-migrate/mke-migrate/hosts"
+	"github.com/mke-migrate/mke-migrate/mke3"
 	"k8s.io/client-go/tools/clientcmd"
 )
 
@@ -68,6 +69,17 @@ type Input struct {
 	// KubeconfigContent its content, nil when the file does not exist.
 	KubeconfigPath    string
 	KubeconfigContent []byte
+
+	// KubeNodes are the nodes of the MKE 3 Kubernetes API (mke3.KubeNodes);
+	// nil when it was not asked, and then the node checks are skipped.
+	KubeNodes []mke3.KubeNode
+	// KubeAPIError is why KubeNodes could not be read, when it could not.
+	KubeAPIError error
+	// KubeletProfileLabel is the node label naming a node's kubelet
+	// profile; KubeletProfiles the profiles the MKE 3 configuration
+	// defines (nil when unknown).
+	KubeletProfileLabel string
+	KubeletProfiles     []string
 }
 
 // Check IDs.
@@ -90,6 +102,9 @@ const (
 	IDKubeProxyMode   = "kube-proxy-mode"
 	IDKubeconfig      = "mke-kubeconfig"
 	IDKubeconfigStale = "mke-kubeconfig-exists"
+	IDKubeAPI         = "kubernetes-api"
+	IDKubeNode        = "kubernetes-node-missing"
+	IDKubeletProfile  = "kubelet-profile-unknown"
 )
 
 // Thresholds.
@@ -230,11 +245,51 @@ func Run(in Input) []Result {
 			"switch MKE 3 to kube_proxy_mode = \"iptables\" first")
 	}
 	kubeconfig(in, add)
+	kubeNodes(in, add)
 
 	slices.SortStableFunc(rs, func(a, b Result) int {
 		return cmp.Or(cmp.Compare(a.Severity.rank(), b.Severity.rank()), cmp.Compare(a.ID, b.ID), cmp.Compare(a.Host, b.Host), cmp.Compare(a.Message, b.Message))
 	})
 	return rs
+}
+
+// kubeNodes checks that every host is a Kubernetes node (its labels and
+// kubelet profile are carried by matching them) and that the profile a
+// node's label names exists in the MKE 3 configuration.
+func kubeNodes(in Input, add adder) {
+	switch {
+	case in.KubeAPIError != nil:
+		add(IDKubeAPI, Warning, "", "the MKE 3 Kubernetes API could not be read: "+in.KubeAPIError.Error(),
+			"check that the admin's client bundle works (kubectl get nodes); without it node labels and kubelet profiles are not carried")
+		return
+	case in.KubeNodes == nil:
+		add(IDKubeNode, Skipped, "", "Kubernetes nodes unknown: needs --mke3-host to read them through the client bundle",
+			"run preflight with --mke3-host")
+		return
+	}
+	label := in.KubeletProfileLabel
+	for _, f := range in.Facts {
+		n, ok := NodeOf(in.KubeNodes, f)
+		if !ok {
+			add(IDKubeNode, Warning, f.Address, fmt.Sprintf("no Kubernetes node has the name %q or the address %s", f.Hostname, f.Address),
+				"check that the host is an MKE 3 node and that its kubelet runs; its node labels and kubelet profile cannot be carried otherwise")
+			continue
+		}
+		p, has := n.Labels[label]
+		if label == "" || !has || in.KubeletProfiles == nil {
+			continue
+		}
+		if !slices.Contains(in.KubeletProfiles, p) {
+			add(IDKubeletProfile, Warning, f.Address, fmt.Sprintf("node %s has %s=%q, but the MKE 3 configuration defines no such kubelet profile", n.Name, label, p),
+				"fix the label (kubectl label node "+n.Name+" "+label+"=<profile> --overwrite) or add the profile to custom_kubelet_flags_profiles")
+		}
+	}
+}
+
+// NodeOf finds the Kubernetes node of a host: by hostname, else by the
+// host's SSH address or one of more (a private address, say).
+func NodeOf(nodes []mke3.KubeNode, f hosts.Facts, more ...string) (mke3.KubeNode, bool) {
+	return mke3.MatchNode(nodes, f.Hostname, append([]string{f.Address}, more...)...)
 }
 
 type adder func(id string, s Severity, host, msg, remedy string)

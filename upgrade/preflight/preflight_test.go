@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/mke-migrate/mke-migrate/hosts"
+	"github.com/mke-migrate/mke-migrate/mke3"
 )
 
 // node is a healthy manager.
@@ -21,7 +22,13 @@ func ptr[T any](v T) *T { return &v }
 
 // healthy is an input with no findings: 3 managers, KDD, a valid config.
 func healthy() Input {
-	return Input{Facts: []hosts.Facts{node("a"), node("b"), node("c")}, CalicoKDD: ptr(true), CalicoEBPF: ptr(false), KubeProxyMode: "iptables"}
+	return Input{Facts: []hosts.Facts{node("a"), node("b"), node("c")}, CalicoKDD: ptr(true), CalicoEBPF: ptr(false), KubeProxyMode: "iptables",
+		KubeNodes: []mke3.KubeNode{
+			{Name: "h-a", Labels: map[string]string{"profile": "edge"}},
+			{Name: "other", Addresses: []string{"b"}},
+			{Name: "h-c"},
+		},
+		KubeletProfileLabel: "profile", KubeletProfiles: []string{"edge"}}
 }
 
 const validKubeconfig = `apiVersion: v1
@@ -89,6 +96,12 @@ func TestRun(t *testing.T) {
 		{"garbage kubeconfig", func(in *Input) { in.KubeconfigContent = []byte("{{{not yaml") }, IDKubeconfig, Blocker, "", false},
 		{"valid kubeconfig", func(in *Input) { in.KubeconfigContent = []byte(validKubeconfig) }, IDKubeconfigStale, Warning, "", false},
 		{"no kubeconfig", func(in *Input) { in.KubeconfigContent = nil }, IDKubeconfig, "", "", true},
+		{"kube API not asked", func(in *Input) { in.KubeNodes = nil }, IDKubeNode, Skipped, "", false},
+		{"kube API failed", func(in *Input) { in.KubeAPIError = errors.New("forbidden") }, IDKubeAPI, Warning, "", false},
+		{"host not a node", func(in *Input) { in.KubeNodes = in.KubeNodes[1:] }, IDKubeNode, Warning, "a", false},
+		{"unknown profile", func(in *Input) { in.KubeletProfiles = []string{"other"} }, IDKubeletProfile, Warning, "a", false},
+		{"profiles unknown", func(in *Input) { in.KubeletProfiles = nil }, IDKubeletProfile, "", "", true},
+		{"other label key", func(in *Input) { in.KubeletProfileLabel = "x" }, IDKubeletProfile, "", "", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -145,7 +158,7 @@ func TestRunOrder(t *testing.T) {
 	if !slices.Equal(sevs, []Severity{Blocker, Blocker, Warning, Skipped}) {
 		t.Fatalf("order %v", sevs)
 	}
-	if Run(Input{CalicoKDD: ptr(true)}) != nil {
+	if Run(Input{CalicoKDD: ptr(true), KubeNodes: []mke3.KubeNode{}}) != nil {
 		t.Fatal("empty input has findings")
 	}
 }
