@@ -14,6 +14,8 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	rig "github.com/k0sproject/rig/v2"
@@ -34,6 +36,10 @@ var (
 	ErrHostKey = errors.New("ssh host key not trusted")
 	// ErrChecksum: an uploaded file does not have the SHA-256 of the data sent.
 	ErrChecksum = errors.New("checksum mismatch")
+	// ErrConnectionLost: the SSH connection broke (the host went down, was
+	// rebooted or became unreachable, or sshd was killed). The Client is
+	// unusable afterwards: Connect again.
+	ErrConnectionLost = errors.New("ssh connection lost (host down or unreachable); connect again")
 )
 
 // HostError is a failure on one host. Host is "address:port"; Op names what
@@ -94,6 +100,12 @@ type ConnectOptions struct {
 	// Timeout bounds each connection attempt (default 10s).
 	Timeout time.Duration
 	Retry   Retry
+	// KeepAlive is how often the Client checks that the host still answers
+	// (default 5s; negative disables). Three intervals without an answer
+	// close the connection, so that a running Exec ends with
+	// ErrConnectionLost instead of waiting for TCP to give up (many minutes
+	// when the host vanished without closing the connection).
+	KeepAlive time.Duration
 	// Logger receives debug logs from this package and rig; default silent.
 	Logger *slog.Logger
 }
@@ -103,8 +115,11 @@ type ConnectOptions struct {
 type Client struct {
 	host   Host
 	rig    *rig.Client
+	conn   *rigssh.Connection
 	log    *slog.Logger
 	closeO sync.Once
+	stop   chan struct{} // closed by Close
+	lost   atomic.Bool
 }
 
 // Host returns the host the client is connected to.
@@ -211,7 +226,7 @@ func Connect(ctx context.Context, h Host, o ConnectOptions) (*Client, error) {
 			return fail(fmt.Errorf("%w (after %d attempts: %w)", ctx.Err(), attempt, err))
 		}
 		if errors.Is(err, protocol.ErrNonRetryable) || attempt >= attempts {
-			return fail(fmt.Errorf("after %d attempts: %w", attempt, err))
+			return fail(fmt.Errorf("after %d attempts: %w%s", attempt, err, dialHint(err, h.Port)))
 		}
 		select {
 		case <-ctx.Done():
@@ -227,7 +242,58 @@ func Connect(ctx context.Context, h Host, o ConnectOptions) (*Client, error) {
 		return fail(err)
 	}
 	logger.Debug("connected")
-	return &Client{host: h, rig: rc, log: logger}, nil
+	c := &Client{host: h, rig: rc, conn: conn, log: logger, stop: make(chan struct{})}
+	if ka := o.KeepAlive; ka >= 0 {
+		if ka == 0 {
+			ka = 5 * time.Second
+		}
+		go c.watch(ka)
+	}
+	return c, nil
+}
+
+// watch checks every interval that the host answers a keepalive request
+// and marks the connection lost after three intervals without an answer.
+// rig's own keepalive only stops when a request fails; it never times one
+// out, so a vanished host would not be noticed.
+func (c *Client) watch(interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.stop:
+			return
+		case <-t.C:
+		}
+		if !c.alive(3 * interval) {
+			c.markLost()
+			return
+		}
+	}
+}
+
+// alive reports whether the host answers a keepalive request within timeout.
+func (c *Client) alive(timeout time.Duration) bool {
+	ch := make(chan bool, 1)
+	go func() { ch <- c.conn.IsConnected() }()
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case ok := <-ch:
+		return ok
+	case <-c.stop:
+		return true
+	case <-t.C:
+		return false
+	}
+}
+
+// markLost closes the connection, which ends running sessions.
+func (c *Client) markLost() {
+	if c.lost.CompareAndSwap(false, true) {
+		c.log.Debug("ssh connection lost")
+		c.conn.Disconnect()
+	}
 }
 
 // sshOptions are the ssh_config settings rig gets. Host keys are checked
@@ -250,6 +316,20 @@ func sshOptions(khPath string, insecure, haveKey bool) map[string]any {
 		opts["IdentitiesOnly"] = true
 	}
 	return opts
+}
+
+// dialHint says what to check for a connection that failed below SSH.
+func dialHint(err error, port int) string {
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return fmt.Sprintf(" (nothing listens on port %d: check that sshd runs there and the port in hosts.yaml)", port)
+	case errors.Is(err, os.ErrDeadlineExceeded), errors.Is(err, context.DeadlineExceeded),
+		errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
+		return " (no answer: check the address, that the host is up, and firewalls, VPN or bastion on the way)"
+	case errors.Is(err, io.EOF), errors.Is(err, syscall.ECONNRESET):
+		return fmt.Sprintf(" (closed before the SSH handshake: check that port %d is sshd's and that no proxy or firewall cuts it)", port)
+	}
+	return ""
 }
 
 // classify marks auth and host key failures with ErrAuth / ErrHostKey.
@@ -310,6 +390,9 @@ func (c *Client) exec(ctx context.Context, cmd, op string, opts ...ExecOption) (
 	if err := ctx.Err(); err != nil {
 		return fail(err)
 	}
+	if c.lost.Load() {
+		return fail(ErrConnectionLost)
+	}
 	runner := c.rig
 	if o.sudo {
 		runner = c.rig.Sudo()
@@ -321,6 +404,10 @@ func (c *Client) exec(ctx context.Context, cmd, op string, opts ...ExecOption) (
 	}
 	proc, err := runner.Start(ctx, cmd, ropts...)
 	if err != nil {
+		if !c.alive(time.Second) {
+			c.markLost()
+			return fail(fmt.Errorf("%w: %w", ErrConnectionLost, err))
+		}
 		return fail(err)
 	}
 	if err := proc.Wait(); err != nil {
@@ -331,6 +418,10 @@ func (c *Client) exec(ctx context.Context, cmd, op string, opts ...ExecOption) (
 		var xe *xssh.ExitError
 		if errors.As(err, &xe) {
 			ce.ExitCode, ce.Err = xe.ExitStatus(), xe
+		} else if c.lost.Load() || !c.alive(time.Second) {
+			// no exit status: the session ended with the connection
+			c.markLost()
+			ce.Err = fmt.Errorf("%w: %w", ErrConnectionLost, err)
 		}
 		se := bytes.TrimSpace(stderr.Bytes())
 		if len(se) > maxStderr {
@@ -450,7 +541,10 @@ func goarch(m string) string {
 
 // Close ends the connection. It is idempotent.
 func (c *Client) Close() error {
-	c.closeO.Do(c.rig.Disconnect)
+	c.closeO.Do(func() {
+		close(c.stop)
+		c.rig.Disconnect()
+	})
 	return nil
 }
 

@@ -28,7 +28,10 @@
 // unless ConnectOptions.InsecureIgnoreHostKey is set explicitly. Connect
 // retries transient failures with backoff and stops at once on ErrAuth or
 // ErrHostKey. Failures are *HostError values that name the host and the
-// operation and wrap the cause.
+// operation and wrap the cause; network failures say what to check. A Client
+// sends keepalives (ConnectOptions.KeepAlive): when the host dies or
+// vanishes, a running Exec ends with ErrConnectionLost and so does every
+// later call on that Client.
 //
 // Run calls a function for many hosts with bounded parallelism (default
 // DefaultConcurrency); the failures of all hosts come back joined with

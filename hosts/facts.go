@@ -51,33 +51,60 @@ var FactPorts = []int{179, 2380, 4789, 6443, 8132, 9443, 10250}
 // FactsCommands is the number of remote commands Client.Facts runs.
 const FactsCommands = 1
 
-// factsScript runs as the login user through `sh -s`; privileged parts use
-// sudo -n when the user is not root. Every probe is guarded so that a
-// missing tool gives an empty value. It only reads.
-const factsScript = `S=""
-if [ "$(id -u)" = 0 ]; then echo sudo=1
-elif sudo -n true >/dev/null 2>&1; then S="sudo -n"; echo sudo=1
-else echo sudo=0; fi
-echo "kernel=$(uname -s 2>/dev/null)"
-echo "arch=$(uname -m 2>/dev/null)"
-echo "hostname=$(hostname 2>/dev/null || cat /etc/hostname 2>/dev/null)"
-echo "machine_id=$(cat /etc/machine-id 2>/dev/null)"
+// factsScript runs as the login user through `sh -s`. Every probe is
+// guarded so that a missing tool gives an empty value, and it only reads.
+// Its cost is the processes it starts, so it reads /proc and files with
+// shell builtins and one awk, and runs the privileged part (docker) under a
+// single sudo: each sudo and each docker CLI start costs more than the SSH
+// session itself. Listening ports come from ss (netlink, listening sockets
+// only): reading /proc/net/tcp makes the kernel walk every socket of the
+// machine, several ms of system time on a busy node. The docker part asks for the engine version with docker
+// info (the same value as docker version), runs docker node ls on managers
+// only (workers refuse it), and takes the ucp-proxy image from docker ps -a,
+// falling back to docker inspect when ps shows an image ID instead of the
+// reference (the tag was moved since the container was created).
+const factsScript = `P='if command -v docker >/dev/null 2>&1; then
+i=$(docker info --format "{{.ServerVersion}}|{{.Swarm.NodeID}} {{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}} {{if .Swarm.Cluster}}{{.Swarm.Cluster.ID}}{{end}}" 2>/dev/null)
+case $i in *"|"*) ;; *) i="|" ;; esac
+echo "mcr=${i%%|*}"
+echo "swarm=${i#*|}"
+set -- ${i#*|}
+if [ "$3" = true ]; then l=$(docker node ls --format "{{if .Self}}{{.ManagerStatus}}{{end}}" 2>/dev/null); set -- $l; echo "leader=$*"; fi
+docker ps -a --filter name=ucp- --format "{{.Names}} {{.State}} {{.Image}}" 2>/dev/null | while read -r n s img; do
+case $s in running|paused|restarting) echo "container=$n" ;; esac
+[ "$n" = ucp-proxy ] || continue
+t=${img%%@*}; t=${t##*/}
+case $img in sha256:*) t= ;; esac
+case $t in *:?*) ;; *) img=$(docker inspect --format "{{.Config.Image}}" ucp-proxy 2>/dev/null) ;; esac
+echo "proxy_image=$img"
+done
+fi'
+u=
+while read -r k v _; do if [ "$k" = Uid: ]; then u=$v; break; fi; done 2>/dev/null </proc/self/status
+[ -n "$u" ] || u=$(id -u 2>/dev/null)
+if [ "$u" = 0 ]; then echo sudo=1; eval "$P"
+elif sudo -n sh -c "$P" 2>/dev/null; then echo sudo=1
+else echo sudo=0; eval "$P"; fi
+set -- $(uname -sm 2>/dev/null)
+echo "kernel=$1"
+echo "arch=$2"
+h=
+read -r h 2>/dev/null </proc/sys/kernel/hostname || h=$(hostname 2>/dev/null || cat /etc/hostname 2>/dev/null)
+echo "hostname=$h"
+m=
+read -r m 2>/dev/null </etc/machine-id
+echo "machine_id=$m"
 if [ -r /etc/os-release ]; then (. /etc/os-release 2>/dev/null; echo "os_id=$ID"; echo "os_version=$VERSION_ID"; echo "os_like=$ID_LIKE"); fi
-echo "nproc=$(nproc 2>/dev/null)"
-echo "mem_kb=$(awk '/^MemTotal:/{print $2}' /proc/meminfo 2>/dev/null)"
-echo "varlib_avail=$(df -B1 --output=avail /var/lib 2>/dev/null | tail -n 1)"
+set --
+for f in /proc/meminfo /proc/self/status; do [ -r "$f" ] && set -- "$@" "$f"; done
+command -v ss >/dev/null 2>&1 && echo ports_known=1
+{ ss -Htln || true; } 2>/dev/null | awk 'FILENAME == "/proc/meminfo" { if ($1 == "MemTotal:") print "mem_kb=" $2; next }
+FILENAME == "/proc/self/status" { if ($1 == "Cpus_allowed_list:") { k = split($2, r, ","); for (j = 1; j <= k; j++) { if (split(r[j], ab, "-") == 2) cpus += ab[2] - ab[1] + 1; else cpus++ } }; next }
+$1 == "LISTEN" { k = split($4, a, ":"); print "listen=" a[k] }
+END { if (!cpus) { "nproc 2>/dev/null" | getline cpus }; print "nproc=" cpus }' "$@" - 2>/dev/null
+set -- $(stat -f -c '%a %S' /var/lib 2>/dev/null)
+[ $# = 2 ] && echo "varlib_avail=$(($1 * $2))"
 echo "now_ns=$(date +%s%N 2>/dev/null)"
-if command -v docker >/dev/null 2>&1; then
-echo "mcr=$($S docker version --format '{{.Server.Version}}' 2>/dev/null || true)"
-echo "swarm=$($S docker info --format '{{.Swarm.NodeID}} {{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}} {{if .Swarm.Cluster}}{{.Swarm.Cluster.ID}}{{end}}' 2>/dev/null || true)"
-echo "leader=$($S docker node ls --format '{{if .Self}}{{.ManagerStatus}}{{end}}' 2>/dev/null | tr -d '\n' || true)"
-echo "proxy_image=$($S docker inspect --format '{{.Config.Image}}' ucp-proxy 2>/dev/null || true)"
-for n in $($S docker ps --format '{{.Names}}' --filter name=ucp- 2>/dev/null || true); do echo "container=$n"; done
-fi
-if command -v ss >/dev/null 2>&1; then
-for p in $(ss -Htln 2>/dev/null | awk '{print $4}' | sed 's/.*://' | sort -un); do echo "listen=$p"; done
-echo ports_known=1
-fi
 `
 
 // Facts gathers the node's facts with a single remote command (the

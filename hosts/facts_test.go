@@ -2,10 +2,12 @@ package hosts_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -87,6 +89,10 @@ func TestParseFacts(t *testing.T) {
 
 // factsCluster starts a 3+2 cluster, or skips (fails under CI=true).
 func factsCluster(tb testing.TB) (*testbed.Cluster, []hosts.Host, hosts.ConnectOptions) {
+	return factsClusterN(tb, 3, 2)
+}
+
+func factsClusterN(tb testing.TB, managers, workers int) (*testbed.Cluster, []hosts.Host, hosts.ConnectOptions) {
 	tb.Helper()
 	if err := testbed.Available(); err != nil {
 		if os.Getenv("CI") == "true" {
@@ -94,9 +100,10 @@ func factsCluster(tb testing.TB) (*testbed.Cluster, []hosts.Host, hosts.ConnectO
 		}
 		tb.Skipf("skipping: needs testbed hosts: %v", err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	// hosts start in parallel; on 2 cores 100 of them take a while
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second+time.Duration(managers+workers)*time.Second)
 	defer cancel()
-	c, err := testbed.StartCluster(ctx, testbed.ClusterOptions{Managers: 3, Workers: 2, Workdir: tb.TempDir()})
+	c, err := testbed.StartCluster(ctx, testbed.ClusterOptions{Managers: managers, Workers: workers, Workdir: tb.TempDir()})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -207,37 +214,62 @@ func TestGatherFacts(t *testing.T) {
 	}
 }
 
-// BenchmarkFacts compares Facts over the cluster with a floor: connecting
-// and running the same number of trivial commands.
+// BenchmarkFacts compares GatherFacts over a simulated cluster of 5, 30
+// and 100 hosts (3 managers, the rest workers; login user mke, so the
+// privileged part runs through sudo) with a floor: connecting and running
+// the same number of trivial commands, both at concurrency 30. The cluster
+// starts once per size, outside the timed loops. floor runs first so that
+// facts can report its ratio to it. peak-RSS-MB is the process's high-water
+// mark (getrusage): run one size per go test invocation for a figure that
+// belongs to that size.
 func BenchmarkFacts(b *testing.B) {
-	_, hs, o := factsCluster(b)
-	b.Run("facts", func(b *testing.B) {
-		for b.Loop() {
-			if _, err := hosts.GatherFacts(b.Context(), hs, o, 0); err != nil {
-				b.Fatal(err)
-			}
-		}
-		b.ReportMetric(hosts.FactsCommands, "commands/host")
-	})
-	b.Run("floor", func(b *testing.B) {
-		for b.Loop() {
-			err := hosts.Run(b.Context(), hs, 0, func(ctx context.Context, h hosts.Host) error {
-				cl, err := hosts.Connect(ctx, h, o)
-				if err != nil {
-					return err
-				}
-				defer func() { _ = cl.Close() }()
-				for range hosts.FactsCommands {
-					if _, err := cl.Exec(ctx, "true"); err != nil {
-						return err
+	for _, n := range []int{5, 30, 100} {
+		b.Run(fmt.Sprintf("hosts=%d", n), func(b *testing.B) {
+			_, hs, o := factsClusterN(b, 3, n-3)
+			var floor time.Duration
+			b.Run("floor", func(b *testing.B) {
+				for b.Loop() {
+					err := hosts.Run(b.Context(), hs, benchConcurrency, func(ctx context.Context, h hosts.Host) error {
+						cl, err := hosts.Connect(ctx, h, o)
+						if err != nil {
+							return err
+						}
+						defer func() { _ = cl.Close() }()
+						for range hosts.FactsCommands {
+							if _, err := cl.Exec(ctx, "true"); err != nil {
+								return err
+							}
+						}
+						return nil
+					})
+					if err != nil {
+						b.Fatal(err)
 					}
 				}
-				return nil
+				floor = b.Elapsed() / time.Duration(b.N)
+				reportBench(b)
 			})
-			if err != nil {
-				b.Fatal(err)
-			}
-		}
-		b.ReportMetric(hosts.FactsCommands, "commands/host")
-	})
+			b.Run("facts", func(b *testing.B) {
+				for b.Loop() {
+					if _, err := hosts.GatherFacts(b.Context(), hs, o, benchConcurrency); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if floor > 0 {
+					b.ReportMetric(float64(b.Elapsed()/time.Duration(b.N))/float64(floor), "x-floor")
+				}
+				reportBench(b)
+			})
+		})
+	}
+}
+
+const benchConcurrency = 30
+
+func reportBench(b *testing.B) {
+	b.ReportMetric(hosts.FactsCommands, "commands/host")
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err == nil {
+		b.ReportMetric(float64(ru.Maxrss)/1024, "peak-RSS-MB") // Maxrss is in KiB on Linux
+	}
 }

@@ -19,7 +19,9 @@
 // Stop removes the veth and kills every process of the host; the overlay
 // goes with the mount namespace. If the test binary itself is killed, the
 // kernel kills the host (Pdeathsig) and the veth disappears with the network
-// namespace within a second or two.
+// namespace within a second or two. Crash kills the host's processes while
+// its network is still up (clients see their connections closed); Stop
+// removes the network first (the host vanishes without a packet).
 //
 // Requirements: root, util-linux (unshare, nsenter), iproute2, passwd
 // (useradd), openssh-server and sudo. On Debian:

@@ -427,6 +427,25 @@ func (h *Host) Stop() error {
 	return h.stopErr
 }
 
+// Crash kills all of the host's processes at once (SIGKILL), as an
+// out-of-memory kill of sshd or a crashing host would, while its network
+// is still up: the kernel closes the host's TCP connections, so clients see
+// them end. Stop, by contrast, removes the network first: the host
+// vanishes without a packet, as in a power loss or a network partition.
+// Call Stop afterwards to clean up.
+func (h *Host) Crash() error {
+	if h.cmd == nil || h.cmd.Process == nil {
+		return fmt.Errorf("testbed: crash %s: not started", h.Name)
+	}
+	_ = h.cmd.Process.Kill()
+	select {
+	case <-h.done:
+	case <-time.After(10 * time.Second):
+		return fmt.Errorf("testbed: crash %s: unshare (pid %d) did not exit", h.Name, h.cmd.Process.Pid)
+	}
+	return nil
+}
+
 // running reports whether pid exists and is not a zombie.
 func running(pid int) bool {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
