@@ -25,11 +25,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 )
@@ -230,6 +232,21 @@ func Start(ctx context.Context, o Options) (p *Plane, err error) {
 			"--service-account-private-key-file", filepath.Join(pki, "sa.key"),
 			"--root-ca-file", filepath.Join(pki, "ca.crt")); err != nil {
 			return nil, err
+		}
+		if slices.Contains(ctrls, "clusterrole-aggregation-controller") {
+			// Ready means the bootstrap aggregated roles (admin, edit,
+			// view) have their rules: until then they grant nothing.
+			cs, err := p.Client()
+			if err != nil {
+				return nil, fmt.Errorf("kubetest: %w", err)
+			}
+			err = p.poll(ctx, "kube-controller-manager", 60*time.Second, func() bool {
+				r, err := cs.RbacV1().ClusterRoles().Get(ctx, "view", metav1.GetOptions{})
+				return err == nil && len(r.Rules) > 0
+			})
+			if err != nil {
+				return nil, err
+			}
 		}
 	}
 	return p, nil

@@ -51,6 +51,11 @@ func TestPlane(t *testing.T) {
 		if _, err := cs.RbacV1().ClusterRoles().Create(ctx, r, metav1.CreateOptions{}); err != nil {
 			t.Fatal(err)
 		}
+		t.Cleanup(func() { _ = cs.RbacV1().ClusterRoles().Delete(context.Background(), r.Name, metav1.DeleteOptions{}) })
+	}
+	// Start waited for the bootstrap roles
+	if v, err := cs.RbacV1().ClusterRoles().Get(ctx, "view", metav1.GetOptions{}); err != nil || len(v.Rules) == 0 {
+		t.Errorf("view has no rules yet: %v", err)
 	}
 	err = wait.PollUntilContextTimeout(ctx, 20*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
 		got, err := cs.RbacV1().ClusterRoles().Get(ctx, "kubetest-agg", metav1.GetOptions{})
