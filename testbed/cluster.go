@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -38,6 +39,10 @@ const FakeNodePath = "/usr/local/bin/fakenode"
 // FakeNodeDir is where a fake node keeps all its state.
 const FakeNodeDir = fakestate.Dir
 
+// K0sBinaryPath is where k0s is installed on a fake node: a symbolic link
+// to FakeNodePath until something is uploaded over it.
+const K0sBinaryPath = "/usr/local/bin/k0s"
+
 // ClusterOptions describes a simulated MKE 3 cluster.
 type ClusterOptions struct {
 	// Managers (at least 1) and Workers are the numbers of hosts, named
@@ -57,6 +62,11 @@ type ClusterOptions struct {
 	// Workdir holds the hosts' folders; "" means a new temporary folder
 	// that Close removes.
 	Workdir string
+	// DigestPaths are absolute paths outside FakeNodeDir that Digest also
+	// hashes (files, folders, symbolic links; a missing path hashes as
+	// absent), for example "/etc/k0s" or K0sBinaryPath: files a migration
+	// uploads are otherwise invisible to Digest.
+	DigestPaths []string
 }
 
 // Cluster is a simulated MKE 3 cluster: testbed hosts running the fakenode
@@ -74,12 +84,13 @@ type Cluster struct {
 	// MKEVersion and MCRVersion are the effective versions.
 	MKEVersion, MCRVersion string
 
-	workdir    string
-	ownWorkdir bool
-	mu         sync.Mutex
-	clients    map[*Host]*ssh.Client
-	closeOnce  sync.Once
-	closeErr   error
+	workdir     string
+	ownWorkdir  bool
+	digestPaths []string
+	mu          sync.Mutex
+	clients     map[*Host]*ssh.Client
+	closeOnce   sync.Once
+	closeErr    error
 }
 
 // Fault makes the fake node fail the commands whose words start with Match
@@ -135,6 +146,29 @@ func FakeNodeBinary() (string, error) {
 		fakenodeBuild.path, fakenodeBuild.err = buildFakeNode()
 	})
 	return fakenodeBuild.path, fakenodeBuild.err
+}
+
+// FakeK0sBinary returns a copy of the fakenode program that answers as a
+// k0s binary of version (for example "v1.32.1+k0s.0") when installed as
+// K0sBinaryPath: k0s version and k0s status report it. Upload it to test
+// a k0s upgrade; "" keeps the default version.
+func FakeK0sBinary(version string) ([]byte, error) {
+	bin, err := FakeNodeBinary()
+	if err != nil {
+		return nil, err
+	}
+	b, err := os.ReadFile(bin)
+	if err != nil {
+		return nil, fmt.Errorf("testbed: %w", err)
+	}
+	if version == "" {
+		return b, nil
+	}
+	if strings.ContainsAny(version, " \n") || len(version) > 64 {
+		return nil, fmt.Errorf("testbed: bad k0s version %q", version)
+	}
+	// fakenode reads this trailer from the end of its own executable
+	return append(b, fakestate.K0sVersionMarker+version+"\n"...), nil
 }
 
 func goTool() (string, error) {
@@ -261,8 +295,13 @@ func StartCluster(ctx context.Context, o ClusterOptions) (*Cluster, error) {
 	if err != nil {
 		return nil, fmt.Errorf("testbed: %w", err)
 	}
+	for _, p := range o.DigestPaths {
+		if !filepath.IsAbs(p) {
+			return nil, fmt.Errorf("testbed: digest path %q is not absolute", p)
+		}
+	}
 	c := &Cluster{ClusterID: swarmID(), NodeIDs: map[string]string{}, MKEVersion: o.MKEVersion, MCRVersion: o.MCRVersion,
-		workdir: o.Workdir, clients: map[*Host]*ssh.Client{}}
+		workdir: o.Workdir, clients: map[*Host]*ssh.Client{}, digestPaths: slices.Clone(o.DigestPaths)}
 	if c.workdir == "" {
 		if c.workdir, err = os.MkdirTemp("", "testbed-cluster-"); err != nil {
 			return nil, fmt.Errorf("testbed: %w", err)
@@ -503,9 +542,22 @@ func (c *Cluster) exec(ctx context.Context, h *Host, cmd string, stdin []byte) (
 
 // Digest returns the SHA-256 (hex) of h's fake node state: the sorted
 // paths, modes and contents of the files under FakeNodeDir, without the
-// fault list, call log and lock file.
+// fault list, call log, lock file and container start/stop times, and then
+// of ClusterOptions.DigestPaths.
 func (c *Cluster) Digest(ctx context.Context, h *Host) (string, error) {
-	return c.Exec(ctx, h, FakeNodePath+" digest")
+	return c.DigestPaths(ctx, h, c.digestPaths...)
+}
+
+// DigestPaths is Digest with paths instead of ClusterOptions.DigestPaths.
+func (c *Cluster) DigestPaths(ctx context.Context, h *Host, paths ...string) (string, error) {
+	cmd := FakeNodePath + " digest"
+	for _, p := range paths {
+		if !filepath.IsAbs(p) {
+			return "", fmt.Errorf("testbed: digest path %q is not absolute", p)
+		}
+		cmd += " '" + strings.ReplaceAll(p, "'", `'\''`) + "'"
+	}
+	return c.Exec(ctx, h, cmd)
 }
 
 // SetFault appends f to h's faults.

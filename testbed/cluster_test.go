@@ -192,7 +192,10 @@ func TestClusterSystemctlAndK0s(t *testing.T) {
 	if after := digest(t, c, m); after != before {
 		t.Errorf("read-only commands changed the digest")
 	}
-	sudo(t, cl, "k0s install controller --enable-worker --config /etc/k0s/k0s.yaml")
+	if ce := sudoFail(t, cl, "k0s install controller --enable-worker --config /etc/k0s/k0s.yaml"); !strings.Contains(ce.Stderr, "no such file or directory") {
+		t.Errorf("install without its config file: %v", ce)
+	}
+	sudo(t, cl, "mkdir -p /etc/k0s && touch /etc/k0s/k0s.yaml && k0s install controller --enable-worker --config /etc/k0s/k0s.yaml")
 	if ce := sudoFail(t, cl, "systemctl is-active k0scontroller"); ce.ExitCode != 3 {
 		t.Errorf("k0scontroller before start: %v", ce)
 	}
@@ -379,5 +382,92 @@ func TestClusterAPI(t *testing.T) {
 	out, err := c.Exec(t.Context(), c.Managers[0], `docker inspect --format '{{.Config.Image}}' ucp-proxy`)
 	if err != nil || out != "mirantis/ucp-proxy:3.7.20" {
 		t.Errorf("ucp-proxy: %q %v", out, err)
+	}
+}
+
+// TestClusterUpgradeCommands walks through what an upgrade and its rollback
+// run: a backup, containers stopped and started, a k0s binary and config
+// uploaded, k0s installed and started, a worker drained, and everything
+// undone, with the digest (including the uploaded paths) back where it was.
+func TestClusterUpgradeCommands(t *testing.T) {
+	c := startCluster(t, ClusterOptions{Managers: 1, Workers: 1, DigestPaths: []string{"/etc/k0s", K0sBinaryPath}})
+	m, w := c.Managers[0], c.Workers[0]
+	ctx := t.Context()
+	cl := connect(t, m)
+	before := digest(t, c, m)
+	plain, err := c.DigestPaths(ctx, m)
+	if err != nil || plain == before {
+		t.Errorf("digest without paths: %v (same as with paths: %t)", err, plain == before)
+	}
+
+	backup := "docker container run --rm -i --name ucp --log-driver none -v /var/run/docker.sock:/var/run/docker.sock mirantis/ucp:" +
+		c.MKEVersion + " backup --id " + c.ClusterID + " --no-passphrase"
+	if got := sudo(t, cl, backup+" > /tmp/backup.tar && tar -tf /tmp/backup.tar"); !strings.Contains(got, "backup.json") || !strings.Contains(got, "ucp-kv/snapshot.db") {
+		t.Errorf("backup archive: %q", got)
+	}
+	if ce := sudoFail(t, connect(t, w), backup+" > /dev/null"); !strings.Contains(ce.Stderr, "must be run on a manager node") {
+		t.Errorf("backup on a worker: %v", ce)
+	}
+	if ce := sudoFail(t, cl, strings.Replace(backup, c.ClusterID, "wrong", 1)+" > /dev/null"); !strings.Contains(ce.Stderr, "level=fatal") {
+		t.Errorf("backup with a wrong ID: %v", ce)
+	}
+
+	if got := sudo(t, cl, "docker stop -t 30 ucp-proxy ucp-kubelet"); got != "ucp-proxy\nucp-kubelet" {
+		t.Errorf("stop: %q", got)
+	}
+	if got := sudo(t, cl, "docker ps --filter name=ucp-proxy --format '{{.Names}}'"); got != "" {
+		t.Errorf("ps after stop: %q", got)
+	}
+	if got := sudo(t, cl, "docker ps -a --filter name=ucp-proxy --format '{{.Status}}'"); !strings.HasPrefix(got, "Exited (0) ") {
+		t.Errorf("ps -a after stop: %q", got)
+	}
+	if ce := sudoFail(t, cl, "docker stop ucp-nothing"); ce.ExitCode != 1 || ce.Stderr != "Error response from daemon: No such container: ucp-nothing" {
+		t.Errorf("stop of a missing container: %v", ce)
+	}
+	sudo(t, cl, "docker container start ucp-proxy ucp-kubelet")
+	if digest(t, c, m) != before {
+		t.Error("stop and start changed the digest")
+	}
+
+	bin, err := FakeK0sBinary("v1.32.0+k0s.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cl.Upload(ctx, bin, K0sBinaryPath, 0o755, true); err != nil {
+		t.Fatal(err)
+	}
+	sudo(t, cl, "mkdir -p /etc/k0s")
+	if err := cl.Upload(ctx, []byte("apiVersion: k0s.k0sproject.io/v1beta1\nkind: ClusterConfig\n"), "/etc/k0s/k0s.yaml", 0o600, true); err != nil {
+		t.Fatal(err)
+	}
+	if got := sudo(t, cl, "k0s version && docker version --format '{{.Server.Version}}'"); got != "v1.32.0+k0s.0\n"+c.MCRVersion {
+		t.Errorf("uploaded k0s and the untouched docker: %q", got)
+	}
+	if plain2, _ := c.DigestPaths(ctx, m); plain2 != plain || digest(t, c, m) == before {
+		t.Error("the uploads are not seen by the digest with paths only")
+	}
+	sudo(t, cl, "k0s install controller --enable-worker -c /etc/k0s/k0s.yaml && k0s start")
+	if got := sudo(t, cl, "k0s kubeconfig admin"); !strings.Contains(got, "server: https://"+m.Address+":6443") {
+		t.Errorf("admin kubeconfig:\n%s", got)
+	}
+	if err := c.SetFault(ctx, m, Fault{Match: "k0s kubectl drain", ExitCode: 1, Stderr: "error: timed out", Times: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if ce := sudoFail(t, cl, "k0s kubectl drain --ignore-daemonsets worker-1"); ce.Stderr != "error: timed out" {
+		t.Errorf("drain fault: %v", ce)
+	}
+	if got := sudo(t, cl, "k0s kubectl drain --ignore-daemonsets --delete-emptydir-data --force --timeout=5m worker-1"); got != "node/worker-1 cordoned\nnode/worker-1 drained" {
+		t.Errorf("drain: %q", got)
+	}
+	if got := sudo(t, cl, "k0s kubectl get nodes -o name"); !strings.Contains(got, "node/worker-1") || !strings.Contains(got, "node/"+m.Name) {
+		t.Errorf("get nodes: %q", got)
+	}
+	if got := sudo(t, cl, "k0s kubectl uncordon worker-1"); got != "node/worker-1 uncordoned" {
+		t.Errorf("uncordon: %q", got)
+	}
+	// the rollback
+	sudo(t, cl, "k0s stop && k0s reset 2>/dev/null && rm -rf /etc/k0s && ln -sf fakenode "+K0sBinaryPath)
+	if digest(t, c, m) != before {
+		t.Error("the rollback did not restore the digest")
 	}
 }

@@ -45,4 +45,23 @@
 // connections. With ClusterOptions.API an mke3api simulator of the same MKE
 // version runs too. StartCluster needs the go toolchain to build fakenode
 // (cached in $TMPDIR/testbed-fakenode by source hash).
+//
+// For upgrades and rollbacks fakenode also answers docker stop, start and
+// restart (stopped containers leave docker ps, STATUS reads "Exited (0) 3
+// seconds ago"; start times are kept out of the digest, so stop then start
+// restores it), the MKE bootstrapper's backup (a tar archive on stdout, or
+// in --file through a bind mount; a backup changes nothing), k0s
+// kubeconfig admin, and k0s kubectl get nodes, cordon, uncordon and drain
+// (cordoned names live in the controller's k0s state until uncordon or
+// k0s reset).
+//
+// Files a migration uploads (/etc/k0s/k0s.yaml, token files, the k0s
+// binary) are outside FakeNodeDir; list them in ClusterOptions.DigestPaths,
+// or pass them to Cluster.DigestPaths, to have them digested too. k0s
+// starts as a symbolic link K0sBinaryPath → fakenode. To install a k0s
+// binary, upload FakeK0sBinary(version) there (fakenode dispatches on the
+// name it is called by, and the copy reports version): upload by renaming
+// a temporary file over the path, as hosts.Client.Upload does, never by
+// writing through the link, which would overwrite fakenode itself. A
+// rollback restores the link with ln -sf fakenode /usr/local/bin/k0s.
 package testbed

@@ -122,8 +122,12 @@ func (e *env) docker(args []string) error {
 				return e.dockerRm(n, rest[1:])
 			case "run":
 				return e.dockerRun(n, rest[1:])
+			case "stop", "start", "restart":
+				return e.dockerStopStart(n, rest[0], rest[1:])
 			}
 		}
+	case "stop", "start", "restart":
+		return e.dockerStopStart(n, sub, rest)
 	case "rm":
 		return e.dockerRm(n, rest)
 	case "run":
@@ -371,12 +375,23 @@ func (e *env) dockerPs(n *fakestate.Node, args []string) error {
 	vals, bools, _ := flags(args, "--format", "-f", "--filter", "-n", "--last")
 	all := bools["-a"] || bools["--all"]
 	quiet := bools["-q"] || bools["--quiet"]
+	times, err := e.times()
+	if err != nil {
+		return err
+	}
+	filters := append(vals["--filter"], vals["-f"]...)
+	for _, f := range filters {
+		// the daemon lists stopped containers too when asked by status
+		if strings.HasPrefix(f, "status=") {
+			all = true
+		}
+	}
 	var rows []psRow
 	for _, c := range n.Containers {
 		if !c.Running && !all {
 			continue
 		}
-		ok, err := psFilter(c, append(vals["--filter"], vals["-f"]...))
+		ok, err := psFilter(c, filters)
 		if err != nil {
 			return err
 		}
@@ -384,9 +399,9 @@ func (e *env) dockerPs(n *fakestate.Node, args []string) error {
 			continue
 		}
 		r := psRow{ID: c.ID[:12], Image: c.Image, Command: fmt.Sprintf("%q", c.Command), CreatedAt: "2024-01-01 00:00:00 +0000 UTC",
-			RunningFor: "2 months ago", Names: c.Name, labels: c.Labels, State: "exited", Status: "Exited (0) 2 weeks ago"}
+			RunningFor: "2 months ago", Names: c.Name, labels: c.Labels, State: "exited", Status: containerStatus(c, times[c.ID])}
 		if c.Running {
-			r.State, r.Status = "running", "Up 2 weeks"
+			r.State = "running"
 		}
 		rows = append(rows, r)
 	}
@@ -452,38 +467,52 @@ func toSlice(rows any) []any {
 	return out
 }
 
+// psFilter applies docker ps filters: values of one key are alternatives
+// (name, status, ancestor), except label, whose values must all match.
 func psFilter(c fakestate.Container, filters []string) (bool, error) {
+	byKey := map[string][]string{}
 	for _, f := range filters {
 		k, v, _ := strings.Cut(f, "=")
-		switch k {
-		case "name":
-			re, err := regexp.Compile(v)
-			if err != nil {
-				return false, fail(1, "Error response from daemon: invalid filter 'name=%s'", v)
+		byKey[k] = append(byKey[k], v)
+	}
+	st := "exited"
+	if c.Running {
+		st = "running"
+	}
+	for k, vs := range byKey {
+		matched := false
+		for _, v := range vs {
+			var ok bool
+			switch k {
+			case "name":
+				re, err := regexp.Compile(v)
+				if err != nil {
+					return false, fail(1, "Error response from daemon: invalid filter 'name=%s'", v)
+				}
+				ok = re.MatchString(c.Name)
+			case "label":
+				lk, lv, hasV := strings.Cut(v, "=")
+				got, has := c.Labels[lk]
+				if !has || (hasV && got != lv) {
+					return false, nil
+				}
+				ok = true
+			case "status":
+				switch v {
+				case "created", "restarting", "running", "removing", "paused", "exited", "dead":
+				default:
+					return false, fail(1, "Error response from daemon: invalid filter 'status=%s'", v)
+				}
+				ok = st == v
+			case "ancestor":
+				ok = c.Image == v || strings.HasPrefix(c.Image, v+":")
+			default:
+				return false, fail(1, "Error response from daemon: invalid filter '%s'", k)
 			}
-			if !re.MatchString(c.Name) {
-				return false, nil
-			}
-		case "label":
-			lk, lv, hasV := strings.Cut(v, "=")
-			got, ok := c.Labels[lk]
-			if !ok || (hasV && got != lv) {
-				return false, nil
-			}
-		case "status":
-			st := "exited"
-			if c.Running {
-				st = "running"
-			}
-			if st != v {
-				return false, nil
-			}
-		case "ancestor":
-			if c.Image != v && !strings.HasPrefix(c.Image, v+":") {
-				return false, nil
-			}
-		default:
-			return false, fail(1, "Error response from daemon: invalid filter '%s'", k)
+			matched = matched || ok
+		}
+		if !matched {
+			return false, nil
 		}
 	}
 	return true, nil
@@ -613,8 +642,9 @@ func runBoolFlag(f string) bool {
 	return false
 }
 
-// dockerRun supports only the MKE bootstrapper's uninstall-ucp: it removes
-// this node's ucp-* containers and records the call.
+// dockerRun supports only the MKE bootstrapper's backup (see ucpBackup) and
+// uninstall-ucp, which removes this node's ucp-* containers and records the
+// call.
 func (e *env) dockerRun(n *fakestate.Node, args []string) error {
 	i := 0
 	for ; i < len(args); i++ {
@@ -631,6 +661,9 @@ func (e *env) dockerRun(n *fakestate.Node, args []string) error {
 		return fail(1, "\"docker run\" requires at least 1 argument.")
 	}
 	image, cmd := args[i], args[i+1:]
+	if len(cmd) > 0 && cmd[0] == "backup" && strings.Contains(image, "/ucp:") {
+		return e.ucpBackup(n, args[:i], image, cmd[1:])
+	}
 	if len(cmd) == 0 || cmd[0] != "uninstall-ucp" || !strings.Contains(image, "/ucp:") {
 		return unsupported("docker", append([]string{"run"}, args...))
 	}

@@ -39,8 +39,12 @@ func (e *env) k0s(args []string) error {
 	running := k != nil && units[k.Unit] != nil && units[k.Unit].Active
 	switch args[0] {
 	case "version":
-		fmt.Fprintln(e.stdout, k0sVersion)
+		fmt.Fprintln(e.stdout, binaryK0sVersion())
 		return nil
+	case "kubeconfig":
+		if len(args) >= 2 && args[1] == "admin" {
+			return e.k0sKubeconfigAdmin(k)
+		}
 	case "install":
 		if len(args) < 2 || (args[1] != "controller" && args[1] != "worker") {
 			return unsupported("k0s", args)
@@ -56,6 +60,11 @@ func (e *env) k0s(args []string) error {
 			role = "controller+worker"
 		}
 		nk := &fakestate.K0s{Role: role, Unit: unit, Args: args[1:], Config: first(vals, "--config", "-c"), TokenFile: first(vals, "--token-file")}
+		if nk.Config != "" {
+			if _, err := os.Stat(nk.Config); err != nil {
+				return fail(1, "Error: failed to load node config: %v", err)
+			}
+		}
 		if nk.TokenFile != "" {
 			if _, err := os.Stat(nk.TokenFile); err != nil {
 				return fail(1, "Error: failed to read token file: %v", err)
@@ -71,14 +80,22 @@ func (e *env) k0s(args []string) error {
 			return fail(1, "Error: failed to find installed k0s service")
 		}
 		units[k.Unit].Active = args[0] == "start"
-		return e.saveJSON(fakestate.UnitsFile, units)
+		if err := e.saveJSON(fakestate.UnitsFile, units); err != nil {
+			return err
+		}
+		if args[0] == "start" && k.Role != "worker" && !k.Initialized {
+			// the first start of a controller creates its PKI
+			k.Initialized = true
+			return e.saveJSON(fakestate.K0sFile, k)
+		}
+		return nil
 	case "status":
 		if !running {
 			return fail(1, "Error: status: can't get \"status\" via \"/run/k0s/status.sock\": Get \"http://localhost/status\": dial unix /run/k0s/status.sock: connect: no such file or directory")
 		}
 		workloads := k.Role != "controller"
 		fmt.Fprintf(e.stdout, "Version: %s\nProcess ID: %d\nRole: %s\nWorkloads: %t\nSingleNode: false\nInit System: linux-systemd\nService file: /etc/systemd/system/%s\n",
-			k0sVersion, 1000+len(k.Args), roleWord(k.Role), workloads, k.Unit)
+			binaryK0sVersion(), 1000+len(k.Args), roleWord(k.Role), workloads, k.Unit)
 		return nil
 	case "reset":
 		if running {
@@ -123,17 +140,7 @@ func (e *env) k0s(args []string) error {
 		fmt.Fprintln(e.stdout, tok)
 		return nil
 	case "kubectl":
-		if len(args) >= 3 && args[1] == "get" && (args[2] == "nodes" || args[2] == "node" || args[2] == "no") {
-			if !running || k.Role == "worker" {
-				return fail(1, "The connection to the server localhost:6443 was refused - did you specify the right host or port?")
-			}
-			host, _ := os.Hostname()
-			if k.Role == "controller" {
-				return fail(0, "No resources found")
-			}
-			fmt.Fprintf(e.stdout, "NAME   STATUS   ROLES           AGE   VERSION\n%s   Ready    control-plane   1m    %s\n", host, k0sVersion[:len(k0sVersion)-len("+k0s.0")]+"+k0s")
-			return nil
-		}
+		return e.k0sKubectl(k, running, args[1:])
 	case "etcd":
 		if len(args) >= 2 && args[1] == "member-list" {
 			if !running || k.Role == "worker" {

@@ -7,7 +7,8 @@
 //
 // Called as fakenode it offers helper commands for the testbed:
 //
-//	fakenode digest        SHA-256 over /var/lib/fakenode (volatile files excluded)
+//	fakenode digest [PATH...]  SHA-256 over /var/lib/fakenode (volatile files
+//	                           excluded) and the given paths ("absent" if missing)
 //	fakenode faults-add    append the JSON fault read from stdin
 //	fakenode faults-clear  remove all faults
 //
@@ -131,7 +132,7 @@ func (e *env) helper(args []string) error {
 	defer unlock()
 	switch args[0] {
 	case "digest":
-		d, err := digest(e.dir)
+		d, err := digest(e.dir, args[1:]...)
 		if err != nil {
 			return err
 		}
@@ -304,8 +305,9 @@ func parentOf(pid int) int {
 }
 
 // digest hashes the sorted relative paths, modes and contents of the
-// files under dir, leaving out volatile files and temporary files.
-func digest(dir string) (string, error) {
+// files under dir, leaving out volatile files and temporary files, then
+// each of extra (see hashPath).
+func digest(dir string, extra ...string) (string, error) {
 	var paths []string
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -340,7 +342,54 @@ func digest(dir string) (string, error) {
 			h.Write(b)
 		}
 	}
+	for _, p := range extra {
+		if err := hashPath(h, p); err != nil {
+			return "", err
+		}
+	}
 	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// hashPath adds a path outside the state folder to a digest: "absent" when
+// it does not exist, else every file under it (itself for a file) with its
+// mode and content, a symbolic link with its target (not followed, so a
+// link to fakenode differs from an uploaded binary).
+func hashPath(h io.Writer, root string) error {
+	fmt.Fprintf(h, "\x01%s\x00", root)
+	if _, err := os.Lstat(root); errors.Is(err, os.ErrNotExist) {
+		fmt.Fprint(h, "absent\x00")
+		return nil
+	}
+	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		// an upload in progress (hosts.Upload's temporary file) is not state
+		if strings.HasPrefix(d.Name(), ".mke-upload.") || strings.HasPrefix(d.Name(), ".tmp-") {
+			return nil
+		}
+		fi, err := os.Lstat(p)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(h, "%s\x00%o\x00", p, fi.Mode())
+		switch {
+		case fi.Mode().IsRegular():
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(h, "%d\x00", len(b))
+			_, _ = h.Write(b)
+		case fi.Mode()&fs.ModeSymlink != 0:
+			t, err := os.Readlink(p)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(h, "-> %s\x00", t)
+		}
+		return nil
+	})
 }
 
 // loadJSON reads dir/name into v; a missing file leaves v unchanged and

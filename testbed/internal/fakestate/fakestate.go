@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"time"
 )
 
 // Dir holds all state of a fake node.
@@ -20,13 +21,33 @@ const (
 	FaultsFile = "faults.json" // []Fault; not part of the digest
 	CallsFile  = "calls.log"   // one JSON argv per invocation; not part of the digest
 	LockFile   = ".lock"       // flock(2) serialising invocations; not part of the digest
+	// TimesFile maps container IDs to their last start and stop times: only
+	// docker ps's STATUS texts read it, so it is left out of the digest
+	// (stop then start restores a node's digest).
+	TimesFile = "times.json"
 )
+
+// K0sVersionMarker starts the trailer that testbed.FakeK0sBinary appends to
+// a copy of fakenode, followed by a version and a newline: the copy then
+// reports that k0s version, so tests can tell an upgraded k0s binary from
+// the old one. An ELF executable ignores bytes after its sections.
+const K0sVersionMarker = "\nfakenode-k0s-version="
 
 // Volatile reports whether name (relative to Dir) is left out of a node's
 // digest: the fault list, the call log and the lock file change without the
 // node's state changing.
 func Volatile(name string) bool {
-	return name == FaultsFile || name == CallsFile || name == LockFile
+	return name == FaultsFile || name == CallsFile || name == LockFile || name == TimesFile
+}
+
+// Times are the start and stop times of containers, keyed by ID; a
+// container without an entry has run unchanged since before the test.
+type Times map[string]ContainerTimes
+
+// ContainerTimes is when a container last started and stopped.
+type ContainerTimes struct {
+	StartedAt  time.Time `json:"startedAt,omitzero"`
+	FinishedAt time.Time `json:"finishedAt,omitzero"`
 }
 
 // Node is the docker engine of a node and its Swarm membership.
@@ -81,7 +102,8 @@ type Container struct {
 	Image   string            `json:"image"`
 	Command string            `json:"command,omitempty"`
 	Labels  map[string]string `json:"labels,omitempty"`
-	Running bool              `json:"running"`
+	// Running is false after docker stop: docker ps without -a hides it.
+	Running bool `json:"running"`
 }
 
 // Image is a docker image.
@@ -109,6 +131,13 @@ type K0s struct {
 	Config    string   `json:"config,omitempty"`
 	TokenFile string   `json:"tokenFile,omitempty"`
 	Tokens    int      `json:"tokens,omitempty"` // tokens created
+	// Initialized is set by the first start of a controller: its PKI and
+	// admin kubeconfig exist from then until k0s reset.
+	Initialized bool `json:"initialized,omitempty"`
+	// Cordoned are the node names cordoned (or drained) through this
+	// controller's kubectl, sorted; uncordon removes them, so a cordon
+	// undone leaves the digest as it was.
+	Cordoned []string `json:"cordoned,omitempty"`
 }
 
 // Fault makes matching invocations fail; see testbed.Fault.

@@ -1,0 +1,262 @@
+package main
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+	"text/tabwriter"
+
+	"github.com/mke-migrate/mke-migrate/testbed/internal/fakestate"
+)
+
+var binaryVersion = sync.OnceValue(func() string {
+	f, err := os.Open("/proc/self/exe")
+	if err != nil {
+		return k0sVersion
+	}
+	defer f.Close()
+	const tail = 128
+	if fi, err := f.Stat(); err != nil || fi.Size() < tail {
+		return k0sVersion
+	} else if _, err := f.Seek(fi.Size()-tail, io.SeekStart); err != nil {
+		return k0sVersion
+	}
+	b, err := io.ReadAll(f)
+	if err != nil {
+		return k0sVersion
+	}
+	i := bytes.LastIndex(b, []byte(fakestate.K0sVersionMarker))
+	if i < 0 {
+		return k0sVersion
+	}
+	v := strings.TrimSpace(string(b[i+len(fakestate.K0sVersionMarker):]))
+	if v == "" {
+		return k0sVersion
+	}
+	return v
+})
+
+// binaryK0sVersion is the version this k0s binary reports.
+func binaryK0sVersion() string { return binaryVersion() }
+
+// kubeVersion is the kubelet version of a k0s version: v1.31.2+k0s.0 →
+// v1.31.2+k0s.
+func kubeVersion() string {
+	v, _, _ := strings.Cut(binaryK0sVersion(), "+")
+	return v + "+k0s"
+}
+
+const adminConf = "/var/lib/k0s/pki/admin.conf"
+
+// k0sKubeconfigAdmin prints the admin kubeconfig of a controller that has
+// been started at least once (it exists from then until k0s reset), with
+// the node's address as the API server, like k0s does.
+func (e *env) k0sKubeconfigAdmin(k *fakestate.K0s) error {
+	if k == nil || k.Role == "worker" || !k.Initialized {
+		return fail(1, "Error: admin config %q not found, check if the control plane is initialized on this node", adminConf)
+	}
+	host, _ := os.Hostname()
+	addr := "127.0.0.1"
+	if n, _ := e.node(); n != nil && n.Address != "" {
+		addr = n.Address
+	}
+	pem := func(kind, seed string) string {
+		sum := sha256.Sum256([]byte(host + "/" + seed))
+		body := base64.StdEncoding.EncodeToString(bytes.Repeat(sum[:], 8))
+		return base64.StdEncoding.EncodeToString([]byte("-----BEGIN " + kind + "-----\n" + body + "\n-----END " + kind + "-----\n"))
+	}
+	fmt.Fprintf(e.stdout, `apiVersion: v1
+clusters:
+- cluster:
+    certificate-authority-data: %s
+    server: https://%s:6443
+  name: local
+contexts:
+- context:
+    cluster: local
+    namespace: default
+    user: user
+  name: Default
+current-context: Default
+kind: Config
+preferences: {}
+users:
+- name: user
+  user:
+    client-certificate-data: %s
+    client-key-data: %s
+`, pem("CERTIFICATE", "ca"), addr, pem("CERTIFICATE", "admin"), pem("RSA PRIVATE KEY", "admin-key"))
+	return nil
+}
+
+// nodeNameRE is a DNS subdomain, what Kubernetes accepts as a node name.
+var nodeNameRE = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`)
+
+// k0sKubectl runs the kubectl verbs an upgrade needs against the
+// controller: get nodes, cordon, uncordon and drain. Any valid node name
+// is taken to exist (the fake does not know which nodes joined); the
+// cordoned ones are kept in the k0s state.
+func (e *env) k0sKubectl(k *fakestate.K0s, running bool, args []string) error {
+	vals, bools, pos := flags(args, "-o", "--output", "--timeout", "--grace-period", "--pod-selector", "--selector", "-l",
+		"--chunk-size", "--kubeconfig", "-n", "--namespace", "--skip-wait-for-delete-timeout")
+	if len(pos) == 0 {
+		return unsupported("k0s", append([]string{"kubectl"}, args...))
+	}
+	if !running || k.Role == "worker" {
+		return fail(1, "The connection to the server localhost:6443 was refused - did you specify the right host or port?")
+	}
+	verb, names := pos[0], pos[1:]
+	host, _ := os.Hostname()
+	switch verb {
+	case "get":
+		if len(names) == 0 || (names[0] != "nodes" && names[0] != "node" && names[0] != "no") {
+			break
+		}
+		return e.kubectlGetNodes(k, host, names[1:], first(vals, "-o", "--output"))
+	case "cordon", "uncordon", "drain":
+		if len(names) == 0 {
+			return fail(1, "error: USAGE: %s NODE [flags]\nSee 'kubectl %s -h' for help and examples", verb, verb)
+		}
+		for _, name := range names {
+			if !nodeNameRE.MatchString(name) || len(name) > 253 {
+				return fail(1, "Error from server (NotFound): nodes %q not found", name)
+			}
+		}
+		cordoned := map[string]bool{}
+		for _, c := range k.Cordoned {
+			cordoned[c] = true
+		}
+		var drainErrs []string
+		for _, name := range names {
+			switch {
+			case verb == "uncordon" && !cordoned[name]:
+				fmt.Fprintf(e.stdout, "node/%s already uncordoned\n", name)
+			case verb == "uncordon":
+				delete(cordoned, name)
+				fmt.Fprintf(e.stdout, "node/%s uncordoned\n", name)
+			case cordoned[name]:
+				fmt.Fprintf(e.stdout, "node/%s already cordoned\n", name)
+			default:
+				cordoned[name] = true
+				fmt.Fprintf(e.stdout, "node/%s cordoned\n", name)
+			}
+			if verb != "drain" {
+				continue
+			}
+			// every k0s worker runs these DaemonSets; kubectl refuses to
+			// drain past them unless told to ignore them
+			ds := daemonSetPods(name)
+			if !bools["--ignore-daemonsets"] && first(vals, "--ignore-daemonsets") != "true" {
+				msg := "cannot delete DaemonSet-managed Pods (use --ignore-daemonsets to ignore): " + ds
+				fmt.Fprintf(e.stderr, "error: unable to drain node %q due to error: %s, continuing command...\n", name, msg)
+				drainErrs = append(drainErrs, name+"\x00"+msg)
+				continue
+			}
+			fmt.Fprintln(e.stderr, "Warning: ignoring DaemonSet-managed Pods: "+ds)
+			fmt.Fprintf(e.stdout, "node/%s drained\n", name)
+		}
+		k.Cordoned = k.Cordoned[:0]
+		for c := range cordoned {
+			k.Cordoned = append(k.Cordoned, c)
+		}
+		sort.Strings(k.Cordoned)
+		if len(k.Cordoned) == 0 {
+			k.Cordoned = nil
+		}
+		if err := e.saveJSON(fakestate.K0sFile, k); err != nil {
+			return err
+		}
+		if len(drainErrs) > 0 {
+			fmt.Fprintln(e.stderr, "There are pending nodes to be drained:")
+			var msgs []string
+			for _, d := range drainErrs {
+				name, msg, _ := strings.Cut(d, "\x00")
+				fmt.Fprintf(e.stderr, " %s\n", name)
+				msgs = append(msgs, msg)
+			}
+			return fail(1, "%s", strings.Join(msgs, "\n"))
+		}
+		return nil
+	}
+	return unsupported("k0s", append([]string{"kubectl"}, args...))
+}
+
+// daemonSetPods names the DaemonSet pods k0s runs on node name, with
+// pod-name suffixes fixed per node.
+func daemonSetPods(name string) string {
+	const alphabet = "bcdfghjklmnpqrstvwxz2456789"
+	var pods []string
+	for _, ds := range []string{"konnectivity-agent", "kube-proxy", "kube-router"} {
+		sum := sha256.Sum256([]byte(name + "/" + ds))
+		suffix := make([]byte, 5)
+		for i := range suffix {
+			suffix[i] = alphabet[int(sum[i])%len(alphabet)]
+		}
+		pods = append(pods, "kube-system/"+ds+"-"+string(suffix))
+	}
+	return strings.Join(pods, ", ")
+}
+
+// kubectlGetNodes lists this node (when it runs workloads) and the
+// cordoned nodes, the only ones the fake knows of.
+func (e *env) kubectlGetNodes(k *fakestate.K0s, host string, names []string, output string) error {
+	known := map[string]bool{}
+	if k.Role != "controller" {
+		known[host] = true
+	}
+	for _, c := range k.Cordoned {
+		known[c] = true
+	}
+	var list []string
+	if len(names) > 0 {
+		for _, n := range names {
+			if !known[n] {
+				return fail(1, "Error from server (NotFound): nodes %q not found", n)
+			}
+			list = append(list, n)
+		}
+	} else {
+		for n := range known {
+			list = append(list, n)
+		}
+		sort.Strings(list)
+	}
+	if len(list) == 0 {
+		fmt.Fprintln(e.stderr, "No resources found")
+		return nil
+	}
+	cordoned := map[string]bool{}
+	for _, c := range k.Cordoned {
+		cordoned[c] = true
+	}
+	switch output {
+	case "name":
+		for _, n := range list {
+			fmt.Fprintln(e.stdout, "node/"+n)
+		}
+		return nil
+	case "", "wide":
+	default:
+		return unsupported("k0s", []string{"kubectl", "get", "nodes", "-o", output})
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 8, 3, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tSTATUS\tROLES\tAGE\tVERSION")
+	for _, n := range list {
+		status, roles := "Ready", "<none>"
+		if cordoned[n] {
+			status += ",SchedulingDisabled"
+		}
+		if n == host {
+			roles = "control-plane"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", n, status, roles, "1m", kubeVersion())
+	}
+	return tw.Flush()
+}
