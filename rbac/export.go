@@ -202,10 +202,7 @@ func (w *walker) token(field string) (json.Token, int, error) {
 		var se *json.SyntaxError
 		switch {
 		case errors.As(err, &se):
-			off = int(se.Offset)
-			if off > 0 {
-				off-- // the offset is just past the offending byte
-			}
+			off = int(se.Offset) // the bytes read before the offending one
 		case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 			off = len(w.data)
 			err = errors.New("unexpected end of file")
