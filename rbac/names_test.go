@@ -20,7 +20,7 @@ func TestSanitizeName(t *testing.T) {
 		{"  ", unnamed},
 		{"", unnamed},
 		{"☃", unnamed},
-		{"Équipe", "quipe"},    // no transliteration
+		{"Équipe", "quipe"}, // no transliteration
 		{"café crème", "caf-cr-me"},
 		{"system:admin", "system-admin"},
 		{"ÀB", "b"},
