@@ -541,6 +541,18 @@ func TestTranslateCases(t *testing.T) {
 			},
 		},
 		{
+			name:  "duplicate role and collection IDs",
+			model: &Model{Roles: []Role{{ID: "r", Name: "a"}, {ID: "r", Name: "b"}, {ID: "x", Name: "x"}, {ID: "x", Name: "x"}}, Collections: []Collection{{ID: "c", Path: "/a"}, {ID: "c", Path: "/b"}, {Path: "/none"}}},
+			roles: []string{"x"},
+			problems: []problem{
+				{SeverityError, `Swarm role "a" (id r)`, "used by 2 different roles"},
+				{SeverityError, `Swarm role "b" (id r)`, "used by 2 different roles"},
+				{SeverityWarning, `Swarm role "x"`, "listed 2 times identically"},
+				{SeverityError, `collection "/a" (id c)`, "used by 2 different collections"},
+				{SeverityError, `collection "/none" (id )`, "has no ID"},
+			},
+		},
+		{
 			name:     "unknown collection grants mode",
 			model:    small(nil, nil, nil, nil, nil),
 			opts:     Options{CollectionGrants: "everywhere"},
