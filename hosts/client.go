@@ -125,6 +125,15 @@ type Client struct {
 // Host returns the host the client is connected to.
 func (c *Client) Host() Host { return c.host }
 
+// Err is ErrConnectionLost once the connection broke (every later call
+// fails with it: connect again), nil while it is usable.
+func (c *Client) Err() error {
+	if c.lost.Load() {
+		return ErrConnectionLost
+	}
+	return nil
+}
+
 // Connect opens an SSH connection to h with rig, authenticating with the
 // key h.KeyFile(home) (or, without keyPath, the identities of ~/.ssh/config
 // and the SSH agent), through h.Bastion when set. Transient failures are

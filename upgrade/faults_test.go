@@ -1,0 +1,332 @@
+package upgrade_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/mke-migrate/mke-migrate/hosts"
+	"github.com/mke-migrate/mke-migrate/mke3"
+	"github.com/mke-migrate/mke-migrate/testbed"
+	"github.com/mke-migrate/mke-migrate/testbed/mke3api"
+	"github.com/mke-migrate/mke-migrate/upgrade"
+	"github.com/mke-migrate/mke-migrate/upgrade/journal"
+)
+
+// faultKind is how a step is made to fail.
+type faultKind string
+
+const (
+	kindFail   faultKind = "command fails"
+	kindClose  faultKind = "ssh connection closed"
+	kindHang   faultKind = "hangs past the step timeout"
+	kindCancel faultKind = "context cancelled"
+)
+
+// faultPoint is a mutating step and the command (word prefix) by which a
+// fault reaches it, on the node that runs that command. Steps whose
+// commands are not the fake node's (uploads, local files) get only the
+// cancellation.
+type faultPoint struct {
+	step, host string // host: node name, "" for local steps
+	match, on  string // fake node command prefix and the node it runs on
+}
+
+var faultPoints = []faultPoint{
+	{"save-inputs", "", "", ""},
+	{"mke3-backup", "manager-1", "docker run --rm -i --name ucp-backup", "manager-1"},
+	{"mke3-stop", "manager-1", "docker stop", "manager-1"},
+	{"k0s-binary", "manager-1", "", ""},
+	{"k0s-controller", "manager-1", "k0s install", "manager-1"},
+	{"mke3-stop", "manager-2", "docker stop", "manager-2"},
+	{"k0s-controller", "manager-2", "k0s install", "manager-2"},
+	{"k0s-controller", "manager-3", "k0s start", "manager-3"},
+	{"drain", "worker-1", "k0s kubectl drain", "manager-1"},
+	{"mke3-stop", "worker-1", "docker stop", "worker-1"},
+	{"k0s-binary", "worker-2", "", ""},
+	{"k0s-worker", "worker-2", "k0s install", "worker-2"},
+	{"uncordon", "worker-1", "k0s kubectl uncordon", "manager-1"},
+	{"rbac-apply", "", "k0s kubeconfig admin", "manager-1"},
+}
+
+// pastPoints are steps after the point of no return: a failure there is
+// finished by Resume, not rolled back.
+var pastPoints = []faultPoint{
+	{"mke3-uninstall", "manager-1", "docker run --rm -i --name ucp-uninstall", "manager-1"},
+	{"mke3-volumes", "manager-2", "docker volume rm", "manager-2"},
+	{"write-outputs", "", "k0s kubeconfig admin", "manager-1"},
+}
+
+func (b *bed) key(name string) string {
+	for i, h := range b.c.Hosts {
+		if h.Name == name {
+			hh := b.hosts[i]
+			return hh.String()
+		}
+	}
+	return ""
+}
+
+// inject sets the fault of kind at p for the next run; for a
+// cancellation it returns the event hook that cancels.
+func (b *bed) inject(t *testing.T, p faultPoint, kind faultKind, cancel context.CancelFunc) func(upgrade.Event) {
+	t.Helper()
+	switch kind {
+	case kindCancel:
+		key := b.key(p.host)
+		return func(e upgrade.Event) {
+			if e.Kind == upgrade.EventStepStart && e.Step == p.step && e.Host == key {
+				cancel()
+			}
+		}
+	case kindFail:
+		require.NoError(t, b.c.SetFault(t.Context(), b.c.Host(p.on), testbed.Fault{Match: p.match, ExitCode: 1, Stderr: "injected failure", Times: 1}))
+	case kindClose:
+		require.NoError(t, b.c.SetFault(t.Context(), b.c.Host(p.on), testbed.Fault{Match: p.match, CloseConnection: true, Times: 1}))
+	case kindHang:
+		require.NoError(t, b.c.SetFault(t.Context(), b.c.Host(p.on), testbed.Fault{Match: p.match, HangSeconds: 120, Times: 1}))
+	}
+	return nil
+}
+
+func (b *bed) clearFaults(t *testing.T) {
+	for _, h := range b.c.Hosts {
+		require.NoError(t, b.c.ClearFaults(context.Background(), h))
+	}
+}
+
+// TestFaultMatrix fails every mutating step in every way and checks that
+// each node is back in its exact MKE 3 state afterwards, or, past the
+// point of no return, that Resume finishes the upgrade.
+func TestFaultMatrix(t *testing.T) {
+	b := startBed(t, 2)
+	type outcome struct{ restored, resumed, failed int }
+	var res outcome
+	cases := 0
+	for _, p := range faultPoints {
+		for _, kind := range []faultKind{kindFail, kindClose, kindHang, kindCancel} {
+			if p.match == "" && kind != kindCancel {
+				continue
+			}
+			if p.step == "rbac-apply" && plane == nil {
+				continue
+			}
+			cases++
+			name := fmt.Sprintf("%s@%s/%s", p.step, p.host, kind)
+			ok := t.Run(name, func(t *testing.T) {
+				ctx, cancel := context.WithCancel(t.Context())
+				defer cancel()
+				o := b.options(t, t.TempDir())
+				o.StepTimeout = 4 * time.Second
+				o.Events = b.inject(t, p, kind, cancel)
+				defer b.clearFaults(t)
+				u, plan := discoverAndPlan(t, o)
+				_, err := u.Apply(ctx, plan)
+				var rb *upgrade.RollbackError
+				require.ErrorAs(t, err, &rb, "want a rolled-back failure")
+				require.NoError(t, rb.Rollback, "the rollback failed")
+				var se *upgrade.StepError
+				if kind != kindCancel {
+					require.ErrorAs(t, err, &se)
+					require.Equal(t, p.step, se.Step, "failed at another step: %v", err)
+				}
+				require.Equal(t, b.baseline, b.digests(t), "a node differs from its MKE 3 state after the rollback")
+			})
+			if ok {
+				res.restored++
+			} else {
+				res.failed++
+				b = startBed(t, 2) // the next cases start clean
+			}
+		}
+	}
+	for _, p := range pastPoints {
+		for _, kind := range []faultKind{kindFail, kindClose, kindHang} {
+			cases++
+			ok := t.Run(fmt.Sprintf("%s@%s/%s", p.step, p.host, kind), func(t *testing.T) {
+				pb := startBed(t, 2)
+				dir := t.TempDir()
+				o := pb.options(t, dir)
+				o.StepTimeout = 4 * time.Second
+				o.SkipRBAC = true // its k0s kubeconfig admin would take the fault meant for write-outputs
+				pb.inject(t, p, kind, nil)
+				u, plan := discoverAndPlan(t, o)
+				_, err := u.Apply(t.Context(), plan)
+				require.ErrorIs(t, err, upgrade.ErrPastPointOfNoReturn)
+				pb.clearFaults(t)
+				u2, plan2 := discoverAndPlanAfter(t, o)
+				_, err = u2.Resume(t.Context(), plan2)
+				require.NoError(t, err)
+				pb.requireUpgraded(t)
+			})
+			if ok {
+				res.resumed++
+			} else {
+				res.failed++
+			}
+		}
+	}
+	t.Logf("fault matrix: %d cases: %d rolled back to the exact MKE 3 state, %d finished by resume, %d failed",
+		cases, res.restored, res.resumed, res.failed)
+}
+
+func (b *bed) requireUpgraded(t *testing.T) {
+	t.Helper()
+	for _, h := range b.c.Hosts {
+		out, err := b.c.Exec(t.Context(), h, "k0s status")
+		require.NoError(t, err, h.Name)
+		require.Contains(t, out, "Version:", h.Name)
+	}
+}
+
+// The tool killed (SIGKILL) in the middle of the upgrade: before the point
+// of no return it is rolled back from the journal, or resumed to the end.
+
+const helperEnv = "MKE_MIGRATE_UPGRADE_HELPER"
+
+// helperConfig is what the killed child process needs.
+type helperConfig struct {
+	Hosts      []hosts.Host
+	KnownHosts string
+	K0s        string // path of the k0s binary
+	APIURL     string
+	APICA      []byte
+	Dir        string
+}
+
+// helperMain runs an upgrade in a child process, to be killed.
+func helperMain() int {
+	var hc helperConfig
+	if err := json.Unmarshal([]byte(os.Getenv(helperEnv)), &hc); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	k0s, err := os.ReadFile(hc.K0s)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	b := &bed{hosts: hc.Hosts, knownHosts: hc.KnownHosts, k0s: k0s}
+	mc, err := mke3.New(mke3.Options{Host: hc.APIURL, Username: mke3api.DefaultAdminUsername,
+		Password: mke3api.DefaultAdminPassword, CACertPEM: hc.APICA})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	o := b.helperOptions(hc)
+	o.MKE3 = mc
+	u, err := upgrade.New(o)
+	if err == nil {
+		_, err = u.Discover(context.Background())
+	}
+	var p *upgrade.Plan
+	if err == nil {
+		p, err = u.Plan()
+	}
+	if err == nil {
+		_, err = u.Apply(context.Background(), p)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return 0
+}
+
+func (b *bed) helperOptions(hc helperConfig) upgrade.Options {
+	return upgrade.Options{
+		Hosts: b.hosts, Connect: hosts.ConnectOptions{KnownHostsPath: b.knownHosts},
+		ExternalAddress: "mke.example.com", K0sBinary: b.k0s, OutputDir: hc.Dir,
+		KubeconfigPath: filepath.Join(hc.Dir, "home", ".mke", "mke.kubeconf"), StepTimeout: 20 * time.Second,
+		Commands: upgrade.Commands{Ready: 10 * time.Second}, SkipRBAC: true,
+	}
+}
+
+// killAt runs the upgrade in a child process and kills it with SIGKILL as
+// soon as the journal shows that step started on host.
+func (b *bed) killAt(t *testing.T, dir, step, hostKey string) {
+	t.Helper()
+	k0s := filepath.Join(t.TempDir(), "k0s")
+	require.NoError(t, os.WriteFile(k0s, b.k0s, 0o755))
+	cfg, err := json.Marshal(helperConfig{Hosts: b.hosts, KnownHosts: b.knownHosts, K0s: k0s, Dir: dir,
+		APIURL: b.c.API.URL, APICA: b.c.API.CAPEM})
+	require.NoError(t, err)
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), helperEnv+"="+string(cfg))
+	stderr, err := cmd.StderrPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	go func() {
+		s := bufio.NewScanner(stderr)
+		for s.Scan() {
+			t.Log("child: " + s.Text())
+		}
+	}()
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		rs, _ := journal.Read(dir)
+		if st := journal.Replay(rs); st.Status(step, hostKey) != "" {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
+	_ = cmd.Wait()
+	rs, err := journal.Read(dir)
+	require.NoError(t, err)
+	require.NotEqual(t, journal.Event(""), journal.Replay(rs).Status(step, hostKey), "the child ended before %s@%s", step, hostKey)
+}
+
+func TestKilledThenRolledBackOrResumed(t *testing.T) {
+	for _, tc := range []struct {
+		step, host string
+		resume     bool
+	}{
+		{"k0s-controller", "manager-2", false},
+		{"k0s-worker", "worker-1", false},
+		{"mke3-stop", "manager-3", true},
+		{"mke3-uninstall", "manager-1", true},
+	} {
+		t.Run(fmt.Sprintf("%s@%s/resume=%v", tc.step, tc.host, tc.resume), func(t *testing.T) {
+			b := startBed(t, 2)
+			dir := t.TempDir()
+			b.killAt(t, dir, tc.step, b.key(tc.host))
+			o := b.options(t, dir)
+			o.SkipRBAC = true
+			u, p := discoverAndPlanAfter(t, o)
+			if tc.resume {
+				_, err := u.Resume(t.Context(), p)
+				require.NoError(t, err)
+				b.requireUpgraded(t)
+				return
+			}
+			_, err := u.Rollback(t.Context(), p)
+			require.NoError(t, err)
+			require.Equal(t, b.baseline, b.digests(t))
+		})
+	}
+}
+
+func TestSecondRunIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	release, err := journal.LockDir(dir, "other-run")
+	require.NoError(t, err)
+	defer func() { _ = release() }()
+	u, err := upgrade.New(upgrade.Options{Hosts: []hosts.Host{{Address: "192.0.2.1"}}, OutputDir: dir, K0sBinary: []byte("x"), MKE3ConfigTOML: []byte("x")})
+	require.NoError(t, err)
+	_, err = u.Apply(t.Context(), &upgrade.Plan{})
+	var le *journal.LockedError
+	require.True(t, errors.As(err, &le), "err = %v", err)
+	require.True(t, strings.Contains(err.Error(), "other-run"), "err = %v", err)
+}

@@ -1,0 +1,495 @@
+package upgrade
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/mke-migrate/mke-migrate/convert"
+	"github.com/mke-migrate/mke-migrate/convert/mke4"
+	"github.com/mke-migrate/mke-migrate/hosts"
+	"github.com/mke-migrate/mke-migrate/internal/atomicfile"
+	"github.com/mke-migrate/mke-migrate/mke3"
+	"github.com/mke-migrate/mke-migrate/rbac"
+	"github.com/mke-migrate/mke-migrate/upgrade/journal"
+	"github.com/mke-migrate/mke-migrate/upgrade/preflight"
+)
+
+// Defaults of Options.
+const (
+	DefaultStepTimeout   = 10 * time.Minute
+	DefaultWorkerBatch   = 10 // percent of the workers, at least 1
+	DefaultTimeout       = 60 * time.Minute
+	DefaultK0sBinaryPath = "/usr/local/bin/k0s"
+)
+
+// Options configure an upgrade. Hosts, OutputDir and K0sBinary are
+// required; the rest have documented defaults.
+type Options struct {
+	Hosts   []hosts.Host
+	Connect hosts.ConnectOptions
+	// MKE3 reads the configuration TOML and the RBAC export. Without it,
+	// MKE3ConfigTOML (and RBACExport, for RBAC) must be given.
+	MKE3           *mke3.Client
+	MKE3ConfigTOML []byte
+	RBACExport     *rbac.Model
+
+	// ExternalAddress is the load balancer in front of the managers.
+	ExternalAddress string
+	// ImageRegistry, ChartRegistry and Airgapped go to mke4.yaml.
+	ImageRegistry, ChartRegistry string
+	Airgapped                    bool
+	// K0sBinary is the k0s executable to install on every node (read from
+	// a local file by the caller: airgapped sites have no download).
+	K0sBinary []byte
+
+	// OutputDir receives the journal, the backups, mke3.toml, mke4.yaml and
+	// the RBAC export. It is locked for the run.
+	OutputDir string
+	// KubeconfigPath is where the admin kubeconfig is written
+	// (~/.mke/mke.kubeconf when empty); ConfigOut an extra copy of
+	// mke4.yaml ("" for none).
+	KubeconfigPath string
+	ConfigOut      string
+
+	// Concurrency bounds the hosts worked on at once (default 30);
+	// WorkerBatch is the share of workers upgraded at once, in percent
+	// (default 10, at least one worker).
+	Concurrency int
+	WorkerBatch int
+	// StepTimeout bounds each step (default 10 minutes); Timeout the whole
+	// upgrade (default 60 minutes, like mkectl's --upgrade-timeout-minutes).
+	StepTimeout, Timeout time.Duration
+
+	// Commands are the remote commands the steps run.
+	Commands Commands
+	// RBACOptions change the RBAC translation; SkipRBAC leaves RBAC out
+	// of the upgrade (apply it later with mke-migrate rbac apply).
+	RBACOptions rbac.Options
+	SkipRBAC    bool
+	// KubeClient makes the client for the new cluster from the admin
+	// kubeconfig that k0s prints (default: client-go from that kubeconfig,
+	// its server replaced by ExternalAddress). Tests point it elsewhere.
+	KubeClient func(ctx context.Context, kubeconfig []byte) (kubernetes.Interface, error)
+	// KubeletProfileLabel: see convert.Options.
+	KubeletProfileLabel string
+
+	Logger *slog.Logger
+	Events func(Event)
+}
+
+func (o *Options) logger() *slog.Logger {
+	if o.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return o.Logger
+}
+
+// BlockedError says why an upgrade did not start: the preflight blockers.
+type BlockedError struct {
+	Blockers []preflight.Result
+}
+
+func (e *BlockedError) Error() string {
+	msg := fmt.Sprintf("%d preflight blocker(s), nothing was changed:", len(e.Blockers))
+	for _, b := range e.Blockers {
+		where := b.Host
+		if where == "" {
+			where = "cluster"
+		}
+		msg += fmt.Sprintf("\n  %s %s: %s (remedy: %s)", where, b.ID, b.Message, b.Remedy)
+	}
+	return msg
+}
+
+// Upgrade is the MKE 3 → MKE 4k upgrade of one cluster. Discover reads the
+// cluster and checks it; Plan makes the steps; Apply runs them (rolling
+// back on failure before the point of no return). Resume and Rollback
+// continue a run from its journal after the tool died.
+type Upgrade struct {
+	o       Options
+	shared  *Shared
+	clients *clientPool
+}
+
+// New checks the options; it does no I/O.
+func New(o Options) (*Upgrade, error) {
+	switch {
+	case len(o.Hosts) == 0:
+		return nil, errors.New("upgrade: no hosts")
+	case o.OutputDir == "":
+		return nil, errors.New("upgrade: no output directory")
+	case len(o.K0sBinary) == 0:
+		return nil, errors.New("upgrade: no k0s binary")
+	case o.MKE3 == nil && len(o.MKE3ConfigTOML) == 0:
+		return nil, errors.New("upgrade: neither an MKE 3 client nor the MKE 3 configuration")
+	}
+	if o.WorkerBatch <= 0 || o.WorkerBatch > 100 {
+		o.WorkerBatch = DefaultWorkerBatch
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = DefaultTimeout
+	}
+	if o.KubeconfigPath == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return nil, fmt.Errorf("upgrade: kubeconfig path: %w", err)
+		}
+		o.KubeconfigPath = filepath.Join(home, ".mke", "mke.kubeconf")
+	}
+	o.Commands = o.Commands.withDefaults()
+	return &Upgrade{o: o, clients: newClientPool(o.Hosts, o.Connect)}, nil
+}
+
+// Close closes the SSH connections.
+func (u *Upgrade) Close() { u.clients.close() }
+
+// Shared is what Discover learned and the steps share. Apply saves it in
+// the output directory (discovery.json), and Restore reads it back: a
+// resumed run must follow the plan of the run, made from the cluster as it
+// was before the upgrade changed it.
+type Shared struct {
+	Facts    map[string]hosts.Facts `json:"facts"` // by host (address:port)
+	Leader   string                 `json:"leader"`
+	Managers []string               `json:"managers"` // leader first
+	Workers  []string               `json:"workers"`
+	// MKEVersion and ClusterID identify MKE 3 (from ucp-proxy and docker
+	// info).
+	MKEVersion string `json:"mkeVersion"`
+	ClusterID  string `json:"clusterID"`
+
+	MKE3TOML  []byte          `json:"mke3TOML"`
+	Config    *mke4.MkeConfig `json:"config"`
+	K0sConfig []byte          `json:"k0sConfig"`
+	// Profiles are the kubelet profile of each host, if any.
+	Profiles  map[string]string `json:"profiles,omitempty"`
+	RBACModel *rbac.Model       `json:"rbacModel,omitempty"`
+
+	// Made from the above, not saved.
+	Report      *convert.Report `json:"-"`
+	RBACObjects *rbac.Objects   `json:"-"`
+	RBACReport  *rbac.Report    `json:"-"`
+
+	opts *Options
+}
+
+const discoveryFile = "discovery.json"
+
+// Restore reads what Discover learned from the output directory of an
+// earlier run, instead of discovering the cluster again, for Resume and
+// Rollback.
+func (u *Upgrade) Restore() (*Shared, error) {
+	b, err := os.ReadFile(filepath.Join(u.o.OutputDir, discoveryFile))
+	if err != nil {
+		return nil, fmt.Errorf("upgrade: restore: %w", err)
+	}
+	sh := &Shared{}
+	if err := json.Unmarshal(b, sh); err != nil {
+		return nil, fmt.Errorf("upgrade: restore %s: %w", discoveryFile, err)
+	}
+	sh.opts = &u.o
+	if sh.RBACModel != nil {
+		if sh.RBACObjects, sh.RBACReport, err = rbac.Translate(sh.RBACModel, u.o.RBACOptions); err != nil {
+			return nil, fmt.Errorf("upgrade: restore: RBAC: %w", err)
+		}
+	}
+	u.shared = sh
+	return sh, nil
+}
+
+func (u *Upgrade) saveDiscovery() error {
+	b, err := json.MarshalIndent(u.shared, "", "  ")
+	if err != nil {
+		return fmt.Errorf("upgrade: %w", err)
+	}
+	return atomicfile.WriteFile(filepath.Join(u.o.OutputDir, discoveryFile), b, 0o600)
+}
+
+// Discover gathers the facts of every host, reads the MKE 3 configuration
+// and converts it, and runs the preflight checks. A blocker ends it with a
+// *BlockedError before anything changes.
+func (u *Upgrade) Discover(ctx context.Context) (*Shared, error) {
+	o := &u.o
+	sh := &Shared{Facts: map[string]hosts.Facts{}, Profiles: map[string]string{}, opts: o}
+	facts, ferr := hosts.GatherFacts(ctx, o.Hosts, o.Connect, o.Concurrency)
+	in := preflight.Input{}
+	failed := map[string]error{}
+	for _, he := range hosts.FailedHosts(ferr) {
+		failed[he.Host] = he
+		in.Unreachable = append(in.Unreachable, preflight.Unreachable{Host: he.Host, Err: he.Err})
+	}
+	if ferr != nil && len(failed) == 0 {
+		return nil, fmt.Errorf("upgrade: discover: %w", ferr)
+	}
+	for i, f := range facts {
+		key := hostKey(o.Hosts[i])
+		if failed[key] != nil || failed[o.Hosts[i].String()] != nil {
+			continue
+		}
+		sh.Facts[key] = f
+		in.Facts = append(in.Facts, f)
+		switch {
+		case f.Swarm.Leader:
+			sh.Leader = key
+		case f.Swarm.Role == "manager":
+			sh.Managers = append(sh.Managers, key)
+		default:
+			sh.Workers = append(sh.Workers, key)
+		}
+		if f.MKEVersion != "" {
+			sh.MKEVersion = f.MKEVersion
+		}
+		if f.Swarm.ClusterID != "" {
+			sh.ClusterID = f.Swarm.ClusterID
+		}
+	}
+	if sh.Leader != "" {
+		sh.Managers = append([]string{sh.Leader}, sh.Managers...)
+	}
+
+	toml := o.MKE3ConfigTOML
+	if toml == nil {
+		var err error
+		if toml, err = o.MKE3.ConfigTOML(ctx); err != nil {
+			return nil, fmt.Errorf("upgrade: read the MKE 3 configuration: %w", err)
+		}
+	}
+	sh.MKE3TOML = toml
+	cfg, err := convert.Parse("MKE 3 configuration", toml)
+	if err != nil {
+		return nil, fmt.Errorf("upgrade: %w", err)
+	}
+	cc := cfg.ClusterConfig
+	in.CalicoKDD, in.CalicoEBPF, in.KubeProxyMode = &cc.CalicoKDD, &cc.CalicoEBPFEnabled, cc.KubeProxyMode
+	in.KubeNodes = []mke3.KubeNode{} // node labels come through hosts.yaml labels here
+	var chs []convert.Host
+	for _, h := range o.Hosts {
+		role := mke4.RoleWorker
+		if slices.Contains(sh.Managers, hostKey(h)) {
+			role = mke4.RoleControllerWorker
+		}
+		chs = append(chs, convert.Host{Host: mke4.Host{Role: role, SSH: &mke4.SSH{Address: h.Address}}, Labels: h.Labels})
+	}
+	out, rep, err := convert.Convert(cfg, convert.Options{ExternalAddress: o.ExternalAddress, Hosts: chs, KubeletProfileLabel: o.KubeletProfileLabel})
+	if err != nil {
+		return nil, fmt.Errorf("upgrade: convert: %w", err)
+	}
+	sh.Config, sh.Report = &out, &rep
+	if o.ImageRegistry != "" {
+		out.Spec.Registries.ImageRegistry.URL = o.ImageRegistry
+	}
+	if o.ChartRegistry != "" {
+		out.Spec.Registries.ChartRegistry.URL = o.ChartRegistry
+	}
+	out.Spec.Airgap.Enabled = o.Airgapped
+	for i, h := range out.Spec.Hosts {
+		for _, f := range h.InstallFlags {
+			if p, ok := cutPrefix(f, "--profile="); ok && i < len(o.Hosts) {
+				sh.Profiles[hostKey(o.Hosts[i])] = p
+			}
+		}
+	}
+	if sh.K0sConfig, err = k0sConfig(&out); err != nil {
+		return nil, err
+	}
+
+	switch {
+	case o.SkipRBAC:
+	case o.RBACExport != nil:
+		sh.RBACModel = o.RBACExport
+	case o.MKE3 != nil:
+		if sh.RBACModel, err = rbac.FromMKE3(ctx, o.MKE3, rbac.FromMKE3Options{}); err != nil {
+			return nil, fmt.Errorf("upgrade: read MKE 3 RBAC: %w", err)
+		}
+	}
+	if sh.RBACModel != nil {
+		if sh.RBACObjects, sh.RBACReport, err = rbac.Translate(sh.RBACModel, o.RBACOptions); err != nil {
+			return nil, fmt.Errorf("upgrade: RBAC: %w", err)
+		}
+	}
+
+	var blockers []preflight.Result
+	for _, r := range preflight.Run(in) {
+		if r.Severity == preflight.Blocker {
+			blockers = append(blockers, r)
+		}
+	}
+	if rep.HasBlocking() {
+		for _, e := range rep.Blocking() {
+			blockers = append(blockers, preflight.Result{ID: "configuration", Severity: preflight.Blocker,
+				Message: fmt.Sprintf("%s: %s", e.Key, e.Reason), Remedy: "change the MKE 3 setting first (see mke-migrate convert)"})
+		}
+	}
+	if sh.Leader == "" && len(blockers) == 0 {
+		blockers = append(blockers, preflight.Result{ID: "swarm-leader", Severity: preflight.Blocker,
+			Message: "no host of hosts.yaml is the Swarm leader", Remedy: "add the MKE 3 managers to hosts.yaml"})
+	}
+	if len(blockers) > 0 {
+		return sh, &BlockedError{Blockers: blockers}
+	}
+	u.shared = sh
+	return sh, nil
+}
+
+func cutPrefix(s, p string) (string, bool) {
+	if len(s) > len(p) && s[:len(p)] == p {
+		return s[len(p):], true
+	}
+	return "", false
+}
+
+// newRunID is a random run ID for the journal and the host locks.
+func newRunID() string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return time.Now().UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b)
+}
+
+// Result is what Apply, Resume and Rollback report.
+type Result struct {
+	Run        string
+	RolledBack bool
+	Took       time.Duration
+	Shared     *Shared
+}
+
+// Apply runs the plan in a new run (journal in OutputDir). On a failure,
+// an interrupt (ctx cancelled) or the overall timeout before the point of
+// no return, it rolls back every started step and returns a
+// *RollbackError; past it, the error wraps ErrPastPointOfNoReturn.
+func (u *Upgrade) Apply(ctx context.Context, p *Plan) (*Result, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(u.o.OutputDir, 0o700); err != nil {
+		return nil, fmt.Errorf("upgrade: %w", err)
+	}
+	run := newRunID()
+	release, err := journal.LockDir(u.o.OutputDir, run)
+	if err != nil {
+		return nil, fmt.Errorf("upgrade: %w", err)
+	}
+	defer func() { _ = release() }()
+	j, err := journal.Create(u.o.OutputDir, run, journal.Options{Logger: u.o.Logger})
+	if err != nil {
+		return nil, fmt.Errorf("upgrade: %w", err)
+	}
+	defer j.Close()
+	if err := u.saveDiscovery(); err != nil {
+		return nil, err
+	}
+	return u.execute(ctx, p, j, false)
+}
+
+// Resume continues the run journaled in OutputDir after the tool died: a
+// run that was rolling back goes on rolling back; otherwise the steps not
+// done are run (with the same rollback rules as Apply).
+func (u *Upgrade) Resume(ctx context.Context, p *Plan) (*Result, error) {
+	release, j, err := u.reopen(p)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = release() }()
+	defer j.Close()
+	if ev, ok := journal.Replay(j.Records()).RunEnded(); ok && ev == journal.RunDone {
+		return &Result{Run: j.Run(), Shared: u.shared}, nil
+	}
+	rolling := false
+	for _, r := range j.Records() {
+		switch r.Event {
+		case journal.RollbackStart, journal.RollbackFailed:
+			rolling = true
+		case journal.RollbackDone:
+			rolling = false
+		}
+	}
+	return u.execute(ctx, p, j, rolling)
+}
+
+// Rollback undoes the run journaled in OutputDir (what it started, newest
+// first), for example after the tool died before the point of no return.
+func (u *Upgrade) Rollback(ctx context.Context, p *Plan) (*Result, error) {
+	release, j, err := u.reopen(p)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = release() }()
+	defer j.Close()
+	return u.execute(ctx, p, j, true)
+}
+
+func (u *Upgrade) reopen(p *Plan) (func() error, *journal.Journal, error) {
+	if err := p.Validate(); err != nil {
+		return nil, nil, err
+	}
+	rs, err := journal.Read(u.o.OutputDir)
+	if err != nil {
+		return nil, nil, fmt.Errorf("upgrade: %w", err)
+	}
+	if len(rs) == 0 {
+		return nil, nil, fmt.Errorf("upgrade: %s has no journal to continue", u.o.OutputDir)
+	}
+	release, err := journal.LockDir(u.o.OutputDir, rs[0].Run)
+	if err != nil {
+		return nil, nil, fmt.Errorf("upgrade: %w", err)
+	}
+	j, err := journal.Open(u.o.OutputDir, journal.Options{Logger: u.o.Logger})
+	if err != nil {
+		_ = release()
+		return nil, nil, fmt.Errorf("upgrade: %w", err)
+	}
+	return release, j, nil
+}
+
+// execute runs (or, with rollbackOnly, undoes) the plan on journal j.
+func (u *Upgrade) execute(ctx context.Context, p *Plan, j *journal.Journal, rollbackOnly bool) (*Result, error) {
+	start := time.Now()
+	res := &Result{Run: j.Run(), Shared: u.shared}
+	x := newExecutor(p, j, u.clients, u.shared, &u.o)
+	log := u.o.logger()
+	// The rollback must run after an interrupt or the overall timeout,
+	// so it gets a context of its own.
+	rbctx := func() (context.Context, context.CancelFunc) {
+		return context.WithTimeout(context.WithoutCancel(ctx), u.o.Timeout)
+	}
+	if rollbackOnly {
+		c, cancel := rbctx()
+		defer cancel()
+		err := x.rollback(c)
+		res.RolledBack, res.Took = err == nil, time.Since(start)
+		return res, err
+	}
+	runCtx, cancel := context.WithTimeoutCause(ctx, u.o.Timeout, fmt.Errorf("the upgrade took longer than %v", u.o.Timeout))
+	err := x.apply(runCtx)
+	if err == nil && runCtx.Err() != nil {
+		err = context.Cause(runCtx)
+	}
+	cancel()
+	res.Took = time.Since(start)
+	if err == nil {
+		_, jerr := j.Append(journal.Record{Event: journal.RunDone})
+		log.Info("upgrade done", "took", res.Took.Round(time.Millisecond))
+		return res, jerr
+	}
+	_, _ = j.Append(journal.Record{Event: journal.RunFailed, Error: err.Error()})
+	if x.ponr.Load() {
+		return res, fmt.Errorf("%w: %w", ErrPastPointOfNoReturn, err)
+	}
+	log.Warn("upgrade failed; rolling back", "err", err)
+	c, rcancel := rbctx()
+	defer rcancel()
+	rerr := x.rollback(c)
+	res.RolledBack = rerr == nil
+	res.Took = time.Since(start)
+	return res, &RollbackError{Cause: err, Rollback: rerr}
+}

@@ -1,0 +1,204 @@
+package upgrade_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/mke-migrate/mke-migrate/hosts"
+	"github.com/mke-migrate/mke-migrate/internal/kubetest"
+	"github.com/mke-migrate/mke-migrate/mke3"
+	"github.com/mke-migrate/mke-migrate/testbed"
+	"github.com/mke-migrate/mke-migrate/testbed/mke3api"
+	"github.com/mke-migrate/mke-migrate/upgrade"
+	"github.com/mke-migrate/mke-migrate/upgrade/journal"
+)
+
+// plane is the Kubernetes API the RBAC step applies to (the simulated
+// nodes run no real k0s); nil without the binaries, and then the RBAC
+// step is left out.
+var plane *kubetest.Plane
+
+func TestMain(m *testing.M) {
+	if os.Getenv(helperEnv) != "" {
+		os.Exit(helperMain())
+	}
+	os.Exit(kubetest.Main(m, kubetest.Options{}, &plane))
+}
+
+// digestPaths are the files an upgrade writes outside the fake node's
+// state: a rollback must restore them too.
+var digestPaths = []string{"/etc/k0s", testbed.K0sBinaryPath, "/var/lib/mke-migrate"}
+
+type bed struct {
+	c          *testbed.Cluster
+	hosts      []hosts.Host
+	knownHosts string
+	k0s        []byte
+	baseline   map[string]string
+}
+
+func needTestbed(t testing.TB) {
+	t.Helper()
+	if err := testbed.Available(); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("CI=true but %v", err)
+		}
+		t.Skipf("skipping: needs testbed hosts: %v", err)
+	}
+}
+
+// startBed starts a 3-manager, 2-worker MKE 3 cluster on Calico KDD and
+// records each node's digest.
+func startBed(t testing.TB, workers int) *bed {
+	t.Helper()
+	needTestbed(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	c, err := testbed.StartCluster(ctx, testbed.ClusterOptions{Managers: 3, Workers: workers, API: true, CalicoKDD: true,
+		Workdir: t.TempDir(), DigestPaths: digestPaths})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c.Close() })
+	b := &bed{c: c, knownHosts: filepath.Join(t.TempDir(), "known_hosts"), baseline: map[string]string{}}
+	for i, h := range c.Hosts {
+		// testbed hosts share the machine's machine-id, a preflight blocker
+		_, err := c.Exec(ctx, h, fmt.Sprintf("echo %032x > /etc/machine-id", i+1))
+		require.NoError(t, err)
+		require.NoError(t, h.KnownHostsFile(b.knownHosts))
+		b.hosts = append(b.hosts, hosts.Host{Address: h.Address, Port: h.Port, User: h.User, KeyPath: h.KeyPath})
+	}
+	b.k0s, err = testbed.FakeK0sBinary("v1.33.4+k0s.0")
+	require.NoError(t, err)
+	b.baseline = b.digests(t)
+	return b
+}
+
+func (b *bed) digests(t testing.TB) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, h := range b.c.Hosts {
+		d, err := b.c.Digest(context.Background(), h)
+		require.NoError(t, err)
+		out[h.Name] = d
+	}
+	return out
+}
+
+func (b *bed) options(t testing.TB, dir string) upgrade.Options {
+	t.Helper()
+	mc, err := mke3.New(mke3.Options{Host: b.c.API.URL, Username: mke3api.DefaultAdminUsername,
+		Password: mke3api.DefaultAdminPassword, CACertPEM: b.c.API.CAPEM})
+	require.NoError(t, err)
+	o := upgrade.Options{
+		Hosts:           b.hosts,
+		Connect:         hosts.ConnectOptions{KnownHostsPath: b.knownHosts},
+		MKE3:            mc,
+		ExternalAddress: "mke.example.com",
+		K0sBinary:       b.k0s,
+		OutputDir:       dir,
+		KubeconfigPath:  filepath.Join(dir, "home", ".mke", "mke.kubeconf"),
+		StepTimeout:     20 * time.Second,
+		Commands:        upgrade.Commands{Ready: 10 * time.Second},
+	}
+	o.SkipRBAC = plane == nil
+	if plane != nil {
+		o.KubeClient = func(context.Context, []byte) (kubernetes.Interface, error) { return plane.Client() }
+	}
+	return o
+}
+
+func discoverAndPlan(t testing.TB, o upgrade.Options) (*upgrade.Upgrade, *upgrade.Plan) {
+	t.Helper()
+	u, err := upgrade.New(o)
+	require.NoError(t, err)
+	t.Cleanup(u.Close)
+	_, err = u.Discover(context.Background())
+	require.NoError(t, err)
+	p, err := u.Plan()
+	require.NoError(t, err)
+	return u, p
+}
+
+func TestUpgradeCompletes(t *testing.T) {
+	b := startBed(t, 2)
+	dir := t.TempDir()
+	o := b.options(t, dir)
+	var mu sync.Mutex
+	var events []upgrade.Event
+	o.Events = func(e upgrade.Event) { mu.Lock(); events = append(events, e); mu.Unlock() }
+	u, p := discoverAndPlan(t, o)
+	var plan strings.Builder
+	require.NoError(t, p.Print(&plan))
+	t.Log("\n" + plan.String())
+	require.Contains(t, plan.String(), "point of no return")
+
+	res, err := u.Apply(t.Context(), p)
+	require.NoError(t, err)
+	t.Logf("upgrade of %d nodes took %v", len(b.hosts), res.Took)
+
+	for _, h := range b.c.Hosts {
+		out, err := b.c.Exec(t.Context(), h, "k0s status")
+		require.NoError(t, err, h.Name)
+		if strings.HasPrefix(h.Name, "manager") {
+			require.Contains(t, out, "Role: controller", h.Name)
+		} else {
+			require.Contains(t, out, "Role: worker", h.Name)
+		}
+		out, err = b.c.Exec(t.Context(), h, "docker ps --format '{{.Names}}'")
+		require.NoError(t, err)
+		require.NotContains(t, out, "ucp-kubelet", "%s still runs MKE 3's kubelet", h.Name)
+		// no join token left behind
+		_, err = b.c.Exec(t.Context(), h, "test ! -e /etc/k0s/join-token")
+		require.NoError(t, err, h.Name)
+	}
+	for _, f := range []string{"mke3.toml", "mke4.yaml", "mke3-backup.tar", "journal.jsonl"} {
+		fi, err := os.Stat(filepath.Join(dir, f))
+		require.NoError(t, err, f)
+		require.Equal(t, os.FileMode(0o600), fi.Mode().Perm(), f)
+	}
+	kc, err := os.ReadFile(o.KubeconfigPath)
+	require.NoError(t, err)
+	require.Contains(t, string(kc), "https://mke.example.com:6443")
+
+	rs, err := journal.Read(dir)
+	require.NoError(t, err)
+	ev, ok := journal.Replay(rs).RunEnded()
+	require.True(t, ok)
+	require.Equal(t, journal.RunDone, ev)
+	n := len(p.Steps())
+	done := 0
+	for _, e := range events {
+		if e.Kind == upgrade.EventStepDone {
+			done++
+			require.Equal(t, n, e.Total)
+		}
+	}
+	require.Equal(t, n, done)
+
+	// Resume of a finished run does nothing.
+	u2, p2 := discoverAndPlanAfter(t, o)
+	_, err = u2.Resume(t.Context(), p2)
+	require.NoError(t, err)
+}
+
+// discoverAndPlanAfter makes the plan of an earlier run from what that
+// run discovered (its output directory), as Resume and Rollback need.
+func discoverAndPlanAfter(t testing.TB, o upgrade.Options) (*upgrade.Upgrade, *upgrade.Plan) {
+	t.Helper()
+	u, err := upgrade.New(o)
+	require.NoError(t, err)
+	t.Cleanup(u.Close)
+	_, err = u.Restore()
+	require.NoError(t, err)
+	p, err := u.Plan()
+	require.NoError(t, err)
+	return u, p
+}
