@@ -32,7 +32,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 		Commands: append([]*cli.Command{
 			convertCommand(),
 			checkCommand(),
-		}, append(mke3Commands(), preflightCommand())...),
+		}, append(mke3Commands(), preflightCommand(), rbacCommand())...),
 	}
 	for _, c := range app.Commands {
 		c.CustomHelpTemplate = cli.CommandHelpTemplate + "\n" + exitCodesHelp + "\n"
