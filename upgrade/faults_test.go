@@ -330,3 +330,28 @@ func TestSecondRunIsRefused(t *testing.T) {
 	require.True(t, errors.As(err, &le), "err = %v", err)
 	require.True(t, strings.Contains(err.Error(), "other-run"), "err = %v", err)
 }
+
+// A run from elsewhere holds one host: the upgrade refuses before
+// changing anything, and names the holder.
+func TestHostLockedElsewhere(t *testing.T) {
+	b := startBed(t, 1)
+	other, err := hosts.Connect(t.Context(), b.hosts[1], hosts.ConnectOptions{KnownHostsPath: b.knownHosts})
+	require.NoError(t, err)
+	defer other.Close()
+	l, err := journal.AcquireHost(t.Context(), sudoExec{other}, b.hosts[1].String(), "someone-else", journal.HostLockOptions{Path: upgrade.DefaultHostLockPath})
+	require.NoError(t, err)
+	defer func() { _ = l.Release(context.Background()) }()
+
+	u, p := discoverAndPlan(t, b.options(t, t.TempDir()))
+	_, err = u.Apply(t.Context(), p)
+	var le *journal.HostLockedError
+	require.ErrorAs(t, err, &le)
+	require.Equal(t, "someone-else", le.Run)
+	require.Equal(t, b.baseline, b.digests(t))
+}
+
+type sudoExec struct{ c *hosts.Client }
+
+func (s sudoExec) Exec(ctx context.Context, cmd string, sudo bool) (string, error) {
+	return s.c.Exec(ctx, "sh -c '"+strings.ReplaceAll(cmd, "'", `'\''`)+"'", hosts.WithSudo())
+}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 	"time"
 
 	"k8s.io/client-go/kubernetes"
@@ -83,6 +84,8 @@ type Options struct {
 	KubeClient func(ctx context.Context, kubeconfig []byte) (kubernetes.Interface, error)
 	// KubeletProfileLabel: see convert.Options.
 	KubeletProfileLabel string
+	// HostLockPath is the lock file on every host (DefaultHostLockPath).
+	HostLockPath string
 
 	Logger *slog.Logger
 	Events func(Event)
@@ -148,6 +151,9 @@ func New(o Options) (*Upgrade, error) {
 		o.KubeconfigPath = filepath.Join(home, ".mke", "mke.kubeconf")
 	}
 	o.Commands = o.Commands.withDefaults()
+	if o.HostLockPath == "" {
+		o.HostLockPath = DefaultHostLockPath
+	}
 	return &Upgrade{o: o, clients: newClientPool(o.Hosts, o.Connect)}, nil
 }
 
@@ -451,6 +457,65 @@ func (u *Upgrade) reopen(p *Plan) (func() error, *journal.Journal, error) {
 	return release, j, nil
 }
 
+// DefaultHostLockPath is the lock file on every host: under /run, so that
+// a reboot (which ends any run) clears it, and outside what the upgrade
+// otherwise writes.
+const DefaultHostLockPath = "/run/mke-migrate.lock"
+
+// lockExec adapts a host connection for journal.AcquireHost.
+type lockExec struct{ c *hosts.Client }
+
+func (l lockExec) Exec(ctx context.Context, cmd string, sudo bool) (string, error) {
+	if sudo {
+		return l.c.Exec(ctx, "sh -c "+sq(cmd), hosts.WithSudo())
+	}
+	return l.c.Exec(ctx, cmd)
+}
+
+// lockHosts takes the host lock of every host; release lets them go.
+// When a lock is lost (taken over after this run stalled), lost is called.
+func (u *Upgrade) lockHosts(ctx context.Context, run string, lost context.CancelCauseFunc) (func(), error) {
+	var (
+		mu    sync.Mutex
+		locks []*journal.HostLock
+	)
+	release := func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, l := range locks {
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+			_ = l.Release(rctx)
+			cancel()
+		}
+		locks = nil
+	}
+	err := hosts.Run(ctx, u.o.Hosts, u.o.Concurrency, func(ctx context.Context, h hosts.Host) error {
+		c, err := u.clients.get(ctx, hostKey(h))
+		if err != nil {
+			return err
+		}
+		l, err := journal.AcquireHost(ctx, lockExec{c}, hostKey(h), run, journal.HostLockOptions{Path: u.o.HostLockPath, Logger: u.o.Logger})
+		if err != nil {
+			return err
+		}
+		mu.Lock()
+		locks = append(locks, l)
+		mu.Unlock()
+		go func() {
+			select {
+			case <-l.Lost():
+				lost(fmt.Errorf("the lock on %s was lost: another run took it over", hostKey(h)))
+			case <-ctx.Done():
+			}
+		}()
+		return nil
+	})
+	if err != nil {
+		return release, fmt.Errorf("upgrade: lock the hosts: %w", err)
+	}
+	return release, nil
+}
+
 // execute runs (or, with rollbackOnly, undoes) the plan on journal j.
 func (u *Upgrade) execute(ctx context.Context, p *Plan, j *journal.Journal, rollbackOnly bool) (*Result, error) {
 	start := time.Now()
@@ -462,6 +527,21 @@ func (u *Upgrade) execute(ctx context.Context, p *Plan, j *journal.Journal, roll
 	rbctx := func() (context.Context, context.CancelFunc) {
 		return context.WithTimeout(context.WithoutCancel(ctx), u.o.Timeout)
 	}
+	// Host locks: a second run on the same cluster, from anywhere, is
+	// refused. A lost lock stops this run.
+	lockCtx, lost := context.WithCancelCause(ctx)
+	defer lost(nil)
+	release, err := u.lockHosts(lockCtx, j.Run(), lost)
+	if err != nil {
+		if !rollbackOnly {
+			return res, err
+		}
+		// a host that cannot be locked must not keep the others from
+		// being restored
+		log.Warn("rolling back without every host lock", "err", err)
+	}
+	defer release()
+	ctx = lockCtx
 	if rollbackOnly {
 		c, cancel := rbctx()
 		defer cancel()
@@ -470,7 +550,7 @@ func (u *Upgrade) execute(ctx context.Context, p *Plan, j *journal.Journal, roll
 		return res, err
 	}
 	runCtx, cancel := context.WithTimeoutCause(ctx, u.o.Timeout, fmt.Errorf("the upgrade took longer than %v", u.o.Timeout))
-	err := x.apply(runCtx)
+	err = x.apply(runCtx)
 	if err == nil && runCtx.Err() != nil {
 		err = context.Cause(runCtx)
 	}
