@@ -1,0 +1,49 @@
+// Package upgrade moves an MKE 3 cluster (Docker Swarm + hyperkube) to
+// k0s-based MKE 4k, and puts it back when anything goes wrong before the
+// point of no return.
+//
+// One Upgrade per cluster, in the manner of an action:
+//
+//	u, err := upgrade.New(upgrade.Options{Hosts: hs, MKE3: client, K0sBinary: k0s,
+//		ExternalAddress: "mke.example.com", OutputDir: dir, Logger: log, Events: progress})
+//	defer u.Close()
+//	shared, err := u.Discover(ctx)  // facts, preflight, conversion, RBAC; *BlockedError stops here
+//	plan, err := u.Plan()           // printable (dry run); callers may insert or replace steps
+//	result, err := u.Apply(ctx, plan)
+//
+// # Steps
+//
+// Plan follows the documented order: backups (mke3.toml, mke4.yaml, the
+// RBAC export and MKE 3's own backup archive, copied to OutputDir and
+// checked by SHA-256), then the managers one at a time (leader first: stop
+// MKE 3's Kubernetes containers, install the k0s binary, write the k0s
+// configuration, install and start the controller; the others join with a
+// token made on the leader, passed over stdin and removed after use), then
+// the workers in batches (Options.WorkerBatch percent, at least one; drain,
+// stop MKE 3, install k0s, join, uncordon), then RBAC (package rbac,
+// server-side apply), then the point of no return: MKE 3's uninstaller
+// (with the Swarm-leave fallback when it times out) and its volumes, and
+// last mke4.yaml and the admin kubeconfig (atomic, 0600).
+//
+// The remote commands are Commands, documented defaults where MKE and k0s
+// document nothing precise; every one can be replaced.
+//
+// # Failure, interrupt, timeout
+//
+// Every step has Do (idempotent), an optional Verify, and Undo (tolerant
+// of a partial Do). Each step's start and end is journaled, with fsync, in
+// OutputDir (package upgrade/journal) before and after it runs, and
+// OutputDir and every host are locked for the run. When a step fails, the
+// context is cancelled (SIGINT in the CLI) or Options.Timeout passes before
+// the point of no return, Apply undoes every step that started, newest
+// first (package rollback), and returns a *RollbackError holding both the
+// cause and any rollback error. MKE 3's own data is never changed before
+// the point of no return (its containers are only stopped), so undoing the
+// steps restores it; the backup archive is kept for disaster recovery.
+// Past the point of no return, the error wraps ErrPastPointOfNoReturn and
+// Resume finishes the run.
+//
+// After the tool itself died, Restore reads the discovery the run saved,
+// Plan rebuilds the same plan, and Resume continues it (or goes on rolling
+// back, if it was) or Rollback undoes it.
+package upgrade
