@@ -120,10 +120,16 @@ type Client struct {
 	closeO sync.Once
 	stop   chan struct{} // closed by Close
 	lost   atomic.Bool
+	// commands counts remote commands (SSH sessions) started.
+	commands atomic.Int64
 }
 
 // Host returns the host the client is connected to.
 func (c *Client) Host() Host { return c.host }
+
+// Commands is the number of remote commands (each one SSH session) this
+// client has run: Exec, ReadFile, and two per Upload.
+func (c *Client) Commands() int { return int(c.commands.Load()) }
 
 // Err is ErrConnectionLost once the connection broke (every later call
 // fails with it: connect again), nil while it is usable.
@@ -389,6 +395,7 @@ func quoteOp(cmd string) string {
 }
 
 func (c *Client) exec(ctx context.Context, cmd, op string, opts ...ExecOption) ([]byte, error) {
+	c.commands.Add(1)
 	var o execOptions
 	for _, f := range opts {
 		f(&o)

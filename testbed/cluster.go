@@ -497,7 +497,7 @@ func (c *Cluster) exec(ctx context.Context, h *Host, cmd string, stdin []byte) (
 	if err != nil {
 		return "", &ExecError{Host: h.Name, Cmd: cmd, ExitCode: -1, Err: err}
 	}
-	s, err := cl.NewSession()
+	s, err := newSession(ctx, cl)
 	if err != nil {
 		// the connection may have been killed (closeConnection): redial once
 		c.mu.Lock()
@@ -507,7 +507,7 @@ func (c *Cluster) exec(ctx context.Context, h *Host, cmd string, stdin []byte) (
 		c.mu.Unlock()
 		_ = cl.Close()
 		if cl, err = c.client(ctx, h); err == nil {
-			s, err = cl.NewSession()
+			s, err = newSession(ctx, cl)
 		}
 		if err != nil {
 			return "", &ExecError{Host: h.Name, Cmd: cmd, ExitCode: -1, Err: err}
@@ -538,6 +538,31 @@ func (c *Cluster) exec(ctx context.Context, h *Host, cmd string, stdin []byte) (
 		return out, xe
 	}
 	return out, nil
+}
+
+// newSession opens a session, giving up after a few seconds: a connection
+// whose server side was killed by a closeConnection fault can be left
+// half-open, and x/crypto/ssh would then wait for the channel forever.
+func newSession(ctx context.Context, cl *ssh.Client) (*ssh.Session, error) {
+	type result struct {
+		s   *ssh.Session
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		s, err := cl.NewSession()
+		ch <- result{s, err}
+	}()
+	t := time.NewTimer(5 * time.Second)
+	defer t.Stop()
+	select {
+	case r := <-ch:
+		return r.s, r.err
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	_ = cl.Close() // ends the pending open; its session, if any, with it
+	return nil, errors.New("testbed: the SSH connection does not open sessions (half-open after a fault)")
 }
 
 // Digest returns the SHA-256 (hex) of h's fake node state: the sorted

@@ -320,10 +320,11 @@ type clientPool struct {
 	mu      sync.Mutex
 	clients map[string]*hosts.Client
 	dialing map[string]*sync.Mutex
+	spent   map[string]int // commands of closed connections
 }
 
 func newClientPool(hs []hosts.Host, o hosts.ConnectOptions) *clientPool {
-	p := &clientPool{opts: o, hosts: map[string]hosts.Host{}, clients: map[string]*hosts.Client{}, dialing: map[string]*sync.Mutex{}}
+	p := &clientPool{opts: o, hosts: map[string]hosts.Host{}, clients: map[string]*hosts.Client{}, dialing: map[string]*sync.Mutex{}, spent: map[string]int{}}
 	for _, h := range hs {
 		p.hosts[hostKey(h)] = h
 	}
@@ -369,11 +370,24 @@ func (p *clientPool) get(ctx context.Context, key string) (*hosts.Client, error)
 	}
 	p.mu.Lock()
 	if old := p.clients[key]; old != nil {
+		p.spent[key] += old.Commands()
 		_ = old.Close()
 	}
 	p.clients[key] = c
 	p.mu.Unlock()
 	return c, nil
+}
+
+// commands counts the remote commands of every host's connections,
+// including ones replaced after they broke.
+func (p *clientPool) commands() map[string]int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make(map[string]int, len(p.clients))
+	for k, c := range p.clients {
+		out[k] = p.spent[k] + c.Commands()
+	}
+	return out
 }
 
 func (p *clientPool) close() {

@@ -227,7 +227,23 @@ func (u *Upgrade) saveDiscovery() error {
 func (u *Upgrade) Discover(ctx context.Context) (*Shared, error) {
 	o := &u.o
 	sh := &Shared{Facts: map[string]hosts.Facts{}, Profiles: map[string]string{}, opts: o}
-	facts, ferr := hosts.GatherFacts(ctx, o.Hosts, o.Connect, o.Concurrency)
+	// the run's own connections, so that each host is connected to once
+	facts := make([]hosts.Facts, len(o.Hosts))
+	for i, h := range o.Hosts {
+		facts[i].Address = h.Address
+	}
+	ferr := hosts.Run(ctx, o.Hosts, o.Concurrency, func(ctx context.Context, h hosts.Host) error {
+		c, err := u.clients.get(ctx, hostKey(h))
+		if err != nil {
+			return err
+		}
+		f, err := c.Facts(ctx, nil)
+		if err != nil {
+			return err
+		}
+		facts[slices.IndexFunc(o.Hosts, func(x hosts.Host) bool { return hostKey(x) == hostKey(h) })] = f
+		return nil
+	})
 	in := preflight.Input{}
 	failed := map[string]error{}
 	for _, he := range hosts.FailedHosts(ferr) {
@@ -367,6 +383,9 @@ type Result struct {
 	RolledBack bool
 	Took       time.Duration
 	Shared     *Shared
+	// Commands are the remote commands (SSH sessions) run on each host by
+	// this process, facts and locks included.
+	Commands map[string]int
 }
 
 // Apply runs the plan in a new run (journal in OutputDir). On a failure,
@@ -520,6 +539,7 @@ func (u *Upgrade) lockHosts(ctx context.Context, run string, lost context.Cancel
 func (u *Upgrade) execute(ctx context.Context, p *Plan, j *journal.Journal, rollbackOnly bool) (*Result, error) {
 	start := time.Now()
 	res := &Result{Run: j.Run(), Shared: u.shared}
+	defer func() { res.Commands = u.clients.commands() }()
 	x := newExecutor(p, j, u.clients, u.shared, &u.o)
 	log := u.o.logger()
 	// The rollback must run after an interrupt or the overall timeout,

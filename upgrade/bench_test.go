@@ -1,0 +1,84 @@
+package upgrade_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/mke-migrate/mke-migrate/testbed"
+)
+
+// BenchmarkUpgrade upgrades 3 managers and MKE_MIGRATE_BENCH_WORKERS
+// workers (default 200) of the test bed, where two commands of every node
+// (docker stop of MKE 3, k0s install) take a fixed extra delay D, so that
+// the critical path is known: the managers one by one and the worker
+// batches (10 % at a time) each cost 2 D. It reports the wall time of
+// Apply against that critical path, the remote commands per worker, and
+// the peak RSS of the process.
+//
+//	go test ./upgrade -run '^$' -bench BenchmarkUpgrade -benchtime 1x -timeout 30m
+func BenchmarkUpgrade(b *testing.B) {
+	workers := 200
+	if v, err := strconv.Atoi(os.Getenv("MKE_MIGRATE_BENCH_WORKERS")); err == nil && v > 0 {
+		workers = v
+	}
+	delay := 2 * time.Second
+	if v, err := time.ParseDuration(os.Getenv("MKE_MIGRATE_BENCH_DELAY")); err == nil && v > 0 {
+		delay = v
+	}
+	for b.Loop() {
+		b.StopTimer()
+		bd := startBed(b, workers)
+		for _, h := range bd.c.Hosts {
+			for _, m := range []string{"docker stop", "k0s install"} {
+				require.NoError(b, bd.c.SetFault(context.Background(), h, testbed.Fault{Match: m, HangSeconds: delay.Seconds()}))
+			}
+		}
+		o := bd.options(b, b.TempDir())
+		o.SkipRBAC = true
+		o.StepTimeout = 5 * time.Minute
+		o.Timeout = 30 * time.Minute
+		u, p := discoverAndPlan(b, o)
+		batches := 0
+		for _, st := range p.Stages {
+			if strings.HasPrefix(st.Name, "Workers") {
+				batches++
+			}
+		}
+		critical := time.Duration(3+batches) * 2 * delay
+		b.StartTimer()
+		start := time.Now()
+		res, err := u.Apply(context.Background(), p)
+		wall := time.Since(start)
+		b.StopTimer()
+		require.NoError(b, err)
+
+		total, worst, n := 0, 0, 0
+		for i, h := range bd.c.Hosts {
+			if !strings.HasPrefix(h.Name, "worker") {
+				continue
+			}
+			c := res.Commands[bd.hosts[i].String()]
+			total += c
+			worst = max(worst, c)
+			n++
+		}
+		var ru syscall.Rusage
+		_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+		b.ReportMetric(wall.Seconds(), "wall-s")
+		b.ReportMetric(critical.Seconds(), "critical-path-s")
+		b.ReportMetric(wall.Seconds()/critical.Seconds(), "x-critical-path")
+		b.ReportMetric(float64(total)/float64(n), "commands/worker")
+		b.ReportMetric(float64(worst), "max-commands/worker")
+		b.ReportMetric(float64(ru.Maxrss)/1024, "peak-RSS-MB")
+		b.Log(fmt.Sprintf("%d workers in %d batches, delay %v: wall %v, critical path %v", workers, batches, delay, wall.Round(time.Millisecond), critical))
+		b.StartTimer()
+	}
+}
