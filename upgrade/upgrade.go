@@ -481,14 +481,23 @@ func (u *Upgrade) reopen(p *Plan) (func() error, *journal.Journal, error) {
 // otherwise writes.
 const DefaultHostLockPath = "/run/mke-migrate.lock"
 
-// lockExec adapts a host connection for journal.AcquireHost.
-type lockExec struct{ c *hosts.Client }
+// lockExec adapts the run's connection to a host for journal.AcquireHost.
+// It asks the pool each time, so that the heartbeat and the release work
+// over a new connection when a fault closed the old one.
+type lockExec struct {
+	pool *clientPool
+	host string
+}
 
 func (l lockExec) Exec(ctx context.Context, cmd string, sudo bool) (string, error) {
-	if sudo {
-		return l.c.Exec(ctx, "sh -c "+sq(cmd), hosts.WithSudo())
+	c, err := l.pool.get(ctx, l.host)
+	if err != nil {
+		return "", err
 	}
-	return l.c.Exec(ctx, cmd)
+	if sudo {
+		return c.Exec(ctx, "sh -c "+sq(cmd), hosts.WithSudo())
+	}
+	return c.Exec(ctx, cmd)
 }
 
 // lockHosts takes the host lock of every host; release lets them go.
@@ -509,11 +518,7 @@ func (u *Upgrade) lockHosts(ctx context.Context, run string, lost context.Cancel
 		locks = nil
 	}
 	err := hosts.Run(ctx, u.o.Hosts, u.o.Concurrency, func(ctx context.Context, h hosts.Host) error {
-		c, err := u.clients.get(ctx, hostKey(h))
-		if err != nil {
-			return err
-		}
-		l, err := journal.AcquireHost(ctx, lockExec{c}, hostKey(h), run, journal.HostLockOptions{Path: u.o.HostLockPath, Logger: u.o.Logger})
+		l, err := journal.AcquireHost(ctx, lockExec{u.clients, hostKey(h)}, hostKey(h), run, journal.HostLockOptions{Path: u.o.HostLockPath, Logger: u.o.Logger})
 		if err != nil {
 			return err
 		}
