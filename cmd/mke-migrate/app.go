@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
 	"runtime/debug"
 
 	"github.com/urfave/cli/v2"
@@ -29,10 +30,12 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			return usageErr(err)
 		},
 		CustomAppHelpTemplate: cli.AppHelpTemplate + "\n" + exitCodesHelp + "\n",
+		Before:                relaxForCompletion,
 		Commands: append([]*cli.Command{
 			convertCommand(),
 			checkCommand(),
-		}, append(mke3Commands(), preflightCommand(), rbacCommand())...),
+		}, append(append(mke3Commands(), preflightCommand(), rbacCommand()),
+			append(upgradeCommands(), demoCommand(), versionCommand(), completionCommand())...)...),
 	}
 	for _, c := range app.Commands {
 		c.CustomHelpTemplate = cli.CommandHelpTemplate + "\n" + exitCodesHelp + "\n"
@@ -41,6 +44,28 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 		}
 	}
 	return app
+}
+
+// relaxForCompletion lets the shell ask for a command's flags before the
+// required ones are typed: the framework checks required flags even then.
+// Like the framework's own completion, it reads os.Args.
+func relaxForCompletion(c *cli.Context) error {
+	if len(os.Args) == 0 || os.Args[len(os.Args)-1] != "--generate-bash-completion" {
+		return nil
+	}
+	var relax func(cs []*cli.Command)
+	relax = func(cs []*cli.Command) {
+		for _, cmd := range cs {
+			for _, f := range cmd.Flags {
+				if sf, ok := f.(*cli.StringFlag); ok {
+					sf.Required = false
+				}
+			}
+			relax(cmd.Subcommands)
+		}
+	}
+	relax(c.App.Commands)
+	return nil
 }
 
 func version() string {

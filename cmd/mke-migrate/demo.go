@@ -1,0 +1,370 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/mke-migrate/mke-migrate/convert"
+	"github.com/mke-migrate/mke-migrate/convert/mke4"
+	"github.com/mke-migrate/mke-migrate/hosts"
+	"github.com/mke-migrate/mke-migrate/mke3"
+	"github.com/mke-migrate/mke-migrate/rbac"
+	"github.com/mke-migrate/mke-migrate/summary"
+	"github.com/mke-migrate/mke-migrate/testbed"
+	"github.com/mke-migrate/mke-migrate/testbed/mke3api"
+	"github.com/mke-migrate/mke-migrate/upgrade"
+	"github.com/mke-migrate/mke-migrate/upgrade/preflight"
+)
+
+// demoDigestPaths are the files an upgrade writes outside the fake nodes'
+// state: the digests cover them so that a rollback is seen to restore them.
+var demoDigestPaths = []string{"/etc/k0s", testbed.K0sBinaryPath, "/var/lib/mke-migrate"}
+
+func demoCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "demo",
+		Usage: "upgrade a simulated MKE 3 cluster (3 managers, 2 workers) end to end; needs root",
+		Description: `Starts throw-away simulated MKE 3 nodes on this machine (SSH servers in their own namespaces,
+running a fake docker and k0s, and an MKE 3 API simulator), then runs what an operator runs:
+convert, preflight, and the upgrade with its progress and summary. Everything is removed at the end.
+
+--fail-at STEP makes the first step of that name (in plan order) fail right after it did its
+work, to show the automatic rollback: each node's state digest before and after is printed and
+compared (exit 1: the upgrade failed). A step at or past the point of no return (mke3-uninstall
+and later) is not rolled back: the demo then shows mke-migrate resume finishing the upgrade.
+An unknown step name is refused with the list of the plan's steps (exit 2).
+
+Needs root, unshare, nsenter, ip, sudo, sshd and the go toolchain (to build the fake nodes).`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "fail-at", Usage: "make the step `STEP` fail (for example k0s-worker)"},
+			&cli.IntFlag{Name: "workers", Value: 2, Usage: "simulate `N` workers (1 to 20)"},
+			&cli.StringFlag{Name: "log-level", Aliases: []string{"l"}, Usage: "log `LEVEL` on stderr: debug, info, warn, error (default: no log, the progress says it all)"},
+		},
+		Action: runDemo,
+	}
+}
+
+func runDemo(c *cli.Context) error {
+	n := c.Int("workers")
+	if n < 1 || n > 20 {
+		return usagef("--workers: %d is not from 1 to 20", n)
+	}
+	var lvl slog.Level
+	if l := c.String("log-level"); l != "" {
+		if err := lvl.UnmarshalText([]byte(l)); err != nil {
+			return usagef("--log-level: %q is not one of debug, info, warn, error", l)
+		}
+	}
+	if os.Geteuid() != 0 {
+		return usagef("demo needs root: it starts simulated nodes in their own namespaces (run it with sudo)")
+	}
+	if err := testbed.Available(); err != nil {
+		return usagef("demo cannot run here: %w", err)
+	}
+	w, out := c.App.ErrWriter, c.App.Writer
+	ctx := c.Context
+	log := slog.New(slog.DiscardHandler)
+	if c.String("log-level") != "" {
+		log = slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: lvl}))
+	}
+
+	work, err := os.MkdirTemp("", "mke-migrate-demo-")
+	if err != nil {
+		return failure(err)
+	}
+	defer os.RemoveAll(work)
+	fmt.Fprintf(w, "Starting a simulated MKE 3 cluster: 3 managers, %d workers, the MKE 3 API, Calico on KDD...\n", n)
+	start := time.Now()
+	sctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
+	cl, err := testbed.StartCluster(sctx, testbed.ClusterOptions{Managers: 3, Workers: n, API: true, CalicoKDD: true,
+		Workdir: filepath.Join(work, "nodes"), DigestPaths: demoDigestPaths})
+	cancel()
+	if err != nil {
+		return failure(fmt.Errorf("start the simulated cluster: %w", err))
+	}
+	defer func() {
+		_ = cl.Close()
+		fmt.Fprintln(w, "Simulated cluster removed.")
+	}()
+	knownHosts := filepath.Join(work, "known_hosts")
+	var hs []hosts.Host
+	for i, h := range cl.Hosts {
+		// the simulated nodes share this machine's machine-id, which the
+		// preflight rightly blocks on
+		if _, err := cl.Exec(ctx, h, fmt.Sprintf("echo %032x > /etc/machine-id", i+1)); err != nil {
+			return failure(err)
+		}
+		if err := h.KnownHostsFile(knownHosts); err != nil {
+			return failure(err)
+		}
+		role := "worker"
+		if i < len(cl.Managers) {
+			role = "manager"
+		}
+		hs = append(hs, hosts.Host{Address: h.Address, Port: h.Port, User: h.User, KeyPath: h.KeyPath, Role: role})
+	}
+	hostsPath := filepath.Join(work, "hosts.yaml")
+	y, err := yaml.Marshal(hosts.File{Hosts: hs})
+	if err != nil {
+		return failure(err)
+	}
+	if err := os.WriteFile(hostsPath, y, 0o600); err != nil {
+		return failure(err)
+	}
+	fmt.Fprintf(w, "MKE %s on %d nodes, started in %.1fs; hosts.yaml:\n%s", cl.MKEVersion, len(hs), time.Since(start).Seconds(), indent(string(y)))
+
+	// The simulator's well-known password: it is never printed or logged.
+	mc, err := mke3.New(mke3.Options{Host: cl.API.URL, Username: mke3api.DefaultAdminUsername, Password: mke3api.DefaultAdminPassword,
+		CACertPEM: cl.API.CAPEM, Logger: log, UserAgent: "mke-migrate/" + version()})
+	if err != nil {
+		return failure(err)
+	}
+
+	// 1. convert
+	fmt.Fprintln(w, "\n== mke-migrate convert")
+	toml, err := mc.ConfigTOML(ctx)
+	if err != nil {
+		return failure(err)
+	}
+	cfg, err := convert.Parse("MKE 3 configuration", toml)
+	if err != nil {
+		return failure(err)
+	}
+	var chs []convert.Host
+	for _, h := range hs {
+		role := mke4.RoleWorker
+		if h.Role == "manager" {
+			role = mke4.RoleControllerWorker
+		}
+		chs = append(chs, convert.Host{Host: mke4.Host{Role: role, SSH: &mke4.SSH{Address: h.Address}}})
+	}
+	_, rep, err := convert.Convert(cfg, convert.Options{ExternalAddress: "mke.example.com", Hosts: chs})
+	if err != nil {
+		return failure(err)
+	}
+	if err := rep.WriteShort(w); err != nil {
+		return failure(err)
+	}
+
+	// 2. preflight
+	fmt.Fprintln(w, "\n== mke-migrate preflight")
+	connect := hosts.ConnectOptions{KnownHostsPath: knownHosts, Logger: log}
+	facts, err := hosts.GatherFacts(ctx, hs, connect, 0)
+	if err != nil {
+		return failure(err)
+	}
+	cc := cfg.ClusterConfig
+	checks := preflight.Run(preflight.Input{Facts: facts, CalicoKDD: &cc.CalicoKDD, CalicoEBPF: &cc.CalicoEBPFEnabled,
+		KubeProxyMode: cc.KubeProxyMode, KubeconfigPath: filepath.Join(work, "kubeconfig")})
+	counts := map[preflight.Severity]int{}
+	seen := map[string]int{} // the same finding on many hosts is printed once
+	var lines []string
+	for _, r := range checks {
+		counts[r.Severity]++
+		if r.Severity == preflight.Skipped {
+			continue
+		}
+		l := fmt.Sprintf("[%s] %s: %s", r.Severity, r.ID, r.Message)
+		if seen[l] == 0 {
+			lines = append(lines, l)
+		}
+		seen[l]++
+	}
+	for _, l := range lines {
+		fmt.Fprintf(w, "  %s (%d host(s))\n", l, seen[l])
+	}
+	fmt.Fprintf(w, "%d host(s) checked: %d blocker(s), %d warning(s), %d skipped\n", len(facts),
+		counts[preflight.Blocker], counts[preflight.Warning], counts[preflight.Skipped])
+
+	// RBAC: translated for the summary; the simulated nodes run no
+	// Kubernetes API to apply it to, so the upgrade leaves it out.
+	model, err := rbac.FromMKE3(ctx, mc, rbac.FromMKE3Options{Source: cl.API.URL})
+	if err != nil {
+		return failure(err)
+	}
+	_, rr, err := rbac.Translate(model, rbac.Options{})
+	if err != nil {
+		return failure(err)
+	}
+
+	// 3. upgrade
+	fmt.Fprintln(w, "\n== mke-migrate upgrade")
+	k0s, err := testbed.FakeK0sBinary("v1.33.4+k0s.0")
+	if err != nil {
+		return failure(err)
+	}
+	before, err := demoDigests(cl)
+	if err != nil {
+		return failure(err)
+	}
+	rpt := newReporter(w)
+	o := upgrade.Options{
+		Hosts:           hs,
+		Connect:         connect,
+		MKE3:            mc,
+		ExternalAddress: "mke.example.com",
+		K0sBinary:       k0s,
+		OutputDir:       filepath.Join(work, "run"),
+		KubeconfigPath:  filepath.Join(work, "kubeconfig"),
+		StepTimeout:     30 * time.Second,
+		Commands:        upgrade.Commands{Ready: 10 * time.Second},
+		SkipRBAC:        true,
+		Logger:          log,
+		Events:          rpt.event,
+	}
+	u, err := upgrade.New(o)
+	if err != nil {
+		return failure(err)
+	}
+	defer u.Close()
+	sh, err := u.Discover(ctx)
+	if err != nil {
+		return failure(err)
+	}
+	plan, err := u.Plan()
+	if err != nil {
+		return failure(err)
+	}
+	rpt.version = sh.MKEVersion
+	if step := c.String("fail-at"); step != "" {
+		if err := injectFailure(plan, step); err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "Step %s will fail right after it did its work (--fail-at).\n", step)
+	}
+	stopWatch := rpt.watchInterrupt(ctx)
+	res, err := u.Apply(ctx, plan)
+	stopWatch()
+	rpt.closeLine()
+	if errors.Is(err, upgrade.ErrPastPointOfNoReturn) {
+		fmt.Fprintf(w, "%s\nMKE 3 is (partly) uninstalled: not rolled back. Resuming, as mke-migrate resume --output DIR would:\n",
+			rpt.paint(red, "Upgrade failed due to error: "+err.Error()))
+		u2, uerr := upgrade.New(o)
+		if uerr != nil {
+			return failure(uerr)
+		}
+		defer u2.Close()
+		if sh, err = u2.Restore(); err != nil {
+			return failure(err)
+		}
+		if plan, err = u2.Plan(); err != nil {
+			return failure(err)
+		}
+		res, err = u2.Resume(ctx, plan)
+		rpt.closeLine()
+	}
+	if err != nil {
+		var rb *upgrade.RollbackError
+		if !errors.As(err, &rb) {
+			fmt.Fprintln(w, rpt.paint(red, "Upgrade failed due to error: "+err.Error()))
+			return silentExit(exitFailure)
+		}
+		if rb.Rollback == nil {
+			rpt.startRollback()
+			rpt.rollbackDone()
+		}
+		fmt.Fprintln(w, rpt.paint(red, "Upgrade failed due to error: "+rb.Cause.Error()))
+		after, derr := demoDigests(cl)
+		if derr != nil {
+			return failure(derr)
+		}
+		if !printDigests(out, cl, before, after) {
+			return failure(errors.New("a node is not back in its MKE 3 state"))
+		}
+		return silentExit(exitFailure)
+	}
+	fmt.Fprintf(w, "Upgrade finished in %.1fs.\n", res.Took.Seconds())
+	for _, h := range cl.Hosts {
+		st, err := cl.Exec(ctx, h, "k0s status")
+		if err != nil {
+			return failure(fmt.Errorf("%s: k0s status: %w", h.Name, err))
+		}
+		fmt.Fprintf(out, "%s (%s): %s\n", h.Name, h.Address, statusLine(st))
+	}
+	fmt.Fprintln(out)
+	sum := summary.Build(summary.Input{Report: conversionReport(sh, o), RBAC: rr, MKEVersion: sh.MKEVersion, Managers: sh.Managers, Workers: sh.Workers})
+	if err := sum.WriteText(out); err != nil {
+		return failure(err)
+	}
+	fmt.Fprintln(out, "\n(RBAC was translated but not applied: the simulated nodes run no Kubernetes API.)")
+	return nil
+}
+
+// injectFailure wraps the first step called name: it does its work, then
+// fails, so the rollback has that work to undo too.
+func injectFailure(p *upgrade.Plan, name string) error {
+	var names []string
+	for _, s := range p.Steps() {
+		if s.Name == name {
+			do := s.Do
+			s.Do = func(ctx context.Context, r *upgrade.Run) error {
+				if err := do(ctx, r); err != nil {
+					return err
+				}
+				return fmt.Errorf("injected failure (demo --fail-at %s)", name)
+			}
+			return nil
+		}
+		if !slices.Contains(names, s.Name) {
+			names = append(names, s.Name)
+		}
+	}
+	return usagef("--fail-at: the plan has no step %q; its steps are: %s", name, strings.Join(names, ", "))
+}
+
+func demoDigests(cl *testbed.Cluster) (map[string]string, error) {
+	d := map[string]string{}
+	for _, h := range cl.Hosts {
+		s, err := cl.Digest(context.Background(), h)
+		if err != nil {
+			return nil, err
+		}
+		d[h.Name] = s
+	}
+	return d, nil
+}
+
+// printDigests prints every node's state digest before and after and
+// reports whether they all match.
+func printDigests(w interface{ Write([]byte) (int, error) }, cl *testbed.Cluster, before, after map[string]string) bool {
+	same := true
+	fmt.Fprintln(w, "Node state digests (SHA-256 of the node's MKE 3 state and of the files the upgrade writes):")
+	for _, h := range cl.Hosts {
+		mark := "same"
+		if before[h.Name] != after[h.Name] {
+			mark, same = "DIFFERENT", false
+		}
+		fmt.Fprintf(w, "  %-10s before %s  after %s  %s\n", h.Name, before[h.Name][:16], after[h.Name][:16], mark)
+	}
+	if same {
+		fmt.Fprintln(w, "Digests equal: every node is back in its MKE 3 state.")
+	}
+	return same
+}
+
+func statusLine(s string) string {
+	var parts []string
+	for _, l := range strings.Split(s, "\n") {
+		if k, v, ok := strings.Cut(l, ":"); ok && (k == "Version" || k == "Role") {
+			parts = append(parts, k+" "+strings.TrimSpace(v))
+		}
+	}
+	if len(parts) == 0 {
+		return strings.TrimSpace(s)
+	}
+	return "k0s " + strings.Join(parts, ", ")
+}
+
+func indent(s string) string {
+	return "  " + strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n  ") + "\n"
+}

@@ -1,0 +1,58 @@
+package main
+
+import (
+	"bytes"
+	"os/exec"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func runDemoBinary(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	needTestbed(t)
+	cmd := exec.Command(binary(t), append([]string{"demo"}, args...)...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	start := time.Now()
+	err := cmd.Run()
+	t.Logf("mke-migrate demo %v: %v", args, time.Since(start).Round(time.Millisecond))
+	code = exitCode(t, err)
+	requireNoSecret(t, nil, out.String(), errb.String())
+	return code, out.String(), errb.String()
+}
+
+func TestDemo(t *testing.T) {
+	code, stdout, stderr := runDemoBinary(t)
+	require.Equal(t, 0, code, stderr)
+	for _, want := range []string{"== mke-migrate convert", "keys accounted for", "== mke-migrate preflight", "0 blocker(s)",
+		"== mke-migrate upgrade", "Step 1 of ", "write-outputs ... done (", "Simulated cluster removed."} {
+		assert.Contains(t, stderr, want)
+	}
+	for _, want := range []string{"manager-1", "Role controller", "Role worker", "Upgrade summary", "MKE3 Cleanup", "MCR may safely be uninstalled"} {
+		assert.Contains(t, stdout, want)
+	}
+}
+
+func TestDemoFailAtRollsBack(t *testing.T) {
+	code, stdout, stderr := runDemoBinary(t, "--fail-at", "k0s-worker")
+	assert.Equal(t, 1, code, stderr)
+	for _, want := range []string{"k0s-worker on ", "failed (", "injected failure", "Initiating rollback of MKE to version: 3.8.8",
+		"Rollback to MKE version 3.8.8 completed successfully", "Upgrade failed due to error: "} {
+		assert.Contains(t, stderr, want)
+	}
+	assert.Regexp(t, regexp.MustCompile(`worker-2 +before [0-9a-f]{16}  after [0-9a-f]{16}  same`), stdout)
+	assert.NotContains(t, stdout, "DIFFERENT")
+	assert.Contains(t, stdout, "every node is back in its MKE 3 state")
+}
+
+func TestDemoUnknownStep(t *testing.T) {
+	code, _, stderr := runDemoBinary(t, "--fail-at", "k0s-everything", "--workers", "1")
+	assert.Equal(t, 2, code, stderr)
+	assert.Contains(t, stderr, `no step "k0s-everything"`)
+	assert.Contains(t, stderr, "save-inputs, mke3-backup, mke3-stop, k0s-binary, k0s-controller")
+	assert.Contains(t, stderr, "Simulated cluster removed.")
+}
