@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -294,6 +295,14 @@ func (u *Upgrade) Discover(ctx context.Context) (*Shared, error) {
 	cc := cfg.ClusterConfig
 	in.CalicoKDD, in.CalicoEBPF, in.KubeProxyMode = &cc.CalicoKDD, &cc.CalicoEBPFEnabled, cc.KubeProxyMode
 	in.KubeNodes = []mke3.KubeNode{} // node labels come through hosts.yaml labels here
+	// an empty or corrupt kubeconfig left by a failed run must be seen, not
+	// trusted (preflight blocks on it)
+	in.KubeconfigPath = o.KubeconfigPath
+	if b, err := os.ReadFile(o.KubeconfigPath); err == nil {
+		in.KubeconfigContent = b
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("upgrade: %w", err)
+	}
 	var chs []convert.Host
 	for _, h := range o.Hosts {
 		role := mke4.RoleWorker

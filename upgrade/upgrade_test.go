@@ -202,3 +202,30 @@ func discoverAndPlanAfter(t testing.TB, o upgrade.Options) (*upgrade.Upgrade, *u
 	require.NoError(t, err)
 	return u, p
 }
+
+// Discover stops before anything changes: an empty kubeconfig left by a
+// failed run, and a cluster still on Calico's etcd datastore.
+func TestDiscoverBlocks(t *testing.T) {
+	b := startBed(t, 1)
+	o := b.options(t, t.TempDir())
+	require.NoError(t, os.MkdirAll(filepath.Dir(o.KubeconfigPath), 0o700))
+	require.NoError(t, os.WriteFile(o.KubeconfigPath, nil, 0o600))
+	u, err := upgrade.New(o)
+	require.NoError(t, err)
+	defer u.Close()
+	_, err = u.Discover(t.Context())
+	var be *upgrade.BlockedError
+	require.ErrorAs(t, err, &be)
+	require.Contains(t, err.Error(), "mke-kubeconfig")
+	require.Equal(t, b.baseline, b.digests(t))
+
+	o.MKE3 = nil
+	o.MKE3ConfigTOML = []byte("[cluster_config]\ncalico_kdd = false\n")
+	require.NoError(t, os.Remove(o.KubeconfigPath))
+	u, err = upgrade.New(o)
+	require.NoError(t, err)
+	defer u.Close()
+	_, err = u.Discover(t.Context())
+	require.ErrorAs(t, err, &be)
+	require.Contains(t, err.Error(), "calico")
+}
