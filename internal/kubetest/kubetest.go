@@ -114,6 +114,15 @@ type Plane struct {
 	procs []*exec.Cmd // in start order
 }
 
+// PIDs are the process IDs of the running binaries, in start order.
+func (p *Plane) PIDs() []string {
+	var out []string
+	for _, c := range p.procs {
+		out = append(out, strconv.Itoa(c.Process.Pid))
+	}
+	return out
+}
+
 // Client returns a clientset for the admin.
 func (p *Plane) Client() (*kubernetes.Clientset, error) {
 	return kubernetes.NewForConfig(p.Config)

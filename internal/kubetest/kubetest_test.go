@@ -1,8 +1,15 @@
 package kubetest_test
 
 import (
+	"bufio"
 	"context"
+	"fmt"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -14,8 +21,75 @@ import (
 
 var plane *kubetest.Plane
 
+const helperEnv = "KUBETEST_KILLED_HELPER"
+
 func TestMain(m *testing.M) {
+	if os.Getenv(helperEnv) != "" {
+		// the child of TestKilledBinaryLeavesNothing: start a plane, say
+		// where it is, and wait to be killed
+		p, err := kubetest.Start(context.Background(), kubetest.Options{ControllerManager: true, Dir: os.Getenv(helperEnv)})
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		fmt.Println(strings.Join(p.PIDs(), " "))
+		select {}
+	}
 	os.Exit(kubetest.Main(m, kubetest.Options{ControllerManager: true}, &plane))
+}
+
+// A test binary killed with SIGKILL takes its control plane with it, and
+// the next Start removes the working folder it left.
+func TestKilledBinaryLeavesNothing(t *testing.T) {
+	kubetest.Need(t, plane)
+	base := t.TempDir()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), helperEnv+"="+base)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		_ = cmd.Process.Kill()
+		t.Fatalf("child: %v", err)
+	}
+	pids := strings.Fields(line)
+	if len(pids) != 3 {
+		t.Fatalf("child started %v", pids)
+	}
+	_ = cmd.Process.Kill()
+	_ = cmd.Wait()
+	for _, p := range pids {
+		pid, _ := strconv.Atoi(p)
+		deadline := time.Now().Add(10 * time.Second)
+		for syscall.Kill(pid, 0) == nil {
+			// a zombie until reaped by init: check its state
+			if st, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)); strings.Contains(string(st), ") Z ") {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("process %d outlived the killed test binary", pid)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	dirs, _ := filepath.Glob(filepath.Join(base, "mke-migrate-kubetest-*"))
+	if len(dirs) != 1 {
+		t.Fatalf("working folders %v", dirs)
+	}
+	// the next start in that folder removes the dead run's folder
+	p, err := kubetest.Start(t.Context(), kubetest.Options{Dir: base})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Stop()
+	if _, err := os.Stat(dirs[0]); !os.IsNotExist(err) {
+		t.Errorf("stale folder %s still there (%v)", dirs[0], err)
+	}
 }
 
 func TestPlane(t *testing.T) {
