@@ -106,6 +106,11 @@ type ConnectOptions struct {
 	// ErrConnectionLost instead of waiting for TCP to give up (many minutes
 	// when the host vanished without closing the connection).
 	KeepAlive time.Duration
+	// MaxSessions bounds the commands one Client runs at once (default
+	// DefaultMaxSessions). Each is an SSH session on the one connection,
+	// and OpenSSH refuses more than MaxSessions (10 by default) per
+	// connection; the others wait for a free session.
+	MaxSessions int
 	// Logger receives debug logs from this package and rig; default silent.
 	Logger *slog.Logger
 }
@@ -122,10 +127,18 @@ type Client struct {
 	lost   atomic.Bool
 	// commands counts remote commands (SSH sessions) started.
 	commands atomic.Int64
+	// sessions holds a token per running command (MaxSessions).
+	sessions chan struct{}
 }
 
 // Host returns the host the client is connected to.
 func (c *Client) Host() Host { return c.host }
+
+// DefaultMaxSessions is ConnectOptions.MaxSessions when unset: well below
+// OpenSSH's default limit of 10 sessions per connection, because sshd
+// frees a finished session a little after the client sees it end; with 8
+// at once, new sessions were refused in tests, with 6 never.
+const DefaultMaxSessions = 6
 
 // Commands is the number of remote commands (each one SSH session) this
 // client has run: Exec, ReadFile, and two per Upload.
@@ -257,7 +270,11 @@ func Connect(ctx context.Context, h Host, o ConnectOptions) (*Client, error) {
 		return fail(err)
 	}
 	logger.Debug("connected")
-	c := &Client{host: h, rig: rc, conn: conn, log: logger, stop: make(chan struct{})}
+	ms := o.MaxSessions
+	if ms <= 0 {
+		ms = DefaultMaxSessions
+	}
+	c := &Client{host: h, rig: rc, conn: conn, log: logger, stop: make(chan struct{}), sessions: make(chan struct{}, ms)}
 	if ka := o.KeepAlive; ka >= 0 {
 		if ka == 0 {
 			ka = 5 * time.Second
@@ -395,6 +412,12 @@ func quoteOp(cmd string) string {
 }
 
 func (c *Client) exec(ctx context.Context, cmd, op string, opts ...ExecOption) ([]byte, error) {
+	select {
+	case c.sessions <- struct{}{}:
+		defer func() { <-c.sessions }()
+	case <-ctx.Done():
+		return nil, &HostError{Host: c.host.String(), Op: op, Err: ctx.Err()}
+	}
 	c.commands.Add(1)
 	var o execOptions
 	for _, f := range opts {

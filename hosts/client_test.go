@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -461,5 +462,33 @@ func TestConnectViaBastion(t *testing.T) {
 	}
 	if _, err := hosts.Connect(t.Context(), h, o); !errors.Is(err, hosts.ErrHostKey) {
 		t.Errorf("unknown bastion key: err = %v; want ErrHostKey", err)
+	}
+}
+
+// More commands at once than OpenSSH allows sessions per connection: the
+// extra ones wait for a free session instead of failing.
+func TestManyConcurrentCommandsOnOneConnection(t *testing.T) {
+	b := needBed(t, testbed.HostOptions{Name: "sessions-1"})
+	c := connect(t, b, 0)
+	var wg sync.WaitGroup
+	errs := make(chan error, 30)
+	for i := range 30 {
+		wg.Go(func() {
+			out, err := c.Exec(t.Context(), fmt.Sprintf("sleep 0.2; echo %d", i))
+			if err == nil && out != fmt.Sprint(i) {
+				err = fmt.Errorf("got %q", out)
+			}
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if c.Commands() != 30 {
+		t.Errorf("Commands() = %d", c.Commands())
 	}
 }
