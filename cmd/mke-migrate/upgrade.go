@@ -240,8 +240,9 @@ func runUpgrade(c *cli.Context) error {
 			if dir, err = defaultOutputDir(); err != nil {
 				return err
 			}
-		} else if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
-			return usagef("--output: %s is not empty (an earlier run? use mke-migrate resume or rollback, or a new folder)", dir)
+		} else if _, err := os.Stat(filepath.Join(dir, "journal.jsonl")); err == nil {
+			// a blocked or refused run leaves only its log: it may be rerun
+			return usagef("--output: %s holds the journal of an earlier run (use mke-migrate resume or rollback, or a new folder)", dir)
 		}
 	} else {
 		dir = "" // a dry run writes nothing but --config-out

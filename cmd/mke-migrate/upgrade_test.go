@@ -94,7 +94,7 @@ func TestUpgradeFlagValidation(t *testing.T) {
 		"missing k0s binary":        {with("--k0s-binary", filepath.Join(dir, "absent")), "--k0s-binary"},
 		"empty k0s binary":          {with("--k0s-binary", empty), "is empty"},
 		"no terminal, no force":     {[]string{"upgrade", "--hosts-path", hostsFile, "--mke3-admin-username", "a", "--external-address", "x", "--k0s-binary", k0s}, "--force"},
-		"output holds a run":        {with("--output", full), "not empty"},
+		"output holds a run":        {with("--output", full), "journal of an earlier run"},
 		"no manager, no mke3-host":  {[]string{"upgrade", "--hosts-path", noManager, "--mke3-admin-username", "a", "--external-address", "x", "--k0s-binary", k0s, "--force"}, "--mke3-host is required"},
 		"bad hosts file":            {with("--hosts-path", k0s), "hosts"},
 		"two password sources":      {with("--mke3-admin-password", "x", "--mke3-admin-password-stdin"), "not both"},
@@ -177,12 +177,14 @@ func needTestbed(t *testing.T) {
 	}
 }
 
-func startCLIBed(t *testing.T) *cliBed {
+func startCLIBed(t *testing.T) *cliBed { return startCLIBedKDD(t, true) }
+
+func startCLIBedKDD(t *testing.T, kdd bool) *cliBed {
 	t.Helper()
 	needTestbed(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	c, err := testbed.StartCluster(ctx, testbed.ClusterOptions{Managers: 3, Workers: 2, API: true, CalicoKDD: true,
+	c, err := testbed.StartCluster(ctx, testbed.ClusterOptions{Managers: 3, Workers: 2, API: true, CalicoKDD: kdd,
 		Workdir: t.TempDir(), DigestPaths: demoDigestPaths})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = c.Close() })
@@ -328,6 +330,22 @@ func TestUpgradeCompletesAndResumeIsANoop(t *testing.T) {
 	assert.Equal(t, "upgraded", res.Result)
 	require.NotNil(t, res.Summary)
 	assert.False(t, res.Summary.Configuration.AllConverted, "the resumed summary still lists what was not converted")
+}
+
+// Calico still on etcd blocks the upgrade: exit 3, nothing changed, and
+// the blockers in the JSON result.
+func TestUpgradeBlockedExitsThree(t *testing.T) {
+	b := startCLIBedKDD(t, false)
+	cmd := b.command(t, b.upgradeArgs("--force", "--json", "--k0s-binary", b.k0sPath, "--output", filepath.Join(b.dir, "run"))...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	assert.Equal(t, 3, exitCode(t, cmd.Run()), errb.String())
+	assert.Contains(t, errb.String(), "Nothing was changed.")
+	var res runResult
+	require.NoError(t, json.Unmarshal(out.Bytes(), &res), out.String())
+	assert.Equal(t, "blocked", res.Result)
+	assert.NotEmpty(t, res.Blockers)
+	assert.Equal(t, b.baseline, b.digests(t))
 }
 
 // Ctrl-C in the middle of the upgrade: the run is rolled back and every
