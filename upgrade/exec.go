@@ -26,7 +26,7 @@ const (
 	EventUndoStart    EventKind = "undo-start"
 	EventUndoDone     EventKind = "undo-done"
 	EventUndoFailed   EventKind = "undo-failed"
-	EventRollbackInfo EventKind = "rollback"
+	EventRollbackInfo EventKind = "rollback" // a rollback starts; Total: the steps it may undo
 )
 
 // Event is progress for a user interface: step Index of Total, on Host,
@@ -295,6 +295,7 @@ func (x *executor) rollback(ctx context.Context) error {
 			steps = append(steps, undoable{x, s})
 		}
 	}
+	x.emit(Event{Kind: EventRollbackInfo, Total: len(steps)})
 	return rollback.Run(ctx, steps, rollback.Options{
 		Journal:     x.j,
 		StepTimeout: x.stepTimeout,

@@ -286,8 +286,29 @@ func (u *Upgrade) takeOver(host string) []*Step {
 				return nil
 			}
 			slices.Reverse(names)
-			_, err := sudo(ctx, r.Client, "docker start "+strings.Join(names, " "))
-			return err
+			if _, err := sudo(ctx, r.Client, "docker start "+strings.Join(names, " ")); err != nil {
+				return err
+			}
+			// MKE 3 is back when its containers run again
+			var missing []string
+			err := waitFor(ctx, c.Ready, func() bool {
+				out, err := sudo(ctx, r.Client, "docker ps --filter status=running --format '{{.Names}}'")
+				if err != nil {
+					return false
+				}
+				running := strings.Fields(out)
+				missing = missing[:0]
+				for _, n := range names {
+					if !slices.Contains(running, n) {
+						missing = append(missing, n)
+					}
+				}
+				return len(missing) == 0
+			})
+			if err != nil {
+				return fmt.Errorf("MKE 3 containers not running again (%s): %w", strings.Join(missing, ", "), err)
+			}
+			return nil
 		},
 	}, {
 		Name: "k0s-binary", Host: host, Phase: PhaseManagers,
@@ -560,16 +581,20 @@ func (u *Upgrade) uninstall() *Step {
 	return &Step{Name: "mke3-uninstall", Host: sh.Leader, Phase: PhaseCleanup, PointOfNoReturn: true,
 		Changes: "uninstalls MKE " + sh.MKEVersion + " (uninstall-ucp; on timeout, every node leaves the Swarm)",
 		Do: func(ctx context.Context, r *Run) error {
-			out, err := sudo(ctx, r.Client, sh.expand(c.Uninstall, "")+" 2>&1")
-			if err == nil && !strings.Contains(out, c.UninstallTimeoutText) {
-				return nil
-			}
-			var ce *hosts.CommandError
-			timedOut := strings.Contains(out, c.UninstallTimeoutText) || (errors.As(err, &ce) && strings.Contains(ce.Stderr, c.UninstallTimeoutText))
-			if !timedOut {
+			// the output is needed whatever the exit status: the timeout
+			// is told only there
+			out, err := sudo(ctx, r.Client, sh.expand(c.Uninstall, "")+` 2>&1; echo "mke-migrate-exit=$?"`)
+			if err != nil {
 				return err
 			}
-			r.Logger.Warn("uninstall-ucp timed out; every node leaves the Swarm instead")
+			body, status, _ := strings.Cut(out, "mke-migrate-exit=")
+			if strings.Contains(body, c.UninstallTimeoutText) {
+				r.Logger.Warn("uninstall-ucp timed out; every node leaves the Swarm instead")
+			} else if strings.TrimSpace(status) != "0" {
+				return fmt.Errorf("uninstall-ucp failed (exit %s): %s", strings.TrimSpace(status), lastLines(body, 5))
+			} else {
+				return nil
+			}
 			var errs []error
 			for _, h := range append(slices.Clone(sh.Workers), sh.Managers[1:]...) {
 				hc, err := u.clients.get(ctx, h)
@@ -585,6 +610,15 @@ func (u *Upgrade) uninstall() *Step {
 			}
 			return errors.Join(errs...)
 		}}
+}
+
+// lastLines is the end of a command's output, for an error message.
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
 }
 
 func (u *Upgrade) volumes(host string) *Step {

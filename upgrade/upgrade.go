@@ -35,8 +35,8 @@ const (
 	DefaultK0sBinaryPath = "/usr/local/bin/k0s"
 )
 
-// Options configure an upgrade. Hosts, OutputDir and K0sBinary are
-// required; the rest have documented defaults.
+// Options configure an upgrade. Hosts and OutputDir are required, and
+// K0sBinary to change anything; the rest have documented defaults.
 type Options struct {
 	Hosts   []hosts.Host
 	Connect hosts.ConnectOptions
@@ -126,17 +126,15 @@ type Upgrade struct {
 	clients *clientPool
 }
 
-// New checks the options; it does no I/O.
+// New checks the options; it does no I/O. Discover needs MKE3 or
+// MKE3ConfigTOML, Apply and Resume K0sBinary; Restore and Rollback need
+// neither.
 func New(o Options) (*Upgrade, error) {
 	switch {
 	case len(o.Hosts) == 0:
 		return nil, errors.New("upgrade: no hosts")
 	case o.OutputDir == "":
 		return nil, errors.New("upgrade: no output directory")
-	case len(o.K0sBinary) == 0:
-		return nil, errors.New("upgrade: no k0s binary")
-	case o.MKE3 == nil && len(o.MKE3ConfigTOML) == 0:
-		return nil, errors.New("upgrade: neither an MKE 3 client nor the MKE 3 configuration")
 	}
 	if o.WorkerBatch <= 0 || o.WorkerBatch > 100 {
 		o.WorkerBatch = DefaultWorkerBatch
@@ -205,6 +203,13 @@ func (u *Upgrade) Restore() (*Shared, error) {
 		return nil, fmt.Errorf("upgrade: restore %s: %w", discoveryFile, err)
 	}
 	sh.opts = &u.o
+	// the conversion report (for the summary) is made again from the saved
+	// TOML; the saved mke4.yaml stays the one the run used
+	if cfg, err := convert.Parse("MKE 3 configuration", sh.MKE3TOML); err == nil {
+		if _, rep, err := u.convert(cfg, sh.Managers); err == nil {
+			sh.Report = &rep
+		}
+	}
 	if sh.RBACModel != nil {
 		if sh.RBACObjects, sh.RBACReport, err = rbac.Translate(sh.RBACModel, u.o.RBACOptions); err != nil {
 			return nil, fmt.Errorf("upgrade: restore: RBAC: %w", err)
@@ -280,6 +285,9 @@ func (u *Upgrade) Discover(ctx context.Context) (*Shared, error) {
 		sh.Managers = append([]string{sh.Leader}, sh.Managers...)
 	}
 
+	if o.MKE3 == nil && len(o.MKE3ConfigTOML) == 0 {
+		return nil, errors.New("upgrade: neither an MKE 3 client nor the MKE 3 configuration")
+	}
 	toml := o.MKE3ConfigTOML
 	if toml == nil {
 		var err error
@@ -303,17 +311,9 @@ func (u *Upgrade) Discover(ctx context.Context) (*Shared, error) {
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("upgrade: %w", err)
 	}
-	var chs []convert.Host
-	for _, h := range o.Hosts {
-		role := mke4.RoleWorker
-		if slices.Contains(sh.Managers, hostKey(h)) {
-			role = mke4.RoleControllerWorker
-		}
-		chs = append(chs, convert.Host{Host: mke4.Host{Role: role, SSH: &mke4.SSH{Address: h.Address}}, Labels: h.Labels})
-	}
-	out, rep, err := convert.Convert(cfg, convert.Options{ExternalAddress: o.ExternalAddress, Hosts: chs, KubeletProfileLabel: o.KubeletProfileLabel})
+	out, rep, err := u.convert(cfg, sh.Managers)
 	if err != nil {
-		return nil, fmt.Errorf("upgrade: convert: %w", err)
+		return nil, err
 	}
 	sh.Config, sh.Report = &out, &rep
 	if o.ImageRegistry != "" {
@@ -372,6 +372,25 @@ func (u *Upgrade) Discover(ctx context.Context) (*Shared, error) {
 	return sh, nil
 }
 
+// convert converts the MKE 3 configuration for these hosts (managers are
+// controller+worker).
+func (u *Upgrade) convert(cfg *convert.MKE3Config, managers []string) (mke4.MkeConfig, convert.Report, error) {
+	o := &u.o
+	var chs []convert.Host
+	for _, h := range o.Hosts {
+		role := mke4.RoleWorker
+		if slices.Contains(managers, hostKey(h)) {
+			role = mke4.RoleControllerWorker
+		}
+		chs = append(chs, convert.Host{Host: mke4.Host{Role: role, SSH: &mke4.SSH{Address: h.Address}}, Labels: h.Labels})
+	}
+	out, rep, err := convert.Convert(cfg, convert.Options{ExternalAddress: o.ExternalAddress, Hosts: chs, KubeletProfileLabel: o.KubeletProfileLabel})
+	if err != nil {
+		return out, rep, fmt.Errorf("upgrade: convert: %w", err)
+	}
+	return out, rep, nil
+}
+
 func cutPrefix(s, p string) (string, bool) {
 	if len(s) > len(p) && s[:len(p)] == p {
 		return s[len(p):], true
@@ -405,6 +424,9 @@ func (u *Upgrade) Apply(ctx context.Context, p *Plan) (*Result, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
+	if len(u.o.K0sBinary) == 0 {
+		return nil, errors.New("upgrade: no k0s binary")
+	}
 	if err := os.MkdirAll(u.o.OutputDir, 0o700); err != nil {
 		return nil, fmt.Errorf("upgrade: %w", err)
 	}
@@ -429,6 +451,9 @@ func (u *Upgrade) Apply(ctx context.Context, p *Plan) (*Result, error) {
 // run that was rolling back goes on rolling back; otherwise the steps not
 // done are run (with the same rollback rules as Apply).
 func (u *Upgrade) Resume(ctx context.Context, p *Plan) (*Result, error) {
+	if len(u.o.K0sBinary) == 0 {
+		return nil, errors.New("upgrade: no k0s binary")
+	}
 	release, j, err := u.reopen(p)
 	if err != nil {
 		return nil, err

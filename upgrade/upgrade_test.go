@@ -229,3 +229,22 @@ func TestDiscoverBlocks(t *testing.T) {
 	require.ErrorAs(t, err, &be)
 	require.Contains(t, err.Error(), "calico")
 }
+
+// uninstall-ucp that times out (it waits ~2 minutes for its agents): every
+// node leaves the Swarm instead, the leader last, and the upgrade ends.
+func TestUninstallTimeoutFallsBackToSwarmLeave(t *testing.T) {
+	b := startBed(t, 1)
+	leader := b.c.Host("manager-1")
+	require.NoError(t, b.c.SetFault(t.Context(), leader, testbed.Fault{Match: "docker run --rm -i --name ucp-uninstall",
+		ExitCode: 1, Stdout: `time="2024-01-01T00:00:00Z" level=fatal msg="Uninstalling UCP took too long"` + "\n"}))
+	o := b.options(t, t.TempDir())
+	o.SkipRBAC = true
+	u, p := discoverAndPlan(t, o)
+	_, err := u.Apply(t.Context(), p)
+	require.NoError(t, err)
+	for _, h := range b.c.Hosts {
+		out, err := b.c.Exec(t.Context(), h, "docker info --format '{{.Swarm.LocalNodeState}}'")
+		require.NoError(t, err)
+		require.Equal(t, "inactive", out, h.Name)
+	}
+}
