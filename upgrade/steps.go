@@ -346,11 +346,6 @@ func (u *Upgrade) takeOver(host string) []*Step {
 // exists and fails for one that does not.
 const k0sInstalled = "{ systemctl is-enabled k0scontroller.service 2>/dev/null; systemctl is-enabled k0sworker.service 2>/dev/null; } | grep -q abled"
 
-// k0sRunning: k0s status answers only while k0s runs.
-func k0sRunning(ctx context.Context, c *hosts.Client) bool {
-	_, err := sudo(ctx, c, "k0s status")
-	return err == nil
-}
 
 // joinToken creates a join token on the leader; it travels only in
 // memory and over stdin, never in argv or files other than the token file.
@@ -366,51 +361,50 @@ func (u *Upgrade) joinToken(ctx context.Context, role string) ([]byte, error) {
 	return []byte(tok + "\n"), nil
 }
 
-// install runs k0s install (unless installed), start, and waits for
-// k0s status; the join token file is removed afterwards.
-func (u *Upgrade) install(ctx context.Context, r *Run, role string, first bool, extra ...string) error {
+// install installs and starts k0s unless it runs already, and waits for
+// k0s status, in one remote command: the join token (made on the leader)
+// arrives on stdin, lives in a 0600 file only while k0s install reads it,
+// and is removed on every exit.
+func (u *Upgrade) install(ctx context.Context, r *Run, role string, first bool) error {
 	c := u.o.Commands
 	tokenFile := c.K0sDir + "/join-token"
-	if !k0sRunning(ctx, r.Client) {
-		args := []string{"k0s", "install", role}
-		if role == "controller" {
-			args = append(args, "-c", c.K0sDir+"/k0s.yaml", "--enable-worker")
-		}
-		if !first {
-			tok, err := u.joinToken(ctx, role)
-			if err != nil {
-				return err
-			}
-			if _, err := sudo(ctx, r.Client, "mkdir -p "+sq(c.K0sDir)); err != nil {
-				return err
-			}
-			if err := r.Client.Upload(ctx, tok, tokenFile, 0o600, true); err != nil {
-				return err
-			}
-			args = append(args, "--token-file", tokenFile)
-		}
-		if p := u.shared.Profiles[r.Step.Host]; p != "" {
-			args = append(args, "--profile="+p)
-		}
-		args = append(args, extra...)
-		var quoted []string
-		for _, a := range args {
-			quoted = append(quoted, shellWord(a))
-		}
-		// an install that fails because the unit exists was done by an
-		// interrupted earlier try
-		cmd := strings.Join(quoted, " ") + " || " + k0sInstalled
-		if _, err := sudo(ctx, r.Client, cmd); err != nil {
+	args := []string{"k0s", "install", role}
+	if role == "controller" {
+		args = append(args, "-c", c.K0sDir+"/k0s.yaml", "--enable-worker")
+	}
+	var tok []byte
+	if !first {
+		var err error
+		if tok, err = u.joinToken(ctx, role); err != nil {
 			return err
 		}
-		if _, err := sudo(ctx, r.Client, "k0s start"); err != nil {
-			return err
-		}
+		args = append(args, "--token-file", tokenFile)
 	}
-	if err := waitFor(ctx, c.Ready, func() bool { return k0sRunning(ctx, r.Client) }); err != nil {
-		return fmt.Errorf("k0s did not become ready: %w", err)
+	if p := u.shared.Profiles[r.Step.Host]; p != "" {
+		args = append(args, "--profile="+p)
 	}
-	_, err := sudo(ctx, r.Client, "rm -f "+sq(tokenFile))
+	var quoted []string
+	for _, a := range args {
+		quoted = append(quoted, shellWord(a))
+	}
+	tries := int(c.Ready/(200*time.Millisecond)) + 1
+	var b strings.Builder
+	fmt.Fprintf(&b, "set -e\nT=%s\ntrap 'rm -f \"$T\"' EXIT\n", sq(tokenFile))
+	b.WriteString("if k0s status >/dev/null 2>&1; then exit 0; fi\n")
+	fmt.Fprintf(&b, "mkdir -p %s\n", sq(c.K0sDir))
+	if tok != nil {
+		b.WriteString("(umask 077; cat > \"$T\")\n")
+	}
+	// an install that fails because k0s is installed was done by an
+	// interrupted earlier try
+	fmt.Fprintf(&b, "%s || %s\n", strings.Join(quoted, " "), k0sInstalled)
+	b.WriteString("k0s start\n")
+	fmt.Fprintf(&b, "i=0; until k0s status >/dev/null 2>&1; do i=$((i+1)); if [ $i -ge %d ]; then echo 'k0s did not become ready after %v' >&2; exit 1; fi; sleep 0.2; done\n", tries, c.Ready)
+	opts := []hosts.ExecOption{hosts.WithSudo()}
+	if tok != nil {
+		opts = append(opts, hosts.WithStdin(bytes.NewReader(tok)))
+	}
+	_, err := r.Client.Exec(ctx, "sh -c "+sq(b.String()), opts...)
 	return err
 }
 
