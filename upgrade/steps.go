@@ -346,7 +346,6 @@ func (u *Upgrade) takeOver(host string) []*Step {
 // exists and fails for one that does not.
 const k0sInstalled = "{ systemctl is-enabled k0scontroller.service 2>/dev/null; systemctl is-enabled k0sworker.service 2>/dev/null; } | grep -q abled"
 
-
 // joinToken creates a join token on the leader; it travels only in
 // memory and over stdin, never in argv or files other than the token file.
 func (u *Upgrade) joinToken(ctx context.Context, role string) ([]byte, error) {
