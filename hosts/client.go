@@ -136,9 +136,16 @@ func (c *Client) Host() Host { return c.host }
 
 // DefaultMaxSessions is ConnectOptions.MaxSessions when unset: well below
 // OpenSSH's default limit of 10 sessions per connection, because sshd
-// frees a finished session a little after the client sees it end; with 8
-// at once, new sessions were refused in tests, with 6 never.
-const DefaultMaxSessions = 6
+// frees a finished session a little after the client sees it end, later
+// still on a loaded host, and rig answers a refused session by
+// reconnecting, which ends the other sessions of the connection. With 8
+// at once sessions were refused in tests, with 6 on 200 busy hosts too.
+const DefaultMaxSessions = 4
+
+// aliveTimeout is how long a failed command waits for the host to answer
+// a keepalive before the connection is given up for lost: long enough
+// for a host (or this machine) under load.
+const aliveTimeout = 10 * time.Second
 
 // Commands is the number of remote commands (each one SSH session) this
 // client has run: Exec, ReadFile, and two per Upload.
@@ -443,7 +450,7 @@ func (c *Client) exec(ctx context.Context, cmd, op string, opts ...ExecOption) (
 	}
 	proc, err := runner.Start(ctx, cmd, ropts...)
 	if err != nil {
-		if !c.alive(time.Second) {
+		if !c.alive(aliveTimeout) {
 			c.markLost()
 			return fail(fmt.Errorf("%w: %w", ErrConnectionLost, err))
 		}
@@ -457,7 +464,7 @@ func (c *Client) exec(ctx context.Context, cmd, op string, opts ...ExecOption) (
 		var xe *xssh.ExitError
 		if errors.As(err, &xe) {
 			ce.ExitCode, ce.Err = xe.ExitStatus(), xe
-		} else if c.lost.Load() || !c.alive(time.Second) {
+		} else if c.lost.Load() || !c.alive(aliveTimeout) {
 			// no exit status: the session ended with the connection
 			c.markLost()
 			ce.Err = fmt.Errorf("%w: %w", ErrConnectionLost, err)

@@ -52,6 +52,9 @@ type Commands struct {
 	Drain, Uncordon string
 	// Ready is how long to wait for k0s status after start.
 	Ready time.Duration
+	// TokenExpiry is the lifetime of the run's join tokens (k0s duration
+	// syntax), one per role for all nodes.
+	TokenExpiry string
 }
 
 func (c Commands) withDefaults() Commands {
@@ -70,6 +73,7 @@ func (c Commands) withDefaults() Commands {
 		Drain:          "k0s kubectl drain {node} --ignore-daemonsets --delete-emptydir-data --force --timeout=5m",
 		Uncordon:       "k0s kubectl uncordon {node}",
 		Ready:          2 * time.Minute,
+		TokenExpiry:    "2h",
 	}
 	if c.UCPImage != "" {
 		d.UCPImage = c.UCPImage
@@ -88,6 +92,7 @@ func (c Commands) withDefaults() Commands {
 	set(&d.StateDir, c.StateDir)
 	set(&d.Drain, c.Drain)
 	set(&d.Uncordon, c.Uncordon)
+	set(&d.TokenExpiry, c.TokenExpiry)
 	if c.StopContainers != nil {
 		d.StopContainers = c.StopContainers
 	}
@@ -346,18 +351,30 @@ func (u *Upgrade) takeOver(host string) []*Step {
 // exists and fails for one that does not.
 const k0sInstalled = "{ systemctl is-enabled k0scontroller.service 2>/dev/null; systemctl is-enabled k0sworker.service 2>/dev/null; } | grep -q abled"
 
-// joinToken creates a join token on the leader; it travels only in
-// memory and over stdin, never in argv or files other than the token file.
+// joinToken returns the run's join token for role, made on the leader the
+// first time it is needed. k0s join tokens are not single-use, so one per
+// role serves every node of the run; it expires with TokenExpiry. It
+// travels only in memory and over stdin, never in argv, logs or the
+// journal, and exists on a node only while k0s install reads it.
 func (u *Upgrade) joinToken(ctx context.Context, role string) ([]byte, error) {
+	u.tokenMu.Lock()
+	defer u.tokenMu.Unlock()
+	if tok := u.tokens[role]; tok != nil {
+		return tok, nil
+	}
 	leader, err := u.clients.get(ctx, u.shared.Leader)
 	if err != nil {
 		return nil, err
 	}
-	tok, err := sudo(ctx, leader, "k0s token create --role "+role)
+	tok, err := sudo(ctx, leader, fmt.Sprintf("k0s token create --role %s --expiry %s", role, u.o.Commands.TokenExpiry))
 	if err != nil {
 		return nil, fmt.Errorf("create a %s join token on the leader: %w", role, err)
 	}
-	return []byte(tok + "\n"), nil
+	if u.tokens == nil {
+		u.tokens = map[string][]byte{}
+	}
+	u.tokens[role] = []byte(tok + "\n")
+	return u.tokens[role], nil
 }
 
 // install installs and starts k0s unless it runs already, and waits for

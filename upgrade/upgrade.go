@@ -124,6 +124,9 @@ type Upgrade struct {
 	o       Options
 	shared  *Shared
 	clients *clientPool
+
+	tokenMu sync.Mutex
+	tokens  map[string][]byte // join tokens by role, this process only
 }
 
 // New checks the options; it does no I/O. Discover needs MKE3 or

@@ -24,12 +24,6 @@ import (
 // preflightFlags are mke3Flags with the MKE 3 API made optional: without
 // --mke3-host the checks that need it are reported as skipped.
 func preflightFlags() []cli.Flag {
-	fs := mke3Flags()
-	for _, f := range fs {
-		if sf, ok := f.(*cli.StringFlag); ok {
-			sf.Required = false
-		}
-	}
 	return append([]cli.Flag{
 		&cli.StringFlag{Name: "hosts-path", Usage: "the cluster's hosts.yaml `FILE`", Required: true},
 		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "text", Usage: "output `FORMAT`: text or json"},
@@ -37,7 +31,7 @@ func preflightFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "ssh-insecure-ignore-host-key", Usage: "accept any SSH host key (labs only)"},
 		&cli.StringFlag{Name: "known-hosts", Usage: "check SSH host keys against `FILE` (default ~/.ssh/known_hosts)"},
 		&cli.StringFlag{Name: "kubelet-profile-label", Value: convert.DefaultKubeletProfileLabel, Usage: "Kubernetes node label `KEY` that names a node's kubelet profile (with --mke3-host)"},
-	}, fs...)
+	}, optionalMKE3Flags()...)
 }
 
 func preflightCommand() *cli.Command {
