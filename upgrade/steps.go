@@ -27,7 +27,7 @@ import (
 // Commands are the remote commands and paths of the upgrade. Where MKE and
 // k0s document nothing precise, these are our defaults; every one can be
 // replaced. Placeholders: {image} (UCPImage:MKE version), {cluster} (the
-// Swarm cluster ID), {node} (the node's hostname).
+// Swarm cluster ID), {node} (the hostnames of the nodes, space-separated).
 type Commands struct {
 	// UCPImage is the MKE 3 bootstrapper image without its tag.
 	UCPImage string
@@ -48,7 +48,8 @@ type Commands struct {
 	// configuration and join token; StateDir the tool's own files on the
 	// node (backups, saved binaries).
 	K0sPath, K0sDir, StateDir string
-	// Drain and Uncordon run on the first controller for each worker.
+	// Drain and Uncordon run on the first controller, once per worker batch
+	// with all its nodes.
 	Drain, Uncordon string
 	// Ready is how long to wait for k0s status after start.
 	Ready time.Duration
@@ -144,13 +145,17 @@ func (u *Upgrade) Plan() (*Plan, error) {
 		add(fmt.Sprintf("Manager %d of %d: %s", i+1, len(sh.Managers), m), PhaseManagers, steps)
 	}
 	for i, batch := range batches(sh.Workers, o.WorkerBatch) {
+		// the batch is drained and uncordoned with one command each on the
+		// first controller: per worker, those commands queued on the one
+		// connection to it
 		var lanes [][]*Step
 		for _, w := range batch {
-			lane := []*Step{u.drain(w)}
-			lane = append(lane, u.takeOver(w)...)
-			lanes = append(lanes, append(lane, u.worker(w), u.uncordon(w)))
+			lanes = append(lanes, append(u.takeOver(w), u.worker(w)))
 		}
-		add(fmt.Sprintf("Workers, batch %d: %d node(s)", i+1, len(batch)), PhaseWorkers, lanes...)
+		name := fmt.Sprintf("Workers, batch %d: %d node(s)", i+1, len(batch))
+		add(name+": drain", PhaseWorkers, []*Step{u.drain(i+1, batch)})
+		add(name, PhaseWorkers, lanes...)
+		add(name+": uncordon", PhaseWorkers, []*Step{u.uncordon(i+1, batch)})
 	}
 	if sh.RBACObjects != nil {
 		add("RBAC", PhaseRBAC, []*Step{u.rbacApply()})
@@ -486,22 +491,31 @@ func (u *Upgrade) onLeader(ctx context.Context, cmd string) error {
 	return err
 }
 
-func (u *Upgrade) drain(host string) *Step {
-	node := u.node(host)
-	return &Step{Name: "drain", Host: host, Phase: PhaseWorkers, Changes: "cordons and drains node " + node,
+// nodes are the Kubernetes node names of hosts, for one kubectl call.
+func (u *Upgrade) nodes(hs []string) string {
+	var ns []string
+	for _, h := range hs {
+		ns = append(ns, shellWord(u.node(h)))
+	}
+	return strings.Join(ns, " ")
+}
+
+func (u *Upgrade) drain(batch int, hs []string) *Step {
+	nodes := u.nodes(hs)
+	return &Step{Name: fmt.Sprintf("drain-batch-%d", batch), Phase: PhaseWorkers, Changes: "cordons and drains " + nodes + " (on the first controller)",
 		Do: func(ctx context.Context, r *Run) error {
-			return u.onLeader(ctx, u.shared.expand(u.o.Commands.Drain, node))
+			return u.onLeader(ctx, u.shared.expand(u.o.Commands.Drain, nodes))
 		},
 		Undo: func(ctx context.Context, r *Run) error {
-			return u.onLeader(ctx, u.shared.expand(u.o.Commands.Uncordon, node))
+			return u.onLeader(ctx, u.shared.expand(u.o.Commands.Uncordon, nodes))
 		}}
 }
 
-func (u *Upgrade) uncordon(host string) *Step {
-	node := u.node(host)
-	return &Step{Name: "uncordon", Host: host, Phase: PhaseWorkers, Changes: "uncordons node " + node,
+func (u *Upgrade) uncordon(batch int, hs []string) *Step {
+	nodes := u.nodes(hs)
+	return &Step{Name: fmt.Sprintf("uncordon-batch-%d", batch), Phase: PhaseWorkers, Changes: "uncordons " + nodes + " (on the first controller)",
 		Do: func(ctx context.Context, r *Run) error {
-			return u.onLeader(ctx, u.shared.expand(u.o.Commands.Uncordon, node))
+			return u.onLeader(ctx, u.shared.expand(u.o.Commands.Uncordon, nodes))
 		}}
 }
 
