@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"iter"
 	"maps"
 	"slices"
 	"strings"
@@ -387,17 +388,27 @@ func (t *translator) sortedRoles() []*roleInfo {
 	return rs
 }
 
+// groupsByID yields the runs of items (sorted by ID) that share an ID.
+func groupsByID[T any](items []T, id func(T) string) iter.Seq[[]T] {
+	return func(yield func([]T) bool) {
+		for i := 0; i < len(items); {
+			j := i + 1
+			for j < len(items) && id(items[j]) == id(items[i]) {
+				j++
+			}
+			if !yield(items[i:j]) {
+				return
+			}
+			i = j
+		}
+	}
+}
+
 // indexRolesAndCollections accepts roles and collections with unique IDs,
 // by the same rule as accounts.
 func (t *translator) indexRolesAndCollections() {
 	m := t.m
-	for i := 0; i < len(m.Roles); {
-		j := i + 1
-		for j < len(m.Roles) && m.Roles[j].ID == m.Roles[i].ID {
-			j++
-		}
-		group := m.Roles[i:j]
-		i = j
+	for group := range groupsByID(m.Roles, func(r Role) string { return r.ID }) {
 		r := &group[0]
 		switch {
 		case r.ID == "":
@@ -417,13 +428,7 @@ func (t *translator) indexRolesAndCollections() {
 	}
 	t.rep.Roles.Translated = len(t.roles)
 
-	for i := 0; i < len(m.Collections); {
-		j := i + 1
-		for j < len(m.Collections) && m.Collections[j].ID == m.Collections[i].ID {
-			j++
-		}
-		group := m.Collections[i:j]
-		i = j
+	for group := range groupsByID(m.Collections, func(c Collection) string { return c.ID }) {
 		c := &group[0]
 		desc := fmt.Sprintf("collection %q (id %s)", c.Path, c.ID)
 		switch {
