@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"maps"
 	"os"
 	"path/filepath"
@@ -79,15 +80,22 @@ type preflightReport struct {
 	Checks []preflight.Result `json:"checks"`
 }
 
-func runPreflight(c *cli.Context) error {
+// outputFlags checks --output (text or json) and --concurrency, and makes
+// the logger of --log-level.
+func outputFlags(c *cli.Context) (string, *slog.Logger, error) {
 	format := c.String("output")
 	if format != "text" && format != "json" {
-		return usagef("--output: %q is not text or json", format)
+		return "", nil, usagef("--output: %q is not text or json", format)
 	}
 	if c.Int("concurrency") < 1 {
-		return usagef("--concurrency: must be at least 1")
+		return "", nil, usagef("--concurrency: must be at least 1")
 	}
 	log, err := logger(c)
+	return format, log, err
+}
+
+func runPreflight(c *cli.Context) error {
+	format, log, err := outputFlags(c)
 	if err != nil {
 		return err
 	}

@@ -265,14 +265,7 @@ type applyOutput struct {
 }
 
 func runRBACApply(c *cli.Context) error {
-	format := c.String("output")
-	if format != "text" && format != "json" {
-		return usagef("--output: %q is not text or json", format)
-	}
-	if c.Int("concurrency") < 1 {
-		return usagef("--concurrency: must be at least 1")
-	}
-	log, err := logger(c)
+	format, log, err := outputFlags(c)
 	if err != nil {
 		return err
 	}
