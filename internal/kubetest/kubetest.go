@@ -112,6 +112,7 @@ type Plane struct {
 	Dir string
 
 	procs []*exec.Cmd // in start order
+	done  map[*exec.Cmd]chan struct{}
 }
 
 // PIDs are the process IDs of the running binaries, in start order.
@@ -368,7 +369,12 @@ func (p *Plane) start(assets, name string, args ...string) error {
 		return fmt.Errorf("kubetest: start %s: %w", name, err)
 	}
 	p.procs = append(p.procs, cmd)
-	go func() { _ = cmd.Wait() }() // reap; ProcessState tells the waiters it exited
+	done := make(chan struct{})
+	if p.done == nil {
+		p.done = map[*exec.Cmd]chan struct{}{}
+	}
+	p.done[cmd] = done
+	go func() { _ = cmd.Wait(); close(done) }()
 	return nil
 }
 
@@ -376,7 +382,12 @@ func (p *Plane) start(assets, name string, args ...string) error {
 func (p *Plane) exited(name string) bool {
 	for _, c := range p.procs {
 		if filepath.Base(c.Path) == name {
-			return c.Process.Signal(syscall.Signal(0)) != nil
+			select {
+			case <-p.done[c]:
+				return true
+			default:
+				return false
+			}
 		}
 	}
 	return false
@@ -448,17 +459,30 @@ func (p *Plane) Stop() error {
 	for i := len(p.procs) - 1; i >= 0; i-- {
 		c := p.procs[i]
 		_ = c.Process.Signal(syscall.SIGTERM)
-		deadline := time.Now().Add(5 * time.Second)
-		for c.Process.Signal(syscall.Signal(0)) == nil && time.Now().Before(deadline) {
-			time.Sleep(20 * time.Millisecond)
+		select {
+		case <-p.done[c]:
+			continue
+		case <-time.After(5 * time.Second):
 		}
 		_ = c.Process.Kill()
+		select {
+		case <-p.done[c]:
+		case <-time.After(5 * time.Second):
+		}
 	}
 	p.procs = nil
 	if p.Dir == "" {
 		return nil
 	}
-	return os.RemoveAll(p.Dir)
+	// a process that just exited may still have had files open
+	var err error
+	for range 3 {
+		if err = os.RemoveAll(p.Dir); err == nil {
+			return nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return err
 }
 
 func freePorts(n int) ([]int, error) {

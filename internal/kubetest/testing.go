@@ -26,7 +26,11 @@ func Main(m *testing.M, o Options, p **Plane) int {
 			return 1
 		}
 		*p = plane
-		defer func() { _ = plane.Stop() }()
+		defer func() {
+			if err := plane.Stop(); err != nil {
+				fmt.Fprintln(os.Stderr, "kubetest: stop:", err)
+			}
+		}()
 	}
 	return m.Run()
 }
