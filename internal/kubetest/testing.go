@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 	"testing"
 	"time"
 )
@@ -17,7 +18,7 @@ import (
 // Without the binaries *p stays nil and Need skips the tests that want it.
 // One plane per package, because each costs ~0.4 GB and a few seconds.
 func Main(m *testing.M, o Options, p **Plane) int {
-	if _, err := Assets(); err == nil {
+	if _, err := Assets(); err == nil && !fuzzing() {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 		plane, err := Start(ctx, o)
 		cancel()
@@ -33,6 +34,18 @@ func Main(m *testing.M, o Options, p **Plane) int {
 		}()
 	}
 	return m.Run()
+}
+
+// fuzzing reports whether the binary runs a fuzzer (or is one of its
+// workers, which the coordinator kills at the end): fuzz targets need no
+// control plane, and a worker's would leave its folder behind.
+func fuzzing() bool {
+	for _, a := range os.Args[1:] {
+		if strings.HasPrefix(a, "-test.fuzz=") || strings.HasPrefix(a, "-test.fuzzworker") {
+			return true
+		}
+	}
+	return false
 }
 
 // Need returns p, or skips the test when the plane could not be started
