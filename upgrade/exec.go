@@ -99,6 +99,9 @@ type executor struct {
 
 	mu   sync.Mutex
 	runs map[string]*Run // by step ID
+	// state is the journal as it was when the executor was made: which
+	// steps an earlier run of this journal finished.
+	state *journal.State
 }
 
 func newExecutor(p *Plan, j *journal.Journal, clients *clientPool, shared *Shared, o *Options) *executor {
@@ -110,7 +113,8 @@ func newExecutor(p *Plan, j *journal.Journal, clients *clientPool, shared *Share
 	if x.concurrency <= 0 {
 		x.concurrency = hosts.DefaultConcurrency
 	}
-	state := journal.Replay(j.Records())
+	x.state = journal.Replay(j.Records())
+	state := x.state
 	for _, s := range p.Steps() {
 		if d := state.Data(s.Name, s.Host); len(d) > 0 {
 			r := x.run(s)
@@ -147,7 +151,7 @@ func (x *executor) run(s *Step) *Run {
 // concurrency), a lane stops at its first failure and the others of the
 // stage are cancelled. Steps the journal shows done are skipped.
 func (x *executor) apply(ctx context.Context) error {
-	state := journal.Replay(x.j.Records())
+	state := x.state
 	for _, st := range x.plan.Stages {
 		sctx, cancel := context.WithCancelCause(ctx)
 		var wg sync.WaitGroup

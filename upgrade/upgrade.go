@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -328,7 +329,7 @@ func (u *Upgrade) Discover(ctx context.Context) (*Shared, error) {
 	out.Spec.Airgap.Enabled = o.Airgapped
 	for i, h := range out.Spec.Hosts {
 		for _, f := range h.InstallFlags {
-			if p, ok := cutPrefix(f, "--profile="); ok && i < len(o.Hosts) {
+			if p, ok := strings.CutPrefix(f, "--profile="); ok && i < len(o.Hosts) {
 				sh.Profiles[hostKey(o.Hosts[i])] = p
 			}
 		}
@@ -392,13 +393,6 @@ func (u *Upgrade) convert(cfg *convert.MKE3Config, managers []string) (mke4.MkeC
 		return out, rep, fmt.Errorf("upgrade: convert: %w", err)
 	}
 	return out, rep, nil
-}
-
-func cutPrefix(s, p string) (string, bool) {
-	if len(s) > len(p) && s[:len(p)] == p {
-		return s[len(p):], true
-	}
-	return "", false
 }
 
 // newRunID is a random run ID for the journal and the host locks.

@@ -33,7 +33,10 @@ func TestMain(m *testing.M) {
 			os.Exit(1)
 		}
 		fmt.Println(strings.Join(p.PIDs(), " "))
-		select {}
+		// wait to be killed; a bare select{} could end the process as a
+		// deadlock, and then the kill would not be what is tested
+		time.Sleep(time.Hour)
+		os.Exit(1)
 	}
 	os.Exit(kubetest.Main(m, kubetest.Options{ControllerManager: true}, &plane))
 }

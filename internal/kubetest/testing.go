@@ -49,8 +49,7 @@ func fuzzing() bool {
 }
 
 // Need returns p, or skips the test when the plane could not be started
-// for want of binaries. Under CI=true that is a failure instead: CI must
-// not pass by skipping the tests that matter most.
+// for want of binaries (a failure under CI=true).
 func Need(tb testing.TB, p *Plane) *Plane {
 	tb.Helper()
 	if p != nil {
@@ -60,11 +59,18 @@ func Need(tb testing.TB, p *Plane) *Plane {
 	if err == nil {
 		err = fmt.Errorf("kubetest: no plane: start it with kubetest.Main in TestMain")
 	}
+	skipOrFail(tb, err)
+	return nil
+}
+
+// skipOrFail skips a test that cannot have its plane, except under
+// CI=true: CI must not pass by skipping the tests that matter most.
+func skipOrFail(tb testing.TB, err error) {
+	tb.Helper()
 	if os.Getenv("CI") == "true" {
 		tb.Fatalf("CI=true but %v", err)
 	}
 	tb.Skip(err)
-	return nil
 }
 
 // StartT starts a plane for one test and stops it when the test ends; it
@@ -74,10 +80,7 @@ func Need(tb testing.TB, p *Plane) *Plane {
 func StartT(tb testing.TB, o Options) *Plane {
 	tb.Helper()
 	if _, err := Assets(); err != nil {
-		if os.Getenv("CI") == "true" {
-			tb.Fatalf("CI=true but %v", err)
-		}
-		tb.Skip(err)
+		skipOrFail(tb, err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
