@@ -168,12 +168,7 @@ func (c *Client) Err() error {
 // are returned at once (ErrAuth, ErrHostKey), as is ctx ending. Errors are
 // *HostError.
 func Connect(ctx context.Context, h Host, o ConnectOptions) (*Client, error) {
-	if h.Port == 0 {
-		h.Port = 22
-	}
-	if h.User == "" {
-		h.User = "root"
-	}
+	h = h.WithDefaults()
 	logger := o.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
@@ -215,12 +210,6 @@ func Connect(ctx context.Context, h Host, o ConnectOptions) (*Client, error) {
 			Port:             b.Port,
 			User:             b.User,
 			SSHConfigOptions: sshOptions(khPath, o.InsecureIgnoreHostKey, b.KeyPath != ""),
-		}
-		if bc.Port == 0 {
-			bc.Port = 22
-		}
-		if bc.User == "" {
-			bc.User = "root"
 		}
 		if kp := b.KeyFile(home); kp != "" {
 			bc.KeyPath = &kp

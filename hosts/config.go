@@ -50,8 +50,51 @@ type Bastion struct {
 	KeyPath string `yaml:"keyPath,omitempty"`
 }
 
-// String names the host in messages: address:port.
-func (h Host) String() string { return net.JoinHostPort(h.Address, strconv.Itoa(h.Port)) }
+// Defaults of hosts.yaml: what a host or bastion that leaves out port or
+// user is reached with (the defaults of ssh(1)'s port and of mkectl's user).
+const (
+	DefaultPort = 22
+	DefaultUser = "root"
+)
+
+// SSHPort is the port the host is reached on: Port, or DefaultPort when
+// it is 0 (unset). Every use of a host's port goes through it.
+func (h Host) SSHPort() int { return sshPort(h.Port) }
+
+// SSHPort is the port the bastion is reached on (DefaultPort when unset).
+func (b Bastion) SSHPort() int { return sshPort(b.Port) }
+
+func sshPort(p int) int {
+	if p == 0 {
+		return DefaultPort
+	}
+	return p
+}
+
+// WithDefaults returns h with DefaultPort and DefaultUser where they are
+// unset, on the host and on its bastion (a copy: h's bastion is left as
+// it is).
+func (h Host) WithDefaults() Host {
+	h.Port = h.SSHPort()
+	if h.User == "" {
+		h.User = DefaultUser
+	}
+	if h.Bastion != nil {
+		b := *h.Bastion
+		b.Port = b.SSHPort()
+		if b.User == "" {
+			b.User = DefaultUser
+		}
+		h.Bastion = &b
+	}
+	return h
+}
+
+// String names the host in messages, and keys it everywhere a host is
+// looked up (errors, facts, the upgrade's steps and locks): address:port,
+// with DefaultPort when the port is unset, so that a host reads the same
+// whether or not hosts.yaml wrote its port.
+func (h Host) String() string { return net.JoinHostPort(h.Address, strconv.Itoa(h.SSHPort())) }
 
 // ConfigError is a problem in hosts.yaml.
 type ConfigError struct {
@@ -207,12 +250,7 @@ func (f *File) normalize(name string) []error {
 	seen := map[string]int{}
 	for i := range f.Hosts {
 		h := &f.Hosts[i]
-		if h.Port == 0 {
-			h.Port = 22
-		}
-		if h.User == "" {
-			h.User = "root"
-		}
+		*h = h.WithDefaults()
 		switch {
 		case strings.TrimSpace(h.Address) == "":
 			bad(*h, i, "address", "required: the IP or DNS name to reach the node over SSH")
@@ -234,12 +272,6 @@ func (f *File) normalize(name string) []error {
 			bad(*h, i, "role", fmt.Sprintf("%q is not manager or worker", h.Role))
 		}
 		if b := h.Bastion; b != nil {
-			if b.Port == 0 {
-				b.Port = 22
-			}
-			if b.User == "" {
-				b.User = "root"
-			}
 			if strings.TrimSpace(b.Address) == "" {
 				bad(*h, i, "bastion.address", "required when a bastion is given")
 			}

@@ -436,6 +436,26 @@ func TestHostString(t *testing.T) {
 	assert.Equal(t, "10.0.0.1:22", hosts.Host{Address: "10.0.0.1", Port: 22}.String())
 	assert.Equal(t, "[fd00::1]:2222", hosts.Host{Address: "fd00::1", Port: 2222}.String())
 	assert.Equal(t, "node.example.com:22", hosts.Host{Address: "node.example.com", Port: 22}.String())
+	// an unset port is the default one: the same host, the same name
+	assert.Equal(t, "10.0.0.1:22", hosts.Host{Address: "10.0.0.1"}.String())
+	assert.Equal(t, "[fd00::1]:22", hosts.Host{Address: "fd00::1"}.String())
+}
+
+func TestWithDefaults(t *testing.T) {
+	b := &hosts.Bastion{Address: "jump"}
+	h := hosts.Host{Address: "10.0.0.1", Bastion: b}
+	d := h.WithDefaults()
+	assert.Equal(t, hosts.DefaultPort, d.Port)
+	assert.Equal(t, hosts.DefaultUser, d.User)
+	assert.Equal(t, hosts.Bastion{Address: "jump", Port: hosts.DefaultPort, User: hosts.DefaultUser}, *d.Bastion)
+	assert.Equal(t, hosts.Bastion{Address: "jump"}, *b, "the caller's bastion is not changed")
+	assert.Equal(t, 0, h.Port)
+
+	set := hosts.Host{Address: "10.0.0.1", Port: 2222, User: "ops", Bastion: &hosts.Bastion{Address: "jump", Port: 2200, User: "j"}}
+	assert.Equal(t, set, set.WithDefaults())
+	assert.Equal(t, 2222, set.SSHPort())
+	assert.Equal(t, 2200, set.Bastion.SSHPort())
+	assert.Equal(t, hosts.DefaultPort, hosts.Bastion{}.SSHPort())
 }
 
 func TestKeyFile(t *testing.T) {

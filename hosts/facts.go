@@ -214,7 +214,7 @@ func GatherFacts(ctx context.Context, hs []Host, o ConnectOptions, concurrency i
 	}
 	idx := map[string]int{}
 	for i, h := range hs {
-		idx[hostKey(h)] = i
+		idx[h.String()] = i
 	}
 	err := Run(ctx, hs, concurrency, func(ctx context.Context, h Host) error {
 		c, err := Connect(ctx, h, o)
@@ -226,17 +226,10 @@ func GatherFacts(ctx context.Context, hs []Host, o ConnectOptions, concurrency i
 		if err != nil {
 			return err
 		}
-		out[idx[hostKey(h)]] = f
+		out[idx[h.String()]] = f
 		return nil
 	})
 	return out, err
-}
-
-func hostKey(h Host) string {
-	if h.Port == 0 {
-		h.Port = 22
-	}
-	return h.String()
 }
 
 // FailedHosts returns the *HostError values joined in err.

@@ -336,13 +336,8 @@ func newClientPool(hs []hosts.Host, o hosts.ConnectOptions) *clientPool {
 	return p
 }
 
-// hostKey is how steps name hosts: address:port.
-func hostKey(h hosts.Host) string {
-	if h.Port == 0 {
-		h.Port = 22
-	}
-	return h.String()
-}
+// hostKey is how steps name hosts: address:port (hosts.Host.String).
+func hostKey(h hosts.Host) string { return h.String() }
 
 func (p *clientPool) get(ctx context.Context, key string) (*hosts.Client, error) {
 	p.mu.Lock()

@@ -149,33 +149,11 @@ func hostsForConvert(path string) ([]convert.Host, error) {
 	if err != nil {
 		return nil, usageErr(err)
 	}
-	var out []convert.Host
-	var errs []error
-	for i, h := range f.Hosts {
-		role := mke4.RoleWorker
-		switch h.Role {
-		case hosts.RoleManager:
-			role = mke4.RoleControllerWorker
-		case hosts.RoleWorker:
-		default:
-			errs = append(errs, fmt.Errorf("%s:%d: hosts[%d] (%s) has no role: an offline conversion cannot detect it; add role: manager or role: worker", path, h.Line, i, h.Address))
-			continue
-		}
-		mh := mke4.Host{
-			Role:             role,
-			PrivateAddress:   h.PrivateAddress,
-			PrivateInterface: h.PrivateInterface,
-			SSH:              &mke4.SSH{Address: h.Address, Port: h.Port, User: h.User, KeyPath: h.KeyPath},
-		}
-		if b := h.Bastion; b != nil {
-			mh.SSH.Bastion = &mke4.SSH{Address: b.Address, Port: b.Port, User: b.User, KeyPath: b.KeyPath}
-		}
-		out = append(out, convert.Host{Host: mh, Labels: h.Labels})
+	hs, err := hosts.ConvertHosts(path, f.Hosts)
+	if err != nil {
+		return nil, usageErr(err)
 	}
-	if len(errs) > 0 {
-		return nil, usageErr(errors.Join(errs...))
-	}
-	return out, nil
+	return hs, nil
 }
 
 func runCheck(c *cli.Context) error {
