@@ -69,10 +69,12 @@ type Options struct {
 	// Hosts become spec.hosts; their labels select kubelet profiles.
 	Hosts []Host
 	// ImageRegistry and ChartRegistry override the default registries
-	// (the chart registry starts with oci://); CA data is PEM.
+	// (the chart registry starts with oci://); CA data is PEM. Each one
+	// given is reported (OptionImageRegistry, ...).
 	ImageRegistry, ImageRegistryCAData string
 	ChartRegistry, ChartRegistryCAData string
-	// Airgapped sets spec.airgap.enabled.
+	// Airgapped sets spec.airgap.enabled; without both registries the
+	// report blocks (an air-gapped cluster cannot pull from Mirantis).
 	Airgapped bool
 	// LDAP carries eNZi's LDAP settings when auth.backend is "ldap".
 	LDAP *LDAPSettings
@@ -197,18 +199,61 @@ func (c *conv) run() {
 	c.validateResult()
 }
 
+// Report keys of the Options that the TOML does not hold (the registries
+// and air-gap of mkectl's --image-registry, --chart-registry,
+// --image-registry-ca-file, --chart-registry-ca-file and --mke3-airgapped).
+// Each given option gets an entry, as an input key does.
+const (
+	OptionImageRegistry       = "options.imageRegistry"
+	OptionImageRegistryCAData = "options.imageRegistryCAData"
+	OptionChartRegistry       = "options.chartRegistry"
+	OptionChartRegistryCAData = "options.chartRegistryCAData"
+	OptionAirgapped           = "options.airgapped"
+)
+
 func (c *conv) options() {
 	s := &c.out.Spec
-	if c.opts.Version != "" {
-		s.Version = c.opts.Version
+	o := c.opts
+	if o.Version != "" {
+		s.Version = o.Version
 	}
-	s.APIServer.ExternalAddress = c.opts.ExternalAddress
-	s.Airgap.Enabled = c.opts.Airgapped
-	if c.opts.ImageRegistry != "" {
-		s.Registries.ImageRegistry = mke4.Registry{URL: c.opts.ImageRegistry, CAData: c.opts.ImageRegistryCAData}
+	s.APIServer.ExternalAddress = o.ExternalAddress
+	s.Airgap.Enabled = o.Airgapped
+	entry := func(key string, st Status, target, reason string) {
+		e := Entry{Key: key, Status: st, Reason: reason}
+		if target != "" {
+			e.Target, e.Basis = sp+target, Documented
+		}
+		c.extra = append(c.extra, e)
 	}
-	if c.opts.ChartRegistry != "" {
-		s.Registries.ChartRegistry = mke4.Registry{URL: c.opts.ChartRegistry, CAData: c.opts.ChartRegistryCAData}
+	registry := func(url, ca, urlKey, caKey, target string, dst *mke4.Registry) {
+		switch {
+		case url != "":
+			*dst = mke4.Registry{URL: url, CAData: ca}
+			entry(urlKey, StatusConverted, target+".url", "")
+			if ca != "" {
+				entry(caKey, StatusConverted, target+".caData", "")
+			}
+		case ca != "":
+			entry(caKey, StatusDropped, "", "a CA without its registry: the default registry ("+dst.URL+") is used, with the system's trusted CAs")
+		}
+	}
+	registry(o.ImageRegistry, o.ImageRegistryCAData, OptionImageRegistry, OptionImageRegistryCAData, "registries.imageRegistry", &s.Registries.ImageRegistry)
+	registry(o.ChartRegistry, o.ChartRegistryCAData, OptionChartRegistry, OptionChartRegistryCAData, "registries.chartRegistry", &s.Registries.ChartRegistry)
+	if !o.Airgapped {
+		return
+	}
+	entry(OptionAirgapped, StatusConverted, "airgap.enabled", "")
+	// An air-gapped cluster cannot reach Mirantis' registries: the
+	// offline upgrade documents both registries as required. A site that
+	// mirrors the default names passes them explicitly.
+	for _, r := range []struct{ given, key, flag string }{
+		{o.ImageRegistry, OptionImageRegistry, "--image-registry"},
+		{o.ChartRegistry, OptionChartRegistry, "--chart-registry"},
+	} {
+		if r.given == "" {
+			entry(r.key, StatusBlocking, "", "air-gapped, but no registry given: the nodes cannot pull from Mirantis' registry; give the registry holding the MKE 4k bundle ("+r.flag+")")
+		}
 	}
 }
 

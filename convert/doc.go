@@ -36,7 +36,9 @@
 //
 // Entries for things the TOML does not hold follow the leaves: an absent
 // calico_kdd (MKE 3 defaults to etcd, which blocks), LDAP settings given
-// through Options.LDAP (keys "enzi.ldap.*"), kubelet-profile node labels
+// through Options.LDAP (keys "enzi.ldap.*"), the registries and air-gap
+// of Options (keys "options.*", such as OptionImageRegistry; air-gapped
+// without both registries blocks), kubelet-profile node labels
 // of Options.Hosts (keys "hosts[i].labels.<label>"), and rule violations
 // of the produced configuration (key "mke4.yaml").
 //

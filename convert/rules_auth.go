@@ -112,6 +112,10 @@ func (c *conv) ldap() {
 	api("readerDN", StatusConverted, "bindDN", "", Inferred)
 	if l.ReaderPassword != "" {
 		api("readerPassword", StatusConverted, "bindPW", "", Inferred)
+	} else {
+		// eNZi never returns it (write-only), so settings read from the
+		// API always lack it: Dex could not bind without it.
+		api("readerPassword", StatusUnconvertible, "", "MKE 3 does not return the LDAP reader password (it is write-only): set spec.authentication.ldap.bindPW in mke4.yaml", "")
 	}
 	for i, us := range l.UserSearchConfigs {
 		f := fmt.Sprintf("userSearchConfigs[%d]", i)
