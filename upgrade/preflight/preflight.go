@@ -81,6 +81,21 @@ type Input struct {
 	// defines (nil when unknown).
 	KubeletProfileLabel string
 	KubeletProfiles     []string
+
+	// ConfigBlocking are the settings the conversion of the MKE 3
+	// configuration found blocking (convert.Report.Blocking); nil when it
+	// was not converted. A key the checks above already cover
+	// (calico_kdd, calico_ebpf_enabled, kube_proxy_mode) is not reported
+	// twice.
+	ConfigBlocking []Setting
+}
+
+// Setting is one setting of the conversion that blocks the upgrade: its
+// report key (an MKE 3 key, or an option such as options.imageRegistry)
+// and why.
+type Setting struct {
+	Key    string `json:"key"`
+	Reason string `json:"reason"`
 }
 
 // Check IDs.
@@ -106,6 +121,8 @@ const (
 	IDKubeAPI         = "kubernetes-api"
 	IDKubeNode        = "kubernetes-node-missing"
 	IDKubeletProfile  = "kubelet-profile-unknown"
+	IDConfiguration   = "configuration"
+	IDSwarmLeader     = "swarm-leader"
 )
 
 // Thresholds.
@@ -247,11 +264,33 @@ func Run(in Input) []Result {
 	}
 	kubeconfig(in, add)
 	kubeNodes(in, add)
+	configBlocking(in, add)
+	// The upgrade starts from the Swarm leader: hosts.yaml must hold it.
+	// An unreachable host may be the leader, and says so already.
+	if len(in.Facts) > 0 && len(in.Unreachable) == 0 && !slices.ContainsFunc(in.Facts, func(f facts.Node) bool { return f.Swarm.Leader }) {
+		add(IDSwarmLeader, Blocker, "", "no host of hosts.yaml is the Swarm leader", "add the MKE 3 managers to hosts.yaml")
+	}
 
 	slices.SortStableFunc(rs, func(a, b Result) int {
 		return cmp.Or(cmp.Compare(a.Severity.rank(), b.Severity.rank()), cmp.Compare(a.ID, b.ID), cmp.Compare(a.Host, b.Host), cmp.Compare(a.Message, b.Message))
 	})
 	return rs
+}
+
+// configBlocking reports the blocking settings of the conversion but those
+// a check of its own already reports (with its remedy).
+func configBlocking(in Input, add adder) {
+	covered := map[string]bool{
+		"cluster_config.calico_kdd":          in.CalicoKDD != nil,
+		"cluster_config.calico_ebpf_enabled": in.CalicoEBPF != nil,
+		"cluster_config.kube_proxy_mode":     in.KubeProxyMode != "",
+	}
+	for _, s := range in.ConfigBlocking {
+		if covered[s.Key] {
+			continue
+		}
+		add(IDConfiguration, Blocker, "", s.Key+": "+s.Reason, "change the MKE 3 setting or the option the message names (mke-migrate convert reports every key)")
+	}
 }
 
 // kubeNodes checks that every host is a Kubernetes node (its labels and

@@ -22,7 +22,9 @@ func ptr[T any](v T) *T { return &v }
 
 // healthy is an input with no findings: 3 managers, KDD, a valid config.
 func healthy() Input {
-	return Input{Facts: []facts.Node{node("a"), node("b"), node("c")}, CalicoKDD: ptr(true), CalicoEBPF: ptr(false), KubeProxyMode: "iptables",
+	leader := node("a")
+	leader.Swarm.Leader = true
+	return Input{Facts: []facts.Node{leader, node("b"), node("c")}, CalicoKDD: ptr(true), CalicoEBPF: ptr(false), KubeProxyMode: "iptables",
 		KubeNodes: []kubenode.Node{
 			{Name: "h-a", Labels: map[string]string{"profile": "edge"}},
 			{Name: "other", Addresses: []string{"b"}},
@@ -102,6 +104,22 @@ func TestRun(t *testing.T) {
 		{"unknown profile", func(in *Input) { in.KubeletProfiles = []string{"other"} }, IDKubeletProfile, Warning, "a", false},
 		{"profiles unknown", func(in *Input) { in.KubeletProfiles = nil }, IDKubeletProfile, "", "", true},
 		{"other label key", func(in *Input) { in.KubeletProfileLabel = "x" }, IDKubeletProfile, "", "", true},
+		{"no leader", func(in *Input) { in.Facts[0].Swarm.Leader = false }, IDSwarmLeader, Blocker, "", false},
+		{"leader maybe unreachable", func(in *Input) {
+			in.Facts[0].Swarm.Leader = false
+			in.Unreachable = []Unreachable{{Host: "d"}}
+		}, IDSwarmLeader, "", "", true},
+		{"blocking setting", func(in *Input) {
+			in.ConfigBlocking = []Setting{{Key: "options.imageRegistry", Reason: "air-gapped, but no registry given"}}
+		}, IDConfiguration, Blocker, "", false},
+		{"blocking setting a check covers", func(in *Input) {
+			in.CalicoKDD = ptr(false)
+			in.ConfigBlocking = []Setting{{Key: "cluster_config.calico_kdd", Reason: "etcd"}}
+		}, IDConfiguration, "", "", true},
+		{"blocking setting no check saw", func(in *Input) {
+			in.KubeProxyMode = ""
+			in.ConfigBlocking = []Setting{{Key: "cluster_config.kube_proxy_mode", Reason: "ipvs"}}
+		}, IDConfiguration, Blocker, "", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
