@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -20,6 +19,7 @@ import (
 
 	"github.com/mke-migrate/mke-migrate/convert"
 	"github.com/mke-migrate/mke-migrate/convert/mke4"
+	"github.com/mke-migrate/mke-migrate/gather"
 	"github.com/mke-migrate/mke-migrate/hosts"
 	"github.com/mke-migrate/mke-migrate/internal/atomicfile"
 	"github.com/mke-migrate/mke-migrate/mke3"
@@ -49,7 +49,8 @@ type Options struct {
 
 	// ExternalAddress is the load balancer in front of the managers.
 	ExternalAddress string
-	// ImageRegistry, ChartRegistry and Airgapped go to mke4.yaml.
+	// ImageRegistry, ChartRegistry and Airgapped go to mke4.yaml through
+	// the conversion, whose report accounts for them.
 	ImageRegistry, ChartRegistry string
 	Airgapped                    bool
 	// K0sBinary is the k0s executable to install on every node (read from
@@ -188,6 +189,9 @@ type Shared struct {
 	Report      *convert.Report `json:"-"`
 	RBACObjects *rbac.Objects   `json:"-"`
 	RBACReport  *rbac.Report    `json:"-"`
+	// Checks are what the preflight checks found (gather.Result.Checks:
+	// what mke-migrate preflight reports); nil after Restore.
+	Checks []preflight.Result `json:"-"`
 
 	opts *Options
 }
@@ -231,102 +235,45 @@ func (u *Upgrade) saveDiscovery() error {
 	return atomicfile.WriteFile(filepath.Join(u.o.OutputDir, discoveryFile), b, 0o600)
 }
 
-// Discover gathers the facts of every host, reads the MKE 3 configuration
-// and converts it, and runs the preflight checks. A blocker ends it with a
-// *BlockedError before anything changes.
+// Discover gathers the cluster with gather.Cluster (the facts of every
+// host, the MKE 3 configuration and LDAP settings, the Kubernetes nodes
+// and kubelet profiles, the conversion and the preflight checks: what
+// mke-migrate preflight checks), and reads the RBAC export. A blocker
+// ends it with a *BlockedError before anything changes.
 func (u *Upgrade) Discover(ctx context.Context) (*Shared, error) {
 	o := &u.o
-	sh := &Shared{Facts: map[string]hosts.Facts{}, Profiles: map[string]string{}, opts: o}
-	// the run's own connections, so that each host is connected to once
-	facts := make([]hosts.Facts, len(o.Hosts))
-	for i, h := range o.Hosts {
-		facts[i].Address = h.Address
-	}
-	ferr := hosts.Run(ctx, o.Hosts, o.Concurrency, func(ctx context.Context, h hosts.Host) error {
-		c, err := u.clients.get(ctx, hostKey(h))
-		if err != nil {
-			return err
-		}
-		f, err := c.Facts(ctx, nil)
-		if err != nil {
-			return err
-		}
-		facts[slices.IndexFunc(o.Hosts, func(x hosts.Host) bool { return hostKey(x) == hostKey(h) })] = f
-		return nil
-	})
-	in := preflight.Input{}
-	failed := map[string]error{}
-	for _, he := range hosts.FailedHosts(ferr) {
-		failed[he.Host] = he
-		in.Unreachable = append(in.Unreachable, preflight.Unreachable{Host: he.Host, Err: he.Err})
-	}
-	if ferr != nil && len(failed) == 0 {
-		return nil, fmt.Errorf("upgrade: discover: %w", ferr)
-	}
-	for i, f := range facts {
-		key := hostKey(o.Hosts[i])
-		if failed[key] != nil || failed[o.Hosts[i].String()] != nil {
-			continue
-		}
-		sh.Facts[key] = f
-		in.Facts = append(in.Facts, f)
-		switch {
-		case f.Swarm.Leader:
-			sh.Leader = key
-		case f.Swarm.Role == "manager":
-			sh.Managers = append(sh.Managers, key)
-		default:
-			sh.Workers = append(sh.Workers, key)
-		}
-		if f.MKEVersion != "" {
-			sh.MKEVersion = f.MKEVersion
-		}
-		if f.Swarm.ClusterID != "" {
-			sh.ClusterID = f.Swarm.ClusterID
-		}
-	}
-	if sh.Leader != "" {
-		sh.Managers = append([]string{sh.Leader}, sh.Managers...)
-	}
-
 	if o.MKE3 == nil && len(o.MKE3ConfigTOML) == 0 {
 		return nil, errors.New("upgrade: neither an MKE 3 client nor the MKE 3 configuration")
 	}
-	toml := o.MKE3ConfigTOML
-	if toml == nil {
-		var err error
-		if toml, err = o.MKE3.ConfigTOML(ctx); err != nil {
-			return nil, fmt.Errorf("upgrade: read the MKE 3 configuration: %w", err)
+	res, err := gather.Cluster(ctx, gather.Options{
+		Hosts:       o.Hosts,
+		Concurrency: o.Concurrency,
+		// the run's own connections, so that each host is connected to once
+		Facts: func(ctx context.Context, h hosts.Host) (hosts.Facts, error) {
+			c, err := u.clients.get(ctx, hostKey(h))
+			if err != nil {
+				return hosts.Facts{}, err
+			}
+			return c.Facts(ctx, nil)
+		},
+		MKE3:           o.MKE3,
+		ConfigTOML:     o.MKE3ConfigTOML,
+		Convert:        o.convertOptions(),
+		KubeconfigPath: o.KubeconfigPath,
+		Logger:         o.Logger,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("upgrade: discover: %w", err)
+	}
+	sh := &Shared{Facts: map[string]hosts.Facts{}, Profiles: map[string]string{}, opts: o,
+		Leader: res.Leader, Managers: res.Managers, Workers: res.Workers, MKEVersion: res.MKEVersion, ClusterID: res.ClusterID,
+		MKE3TOML: res.TOML, Config: res.MKE4, Report: res.Report, Checks: res.Checks}
+	for _, h := range res.Hosts {
+		if h.Facts != nil {
+			sh.Facts[hostKey(h.Host)] = *h.Facts
 		}
 	}
-	sh.MKE3TOML = toml
-	cfg, err := convert.Parse("MKE 3 configuration", toml)
-	if err != nil {
-		return nil, fmt.Errorf("upgrade: %w", err)
-	}
-	cc := cfg.ClusterConfig
-	in.CalicoKDD, in.CalicoEBPF, in.KubeProxyMode = &cc.CalicoKDD, &cc.CalicoEBPFEnabled, cc.KubeProxyMode
-	in.KubeNodes = []mke3.KubeNode{} // node labels come through hosts.yaml labels here
-	// an empty or corrupt kubeconfig left by a failed run must be seen, not
-	// trusted (preflight blocks on it)
-	in.KubeconfigPath = o.KubeconfigPath
-	if b, err := os.ReadFile(o.KubeconfigPath); err == nil {
-		in.KubeconfigContent = b
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("upgrade: %w", err)
-	}
-	out, rep, err := u.convert(cfg, sh.Managers)
-	if err != nil {
-		return nil, err
-	}
-	sh.Config, sh.Report = &out, &rep
-	if o.ImageRegistry != "" {
-		out.Spec.Registries.ImageRegistry.URL = o.ImageRegistry
-	}
-	if o.ChartRegistry != "" {
-		out.Spec.Registries.ChartRegistry.URL = o.ChartRegistry
-	}
-	out.Spec.Airgap.Enabled = o.Airgapped
+	out := res.MKE4
 	for i, h := range out.Spec.Hosts {
 		for _, f := range h.InstallFlags {
 			if p, ok := strings.CutPrefix(f, "--profile="); ok && i < len(o.Hosts) {
@@ -334,7 +281,7 @@ func (u *Upgrade) Discover(ctx context.Context) (*Shared, error) {
 			}
 		}
 	}
-	if sh.K0sConfig, err = k0sConfig(&out); err != nil {
+	if sh.K0sConfig, err = k0sConfig(out); err != nil {
 		return nil, err
 	}
 
@@ -353,22 +300,7 @@ func (u *Upgrade) Discover(ctx context.Context) (*Shared, error) {
 		}
 	}
 
-	var blockers []preflight.Result
-	for _, r := range preflight.Run(in) {
-		if r.Severity == preflight.Blocker {
-			blockers = append(blockers, r)
-		}
-	}
-	if rep.HasBlocking() {
-		for _, e := range rep.Blocking() {
-			blockers = append(blockers, preflight.Result{ID: "configuration", Severity: preflight.Blocker,
-				Message: fmt.Sprintf("%s: %s", e.Key, e.Reason), Remedy: "change the MKE 3 setting first (see mke-migrate convert)"})
-		}
-	}
-	if sh.Leader == "" && len(blockers) == 0 {
-		blockers = append(blockers, preflight.Result{ID: "swarm-leader", Severity: preflight.Blocker,
-			Message: "no host of hosts.yaml is the Swarm leader", Remedy: "add the MKE 3 managers to hosts.yaml"})
-	}
+	blockers := res.Blockers()
 	if len(blockers) > 0 {
 		return sh, &BlockedError{Blockers: blockers}
 	}
@@ -376,19 +308,21 @@ func (u *Upgrade) Discover(ctx context.Context) (*Shared, error) {
 	return sh, nil
 }
 
+// convertOptions are the options of the conversion: what the TOML does
+// not hold (the hosts are added by who converts).
+func (o *Options) convertOptions() convert.Options {
+	return convert.Options{ExternalAddress: o.ExternalAddress, ImageRegistry: o.ImageRegistry, ChartRegistry: o.ChartRegistry,
+		Airgapped: o.Airgapped, KubeletProfileLabel: o.KubeletProfileLabel}
+}
+
 // convert converts the MKE 3 configuration for these hosts (managers are
-// controller+worker).
+// controller+worker), as Discover did, for a restored run's report.
 func (u *Upgrade) convert(cfg *convert.MKE3Config, managers []string) (mke4.MkeConfig, convert.Report, error) {
-	o := &u.o
-	var chs []convert.Host
-	for _, h := range o.Hosts {
-		role := mke4.RoleWorker
-		if slices.Contains(managers, hostKey(h)) {
-			role = mke4.RoleControllerWorker
-		}
-		chs = append(chs, convert.Host{Host: mke4.Host{Role: role, SSH: &mke4.SSH{Address: h.Address}}, Labels: h.Labels})
+	co := u.o.convertOptions()
+	for _, h := range u.o.Hosts {
+		co.Hosts = append(co.Hosts, h.ConvertHost(slices.Contains(managers, hostKey(h))))
 	}
-	out, rep, err := convert.Convert(cfg, convert.Options{ExternalAddress: o.ExternalAddress, Hosts: chs, KubeletProfileLabel: o.KubeletProfileLabel})
+	out, rep, err := convert.Convert(cfg, co)
 	if err != nil {
 		return out, rep, fmt.Errorf("upgrade: convert: %w", err)
 	}

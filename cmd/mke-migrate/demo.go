@@ -15,7 +15,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/mke-migrate/mke-migrate/convert"
-	"github.com/mke-migrate/mke-migrate/convert/mke4"
+	"github.com/mke-migrate/mke-migrate/gather"
 	"github.com/mke-migrate/mke-migrate/hosts"
 	"github.com/mke-migrate/mke-migrate/mke3"
 	"github.com/mke-migrate/mke-migrate/rbac"
@@ -140,13 +140,9 @@ func runDemo(c *cli.Context) error {
 	if err != nil {
 		return failure(err)
 	}
-	var chs []convert.Host
-	for _, h := range hs {
-		role := mke4.RoleWorker
-		if h.Role == "manager" {
-			role = mke4.RoleControllerWorker
-		}
-		chs = append(chs, convert.Host{Host: mke4.Host{Role: role, SSH: &mke4.SSH{Address: h.Address}}})
+	chs, err := hosts.ConvertHosts(hostsPath, hs)
+	if err != nil {
+		return failure(err)
 	}
 	_, rep, err := convert.Convert(cfg, convert.Options{ExternalAddress: "mke.example.com", Hosts: chs})
 	if err != nil {
@@ -158,14 +154,14 @@ func runDemo(c *cli.Context) error {
 
 	// 2. preflight
 	fmt.Fprintln(w, "\n== mke-migrate preflight")
+	// the call the preflight command and the upgrade's Discover make
 	connect := hosts.ConnectOptions{KnownHostsPath: knownHosts, Logger: log}
-	facts, err := hosts.GatherFacts(ctx, hs, connect, 0)
+	gathered, err := gather.Cluster(ctx, gather.Options{Hosts: hs, Connect: connect, MKE3: mc,
+		Convert: convert.Options{ExternalAddress: "mke.example.com"}, KubeconfigPath: filepath.Join(work, "kubeconfig"), Logger: log})
 	if err != nil {
 		return failure(err)
 	}
-	cc := cfg.ClusterConfig
-	checks := preflight.Run(preflight.Input{Facts: facts, CalicoKDD: &cc.CalicoKDD, CalicoEBPF: &cc.CalicoEBPFEnabled,
-		KubeProxyMode: cc.KubeProxyMode, KubeconfigPath: filepath.Join(work, "kubeconfig")})
+	checks := gathered.Checks
 	counts := map[preflight.Severity]int{}
 	seen := map[string]int{} // the same finding on many hosts is printed once
 	var lines []string
@@ -183,7 +179,7 @@ func runDemo(c *cli.Context) error {
 	for _, l := range lines {
 		fmt.Fprintf(w, "  %s (%d host(s))\n", l, seen[l])
 	}
-	fmt.Fprintf(w, "%d host(s) checked: %d blocker(s), %d warning(s), %d skipped\n", len(facts),
+	fmt.Fprintf(w, "%d host(s) checked: %d blocker(s), %d warning(s), %d skipped\n", len(gathered.Input.Facts),
 		counts[preflight.Blocker], counts[preflight.Warning], counts[preflight.Skipped])
 
 	// RBAC: translated for the summary; the simulated nodes run no

@@ -1,22 +1,16 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
-	"maps"
-	"os"
-	"path/filepath"
-	"slices"
 	"strings"
-	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/mke-migrate/mke-migrate/convert"
+	"github.com/mke-migrate/mke-migrate/gather"
 	"github.com/mke-migrate/mke-migrate/hosts"
 	"github.com/mke-migrate/mke-migrate/mke3"
 	"github.com/mke-migrate/mke-migrate/upgrade/preflight"
@@ -32,6 +26,9 @@ func preflightFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "ssh-insecure-ignore-host-key", Usage: "accept any SSH host key (labs only)"},
 		&cli.StringFlag{Name: "known-hosts", Usage: "check SSH host keys against `FILE` (default ~/.ssh/known_hosts)"},
 		&cli.StringFlag{Name: "kubelet-profile-label", Value: convert.DefaultKubeletProfileLabel, Usage: "Kubernetes node label `KEY` that names a node's kubelet profile (with --mke3-host)"},
+		&cli.StringFlag{Name: "image-registry", Usage: "the `REGISTRY` the upgrade will pull MKE 4k images from, as upgrade --image-registry (checked with --mke3-host)"},
+		&cli.StringFlag{Name: "chart-registry", Usage: "the `oci://REGISTRY` of the MKE 4k charts, as upgrade --chart-registry (checked with --mke3-host)"},
+		&cli.BoolFlag{Name: "mke3-airgapped", Usage: "the cluster has no Internet access, as upgrade --mke3-airgapped (checked with --mke3-host)"},
 	}, optionalMKE3Flags()...)
 }
 
@@ -40,7 +37,9 @@ func preflightCommand() *cli.Command {
 		Name:  "preflight",
 		Usage: "check, read-only, that the MKE 3 cluster meets the prerequisites of the upgrade to MKE 4k",
 		Description: `Connects to every host of hosts.yaml over SSH (one command per host), and with --mke3-host
-reads the MKE 3 configuration, then reports blockers, warnings and skipped checks with their remedies.
+reads the MKE 3 configuration, its LDAP settings and, through the admin's client bundle, the Kubernetes
+nodes and their kubelet profiles, converts the configuration for those hosts, then reports blockers,
+warnings and skipped checks with their remedies: the checks the upgrade refuses on.
 Exit 3 when something blocks the upgrade.`,
 		Flags:  preflightFlags(),
 		Action: runPreflight,
@@ -52,27 +51,9 @@ type preflightHost struct {
 	Facts   *hosts.Facts `json:"facts,omitempty"`
 	Error   string       `json:"error,omitempty"`
 	// KubernetesNode is the host's node in the MKE 3 Kubernetes API, and
-	// KubeletProfile the profile its label names (with --mke3-host).
+	// KubeletProfile the profile its labels name (with --mke3-host).
 	KubernetesNode *mke3.KubeNode `json:"kubernetesNode,omitempty"`
 	KubeletProfile string         `json:"kubeletProfile,omitempty"`
-}
-
-// kubeNodes reads the Kubernetes nodes through the admin's client bundle.
-// A failure is returned for the report, not as the command's error: the
-// other checks stand without it.
-func kubeNodes(c *cli.Context, client *mke3.Client) ([]mke3.KubeNode, error) {
-	ctx, cancel := context.WithTimeout(c.Context, 60*time.Second)
-	defer cancel()
-	b, err := client.ClientBundle(ctx)
-	if err != nil {
-		return nil, err
-	}
-	cfg, err := b.RESTConfig()
-	if err != nil {
-		return nil, err
-	}
-	cfg.Timeout = 20 * time.Second
-	return mke3.KubeNodes(ctx, cfg)
 }
 
 type preflightReport struct {
@@ -94,6 +75,9 @@ func outputFlags(c *cli.Context) (string, *slog.Logger, error) {
 	return format, log, err
 }
 
+// runPreflight gathers and checks the cluster with gather.Cluster, the
+// call upgrade.Discover makes: what it reports is what the upgrade
+// refuses on.
 func runPreflight(c *cli.Context) error {
 	format, log, err := outputFlags(c)
 	if err != nil {
@@ -103,84 +87,38 @@ func runPreflight(c *cli.Context) error {
 	if err != nil {
 		return usageErr(err)
 	}
-	var in preflight.Input
+	o := gather.Options{
+		Hosts:       file.Hosts,
+		Connect:     hosts.ConnectOptions{KnownHostsPath: c.String("known-hosts"), InsecureIgnoreHostKey: c.Bool("ssh-insecure-ignore-host-key"), Logger: log},
+		Concurrency: c.Int("concurrency"),
+		Convert: convert.Options{KubeletProfileLabel: c.String("kubelet-profile-label"), ImageRegistry: c.String("image-registry"),
+			ChartRegistry: c.String("chart-registry"), Airgapped: c.Bool("mke3-airgapped")},
+		Logger: log,
+	}
 	if c.String("mke3-host") != "" {
 		if c.String("mke3-admin-username") == "" {
 			return usagef("--mke3-host needs --mke3-admin-username")
 		}
-		client, err := mke3Client(c)
-		if err != nil {
+		if o.MKE3, err = mke3Client(c); err != nil {
 			return err
 		}
-		data, err := client.ConfigTOML(c.Context)
-		if err != nil {
-			return apiFailure(err)
-		}
-		cfg, err := convert.Parse("MKE 3 configuration from "+c.String("mke3-host"), data)
-		if err != nil {
-			return failure(err)
-		}
-		cc := cfg.ClusterConfig
-		in.CalicoKDD, in.CalicoEBPF, in.KubeProxyMode = &cc.CalicoKDD, &cc.CalicoEBPFEnabled, cc.KubeProxyMode
-		in.KubeletProfileLabel = c.String("kubelet-profile-label")
-		in.KubeletProfiles = slices.Sorted(maps.Keys(cc.CustomKubeletFlagsProfiles))
-		if in.KubeletProfiles == nil {
-			in.KubeletProfiles = []string{}
-		}
-		in.KubeNodes, in.KubeAPIError = kubeNodes(c, client)
-		if in.KubeAPIError == nil && in.KubeNodes == nil {
-			in.KubeNodes = []mke3.KubeNode{}
-		}
 	}
-	if home, err := os.UserHomeDir(); err == nil {
-		in.KubeconfigPath = filepath.Join(home, ".mke", "mke.kubeconf")
-		b, err := os.ReadFile(in.KubeconfigPath)
-		switch {
-		case err == nil:
-			in.KubeconfigContent = append([]byte{}, b...)
-		case !errors.Is(err, fs.ErrNotExist):
-			return failure(err)
-		}
-	}
-
-	o := hosts.ConnectOptions{KnownHostsPath: c.String("known-hosts"), InsecureIgnoreHostKey: c.Bool("ssh-insecure-ignore-host-key"), Logger: log}
-	start := time.Now()
-	facts, gerr := hosts.GatherFacts(c.Context, file.Hosts, o, c.Int("concurrency"))
-	log.Info("gathered facts", "hosts", len(file.Hosts), "took", time.Since(start))
-	if c.Context.Err() != nil {
+	res, err := gather.Cluster(c.Context, o)
+	switch {
+	case c.Context.Err() != nil:
 		return failure(c.Context.Err())
+	case errors.Is(err, convert.ErrInvalidOptions):
+		return usageErr(err)
+	case err != nil:
+		return apiFailure(err)
 	}
-	failed := map[int]string{}
-	for _, he := range hosts.FailedHosts(gerr) {
-		for i, h := range file.Hosts {
-			hp := h
-			if hp.Port == 0 {
-				hp.Port = 22
-			}
-			if he.Host == hp.String() || he.Host == h.String() {
-				failed[i] = he.Error()
-			}
-		}
-	}
-	rep := preflightReport{Hosts: []preflightHost{}}
-	for i, f := range facts {
-		ph := preflightHost{Address: file.Hosts[i].Address}
-		if msg, bad := failed[i]; bad {
-			ph.Error = msg
-			in.Unreachable = append(in.Unreachable, preflight.Unreachable{Host: ph.Address, Err: errors.New(msg)})
-		} else {
-			ph.Facts = &f
-			in.Facts = append(in.Facts, f)
-			if n, ok := preflight.NodeOf(in.KubeNodes, f, file.Hosts[i].PrivateAddress); ok {
-				ph.KubernetesNode = &n
-				ph.KubeletProfile = n.Labels[in.KubeletProfileLabel]
-			}
+	rep := preflightReport{Hosts: []preflightHost{}, Checks: res.Checks}
+	for _, h := range res.Hosts {
+		ph := preflightHost{Address: h.Address, Facts: h.Facts, KubernetesNode: h.KubeNode, KubeletProfile: h.KubeletProfile}
+		if h.Err != nil {
+			ph.Error = h.Err.Error()
 		}
 		rep.Hosts = append(rep.Hosts, ph)
-	}
-	rep.Checks = preflight.Run(in)
-	if rep.Checks == nil {
-		rep.Checks = []preflight.Result{}
 	}
 
 	if format == "json" {
@@ -194,10 +132,8 @@ func runPreflight(c *cli.Context) error {
 	} else if err := fprintf(c.App.Writer, "%s", preflightText(rep)); err != nil {
 		return err
 	}
-	for _, r := range rep.Checks {
-		if r.Severity == preflight.Blocker {
-			return silentExit(exitBlocking)
-		}
+	if len(res.Blockers()) > 0 {
+		return silentExit(exitBlocking)
 	}
 	return nil
 }

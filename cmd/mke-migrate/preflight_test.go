@@ -18,9 +18,9 @@ import (
 	"github.com/mke-migrate/mke-migrate/upgrade/preflight"
 )
 
-// preflightCluster starts a 3+2 testbed cluster with the API simulator and
-// returns it with a hosts.yaml and a known_hosts for it.
-func preflightCluster(t *testing.T) (c *testbed.Cluster, hostsYAML, knownHosts string) {
+// preflightCluster starts a 3+2 testbed cluster, with the API simulator
+// when api, and returns it with a hosts.yaml and a known_hosts for it.
+func preflightCluster(t *testing.T, api bool) (c *testbed.Cluster, hostsYAML, knownHosts string) {
 	t.Helper()
 	if err := testbed.Available(); err != nil {
 		if os.Getenv("CI") == "true" {
@@ -30,7 +30,7 @@ func preflightCluster(t *testing.T) (c *testbed.Cluster, hostsYAML, knownHosts s
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
-	c, err := testbed.StartCluster(ctx, testbed.ClusterOptions{Managers: 3, Workers: 2, API: true, Workdir: t.TempDir()})
+	c, err := testbed.StartCluster(ctx, testbed.ClusterOptions{Managers: 3, Workers: 2, API: api, Workdir: t.TempDir()})
 	require.NoError(t, err)
 	t.Cleanup(func() { assert.NoError(t, c.Close()) })
 	dir := t.TempDir()
@@ -50,7 +50,7 @@ func preflightCluster(t *testing.T) (c *testbed.Cluster, hostsYAML, knownHosts s
 }
 
 func TestPreflight(t *testing.T) {
-	c, hy, kh := preflightCluster(t)
+	c, hy, kh := preflightCluster(t, true)
 	home := t.TempDir()
 	t.Setenv("HOME", home)
 	t.Setenv("MKE_PASSWORD", mke3api.DefaultAdminPassword)

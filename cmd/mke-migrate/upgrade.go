@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -437,31 +436,9 @@ func buildSummary(sh *upgrade.Shared, o upgrade.Options, dryRun bool) summary.Su
 		Managers: sh.Managers, Workers: sh.Workers, DryRun: dryRun})
 }
 
-// conversionReport is the run's conversion report. upgrade.Restore does
-// not rebuild it (it is not saved), so a resumed run converts the saved
-// MKE 3 configuration again, as Discover did.
-func conversionReport(sh *upgrade.Shared, o upgrade.Options) *convert.Report {
-	if sh.Report != nil || len(sh.MKE3TOML) == 0 {
-		return sh.Report
-	}
-	cfg, err := convert.Parse("MKE 3 configuration", sh.MKE3TOML)
-	if err != nil {
-		return nil
-	}
-	var chs []convert.Host
-	for _, h := range o.Hosts {
-		role := mke4.RoleWorker
-		if slices.Contains(sh.Managers, h.String()) || slices.Contains(sh.Managers, h.Address+":22") {
-			role = mke4.RoleControllerWorker
-		}
-		chs = append(chs, convert.Host{Host: mke4.Host{Role: role, SSH: &mke4.SSH{Address: h.Address}}, Labels: h.Labels})
-	}
-	_, rep, err := convert.Convert(cfg, convert.Options{ExternalAddress: o.ExternalAddress, Hosts: chs, KubeletProfileLabel: o.KubeletProfileLabel})
-	if err != nil {
-		return nil
-	}
-	return &rep
-}
+// conversionReport is the run's conversion report: Discover's, or the one
+// upgrade.Restore makes again from the saved MKE 3 configuration.
+func conversionReport(sh *upgrade.Shared, _ upgrade.Options) *convert.Report { return sh.Report }
 
 func (s *runSetup) blocked(c *cli.Context, be *upgrade.BlockedError) error {
 	w := c.App.ErrWriter
