@@ -5,25 +5,25 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/mke-migrate/mke-migrate/upgrade"
+	"github.com/mke-migrate/mke-migrate/plan"
 )
 
 // A plan is data: a caller can add its own step (here a site-specific
 // check after the managers) before Apply, and print the plan for a dry run.
 func ExamplePlan() {
-	nop := func(context.Context, *upgrade.Run) error { return nil }
-	p := &upgrade.Plan{Stages: []*upgrade.Stage{
-		{Name: "Manager 1 of 1: 10.0.0.1:22", Lanes: [][]*upgrade.Step{{
+	nop := func(context.Context, *plan.Run) error { return nil }
+	p := &plan.Plan{Stages: []*plan.Stage{
+		{Name: "Manager 1 of 1: 10.0.0.1:22", Lanes: [][]*plan.Step{{
 			{Name: "k0s-controller", Host: "10.0.0.1:22", Changes: "installs and starts the first k0s controller", Do: nop, Undo: nop},
 		}}},
-		{Name: "MKE 3 cleanup", Lanes: [][]*upgrade.Step{{
+		{Name: "MKE 3 cleanup", Lanes: [][]*plan.Step{{
 			{Name: "mke3-uninstall", Host: "10.0.0.1:22", Changes: "uninstalls MKE 3", PointOfNoReturn: true, Do: nop},
 		}}},
 	}}
-	site := &upgrade.Stage{Name: "Site checks", Lanes: [][]*upgrade.Step{{
+	site := &plan.Stage{Name: "Site checks", Lanes: [][]*plan.Step{{
 		{Name: "ingress-check", Changes: "nothing (checks the load balancer)", Do: nop},
 	}}}
-	p.Stages = append(p.Stages[:1], append([]*upgrade.Stage{site}, p.Stages[1:]...)...)
+	p.Stages = append(p.Stages[:1], append([]*plan.Stage{site}, p.Stages[1:]...)...)
 	if err := p.Validate(); err != nil {
 		fmt.Println(err)
 		return

@@ -21,6 +21,7 @@ import (
 	"github.com/mke-migrate/mke-migrate/convert/mke4"
 	"github.com/mke-migrate/mke-migrate/hosts"
 	"github.com/mke-migrate/mke-migrate/internal/atomicfile"
+	"github.com/mke-migrate/mke-migrate/plan"
 	"github.com/mke-migrate/mke-migrate/summary"
 	"github.com/mke-migrate/mke-migrate/upgrade"
 	"github.com/mke-migrate/mke-migrate/upgrade/preflight"
@@ -479,7 +480,7 @@ func (s *runSetup) blocked(c *cli.Context, be *upgrade.BlockedError) error {
 	return silentExit(exitBlocking)
 }
 
-func (s *runSetup) dryRun(c *cli.Context, sh *upgrade.Shared, plan *upgrade.Plan) error {
+func (s *runSetup) dryRun(c *cli.Context, sh *upgrade.Shared, plan *plan.Plan) error {
 	if p := c.String("config-out"); p != "" {
 		y, err := mke4.Marshal(*sh.Config)
 		if err != nil {
@@ -715,7 +716,7 @@ func (r *reporter) watchInterrupt(ctx context.Context) (stop func()) {
 	return func() { once.Do(func() { close(done) }) }
 }
 
-func (r *reporter) event(e upgrade.Event) {
+func (r *reporter) event(e plan.Event) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	what := e.Step
@@ -725,30 +726,30 @@ func (r *reporter) event(e upgrade.Event) {
 	prefix := fmt.Sprintf("Step %d of %d: ", e.Index, e.Total)
 	id := e.Step + "@" + e.Host
 	switch e.Kind {
-	case upgrade.EventUndoStart, upgrade.EventUndoDone, upgrade.EventUndoFailed:
+	case plan.EventUndoStart, plan.EventUndoDone, plan.EventUndoFailed:
 		r.headerLocked()
 		prefix = fmt.Sprintf("Step %d of %d [Rollback]: undo ", e.Index, e.Total)
 		id = "undo:" + id
-	case upgrade.EventRollbackInfo:
+	case plan.EventRollbackInfo:
 		r.headerLocked()
 		return
 	}
 	took := fmt.Sprintf("(%.1fs)", e.Took.Seconds())
 	end := ""
 	switch e.Kind {
-	case upgrade.EventStepStart, upgrade.EventUndoStart:
+	case plan.EventStepStart, plan.EventUndoStart:
 		r.closeLocked()
 		fmt.Fprintf(r.w, "%s%s ...", prefix, what)
 		r.open = id
 		return
-	case upgrade.EventStepDone, upgrade.EventUndoDone:
+	case plan.EventStepDone, plan.EventUndoDone:
 		end = r.paint(green, "done") + " " + took
-	case upgrade.EventStepFailed, upgrade.EventUndoFailed:
+	case plan.EventStepFailed, plan.EventUndoFailed:
 		end = r.paint(red, "failed") + " " + took
 		if e.Err != nil {
 			end += ": " + e.Err.Error()
 		}
-	case upgrade.EventStepSkipped:
+	case plan.EventStepSkipped:
 		end = "skipped (done in an earlier run)"
 	default:
 		return
