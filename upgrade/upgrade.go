@@ -189,6 +189,10 @@ type Shared struct {
 	RBACObjects *rbac.Objects   `json:"-"`
 	RBACReport  *rbac.Report    `json:"-"`
 
+	// fromInventory: described by an Inventory, not discovered; such a
+	// cluster is planned and printed, never changed.
+	fromInventory bool
+
 	opts *Options
 }
 
@@ -198,13 +202,9 @@ const discoveryFile = "discovery.json"
 // earlier run, instead of discovering the cluster again, for Resume and
 // Rollback.
 func (u *Upgrade) Restore() (*Shared, error) {
-	b, err := os.ReadFile(filepath.Join(u.o.OutputDir, discoveryFile))
+	sh, err := readDiscovery(u.o.OutputDir)
 	if err != nil {
-		return nil, fmt.Errorf("upgrade: restore: %w", err)
-	}
-	sh := &Shared{}
-	if err := json.Unmarshal(b, sh); err != nil {
-		return nil, fmt.Errorf("upgrade: restore %s: %w", discoveryFile, err)
+		return nil, err
 	}
 	sh.opts = &u.o
 	// the conversion report (for the summary) is made again from the saved
@@ -220,6 +220,19 @@ func (u *Upgrade) Restore() (*Shared, error) {
 		}
 	}
 	u.shared = sh
+	return sh, nil
+}
+
+// readDiscovery reads what the run in dir discovered.
+func readDiscovery(dir string) (*Shared, error) {
+	b, err := os.ReadFile(filepath.Join(dir, discoveryFile))
+	if err != nil {
+		return nil, fmt.Errorf("upgrade: restore: %w", err)
+	}
+	sh := &Shared{}
+	if err := json.Unmarshal(b, sh); err != nil {
+		return nil, fmt.Errorf("upgrade: restore %s: %w", filepath.Join(dir, discoveryFile), err)
+	}
 	return sh, nil
 }
 
@@ -424,6 +437,9 @@ func (u *Upgrade) Apply(ctx context.Context, p *plan.Plan) (*Result, error) {
 	if len(u.o.K0sBinary) == 0 {
 		return nil, errors.New("upgrade: no k0s binary")
 	}
+	if u.shared != nil && u.shared.fromInventory {
+		return nil, errInventory
+	}
 	if err := os.MkdirAll(u.o.OutputDir, 0o700); err != nil {
 		return nil, fmt.Errorf("upgrade: %w", err)
 	}
@@ -487,6 +503,9 @@ func (u *Upgrade) Rollback(ctx context.Context, p *plan.Plan) (*Result, error) {
 func (u *Upgrade) reopen(p *plan.Plan) (func() error, *journal.Journal, error) {
 	if err := p.Validate(); err != nil {
 		return nil, nil, err
+	}
+	if u.shared != nil && u.shared.fromInventory {
+		return nil, nil, errInventory
 	}
 	rs, err := journal.Read(u.o.OutputDir)
 	if err != nil {

@@ -190,15 +190,13 @@ func TestUpgradeCompletes(t *testing.T) {
 	require.NoError(t, err)
 }
 
-// discoverAndPlanAfter makes the plan of an earlier run from what that
-// run discovered (its output directory), as Resume and Rollback need.
+// discoverAndPlanAfter reopens an earlier run (its output directory) and
+// makes its plan, as Resume and Rollback need.
 func discoverAndPlanAfter(t testing.TB, o upgrade.Options) (*upgrade.Upgrade, *plan.Plan) {
 	t.Helper()
-	u, err := upgrade.New(o)
+	u, err := upgrade.Open(o.OutputDir, o)
 	require.NoError(t, err)
 	t.Cleanup(u.Close)
-	_, err = u.Restore()
-	require.NoError(t, err)
 	p, err := u.Plan()
 	require.NoError(t, err)
 	return u, p

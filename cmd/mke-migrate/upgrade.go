@@ -346,38 +346,13 @@ func resumeOrRollback(c *cli.Context, rollback bool) error {
 		return err
 	}
 	defer s.close()
-	if len(s.opts.K0sBinary) == 0 {
-		// upgrade.New wants one; a rollback restores the saved binaries
-		// and never uploads it.
-		s.opts.K0sBinary = []byte{0}
-	}
-	// New needs an MKE 3 source before Restore can give the real one.
-	probe := s.opts
-	probe.MKE3ConfigTOML = []byte("\n")
-	pu, err := upgrade.New(probe)
-	if err != nil {
-		return usageErr(err)
-	}
-	prev, err := pu.Restore()
-	pu.Close()
-	if err != nil {
-		return usageErr(fmt.Errorf("%w (is %s the output folder of an upgrade?)", err, dir))
-	}
-	s.opts.MKE3ConfigTOML = prev.MKE3TOML
-	if prev.Config != nil {
-		s.opts.ExternalAddress = prev.Config.Spec.APIServer.ExternalAddress
-	}
-	s.opts.SkipRBAC = prev.RBACModel == nil
-	s.opts.RBACExport = prev.RBACModel
-	u, err := upgrade.New(s.opts)
+	u, err := upgrade.Open(dir, s.opts)
 	if err != nil {
 		return usageErr(err)
 	}
 	defer u.Close()
-	sh, err := u.Restore()
-	if err != nil {
-		return failure(err)
-	}
+	s.opts = u.Options()
+	sh := u.Cluster()
 	plan, err := u.Plan()
 	if err != nil {
 		return failure(err)
