@@ -47,6 +47,15 @@ func TestFromInventory(t *testing.T) {
 	if !slices.Equal(ids, want) {
 		t.Fatalf("plan\n got %v\nwant %v", ids, want)
 	}
+	for _, st := range p.Stages {
+		for _, lane := range st.Lanes {
+			for _, s := range lane {
+				if s.Phase != st.Phase {
+					t.Errorf("%s: phase %q in a stage of phase %q", s.ID(), s.Phase, st.Phase)
+				}
+			}
+		}
+	}
 	if s, ok := p.Find("drain-batch-1"); !ok || !strings.Contains(s.Changes, "worker-a") {
 		t.Errorf("drain: %+v", s)
 	}

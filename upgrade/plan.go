@@ -47,6 +47,9 @@ func (u *Upgrade) Plan() (*plan.Plan, error) {
 // Steps makes the plan of an upgrade from its environment, the workers in
 // batches of workerBatch percent (at least one worker).
 func Steps(e *Env, workerBatch int) (*plan.Plan, error) {
+	if e.tokens == nil {
+		e.tokens = &joinTokens{}
+	}
 	sh := e.Cluster
 	p := &plan.Plan{}
 	add := func(name string, phase plan.Phase, lanes ...[]*plan.Step) {
@@ -54,7 +57,7 @@ func Steps(e *Env, workerBatch int) (*plan.Plan, error) {
 	}
 	add("Backup", PhaseBackup, []*plan.Step{saveInputsStep(e), backupStep(e)})
 	for i, m := range sh.Managers {
-		steps := append(takeOverSteps(e, m), controllerStep(e, m, i == 0))
+		steps := append(takeOverSteps(e, m, PhaseManagers), controllerStep(e, m, i == 0))
 		add(fmt.Sprintf("Manager %d of %d: %s", i+1, len(sh.Managers), m), PhaseManagers, steps)
 	}
 	for i, batch := range batches(sh.Workers, workerBatch) {
@@ -63,7 +66,7 @@ func Steps(e *Env, workerBatch int) (*plan.Plan, error) {
 		// connection to it
 		var lanes [][]*plan.Step
 		for _, w := range batch {
-			lanes = append(lanes, append(takeOverSteps(e, w), workerStep(e, w)))
+			lanes = append(lanes, append(takeOverSteps(e, w, PhaseWorkers), workerStep(e, w)))
 		}
 		name := fmt.Sprintf("Workers, batch %d: %d node(s)", i+1, len(batch))
 		add(name+": drain", PhaseWorkers, []*plan.Step{drainStep(e, i+1, batch)})

@@ -67,9 +67,13 @@ func k0sRestoreCmd(stateDir, k0sPath string, none bool) string {
 func statePath(dir, name string) string { return shell.Quote(strings.TrimRight(dir, "/") + "/" + name) }
 
 // takeOverSteps give a node to k0s: stop MKE 3's Kubernetes, install the
-// k0s binary.
-func takeOverSteps(e *Env, host string) []*plan.Step {
-	return []*plan.Step{stopStep(e, host), k0sBinaryStep(e, host)}
+// k0s binary; phase is the node's (managers or workers).
+func takeOverSteps(e *Env, host string, phase plan.Phase) []*plan.Step {
+	steps := []*plan.Step{stopStep(e, host), k0sBinaryStep(e, host)}
+	for _, s := range steps {
+		s.Phase = phase
+	}
+	return steps
 }
 
 // stopStep stops MKE 3's Kubernetes containers on host; its undo starts
