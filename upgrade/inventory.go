@@ -44,7 +44,7 @@ var errInventory = errors.New("upgrade: the cluster was described by an inventor
 // it, since neither the facts nor the preflight checks were seen.
 func (u *Upgrade) FromInventory(inv Inventory) (*Shared, error) {
 	o := &u.o
-	sh := &Shared{Facts: map[string]hosts.Facts{}, Profiles: map[string]string{}, opts: o, fromInventory: true,
+	sh := &Shared{Facts: map[string]hosts.Facts{}, Profiles: map[string]string{}, fromInventory: true,
 		MKEVersion: inv.MKEVersion, ClusterID: inv.ClusterID, MKE3TOML: inv.MKE3TOML}
 	leader := inv.Leader
 	for i, h := range o.Hosts {

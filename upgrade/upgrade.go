@@ -193,6 +193,8 @@ type Shared struct {
 	// cluster is planned and printed, never changed.
 	fromInventory bool
 
+	// opts is set by Discover and read by nothing since the steps take an
+	// Env; it goes with the next change of Discover's body.
 	opts *Options
 }
 
@@ -206,7 +208,6 @@ func (u *Upgrade) Restore() (*Shared, error) {
 	if err != nil {
 		return nil, err
 	}
-	sh.opts = &u.o
 	// the conversion report (for the summary) is made again from the saved
 	// TOML; the saved mke4.yaml stays the one the run used
 	if cfg, err := convert.Parse("MKE 3 configuration", sh.MKE3TOML); err == nil {
