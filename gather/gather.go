@@ -15,6 +15,7 @@ import (
 	"github.com/mke-migrate/mke-migrate/convert"
 	"github.com/mke-migrate/mke-migrate/convert/mke4"
 	"github.com/mke-migrate/mke-migrate/hosts"
+	"github.com/mke-migrate/mke-migrate/hosts/toconvert"
 	"github.com/mke-migrate/mke-migrate/mke3"
 	"github.com/mke-migrate/mke-migrate/upgrade/preflight"
 )
@@ -207,7 +208,7 @@ func Cluster(ctx context.Context, o Options) (*Result, error) {
 		co := o.Convert
 		co.LDAP, co.Hosts = r.LDAP, nil
 		for _, h := range r.Hosts {
-			ch := h.ConvertHost(h.Manager)
+			ch := toconvert.Host(h.Host, h.Manager)
 			ch.Labels = h.Labels
 			co.Hosts = append(co.Hosts, ch)
 		}

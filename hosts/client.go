@@ -25,6 +25,8 @@ import (
 	"github.com/k0sproject/rig/v2/protocol/ssh/hostkey"
 	"github.com/mke-migrate/mke-migrate/hosts/facts"
 	xssh "golang.org/x/crypto/ssh"
+
+	"github.com/mke-migrate/mke-migrate/internal/shell"
 )
 
 // Errors a connection attempt stops at immediately (no retry). They are
@@ -476,7 +478,7 @@ func (c *Client) exec(ctx context.Context, cmd, op string, opts ...ExecOption) (
 func (c *Client) Upload(ctx context.Context, data []byte, dst string, perm fs.FileMode, sudo bool) error {
 	sum := sha256.Sum256(data)
 	want := hex.EncodeToString(sum[:])
-	q := shellQuote(dst)
+	q := shell.Quote(dst)
 	script := fmt.Sprintf(`set -e
 t=$(mktemp "$(dirname -- %[1]s)/.mke-upload.XXXXXX")
 trap 'rm -f -- "$t"' EXIT
@@ -492,7 +494,7 @@ trap - EXIT
 	if sudo {
 		opts = append(opts, WithSudo())
 	}
-	if _, err := c.exec(ctx, "sh -c "+shellQuote(script), op, opts...); err != nil {
+	if _, err := c.exec(ctx, "sh -c "+shell.Quote(script), op, opts...); err != nil {
 		var ce *CommandError
 		if errors.As(err, &ce) && ce.ExitCode == 3 {
 			return &HostError{Host: c.host.String(), Op: op, Err: fmt.Errorf("%w: %s", ErrChecksum, ce.Stderr)}
@@ -521,7 +523,7 @@ func (c *Client) ReadFile(ctx context.Context, path string, sudo bool) ([]byte, 
 	if sudo {
 		opts = append(opts, WithSudo())
 	}
-	out, err := c.exec(ctx, "cat -- "+shellQuote(path), "read "+quoteOp(path), opts...)
+	out, err := c.exec(ctx, "cat -- "+shell.Quote(path), "read "+quoteOp(path), opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -577,9 +579,4 @@ func (c *Client) Close() error {
 		c.rig.Disconnect()
 	})
 	return nil
-}
-
-// shellQuote quotes s for a POSIX shell.
-func shellQuote(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

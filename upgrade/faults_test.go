@@ -17,10 +17,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mke-migrate/mke-migrate/hosts"
+	"github.com/mke-migrate/mke-migrate/internal/shell"
 	"github.com/mke-migrate/mke-migrate/mke3"
+	"github.com/mke-migrate/mke-migrate/plan"
 	"github.com/mke-migrate/mke-migrate/testbed"
 	"github.com/mke-migrate/mke-migrate/testbed/mke3api"
 	"github.com/mke-migrate/mke-migrate/upgrade"
+	"github.com/mke-migrate/mke-migrate/upgrade/hostlock"
 	"github.com/mke-migrate/mke-migrate/upgrade/journal"
 )
 
@@ -80,13 +83,13 @@ func (b *bed) key(name string) string {
 
 // inject sets the fault of kind at p for the next run; for a
 // cancellation it returns the event hook that cancels.
-func (b *bed) inject(t *testing.T, p faultPoint, kind faultKind, cancel context.CancelFunc) func(upgrade.Event) {
+func (b *bed) inject(t *testing.T, p faultPoint, kind faultKind, cancel context.CancelFunc) func(plan.Event) {
 	t.Helper()
 	switch kind {
 	case kindCancel:
 		key := b.key(p.host)
-		return func(e upgrade.Event) {
-			if e.Kind == upgrade.EventStepStart && e.Step == p.step && e.Host == key {
+		return func(e plan.Event) {
+			if e.Kind == plan.EventStepStart && e.Step == p.step && e.Host == key {
 				cancel()
 			}
 		}
@@ -131,12 +134,12 @@ func TestFaultMatrix(t *testing.T) {
 				o.StepTimeout = 4 * time.Second
 				o.Events = b.inject(t, p, kind, cancel)
 				defer b.clearFaults(t)
-				u, plan := discoverAndPlan(t, o)
-				_, err := u.Apply(ctx, plan)
+				u, pl := discoverAndPlan(t, o)
+				_, err := u.Apply(ctx, pl)
 				var rb *upgrade.RollbackError
 				require.ErrorAs(t, err, &rb, "want a rolled-back failure")
 				require.NoError(t, rb.Rollback, "the rollback failed")
-				var se *upgrade.StepError
+				var se *plan.StepError
 				if kind != kindCancel {
 					require.ErrorAs(t, err, &se)
 					require.Equal(t, p.step, se.Step, "failed at another step: %v", err)
@@ -161,8 +164,8 @@ func TestFaultMatrix(t *testing.T) {
 				o.StepTimeout = 4 * time.Second
 				o.SkipRBAC = true // its k0s kubeconfig admin would take the fault meant for write-outputs
 				pb.inject(t, p, kind, nil)
-				u, plan := discoverAndPlan(t, o)
-				_, err := u.Apply(t.Context(), plan)
+				u, pl := discoverAndPlan(t, o)
+				_, err := u.Apply(t.Context(), pl)
 				require.ErrorIs(t, err, upgrade.ErrPastPointOfNoReturn)
 				pb.clearFaults(t)
 				u2, plan2 := discoverAndPlanAfter(t, o)
@@ -230,7 +233,7 @@ func helperMain() int {
 	if err == nil {
 		_, err = u.Discover(context.Background())
 	}
-	var p *upgrade.Plan
+	var p *plan.Plan
 	if err == nil {
 		p, err = u.Plan()
 	}
@@ -325,7 +328,7 @@ func TestSecondRunIsRefused(t *testing.T) {
 	defer func() { _ = release() }()
 	u, err := upgrade.New(upgrade.Options{Hosts: []hosts.Host{{Address: "192.0.2.1"}}, OutputDir: dir, K0sBinary: []byte("x"), MKE3ConfigTOML: []byte("x")})
 	require.NoError(t, err)
-	_, err = u.Apply(t.Context(), &upgrade.Plan{})
+	_, err = u.Apply(t.Context(), &plan.Plan{})
 	var le *journal.LockedError
 	require.True(t, errors.As(err, &le), "err = %v", err)
 	require.True(t, strings.Contains(err.Error(), "other-run"), "err = %v", err)
@@ -338,13 +341,13 @@ func TestHostLockedElsewhere(t *testing.T) {
 	other, err := hosts.Connect(t.Context(), b.hosts[1], hosts.ConnectOptions{KnownHostsPath: b.knownHosts})
 	require.NoError(t, err)
 	defer other.Close()
-	l, err := journal.AcquireHost(t.Context(), sudoExec{other}, b.hosts[1].String(), "someone-else", journal.HostLockOptions{Path: upgrade.DefaultHostLockPath})
+	l, err := hostlock.Acquire(t.Context(), sudoExec{other}, b.hosts[1].String(), "someone-else", hostlock.Options{})
 	require.NoError(t, err)
 	defer func() { _ = l.Release(context.Background()) }()
 
 	u, p := discoverAndPlan(t, b.options(t, t.TempDir()))
 	_, err = u.Apply(t.Context(), p)
-	var le *journal.HostLockedError
+	var le *hostlock.LockedError
 	require.ErrorAs(t, err, &le)
 	require.Equal(t, "someone-else", le.Run)
 	require.Equal(t, b.baseline, b.digests(t))
@@ -353,5 +356,5 @@ func TestHostLockedElsewhere(t *testing.T) {
 type sudoExec struct{ c *hosts.Client }
 
 func (s sudoExec) Exec(ctx context.Context, cmd string, sudo bool) (string, error) {
-	return s.c.Exec(ctx, "sh -c '"+strings.ReplaceAll(cmd, "'", `'\''`)+"'", hosts.WithSudo())
+	return s.c.Exec(ctx, shell.Sudo(cmd), hosts.WithSudo())
 }

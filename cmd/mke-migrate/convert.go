@@ -12,6 +12,7 @@ import (
 	"github.com/mke-migrate/mke-migrate/convert"
 	"github.com/mke-migrate/mke-migrate/convert/mke4"
 	"github.com/mke-migrate/mke-migrate/hosts"
+	"github.com/mke-migrate/mke-migrate/hosts/toconvert"
 	"github.com/mke-migrate/mke-migrate/internal/atomicfile"
 )
 
@@ -149,7 +150,7 @@ func hostsForConvert(path string) ([]convert.Host, error) {
 	if err != nil {
 		return nil, usageErr(err)
 	}
-	hs, err := hosts.ConvertHosts(path, f.Hosts)
+	hs, err := toconvert.Hosts(path, f.Hosts)
 	if err != nil {
 		return nil, usageErr(err)
 	}

@@ -1,4 +1,4 @@
-package hosts_test
+package toconvert_test
 
 import (
 	"errors"
@@ -10,9 +10,10 @@ import (
 	"github.com/mke-migrate/mke-migrate/convert"
 	"github.com/mke-migrate/mke-migrate/convert/mke4"
 	"github.com/mke-migrate/mke-migrate/hosts"
+	"github.com/mke-migrate/mke-migrate/hosts/toconvert"
 )
 
-func TestConvertHost(t *testing.T) {
+func TestHost(t *testing.T) {
 	labels := map[string]string{"com.mirantis.kubelet-profile": "high"}
 	tests := []struct {
 		name    string
@@ -32,7 +33,7 @@ func TestConvertHost(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := tt.host.ConvertHost(tt.manager)
+			got := toconvert.Host(tt.host, tt.manager)
 			assert.Equal(t, tt.want, got)
 			if got.Labels != nil {
 				got.Labels["x"] = "y"
@@ -42,10 +43,10 @@ func TestConvertHost(t *testing.T) {
 	}
 }
 
-func TestConvertHosts(t *testing.T) {
+func TestHosts(t *testing.T) {
 	f, err := hosts.Parse("hosts.yaml", []byte("hosts:\n  - address: 10.0.0.1\n    role: manager\n  - address: 10.0.0.2\n    role: worker\n    labels: {a: b}\n"))
 	require.NoError(t, err)
-	hs, err := hosts.ConvertHosts("hosts.yaml", f.Hosts)
+	hs, err := toconvert.Hosts("hosts.yaml", f.Hosts)
 	require.NoError(t, err)
 	require.Len(t, hs, 2)
 	assert.Equal(t, mke4.RoleControllerWorker, hs[0].Role)
@@ -55,8 +56,13 @@ func TestConvertHosts(t *testing.T) {
 	// a host without a role: an offline conversion cannot tell; every one is named
 	f, err = hosts.Parse("hosts.yaml", []byte("hosts:\n  - address: 10.0.0.1\n  - address: 10.0.0.2\n    role: worker\n  - address: 10.0.0.3\n"))
 	require.NoError(t, err)
-	_, err = hosts.ConvertHosts("hosts.yaml", f.Hosts)
-	errs := configErrors(t, err)
+	_, err = toconvert.Hosts("hosts.yaml", f.Hosts)
+	var errs []*hosts.ConfigError
+	for _, e := range err.(interface{ Unwrap() []error }).Unwrap() {
+		var ce *hosts.ConfigError
+		require.True(t, errors.As(e, &ce), "%T", e)
+		errs = append(errs, ce)
+	}
 	require.Len(t, errs, 2)
 	assert.Equal(t, "hosts[0].role", errs[0].Field)
 	assert.Equal(t, 2, errs[0].Line)
