@@ -1,6 +1,8 @@
 package upgrade
 
 import (
+	"encoding/json"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -39,4 +41,31 @@ func TestRegistriesGoThroughTheConversion(t *testing.T) {
 	if _, err := u.FromInventory(Inventory{MKEVersion: "3.7.16", MKE3TOML: []byte(inventoryTOML)}); err == nil {
 		t.Fatal("air-gapped without a chart registry was accepted")
 	}
+}
+
+// A restored run makes the conversion report again with the labels
+// Discover saw (a Kubernetes node's label names a kubelet profile that
+// hosts.yaml does not), so the summary of a resumed run is the same.
+func TestRestoreConvertsWithTheSavedLabels(t *testing.T) {
+	dir := t.TempDir()
+	toml := inventoryTOML + "[cluster_config.custom_kubelet_flags_profiles]\nhigh = \"--max-pods=200\"\n"
+	saved := Shared{Managers: []string{"10.0.0.1:22", "10.0.0.2:2222"}, Workers: []string{"10.0.0.3:22", "10.0.0.4:22"}, MKE3TOML: []byte(toml),
+		Labels: map[string]map[string]string{"10.0.0.3:22": {convert.DefaultKubeletProfileLabel: "high"}}}
+	b, err := json.Marshal(saved)
+	require(t, err)
+	require(t, os.WriteFile(filepath.Join(dir, discoveryFile), b, 0o600))
+	u, err := New(Options{Hosts: inventoryHosts(), OutputDir: dir, KubeconfigPath: filepath.Join(dir, "kc")})
+	require(t, err)
+	sh, err := u.Restore()
+	require(t, err)
+	key := "hosts[2].labels." + convert.DefaultKubeletProfileLabel
+	for _, e := range sh.Report.Entries {
+		if e.Key == key {
+			if e.Status != convert.StatusConverted {
+				t.Fatalf("%s: %s (%s)", key, e.Status, e.Reason)
+			}
+			return
+		}
+	}
+	t.Fatalf("the restored report has no %s: the saved labels were not used", key)
 }

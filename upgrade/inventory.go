@@ -87,7 +87,7 @@ func (u *Upgrade) FromInventory(inv Inventory) (*Shared, error) {
 		return nil, fmt.Errorf("upgrade: inventory: %w", err)
 	}
 	// as Discover does from here
-	out, rep, err := u.convert(cfg, sh.Managers)
+	out, rep, err := u.convert(cfg, sh.Managers, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -185,6 +185,10 @@ type Shared struct {
 	// Profiles are the kubelet profile of each host, if any.
 	Profiles  map[string]string `json:"profiles,omitempty"`
 	RBACModel *rbac.Model       `json:"rbacModel,omitempty"`
+	// Labels are the node labels of each host the conversion saw (its
+	// Kubernetes node's, hosts.yaml's over them), so that Restore makes
+	// the same report again.
+	Labels map[string]map[string]string `json:"labels,omitempty"`
 
 	// Made from the above, not saved.
 	Report      *convert.Report `json:"-"`
@@ -212,7 +216,7 @@ func (u *Upgrade) Restore() (*Shared, error) {
 	// the conversion report (for the summary) is made again from the saved
 	// TOML; the saved mke4.yaml stays the one the run used
 	if cfg, err := convert.Parse("MKE 3 configuration", sh.MKE3TOML); err == nil {
-		if _, rep, err := u.convert(cfg, sh.Managers); err == nil {
+		if _, rep, err := u.convert(cfg, sh.Managers, sh.Labels); err == nil {
 			sh.Report = &rep
 		}
 	}
@@ -283,6 +287,12 @@ func (u *Upgrade) Discover(ctx context.Context) (*Shared, error) {
 		if h.Facts != nil {
 			sh.Facts[hostKey(h.Host)] = *h.Facts
 		}
+		if len(h.Labels) > 0 {
+			if sh.Labels == nil {
+				sh.Labels = map[string]map[string]string{}
+			}
+			sh.Labels[hostKey(h.Host)] = h.Labels
+		}
 	}
 	out := res.MKE4
 	for i, h := range out.Spec.Hosts {
@@ -327,11 +337,16 @@ func (o *Options) convertOptions() convert.Options {
 }
 
 // convert converts the MKE 3 configuration for these hosts (managers are
-// controller+worker), as Discover did, for a restored run's report.
-func (u *Upgrade) convert(cfg *convert.MKE3Config, managers []string) (mke4.MkeConfig, convert.Report, error) {
+// controller+worker), as Discover did, for a restored run's report:
+// labels are each host's labels by host key (hosts.yaml's when nil).
+func (u *Upgrade) convert(cfg *convert.MKE3Config, managers []string, labels map[string]map[string]string) (mke4.MkeConfig, convert.Report, error) {
 	co := u.o.convertOptions()
 	for _, h := range u.o.Hosts {
-		co.Hosts = append(co.Hosts, toconvert.Host(h, slices.Contains(managers, hostKey(h))))
+		ch := toconvert.Host(h, slices.Contains(managers, hostKey(h)))
+		if l, ok := labels[hostKey(h)]; ok {
+			ch.Labels = l
+		}
+		co.Hosts = append(co.Hosts, ch)
 	}
 	out, rep, err := convert.Convert(cfg, co)
 	if err != nil {
