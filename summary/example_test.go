@@ -6,7 +6,7 @@ import (
 	"os"
 
 	"github.com/mke-migrate/mke-migrate/convert"
-		"github.com/mke-migrate/mke-migrate/summary"
+	"github.com/mke-migrate/mke-migrate/summary"
 )
 
 func Example() {
