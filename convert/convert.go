@@ -290,6 +290,8 @@ func (c *conv) finish() Report {
 func (c *conv) generic(l Leaf) Entry {
 	s := l.spec
 	switch {
+	case l.Table && l.known && s == nil:
+		return emptyTable(l)
 	case s == nil:
 		return Entry{Key: l.Key, Status: StatusUnknown, Reason: unknownReason(l)}
 	case s.target != "":
@@ -304,6 +306,32 @@ func (c *conv) generic(l Leaf) Entry {
 		return Entry{Key: l.Key, Status: StatusDefault, Reason: s.reason + "; the value is empty, so nothing is lost"}
 	}
 	return Entry{Key: l.Key, Status: StatusDropped, Reason: s.reason}
+}
+
+// emptyTable decides the entry of an MKE 3 table that holds nothing: its
+// keys keep their MKE 3 defaults, so nothing is lost; when the table's keys
+// have one MKE 4k target, the entry names it (MKE 4k's default applies
+// there).
+func emptyTable(l Leaf) Entry {
+	var target string
+	one := true
+	for _, s := range specs {
+		if !strings.HasPrefix(s.pattern, l.pattern+".") && !strings.HasPrefix(s.pattern, l.pattern+"[]") {
+			continue
+		}
+		if s.target != "" {
+			if target != "" && target != s.target {
+				one = false
+			}
+			target = s.target
+		}
+	}
+	e := Entry{Key: l.Key, Status: StatusDefault, Reason: "empty table: nothing is set in it, so nothing is lost"}
+	if target != "" && one {
+		e.Target, e.Basis = sp+target, specByPattern[l.pattern+".*"].basisOr(Inferred)
+		e.Reason = "empty table: nothing is set in it; MKE 4k's default applies"
+	}
+	return e
 }
 
 func unknownReason(l Leaf) string {

@@ -14,7 +14,11 @@
 // dotted TOML path, with elements of arrays of tables indexed
 // (cluster_config.ingress_controller.ingress_exposed_ports[0].node_port).
 // Keys that hold flag lists or kubelet profiles get one entry per flag
-// (Entry.Flag). Each entry has a Status:
+// (Entry.Flag). An empty table (a section header with nothing under it, an
+// inline {}, an array-of-tables element without keys) is a key of its own
+// (Leaf.Table): unknown when MKE 3 has no such table, so that a misspelled
+// or future section header is reported, otherwise default. Each entry has a
+// Status:
 //
 //   - converted: carried to Target, the MKE 4k YAML path;
 //   - default: nothing to carry (the MKE 3 default, an empty value, or a

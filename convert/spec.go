@@ -69,6 +69,14 @@ func to(pattern, target string, basis Basis) keySpec {
 	return keySpec{pattern: pattern, target: target, basis: basis}
 }
 
+// basisOr is the basis of a (possibly nil) spec, or def.
+func (k *keySpec) basisOr(def Basis) Basis {
+	if k == nil || k.basis == "" {
+		return def
+	}
+	return k.basis
+}
+
 func (k keySpec) secretKey() keySpec                      { k.secret = true; return k }
 func (k keySpec) switchOff(v any, deps ...string) keySpec { k.off = v; k.deps = deps; return k }
 
