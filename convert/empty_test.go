@@ -78,3 +78,36 @@ func TestEmptyTableWhereAValueBelongs(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "x.toml:2:1: cluster_config.calico_kdd: expected a boolean")
 }
+
+// Issue 13: flag lists follow Kubernetes' flag parser (pflag): a known
+// boolean flag takes no separate value.
+func TestBooleanFlagsTakeNoSeparateValue(t *testing.T) {
+	cfg := mustParse(t, `[cluster_config]
+calico_kdd = true
+custom_kube_api_server_flags = ["--profiling", "false", "--audit-log-maxage", "30"]
+custom_kube_scheduler_flags = ["--profiling=false"]
+custom_kubelet_flags = ["--fail-swap-on", "false"]
+custom_kube_proxy_flags = ["--masquerade-all"]
+`)
+	out, rep, err := Convert(cfg, Options{})
+	require.NoError(t, err)
+	s := out.Spec
+	assert.Equal(t, "true", s.APIServer.ExtraArgs["profiling"], "pflag reads a bare boolean as true")
+	assert.Equal(t, "30", s.APIServer.ExtraArgs["audit-log-maxage"], "a non-boolean flag keeps its separate value")
+	assert.Equal(t, "false", s.Scheduler.ExtraArgs["profiling"])
+	assert.Equal(t, "true", s.Kubelet.ExtraArgs["fail-swap-on"])
+	assert.Equal(t, "true", s.Network.KubeProxy.ExtraArgs["masquerade-all"])
+	var strays []Entry
+	for _, e := range rep.Entries {
+		if e.Flag == "false" {
+			strays = append(strays, e)
+		}
+	}
+	require.Len(t, strays, 2)
+	for i, e := range strays {
+		assert.Equal(t, StatusUnconvertible, e.Status)
+		assert.Equal(t, []int{3, 5}[i], e.Line, "the stray element is reported with its line")
+		assert.Contains(t, e.Reason, "stray argument")
+		assert.Contains(t, e.Reason, "=false")
+	}
+}

@@ -161,10 +161,10 @@ func flagSet(names ...string) map[string]string {
 
 // parseFlagList parses a flag list, reporting each element that cannot be
 // parsed and carrying the others: one typo must not cost the whole list.
-func (c *conv) parseFlagList(key string, elems []string) []flagparse.Flag {
+func (c *conv) parseFlagList(key, comp string, elems []string) []flagparse.Flag {
 	rest := append([]string(nil), elems...)
 	for len(rest) > 0 {
-		flags, err := flagparse.ParseList(rest)
+		flags, err := flagparse.ParseListBools(rest, isBoolFlag(comp))
 		var fe *flagparse.Error
 		if err == nil {
 			return flags
@@ -173,7 +173,11 @@ func (c *conv) parseFlagList(key string, elems []string) []flagparse.Flag {
 			c.add(Entry{Key: key, Status: StatusUnconvertible, Reason: short(err.Error()) + "; nothing from this list was carried"})
 			return nil
 		}
-		c.add(Entry{Key: key, Flag: short(rest[fe.Index]), Status: StatusUnconvertible, Reason: short(fe.Reason) + "; the element was left out"})
+		reason := fe.Reason
+		if len(reason) > 400 { // bounded: it may quote the input
+			reason = reason[:397] + "..."
+		}
+		c.add(Entry{Key: key, Flag: short(rest[fe.Index]), Status: StatusUnconvertible, Reason: reason + "; the element was left out"})
 		rest = append(rest[:fe.Index], rest[fe.Index+1:]...)
 	}
 	return nil
@@ -188,7 +192,7 @@ func (c *conv) flagList(key, comp string, elems []string, dst map[string]string)
 		c.add(Entry{Key: key, Status: StatusDefault, Target: sp + comp + ".extraArgs", Reason: "empty list"})
 		return
 	}
-	flags := c.parseFlagList(key, elems)
+	flags := c.parseFlagList(key, comp, elems)
 	last := map[string]int{} // flag name -> index in c.byKey[key]
 	for _, f := range flags {
 		if !flagName.MatchString(f.Name) {
