@@ -21,16 +21,16 @@ import (
 // element is never its value, so ["--profiling", "false"] leaves "false" a
 // stray argument, which the components refuse at start.
 var componentBools = map[string]map[string]bool{
-	"apiServer": boolSet(sharedBools+" allow-privileged anonymous-auth audit-log-compress audit-log-batch-throttle-enable "+
-		"audit-webhook-batch-throttle-enable audit-log-truncate-enabled audit-webhook-truncate-enabled "+
-		"aggregator-reject-forwarding-redirect authentication-skip-lookup authentication-tolerate-lookup-failure "+
-		"disable-http2-serving emulation-forward-compatible enable-aggregator-routing enable-bootstrap-token-auth "+
-		"enable-garbage-collector enable-logs-handler enable-priority-and-fairness encryption-provider-config-automatic-reload "+
-		"permit-address-sharing permit-port-sharing runtime-config-emulation-forward-compatible "+
+	"apiServer": boolSet(sharedBools + " allow-privileged anonymous-auth audit-log-compress audit-log-batch-throttle-enable " +
+		"audit-webhook-batch-throttle-enable audit-log-truncate-enabled audit-webhook-truncate-enabled " +
+		"aggregator-reject-forwarding-redirect authentication-skip-lookup authentication-tolerate-lookup-failure " +
+		"disable-http2-serving emulation-forward-compatible enable-aggregator-routing enable-bootstrap-token-auth " +
+		"enable-garbage-collector enable-logs-handler enable-priority-and-fairness encryption-provider-config-automatic-reload " +
+		"permit-address-sharing permit-port-sharing runtime-config-emulation-forward-compatible " +
 		"service-account-extend-token-expiration service-account-lookup shutdown-send-retry-after watch-cache"),
-	"controllerManager": boolSet(sharedBools+" leader-elect allocate-node-cidrs allow-untagged-cloud configure-cloud-routes "+
-		"disable-attach-detach-reconcile-sync disable-force-detach-on-timeout enable-dynamic-provisioning "+
-		"enable-garbage-collector enable-hostpath-provisioner enable-leader-migration use-service-account-credentials "+
+	"controllerManager": boolSet(sharedBools + " leader-elect allocate-node-cidrs allow-untagged-cloud configure-cloud-routes " +
+		"disable-attach-detach-reconcile-sync disable-force-detach-on-timeout enable-dynamic-provisioning " +
+		"enable-garbage-collector enable-hostpath-provisioner enable-leader-migration use-service-account-credentials " +
 		"webhook-disable-http2-serving"),
 	"scheduler": boolSet(sharedBools + " leader-elect"),
 	"network.kubeProxy": boolSet(sharedBools + " bind-address-hard-fail cleanup conntrack-tcp-be-liberal enable-dsr " +
