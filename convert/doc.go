@@ -55,8 +55,20 @@
 //     …) accumulate; for others the last one wins and earlier ones are
 //     reported as dropped.
 //   - Flags that k0s sets itself (etcd endpoints, certificates, kubeconfig
-//     paths, service CIDR, …) are unconvertible: MKE 3's values point at
-//     MKE 3 files and would break the MKE 4k component.
+//     paths, …) are unconvertible: MKE 3's values point at MKE 3 files and
+//     would break the MKE 4k component.
+//   - Shadowing: when a custom flag sets what a structured key sets
+//     (--max-pods and kubelet_max_pods, --service-node-port-range and
+//     nodeport_range, …), the flag wins, as in MKE 3, which appends custom
+//     flags after the flags it derives from its keys (pflag keeps the last
+//     value). The winning value is written once, to the MKE 4k field (k0s
+//     owned --service-node-port-range and --service-cluster-ip-range go to
+//     spec.network), and the key is reported dropped with a reason naming
+//     the flag. docs/mapping.md lists the pairs.
+//   - Flag lists are parsed as Kubernetes' flag parser (pflag) does: a
+//     known boolean flag takes no separate value, so ["--profiling",
+//     "false"] leaves "false" a stray element, reported unconvertible with
+//     its line; write "--profiling=false".
 //   - The Calico operator values (extraConfig["values.yaml"]) are always
 //     written for a cluster from MKE 3, first line kubeletVolumePluginPath,
 //     as mkectl does; MTUs, VXLAN port and VNI, and IP autodetection go

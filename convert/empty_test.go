@@ -84,17 +84,18 @@ func TestEmptyTableWhereAValueBelongs(t *testing.T) {
 func TestBooleanFlagsTakeNoSeparateValue(t *testing.T) {
 	cfg := mustParse(t, `[cluster_config]
 calico_kdd = true
-custom_kube_api_server_flags = ["--profiling", "false", "--audit-log-maxage", "30"]
-custom_kube_scheduler_flags = ["--profiling=false"]
+custom_kube_api_server_flags = ["--allow-privileged", "false", "--event-ttl", "2h"]
+custom_kube_scheduler_flags = ["--leader-elect=false", "--profiling=false"]
 custom_kubelet_flags = ["--fail-swap-on", "false"]
 custom_kube_proxy_flags = ["--masquerade-all"]
 `)
 	out, rep, err := Convert(cfg, Options{})
 	require.NoError(t, err)
 	s := out.Spec
-	assert.Equal(t, "true", s.APIServer.ExtraArgs["profiling"], "pflag reads a bare boolean as true")
-	assert.Equal(t, "30", s.APIServer.ExtraArgs["audit-log-maxage"], "a non-boolean flag keeps its separate value")
-	assert.Equal(t, "false", s.Scheduler.ExtraArgs["profiling"])
+	assert.Equal(t, "true", s.APIServer.ExtraArgs["allow-privileged"], "pflag reads a bare boolean as true")
+	assert.Equal(t, "2h", s.APIServer.ExtraArgs["event-ttl"], "a non-boolean flag keeps its separate value")
+	assert.Equal(t, "false", s.Scheduler.ExtraArgs["leader-elect"])
+	assert.Equal(t, false, *s.Scheduler.ProfilingEnabled)
 	assert.Equal(t, "true", s.Kubelet.ExtraArgs["fail-swap-on"])
 	assert.Equal(t, "true", s.Network.KubeProxy.ExtraArgs["masquerade-all"])
 	var strays []Entry

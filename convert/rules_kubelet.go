@@ -203,6 +203,10 @@ func (c *conv) flagList(key, comp string, elems []string, dst map[string]string)
 		if !f.HasValue {
 			val = "true"
 		}
+		if sh, ok := shadows[comp][f.Name]; ok {
+			c.shadowFlag(key, f, val, sh, last)
+			continue
+		}
 		target := comp + ".extraArgs." + f.Name
 		e := Entry{Key: key, Flag: f.Raw, Status: StatusConverted, Target: sp + target, Basis: Documented}
 		if why, ok := managedFlags[comp][f.Name]; ok {
@@ -221,10 +225,18 @@ func (c *conv) flagList(key, comp string, elems []string, dst map[string]string)
 				dst[f.Name] = val
 			}
 		} else {
-			if prev, ok := c.args[target]; ok && prev != key {
-				e.Reason = "overrides the value from " + prev
+			switch prev, ok := c.args[target]; {
+			case ok && prev != key && accumulating[f.Name] && dst[f.Name] != "":
+				// MKE 3 passed both; pflag appends repeated list flags.
+				dst[f.Name] = dst[f.Name] + "," + val
+				e.Reason = "joined with the value from " + prev + ": Kubernetes' flag parser appends repeated list flags, so MKE 3 used both"
+			case ok && prev != key:
+				c.shadowed(prev, key, f.Raw)
+				e.Reason = "shadows " + prev + ", which MKE 3 applies before custom flags"
+				dst[f.Name] = val
+			default:
+				dst[f.Name] = val
 			}
-			dst[f.Name] = val
 		}
 		if comp == "kubelet" {
 			if field, ok := kubeletprofile.Lookup(f.Name); ok && e.Reason == "" {
@@ -235,6 +247,27 @@ func (c *conv) flagList(key, comp string, elems []string, dst map[string]string)
 		c.add(e)
 		last[f.Name] = len(c.byKey[key]) - 1
 	}
+}
+
+// shadowFlag carries a flag that sets what a structured key sets to that
+// key's MKE 4k field (see shadow.go) and reports the key as shadowed.
+func (c *conv) shadowFlag(key string, f flagparse.Flag, val string, sh shadow, last map[string]int) {
+	if why := sh.apply(c, val); why != "" {
+		c.add(Entry{Key: key, Flag: short(f.Raw), Status: StatusUnconvertible,
+			Reason: why + "; " + strings.Join(sh.keys, ", ") + " keeps its value"})
+		return
+	}
+	if i, ok := last[f.Name]; ok {
+		prev := &c.byKey[key][i]
+		prev.Status, prev.Target, prev.Basis = StatusDropped, "", ""
+		prev.Reason = "overridden by the later " + f.Raw + " in the same list"
+	}
+	for _, k := range sh.keys {
+		c.shadowed(k, key, f.Raw)
+	}
+	c.add(Entry{Key: key, Flag: f.Raw, Status: StatusConverted, Target: sp + sh.target, Basis: c.basis(sh.keys[0]),
+		Reason: "sets what " + strings.Join(sh.keys, ", ") + " sets; MKE 3 applies custom flags last, so this value wins and goes to the MKE 4k field"})
+	last[f.Name] = len(c.byKey[key]) - 1
 }
 
 // profileNames maps MKE 3 profile names to MKE 4k ones. k0s keeps worker
