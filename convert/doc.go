@@ -1,4 +1,4 @@
-// Package convert turns an MKE 3.7/3.8 configuration (the TOML that
+// Package convert turns an MKE 3.7/3.8/3.9 configuration (the TOML that
 // GET /api/ucp/config-toml returns) into an MKE 4k configuration
 // (mke4.yaml, see package mke4), and accounts for every setting it reads.
 //
@@ -30,7 +30,8 @@
 //   - unconvertible: MKE 4k has an equivalent but this value cannot be
 //     expressed (a malformed value, a flag k0s owns, a flag that is not a
 //     KubeletConfiguration field);
-//   - unknown: not an MKE 3.7/3.8 key (typos, UCP 3.1 leftovers).
+//   - unknown: not an MKE 3.7/3.8/3.9 key (typos, UCP 3.1 leftovers, or
+//     a key newer than Options.MKE3Version).
 //
 // Converted entries carry a Basis: documented (a Mirantis page names the
 // target), checked (mkectl's compatibility check calls the key supported

@@ -34,7 +34,7 @@ func TestEmptyTablesAreReported(t *testing.T) {
 	for _, e := range rep.Entries {
 		got[e.Key] = e
 	}
-	unknown := "not an MKE 3.7/3.8 key known to mke-migrate: check its spelling; it is not carried to MKE 4k"
+	unknown := "not an MKE 3.7/3.8/3.9 key known to mke-migrate: check its spelling; it is not carried to MKE 4k"
 	for key, want := range map[string]Entry{
 		"hyperkube":                       {Status: StatusUnknown, Reason: unknown, Line: 1},
 		"cluster_config.future_subsystem": {Status: StatusUnknown, Reason: unknown, Line: 5},
