@@ -44,7 +44,11 @@ func TestMappingDocIsCurrent(t *testing.T) {
 		sort.Strings(names)
 		for _, n := range names {
 			sh := shadows[comp][n]
-			fmt.Fprintf(&b, "| %s | `--%s` | `%s` | `%s` |\n", comp, n, strings.Join(sh.keys, "`, `"), sh.target)
+			target := "`" + sh.target + "`"
+			if sh.merge {
+				target += " (a map flag: merged, the flag's keys win)"
+			}
+			fmt.Fprintf(&b, "| %s | `--%s` | `%s` | %s |\n", comp, n, strings.Join(sh.keys, "`, `"), target)
 		}
 	}
 	b.WriteString("\nKeys that MKE 3 turns into a flag the converter writes to `extraArgs` (`cipher_suites_for_kube_api_server`,\n")

@@ -263,7 +263,11 @@ func (c *conv) shadowFlag(key string, f flagparse.Flag, val string, sh shadow, l
 		prev.Reason = "overridden by the later " + f.Raw + " in the same list"
 	}
 	for _, k := range sh.keys {
-		c.shadowed(k, key, f.Raw)
+		if sh.merge {
+			c.merged(k, key, f.Raw)
+		} else {
+			c.shadowed(k, key, f.Raw)
+		}
 	}
 	c.add(Entry{Key: key, Flag: f.Raw, Status: StatusConverted, Target: sp + sh.target, Basis: c.basis(sh.keys[0]),
 		Reason: "sets what " + strings.Join(sh.keys, ", ") + " sets; MKE 3 applies custom flags last, so this value wins and goes to the MKE 4k field"})

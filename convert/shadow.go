@@ -2,11 +2,13 @@ package convert
 
 import (
 	"fmt"
+	"maps"
 	"net"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/mke-migrate/mke-migrate/convert/kubeletprofile"
 	"github.com/mke-migrate/mke-migrate/convert/mke4"
 )
 
@@ -48,6 +50,9 @@ type shadow struct {
 	// apply parses the flag value and writes it; it returns why the value
 	// is unusable, or "".
 	apply func(c *conv, v string) string
+	// merge: a map flag, whose repetitions pflag merges (later keys win),
+	// so the keys keep what the flag does not override.
+	merge bool
 }
 
 // shadows maps component → flag name → shadow.
@@ -74,6 +79,18 @@ var shadows = map[string]map[string]shadow{
 		"event-qps":               intShadow(cc+"kubelet_event_record_qps", "kubelet.eventRecordQPS", 0, func(c *conv) *int { return &c.out.Spec.Kubelet.EventRecordQPS }),
 		"protect-kernel-defaults": plainBoolShadow(cc+"kube_protect_kernel_defaults", "kubelet.protectKernelDefaults", false, func(c *conv) *bool { return &c.out.Spec.Kubelet.ProtectKernelDefaults }),
 		"seccomp-default":         plainBoolShadow(cc+"disable_seccomp_default", "kubelet.seccompDefault", false, func(c *conv) *bool { return &c.out.Spec.Kubelet.SeccompDefault }),
+		// One kubelet flag for every node: both per-role reservations.
+		"kube-reserved": {keys: []string{cc + "manager_kube_reserved_resources", cc + "worker_kube_reserved_resources"},
+			target: "kubelet.managerKubeReserved", apply: kubeReserved, merge: true},
+		"pod-max-pids": {keys: []string{"hardening_configuration.pids_limit_k8s", "hardening_configuration.pids_limit_unspecified_k8s"},
+			target: "kubelet.podPidsLimit", apply: func(c *conv, v string) string {
+				n, err := strconv.Atoi(strings.TrimSpace(v))
+				if err != nil || n < -1 {
+					return fmt.Sprintf("%q is not a PID limit (an integer, -1 for none)", short(v))
+				}
+				c.out.Spec.Kubelet.PodPidsLimit = n
+				return ""
+			}},
 	},
 }
 
@@ -116,6 +133,33 @@ func plainBoolShadow(key, target string, invert bool, dst func(*conv) *bool) sha
 	}}
 }
 
+// kubeReserved merges one --kube-reserved into both per-role reservations
+// (pflag merges repeated map flags, the later keys winning), with the
+// kubelet's rules for resource names and quantities.
+func kubeReserved(c *conv, v string) string {
+	res, err := kubeletprofile.MapList([]string{"--kube-reserved=" + v})
+	if err != nil {
+		return err.Error()
+	}
+	if len(res.Flags) != 1 || res.Flags[0].Status != kubeletprofile.Converted {
+		if len(res.Flags) == 1 {
+			return res.Flags[0].Reason
+		}
+		return fmt.Sprintf("%q is not a list of resource=quantity pairs", short(v))
+	}
+	m, _ := res.Values["kubeReserved"].(map[string]string)
+	k := &c.out.Spec.Kubelet
+	for _, dst := range []*map[string]string{&k.ManagerKubeReserved, &k.WorkerKubeReserved} {
+		merged := maps.Clone(*dst)
+		if merged == nil {
+			merged = map[string]string{}
+		}
+		maps.Copy(merged, m)
+		*dst = merged
+	}
+	return ""
+}
+
 func requestTimeout(c *conv, v string) string {
 	d, err := time.ParseDuration(strings.TrimSpace(v))
 	if err != nil || d <= 0 {
@@ -151,4 +195,17 @@ func (c *conv) shadowed(key, list, raw string) {
 	why := fmt.Sprintf("shadowed by %s in %s: MKE 3 passes custom flags after the flags it derives from its keys, and the last value wins; the flag's value is carried instead", raw, list)
 	// One entry for the key, whatever its rule had recorded.
 	c.byKey[key] = []Entry{{Key: key, Status: StatusDropped, Reason: why, Line: es[0].Line}}
+}
+
+// merged notes on key's entries that the map flag raw of list was merged
+// into its value.
+func (c *conv) merged(key, list, raw string) {
+	es := c.byKey[key]
+	for i := range es {
+		why := fmt.Sprintf("merged with %s in %s: Kubernetes' flag parser merges repeated map flags, and the flag's keys win", raw, list)
+		if es[i].Reason != "" {
+			why = es[i].Reason + "; " + why
+		}
+		es[i].Reason = why
+	}
 }

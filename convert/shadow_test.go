@@ -107,3 +107,31 @@ custom_kubelet_flags = ["--max-pods=lots"]
 	assert.Equal(t, StatusConverted, statusOf(t, rep, cc+"kubelet_max_pods"))
 	assert.Equal(t, StatusUnconvertible, statusOf(t, rep, cc+"custom_kubelet_flags"))
 }
+
+// One --kube-reserved is every node's reservation: it shadows both per-role
+// keys; --pod-max-pids shadows the hardening PID limit.
+func TestKubeReservedAndPodPidsShadowing(t *testing.T) {
+	cfg := mustParse(t, `[hardening_configuration]
+hardening_enabled = true
+pids_limit_k8s = 4096
+pids_limit_unspecified_k8s = false
+[cluster_config]
+calico_kdd = true
+manager_kube_reserved_resources = "cpu=250m,memory=2Gi,ephemeral-storage=4Gi"
+worker_kube_reserved_resources = "cpu=50m,memory=300Mi,ephemeral-storage=500Mi"
+custom_kubelet_flags = ["--kube-reserved=cpu=100m,memory=1Gi", "--pod-max-pids=2048"]
+`)
+	out, rep, err := Convert(cfg, Options{})
+	require.NoError(t, err)
+	k := out.Spec.Kubelet
+	assert.Equal(t, map[string]string{"cpu": "100m", "memory": "1Gi", "ephemeral-storage": "4Gi"}, k.ManagerKubeReserved, "pflag merges map flags")
+	assert.Equal(t, map[string]string{"cpu": "100m", "memory": "1Gi", "ephemeral-storage": "500Mi"}, k.WorkerKubeReserved)
+	assert.Equal(t, 2048, k.PodPidsLimit)
+	assert.NotContains(t, k.ExtraArgs, "kube-reserved")
+	assert.NotContains(t, k.ExtraArgs, "pod-max-pids")
+	assert.Equal(t, StatusDropped, statusOf(t, rep, "hardening_configuration.pids_limit_k8s"))
+	for _, key := range []string{cc + "manager_kube_reserved_resources", cc + "worker_kube_reserved_resources"} {
+		assert.Equal(t, StatusConverted, statusOf(t, rep, key), key)
+		assert.Contains(t, entriesFor(rep, key)[0].Reason, "merged with --kube-reserved=cpu=100m,memory=1Gi")
+	}
+}

@@ -204,8 +204,20 @@ func (w *walker) emptyHeaders() []Leaf {
 	}
 	covered := map[string]bool{}
 	cover := func(p Path) {
-		for i := len(p) - 1; i > 0; i-- {
-			covered[p[:i].String()] = true
+		// The rendering of a prefix is a prefix of the rendering: one
+		// string per leaf, and substrings (which do not allocate) as keys.
+		full := p.String()
+		n := 0
+		for i, e := range p[:len(p)-1] {
+			if e.Index >= 0 {
+				n += len("[" + strconv.Itoa(e.Index) + "]")
+			} else {
+				if i > 0 {
+					n++
+				}
+				n += len(QuoteKey(e.Key))
+			}
+			covered[full[:n]] = true
 		}
 	}
 	for _, l := range w.out {
