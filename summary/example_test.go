@@ -72,3 +72,24 @@ func Example() {
 	// Managers: 1
 	// Workers: 1
 }
+
+// A run that failed and was rolled back: the summary says so, and that MKE 3
+// stays.
+func ExampleBuild_rolledBack() {
+	s, err := summary.Build(summary.Input{
+		Report:     &convert.Report{},
+		MKEVersion: "3.7.15",
+		Outcome:    summary.RolledBack,
+		Error:      "aborting upgrade due to signal interrupt",
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(s.Outcome, s.Cleanup.Uninstalled, s.MCR.SafeToUninstall)
+
+	_, err = summary.Build(summary.Input{})
+	fmt.Println(err)
+	// Output:
+	// rolledBack false false
+	// summary: no conversion report (Input.Report is nil)
+}
