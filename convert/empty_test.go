@@ -76,7 +76,7 @@ func TestEmptyTablesAreReported(t *testing.T) {
 func TestEmptyTableWhereAValueBelongs(t *testing.T) {
 	_, err := Parse("x.toml", []byte("[cluster_config]\ncalico_kdd = {}\n"))
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "x.toml:2:1: cluster_config.calico_kdd: expected a boolean")
+	assert.Contains(t, err.Error(), "x.toml:2:1: cluster_config.calico_kdd: expected a boolean (true or false), got a table ({})")
 }
 
 // Issue 13: flag lists follow Kubernetes' flag parser (pflag): a known

@@ -218,6 +218,9 @@ func valueMismatch(t reflect.Type, v any, show bool) string {
 
 // quoteShort shows a value in an error without flooding the terminal.
 func quoteShort(v any) string {
+	if _, ok := v.(map[string]any); ok {
+		return "({})" // only empty tables are leaves
+	}
 	s := fmt.Sprintf("%v", v)
 	if _, ok := v.(string); ok {
 		s = fmt.Sprintf("%q", v)
