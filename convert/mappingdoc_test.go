@@ -21,7 +21,9 @@ func TestMappingDocIsCurrent(t *testing.T) {
 	b.WriteString("calls the key supported, the target is this project's reading; **inferred** — this project's inference.\n")
 	b.WriteString("Keys without a target are reported `default` when they hold the MKE 3 default (or their value does\n")
 	b.WriteString("not matter), `dropped` otherwise, with the reason below. Value-dependent outcomes (blocking values,\n")
-	b.WriteString("unconvertible values, flags) are described in `go doc ./convert`.\n\n")
+	b.WriteString("unconvertible values, flags) are described in `go doc ./convert`. An empty table (a header with nothing\n")
+	b.WriteString("under it, an inline `{}`) is a key of its own: `unknown` when it is not an MKE 3 table, `default` otherwise.\n")
+	b.WriteString("Keys marked with a version are reported `unknown` when `Options.MKE3Version` (`--mke3-version`) is older.\n\n")
 	b.WriteString("| MKE 3 key | MKE 4k target (under `spec.`) | basis | reason when not carried |\n| --- | --- | --- | --- |\n")
 	for _, s := range specs {
 		target, basis, reason := "—", "", s.reason
@@ -31,7 +33,11 @@ func TestMappingDocIsCurrent(t *testing.T) {
 		if s.def == anyValue {
 			reason += " (always reported as default)"
 		}
-		fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", s.pattern, target, basis, strings.ReplaceAll(reason, "|", "\\|"))
+		key := "`" + s.pattern + "`"
+		if s.since != "" {
+			key += " (MKE " + s.since + " and later)"
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", key, target, basis, strings.ReplaceAll(reason, "|", "\\|"))
 	}
 	b.WriteString("\n## Custom flags that set what a key sets (shadowing)\n\n")
 	b.WriteString(shadowPrecedence + "\n\n")
