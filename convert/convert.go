@@ -281,7 +281,9 @@ func (c *conv) finish() Report {
 	for _, l := range c.in.Leaves {
 		if es, ok := c.byKey[l.Key]; ok {
 			for _, e := range es {
-				e.Line = l.Line
+				if e.Line == 0 { // a rule may point at one element's line
+					e.Line = l.Line
+				}
 				r.Entries = append(r.Entries, e)
 			}
 			continue

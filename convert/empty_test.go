@@ -112,3 +112,29 @@ custom_kube_proxy_flags = ["--masquerade-all"]
 		assert.Contains(t, e.Reason, "=false")
 	}
 }
+
+// In a list written over several lines, the stray element is reported with
+// its own line.
+func TestStrayElementLineInMultilineList(t *testing.T) {
+	cfg := mustParse(t, `[cluster_config]
+calico_kdd = true
+custom_kube_api_server_flags = [
+  "--allow-privileged",
+  "false",
+  "--event-ttl=2h",
+]
+`)
+	_, rep, err := Convert(cfg, Options{})
+	require.NoError(t, err)
+	var stray []Entry
+	for _, e := range entriesFor(rep, "cluster_config.custom_kube_api_server_flags") {
+		if e.Status == StatusUnconvertible {
+			stray = append(stray, e)
+		} else {
+			assert.Equal(t, 3, e.Line, "the flags themselves keep the key's line")
+		}
+	}
+	require.Len(t, stray, 1)
+	assert.Equal(t, "false", stray[0].Flag)
+	assert.Equal(t, 5, stray[0].Line)
+}

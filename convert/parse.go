@@ -32,6 +32,9 @@ type Leaf struct {
 	// an inline {}, or an array-of-tables element without keys. It gets a
 	// report entry like any other key.
 	Table bool
+	// ElemLines holds, for an array of scalars (a flag list), the line of
+	// each element (0 where unknown).
+	ElemLines []int
 
 	path    tomlwalk.Path
 	pattern string   // spec pattern of the key
@@ -101,7 +104,7 @@ func Parse(name string, data []byte) (*MKE3Config, error) {
 	cfg := &MKE3Config{present: make(map[string]bool, len(walked)), Leaves: make([]Leaf, 0, len(walked))}
 	var errs []error
 	for _, w := range walked {
-		l := Leaf{Key: w.Path.String(), Line: w.Line, Column: w.Column, Value: w.Value, Table: w.Table, path: w.Path}
+		l := Leaf{Key: w.Path.String(), Line: w.Line, Column: w.Column, Value: w.Value, Table: w.Table, ElemLines: w.ElemLines, path: w.Path}
 		pattern, known, t, msg := resolve(w.Path)
 		l.pattern, l.spec, l.known = pattern, specByPattern[pattern], known
 		if l.Table && t != nil && (t.Kind() == reflect.Struct || t.Kind() == reflect.Map ||

@@ -192,7 +192,9 @@ func (c *conv) flagList(key, comp string, elems []string, dst map[string]string)
 		c.add(Entry{Key: key, Status: StatusDefault, Target: sp + comp + ".extraArgs", Reason: "empty list"})
 		return
 	}
+	first := len(c.byKey[key])
 	flags := c.parseFlagList(key, comp, elems)
+	c.elementLines(key, elems, c.byKey[key][first:])
 	last := map[string]int{} // flag name -> index in c.byKey[key]
 	for _, f := range flags {
 		if !flagName.MatchString(f.Name) {
@@ -246,6 +248,29 @@ func (c *conv) flagList(key, comp string, elems []string, dst map[string]string)
 		c.args[target] = key
 		c.add(e)
 		last[f.Name] = len(c.byKey[key]) - 1
+	}
+}
+
+// elementLines gives each entry about one element of a flag list (a
+// stray or malformed element) the line of that element, for lists written
+// over several lines.
+func (c *conv) elementLines(key string, elems []string, es []Entry) {
+	var lines []int
+	for _, l := range c.in.Leaves {
+		if l.Key == key {
+			lines = l.ElemLines
+			break
+		}
+	}
+	used := make([]bool, len(elems))
+	for i := range es {
+		for j, el := range elems {
+			if !used[j] && j < len(lines) && es[i].Flag != "" && short(el) == es[i].Flag {
+				used[j] = true
+				es[i].Line = lines[j]
+				break
+			}
+		}
 	}
 }
 

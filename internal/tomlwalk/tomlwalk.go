@@ -140,6 +140,9 @@ type Leaf struct {
 	// under it, an empty inline table, or an array-of-tables element
 	// without keys.
 	Table bool
+	// ElemLines holds, for an array of scalars, the 1-based line of each
+	// element (0 where unknown), so that one element can be pointed at.
+	ElemLines []int
 }
 
 // Key is the rendered path of the leaf.
@@ -370,6 +373,7 @@ func (w *walker) value(path Path, v *unstable.Node, at *unstable.Node) {
 	case unstable.Array:
 		if !arrayHasTable(v) {
 			w.leaf(path, at)
+			w.elemLines(v)
 			return
 		}
 		it := v.Children()
@@ -420,6 +424,21 @@ func arrayHasTable(v *unstable.Node) bool {
 		}
 	}
 	return false
+}
+
+// elemLines records, on the leaf just added, the line of each element of the
+// array of scalars v (0 for a nested array, which keeps no position).
+func (w *walker) elemLines(v *unstable.Node) {
+	l := &w.out[len(w.out)-1]
+	it := v.Children()
+	for it.Next() {
+		n := it.Node()
+		line := 0
+		if n.Kind != unstable.Array {
+			line, _ = w.nodePosition(n)
+		}
+		l.ElemLines = append(l.ElemLines, line)
+	}
 }
 
 func (w *walker) leaf(path Path, at *unstable.Node) {
