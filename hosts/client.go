@@ -24,6 +24,8 @@ import (
 	rigssh "github.com/k0sproject/rig/v2/protocol/ssh"
 	"github.com/k0sproject/rig/v2/protocol/ssh/hostkey"
 	xssh "golang.org/x/crypto/ssh"
+
+	"github.com/mke-migrate/mke-migrate/internal/shell"
 )
 
 // Errors a connection attempt stops at immediately (no retry). They are
@@ -486,7 +488,7 @@ func (c *Client) exec(ctx context.Context, cmd, op string, opts ...ExecOption) (
 func (c *Client) Upload(ctx context.Context, data []byte, dst string, perm fs.FileMode, sudo bool) error {
 	sum := sha256.Sum256(data)
 	want := hex.EncodeToString(sum[:])
-	q := shellQuote(dst)
+	q := shell.Quote(dst)
 	script := fmt.Sprintf(`set -e
 t=$(mktemp "$(dirname -- %[1]s)/.mke-upload.XXXXXX")
 trap 'rm -f -- "$t"' EXIT
@@ -502,7 +504,7 @@ trap - EXIT
 	if sudo {
 		opts = append(opts, WithSudo())
 	}
-	if _, err := c.exec(ctx, "sh -c "+shellQuote(script), op, opts...); err != nil {
+	if _, err := c.exec(ctx, "sh -c "+shell.Quote(script), op, opts...); err != nil {
 		var ce *CommandError
 		if errors.As(err, &ce) && ce.ExitCode == 3 {
 			return &HostError{Host: c.host.String(), Op: op, Err: fmt.Errorf("%w: %s", ErrChecksum, ce.Stderr)}
@@ -531,7 +533,7 @@ func (c *Client) ReadFile(ctx context.Context, path string, sudo bool) ([]byte, 
 	if sudo {
 		opts = append(opts, WithSudo())
 	}
-	out, err := c.exec(ctx, "cat -- "+shellQuote(path), "read "+quoteOp(path), opts...)
+	out, err := c.exec(ctx, "cat -- "+shell.Quote(path), "read "+quoteOp(path), opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -592,9 +594,4 @@ func (c *Client) Close() error {
 		c.rig.Disconnect()
 	})
 	return nil
-}
-
-// shellQuote quotes s for a POSIX shell.
-func shellQuote(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

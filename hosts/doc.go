@@ -33,6 +33,10 @@
 // vanishes, a running Exec ends with ErrConnectionLost and so does every
 // later call on that Client.
 //
+// Node is what a step of a run needs of a connection (Exec, Upload,
+// ReadFile): a Client is one, and tests pass a fake (ApplyExecOptions
+// reads the ExecOptions of a call).
+//
 // Run calls a function for many hosts with bounded parallelism (default
 // DefaultConcurrency); the failures of all hosts come back joined with
 // errors.Join, each a *HostError.

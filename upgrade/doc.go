@@ -8,8 +8,19 @@
 //		ExternalAddress: "mke.example.com", OutputDir: dir, Logger: log, Events: progress})
 //	defer u.Close()
 //	shared, err := u.Discover(ctx)  // facts, preflight, conversion, RBAC; *BlockedError stops here
-//	plan, err := u.Plan()           // printable (dry run); callers may insert or replace steps
-//	result, err := u.Apply(ctx, plan)
+//	p, err := u.Plan()              // a plan.Plan: printable (dry run), editable
+//	result, err := u.Apply(ctx, p)
+//
+// The steps, stages and plan are package plan's, and so are the events
+// and the executor; package rollback undoes a run. The host locks are
+// package upgrade/hostlock's, the journal package upgrade/journal's.
+//
+// # Plans without a cluster
+//
+// FromInventory stands in for Discover when there is no cluster to reach:
+// the hosts with their roles (Options.Hosts), the MKE version and the MKE 3
+// configuration make the same plan, with no SSH and no MKE 3 API, to print,
+// edit or test (Apply refuses it). See the example.
 //
 // # Steps
 //
@@ -25,25 +36,36 @@
 // (with the Swarm-leave fallback when it times out) and its volumes, and
 // last mke4.yaml and the admin kubeconfig (atomic, 0600).
 //
-// The remote commands are Commands, documented defaults where MKE and k0s
-// document nothing precise; every one can be replaced.
+// Each family of steps has its file (backup, takeover, k0s, drain,
+// rbacstep, uninstall, outputs) and is built from an Env, never from the
+// Upgrade: the cluster, the Commands, the paths and the connections. The
+// remote commands are Commands, documented defaults where MKE and k0s
+// document nothing precise; every one can be replaced. The shell each step
+// sends is made by pure functions, tested string for string.
+//
+// A custom step (see package plan on writing one) goes into the plan with
+// plan.Plan.InsertBefore or InsertAfter, and takes the phase of the stage
+// it joins. A step with a Host gets the connection to it as plan.Run.Node;
+// a local step (Host "") gets none and may use Upgrade.Env for the
+// cluster and the connections to its hosts.
 //
 // # Failure, interrupt, timeout
 //
 // Every step has Do (idempotent), an optional Verify, and Undo (tolerant
 // of a partial Do). Each step's start and end is journaled, with fsync, in
-// OutputDir (package upgrade/journal) before and after it runs, and
-// OutputDir and every host are locked for the run. When a step fails, the
-// context is cancelled (SIGINT in the CLI) or Options.Timeout passes before
-// the point of no return, Apply undoes every step that started, newest
-// first (package rollback), and returns a *RollbackError holding both the
+// OutputDir before and after it runs, and OutputDir and every host are
+// locked for the run. When a step fails, the context is cancelled (SIGINT
+// in the CLI) or Options.Timeout passes before the point of no return,
+// Apply runs the rollback (package rollback), which undoes every step that
+// started, newest first, and returns a *RollbackError holding both the
 // cause and any rollback error. MKE 3's own data is never changed before
 // the point of no return (its containers are only stopped), so undoing the
 // steps restores it; the backup archive is kept for disaster recovery.
 // Past the point of no return, the error wraps ErrPastPointOfNoReturn and
 // Resume finishes the run.
 //
-// After the tool itself died, Restore reads the discovery the run saved,
-// Plan rebuilds the same plan, and Resume continues it (or goes on rolling
-// back, if it was) or Rollback undoes it.
+// After the tool itself died, Open reopens the run's output folder (what
+// the run discovered and was given, without the MKE 3 API), Plan rebuilds
+// the same plan, and Resume continues it (or goes on rolling back, if it
+// was) or Rollback undoes it.
 package upgrade

@@ -5,35 +5,77 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/mke-migrate/mke-migrate/hosts"
+	"github.com/mke-migrate/mke-migrate/plan"
 	"github.com/mke-migrate/mke-migrate/upgrade"
 )
 
-// A plan is data: a caller can add its own step (here a site-specific
-// check after the managers) before Apply, and print the plan for a dry run.
-func ExamplePlan() {
-	nop := func(context.Context, *upgrade.Run) error { return nil }
-	p := &upgrade.Plan{Stages: []*upgrade.Stage{
-		{Name: "Manager 1 of 1: 10.0.0.1:22", Lanes: [][]*upgrade.Step{{
-			{Name: "k0s-controller", Host: "10.0.0.1:22", Changes: "installs and starts the first k0s controller", Do: nop, Undo: nop},
-		}}},
-		{Name: "MKE 3 cleanup", Lanes: [][]*upgrade.Step{{
-			{Name: "mke3-uninstall", Host: "10.0.0.1:22", Changes: "uninstalls MKE 3", PointOfNoReturn: true, Do: nop},
-		}}},
-	}}
-	site := &upgrade.Stage{Name: "Site checks", Lanes: [][]*upgrade.Step{{
-		{Name: "ingress-check", Changes: "nothing (checks the load balancer)", Do: nop},
-	}}}
-	p.Stages = append(p.Stages[:1], append([]*upgrade.Stage{site}, p.Stages[1:]...)...)
-	if err := p.Validate(); err != nil {
+// A plan without a cluster: the hosts with their roles, the MKE version
+// and the MKE 3 configuration make the upgrade's plan with no SSH and no
+// MKE 3 API. A site adds its own step (a local check after the first
+// controller), finds the point of no return, and prints the plan.
+func ExampleUpgrade_FromInventory() {
+	dir, _ := os.MkdirTemp("", "upgrade-example-")
+	defer os.RemoveAll(dir)
+	u, err := upgrade.New(upgrade.Options{
+		Hosts: []hosts.Host{
+			{Address: "10.0.0.1", Role: hosts.RoleManager},
+			{Address: "10.0.0.2", Role: hosts.RoleWorker},
+		},
+		OutputDir:       dir,
+		KubeconfigPath:  "/home/ops/.mke/mke.kubeconf",
+		ExternalAddress: "mke.example.com",
+	})
+	if err != nil {
 		fmt.Println(err)
 		return
 	}
+	defer u.Close()
+	if _, err := u.FromInventory(upgrade.Inventory{MKEVersion: "3.7.16", ClusterID: "x1",
+		MKE3TOML: []byte("[cluster_config]\ncalico_kdd = true\n"), Hostnames: map[string]string{"10.0.0.2:22": "worker-1"}}); err != nil {
+		fmt.Println(err)
+		return
+	}
+	p, err := u.Plan()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	check := &plan.Step{Name: "ingress-check", Changes: "nothing (checks the load balancer)",
+		// a local step: r.Node is nil
+		Do: func(ctx context.Context, r *plan.Run) error { return nil }}
+	if err := p.InsertAfter("k0s-controller@10.0.0.1:22", check); err != nil {
+		fmt.Println(err)
+		return
+	}
+	if s, ok := p.PointOfNoReturn(); ok {
+		fmt.Printf("point of no return: %s (phase %s)\n", s.ID(), s.Phase)
+	}
+	fmt.Printf("the check runs in phase %s\n", check.Phase)
 	_ = p.Print(os.Stdout)
 	// Output:
+	// point of no return: mke3-uninstall@10.0.0.1:22 (phase mke3 cleanup)
+	// the check runs in phase managers
+	// Backup
+	//     1/14  save-inputs                  local                  writes mke3.toml, mke4.yaml (preview) and the RBAC export to the output directory (undo: nothing to undo)
+	//     2/14  mke3-backup                  10.0.0.1:22            takes MKE 3's backup archive on the leader and copies it to the output directory (undo: yes)
 	// Manager 1 of 1: 10.0.0.1:22
-	//     1/3  k0s-controller               10.0.0.1:22            installs and starts the first k0s controller (undo: yes)
-	// Site checks
-	//     2/3  ingress-check                local                  nothing (checks the load balancer) (undo: nothing to undo)
+	//     3/14  mke3-stop                    10.0.0.1:22            stops MKE 3's agent, kubelet, kube-proxy, Kubernetes control plane and calico-node containers (undo: yes)
+	//     4/14  k0s-binary                   10.0.0.1:22            installs the k0s binary at /usr/local/bin/k0s (an existing file is saved) (undo: yes)
+	//     5/14  k0s-controller               10.0.0.1:22            writes /etc/k0s/k0s.yaml, installs and starts the first k0s controller (undo: yes)
+	//     6/14  ingress-check                local                  nothing (checks the load balancer) (undo: nothing to undo)
+	// Workers, batch 1: 1 node(s): drain
+	//     7/14  drain-batch-1                local                  cordons and drains worker-1 (on the first controller) (undo: yes)
+	// Workers, batch 1: 1 node(s)
+	//     8/14  mke3-stop                    10.0.0.2:22            stops MKE 3's agent, kubelet, kube-proxy, Kubernetes control plane and calico-node containers (undo: yes)
+	//     9/14  k0s-binary                   10.0.0.2:22            installs the k0s binary at /usr/local/bin/k0s (an existing file is saved) (undo: yes)
+	//    10/14  k0s-worker                   10.0.0.2:22            joins the node as a k0s worker (token from the first controller) (undo: yes)
+	// Workers, batch 1: 1 node(s): uncordon
+	//    11/14  uncordon-batch-1             local                  uncordons worker-1 (on the first controller) (undo: nothing to undo)
 	// MKE 3 cleanup
-	//     3/3  mke3-uninstall               10.0.0.1:22            uninstalls MKE 3 (undo: nothing to undo)  <-- point of no return: from here a failure is resumed, not rolled back
+	//    12/14  mke3-uninstall               10.0.0.1:22            uninstalls MKE 3.7.16 (uninstall-ucp; on timeout, every node leaves the Swarm) (undo: nothing to undo)  <-- point of no return: from here a failure is resumed, not rolled back
+	// MKE 3 volumes
+	//    13/14  mke3-volumes                 10.0.0.1:22            removes MKE 3 volumes ucp-controller-server-certs (undo: nothing to undo)
+	// Output
+	//    14/14  write-outputs                local                  writes mke4.yaml and the admin kubeconfig (/home/ops/.mke/mke.kubeconf) (undo: nothing to undo)
 }

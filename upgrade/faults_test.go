@@ -17,10 +17,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mke-migrate/mke-migrate/hosts"
+	"github.com/mke-migrate/mke-migrate/internal/shell"
 	"github.com/mke-migrate/mke-migrate/mke3"
+	"github.com/mke-migrate/mke-migrate/plan"
 	"github.com/mke-migrate/mke-migrate/testbed"
 	"github.com/mke-migrate/mke-migrate/testbed/mke3api"
 	"github.com/mke-migrate/mke-migrate/upgrade"
+	"github.com/mke-migrate/mke-migrate/upgrade/hostlock"
 	"github.com/mke-migrate/mke-migrate/upgrade/journal"
 )
 
@@ -80,13 +83,13 @@ func (b *bed) key(name string) string {
 
 // inject sets the fault of kind at p for the next run; for a
 // cancellation it returns the event hook that cancels.
-func (b *bed) inject(t *testing.T, p faultPoint, kind faultKind, cancel context.CancelFunc) func(upgrade.Event) {
+func (b *bed) inject(t *testing.T, p faultPoint, kind faultKind, cancel context.CancelFunc) func(plan.Event) {
 	t.Helper()
 	switch kind {
 	case kindCancel:
 		key := b.key(p.host)
-		return func(e upgrade.Event) {
-			if e.Kind == upgrade.EventStepStart && e.Step == p.step && e.Host == key {
+		return func(e plan.Event) {
+			if e.Kind == plan.EventStepStart && e.Step == p.step && e.Host == key {
 				cancel()
 			}
 		}
@@ -98,6 +101,20 @@ func (b *bed) inject(t *testing.T, p faultPoint, kind faultKind, cancel context.
 		require.NoError(t, b.c.SetFault(t.Context(), b.c.Host(p.on), testbed.Fault{Match: p.match, HangSeconds: 120, Times: 1}))
 	}
 	return nil
+}
+
+// shortTimeout makes the step under fault time out soon when it hangs;
+// the other steps keep the options' generous timeout, so that a slow
+// machine does not fail them instead.
+func (b *bed) shortTimeout(t *testing.T, pl *plan.Plan, p faultPoint) {
+	t.Helper()
+	id := p.step
+	if p.host != "" {
+		id += "@" + b.key(p.host)
+	}
+	s, ok := pl.Find(id)
+	require.True(t, ok, "no step %s in the plan", id)
+	s.Timeout = 4 * time.Second
 }
 
 func (b *bed) clearFaults(t *testing.T) {
@@ -128,15 +145,15 @@ func TestFaultMatrix(t *testing.T) {
 				ctx, cancel := context.WithCancel(t.Context())
 				defer cancel()
 				o := b.options(t, t.TempDir())
-				o.StepTimeout = 4 * time.Second
 				o.Events = b.inject(t, p, kind, cancel)
 				defer b.clearFaults(t)
-				u, plan := discoverAndPlan(t, o)
-				_, err := u.Apply(ctx, plan)
+				u, pl := discoverAndPlan(t, o)
+				b.shortTimeout(t, pl, p)
+				_, err := u.Apply(ctx, pl)
 				var rb *upgrade.RollbackError
 				require.ErrorAs(t, err, &rb, "want a rolled-back failure")
 				require.NoError(t, rb.Rollback, "the rollback failed")
-				var se *upgrade.StepError
+				var se *plan.StepError
 				if kind != kindCancel {
 					require.ErrorAs(t, err, &se)
 					require.Equal(t, p.step, se.Step, "failed at another step: %v", err)
@@ -158,11 +175,11 @@ func TestFaultMatrix(t *testing.T) {
 				pb := startBed(t, 2)
 				dir := t.TempDir()
 				o := pb.options(t, dir)
-				o.StepTimeout = 4 * time.Second
 				o.SkipRBAC = true // its k0s kubeconfig admin would take the fault meant for write-outputs
 				pb.inject(t, p, kind, nil)
-				u, plan := discoverAndPlan(t, o)
-				_, err := u.Apply(t.Context(), plan)
+				u, pl := discoverAndPlan(t, o)
+				pb.shortTimeout(t, pl, p)
+				_, err := u.Apply(t.Context(), pl)
 				require.ErrorIs(t, err, upgrade.ErrPastPointOfNoReturn)
 				pb.clearFaults(t)
 				u2, plan2 := discoverAndPlanAfter(t, o)
@@ -230,7 +247,7 @@ func helperMain() int {
 	if err == nil {
 		_, err = u.Discover(context.Background())
 	}
-	var p *upgrade.Plan
+	var p *plan.Plan
 	if err == nil {
 		p, err = u.Plan()
 	}
@@ -248,7 +265,7 @@ func (b *bed) helperOptions(hc helperConfig) upgrade.Options {
 	return upgrade.Options{
 		Hosts: b.hosts, Connect: hosts.ConnectOptions{KnownHostsPath: b.knownHosts},
 		ExternalAddress: "mke.example.com", K0sBinary: b.k0s, OutputDir: hc.Dir,
-		KubeconfigPath: filepath.Join(hc.Dir, "home", ".mke", "mke.kubeconf"), StepTimeout: 20 * time.Second,
+		KubeconfigPath: filepath.Join(hc.Dir, "home", ".mke", "mke.kubeconf"), StepTimeout: 2 * time.Minute,
 		Commands: upgrade.Commands{Ready: 10 * time.Second}, SkipRBAC: true,
 	}
 }
@@ -325,7 +342,7 @@ func TestSecondRunIsRefused(t *testing.T) {
 	defer func() { _ = release() }()
 	u, err := upgrade.New(upgrade.Options{Hosts: []hosts.Host{{Address: "192.0.2.1"}}, OutputDir: dir, K0sBinary: []byte("x"), MKE3ConfigTOML: []byte("x")})
 	require.NoError(t, err)
-	_, err = u.Apply(t.Context(), &upgrade.Plan{})
+	_, err = u.Apply(t.Context(), &plan.Plan{})
 	var le *journal.LockedError
 	require.True(t, errors.As(err, &le), "err = %v", err)
 	require.True(t, strings.Contains(err.Error(), "other-run"), "err = %v", err)
@@ -338,13 +355,13 @@ func TestHostLockedElsewhere(t *testing.T) {
 	other, err := hosts.Connect(t.Context(), b.hosts[1], hosts.ConnectOptions{KnownHostsPath: b.knownHosts})
 	require.NoError(t, err)
 	defer other.Close()
-	l, err := journal.AcquireHost(t.Context(), sudoExec{other}, b.hosts[1].String(), "someone-else", journal.HostLockOptions{Path: upgrade.DefaultHostLockPath})
+	l, err := hostlock.Acquire(t.Context(), sudoExec{other}, b.hosts[1].String(), "someone-else", hostlock.Options{})
 	require.NoError(t, err)
 	defer func() { _ = l.Release(context.Background()) }()
 
 	u, p := discoverAndPlan(t, b.options(t, t.TempDir()))
 	_, err = u.Apply(t.Context(), p)
-	var le *journal.HostLockedError
+	var le *hostlock.LockedError
 	require.ErrorAs(t, err, &le)
 	require.Equal(t, "someone-else", le.Run)
 	require.Equal(t, b.baseline, b.digests(t))
@@ -353,5 +370,5 @@ func TestHostLockedElsewhere(t *testing.T) {
 type sudoExec struct{ c *hosts.Client }
 
 func (s sudoExec) Exec(ctx context.Context, cmd string, sudo bool) (string, error) {
-	return s.c.Exec(ctx, "sh -c '"+strings.ReplaceAll(cmd, "'", `'\''`)+"'", hosts.WithSudo())
+	return s.c.Exec(ctx, shell.Sudo(cmd), hosts.WithSudo())
 }

@@ -1,192 +1,102 @@
 package upgrade
 
 import (
-	"context"
+	"errors"
 	"fmt"
-	"io"
-	"log/slog"
-	"strings"
-	"sync"
-	"time"
 
-	"github.com/mke-migrate/mke-migrate/hosts"
+	"github.com/mke-migrate/mke-migrate/plan"
 )
 
-// Phase groups steps in the documented order of an MKE 3 → MKE 4k upgrade.
-type Phase string
-
-// Phases, in order.
+// Phases of an upgrade, in the documented order. A custom step takes the
+// phase of the stage it joins (plan.Plan.InsertBefore and InsertAfter set
+// it when the step has none).
 const (
-	PhaseBackup   Phase = "backup"
-	PhaseMigrate  Phase = "pre-upgrade migrations"
-	PhaseManagers Phase = "managers"
-	PhaseWorkers  Phase = "workers"
-	PhaseRBAC     Phase = "rbac"
-	PhaseCleanup  Phase = "mke3 cleanup"
-	PhaseOutput   Phase = "output"
+	PhaseBackup   plan.Phase = "backup"
+	PhaseMigrate  plan.Phase = "pre-upgrade migrations"
+	PhaseManagers plan.Phase = "managers"
+	PhaseWorkers  plan.Phase = "workers"
+	PhaseRBAC     plan.Phase = "rbac"
+	PhaseCleanup  plan.Phase = "mke3 cleanup"
+	PhaseOutput   plan.Phase = "output"
 )
 
-// Step is one change, on one host or none. Do must be idempotent: after
-// the tool died in the middle of a step, Resume runs it again. Undo
-// reverses Do (nil: nothing to reverse) and must tolerate a Do that ran
-// only in part. Verify, when set, runs after Do and fails the step if the
-// change did not take.
-type Step struct {
-	Name  string
-	Host  string // Host.String() of the host, "" for steps that are not about one host
-	Phase Phase
-	// Changes says, for the printed plan, what the step changes.
-	Changes string
-	// PointOfNoReturn marks the step from which the upgrade is no longer
-	// undone on failure but finished by Resume (MKE 3 is gone after it).
-	PointOfNoReturn bool
-	// Timeout bounds Do and Verify (0: Options.StepTimeout).
-	Timeout time.Duration
-
-	Do     func(ctx context.Context, r *Run) error
-	Verify func(ctx context.Context, r *Run) error
-	Undo   func(ctx context.Context, r *Run) error
-}
-
-// ID is Name@Host, or Name.
-func (s *Step) ID() string {
-	if s.Host == "" {
-		return s.Name
+// Env is the environment the steps of Plan are made from: the cluster
+// Discover found (or Restore or FromInventory gave), with the options'
+// commands and paths and the run's connections. Custom steps may use it
+// too.
+func (u *Upgrade) Env() (*Env, error) {
+	if u.shared == nil {
+		return nil, errors.New("upgrade: no cluster yet: call Discover, Restore or FromInventory first")
 	}
-	return s.Name + "@" + s.Host
+	o := &u.o
+	return &Env{Cluster: u.shared, Commands: o.Commands, K0sBinary: o.K0sBinary,
+		OutputDir: o.OutputDir, KubeconfigPath: o.KubeconfigPath, ConfigOut: o.ConfigOut,
+		ExternalAddress: o.ExternalAddress, Nodes: u.clients, KubeClient: o.KubeClient, tokens: u.tokens}, nil
 }
 
-// Run is what a step's functions get: its host's connection and a small
-// store, saved in the journal, for what Undo or a resumed Do needs to
-// know (never secrets: the journal is a plain file).
-type Run struct {
-	Step   *Step
-	Client *hosts.Client // nil for steps without a host
-	Logger *slog.Logger
-
-	mu   sync.Mutex
-	data map[string]string
-	// shared is the plan's state shared between steps in memory (the
-	// cluster facts, the leader's connection).
-	shared *Shared
-}
-
-// Set records a value for Undo and resumes; it is journaled when the
-// step ends.
-func (r *Run) Set(key, value string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.data == nil {
-		r.data = map[string]string{}
+// Plan makes the steps of the upgrade of the cluster Discover found (or
+// Restore or FromInventory gave).
+func (u *Upgrade) Plan() (*plan.Plan, error) {
+	e, err := u.Env()
+	if err != nil {
+		return nil, err
 	}
-	r.data[key] = value
+	return Steps(e, u.o.WorkerBatch)
 }
 
-// Get returns a value Set by this step, in this run or an earlier one.
-func (r *Run) Get(key string) string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.data[key]
-}
-
-// Shared is what the steps of one run share.
-func (r *Run) Shared() *Shared { return r.shared }
-
-func (r *Run) snapshot() map[string]string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if len(r.data) == 0 {
-		return nil
+// Steps makes the plan of an upgrade from its environment, the workers in
+// batches of workerBatch percent (at least one worker).
+func Steps(e *Env, workerBatch int) (*plan.Plan, error) {
+	if e.tokens == nil {
+		e.tokens = &joinTokens{}
 	}
-	out := make(map[string]string, len(r.data))
-	for k, v := range r.data {
-		out[k] = v
+	sh := e.Cluster
+	p := &plan.Plan{}
+	add := func(name string, phase plan.Phase, lanes ...[]*plan.Step) {
+		p.Stages = append(p.Stages, &plan.Stage{Name: name, Phase: phase, Lanes: lanes})
+	}
+	add("Backup", PhaseBackup, []*plan.Step{saveInputsStep(e), backupStep(e)})
+	for i, m := range sh.Managers {
+		steps := append(takeOverSteps(e, m, PhaseManagers), controllerStep(e, m, i == 0))
+		add(fmt.Sprintf("Manager %d of %d: %s", i+1, len(sh.Managers), m), PhaseManagers, steps)
+	}
+	for i, batch := range batches(sh.Workers, workerBatch) {
+		// the batch is drained and uncordoned with one command each on the
+		// first controller: per worker, those commands queued on the one
+		// connection to it
+		var lanes [][]*plan.Step
+		for _, w := range batch {
+			lanes = append(lanes, append(takeOverSteps(e, w, PhaseWorkers), workerStep(e, w)))
+		}
+		name := fmt.Sprintf("Workers, batch %d: %d node(s)", i+1, len(batch))
+		add(name+": drain", PhaseWorkers, []*plan.Step{drainStep(e, i+1, batch)})
+		add(name, PhaseWorkers, lanes...)
+		add(name+": uncordon", PhaseWorkers, []*plan.Step{uncordonStep(e, i+1, batch)})
+	}
+	if sh.RBACObjects != nil {
+		add("RBAC", PhaseRBAC, []*plan.Step{rbacApplyStep(e)})
+	}
+	add("MKE 3 cleanup", PhaseCleanup, []*plan.Step{uninstallStep(e)})
+	var vols [][]*plan.Step
+	for _, m := range sh.Managers {
+		vols = append(vols, []*plan.Step{volumesStep(e, m)})
+	}
+	add("MKE 3 volumes", PhaseCleanup, vols...)
+	add("Output", PhaseOutput, []*plan.Step{outputsStep(e)})
+	return p, p.Validate()
+}
+
+// batches cuts workers into groups of pct percent (at least one).
+func batches(ws []string, pct int) [][]string {
+	n := len(ws) * pct / 100
+	if n < 1 {
+		n = 1
+	}
+	var out [][]string
+	for len(ws) > 0 {
+		k := min(n, len(ws))
+		out = append(out, ws[:k])
+		ws = ws[k:]
 	}
 	return out
-}
-
-// Stage is a set of lanes that run at the same time; the steps of a lane
-// run in order. Managers are one stage each (one at a time); a batch of
-// workers is one stage with a lane per worker.
-type Stage struct {
-	Name  string
-	Phase Phase
-	Lanes [][]*Step
-}
-
-// Plan is the ordered work of an upgrade. Library callers may change it
-// before Apply: insert, replace or remove steps (IDs must stay unique).
-type Plan struct {
-	Stages []*Stage
-}
-
-// Steps returns every step in plan order (stage by stage, lane by lane).
-func (p *Plan) Steps() []*Step {
-	var out []*Step
-	for _, st := range p.Stages {
-		for _, lane := range st.Lanes {
-			out = append(out, lane...)
-		}
-	}
-	return out
-}
-
-// Find returns the step with the given ID.
-func (p *Plan) Find(id string) (*Step, bool) {
-	for _, s := range p.Steps() {
-		if s.ID() == id {
-			return s, true
-		}
-	}
-	return nil, false
-}
-
-// Validate checks that step IDs are unique and every step can run.
-func (p *Plan) Validate() error {
-	seen := map[string]bool{}
-	for _, s := range p.Steps() {
-		if s.Name == "" || s.Do == nil {
-			return fmt.Errorf("upgrade: plan: step %q has no name or no Do", s.ID())
-		}
-		if strings.ContainsAny(s.Name, "@ \t\n") {
-			return fmt.Errorf("upgrade: plan: step name %q may not contain '@' or spaces", s.Name)
-		}
-		if seen[s.ID()] {
-			return fmt.Errorf("upgrade: plan: step %q appears twice", s.ID())
-		}
-		seen[s.ID()] = true
-	}
-	return nil
-}
-
-// Print writes the plan for a dry run: every step with what it changes,
-// the point of no return marked.
-func (p *Plan) Print(w io.Writer) error {
-	n, total := 0, len(p.Steps())
-	for _, st := range p.Stages {
-		if _, err := fmt.Fprintf(w, "%s\n", st.Name); err != nil {
-			return err
-		}
-		for _, lane := range st.Lanes {
-			for _, s := range lane {
-				n++
-				mark := ""
-				if s.PointOfNoReturn {
-					mark = "  <-- point of no return: from here a failure is resumed, not rolled back"
-				}
-				undo := "undo: yes"
-				if s.Undo == nil {
-					undo = "undo: nothing to undo"
-				}
-				where := s.Host
-				if where == "" {
-					where = "local"
-				}
-				if _, err := fmt.Fprintf(w, "  %3d/%d  %-28s %-22s %s (%s)%s\n", n, total, s.Name, where, s.Changes, undo, mark); err != nil {
-					return err
-				}
-			}
-		}
-	}
-	return nil
 }

@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"k8s.io/client-go/kubernetes"
@@ -23,14 +22,17 @@ import (
 	"github.com/mke-migrate/mke-migrate/hosts"
 	"github.com/mke-migrate/mke-migrate/internal/atomicfile"
 	"github.com/mke-migrate/mke-migrate/mke3"
+	"github.com/mke-migrate/mke-migrate/plan"
 	"github.com/mke-migrate/mke-migrate/rbac"
+	"github.com/mke-migrate/mke-migrate/rollback"
+	"github.com/mke-migrate/mke-migrate/upgrade/hostlock"
 	"github.com/mke-migrate/mke-migrate/upgrade/journal"
 	"github.com/mke-migrate/mke-migrate/upgrade/preflight"
 )
 
 // Defaults of Options.
 const (
-	DefaultStepTimeout   = 10 * time.Minute
+	DefaultStepTimeout   = plan.DefaultStepTimeout
 	DefaultWorkerBatch   = 10 // percent of the workers, at least 1
 	DefaultTimeout       = 60 * time.Minute
 	DefaultK0sBinaryPath = "/usr/local/bin/k0s"
@@ -86,11 +88,11 @@ type Options struct {
 	KubeClient func(ctx context.Context, kubeconfig []byte) (kubernetes.Interface, error)
 	// KubeletProfileLabel: see convert.Options.
 	KubeletProfileLabel string
-	// HostLockPath is the lock file on every host (DefaultHostLockPath).
+	// HostLockPath is the lock file on every host (hostlock.DefaultPath).
 	HostLockPath string
 
 	Logger *slog.Logger
-	Events func(Event)
+	Events func(plan.Event)
 }
 
 func (o *Options) logger() *slog.Logger {
@@ -125,9 +127,7 @@ type Upgrade struct {
 	o       Options
 	shared  *Shared
 	clients *clientPool
-
-	tokenMu sync.Mutex
-	tokens  map[string][]byte // join tokens by role, this process only
+	tokens  *joinTokens
 }
 
 // New checks the options; it does no I/O. Discover needs MKE3 or
@@ -155,9 +155,9 @@ func New(o Options) (*Upgrade, error) {
 	}
 	o.Commands = o.Commands.withDefaults()
 	if o.HostLockPath == "" {
-		o.HostLockPath = DefaultHostLockPath
+		o.HostLockPath = hostlock.DefaultPath
 	}
-	return &Upgrade{o: o, clients: newClientPool(o.Hosts, o.Connect)}, nil
+	return &Upgrade{o: o, clients: newClientPool(o.Hosts, o.Connect), tokens: &joinTokens{}}, nil
 }
 
 // Close closes the SSH connections.
@@ -189,6 +189,12 @@ type Shared struct {
 	RBACObjects *rbac.Objects   `json:"-"`
 	RBACReport  *rbac.Report    `json:"-"`
 
+	// fromInventory: described by an Inventory, not discovered; such a
+	// cluster is planned and printed, never changed.
+	fromInventory bool
+
+	// opts is set by Discover and read by nothing since the steps take an
+	// Env; it goes with the next change of Discover's body.
 	opts *Options
 }
 
@@ -198,15 +204,10 @@ const discoveryFile = "discovery.json"
 // earlier run, instead of discovering the cluster again, for Resume and
 // Rollback.
 func (u *Upgrade) Restore() (*Shared, error) {
-	b, err := os.ReadFile(filepath.Join(u.o.OutputDir, discoveryFile))
+	sh, err := readDiscovery(u.o.OutputDir)
 	if err != nil {
-		return nil, fmt.Errorf("upgrade: restore: %w", err)
+		return nil, err
 	}
-	sh := &Shared{}
-	if err := json.Unmarshal(b, sh); err != nil {
-		return nil, fmt.Errorf("upgrade: restore %s: %w", discoveryFile, err)
-	}
-	sh.opts = &u.o
 	// the conversion report (for the summary) is made again from the saved
 	// TOML; the saved mke4.yaml stays the one the run used
 	if cfg, err := convert.Parse("MKE 3 configuration", sh.MKE3TOML); err == nil {
@@ -220,6 +221,19 @@ func (u *Upgrade) Restore() (*Shared, error) {
 		}
 	}
 	u.shared = sh
+	return sh, nil
+}
+
+// readDiscovery reads what the run in dir discovered.
+func readDiscovery(dir string) (*Shared, error) {
+	b, err := os.ReadFile(filepath.Join(dir, discoveryFile))
+	if err != nil {
+		return nil, fmt.Errorf("upgrade: restore: %w", err)
+	}
+	sh := &Shared{}
+	if err := json.Unmarshal(b, sh); err != nil {
+		return nil, fmt.Errorf("upgrade: restore %s: %w", filepath.Join(dir, discoveryFile), err)
+	}
 	return sh, nil
 }
 
@@ -417,12 +431,15 @@ type Result struct {
 // an interrupt (ctx cancelled) or the overall timeout before the point of
 // no return, it rolls back every started step and returns a
 // *RollbackError; past it, the error wraps ErrPastPointOfNoReturn.
-func (u *Upgrade) Apply(ctx context.Context, p *Plan) (*Result, error) {
+func (u *Upgrade) Apply(ctx context.Context, p *plan.Plan) (*Result, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
 	if len(u.o.K0sBinary) == 0 {
 		return nil, errors.New("upgrade: no k0s binary")
+	}
+	if u.shared != nil && u.shared.fromInventory {
+		return nil, errInventory
 	}
 	if err := os.MkdirAll(u.o.OutputDir, 0o700); err != nil {
 		return nil, fmt.Errorf("upgrade: %w", err)
@@ -447,7 +464,7 @@ func (u *Upgrade) Apply(ctx context.Context, p *Plan) (*Result, error) {
 // Resume continues the run journaled in OutputDir after the tool died: a
 // run that was rolling back goes on rolling back; otherwise the steps not
 // done are run (with the same rollback rules as Apply).
-func (u *Upgrade) Resume(ctx context.Context, p *Plan) (*Result, error) {
+func (u *Upgrade) Resume(ctx context.Context, p *plan.Plan) (*Result, error) {
 	if len(u.o.K0sBinary) == 0 {
 		return nil, errors.New("upgrade: no k0s binary")
 	}
@@ -474,7 +491,7 @@ func (u *Upgrade) Resume(ctx context.Context, p *Plan) (*Result, error) {
 
 // Rollback undoes the run journaled in OutputDir (what it started, newest
 // first), for example after the tool died before the point of no return.
-func (u *Upgrade) Rollback(ctx context.Context, p *Plan) (*Result, error) {
+func (u *Upgrade) Rollback(ctx context.Context, p *plan.Plan) (*Result, error) {
 	release, j, err := u.reopen(p)
 	if err != nil {
 		return nil, err
@@ -484,9 +501,12 @@ func (u *Upgrade) Rollback(ctx context.Context, p *Plan) (*Result, error) {
 	return u.execute(ctx, p, j, true)
 }
 
-func (u *Upgrade) reopen(p *Plan) (func() error, *journal.Journal, error) {
+func (u *Upgrade) reopen(p *plan.Plan) (func() error, *journal.Journal, error) {
 	if err := p.Validate(); err != nil {
 		return nil, nil, err
+	}
+	if u.shared != nil && u.shared.fromInventory {
+		return nil, nil, errInventory
 	}
 	rs, err := journal.Read(u.o.OutputDir)
 	if err != nil {
@@ -507,77 +527,19 @@ func (u *Upgrade) reopen(p *Plan) (func() error, *journal.Journal, error) {
 	return release, j, nil
 }
 
-// DefaultHostLockPath is the lock file on every host: under /run, so that
-// a reboot (which ends any run) clears it, and outside what the upgrade
-// otherwise writes.
-const DefaultHostLockPath = "/run/mke-migrate.lock"
-
-// lockExec adapts the run's connection to a host for journal.AcquireHost.
-// It asks the pool each time, so that the heartbeat and the release work
-// over a new connection when a fault closed the old one.
-type lockExec struct {
-	pool *clientPool
-	host string
-}
-
-func (l lockExec) Exec(ctx context.Context, cmd string, sudo bool) (string, error) {
-	c, err := l.pool.get(ctx, l.host)
-	if err != nil {
-		return "", err
-	}
-	if sudo {
-		return c.Exec(ctx, "sh -c "+sq(cmd), hosts.WithSudo())
-	}
-	return c.Exec(ctx, cmd)
-}
-
-// lockHosts takes the host lock of every host; release lets them go.
-// When a lock is lost (taken over after this run stalled), lost is called.
-func (u *Upgrade) lockHosts(ctx context.Context, run string, lost context.CancelCauseFunc) (func(), error) {
-	var (
-		mu    sync.Mutex
-		locks []*journal.HostLock
-	)
-	release := func() {
-		mu.Lock()
-		defer mu.Unlock()
-		for _, l := range locks {
-			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-			_ = l.Release(rctx)
-			cancel()
-		}
-		locks = nil
-	}
-	err := hosts.Run(ctx, u.o.Hosts, u.o.Concurrency, func(ctx context.Context, h hosts.Host) error {
-		l, err := journal.AcquireHost(ctx, lockExec{u.clients, hostKey(h)}, hostKey(h), run, journal.HostLockOptions{Path: u.o.HostLockPath, Logger: u.o.Logger})
-		if err != nil {
-			return err
-		}
-		mu.Lock()
-		locks = append(locks, l)
-		mu.Unlock()
-		go func() {
-			select {
-			case <-l.Lost():
-				lost(fmt.Errorf("the lock on %s was lost: another run took it over", hostKey(h)))
-			case <-ctx.Done():
-			}
-		}()
-		return nil
-	})
-	if err != nil {
-		return release, fmt.Errorf("upgrade: lock the hosts: %w", err)
-	}
-	return release, nil
-}
-
 // execute runs (or, with rollbackOnly, undoes) the plan on journal j.
-func (u *Upgrade) execute(ctx context.Context, p *Plan, j *journal.Journal, rollbackOnly bool) (*Result, error) {
+func (u *Upgrade) execute(ctx context.Context, p *plan.Plan, j *journal.Journal, rollbackOnly bool) (*Result, error) {
 	start := time.Now()
 	res := &Result{Run: j.Run(), Shared: u.shared}
 	defer func() { res.Commands = u.clients.commands() }()
-	x := newExecutor(p, j, u.clients, u.shared, &u.o)
 	log := u.o.logger()
+	po := plan.Options{Nodes: u.clients, StepTimeout: u.o.StepTimeout, Concurrency: u.o.Concurrency, Logger: log, Events: u.o.Events}
+	x := plan.NewExecutor(p, j, po)
+	// the rollback undoes the steps the journal shows started, newest
+	// first, as helm's upgrade runs its rollback action on failure
+	undo := func(ctx context.Context) error {
+		return rollback.Run(ctx, p, rollback.Options{Journal: j, Options: po})
+	}
 	// The rollback must run after an interrupt or the overall timeout,
 	// so it gets a context of its own.
 	rbctx := func() (context.Context, context.CancelFunc) {
@@ -601,12 +563,12 @@ func (u *Upgrade) execute(ctx context.Context, p *Plan, j *journal.Journal, roll
 	if rollbackOnly {
 		c, cancel := rbctx()
 		defer cancel()
-		err := x.rollback(c)
+		err := undo(c)
 		res.RolledBack, res.Took = err == nil, time.Since(start)
 		return res, err
 	}
 	runCtx, cancel := context.WithTimeoutCause(ctx, u.o.Timeout, fmt.Errorf("the upgrade took longer than %v", u.o.Timeout))
-	err = x.apply(runCtx)
+	err = x.Apply(runCtx)
 	if err == nil && runCtx.Err() != nil {
 		err = context.Cause(runCtx)
 	}
@@ -618,13 +580,13 @@ func (u *Upgrade) execute(ctx context.Context, p *Plan, j *journal.Journal, roll
 		return res, jerr
 	}
 	_, _ = j.Append(journal.Record{Event: journal.RunFailed, Error: err.Error()})
-	if x.ponr.Load() {
+	if x.PastPointOfNoReturn() {
 		return res, fmt.Errorf("%w: %w", ErrPastPointOfNoReturn, err)
 	}
 	log.Warn("upgrade failed; rolling back", "err", err)
 	c, rcancel := rbctx()
 	defer rcancel()
-	rerr := x.rollback(c)
+	rerr := undo(c)
 	res.RolledBack = rerr == nil
 	res.Took = time.Since(start)
 	return res, &RollbackError{Cause: err, Rollback: rerr}

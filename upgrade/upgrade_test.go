@@ -16,6 +16,7 @@ import (
 	"github.com/mke-migrate/mke-migrate/hosts"
 	"github.com/mke-migrate/mke-migrate/internal/kubetest"
 	"github.com/mke-migrate/mke-migrate/mke3"
+	"github.com/mke-migrate/mke-migrate/plan"
 	"github.com/mke-migrate/mke-migrate/testbed"
 	"github.com/mke-migrate/mke-migrate/testbed/mke3api"
 	"github.com/mke-migrate/mke-migrate/upgrade"
@@ -105,7 +106,7 @@ func (b *bed) options(t testing.TB, dir string) upgrade.Options {
 		K0sBinary:       b.k0s,
 		OutputDir:       dir,
 		KubeconfigPath:  filepath.Join(dir, "home", ".mke", "mke.kubeconf"),
-		StepTimeout:     20 * time.Second,
+		StepTimeout:     2 * time.Minute, // a safety net: a loaded machine uploads k0s slowly; fault tests bound only the step under fault
 		Commands:        upgrade.Commands{Ready: 10 * time.Second},
 	}
 	o.SkipRBAC = plane == nil
@@ -115,7 +116,7 @@ func (b *bed) options(t testing.TB, dir string) upgrade.Options {
 	return o
 }
 
-func discoverAndPlan(t testing.TB, o upgrade.Options) (*upgrade.Upgrade, *upgrade.Plan) {
+func discoverAndPlan(t testing.TB, o upgrade.Options) (*upgrade.Upgrade, *plan.Plan) {
 	t.Helper()
 	u, err := upgrade.New(o)
 	require.NoError(t, err)
@@ -132,13 +133,13 @@ func TestUpgradeCompletes(t *testing.T) {
 	dir := t.TempDir()
 	o := b.options(t, dir)
 	var mu sync.Mutex
-	var events []upgrade.Event
-	o.Events = func(e upgrade.Event) { mu.Lock(); events = append(events, e); mu.Unlock() }
+	var events []plan.Event
+	o.Events = func(e plan.Event) { mu.Lock(); events = append(events, e); mu.Unlock() }
 	u, p := discoverAndPlan(t, o)
-	var plan strings.Builder
-	require.NoError(t, p.Print(&plan))
-	t.Log("\n" + plan.String())
-	require.Contains(t, plan.String(), "point of no return")
+	var printed strings.Builder
+	require.NoError(t, p.Print(&printed))
+	t.Log("\n" + printed.String())
+	require.Contains(t, printed.String(), "point of no return")
 
 	res, err := u.Apply(t.Context(), p)
 	require.NoError(t, err)
@@ -176,7 +177,7 @@ func TestUpgradeCompletes(t *testing.T) {
 	n := len(p.Steps())
 	done := 0
 	for _, e := range events {
-		if e.Kind == upgrade.EventStepDone {
+		if e.Kind == plan.EventStepDone {
 			done++
 			require.Equal(t, n, e.Total)
 		}
@@ -189,15 +190,13 @@ func TestUpgradeCompletes(t *testing.T) {
 	require.NoError(t, err)
 }
 
-// discoverAndPlanAfter makes the plan of an earlier run from what that
-// run discovered (its output directory), as Resume and Rollback need.
-func discoverAndPlanAfter(t testing.TB, o upgrade.Options) (*upgrade.Upgrade, *upgrade.Plan) {
+// discoverAndPlanAfter reopens an earlier run (its output directory) and
+// makes its plan, as Resume and Rollback need.
+func discoverAndPlanAfter(t testing.TB, o upgrade.Options) (*upgrade.Upgrade, *plan.Plan) {
 	t.Helper()
-	u, err := upgrade.New(o)
+	u, err := upgrade.Open(o.OutputDir, o)
 	require.NoError(t, err)
 	t.Cleanup(u.Close)
-	_, err = u.Restore()
-	require.NoError(t, err)
 	p, err := u.Plan()
 	require.NoError(t, err)
 	return u, p

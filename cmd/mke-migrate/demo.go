@@ -18,6 +18,7 @@ import (
 	"github.com/mke-migrate/mke-migrate/convert/mke4"
 	"github.com/mke-migrate/mke-migrate/hosts"
 	"github.com/mke-migrate/mke-migrate/mke3"
+	"github.com/mke-migrate/mke-migrate/plan"
 	"github.com/mke-migrate/mke-migrate/rbac"
 	"github.com/mke-migrate/mke-migrate/summary"
 	"github.com/mke-migrate/mke-migrate/testbed"
@@ -305,12 +306,12 @@ func runDemo(c *cli.Context) error {
 
 // injectFailure wraps the first step called name: it does its work, then
 // fails, so the rollback has that work to undo too.
-func injectFailure(p *upgrade.Plan, name string) error {
+func injectFailure(p *plan.Plan, name string) error {
 	var names []string
 	for _, s := range p.Steps() {
 		if s.Name == name {
 			do := s.Do
-			s.Do = func(ctx context.Context, r *upgrade.Run) error {
+			s.Do = func(ctx context.Context, r *plan.Run) error {
 				if err := do(ctx, r); err != nil {
 					return err
 				}

@@ -1,48 +1,18 @@
 package main
 
 import (
-	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
 
-	"github.com/mke-migrate/mke-migrate/convert"
-	"github.com/mke-migrate/mke-migrate/convert/mke4"
 	"github.com/mke-migrate/mke-migrate/hosts"
-	"github.com/mke-migrate/mke-migrate/internal/atomicfile"
-	"github.com/mke-migrate/mke-migrate/summary"
 	"github.com/mke-migrate/mke-migrate/upgrade"
-	"github.com/mke-migrate/mke-migrate/upgrade/preflight"
 )
-
-// logFileName is the debug log kept in every run's output directory.
-const logFileName = "mke-migrate.log"
-
-// runFlags are the SSH and run flags of upgrade, resume and rollback.
-func runFlags() []cli.Flag {
-	return []cli.Flag{
-		&cli.StringFlag{Name: "hosts-path", Usage: "the cluster's hosts.yaml `FILE`", Required: true},
-		&cli.StringFlag{Name: "k0s-binary", Usage: "the k0s executable `FILE` to install on every node"},
-		&cli.DurationFlag{Name: "timeout", Value: upgrade.DefaultTimeout, Usage: "roll back when the upgrade takes longer than `DURATION`"},
-		&cli.IntFlag{Name: "worker-batch", Value: upgrade.DefaultWorkerBatch, Usage: "upgrade `PERCENT` of the workers at once (at least one)"},
-		&cli.IntFlag{Name: "concurrency", Value: hosts.DefaultConcurrency, Usage: "work on at most `N` hosts at once"},
-		&cli.StringFlag{Name: "known-hosts", Usage: "check SSH host keys against `FILE` (default ~/.ssh/known_hosts)"},
-		&cli.BoolFlag{Name: "ssh-insecure-ignore-host-key", Usage: "accept any SSH host key (labs only)"},
-		&cli.StringFlag{Name: "kubeconfig", Usage: "write the MKE 4k admin kubeconfig to `FILE` (default ~/.mke/mke.kubeconf)"},
-		&cli.BoolFlag{Name: "json", Usage: "print the result and summary as JSON on stdout (progress stays on stderr)"},
-	}
-}
 
 func upgradeCommands() []*cli.Command {
 	mflags := optionalMKE3Flags()
@@ -98,118 +68,6 @@ started, restoring each node's MKE 3 state.`,
 			Flags:  append(runFlags(), outputFlag(), logLevel()),
 			Action: runRollback,
 		},
-	}
-}
-
-// runSetup is what upgrade, resume and rollback share.
-type runSetup struct {
-	opts    upgrade.Options
-	logPath string
-	logFile *os.File
-	out     *reporter
-	json    bool
-}
-
-func (s *runSetup) close() {
-	if s.logFile != nil {
-		_ = s.logFile.Close()
-	}
-}
-
-// validateRunFlags checks the flags every run command has.
-func validateRunFlags(c *cli.Context) error {
-	if n := c.Int("worker-batch"); n < 1 || n > 100 {
-		return usagef("--worker-batch: %d is not a percentage from 1 to 100", n)
-	}
-	if c.Int("concurrency") < 1 {
-		return usagef("--concurrency: must be at least 1")
-	}
-	if c.Duration("timeout") <= 0 {
-		return usagef("--timeout: must be positive")
-	}
-	if c.Bool("ssh-insecure-ignore-host-key") && c.String("known-hosts") != "" {
-		return usagef("give --known-hosts or --ssh-insecure-ignore-host-key, not both")
-	}
-	var lvl slog.Level
-	if err := lvl.UnmarshalText([]byte(c.String("log-level"))); err != nil {
-		return usagef("--log-level: %q is not one of debug, info, warn, error", c.String("log-level"))
-	}
-	return nil
-}
-
-// newRunSetup maps the common flags to upgrade.Options and opens the debug
-// log in dir ("" for none: a dry run writes nothing).
-func newRunSetup(c *cli.Context, dir string) (*runSetup, error) {
-	file, err := hosts.Load(c.String("hosts-path"))
-	if err != nil {
-		return nil, usageErr(err)
-	}
-	var k0s []byte
-	if p := c.String("k0s-binary"); p != "" {
-		if k0s, err = readK0sBinary(p); err != nil {
-			return nil, err
-		}
-	}
-	s := &runSetup{json: c.Bool("json"), out: newReporter(c.App.ErrWriter)}
-	var lvl slog.Level
-	if err := lvl.UnmarshalText([]byte(c.String("log-level"))); err != nil {
-		return nil, usagef("--log-level: %q is not one of debug, info, warn, error", c.String("log-level"))
-	}
-	handlers := []slog.Handler{slog.NewTextHandler(c.App.ErrWriter, &slog.HandlerOptions{Level: lvl})}
-	if dir != "" {
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return nil, failure(err)
-		}
-		s.logPath = filepath.Join(dir, logFileName)
-		if s.logFile, err = os.OpenFile(s.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600); err != nil {
-			return nil, failure(err)
-		}
-		handlers = append(handlers, slog.NewTextHandler(s.logFile, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
-	log := slog.New(slog.NewMultiHandler(handlers...))
-	s.opts = upgrade.Options{
-		Hosts: file.Hosts,
-		Connect: hosts.ConnectOptions{KnownHostsPath: c.String("known-hosts"),
-			InsecureIgnoreHostKey: c.Bool("ssh-insecure-ignore-host-key"), Logger: log},
-		OutputDir:      dir,
-		KubeconfigPath: c.String("kubeconfig"),
-		Concurrency:    c.Int("concurrency"),
-		WorkerBatch:    c.Int("worker-batch"),
-		Timeout:        c.Duration("timeout"),
-		Logger:         log,
-		Events:         s.out.event,
-	}
-	s.opts.K0sBinary = k0s
-	return s, nil
-}
-
-func readK0sBinary(p string) ([]byte, error) {
-	b, err := os.ReadFile(p)
-	if err != nil {
-		return nil, usagef("--k0s-binary: %w", err)
-	}
-	if len(b) == 0 {
-		return nil, usagef("--k0s-binary: %s is empty", p)
-	}
-	return b, nil
-}
-
-// defaultOutputDir is a new folder per run under the XDG state directory.
-func defaultOutputDir() (string, error) {
-	base := os.Getenv("XDG_STATE_HOME")
-	if base == "" {
-		home, err := os.UserHomeDir()
-		if err != nil {
-			return "", usagef("no home directory for the output folder: give --output")
-		}
-		base = filepath.Join(home, ".local", "state")
-	}
-	dir := filepath.Join(base, "mke-migrate", time.Now().Format("20060102-150405"))
-	for i := 2; ; i++ {
-		if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
-			return dir, nil
-		}
-		dir = filepath.Join(base, "mke-migrate", fmt.Sprintf("%s-%d", time.Now().Format("20060102-150405"), i))
 	}
 }
 
@@ -280,7 +138,6 @@ func runUpgrade(c *cli.Context) error {
 	defer s.close()
 	if dryRun {
 		s.opts.OutputDir = os.TempDir() // required by New; nothing is written by Discover or Plan
-		s.opts.K0sBinary = []byte{0}    // likewise: not uploaded by a dry run
 	}
 	o := &s.opts
 	o.MKE3 = client
@@ -345,38 +202,13 @@ func resumeOrRollback(c *cli.Context, rollback bool) error {
 		return err
 	}
 	defer s.close()
-	if len(s.opts.K0sBinary) == 0 {
-		// upgrade.New wants one; a rollback restores the saved binaries
-		// and never uploads it.
-		s.opts.K0sBinary = []byte{0}
-	}
-	// New needs an MKE 3 source before Restore can give the real one.
-	probe := s.opts
-	probe.MKE3ConfigTOML = []byte("\n")
-	pu, err := upgrade.New(probe)
-	if err != nil {
-		return usageErr(err)
-	}
-	prev, err := pu.Restore()
-	pu.Close()
-	if err != nil {
-		return usageErr(fmt.Errorf("%w (is %s the output folder of an upgrade?)", err, dir))
-	}
-	s.opts.MKE3ConfigTOML = prev.MKE3TOML
-	if prev.Config != nil {
-		s.opts.ExternalAddress = prev.Config.Spec.APIServer.ExternalAddress
-	}
-	s.opts.SkipRBAC = prev.RBACModel == nil
-	s.opts.RBACExport = prev.RBACModel
-	u, err := upgrade.New(s.opts)
+	u, err := upgrade.Open(dir, s.opts)
 	if err != nil {
 		return usageErr(err)
 	}
 	defer u.Close()
-	sh, err := u.Restore()
-	if err != nil {
-		return failure(err)
-	}
+	s.opts = u.Options()
+	sh := u.Cluster()
 	plan, err := u.Plan()
 	if err != nil {
 		return failure(err)
@@ -400,214 +232,6 @@ func resumeOrRollback(c *cli.Context, rollback bool) error {
 func runResume(c *cli.Context) error   { return resumeOrRollback(c, false) }
 func runRollback(c *cli.Context) error { return resumeOrRollback(c, true) }
 
-// runResult is the --json document of upgrade, resume, rollback and demo.
-type runResult struct {
-	// Result is upgraded, dry-run, blocked, rolled-back or failed.
-	Result     string             `json:"result"`
-	OutputDir  string             `json:"outputDir,omitempty"`
-	LogFile    string             `json:"logFile,omitempty"`
-	Error      string             `json:"error,omitempty"`
-	RolledBack bool               `json:"rolledBack"`
-	Blockers   []preflight.Result `json:"blockers,omitempty"`
-	Plan       []planStep         `json:"plan,omitempty"`
-	Summary    *summary.Summary   `json:"summary,omitempty"`
-}
-
-type planStep struct {
-	Step            string `json:"step"`
-	Host            string `json:"host,omitempty"`
-	Phase           string `json:"phase"`
-	Changes         string `json:"changes"`
-	PointOfNoReturn bool   `json:"pointOfNoReturn,omitempty"`
-}
-
-func (s *runSetup) emitResult(c *cli.Context, r runResult) error {
-	if !s.json {
-		return nil
-	}
-	b, err := json.MarshalIndent(r, "", "  ")
-	if err != nil {
-		return failure(err)
-	}
-	return fprintf(c.App.Writer, "%s\n", b)
-}
-
-func buildSummary(sh *upgrade.Shared, o upgrade.Options, dryRun bool) (summary.Summary, error) {
-	return summary.Build(summary.Input{Report: conversionReport(sh, o), RBAC: summaryRBAC(sh.RBACReport), MKEVersion: sh.MKEVersion,
-		Managers: sh.Managers, Workers: sh.Workers, DryRun: dryRun})
-}
-
-// conversionReport is the run's conversion report. upgrade.Restore does
-// not rebuild it (it is not saved), so a resumed run converts the saved
-// MKE 3 configuration again, as Discover did.
-func conversionReport(sh *upgrade.Shared, o upgrade.Options) *convert.Report {
-	if sh.Report != nil || len(sh.MKE3TOML) == 0 {
-		return sh.Report
-	}
-	cfg, err := convert.Parse("MKE 3 configuration", sh.MKE3TOML)
-	if err != nil {
-		return nil
-	}
-	var chs []convert.Host
-	for _, h := range o.Hosts {
-		role := mke4.RoleWorker
-		if slices.Contains(sh.Managers, h.String()) || slices.Contains(sh.Managers, h.Address+":22") {
-			role = mke4.RoleControllerWorker
-		}
-		chs = append(chs, convert.Host{Host: mke4.Host{Role: role, SSH: &mke4.SSH{Address: h.Address}}, Labels: h.Labels})
-	}
-	_, rep, err := convert.Convert(cfg, convert.Options{ExternalAddress: o.ExternalAddress, Hosts: chs, KubeletProfileLabel: o.KubeletProfileLabel})
-	if err != nil {
-		return nil
-	}
-	return &rep
-}
-
-func (s *runSetup) blocked(c *cli.Context, be *upgrade.BlockedError) error {
-	w := c.App.ErrWriter
-	fmt.Fprintf(w, "The upgrade cannot start: %d pre-upgrade check(s) block it. Nothing was changed.\n", len(be.Blockers))
-	for _, r := range be.Blockers {
-		host := ""
-		if r.Host != "" {
-			host = " (" + r.Host + ")"
-		}
-		fmt.Fprintf(w, "  [%s] %s%s: %s\n      remedy: %s\n", r.Severity, r.ID, host, r.Message, r.Remedy)
-	}
-	if err := s.emitResult(c, runResult{Result: "blocked", OutputDir: s.opts.OutputDir, LogFile: s.logPath, Blockers: be.Blockers}); err != nil {
-		return err
-	}
-	return silentExit(exitBlocking)
-}
-
-func (s *runSetup) dryRun(c *cli.Context, sh *upgrade.Shared, plan *upgrade.Plan) error {
-	if p := c.String("config-out"); p != "" {
-		y, err := mke4.Marshal(*sh.Config)
-		if err != nil {
-			return failure(err)
-		}
-		if err := atomicfile.WriteFile(p, y, 0o600); err != nil {
-			return failure(err)
-		}
-	}
-	sum, err := buildSummary(sh, s.opts, true)
-	if err != nil {
-		return failure(err)
-	}
-	if s.json {
-		r := runResult{Result: "dry-run", Summary: &sum, Plan: []planStep{}}
-		for _, st := range plan.Steps() {
-			r.Plan = append(r.Plan, planStep{Step: st.Name, Host: st.Host, Phase: string(st.Phase), Changes: st.Changes, PointOfNoReturn: st.PointOfNoReturn})
-		}
-		return s.emitResult(c, r)
-	}
-	if err := plan.Print(c.App.Writer); err != nil {
-		return failure(err)
-	}
-	if err := fprintf(c.App.Writer, "\n"); err != nil {
-		return err
-	}
-	if err := sum.WriteText(c.App.Writer); err != nil {
-		return failure(err)
-	}
-	return nil
-}
-
-// failed reports a failure before or outside a run's steps.
-func (s *runSetup) failed(c *cli.Context, err error) error {
-	if s.logPath != "" {
-		fmt.Fprintf(c.App.ErrWriter, "Debug log: %s\n", s.logPath)
-	}
-	var ee *exitError
-	msg := err.Error()
-	if errors.As(err, &ee) && ee.err != nil {
-		msg = ee.err.Error()
-	}
-	if jerr := s.emitResult(c, runResult{Result: "failed", OutputDir: s.opts.OutputDir, LogFile: s.logPath, Error: msg}); jerr != nil {
-		return jerr
-	}
-	return err
-}
-
-// finish reports the end of Apply or Resume: the summary on success, the
-// rollback and the cause on failure.
-func (s *runSetup) finish(c *cli.Context, res *upgrade.Result, err error, sh *upgrade.Shared, what string) error {
-	w := c.App.ErrWriter
-	s.out.closeLine()
-	if err == nil {
-		sum, serr := buildSummary(sh, s.opts, false)
-		if serr != nil {
-			return failure(serr)
-		}
-		if werr := s.saveSummary(sum); werr != nil {
-			return failure(werr)
-		}
-		took := time.Duration(0)
-		if res != nil {
-			took = res.Took
-		}
-		fmt.Fprintf(w, "%s finished in %s. Output folder: %s\n", capitalize(what), took.Round(100*time.Millisecond), s.opts.OutputDir)
-		if s.json {
-			return s.emitResult(c, runResult{Result: "upgraded", OutputDir: s.opts.OutputDir, LogFile: s.logPath, Summary: &sum})
-		}
-		if err := fprintf(c.App.Writer, "\n"); err != nil {
-			return err
-		}
-		if err := sum.WriteText(c.App.Writer); err != nil {
-			return failure(err)
-		}
-		return nil
-	}
-	r := runResult{Result: "failed", OutputDir: s.opts.OutputDir, LogFile: s.logPath}
-	var rb *upgrade.RollbackError
-	cause := err
-	switch {
-	case errors.As(err, &rb):
-		cause = rb.Cause
-		if rb.Rollback == nil {
-			s.out.startRollback() // when no step needed undoing
-			s.out.rollbackDone()
-			r.Result, r.RolledBack = "rolled-back", true
-		} else {
-			fmt.Fprintf(w, "%s\n", s.out.paint(red, fmt.Sprintf("Rollback to MKE version %s did not finish: %v", s.out.version, rb.Rollback)))
-			fmt.Fprintf(w, "Retry it with: mke-migrate rollback --hosts-path %s --output %s\n", c.String("hosts-path"), s.opts.OutputDir)
-		}
-	case errors.Is(err, upgrade.ErrPastPointOfNoReturn):
-		fmt.Fprintf(w, "MKE 3 is already (partly) uninstalled, so the upgrade is not rolled back. Finish it with:\n  mke-migrate resume --hosts-path %s --output %s --k0s-binary %s\n",
-			c.String("hosts-path"), s.opts.OutputDir, c.String("k0s-binary"))
-	}
-	r.Error = cause.Error()
-	fmt.Fprintf(w, "%s\n", s.out.paint(red, "Upgrade failed due to error: "+cause.Error()))
-	if s.logPath != "" {
-		fmt.Fprintf(w, "Debug log: %s\n", s.logPath)
-	}
-	if jerr := s.emitResult(c, r); jerr != nil {
-		return jerr
-	}
-	return silentExit(exitFailure)
-}
-
-func (s *runSetup) saveSummary(sum summary.Summary) error {
-	var b strings.Builder
-	if err := sum.WriteText(&b); err != nil {
-		return err
-	}
-	if err := atomicfile.WriteFile(filepath.Join(s.opts.OutputDir, "summary.txt"), []byte(b.String()), 0o600); err != nil {
-		return err
-	}
-	j, err := sum.JSON()
-	if err != nil {
-		return err
-	}
-	return atomicfile.WriteFile(filepath.Join(s.opts.OutputDir, "summary.json"), j, 0o600)
-}
-
-func capitalize(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
-}
-
 func stdinIsTerminal(c *cli.Context) bool {
 	f, ok := c.App.Reader.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
@@ -627,143 +251,4 @@ func ask(c *cli.Context, question string) error {
 		return &exitError{code: exitFailure, err: errors.New("not upgraded: confirmation not given")}
 	}
 	return nil
-}
-
-// ANSI colours, used only on a terminal without NO_COLOR.
-const (
-	green  = "\x1b[32m"
-	red    = "\x1b[31m"
-	yellow = "\x1b[33m"
-	reset  = "\x1b[0m"
-)
-
-// useColor: colour only on a terminal, and never with NO_COLOR set.
-func useColor(w io.Writer) bool {
-	if _, set := os.LookupEnv("NO_COLOR"); set {
-		return false
-	}
-	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
-}
-
-// reporter prints an upgrade's events as "Step i of n: step on host ...
-// done (1.2s)" lines. Steps of one stage run at once, so a start line is
-// left open only until another line must be printed.
-type reporter struct {
-	w     io.Writer
-	color bool
-
-	mu       sync.Mutex
-	open     string // the event whose start line awaits its end
-	version  string // MKE 3 version, for the rollback lines
-	rollback bool   // the rollback header was printed
-}
-
-func newReporter(w io.Writer) *reporter { return &reporter{w: w, color: useColor(w)} }
-
-func (r *reporter) paint(color, s string) string {
-	if !r.color {
-		return s
-	}
-	return color + s + reset
-}
-
-func (r *reporter) closeLine() {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.closeLocked()
-}
-
-func (r *reporter) closeLocked() {
-	if r.open != "" {
-		fmt.Fprintln(r.w)
-		r.open = ""
-	}
-}
-
-func (r *reporter) startRollback() {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.headerLocked()
-}
-
-func (r *reporter) headerLocked() {
-	if r.rollback {
-		return
-	}
-	r.closeLocked()
-	r.rollback = true
-	fmt.Fprintln(r.w, r.paint(yellow, "Initiating rollback of MKE to version: "+r.version))
-}
-
-func (r *reporter) rollbackDone() {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.closeLocked()
-	fmt.Fprintln(r.w, r.paint(green, fmt.Sprintf("Rollback to MKE version %s completed successfully", r.version)))
-}
-
-// watchInterrupt says so when the context ends (Ctrl-C): the run then rolls
-// back on its own.
-func (r *reporter) watchInterrupt(ctx context.Context) (stop func()) {
-	done := make(chan struct{})
-	go func() {
-		select {
-		case <-ctx.Done():
-			r.mu.Lock()
-			r.closeLocked()
-			fmt.Fprintln(r.w, r.paint(yellow, "Aborting upgrade due to signal interrupt"))
-			r.mu.Unlock()
-		case <-done:
-		}
-	}()
-	var once sync.Once
-	return func() { once.Do(func() { close(done) }) }
-}
-
-func (r *reporter) event(e upgrade.Event) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	what := e.Step
-	if e.Host != "" {
-		what += " on " + e.Host
-	}
-	prefix := fmt.Sprintf("Step %d of %d: ", e.Index, e.Total)
-	id := e.Step + "@" + e.Host
-	switch e.Kind {
-	case upgrade.EventUndoStart, upgrade.EventUndoDone, upgrade.EventUndoFailed:
-		r.headerLocked()
-		prefix = fmt.Sprintf("Step %d of %d [Rollback]: undo ", e.Index, e.Total)
-		id = "undo:" + id
-	case upgrade.EventRollbackInfo:
-		r.headerLocked()
-		return
-	}
-	took := fmt.Sprintf("(%.1fs)", e.Took.Seconds())
-	end := ""
-	switch e.Kind {
-	case upgrade.EventStepStart, upgrade.EventUndoStart:
-		r.closeLocked()
-		fmt.Fprintf(r.w, "%s%s ...", prefix, what)
-		r.open = id
-		return
-	case upgrade.EventStepDone, upgrade.EventUndoDone:
-		end = r.paint(green, "done") + " " + took
-	case upgrade.EventStepFailed, upgrade.EventUndoFailed:
-		end = r.paint(red, "failed") + " " + took
-		if e.Err != nil {
-			end += ": " + e.Err.Error()
-		}
-	case upgrade.EventStepSkipped:
-		end = "skipped (done in an earlier run)"
-	default:
-		return
-	}
-	if r.open == id {
-		fmt.Fprintf(r.w, " %s\n", end)
-		r.open = ""
-		return
-	}
-	r.closeLocked()
-	fmt.Fprintf(r.w, "%s%s ... %s\n", prefix, what, end)
 }

@@ -18,9 +18,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mke-migrate/mke-migrate/plan"
 	"github.com/mke-migrate/mke-migrate/testbed"
 	"github.com/mke-migrate/mke-migrate/testbed/mke3api"
-	"github.com/mke-migrate/mke-migrate/upgrade"
 )
 
 // built is the mke-migrate binary, built once for the tests that run it.
@@ -406,6 +406,6 @@ type upgradeEvent struct {
 	err        error
 }
 
-func (e upgradeEvent) event() upgrade.Event {
-	return upgrade.Event{Kind: upgrade.EventKind(e.kind), Index: e.i, Total: e.n, Step: e.step, Host: e.host, Took: e.took, Err: e.err}
+func (e upgradeEvent) event() plan.Event {
+	return plan.Event{Kind: plan.EventKind(e.kind), Index: e.i, Total: e.n, Step: e.step, Host: e.host, Took: e.took, Err: e.err}
 }

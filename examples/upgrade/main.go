@@ -23,6 +23,7 @@ import (
 	"github.com/mke-migrate/mke-migrate/convert"
 	"github.com/mke-migrate/mke-migrate/hosts"
 	"github.com/mke-migrate/mke-migrate/mke3"
+	"github.com/mke-migrate/mke-migrate/plan"
 	"github.com/mke-migrate/mke-migrate/rbac"
 	"github.com/mke-migrate/mke-migrate/summary"
 	"github.com/mke-migrate/mke-migrate/testbed"
@@ -128,8 +129,8 @@ func run(ctx context.Context, w io.Writer) error {
 		Commands:        upgrade.Commands{Ready: 10 * time.Second},
 		// the simulated nodes run no Kubernetes API to apply RBAC to
 		SkipRBAC: true,
-		Events: func(e upgrade.Event) {
-			if e.Kind == upgrade.EventStepDone {
+		Events: func(e plan.Event) {
+			if e.Kind == plan.EventStepDone {
 				steps.Add(1)
 			}
 		},

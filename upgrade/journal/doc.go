@@ -1,6 +1,6 @@
 // Package journal records what an upgrade run did, so that a later
 // process can resume or roll it back after the first one died, and locks
-// a run's output directory and hosts so that two runs never overlap.
+// a run's output directory so that two processes never share it.
 //
 // # Journal
 //
@@ -27,12 +27,5 @@
 // LockDir takes a flock on the output directory for the life of the
 // process, so a second process on the same machine is refused at once.
 //
-// AcquireHost takes a lock file on each host (by default
-// /var/lib/mke-migrate/lock) with one POSIX sh command, so runs from
-// different machines are refused too (*HostLockedError). The file names
-// the run and is refreshed by a heartbeat; one not refreshed for the TTL,
-// by the host's own clock, is stale and is taken over by exactly one new
-// run. The run that holds a lock may acquire it again, which is how a
-// resumed run gets its locks back. Lost reports a lock that another run
-// took over.
+// The hosts of a run are locked by package upgrade/hostlock.
 package journal

@@ -1,4 +1,4 @@
-package journal
+package hostlock
 
 import (
 	"context"
@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/mke-migrate/mke-migrate/upgrade/journal"
 )
 
 // Execer runs one shell command on a host and returns its standard output.
@@ -17,12 +19,15 @@ type Execer interface {
 	Exec(ctx context.Context, cmd string, sudo bool) (string, error)
 }
 
-// DefaultHostLockPath is where the host lock lives on every host.
-const DefaultHostLockPath = "/var/lib/mke-migrate/lock"
+// DefaultPath is where the host lock lives on every host. /run is a
+// tmpfs on systemd hosts (FHS 3.0, 3.15: cleared at boot), so a reboot,
+// which ends any run, leaves no lock behind; and it is outside
+// /var/lib/mke-migrate, the folder the upgrade's undos remove when empty.
+const DefaultPath = "/run/mke-migrate.lock"
 
-// HostLockOptions tune AcquireHost; the zero value is the defaults.
-type HostLockOptions struct {
-	// Path of the lock file on the host; default DefaultHostLockPath.
+// Options tune AcquireHost; the zero value is the defaults.
+type Options struct {
+	// Path of the lock file on the host; default DefaultPath.
 	Path string
 	// TTL: a lock not refreshed for this long is stale and may be taken
 	// over. Default 60s; at least 1s, as the host's clock counts seconds.
@@ -33,8 +38,8 @@ type HostLockOptions struct {
 	Logger *slog.Logger
 }
 
-// HostLockedError is a host whose lock is held by another live run.
-type HostLockedError struct {
+// LockedError is a host whose lock is held by another live run.
+type LockedError struct {
 	Host string
 	Path string        // the lock file on Host
 	Run  string        // the holder's run ID, "" if unreadable
@@ -42,7 +47,7 @@ type HostLockedError struct {
 	TTL  time.Duration // when the lock would count as stale
 }
 
-func (e *HostLockedError) Error() string {
+func (e *LockedError) Error() string {
 	who := "another run"
 	if e.Run != "" {
 		who = "run " + e.Run
@@ -52,13 +57,13 @@ func (e *HostLockedError) Error() string {
 		e.Host, who, e.Age, e.TTL, e.Path, e.Host)
 }
 
-// ErrHostLockLost is wrapped by Release when the lock no longer held this
+// ErrLost is wrapped by Release when the lock no longer held this
 // run's ID: it went stale and another run took it, or it was removed.
-var ErrHostLockLost = errors.New("host lock lost")
+var ErrLost = errors.New("host lock lost")
 
-// HostLock is a held lock on one host, refreshed in the background until
+// Lock is a held lock on one host, refreshed in the background until
 // Release.
-type HostLock struct {
+type Lock struct {
 	e         Execer
 	host, run string
 	path      string
@@ -73,9 +78,9 @@ type HostLock struct {
 	relErr   error
 }
 
-func (o HostLockOptions) fill() (HostLockOptions, error) {
+func (o Options) fill() (Options, error) {
 	if o.Path == "" {
-		o.Path = DefaultHostLockPath
+		o.Path = DefaultPath
 	}
 	if !path.IsAbs(o.Path) || path.Clean(o.Path) != o.Path || strings.ContainsFunc(o.Path, func(r rune) bool { return r < ' ' || r == 0x7f }) {
 		return o, fmt.Errorf("host lock path %q: must be a clean absolute path", o.Path)
@@ -106,20 +111,20 @@ const acquireAttempts = 8
 // AcquireHost takes the lock at o.Path on host for run. It succeeds when
 // the lock is free, already this run's (a resumed run), or stale (not
 // refreshed for o.TTL by the host's clock; the takeover is logged at warn).
-// A lock of another live run is a *HostLockedError.
+// A lock of another live run is a *LockedError.
 //
 // The lock is then refreshed every o.Heartbeat until Release, under a
 // context of its own: ctx bounds only the acquisition, since callers
 // often pass a per-call timeout.
-func AcquireHost(ctx context.Context, e Execer, host, run string, o HostLockOptions) (*HostLock, error) {
-	if err := CheckRun(run); err != nil {
+func Acquire(ctx context.Context, e Execer, host, run string, o Options) (*Lock, error) {
+	if err := journal.CheckRun(run); err != nil {
 		return nil, err
 	}
 	o, err := o.fill()
 	if err != nil {
 		return nil, err
 	}
-	l := &HostLock{e: e, host: host, run: run, path: o.Path, ttl: o.TTL, log: o.Logger.With("host", host, "lock", o.Path)}
+	l := &Lock{e: e, host: host, run: run, path: o.Path, ttl: o.TTL, log: o.Logger.With("host", host, "lock", o.Path)}
 	cmd := acquireScript(o.Path, run, int(o.TTL/time.Second))
 	var last status
 	for attempt := 1; ; attempt++ {
@@ -140,7 +145,7 @@ func AcquireHost(ctx context.Context, e Execer, host, run string, o HostLockOpti
 			return l.start(ctx, o.Heartbeat), nil
 		case "held":
 			if st.holder != "" {
-				return nil, &HostLockedError{Host: host, Path: o.Path, Run: st.holder, Age: st.age, TTL: o.TTL}
+				return nil, &LockedError{Host: host, Path: o.Path, Run: st.holder, Age: st.age, TTL: o.TTL}
 			}
 			// A fresh lock without content is being created right now.
 		case "busy":
@@ -151,7 +156,7 @@ func AcquireHost(ctx context.Context, e Execer, host, run string, o HostLockOpti
 			last = st
 		}
 		if attempt == acquireAttempts {
-			return nil, &HostLockedError{Host: host, Path: o.Path, Run: last.holder, Age: last.age, TTL: o.TTL}
+			return nil, &LockedError{Host: host, Path: o.Path, Run: last.holder, Age: last.age, TTL: o.TTL}
 		}
 		select {
 		case <-ctx.Done():
@@ -161,7 +166,7 @@ func AcquireHost(ctx context.Context, e Execer, host, run string, o HostLockOpti
 	}
 }
 
-func (l *HostLock) start(ctx context.Context, every time.Duration) *HostLock {
+func (l *Lock) start(ctx context.Context, every time.Duration) *Lock {
 	hctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	l.cancel = cancel
 	l.done = make(chan struct{})
@@ -170,7 +175,7 @@ func (l *HostLock) start(ctx context.Context, every time.Duration) *HostLock {
 	return l
 }
 
-func (l *HostLock) heartbeat(ctx context.Context, every time.Duration) {
+func (l *Lock) heartbeat(ctx context.Context, every time.Duration) {
 	defer close(l.done)
 	t := time.NewTicker(every)
 	defer t.Stop()
@@ -213,21 +218,21 @@ func (l *HostLock) heartbeat(ctx context.Context, every time.Duration) {
 	}
 }
 
-func (l *HostLock) markLost() { l.lostOnce.Do(func() { close(l.lost) }) }
+func (l *Lock) markLost() { l.lostOnce.Do(func() { close(l.lost) }) }
 
 // Lost is closed when the lock can no longer be trusted: a heartbeat found
 // another run's ID in it, or heartbeats failed for longer than the TTL.
 // Work on the host should stop.
-func (l *HostLock) Lost() <-chan struct{} { return l.lost }
+func (l *Lock) Lost() <-chan struct{} { return l.lost }
 
 // Host returns the host the lock is on.
-func (l *HostLock) Host() string { return l.host }
+func (l *Lock) Host() string { return l.host }
 
 // Release stops the heartbeat and removes the lock file if it still holds
 // this run's ID. A lock taken by another run is left alone and Release
-// returns an error wrapping ErrHostLockLost. Later calls return the first
+// returns an error wrapping ErrLost. Later calls return the first
 // call's result.
-func (l *HostLock) Release(ctx context.Context) error {
+func (l *Lock) Release(ctx context.Context) error {
 	l.release.Do(func() {
 		l.cancel()
 		<-l.done
@@ -242,7 +247,7 @@ func (l *HostLock) Release(ctx context.Context) error {
 		case st.word == "released":
 			l.log.Debug("host lock released", "run", l.run)
 		case st.word == "notours":
-			l.relErr = fmt.Errorf("release lock %s on %s: %w: it holds %q, not run %s", l.path, l.host, ErrHostLockLost, st.holder, l.run)
+			l.relErr = fmt.Errorf("release lock %s on %s: %w: it holds %q, not run %s", l.path, l.host, ErrLost, st.holder, l.run)
 		default:
 			l.relErr = fmt.Errorf("release lock %s on %s: unexpected status %q", l.path, l.host, st.word)
 		}

@@ -1,6 +1,6 @@
 //go:build unix
 
-package journal
+package hostlock
 
 import (
 	"bytes"
@@ -39,8 +39,8 @@ func (e *shExec) Exec(ctx context.Context, cmd string, sudo bool) (string, error
 	return out.String(), nil
 }
 
-func lockOpts(t *testing.T) HostLockOptions {
-	return HostLockOptions{Path: filepath.Join(t.TempDir(), "state", "lock"), Heartbeat: 50 * time.Second} // quiet unless a test sets it
+func lockOpts(t *testing.T) Options {
+	return Options{Path: filepath.Join(t.TempDir(), "state", "lock"), Heartbeat: 50 * time.Second} // quiet unless a test sets it
 }
 
 func content(t *testing.T, p string) string {
@@ -61,9 +61,9 @@ func age(t *testing.T, p string, d time.Duration) {
 	}
 }
 
-func mustAcquire(t *testing.T, e Execer, run string, o HostLockOptions) *HostLock {
+func mustAcquire(t *testing.T, e Execer, run string, o Options) *Lock {
 	t.Helper()
-	l, err := AcquireHost(context.Background(), e, "h1", run, o)
+	l, err := Acquire(context.Background(), e, "h1", run, o)
 	if err != nil {
 		t.Fatalf("acquire for %s: %v", run, err)
 	}
@@ -82,10 +82,10 @@ func TestHostLockAcquireRefuseRelease(t *testing.T) {
 		t.Errorf("lock mode %v", fi.Mode())
 	}
 
-	_, err := AcquireHost(context.Background(), e, "h1", "run-b", o)
-	var he *HostLockedError
+	_, err := Acquire(context.Background(), e, "h1", "run-b", o)
+	var he *LockedError
 	if !errors.As(err, &he) {
-		t.Fatalf("second run: %v, want *HostLockedError", err)
+		t.Fatalf("second run: %v, want *LockedError", err)
 	}
 	if he.Run != "run-a" || he.Host != "h1" || he.Path != o.Path || he.Age > 5*time.Second || he.TTL != time.Minute {
 		t.Errorf("error %+v", he)
@@ -131,7 +131,7 @@ func TestHostLockStaleTakeover(t *testing.T) {
 	}
 	os.WriteFile(o.Path, []byte("run=dead-run\n"), 0o600)
 	age(t, o.Path, 50*time.Second) // clear of the 1s granularity of the host clock
-	if _, err := AcquireHost(context.Background(), e, "h1", "run-b", o); !errors.As(err, new(*HostLockedError)) {
+	if _, err := Acquire(context.Background(), e, "h1", "run-b", o); !errors.As(err, new(*LockedError)) {
 		t.Fatalf("lock younger than TTL taken: %v", err)
 	}
 	age(t, o.Path, 61*time.Second)
@@ -157,7 +157,7 @@ func TestHostLockTakeoverMarkerOfDeadTaker(t *testing.T) {
 	marker := fmt.Sprintf("%s.takeover.%d", o.Path, fi.ModTime().Unix())
 	os.Mkdir(marker, 0o700)
 	// A taker that is still working: others wait.
-	if _, err := AcquireHost(context.Background(), e, "h1", "run-b", o); !errors.As(err, new(*HostLockedError)) {
+	if _, err := Acquire(context.Background(), e, "h1", "run-b", o); !errors.As(err, new(*LockedError)) {
 		t.Fatalf("takeover with a fresh marker: %v", err)
 	}
 	// A taker that died: its marker is stale too.
@@ -183,14 +183,14 @@ func TestHostLockTakeoverRace(t *testing.T) {
 		age(t, o.Path, 2*time.Minute)
 		var wins atomic.Int64
 		var mu sync.Mutex
-		var held []*HostLock
+		var held []*Lock
 		var wg sync.WaitGroup
 		start := make(chan struct{})
 		for r := range racers {
 			wg.Go(func() {
 				run := fmt.Sprint("run-", r)
 				<-start
-				l, err := AcquireHost(context.Background(), e, "h1", run, o)
+				l, err := Acquire(context.Background(), e, "h1", run, o)
 				if err == nil {
 					// Held until all are done: a release would let a
 					// slower racer acquire a free lock.
@@ -200,7 +200,7 @@ func TestHostLockTakeoverRace(t *testing.T) {
 					mu.Unlock()
 					return
 				}
-				if !errors.As(err, new(*HostLockedError)) {
+				if !errors.As(err, new(*LockedError)) {
 					t.Errorf("iteration %d %s: %v", i, run, err)
 				}
 			})
@@ -225,7 +225,7 @@ func TestHostLockReleaseOnlyOwn(t *testing.T) {
 	// Another run took the lock (e.g. after it went stale).
 	os.WriteFile(o.Path, []byte("run=run-b\n"), 0o600)
 	err := l.Release(context.Background())
-	if !errors.Is(err, ErrHostLockLost) {
+	if !errors.Is(err, ErrLost) {
 		t.Fatalf("release of a lost lock: %v", err)
 	}
 	if got := content(t, o.Path); got != "run=run-b\n" {
@@ -274,7 +274,7 @@ func TestHostLockHeartbeatOutlivesAcquireContext(t *testing.T) {
 	o := lockOpts(t)
 	o.TTL, o.Heartbeat = 3*time.Second, 50*time.Millisecond
 	ctx, cancel := context.WithCancel(context.Background())
-	l, err := AcquireHost(ctx, e, "h1", "run-a", o)
+	l, err := Acquire(ctx, e, "h1", "run-a", o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -307,7 +307,7 @@ func TestHostLockLostToTakeover(t *testing.T) {
 	if got := content(t, o.Path); got != "run=run-b\n" {
 		t.Errorf("holder's heartbeat changed the new lock: %q", got)
 	}
-	if err := l.Release(context.Background()); !errors.Is(err, ErrHostLockLost) {
+	if err := l.Release(context.Background()); !errors.Is(err, ErrLost) {
 		t.Errorf("release: %v", err)
 	}
 }
@@ -325,23 +325,23 @@ func TestHostLockLostWhenUnreachable(t *testing.T) {
 	}
 }
 
-func TestHostLockOptions(t *testing.T) {
+func TestOptions(t *testing.T) {
 	e := &shExec{}
 	tests := []struct {
 		name string
-		o    HostLockOptions
+		o    Options
 		run  string
 	}{
-		{name: "relative path", o: HostLockOptions{Path: "lock"}, run: "r"},
-		{name: "unclean path", o: HostLockOptions{Path: "/var/../lock"}, run: "r"},
-		{name: "newline in path", o: HostLockOptions{Path: "/var/lock\n"}, run: "r"},
-		{name: "ttl under a second", o: HostLockOptions{Path: "/x", TTL: time.Millisecond}, run: "r"},
-		{name: "heartbeat not under ttl", o: HostLockOptions{Path: "/x", TTL: time.Second, Heartbeat: time.Second}, run: "r"},
-		{name: "bad run", o: HostLockOptions{Path: "/x"}, run: "r'; rm -rf /; '"},
+		{name: "relative path", o: Options{Path: "lock"}, run: "r"},
+		{name: "unclean path", o: Options{Path: "/var/../lock"}, run: "r"},
+		{name: "newline in path", o: Options{Path: "/var/lock\n"}, run: "r"},
+		{name: "ttl under a second", o: Options{Path: "/x", TTL: time.Millisecond}, run: "r"},
+		{name: "heartbeat not under ttl", o: Options{Path: "/x", TTL: time.Second, Heartbeat: time.Second}, run: "r"},
+		{name: "bad run", o: Options{Path: "/x"}, run: "r'; rm -rf /; '"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, err := AcquireHost(context.Background(), e, "h1", tt.run, tt.o); err == nil {
+			if _, err := Acquire(context.Background(), e, "h1", tt.run, tt.o); err == nil {
 				t.Fatal("accepted")
 			}
 			if e.calls.Load() != 0 {
@@ -367,7 +367,7 @@ func TestHostLockPathWithQuote(t *testing.T) {
 func TestHostLockExecError(t *testing.T) {
 	e := &shExec{}
 	e.fail.Store(true)
-	_, err := AcquireHost(context.Background(), e, "h1", "run-a", lockOpts(t))
+	_, err := Acquire(context.Background(), e, "h1", "run-a", lockOpts(t))
 	if err == nil || !strings.Contains(err.Error(), "connection lost") || !strings.Contains(err.Error(), "h1") {
 		t.Errorf("err %v", err)
 	}

@@ -1,4 +1,4 @@
-package journal
+package hostlock
 
 import (
 	"errors"
@@ -6,6 +6,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/mke-migrate/mke-migrate/internal/shell"
+	"github.com/mke-migrate/mke-migrate/upgrade/journal"
 )
 
 // The host side of the lock is one POSIX sh command per operation. Each
@@ -21,13 +24,10 @@ import (
 // agree.
 const statusPrefix = "mke-migrate-lock"
 
-// quote makes s one sh word.
-func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
-
 // shPrelude sets the variables and a helper that prints lock content as
 // one field: only the characters a run ID may have, "-" for nothing.
 func shPrelude(p, run string) string {
-	return "umask 077; p=" + quote(p) + "; r=" + quote(run) + "; " +
+	return "umask 077; p=" + shell.Quote(p) + "; r=" + shell.Quote(run) + "; " +
 		"s() { x=$(printf '%s' \"$1\" | tr -c 'A-Za-z0-9._=-' _ | cut -c1-200); printf '%s' \"${x:--}\"; }; " +
 		"say() { echo \"" + statusPrefix + " $*\"; }; "
 }
@@ -119,7 +119,7 @@ func parseStatus(out string) (status, error) {
 			// A negative age is the holder's clock step; treat as fresh.
 			st.age = time.Duration(max(n, 0)) * time.Second
 		}
-		if id, ok := strings.CutPrefix(f[2], "run="); ok && CheckRun(id) == nil {
+		if id, ok := strings.CutPrefix(f[2], "run="); ok && journal.CheckRun(id) == nil {
 			st.holder = id
 		}
 	default:

@@ -1,0 +1,145 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/mke-migrate/mke-migrate/hosts"
+	"github.com/mke-migrate/mke-migrate/upgrade"
+)
+
+// logFileName is the debug log kept in every run's output directory.
+const logFileName = "mke-migrate.log"
+
+// runFlags are the SSH and run flags of upgrade, resume and rollback.
+func runFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "hosts-path", Usage: "the cluster's hosts.yaml `FILE`", Required: true},
+		&cli.StringFlag{Name: "k0s-binary", Usage: "the k0s executable `FILE` to install on every node"},
+		&cli.DurationFlag{Name: "timeout", Value: upgrade.DefaultTimeout, Usage: "roll back when the upgrade takes longer than `DURATION`"},
+		&cli.IntFlag{Name: "worker-batch", Value: upgrade.DefaultWorkerBatch, Usage: "upgrade `PERCENT` of the workers at once (at least one)"},
+		&cli.IntFlag{Name: "concurrency", Value: hosts.DefaultConcurrency, Usage: "work on at most `N` hosts at once"},
+		&cli.StringFlag{Name: "known-hosts", Usage: "check SSH host keys against `FILE` (default ~/.ssh/known_hosts)"},
+		&cli.BoolFlag{Name: "ssh-insecure-ignore-host-key", Usage: "accept any SSH host key (labs only)"},
+		&cli.StringFlag{Name: "kubeconfig", Usage: "write the MKE 4k admin kubeconfig to `FILE` (default ~/.mke/mke.kubeconf)"},
+		&cli.BoolFlag{Name: "json", Usage: "print the result and summary as JSON on stdout (progress stays on stderr)"},
+	}
+}
+
+// runSetup is what upgrade, resume and rollback share.
+type runSetup struct {
+	opts    upgrade.Options
+	logPath string
+	logFile *os.File
+	out     *reporter
+	json    bool
+}
+
+func (s *runSetup) close() {
+	if s.logFile != nil {
+		_ = s.logFile.Close()
+	}
+}
+
+// validateRunFlags checks the flags every run command has.
+func validateRunFlags(c *cli.Context) error {
+	if n := c.Int("worker-batch"); n < 1 || n > 100 {
+		return usagef("--worker-batch: %d is not a percentage from 1 to 100", n)
+	}
+	if c.Int("concurrency") < 1 {
+		return usagef("--concurrency: must be at least 1")
+	}
+	if c.Duration("timeout") <= 0 {
+		return usagef("--timeout: must be positive")
+	}
+	if c.Bool("ssh-insecure-ignore-host-key") && c.String("known-hosts") != "" {
+		return usagef("give --known-hosts or --ssh-insecure-ignore-host-key, not both")
+	}
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(c.String("log-level"))); err != nil {
+		return usagef("--log-level: %q is not one of debug, info, warn, error", c.String("log-level"))
+	}
+	return nil
+}
+
+// newRunSetup maps the common flags to upgrade.Options and opens the debug
+// log in dir ("" for none: a dry run writes nothing).
+func newRunSetup(c *cli.Context, dir string) (*runSetup, error) {
+	file, err := hosts.Load(c.String("hosts-path"))
+	if err != nil {
+		return nil, usageErr(err)
+	}
+	var k0s []byte
+	if p := c.String("k0s-binary"); p != "" {
+		if k0s, err = readK0sBinary(p); err != nil {
+			return nil, err
+		}
+	}
+	s := &runSetup{json: c.Bool("json"), out: newReporter(c.App.ErrWriter)}
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(c.String("log-level"))); err != nil {
+		return nil, usagef("--log-level: %q is not one of debug, info, warn, error", c.String("log-level"))
+	}
+	handlers := []slog.Handler{slog.NewTextHandler(c.App.ErrWriter, &slog.HandlerOptions{Level: lvl})}
+	if dir != "" {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, failure(err)
+		}
+		s.logPath = filepath.Join(dir, logFileName)
+		if s.logFile, err = os.OpenFile(s.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600); err != nil {
+			return nil, failure(err)
+		}
+		handlers = append(handlers, slog.NewTextHandler(s.logFile, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	log := slog.New(slog.NewMultiHandler(handlers...))
+	s.opts = upgrade.Options{
+		Hosts: file.Hosts,
+		Connect: hosts.ConnectOptions{KnownHostsPath: c.String("known-hosts"),
+			InsecureIgnoreHostKey: c.Bool("ssh-insecure-ignore-host-key"), Logger: log},
+		OutputDir:      dir,
+		KubeconfigPath: c.String("kubeconfig"),
+		Concurrency:    c.Int("concurrency"),
+		WorkerBatch:    c.Int("worker-batch"),
+		Timeout:        c.Duration("timeout"),
+		Logger:         log,
+		Events:         s.out.event,
+	}
+	s.opts.K0sBinary = k0s
+	return s, nil
+}
+
+func readK0sBinary(p string) ([]byte, error) {
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return nil, usagef("--k0s-binary: %w", err)
+	}
+	if len(b) == 0 {
+		return nil, usagef("--k0s-binary: %s is empty", p)
+	}
+	return b, nil
+}
+
+// defaultOutputDir is a new folder per run under the XDG state directory.
+func defaultOutputDir() (string, error) {
+	base := os.Getenv("XDG_STATE_HOME")
+	if base == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return "", usagef("no home directory for the output folder: give --output")
+		}
+		base = filepath.Join(home, ".local", "state")
+	}
+	dir := filepath.Join(base, "mke-migrate", time.Now().Format("20060102-150405"))
+	for i := 2; ; i++ {
+		if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+			return dir, nil
+		}
+		dir = filepath.Join(base, "mke-migrate", fmt.Sprintf("%s-%d", time.Now().Format("20060102-150405"), i))
+	}
+}

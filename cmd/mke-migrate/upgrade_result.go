@@ -1,0 +1,229 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/mke-migrate/mke-migrate/convert"
+	"github.com/mke-migrate/mke-migrate/convert/mke4"
+	"github.com/mke-migrate/mke-migrate/internal/atomicfile"
+	"github.com/mke-migrate/mke-migrate/plan"
+	"github.com/mke-migrate/mke-migrate/summary"
+	"github.com/mke-migrate/mke-migrate/upgrade"
+	"github.com/mke-migrate/mke-migrate/upgrade/preflight"
+)
+
+// runResult is the --json document of upgrade, resume, rollback and demo.
+type runResult struct {
+	// Result is upgraded, dry-run, blocked, rolled-back or failed.
+	Result     string             `json:"result"`
+	OutputDir  string             `json:"outputDir,omitempty"`
+	LogFile    string             `json:"logFile,omitempty"`
+	Error      string             `json:"error,omitempty"`
+	RolledBack bool               `json:"rolledBack"`
+	Blockers   []preflight.Result `json:"blockers,omitempty"`
+	Plan       []planStep         `json:"plan,omitempty"`
+	Summary    *summary.Summary   `json:"summary,omitempty"`
+}
+
+type planStep struct {
+	Step            string `json:"step"`
+	Host            string `json:"host,omitempty"`
+	Phase           string `json:"phase"`
+	Changes         string `json:"changes"`
+	PointOfNoReturn bool   `json:"pointOfNoReturn,omitempty"`
+}
+
+func (s *runSetup) emitResult(c *cli.Context, r runResult) error {
+	if !s.json {
+		return nil
+	}
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return failure(err)
+	}
+	return fprintf(c.App.Writer, "%s\n", b)
+}
+
+func buildSummary(sh *upgrade.Shared, o upgrade.Options, dryRun bool) (summary.Summary, error) {
+	return summary.Build(summary.Input{Report: conversionReport(sh, o), RBAC: summaryRBAC(sh.RBACReport), MKEVersion: sh.MKEVersion,
+		Managers: sh.Managers, Workers: sh.Workers, DryRun: dryRun})
+}
+
+// conversionReport is the run's conversion report. upgrade.Restore does
+// not rebuild it (it is not saved), so a resumed run converts the saved
+// MKE 3 configuration again, as Discover did.
+func conversionReport(sh *upgrade.Shared, o upgrade.Options) *convert.Report {
+	if sh.Report != nil || len(sh.MKE3TOML) == 0 {
+		return sh.Report
+	}
+	cfg, err := convert.Parse("MKE 3 configuration", sh.MKE3TOML)
+	if err != nil {
+		return nil
+	}
+	var chs []convert.Host
+	for _, h := range o.Hosts {
+		role := mke4.RoleWorker
+		if slices.Contains(sh.Managers, h.String()) || slices.Contains(sh.Managers, h.Address+":22") {
+			role = mke4.RoleControllerWorker
+		}
+		chs = append(chs, convert.Host{Host: mke4.Host{Role: role, SSH: &mke4.SSH{Address: h.Address}}, Labels: h.Labels})
+	}
+	_, rep, err := convert.Convert(cfg, convert.Options{ExternalAddress: o.ExternalAddress, Hosts: chs, KubeletProfileLabel: o.KubeletProfileLabel})
+	if err != nil {
+		return nil
+	}
+	return &rep
+}
+
+func (s *runSetup) blocked(c *cli.Context, be *upgrade.BlockedError) error {
+	w := c.App.ErrWriter
+	fmt.Fprintf(w, "The upgrade cannot start: %d pre-upgrade check(s) block it. Nothing was changed.\n", len(be.Blockers))
+	for _, r := range be.Blockers {
+		host := ""
+		if r.Host != "" {
+			host = " (" + r.Host + ")"
+		}
+		fmt.Fprintf(w, "  [%s] %s%s: %s\n      remedy: %s\n", r.Severity, r.ID, host, r.Message, r.Remedy)
+	}
+	if err := s.emitResult(c, runResult{Result: "blocked", OutputDir: s.opts.OutputDir, LogFile: s.logPath, Blockers: be.Blockers}); err != nil {
+		return err
+	}
+	return silentExit(exitBlocking)
+}
+
+func (s *runSetup) dryRun(c *cli.Context, sh *upgrade.Shared, plan *plan.Plan) error {
+	if p := c.String("config-out"); p != "" {
+		y, err := mke4.Marshal(*sh.Config)
+		if err != nil {
+			return failure(err)
+		}
+		if err := atomicfile.WriteFile(p, y, 0o600); err != nil {
+			return failure(err)
+		}
+	}
+	sum, err := buildSummary(sh, s.opts, true)
+	if err != nil {
+		return failure(err)
+	}
+	if s.json {
+		r := runResult{Result: "dry-run", Summary: &sum, Plan: []planStep{}}
+		for _, st := range plan.Steps() {
+			r.Plan = append(r.Plan, planStep{Step: st.Name, Host: st.Host, Phase: string(st.Phase), Changes: st.Changes, PointOfNoReturn: st.PointOfNoReturn})
+		}
+		return s.emitResult(c, r)
+	}
+	if err := plan.Print(c.App.Writer); err != nil {
+		return failure(err)
+	}
+	if err := fprintf(c.App.Writer, "\n"); err != nil {
+		return err
+	}
+	if err := sum.WriteText(c.App.Writer); err != nil {
+		return failure(err)
+	}
+	return nil
+}
+
+// failed reports a failure before or outside a run's steps.
+func (s *runSetup) failed(c *cli.Context, err error) error {
+	if s.logPath != "" {
+		fmt.Fprintf(c.App.ErrWriter, "Debug log: %s\n", s.logPath)
+	}
+	var ee *exitError
+	msg := err.Error()
+	if errors.As(err, &ee) && ee.err != nil {
+		msg = ee.err.Error()
+	}
+	if jerr := s.emitResult(c, runResult{Result: "failed", OutputDir: s.opts.OutputDir, LogFile: s.logPath, Error: msg}); jerr != nil {
+		return jerr
+	}
+	return err
+}
+
+// finish reports the end of Apply or Resume: the summary on success, the
+// rollback and the cause on failure.
+func (s *runSetup) finish(c *cli.Context, res *upgrade.Result, err error, sh *upgrade.Shared, what string) error {
+	w := c.App.ErrWriter
+	s.out.closeLine()
+	if err == nil {
+		sum, serr := buildSummary(sh, s.opts, false)
+		if serr != nil {
+			return failure(serr)
+		}
+		if werr := s.saveSummary(sum); werr != nil {
+			return failure(werr)
+		}
+		took := time.Duration(0)
+		if res != nil {
+			took = res.Took
+		}
+		fmt.Fprintf(w, "%s finished in %s. Output folder: %s\n", capitalize(what), took.Round(100*time.Millisecond), s.opts.OutputDir)
+		if s.json {
+			return s.emitResult(c, runResult{Result: "upgraded", OutputDir: s.opts.OutputDir, LogFile: s.logPath, Summary: &sum})
+		}
+		if err := fprintf(c.App.Writer, "\n"); err != nil {
+			return err
+		}
+		if err := sum.WriteText(c.App.Writer); err != nil {
+			return failure(err)
+		}
+		return nil
+	}
+	r := runResult{Result: "failed", OutputDir: s.opts.OutputDir, LogFile: s.logPath}
+	var rb *upgrade.RollbackError
+	cause := err
+	switch {
+	case errors.As(err, &rb):
+		cause = rb.Cause
+		if rb.Rollback == nil {
+			s.out.startRollback() // when no step needed undoing
+			s.out.rollbackDone()
+			r.Result, r.RolledBack = "rolled-back", true
+		} else {
+			fmt.Fprintf(w, "%s\n", s.out.paint(red, fmt.Sprintf("Rollback to MKE version %s did not finish: %v", s.out.version, rb.Rollback)))
+			fmt.Fprintf(w, "Retry it with: mke-migrate rollback --hosts-path %s --output %s\n", c.String("hosts-path"), s.opts.OutputDir)
+		}
+	case errors.Is(err, upgrade.ErrPastPointOfNoReturn):
+		fmt.Fprintf(w, "MKE 3 is already (partly) uninstalled, so the upgrade is not rolled back. Finish it with:\n  mke-migrate resume --hosts-path %s --output %s --k0s-binary %s\n",
+			c.String("hosts-path"), s.opts.OutputDir, c.String("k0s-binary"))
+	}
+	r.Error = cause.Error()
+	fmt.Fprintf(w, "%s\n", s.out.paint(red, "Upgrade failed due to error: "+cause.Error()))
+	if s.logPath != "" {
+		fmt.Fprintf(w, "Debug log: %s\n", s.logPath)
+	}
+	if jerr := s.emitResult(c, r); jerr != nil {
+		return jerr
+	}
+	return silentExit(exitFailure)
+}
+
+func (s *runSetup) saveSummary(sum summary.Summary) error {
+	var b strings.Builder
+	if err := sum.WriteText(&b); err != nil {
+		return err
+	}
+	if err := atomicfile.WriteFile(filepath.Join(s.opts.OutputDir, "summary.txt"), []byte(b.String()), 0o600); err != nil {
+		return err
+	}
+	j, err := sum.JSON()
+	if err != nil {
+		return err
+	}
+	return atomicfile.WriteFile(filepath.Join(s.opts.OutputDir, "summary.json"), j, 0o600)
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}

@@ -1,0 +1,124 @@
+package upgrade
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// assertCmd compares a built command with the exact string expected, in
+// the manner of terraform-exec's tests: a change to any command of a step
+// shows here, in milliseconds, before it reaches a node.
+func assertCmd(t *testing.T, got, want string) {
+	t.Helper()
+	if got != want {
+		t.Errorf("command\n got: %s\nwant: %s", got, want)
+	}
+}
+
+func TestCommands(t *testing.T) {
+	const ready = 2 * time.Second
+	hostile := "/var/lib/it's $(reboot)"
+	for _, tc := range []struct {
+		name, got, want string
+	}{
+		{"backup", backupCmd("/var/lib/mke-migrate", "docker run ucp backup", "/var/lib/mke-migrate/mke3-backup.tar"),
+			"mkdir -p '/var/lib/mke-migrate' && docker run ucp backup > '/var/lib/mke-migrate/mke3-backup.tar'.part && mv '/var/lib/mke-migrate/mke3-backup.tar'.part '/var/lib/mke-migrate/mke3-backup.tar' && sha256sum '/var/lib/mke-migrate/mke3-backup.tar'"},
+		{"backup, hostile state dir", backupCmd(hostile, "b", backupPath(hostile+"/")),
+			`mkdir -p '/var/lib/it'\''s $(reboot)' && b > '/var/lib/it'\''s $(reboot)/mke3-backup.tar'.part && mv '/var/lib/it'\''s $(reboot)/mke3-backup.tar'.part '/var/lib/it'\''s $(reboot)/mke3-backup.tar' && sha256sum '/var/lib/it'\''s $(reboot)/mke3-backup.tar'`},
+		{"backup undo", backupUndoCmd("/s", "/s/mke3-backup.tar"), "rm -f '/s/mke3-backup.tar' '/s/mke3-backup.tar'.part; rmdir '/s' 2>/dev/null; true"},
+		{"expand", expand(Commands{}.withDefaults().Backup, "mirantis/ucp:3.7.5", "abc123", ""),
+			"docker run --rm -i --name ucp-backup -v /var/run/docker.sock:/var/run/docker.sock mirantis/ucp:3.7.5 backup --id abc123 --no-passphrase"},
+		{"expand, hostile discovery", expand("x {image} --id {cluster} {node}", "ucp:3.7;reboot", "a b", "n1 n2"),
+			"x 'ucp:3.7;reboot' --id 'a b' n1 n2"},
+		{"docker stop", dockerStopCmd([]string{"ucp-kubelet", "ucp-kube-proxy"}), "docker stop ucp-kubelet ucp-kube-proxy"},
+		{"docker start, hostile name", dockerStartCmd([]string{"ucp-x;reboot"}), "docker start 'ucp-x;reboot'"},
+		{"k0s save", k0sSaveCmd("/var/lib/mke-migrate", "/usr/local/bin/k0s"),
+			"mkdir -p '/var/lib/mke-migrate'; if [ -e '/usr/local/bin/k0s' ] || [ -L '/usr/local/bin/k0s' ]; then [ -e '/var/lib/mke-migrate/k0s.orig' ] || [ -L '/var/lib/mke-migrate/k0s.orig' ] || cp -P '/usr/local/bin/k0s' '/var/lib/mke-migrate/k0s.orig'; echo saved; else echo none; fi"},
+		{"k0s restore, there was one", k0sRestoreCmd("/s/", "/k0s", false),
+			"if [ -e '/s/k0s.orig' ] || [ -L '/s/k0s.orig' ]; then rm -f '/k0s' && mv '/s/k0s.orig' '/k0s'; fi; rmdir '/s/' 2>/dev/null; true"},
+		{"k0s restore, there was none", k0sRestoreCmd("/s", "/k 0s", true),
+			"if [ -e '/s/k0s.orig' ] || [ -L '/s/k0s.orig' ]; then rm -f '/k 0s' && mv '/s/k0s.orig' '/k 0s'; else rm -f '/k 0s'; fi; rmdir '/s' 2>/dev/null; true"},
+		{"token", tokenCreateCmd("worker", "2h"), "k0s token create --role worker --expiry 2h"},
+		{"token, hostile expiry", tokenCreateCmd("controller", "2h; cat /etc/shadow"), "k0s token create --role controller --expiry '2h; cat /etc/shadow'"},
+		{"mkdir", mkdirCmd("/etc/k0s"), "mkdir -p '/etc/k0s'"},
+		{"install args, first controller", strings.Join(installArgs("controller", "/etc/k0s", "/etc/k0s/join-token", false, ""), " "),
+			"k0s install controller -c /etc/k0s/k0s.yaml --enable-worker"},
+		{"install args, joining worker with profile", strings.Join(installArgs("worker", "/etc/k0s", "/etc/k0s/join-token", true, "high mem"), " "),
+			"k0s install worker --token-file /etc/k0s/join-token --profile=high mem"},
+		{"install script, first controller", installScript(installArgs("controller", "/etc/k0s", "/etc/k0s/join-token", false, ""), "/etc/k0s", "/etc/k0s/join-token", false, ready),
+			"set -e\nT='/etc/k0s/join-token'\ntrap 'rm -f \"$T\"' EXIT\nif k0s status >/dev/null 2>&1; then exit 0; fi\nmkdir -p '/etc/k0s'\n" +
+				"k0s install controller -c /etc/k0s/k0s.yaml --enable-worker || " + k0sInstalled + "\nk0s start\n" +
+				"i=0; until k0s status >/dev/null 2>&1; do i=$((i+1)); if [ $i -ge 11 ]; then echo 'k0s did not become ready after 2s' >&2; exit 1; fi; sleep 0.2; done\n"},
+		{"install script, joining worker", installScript(installArgs("worker", "/etc/k0s", "/etc/k0s/join-token", true, "a'b"), "/etc/k0s", "/etc/k0s/join-token", true, ready),
+			"set -e\nT='/etc/k0s/join-token'\ntrap 'rm -f \"$T\"' EXIT\nif k0s status >/dev/null 2>&1; then exit 0; fi\nmkdir -p '/etc/k0s'\n(umask 077; cat > \"$T\")\n" +
+				"k0s install worker --token-file /etc/k0s/join-token '--profile=a'\\''b' || " + k0sInstalled + "\nk0s start\n" +
+				"i=0; until k0s status >/dev/null 2>&1; do i=$((i+1)); if [ $i -ge 11 ]; then echo 'k0s did not become ready after 2s' >&2; exit 1; fi; sleep 0.2; done\n"},
+		{"reset, controller", resetCmd("/etc/k0s", true),
+			"if command -v k0s >/dev/null 2>&1 && " + k0sInstalled + "; then k0s stop >/dev/null 2>&1; k0s reset; fi; rm -f '/etc/k0s/join-token' '/etc/k0s/k0s.yaml'; rmdir '/etc/k0s' 2>/dev/null; true"},
+		{"reset, worker", resetCmd("/etc/k0s", false),
+			"if command -v k0s >/dev/null 2>&1 && " + k0sInstalled + "; then k0s stop >/dev/null 2>&1; k0s reset; fi; rm -f '/etc/k0s/join-token'; rmdir '/etc/k0s' 2>/dev/null; true"},
+		{"node names, hostile", nodeNames([]string{"worker-1", "w 2", "$(reboot)", ""}), "worker-1 'w 2' '$(reboot)' ''"},
+		{"drain", expand(Commands{}.withDefaults().Drain, "i", "c", nodeNames([]string{"worker-1", "worker-2"})),
+			"k0s kubectl drain worker-1 worker-2 --ignore-daemonsets --delete-emptydir-data --force --timeout=5m"},
+		{"uninstall", uninstallCmd("docker run ucp uninstall-ucp"), `docker run ucp uninstall-ucp 2>&1; echo "mke-migrate-exit=$?"`},
+		{"volumes", volumesCmd([]string{"ucp-controller-server-certs", "a b"}), "docker volume rm --force ucp-controller-server-certs 'a b'"},
+	} {
+		t.Run(tc.name, func(t *testing.T) { assertCmd(t, tc.got, tc.want) })
+	}
+}
+
+func TestToStop(t *testing.T) {
+	prefixes := []string{"ucp-worker-agent", "ucp-kubelet", "ucp-kube-proxy"}
+	for _, tc := range []struct {
+		running []string
+		prev    string
+		want    []string
+	}{
+		{[]string{"ucp-kube-proxy", "ucp-kubelet", "ucp-proxy", "ucp-worker-agent-x"}, "", []string{"ucp-worker-agent-x", "ucp-kubelet", "ucp-kube-proxy"}},
+		// an earlier try stopped the agent already: it stays in the list
+		{[]string{"ucp-kubelet"}, "ucp-worker-agent-x", []string{"ucp-kubelet", "ucp-worker-agent-x"}},
+		{nil, "", nil},
+	} {
+		if got := toStop(tc.running, prefixes, tc.prev); !slices.Equal(got, tc.want) {
+			t.Errorf("toStop(%v, %q) = %v, want %v", tc.running, tc.prev, got, tc.want)
+		}
+	}
+}
+
+func TestUninstallOutcome(t *testing.T) {
+	for _, tc := range []struct {
+		out, body, status string
+		timedOut          bool
+	}{
+		{"removed\nmke-migrate-exit=0", "removed\n", "0", false},
+		{"level=fatal msg=\"Uninstalling UCP took too long\"\nmke-migrate-exit=1", "level=fatal msg=\"Uninstalling UCP took too long\"\n", "1", true},
+		{"boom\nmke-migrate-exit=125\n", "boom\n", "125", false},
+		{"no marker", "no marker", "", false},
+	} {
+		body, status, timedOut := uninstallOutcome(tc.out, "Uninstalling UCP took too long")
+		if body != tc.body || status != tc.status || timedOut != tc.timedOut {
+			t.Errorf("%q: %q %q %v", tc.out, body, status, timedOut)
+		}
+	}
+}
+
+func TestBatches(t *testing.T) {
+	ws := []string{"a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k"}
+	for _, tc := range []struct {
+		pct  int
+		want []int
+	}{{10, []int{1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1}}, {20, []int{2, 2, 2, 2, 2, 1}}, {50, []int{5, 5, 1}}, {100, []int{11}}} {
+		var got []int
+		for _, b := range batches(ws, tc.pct) {
+			got = append(got, len(b))
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%d%%: %v, want %v", tc.pct, got, tc.want)
+		}
+	}
+	if len(batches(nil, 10)) != 0 {
+		t.Error("batches of no workers")
+	}
+}

@@ -1,0 +1,164 @@
+package upgrade
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"time"
+
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/mke-migrate/mke-migrate/hosts"
+	"github.com/mke-migrate/mke-migrate/internal/shell"
+	"github.com/mke-migrate/mke-migrate/plan"
+)
+
+// Commands are the remote commands and paths of the upgrade. Where MKE and
+// k0s document nothing precise, these are our defaults; every one can be
+// replaced. Placeholders: {image} (UCPImage:MKE version), {cluster} (the
+// Swarm cluster ID), {node} (the hostnames of the nodes, space-separated).
+type Commands struct {
+	// UCPImage is the MKE 3 bootstrapper image without its tag.
+	UCPImage string
+	// Backup writes MKE 3's backup archive to stdout (run on the leader).
+	Backup string
+	// Uninstall removes MKE 3 (run on the leader); Leave is the fallback on
+	// every node when the uninstaller times out (non-leaders first).
+	Uninstall, Leave string
+	// UninstallTimeoutText in the uninstaller's output means it timed out.
+	UninstallTimeoutText string
+	// StopContainers are the MKE 3 containers (name prefixes) stopped on a
+	// node before k0s takes it over, in this order (the agent first, or it
+	// would restart the others); they are started again on rollback.
+	StopContainers []string
+	// CleanupVolumes are removed from managers after the uninstall.
+	CleanupVolumes []string
+	// K0sPath is where the k0s binary goes; K0sDir holds its
+	// configuration and join token; StateDir the tool's own files on the
+	// node (backups, saved binaries).
+	K0sPath, K0sDir, StateDir string
+	// Drain and Uncordon run on the first controller, once per worker batch
+	// with all its nodes.
+	Drain, Uncordon string
+	// Ready is how long to wait for k0s status after start.
+	Ready time.Duration
+	// TokenExpiry is the lifetime of the run's join tokens (k0s duration
+	// syntax), one per role for all nodes.
+	TokenExpiry string
+}
+
+func (c Commands) withDefaults() Commands {
+	d := Commands{
+		UCPImage:             "mirantis/ucp",
+		Backup:               "docker run --rm -i --name ucp-backup -v /var/run/docker.sock:/var/run/docker.sock {image} backup --id {cluster} --no-passphrase",
+		Uninstall:            "docker run --rm -i --name ucp-uninstall -v /var/run/docker.sock:/var/run/docker.sock {image} uninstall-ucp --id {cluster} --purge-config",
+		Leave:                "docker swarm leave --force",
+		UninstallTimeoutText: "Uninstalling UCP took too long",
+		StopContainers: []string{"ucp-worker-agent", "ucp-kubelet", "ucp-kube-proxy", "ucp-kube-apiserver",
+			"ucp-kube-controller-manager", "ucp-kube-scheduler", "ucp-calico-node"},
+		CleanupVolumes: []string{"ucp-controller-server-certs"},
+		K0sPath:        DefaultK0sBinaryPath,
+		K0sDir:         "/etc/k0s",
+		StateDir:       "/var/lib/mke-migrate",
+		Drain:          "k0s kubectl drain {node} --ignore-daemonsets --delete-emptydir-data --force --timeout=5m",
+		Uncordon:       "k0s kubectl uncordon {node}",
+		Ready:          2 * time.Minute,
+		TokenExpiry:    "2h",
+	}
+	if c.UCPImage != "" {
+		d.UCPImage = c.UCPImage
+	}
+	set := func(dst *string, v string) {
+		if v != "" {
+			*dst = v
+		}
+	}
+	set(&d.Backup, c.Backup)
+	set(&d.Uninstall, c.Uninstall)
+	set(&d.Leave, c.Leave)
+	set(&d.UninstallTimeoutText, c.UninstallTimeoutText)
+	set(&d.K0sPath, c.K0sPath)
+	set(&d.K0sDir, c.K0sDir)
+	set(&d.StateDir, c.StateDir)
+	set(&d.Drain, c.Drain)
+	set(&d.Uncordon, c.Uncordon)
+	set(&d.TokenExpiry, c.TokenExpiry)
+	if c.StopContainers != nil {
+		d.StopContainers = c.StopContainers
+	}
+	if c.CleanupVolumes != nil {
+		d.CleanupVolumes = c.CleanupVolumes
+	}
+	if c.Ready > 0 {
+		d.Ready = c.Ready
+	}
+	return d
+}
+
+// Env is what the steps of an upgrade are made from, instead of the
+// Upgrade itself: the cluster (as Discover found it, or as an Inventory
+// describes it), the remote commands, the local paths, and the
+// connections to hosts other than a step's own. Upgrade.Env returns the
+// one its Plan uses, for custom steps.
+type Env struct {
+	// Cluster is what Discover learned (or FromInventory was told).
+	Cluster  *Shared
+	Commands Commands
+	// K0sBinary is the k0s executable installed on every node.
+	K0sBinary []byte
+	// OutputDir receives the backups and the configurations;
+	// KubeconfigPath the admin kubeconfig; ConfigOut an extra copy of
+	// mke4.yaml ("" for none).
+	OutputDir, KubeconfigPath, ConfigOut string
+	// ExternalAddress is the load balancer the admin kubeconfig points at.
+	ExternalAddress string
+	// Nodes reaches hosts other than a step's own (plan.Run.Node): the
+	// leader makes the join tokens, drains the workers and prints the
+	// admin kubeconfig; every node leaves the Swarm when uninstall-ucp
+	// times out.
+	Nodes plan.Nodes
+	// KubeClient makes the client of the new cluster from the admin
+	// kubeconfig (default: client-go).
+	KubeClient func(ctx context.Context, kubeconfig []byte) (kubernetes.Interface, error)
+
+	tokens *joinTokens
+}
+
+// leader is the connection to the Swarm leader, the first k0s controller.
+func (e *Env) leader(ctx context.Context) (hosts.Node, error) {
+	return e.Nodes.Node(ctx, e.Cluster.Leader)
+}
+
+// expand fills the placeholders of a command of Commands.
+func (e *Env) expand(cmd, nodes string) string {
+	return expand(cmd, e.Commands.UCPImage+":"+e.Cluster.MKEVersion, e.Cluster.ClusterID, nodes)
+}
+
+// hostname is the Kubernetes node name of a host.
+func (e *Env) hostname(host string) string { return e.Cluster.Facts[host].Hostname }
+
+// expand fills the placeholders of cmd: {image} and {cluster} as single
+// shell words, {node} as it is (a list of words made by nodeNames).
+func expand(cmd, image, cluster, nodes string) string {
+	return strings.NewReplacer("{image}", shell.Word(image), "{cluster}", shell.Word(cluster), "{node}", nodes).Replace(cmd)
+}
+
+// sudo runs cmd as root through sh, so redirections are root's too.
+func sudo(ctx context.Context, n hosts.Node, cmd string) (string, error) {
+	return n.Exec(ctx, shell.Sudo(cmd), hosts.WithSudo())
+}
+
+// onLeader runs a command on the first controller, as root.
+func (e *Env) onLeader(ctx context.Context, cmd string) (string, error) {
+	n, err := e.leader(ctx)
+	if err != nil {
+		return "", err
+	}
+	return sudo(ctx, n, cmd)
+}
+
+// joinTokens are the run's join tokens by role, this process only.
+type joinTokens struct {
+	mu sync.Mutex
+	m  map[string][]byte
+}

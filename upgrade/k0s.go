@@ -1,0 +1,192 @@
+package upgrade
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"sigs.k8s.io/yaml"
+
+	"github.com/mke-migrate/mke-migrate/convert/mke4"
+	"github.com/mke-migrate/mke-migrate/hosts"
+	"github.com/mke-migrate/mke-migrate/internal/shell"
+	"github.com/mke-migrate/mke-migrate/plan"
+)
+
+// k0sInstalled is a shell test: k0s installed its service (enabled or
+// not). systemctl is-enabled prints enabled or disabled for a unit that
+// exists and fails for one that does not.
+const k0sInstalled = "{ systemctl is-enabled k0scontroller.service 2>/dev/null; systemctl is-enabled k0sworker.service 2>/dev/null; } | grep -q abled"
+
+// tokenCreateCmd makes a join token for role on a controller.
+func tokenCreateCmd(role, expiry string) string {
+	return "k0s token create --role " + shell.Word(role) + " --expiry " + shell.Word(expiry)
+}
+
+func mkdirCmd(dir string) string { return "mkdir -p " + shell.Quote(dir) }
+
+// installArgs is the k0s install command line: a controller (with its
+// configuration, and a worker too) or a worker; a joining node reads its
+// token from tokenFile; profile is the node's kubelet profile, if any.
+func installArgs(role, k0sDir, tokenFile string, join bool, profile string) []string {
+	args := []string{"k0s", "install", role}
+	if role == "controller" {
+		args = append(args, "-c", k0sDir+"/k0s.yaml", "--enable-worker")
+	}
+	if join {
+		args = append(args, "--token-file", tokenFile)
+	}
+	if profile != "" {
+		args = append(args, "--profile="+profile)
+	}
+	return args
+}
+
+// installScript installs and starts k0s unless it runs already, and waits
+// up to ready for k0s status, in one remote command. With a token, the
+// token arrives on stdin, lives in a 0600 file only while k0s install
+// reads it, and is removed on every exit.
+func installScript(args []string, k0sDir, tokenFile string, token bool, ready time.Duration) string {
+	tries := int(ready/(200*time.Millisecond)) + 1
+	var b strings.Builder
+	fmt.Fprintf(&b, "set -e\nT=%s\ntrap 'rm -f \"$T\"' EXIT\n", shell.Quote(tokenFile))
+	b.WriteString("if k0s status >/dev/null 2>&1; then exit 0; fi\n")
+	fmt.Fprintf(&b, "mkdir -p %s\n", shell.Quote(k0sDir))
+	if token {
+		b.WriteString("(umask 077; cat > \"$T\")\n")
+	}
+	// an install that fails because k0s is installed was done by an
+	// interrupted earlier try
+	fmt.Fprintf(&b, "%s || %s\n", shell.Join(args...), k0sInstalled)
+	b.WriteString("k0s start\n")
+	fmt.Fprintf(&b, "i=0; until k0s status >/dev/null 2>&1; do i=$((i+1)); if [ $i -ge %d ]; then echo 'k0s did not become ready after %v' >&2; exit 1; fi; sleep 0.2; done\n", tries, ready)
+	return b.String()
+}
+
+// resetCmd is the undo of a k0s install: stop, reset, remove its files
+// (the configuration too, with removeConfig).
+func resetCmd(k0sDir string, removeConfig bool) string {
+	cmd := "if command -v k0s >/dev/null 2>&1 && " + k0sInstalled + "; then k0s stop >/dev/null 2>&1; k0s reset; fi; rm -f " + shell.Quote(k0sDir+"/join-token")
+	if removeConfig {
+		cmd += " " + shell.Quote(k0sDir+"/k0s.yaml")
+	}
+	return cmd + "; rmdir " + shell.Quote(k0sDir) + " 2>/dev/null; true"
+}
+
+// joinToken returns the run's join token for role, made on the leader the
+// first time it is needed. k0s join tokens are not single-use, so one per
+// role serves every node of the run; it expires with TokenExpiry. It
+// travels only in memory and over stdin, never in argv, logs or the
+// journal, and exists on a node only while k0s install reads it.
+func (e *Env) joinToken(ctx context.Context, role string) ([]byte, error) {
+	t := e.tokens
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if tok := t.m[role]; tok != nil {
+		return tok, nil
+	}
+	tok, err := e.onLeader(ctx, tokenCreateCmd(role, e.Commands.TokenExpiry))
+	if err != nil {
+		return nil, fmt.Errorf("create a %s join token on the leader: %w", role, err)
+	}
+	if t.m == nil {
+		t.m = map[string][]byte{}
+	}
+	t.m[role] = []byte(tok + "\n")
+	return t.m[role], nil
+}
+
+// install installs and starts k0s on the step's node; all but the first
+// controller join with a token from the leader.
+func (e *Env) install(ctx context.Context, r *plan.Run, role string, first bool) error {
+	c := e.Commands
+	tokenFile := c.K0sDir + "/join-token"
+	var tok []byte
+	if !first {
+		var err error
+		if tok, err = e.joinToken(ctx, role); err != nil {
+			return err
+		}
+	}
+	args := installArgs(role, c.K0sDir, tokenFile, !first, e.Cluster.Profiles[r.Step.Host])
+	opts := []hosts.ExecOption{hosts.WithSudo()}
+	if tok != nil {
+		opts = append(opts, hosts.WithStdin(bytes.NewReader(tok)))
+	}
+	_, err := r.Node.Exec(ctx, shell.Sudo(installScript(args, c.K0sDir, tokenFile, tok != nil, c.Ready)), opts...)
+	return err
+}
+
+func (e *Env) resetK0s(ctx context.Context, r *plan.Run, removeConfig bool) error {
+	_, err := sudo(ctx, r.Node, resetCmd(e.Commands.K0sDir, removeConfig))
+	return err
+}
+
+// controllerStep writes the k0s configuration and installs a controller:
+// the first one starts the cluster, the others join it.
+func controllerStep(e *Env, host string, first bool) *plan.Step {
+	c := e.Commands
+	what := "joins the k0s controllers (token from the first)"
+	if first {
+		what = "installs and starts the first k0s controller"
+	}
+	return &plan.Step{Name: "k0s-controller", Host: host, Phase: PhaseManagers, Changes: "writes " + c.K0sDir + "/k0s.yaml, " + what,
+		Do: func(ctx context.Context, r *plan.Run) error {
+			if _, err := sudo(ctx, r.Node, mkdirCmd(c.K0sDir)); err != nil {
+				return err
+			}
+			if err := r.Node.Upload(ctx, e.Cluster.K0sConfig, c.K0sDir+"/k0s.yaml", 0o600, true); err != nil {
+				return err
+			}
+			return e.install(ctx, r, "controller", first)
+		},
+		Undo: func(ctx context.Context, r *plan.Run) error { return e.resetK0s(ctx, r, true) }}
+}
+
+// workerStep joins host as a k0s worker.
+func workerStep(e *Env, host string) *plan.Step {
+	return &plan.Step{Name: "k0s-worker", Host: host, Phase: PhaseWorkers, Changes: "joins the node as a k0s worker (token from the first controller)",
+		Do:   func(ctx context.Context, r *plan.Run) error { return e.install(ctx, r, "worker", false) },
+		Undo: func(ctx context.Context, r *plan.Run) error { return e.resetK0s(ctx, r, false) }}
+}
+
+// k0sConfig derives the k0s ClusterConfig of the controllers from
+// mke4.yaml: what k0s itself reads (API address and SANs, networking).
+// The rest of mke4.yaml is MKE 4k's, applied by its operator.
+func k0sConfig(c *mke4.MkeConfig) ([]byte, error) {
+	spec := map[string]any{}
+	api := map[string]any{}
+	if a := c.Spec.APIServer.ExternalAddress; a != "" {
+		api["externalAddress"] = a
+	}
+	if len(c.Spec.APIServer.SANs) > 0 {
+		api["sans"] = c.Spec.APIServer.SANs
+	}
+	if len(api) > 0 {
+		spec["api"] = api
+	}
+	network := map[string]any{"provider": "custom"} // MKE 4k installs Calico itself
+	if c.Spec.Network.ServiceCIDR != "" {
+		network["serviceCIDR"] = c.Spec.Network.ServiceCIDR
+	}
+	for _, p := range c.Spec.Network.Providers {
+		if p.Enabled {
+			if cidr, ok := p.ExtraConfig["cidrV4"]; ok {
+				network["podCIDR"] = cidr
+			}
+		}
+	}
+	if m := c.Spec.Network.KubeProxy.Mode; m != "" {
+		network["kubeProxy"] = map[string]any{"mode": m}
+	}
+	spec["network"] = network
+	doc := map[string]any{"apiVersion": "k0s.k0sproject.io/v1beta1", "kind": "ClusterConfig",
+		"metadata": map[string]any{"name": "k0s"}, "spec": spec}
+	b, err := yaml.Marshal(doc)
+	if err != nil {
+		return nil, fmt.Errorf("upgrade: k0s configuration: %w", err)
+	}
+	return bytes.TrimSpace(b), nil
+}

@@ -1,0 +1,106 @@
+package upgrade
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/mke-migrate/mke-migrate/hosts"
+)
+
+// clientPool keeps one connection per host for the whole run; it is the
+// run's plan.Nodes.
+type clientPool struct {
+	opts  hosts.ConnectOptions
+	hosts map[string]hosts.Host
+
+	mu      sync.Mutex
+	clients map[string]*hosts.Client
+	dialing map[string]*sync.Mutex
+	spent   map[string]int // commands of closed connections
+}
+
+func newClientPool(hs []hosts.Host, o hosts.ConnectOptions) *clientPool {
+	p := &clientPool{opts: o, hosts: map[string]hosts.Host{}, clients: map[string]*hosts.Client{}, dialing: map[string]*sync.Mutex{}, spent: map[string]int{}}
+	for _, h := range hs {
+		p.hosts[hostKey(h)] = h
+	}
+	return p
+}
+
+// hostKey is how steps name hosts: address:port.
+func hostKey(h hosts.Host) string {
+	if h.Port == 0 {
+		h.Port = 22
+	}
+	return h.String()
+}
+
+// Node is the connection to host, for plan.Nodes.
+func (p *clientPool) Node(ctx context.Context, host string) (hosts.Node, error) {
+	c, err := p.get(ctx, host)
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func (p *clientPool) get(ctx context.Context, key string) (*hosts.Client, error) {
+	p.mu.Lock()
+	h, ok := p.hosts[key]
+	if !ok {
+		p.mu.Unlock()
+		return nil, fmt.Errorf("upgrade: no host %s in hosts.yaml", key)
+	}
+	if c := p.clients[key]; c != nil && c.Err() == nil {
+		p.mu.Unlock()
+		return c, nil
+	}
+	dl := p.dialing[key]
+	if dl == nil {
+		dl = &sync.Mutex{}
+		p.dialing[key] = dl
+	}
+	p.mu.Unlock()
+	dl.Lock()
+	defer dl.Unlock()
+	p.mu.Lock()
+	if c := p.clients[key]; c != nil && c.Err() == nil {
+		p.mu.Unlock()
+		return c, nil
+	}
+	p.mu.Unlock()
+	c, err := hosts.Connect(ctx, h, p.opts)
+	if err != nil {
+		return nil, err
+	}
+	p.mu.Lock()
+	if old := p.clients[key]; old != nil {
+		p.spent[key] += old.Commands()
+		_ = old.Close()
+	}
+	p.clients[key] = c
+	p.mu.Unlock()
+	return c, nil
+}
+
+// commands counts the remote commands of every host's connections,
+// including ones replaced after they broke.
+func (p *clientPool) commands() map[string]int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make(map[string]int, len(p.clients))
+	for k, c := range p.clients {
+		out[k] = p.spent[k] + c.Commands()
+	}
+	return out
+}
+
+func (p *clientPool) close() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, c := range p.clients {
+		_ = c.Close()
+	}
+	p.clients = map[string]*hosts.Client{}
+}

@@ -1,0 +1,258 @@
+package upgrade
+
+import (
+	"context"
+	"errors"
+	"io"
+	"io/fs"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/mke-migrate/mke-migrate/hosts"
+	"github.com/mke-migrate/mke-migrate/internal/shell"
+	"github.com/mke-migrate/mke-migrate/plan"
+)
+
+// call is one command a fakeNode received.
+type call struct {
+	host, cmd string
+	sudo      bool
+	stdin     string
+}
+
+// fakeNode stands in for a connection (hosts.Node): it records every
+// command and answers those matching a prefix of reply (first match).
+type fakeNode struct {
+	host  string
+	log   *[]call
+	mu    *sync.Mutex
+	reply map[string]string
+	fail  map[string]error
+	files map[string][]byte
+}
+
+func (n *fakeNode) Exec(_ context.Context, cmd string, opts ...hosts.ExecOption) (string, error) {
+	o := hosts.ApplyExecOptions(opts...)
+	c := call{host: n.host, cmd: cmd, sudo: o.Sudo}
+	if o.Stdin != nil {
+		b, _ := io.ReadAll(o.Stdin)
+		c.stdin = string(b)
+	}
+	n.mu.Lock()
+	*n.log = append(*n.log, c)
+	n.mu.Unlock()
+	for p, err := range n.fail {
+		if strings.HasPrefix(cmd, p) {
+			return "", err
+		}
+	}
+	for p, out := range n.reply {
+		if strings.HasPrefix(cmd, p) {
+			return out, nil
+		}
+	}
+	return "", nil
+}
+
+func (n *fakeNode) Upload(_ context.Context, data []byte, dst string, perm fs.FileMode, sudo bool) error {
+	return n.record("upload "+dst+" "+perm.String(), sudo)
+}
+
+func (n *fakeNode) ReadFile(_ context.Context, p string, sudo bool) ([]byte, error) {
+	return n.files[p], n.record("read "+p, sudo)
+}
+
+func (n *fakeNode) record(what string, sudo bool) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	*n.log = append(*n.log, call{host: n.host, cmd: what, sudo: sudo})
+	return nil
+}
+
+// fakeCluster is a plan.Nodes of fake nodes sharing one log.
+type fakeCluster struct {
+	mu    sync.Mutex
+	log   []call
+	nodes map[string]*fakeNode
+}
+
+func newFakeCluster(hs ...string) *fakeCluster {
+	fc := &fakeCluster{nodes: map[string]*fakeNode{}}
+	for _, h := range hs {
+		fc.nodes[h] = &fakeNode{host: h, log: &fc.log, mu: &fc.mu, reply: map[string]string{}, fail: map[string]error{}, files: map[string][]byte{}}
+	}
+	return fc
+}
+
+func (fc *fakeCluster) Node(_ context.Context, host string) (hosts.Node, error) {
+	n, ok := fc.nodes[host]
+	if !ok {
+		return nil, errors.New("no host " + host)
+	}
+	return n, nil
+}
+
+// cmds are the logged commands, as root through sh -c where sudo says so.
+func (fc *fakeCluster) cmds() []string {
+	var out []string
+	for _, c := range fc.log {
+		out = append(out, c.host+": "+c.cmd)
+	}
+	return out
+}
+
+const (
+	leader  = "10.0.0.1:22"
+	manager = "10.0.0.2:22"
+	worker  = "10.0.0.3:22"
+)
+
+func testEnv(fc *fakeCluster) *Env {
+	sh := &Shared{Leader: leader, Managers: []string{leader, manager}, Workers: []string{worker}, MKEVersion: "3.7.5", ClusterID: "abc123",
+		Facts: map[string]hosts.Facts{worker: {Hostname: "worker-1"}}, Profiles: map[string]string{worker: "high"}, K0sConfig: []byte("apiVersion: k0s")}
+	return &Env{Cluster: sh, Commands: Commands{Ready: 1}.withDefaults(), K0sBinary: []byte("k0s"), Nodes: fc, tokens: &joinTokens{}}
+}
+
+// run runs f of step s on its node, as the executor would.
+func run(t *testing.T, fc *fakeCluster, s *plan.Step, data map[string]string, f func(*plan.Step) func(context.Context, *plan.Run) error) *plan.Run {
+	t.Helper()
+	var node hosts.Node
+	if s.Host != "" {
+		node = fc.nodes[s.Host]
+	}
+	r := plan.NewRun(s, node, nil, data)
+	if err := f(s)(t.Context(), r); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func do(s *plan.Step) func(context.Context, *plan.Run) error   { return s.Do }
+func undo(s *plan.Step) func(context.Context, *plan.Run) error { return s.Undo }
+
+func requireCmds(t *testing.T, fc *fakeCluster, want ...string) {
+	t.Helper()
+	if got := fc.cmds(); !slices.Equal(got, want) {
+		t.Fatalf("commands\n got: %q\nwant: %q", got, want)
+	}
+	for _, c := range fc.log {
+		if !c.sudo {
+			t.Errorf("%s: not as root", c.cmd)
+		}
+	}
+	fc.log = nil
+}
+
+func TestStopStep(t *testing.T) {
+	fc := newFakeCluster(worker)
+	fc.nodes[worker].reply[shell.Sudo(listUCPCmd)] = "ucp-proxy\nucp-kubelet\nucp-worker-agent-x"
+	s := stopStep(testEnv(fc), worker)
+	r := run(t, fc, s, nil, do)
+	requireCmds(t, fc, worker+": "+shell.Sudo(listUCPCmd), worker+": "+shell.Sudo("docker stop ucp-worker-agent-x ucp-kubelet"))
+	if r.Get("stopped") != "ucp-worker-agent-x,ucp-kubelet" {
+		t.Fatalf("stopped %q", r.Get("stopped"))
+	}
+	// undo starts them in reverse and waits until they run
+	fc.nodes[worker].reply[shell.Sudo(listRunningCmd)] = "ucp-kubelet\nucp-worker-agent-x"
+	run(t, fc, s, r.Data(), undo)
+	requireCmds(t, fc, worker+": "+shell.Sudo("docker start ucp-kubelet ucp-worker-agent-x"), worker+": "+shell.Sudo(listRunningCmd))
+	// nothing stopped, nothing to start
+	run(t, fc, s, nil, undo)
+	requireCmds(t, fc)
+}
+
+func TestK0sBinaryStep(t *testing.T) {
+	fc := newFakeCluster(manager)
+	e := testEnv(fc)
+	fc.nodes[manager].reply[shell.Sudo(k0sSaveCmd(e.Commands.StateDir, e.Commands.K0sPath))] = "none"
+	s := k0sBinaryStep(e, manager)
+	r := run(t, fc, s, nil, do)
+	requireCmds(t, fc, manager+": "+shell.Sudo(k0sSaveCmd("/var/lib/mke-migrate", "/usr/local/bin/k0s")), manager+": upload /usr/local/bin/k0s -rwxr-xr-x")
+	// a resumed Do does not look again: the first look said none
+	run(t, fc, s, r.Data(), do)
+	requireCmds(t, fc, manager+": upload /usr/local/bin/k0s -rwxr-xr-x")
+	run(t, fc, s, r.Data(), undo)
+	requireCmds(t, fc, manager+": "+shell.Sudo(k0sRestoreCmd("/var/lib/mke-migrate", "/usr/local/bin/k0s", true)))
+	// a Do cut off before it looked must not cost the node its k0s
+	run(t, fc, s, nil, undo)
+	requireCmds(t, fc, manager+": "+shell.Sudo(k0sRestoreCmd("/var/lib/mke-migrate", "/usr/local/bin/k0s", false)))
+}
+
+// The join token is made once per role on the leader and reaches a
+// joining node only on stdin: never in a command line.
+func TestJoinTokenOnlyOnStdin(t *testing.T) {
+	fc := newFakeCluster(leader, manager, worker)
+	e := testEnv(fc)
+	const token = "SECRET-TOKEN"
+	fc.nodes[leader].reply[shell.Sudo(tokenCreateCmd("worker", "2h"))] = token
+	fc.nodes[leader].reply[shell.Sudo(tokenCreateCmd("controller", "2h"))] = token + "-c"
+	run(t, fc, workerStep(e, worker), nil, do)
+	run(t, fc, workerStep(e, worker), nil, do) // a resumed Do reuses the token
+	run(t, fc, controllerStep(e, manager, false), nil, do)
+	run(t, fc, controllerStep(e, leader, true), nil, do)
+	script := func(role string, join bool, profile string) string {
+		return shell.Sudo(installScript(installArgs(role, "/etc/k0s", "/etc/k0s/join-token", join, profile), "/etc/k0s", "/etc/k0s/join-token", join, e.Commands.Ready))
+	}
+	var stdins []string
+	for _, c := range fc.log {
+		if strings.Contains(c.cmd, token) {
+			t.Errorf("the token is in a command line: %s", c.cmd)
+		}
+		stdins = append(stdins, c.stdin)
+	}
+	requireCmds(t, fc,
+		leader+": "+shell.Sudo("k0s token create --role worker --expiry 2h"),
+		worker+": "+script("worker", true, "high"),
+		worker+": "+script("worker", true, "high"),
+		manager+": "+shell.Sudo("mkdir -p '/etc/k0s'"),
+		manager+": upload /etc/k0s/k0s.yaml -rw-------",
+		leader+": "+shell.Sudo("k0s token create --role controller --expiry 2h"),
+		manager+": "+script("controller", true, ""),
+		leader+": "+shell.Sudo("mkdir -p '/etc/k0s'"),
+		leader+": upload /etc/k0s/k0s.yaml -rw-------",
+		leader+": "+script("controller", false, ""),
+	)
+	if want := []string{"", token + "\n", token + "\n", "", "", "", token + "-c\n", "", "", ""}; !slices.Equal(stdins, want) {
+		t.Errorf("stdin %q, want %q", stdins, want)
+	}
+}
+
+// Drain runs on the leader, with the batch's node names as words.
+func TestDrainStep(t *testing.T) {
+	fc := newFakeCluster(leader)
+	e := testEnv(fc)
+	e.Cluster.Facts["10.0.0.4:22"] = hosts.Facts{Hostname: "w;reboot"}
+	s := drainStep(e, 1, []string{worker, "10.0.0.4:22"})
+	if s.Host != "" || s.ID() != "drain-batch-1" {
+		t.Fatalf("drain step %s", s.ID())
+	}
+	run(t, fc, s, nil, do)
+	run(t, fc, s, nil, undo)
+	requireCmds(t, fc,
+		leader+": "+shell.Sudo("k0s kubectl drain worker-1 'w;reboot' --ignore-daemonsets --delete-emptydir-data --force --timeout=5m"),
+		leader+": "+shell.Sudo("k0s kubectl uncordon worker-1 'w;reboot'"))
+}
+
+// When uninstall-ucp times out, every node leaves the Swarm, the leader
+// last; a node that cannot leave does not stop the others.
+func TestUninstallTimeoutFallback(t *testing.T) {
+	fc := newFakeCluster(leader, manager, worker)
+	e := testEnv(fc)
+	uninstall := shell.Sudo(uninstallCmd(e.expand(e.Commands.Uninstall, "")))
+	fc.nodes[leader].reply[uninstall] = "msg=\"Uninstalling UCP took too long\"\nmke-migrate-exit=1"
+	fc.nodes[worker].fail[shell.Sudo("docker swarm leave")] = errors.New("gone")
+	s := uninstallStep(e)
+	if !s.PointOfNoReturn || s.Host != leader {
+		t.Fatal("the uninstall is the point of no return, on the leader")
+	}
+	run(t, fc, s, nil, do)
+	leave := shell.Sudo("docker swarm leave --force")
+	requireCmds(t, fc, leader+": "+uninstall, worker+": "+leave, manager+": "+leave, leader+": "+leave)
+
+	fc.nodes[leader].reply[uninstall] = "boom\nmke-migrate-exit=125"
+	if err := s.Do(t.Context(), plan.NewRun(s, fc.nodes[leader], nil, nil)); err == nil || !strings.Contains(err.Error(), "exit 125") {
+		t.Fatalf("err = %v", err)
+	}
+}

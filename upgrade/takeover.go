@@ -1,0 +1,171 @@
+package upgrade
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/mke-migrate/mke-migrate/internal/shell"
+	"github.com/mke-migrate/mke-migrate/plan"
+)
+
+// The docker commands that list MKE 3's containers: all of them (running
+// or not, by name), and the running ones.
+const (
+	listUCPCmd     = "docker ps --filter name=ucp- --format '{{.Names}}'"
+	listRunningCmd = "docker ps --filter status=running --format '{{.Names}}'"
+)
+
+// toStop are the containers to stop: the running ones whose names start
+// with one of prefixes, in the order of prefixes, then any that an earlier,
+// interrupted try stopped already (prev, comma-separated).
+func toStop(running, prefixes []string, prev string) []string {
+	var stop []string
+	for _, prefix := range prefixes {
+		for _, n := range running {
+			if strings.HasPrefix(n, prefix) && !slices.Contains(stop, n) {
+				stop = append(stop, n)
+			}
+		}
+	}
+	if prev != "" {
+		for _, n := range strings.Split(prev, ",") {
+			if !slices.Contains(stop, n) {
+				stop = append(stop, n)
+			}
+		}
+	}
+	return stop
+}
+
+func dockerStopCmd(names []string) string  { return "docker stop " + shell.Join(names...) }
+func dockerStartCmd(names []string) string { return "docker start " + shell.Join(names...) }
+
+// k0sSaveCmd keeps an existing k0s binary (file or link) at
+// StateDir/k0s.orig, unless one is kept already, and prints whether there
+// was one: saved or none.
+func k0sSaveCmd(stateDir, k0sPath string) string {
+	saved, k := statePath(stateDir, "k0s.orig"), shell.Quote(k0sPath)
+	return fmt.Sprintf("mkdir -p %s; if [ -e %s ] || [ -L %s ]; then [ -e %s ] || [ -L %s ] || cp -P %s %s; echo saved; else echo none; fi",
+		shell.Quote(stateDir), k, k, saved, saved, k, saved)
+}
+
+// k0sRestoreCmd puts a kept binary back; without one, it removes the
+// installed binary only when there was none before (none).
+func k0sRestoreCmd(stateDir, k0sPath string, none bool) string {
+	saved, k := statePath(stateDir, "k0s.orig"), shell.Quote(k0sPath)
+	cmd := fmt.Sprintf("if [ -e %s ] || [ -L %s ]; then rm -f %s && mv %s %s", saved, saved, k, saved, k)
+	if none {
+		cmd += "; else rm -f " + k
+	}
+	return cmd + "; fi; rmdir " + shell.Quote(stateDir) + " 2>/dev/null; true"
+}
+
+// statePath is name in dir, quoted.
+func statePath(dir, name string) string { return shell.Quote(strings.TrimRight(dir, "/") + "/" + name) }
+
+// takeOverSteps give a node to k0s: stop MKE 3's Kubernetes, install the
+// k0s binary; phase is the node's (managers or workers).
+func takeOverSteps(e *Env, host string, phase plan.Phase) []*plan.Step {
+	steps := []*plan.Step{stopStep(e, host), k0sBinaryStep(e, host)}
+	for _, s := range steps {
+		s.Phase = phase
+	}
+	return steps
+}
+
+// stopStep stops MKE 3's Kubernetes containers on host; its undo starts
+// them again and waits until they run.
+func stopStep(e *Env, host string) *plan.Step {
+	c := e.Commands
+	return &plan.Step{
+		Name: "mke3-stop", Host: host, Phase: PhaseManagers,
+		Changes: "stops MKE 3's agent, kubelet, kube-proxy, Kubernetes control plane and calico-node containers",
+		Do: func(ctx context.Context, r *plan.Run) error {
+			out, err := sudo(ctx, r.Node, listUCPCmd)
+			if err != nil {
+				return err
+			}
+			stop := toStop(strings.Fields(out), c.StopContainers, r.Get("stopped"))
+			r.Set("stopped", strings.Join(stop, ","))
+			if len(stop) == 0 {
+				return nil
+			}
+			_, err = sudo(ctx, r.Node, dockerStopCmd(stop))
+			return err
+		},
+		Undo: func(ctx context.Context, r *plan.Run) error {
+			if r.Get("stopped") == "" {
+				return nil
+			}
+			names := strings.Split(r.Get("stopped"), ",")
+			slices.Reverse(names)
+			if _, err := sudo(ctx, r.Node, dockerStartCmd(names)); err != nil {
+				return err
+			}
+			// MKE 3 is back when its containers run again
+			var missing []string
+			err := waitFor(ctx, c.Ready, func() bool {
+				out, err := sudo(ctx, r.Node, listRunningCmd)
+				if err != nil {
+					return false
+				}
+				running := strings.Fields(out)
+				missing = missing[:0]
+				for _, n := range names {
+					if !slices.Contains(running, n) {
+						missing = append(missing, n)
+					}
+				}
+				return len(missing) == 0
+			})
+			if err != nil {
+				return fmt.Errorf("MKE 3 containers not running again (%s): %w", strings.Join(missing, ", "), err)
+			}
+			return nil
+		},
+	}
+}
+
+// k0sBinaryStep installs the k0s binary, keeping an existing one.
+func k0sBinaryStep(e *Env, host string) *plan.Step {
+	c := e.Commands
+	return &plan.Step{
+		Name: "k0s-binary", Host: host, Phase: PhaseManagers,
+		Changes: "installs the k0s binary at " + c.K0sPath + " (an existing file is saved)",
+		Do: func(ctx context.Context, r *plan.Run) error {
+			if r.Get("saved") == "" {
+				out, err := sudo(ctx, r.Node, k0sSaveCmd(c.StateDir, c.K0sPath))
+				if err != nil {
+					return err
+				}
+				r.Set("saved", out)
+			}
+			return r.Node.Upload(ctx, e.K0sBinary, c.K0sPath, 0o755, true)
+		},
+		// A saved original goes back. Without one, the binary is removed
+		// only when Do recorded that there was none: a Do cut off before
+		// it looked must not cost the node its k0s.
+		Undo: func(ctx context.Context, r *plan.Run) error {
+			_, err := sudo(ctx, r.Node, k0sRestoreCmd(c.StateDir, c.K0sPath, r.Get("saved") == "none"))
+			return err
+		},
+	}
+}
+
+func waitFor(ctx context.Context, limit time.Duration, ok func() bool) error {
+	deadline := time.Now().Add(limit)
+	for !ok() {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("not ready after %v", limit)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	return nil
+}

@@ -1,0 +1,87 @@
+package upgrade
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/mke-migrate/mke-migrate/internal/shell"
+	"github.com/mke-migrate/mke-migrate/plan"
+)
+
+// exitMarker ends the output of the uninstaller with its exit status.
+const exitMarker = "mke-migrate-exit="
+
+// uninstallCmd runs the uninstaller (expanded) so that its output, which
+// alone tells a timeout, comes back whatever its exit status.
+func uninstallCmd(uninstall string) string { return uninstall + ` 2>&1; echo "` + exitMarker + `$?"` }
+
+// uninstallOutcome reads the output of uninstallCmd: the uninstaller timed
+// out (timeoutText in its output), or ended with status.
+func uninstallOutcome(out, timeoutText string) (body, status string, timedOut bool) {
+	body, status, _ = strings.Cut(out, exitMarker)
+	return body, strings.TrimSpace(status), strings.Contains(body, timeoutText)
+}
+
+func volumesCmd(vols []string) string { return "docker volume rm --force " + shell.Join(vols...) }
+
+// uninstallStep removes MKE 3: the point of no return. When uninstall-ucp
+// times out, every node leaves the Swarm instead, the leader last.
+func uninstallStep(e *Env) *plan.Step {
+	sh, c := e.Cluster, e.Commands
+	return &plan.Step{Name: "mke3-uninstall", Host: sh.Leader, Phase: PhaseCleanup, PointOfNoReturn: true,
+		Changes: "uninstalls MKE " + sh.MKEVersion + " (uninstall-ucp; on timeout, every node leaves the Swarm)",
+		Do: func(ctx context.Context, r *plan.Run) error {
+			out, err := sudo(ctx, r.Node, uninstallCmd(e.expand(c.Uninstall, "")))
+			if err != nil {
+				return err
+			}
+			body, status, timedOut := uninstallOutcome(out, c.UninstallTimeoutText)
+			switch {
+			case timedOut:
+				r.Logger.Warn("uninstall-ucp timed out; every node leaves the Swarm instead")
+			case status != "0":
+				return fmt.Errorf("uninstall-ucp failed (exit %s): %s", status, lastLines(body, 5))
+			default:
+				return nil
+			}
+			var errs []error
+			for _, h := range append(slices.Clone(sh.Workers), sh.Managers[1:]...) {
+				n, err := e.Nodes.Node(ctx, h)
+				if err == nil {
+					_, err = sudo(ctx, n, c.Leave)
+				}
+				if err != nil {
+					r.Logger.Warn("swarm leave", "host", h, "err", err)
+				}
+			}
+			if _, err := sudo(ctx, r.Node, c.Leave); err != nil {
+				errs = append(errs, err)
+			}
+			return errors.Join(errs...)
+		}}
+}
+
+// lastLines is the end of a command's output, for an error message.
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// volumesStep removes MKE 3's volumes from a manager.
+func volumesStep(e *Env, host string) *plan.Step {
+	c := e.Commands
+	return &plan.Step{Name: "mke3-volumes", Host: host, Phase: PhaseCleanup, Changes: "removes MKE 3 volumes " + strings.Join(c.CleanupVolumes, ", "),
+		Do: func(ctx context.Context, r *plan.Run) error {
+			if len(c.CleanupVolumes) == 0 {
+				return nil
+			}
+			_, err := sudo(ctx, r.Node, volumesCmd(c.CleanupVolumes))
+			return err
+		}}
+}
