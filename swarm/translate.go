@@ -329,17 +329,22 @@ func (t *translator) service(s *Service) ServiceReport {
 
 // bookkeeping accounts for the fields that are Swarm's own records.
 func (j *job) bookkeeping() {
-	j.rep.Entries = append(j.rep.Entries,
-		Entry{Field: "ID", Outcome: Carried, To: "metadata.annotations[" + AnnotationID + "]"},
-		Entry{Field: "Version", Outcome: NotCarried, Note: "Swarm's object version, for its own writes"},
-		Entry{Field: "CreatedAt", Outcome: NotCarried, Note: "Swarm's record; the Kubernetes objects get their own"},
-		Entry{Field: "UpdatedAt", Outcome: NotCarried, Note: "Swarm's record; the Kubernetes objects get their own"},
-		Entry{Field: "PreviousSpec", Outcome: NotCarried, Note: "the spec before the last update; only the current one is carried"},
-		Entry{Field: "Endpoint", Outcome: NotCarried, Note: "runtime state (virtual IPs, assigned ports); the Service gets its own"},
-		Entry{Field: "UpdateStatus", Outcome: NotCarried, Note: "runtime state of the last update"},
-		Entry{Field: "ServiceStatus", Outcome: NotCarried, Note: "runtime state (task counts)"},
-		Entry{Field: "JobStatus", Outcome: NotCarried, Note: "runtime state of a job"},
-	)
+	present := leaves(j.svc.raw)
+	for _, e := range []Entry{
+		{Field: "ID", Outcome: Carried, To: "metadata.annotations[" + AnnotationID + "]"},
+		{Field: "Version", Outcome: NotCarried, Note: "Swarm's object version, for its own writes"},
+		{Field: "CreatedAt", Outcome: NotCarried, Note: "Swarm's record; the Kubernetes objects get their own"},
+		{Field: "UpdatedAt", Outcome: NotCarried, Note: "Swarm's record; the Kubernetes objects get their own"},
+		{Field: "PreviousSpec", Outcome: NotCarried, Note: "the spec before the last update; only the current one is carried"},
+		{Field: "Endpoint", Outcome: NotCarried, Note: "runtime state (virtual IPs, assigned ports); the Service gets its own"},
+		{Field: "UpdateStatus", Outcome: NotCarried, Note: "runtime state of the last update"},
+		{Field: "ServiceStatus", Outcome: NotCarried, Note: "runtime state (task counts)"},
+		{Field: "JobStatus", Outcome: NotCarried, Note: "runtime state of a job"},
+	} {
+		if e.Field == "ID" || slices.ContainsFunc(present, func(l string) bool { return covers(e.Field, l) }) {
+			j.rep.Entries = append(j.rep.Entries, e)
+		}
+	}
 }
 
 func (j *job) labels() {
@@ -879,8 +884,18 @@ func (j *job) networks() {
 			} else {
 				j.add(field+".Target", NotCarried, "", "the routing mesh (ingress) is replaced by NodePort Services", false)
 			}
-			if len(n.Aliases) > 0 {
-				j.add(field+".Aliases", NotCarried, "", "network aliases are other DNS names of the service: add a Service per alias if clients use them", true)
+			var others []string
+			for _, a := range n.Aliases {
+				if a != j.name && a != j.svc.Spec.Name {
+					others = append(others, a)
+				}
+			}
+			switch {
+			case len(n.Aliases) == 0:
+			case len(others) == 0:
+				j.addObj(field+".Aliases", Carried, "Service", j.name, "metadata.name", "the alias is the service's own name, which its Service resolves", false)
+			default:
+				j.add(field+".Aliases", NotCarried, "", "network aliases "+strings.Join(others, ", ")+" are other DNS names of the service: add a Service per alias if clients use them", true)
 			}
 		}
 	}
@@ -917,8 +932,8 @@ func (j *job) mounts() {
 			}
 			note += "); its data is not copied: restore it into the claim"
 			drv := claim.GetAnnotations()[AnnotationDriver]
-			if drv != "local" {
-				note += "; the Swarm volume driver was " + drv + ": pick a StorageClass that provides the same storage"
+			if drv != "local" || len(claim.GetAnnotations()) > 2 {
+				note += "; the Swarm volume used driver " + drv + " with options (see the claim's annotations): pick a StorageClass or PersistentVolume that provides the same storage"
 			} else if j.kind == "DaemonSet" || (j.svc.Spec.Mode.Replicated != nil && j.svc.Spec.Mode.Replicated.Replicas != nil && *j.svc.Spec.Mode.Replicated.Replicas > 1) {
 				note += "; with the local driver every Swarm task had its own volume on its node, while the pods now share one claim"
 			}
@@ -1066,7 +1081,7 @@ func (j *job) files(kind string) {
 			group = "secret"
 		}
 		objName, _ := j.t.names.name(j.ns, group, short)
-		key := fileKey(swarmName)
+		key := fileKey(short)
 		meta := metav1.ObjectMeta{Name: objName, Namespace: j.ns, Labels: map[string]string{LabelManagedBy: ManagedByValue},
 			Annotations: map[string]string{AnnotationSource: swarmName}}
 		vol := corev1.Volume{Name: volumeName(strings.ToLower(strings.TrimSuffix(kind, "s")), i)}

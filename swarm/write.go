@@ -44,6 +44,9 @@ func clean(o Object) (map[string]any, error) {
 		return nil, fmt.Errorf("swarm: encode %s: %w", o.GetName(), err)
 	}
 	delete(m, "status")
+	if spec, ok := m["spec"].(map[string]any); ok && len(spec) == 0 {
+		delete(m, "spec")
+	}
 	var strip func(v any)
 	strip = func(v any) {
 		switch v := v.(type) {
