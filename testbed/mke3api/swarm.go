@@ -81,7 +81,9 @@ func field(o EngineObject, keys ...string) any {
 // objects that exist.
 func validateSwarm(s *Swarm) []issue {
 	var out []issue
-	add := func(msg string, path ...any) { out = append(out, issue{path: append([]any{"swarm"}, path...), msg: msg}) }
+	add := func(msg string, path ...any) {
+		out = append(out, issue{path: append([]any{"swarm"}, path...), msg: msg})
+	}
 	ids := map[string]map[string]bool{}
 	names := map[string]map[string]bool{}
 	for _, list := range []string{"services", "tasks", "configs", "secrets", "networks", "volumes", "nodes"} {
