@@ -298,7 +298,7 @@ func (t *translator) service(s *Service) ServiceReport {
 		j.kind = "Deployment"
 	}
 	if spec.TaskTemplate.ContainerSpec == nil {
-		rep.Entries = append(rep.Entries, Entry{Field: "Spec.TaskTemplate", Outcome: NotCarried,
+		rep.Entries = append(rep.Entries, Entry{Field: "Spec", Outcome: NotCarried,
 			Note: "the service has no container spec (a plugin or network attachment task): nothing to run in Kubernetes", Attention: true})
 		j.bookkeeping()
 		return rep
