@@ -154,7 +154,7 @@ func WriteDir(dir string, r *Result, f Format) ([]string, error) {
 	if len(entries) > 0 {
 		data, err := os.ReadFile(filepath.Join(dir, markerFile))
 		if err != nil {
-			return nil, fmt.Errorf("swarm: %s: %w: choose an empty or new folder", dir, ErrNotOurs)
+			return nil, fmt.Errorf("swarm: %s holds %s: %w: choose an empty or new folder", dir, entries[0].Name(), ErrNotOurs)
 		}
 		previous = strings.Fields(string(data))
 		for _, e := range entries {

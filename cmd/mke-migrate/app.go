@@ -34,7 +34,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 		Commands: append([]*cli.Command{
 			convertCommand(),
 			checkCommand(),
-		}, append(append(mke3Commands(), preflightCommand(), rbacCommand()),
+		}, append(append(mke3Commands(), preflightCommand(), rbacCommand(), swarmCommand()),
 			append(upgradeCommands(), demoCommand(), versionCommand(), completionCommand())...)...),
 	}
 	for _, c := range app.Commands {
