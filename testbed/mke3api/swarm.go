@@ -112,6 +112,13 @@ func validateSwarm(s *Swarm) []issue {
 			}
 		}
 	}
+	for list, objs := range s.lists() {
+		for i, o := range objs {
+			if _, err := json.Marshal(o); err != nil {
+				add("cannot be served as JSON (keys must be strings, numbers finite): "+err.Error(), list, i)
+			}
+		}
+	}
 	known := func(list, ref string) bool { return ids[list][ref] || names[list][ref] }
 	for i, svc := range s.Services {
 		ctr, _ := field(svc, "Spec", "TaskTemplate", "ContainerSpec").(map[string]any)
