@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -34,13 +35,13 @@ var resources = map[string]schema.GroupVersionResource{
 	"Job":                   {Group: "batch", Version: "v1", Resource: "jobs"},
 }
 
-// applyDryRun sends every object of res to the API server as kubectl apply
-// --server-side --dry-run=server --validate=strict would: a server-side
-// apply patch with dryRun=All and fieldValidation=Strict, so that the API
+// apply sends every object of res to the API server as kubectl apply
+// --server-side --validate=strict [--dry-run=server] would: a server-side
+// apply patch with fieldValidation=Strict (and dryRun=All), so that the API
 // server runs its defaulting, validation and admission and refuses unknown
-// or duplicate fields. Namespaces are created for real first, because a
-// dry run in a namespace that does not exist fails.
-func applyDryRun(t *testing.T, dyn dynamic.Interface, res *swarm.Result) []error {
+// or duplicate fields. Namespaces are created for real, because a dry run
+// in a namespace that does not exist fails.
+func apply(t *testing.T, dyn dynamic.Interface, res *swarm.Result, dryRun bool) []error {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -59,7 +60,9 @@ func applyDryRun(t *testing.T, dyn dynamic.Interface, res *swarm.Result) []error
 			opts := metav1.PatchOptions{FieldManager: "mke-migrate-test", FieldValidation: "Strict", Force: new(true)}
 			var ri dynamic.ResourceInterface = dyn.Resource(gvr)
 			if kind != "Namespace" {
-				opts.DryRun = []string{metav1.DryRunAll}
+				if dryRun {
+					opts.DryRun = []string{metav1.DryRunAll}
+				}
 				ri = dyn.Resource(gvr).Namespace(o.GetNamespace())
 			}
 			if _, err := ri.Patch(ctx, o.GetName(), types.ApplyPatchType, body, opts); err != nil {
@@ -86,14 +89,55 @@ func TestManifestsApplyToARealAPIServer(t *testing.T) {
 	if n < 15 {
 		t.Fatalf("only %d objects; the default Swarm should give more", n)
 	}
-	for _, err := range applyDryRun(t, dyn, res) {
+	for _, err := range apply(t, dyn, res, true) {
 		t.Error(err)
+	}
+	// A dry run does not allocate node ports (the API server's dry-run
+	// allocator checks neither range nor conflicts), so the objects are
+	// also applied for real.
+	for _, err := range apply(t, dyn, res, false) {
+		t.Error(err)
+	}
+}
+
+// The edge shapes of the golden tests (odd ports, names that collide or
+// are too long, unknown fields, a reservation above its limit) give
+// manifests the API server accepts too.
+func TestEdgeShapesApplyToARealAPIServer(t *testing.T) {
+	p := kubetest.Need(t, plane)
+	dyn, err := dynamic.NewForConfig(p.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	paths, err := filepath.Glob(filepath.Join("testdata", "shapes", "*.json"))
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("no shapes: %v", err)
+	}
+	for _, path := range paths {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var s mke3api.Swarm
+		if err := json.Unmarshal(data, &s); err != nil {
+			t.Fatal(err)
+		}
+		res, err := swarm.Export(context.Background(), source(t, s), swarm.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, dry := range []bool{true, false} {
+			for _, err := range apply(t, dyn, res, dry) {
+				t.Errorf("%s: %v", path, err)
+			}
+		}
 	}
 }
 
 // The same check refuses what the API server refuses: a NodePort outside
 // the server's range, which Options.NodePortMin/Max let through when set
-// wrong. This proves the test above can fail.
+// wrong. This proves the test above can fail; it applies for real, because
+// a dry run would accept the port (see above).
 func TestDryRunRefusesANodePortOutsideTheServerRange(t *testing.T) {
 	p := kubetest.Need(t, plane)
 	dyn, err := dynamic.NewForConfig(p.Config)
@@ -105,7 +149,7 @@ func TestDryRunRefusesANodePortOutsideTheServerRange(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	errs := applyDryRun(t, dyn, res)
+	errs := apply(t, dyn, res, false)
 	if len(errs) == 0 {
 		t.Fatal("the API server accepted nodePort 80")
 	}
