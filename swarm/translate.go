@@ -476,7 +476,7 @@ func (j *job) container() {
 		j.pod.HostAliases = append(j.pod.HostAliases, corev1.HostAlias{IP: f[0], Hostnames: f[1:]})
 		j.add(field, Carried, fmt.Sprintf("spec.template.spec.hostAliases[%d]", len(j.pod.HostAliases)-1), "", false)
 	}
-	if d := c.DNSConfig; d != nil {
+	if d := c.DNSConfig; d != nil && (len(d.Nameservers) > 0 || len(d.Search) > 0 || len(d.Options) > 0) {
 		j.pod.DNSConfig = &corev1.PodDNSConfig{Nameservers: d.Nameservers, Searches: d.Search}
 		for _, o := range d.Options {
 			k, v, ok := strings.Cut(o, ":")
