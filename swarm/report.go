@@ -25,8 +25,12 @@ type Entry struct {
 	// Field is the JSON path in the Engine API object, like
 	// "Spec.TaskTemplate.ContainerSpec.Image"; it covers every field
 	// under it.
-	Field   string  `json:"field"`
-	Outcome Outcome `json:"outcome"`
+	Field string `json:"field"`
+	// Parts, when set, narrows the entry to these fields under Field
+	// (like "Source" for "...Mounts[0]"); the element's other fields have
+	// entries of their own.
+	Parts   []string `json:"parts,omitempty"`
+	Outcome Outcome  `json:"outcome"`
 	// To is the Kubernetes object and field it went to, like
 	// "Deployment web: spec.template.spec.containers[0].image".
 	To string `json:"to,omitempty"`
@@ -142,6 +146,14 @@ func covers(field, leaf string) bool {
 	return next == '.' || next == '['
 }
 
+// covers reports whether the entry accounts for the leaf path.
+func (e *Entry) covers(leaf string) bool {
+	if len(e.Parts) == 0 {
+		return covers(e.Field, leaf)
+	}
+	return slices.ContainsFunc(e.Parts, func(p string) bool { return covers(e.Field+"."+p, leaf) })
+}
+
 // collapse drops the array indexes of an uncovered leaf, so that one entry
 // accounts for a field in every element of a list.
 func collapse(leaf string) string {
@@ -167,7 +179,7 @@ func collapse(leaf string) string {
 func account(raw json.RawMessage, entries []Entry) []Entry {
 	var missing []string
 	for _, leaf := range leaves(raw) {
-		if slices.ContainsFunc(entries, func(e Entry) bool { return covers(e.Field, leaf) }) {
+		if slices.ContainsFunc(entries, func(e Entry) bool { return e.covers(leaf) }) {
 			continue
 		}
 		f := collapse(leaf)
@@ -228,10 +240,14 @@ var knownNotCarried = map[string]string{
 // unknownField says why a field unread by the translation is not carried,
 // and whether a person should look at it.
 func unknownField(field string) (string, bool) {
-	for p, note := range knownNotCarried {
-		if covers(p, field) {
-			return note, false
+	best := ""
+	for p := range knownNotCarried {
+		if covers(p, field) && len(p) > len(best) {
+			best = p
 		}
+	}
+	if best != "" {
+		return knownNotCarried[best], false
 	}
 	return "this version of mke-migrate does not translate this field; carry it by hand if it matters", true
 }

@@ -265,6 +265,18 @@ func (j *job) add(field string, o Outcome, to, note string, attention bool) {
 	j.rep.Entries = append(j.rep.Entries, Entry{Field: field, Outcome: o, To: to, Note: note, Attention: attention})
 }
 
+// addParts is add for some fields of a list element.
+func (j *job) addParts(field string, parts []string, o Outcome, to, note string, attention bool) {
+	j.add(field, o, to, note, attention)
+	j.rep.Entries[len(j.rep.Entries)-1].Parts = parts
+}
+
+// addObjParts is addObj for some fields of a list element.
+func (j *job) addObjParts(field string, parts []string, o Outcome, kind, name, to, note string, attention bool) {
+	j.addObj(field, o, kind, name, to, note, attention)
+	j.rep.Entries[len(j.rep.Entries)-1].Parts = parts
+}
+
 // addObj is add for a field that went to another object than the workload.
 func (j *job) addObj(field string, o Outcome, kind, name, to, note string, attention bool) {
 	j.rep.Entries = append(j.rep.Entries, Entry{Field: field, Outcome: o, To: kind + " " + name + ": " + to, Note: note, Attention: attention})
@@ -341,7 +353,7 @@ func (j *job) bookkeeping() {
 		{Field: "ServiceStatus", Outcome: NotCarried, Note: "runtime state (task counts)"},
 		{Field: "JobStatus", Outcome: NotCarried, Note: "runtime state of a job"},
 	} {
-		if e.Field == "ID" || slices.ContainsFunc(present, func(l string) bool { return covers(e.Field, l) }) {
+		if e.Field == "ID" || slices.ContainsFunc(present, func(l string) bool { return e.covers(l) }) {
 			j.rep.Entries = append(j.rep.Entries, e)
 		}
 	}
@@ -901,6 +913,9 @@ func (j *job) networks() {
 	}
 }
 
+// mountParts are the fields of a mount that its volume and volumeMount carry.
+var mountParts = []string{"Type", "Source", "Target", "ReadOnly"}
+
 // volumeName is a pod volume name: a DNS label, unique in the pod.
 func volumeName(kind string, i int) string { return fmt.Sprintf("%s-%d", kind, i) }
 
@@ -919,7 +934,7 @@ func (j *job) mounts() {
 		case "volume":
 			if m.Source == "" {
 				vol.EmptyDir = &corev1.EmptyDirVolumeSource{}
-				j.add(field, Approximated, to+".emptyDir", "an anonymous volume becomes an emptyDir, emptied when the pod goes", false)
+				j.addParts(field, mountParts, Approximated, to+".emptyDir", "an anonymous volume becomes an emptyDir, emptied when the pod goes", false)
 				break
 			}
 			claim := j.t.claim(j.ns, j.stack, m)
@@ -937,7 +952,7 @@ func (j *job) mounts() {
 			} else if j.kind == "DaemonSet" || (j.svc.Spec.Mode.Replicated != nil && j.svc.Spec.Mode.Replicated.Replicas != nil && *j.svc.Spec.Mode.Replicated.Replicas > 1) {
 				note += "; with the local driver every Swarm task had its own volume on its node, while the pods now share one claim"
 			}
-			j.add(field, Approximated, to+".persistentVolumeClaim", note, true)
+			j.addParts(field, mountParts, Approximated, to+".persistentVolumeClaim", note, true)
 			if m.VolumeOptions != nil && m.VolumeOptions.DriverConfig != nil {
 				j.add(field+".VolumeOptions.DriverConfig", NotCarried, "", "driver options are reported in the claim's annotation; a StorageClass must provide them", true)
 			}
@@ -947,13 +962,13 @@ func (j *job) mounts() {
 				j.add(field, NotCarried, "", "the bind source is not an absolute path", true)
 				continue
 			}
-			j.add(field, Approximated, to+".hostPath", "a bind mount becomes a hostPath: the path must exist, with the same content, on every node the pod can run on", true)
+			j.addParts(field, mountParts, Approximated, to+".hostPath", "a bind mount becomes a hostPath: the path must exist, with the same content, on every node the pod can run on", true)
 		case "tmpfs":
 			vol.EmptyDir = &corev1.EmptyDirVolumeSource{Medium: corev1.StorageMediumMemory}
 			if m.TmpfsOptions != nil && m.TmpfsOptions.SizeBytes > 0 {
 				vol.EmptyDir.SizeLimit = resource.NewQuantity(m.TmpfsOptions.SizeBytes, resource.BinarySI)
 			}
-			j.add(field, Carried, to+".emptyDir (medium Memory)", "", false)
+			j.addParts(field, append(mountParts, "TmpfsOptions.SizeBytes"), Carried, to+".emptyDir (medium Memory, sizeLimit)", "", false)
 		default:
 			j.add(field, NotCarried, "", fmt.Sprintf("mounts of type %q have no Kubernetes counterpart here", m.Type), true)
 			continue
@@ -1096,7 +1111,7 @@ func (j *job) files(kind string) {
 			}
 			j.t.put(j.ns, cm)
 			vol.ConfigMap = &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: objName}, Items: items}
-			j.add(field, Carried, to, fmt.Sprintf("ConfigMap %s, key %s, mode %#o", objName, key, mode), false)
+			j.addParts(field, []string{"File.Name", "File.Mode", "ConfigID", "ConfigName"}, Carried, to, fmt.Sprintf("ConfigMap %s, key %s, mode %#o", objName, key, mode), false)
 		} else {
 			meta.Annotations[AnnotationFillIn] = key
 			sec := &corev1.Secret{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"}, ObjectMeta: meta, Type: corev1.SecretTypeOpaque}
@@ -1114,7 +1129,16 @@ func (j *job) files(kind string) {
 			if driver != nil && driver.Name != "" {
 				note += "; the Swarm secret came from the external driver " + driver.Name
 			}
-			j.add(field, Approximated, to, note, true)
+			j.addParts(field, []string{"File.Name", "File.Mode", "SecretID", "SecretName"}, Approximated, to, note, true)
+		}
+		switch uid, gid := cmp.Or(r.File.UID, "0"), cmp.Or(r.File.GID, "0"); {
+		case uid == "0" && gid == "0":
+			if r.File.UID != "" || r.File.GID != "" {
+				j.addParts(field, []string{"File.UID", "File.GID"}, Carried, "", "owned by root, as Kubernetes mounts it", false)
+			}
+		default:
+			j.addParts(field, []string{"File.UID", "File.GID"}, NotCarried, "", fmt.Sprintf(
+				"the file belonged to %s:%s; Kubernetes mounts it owned by root, so with mode %#o the container's user may not read it: set the pod's fsGroup to the group and a group-readable mode, or adapt the image", uid, gid, mode), true)
 		}
 		if templating != nil {
 			j.add(field, NotCarried, "", "the Swarm "+strings.ToLower(strings.TrimSuffix(kind, "s"))+" is a template rendered per task; Kubernetes mounts it as it is", true)
@@ -1123,6 +1147,10 @@ func (j *job) files(kind string) {
 		j.ctr.VolumeMounts = append(j.ctr.VolumeMounts, corev1.VolumeMount{Name: vol.Name, MountPath: target, SubPath: key, ReadOnly: true})
 	}
 }
+
+// portParts are the fields of a port its Service port (or hostPort) carries;
+// the name is not: Kubernetes needs DNS-label port names.
+var portParts = []string{"Protocol", "TargetPort", "PublishedPort", "PublishMode"}
 
 func (j *job) endpoint() {
 	if j.kind == "Job" {
@@ -1170,7 +1198,7 @@ func (j *job) endpoint() {
 						idx = len(j.ctr.Ports) - 1
 					}
 					j.ctr.Ports[idx].HostPort = int32(p.PublishedPort)
-					j.add(field, Carried, fmt.Sprintf("spec.template.spec.containers[0].ports[%d].hostPort", idx),
+					j.addParts(field, portParts, Carried, fmt.Sprintf("spec.template.spec.containers[0].ports[%d].hostPort", idx),
 						"host mode publishes on the node that runs the task, as hostPort does", false)
 				}
 			}
@@ -1187,14 +1215,14 @@ func (j *job) endpoint() {
 				pub := int(p.PublishedPort)
 				switch {
 				case pub == 0:
-					j.addObj(field, Approximated, "Service", j.name, "spec.ports[].nodePort",
+					j.addObjParts(field, portParts, Approximated, "Service", j.name, "spec.ports[].nodePort",
 						"Swarm picked the published port; Kubernetes picks the node port", false)
 				case pub >= j.t.opts.NodePortMin && pub <= j.t.opts.NodePortMax:
 					sp.NodePort = int32(pub)
-					j.addObj(field, Carried, "Service", j.name, "spec.ports[].nodePort",
+					j.addObjParts(field, portParts, Carried, "Service", j.name, "spec.ports[].nodePort",
 						"ingress mode publishes on every node (routing mesh), as a NodePort does", false)
 				default:
-					j.addObj(field, Approximated, "Service", j.name, "spec.ports[].nodePort",
+					j.addObjParts(field, portParts, Approximated, "Service", j.name, "spec.ports[].nodePort",
 						fmt.Sprintf("port %d published on every node is outside the NodePort range %d-%d: Kubernetes assigns another; put a LoadBalancer or Ingress in front, or widen the range", pub, j.t.opts.NodePortMin, j.t.opts.NodePortMax), true)
 				}
 			}

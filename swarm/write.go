@@ -214,6 +214,9 @@ func Text(r *Result) string {
 				flag = "! "
 			}
 			fmt.Fprintf(&b, "  %s%-12s %s", flag, mark[e.Outcome], e.Field)
+			if len(e.Parts) > 0 {
+				fmt.Fprintf(&b, "{%s}", strings.Join(e.Parts, ","))
+			}
 			if e.To != "" {
 				fmt.Fprintf(&b, " → %s", e.To)
 			}
