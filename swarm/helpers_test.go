@@ -2,6 +2,7 @@ package swarm_test
 
 import (
 	"context"
+	"encoding/json"
 	"testing"
 
 	"github.com/mke-migrate/mke-migrate/mke3"
@@ -35,3 +36,5 @@ func exportDefault(t testing.TB) *swarm.Result {
 	}
 	return res
 }
+
+func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }
