@@ -114,15 +114,7 @@ func TestEdgeShapesApplyToARealAPIServer(t *testing.T) {
 		t.Fatalf("no shapes: %v", err)
 	}
 	for _, path := range paths {
-		data, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var s mke3api.Swarm
-		if err := json.Unmarshal(data, &s); err != nil {
-			t.Fatal(err)
-		}
-		res, err := swarm.Export(context.Background(), source(t, s), swarm.Options{})
+		res, err := swarm.Export(context.Background(), source(t, loadShape(t, path)), swarm.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -99,6 +99,20 @@ func render(t testing.TB, res *swarm.Result) []byte {
 	return b.Bytes()
 }
 
+// loadShape reads a Swarm seed (Engine API objects) from a JSON file.
+func loadShape(t testing.TB, path string) mke3api.Swarm {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s mke3api.Swarm
+	if err := json.Unmarshal(data, &s); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
 	p := filepath.Join("testdata", "golden", name+".golden")
@@ -148,15 +162,7 @@ func TestGoldenEdgeShapes(t *testing.T) {
 	for _, p := range paths {
 		name := strings.TrimSuffix(filepath.Base(p), ".json")
 		t.Run(name, func(t *testing.T) {
-			data, err := os.ReadFile(p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var s mke3api.Swarm
-			if err := json.Unmarshal(data, &s); err != nil {
-				t.Fatal(err)
-			}
-			res, err := swarm.Export(context.Background(), source(t, s), swarm.Options{})
+			res, err := swarm.Export(context.Background(), source(t, loadShape(t, p)), swarm.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1315,11 +1315,7 @@ func (j *job) build() {
 			Spec: appsv1.DeploymentSpec{Replicas: &replicas, Selector: selector, Template: tmpl,
 				Strategy: appsv1.DeploymentStrategy{Type: appsv1.RollingUpdateDeploymentStrategyType, RollingUpdate: ru}},
 		}
-		if uc != nil && uc.Delay > 0 {
-			s, _ := seconds(uc.Delay, 0, 1)
-			d.Spec.MinReadySeconds = s
-			j.add(pu+"Delay", Approximated, "spec.minReadySeconds", "Kubernetes waits after each new pod is ready rather than between batches", false)
-		}
+		d.Spec.MinReadySeconds = j.minReady(uc)
 		j.updateEntries(uc, "spec.strategy.rollingUpdate")
 		j.t.put(j.ns, d)
 	case "DaemonSet":
@@ -1334,11 +1330,7 @@ func (j *job) build() {
 			Spec: appsv1.DaemonSetSpec{Selector: selector, Template: tmpl,
 				UpdateStrategy: appsv1.DaemonSetUpdateStrategy{Type: appsv1.RollingUpdateDaemonSetStrategyType, RollingUpdate: ru}},
 		}
-		if uc != nil && uc.Delay > 0 {
-			s, _ := seconds(uc.Delay, 0, 1)
-			ds.Spec.MinReadySeconds = s
-			j.add(pu+"Delay", Approximated, "spec.minReadySeconds", "Kubernetes waits after each new pod is ready rather than between batches", false)
-		}
+		ds.Spec.MinReadySeconds = j.minReady(uc)
 		j.updateEntries(uc, "spec.updateStrategy.rollingUpdate")
 		j.t.put(j.ns, ds)
 	case "Job":
@@ -1375,6 +1367,16 @@ func (j *job) build() {
 		}
 		j.t.put(j.ns, jb)
 	}
+}
+
+// minReady is the update delay as minReadySeconds, accounted for.
+func (j *job) minReady(uc *UpdateConfig) int32 {
+	if uc == nil || uc.Delay <= 0 {
+		return 0
+	}
+	s, _ := seconds(uc.Delay, 0, 1)
+	j.add(pSpec+"UpdateConfig.Delay", Approximated, "spec.minReadySeconds", "Kubernetes waits after each new pod is ready rather than between batches", false)
+	return s
 }
 
 func (j *job) updateEntries(uc *UpdateConfig, to string) {
