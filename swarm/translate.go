@@ -76,6 +76,13 @@ type Result struct {
 	Exported, NeedAttention int
 }
 
+// Summary is the one-line account of a result written to dir, for the
+// upgrade summary and the CLI: "N of M Swarm services exported to DIR, K
+// need attention".
+func (r *Result) Summary(dir string) string {
+	return fmt.Sprintf("%d of %d Swarm services exported to %s, %d need attention", r.Exported, len(r.Report.Services), dir, r.NeedAttention)
+}
+
 // OptionsError is an unusable option.
 type OptionsError struct {
 	Field string

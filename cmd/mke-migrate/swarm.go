@@ -86,8 +86,7 @@ func runSwarmExport(c *cli.Context) error {
 		}
 		return failure(err)
 	}
-	if err := fprintf(c.App.Writer, "%d of %d Swarm services exported to %s, %d need attention\n",
-		res.Exported, len(res.Report.Services), dir, res.NeedAttention); err != nil {
+	if err := fprintf(c.App.Writer, "%s\n", res.Summary(dir)); err != nil {
 		return err
 	}
 	for _, s := range res.Report.Services {
