@@ -2,6 +2,7 @@ package swarm
 
 import (
 	"cmp"
+	"encoding/json"
 	"fmt"
 	"net"
 	"path"
@@ -22,18 +23,20 @@ import (
 
 // Labels and annotations the translation puts on what it writes.
 const (
-	LabelManagedBy     = "app.kubernetes.io/managed-by"
-	ManagedByValue     = "mke-migrate"
-	LabelName          = "app.kubernetes.io/name"
-	LabelPartOf        = "app.kubernetes.io/part-of"
-	AnnotationService  = "swarm.mke-migrate.io/service"
-	AnnotationID       = "swarm.mke-migrate.io/id"
-	AnnotationSource   = "swarm.mke-migrate.io/source"
-	AnnotationFillIn   = "swarm.mke-migrate.io/fill-in"
-	AnnotationDriver   = "swarm.mke-migrate.io/volume-driver"
-	StackLabel         = "com.docker.stack.namespace"
-	defaultNodePortMin = 30000
-	defaultNodePortMax = 32767
+	LabelManagedBy    = "app.kubernetes.io/managed-by"
+	ManagedByValue    = "mke-migrate"
+	LabelName         = "app.kubernetes.io/name"
+	LabelPartOf       = "app.kubernetes.io/part-of"
+	AnnotationService = "swarm.mke-migrate.io/service"
+	AnnotationID      = "swarm.mke-migrate.io/id"
+	AnnotationSource  = "swarm.mke-migrate.io/source"
+	AnnotationFillIn  = "swarm.mke-migrate.io/fill-in"
+	AnnotationDriver  = "swarm.mke-migrate.io/volume-driver"
+	// AnnotationDriverOptions holds the volume driver's options as JSON.
+	AnnotationDriverOptions = "swarm.mke-migrate.io/volume-driver-options"
+	StackLabel              = "com.docker.stack.namespace"
+	defaultNodePortMin      = 30000
+	defaultNodePortMax      = 32767
 )
 
 // Options tune the translation; the zero value is usable.
@@ -255,6 +258,9 @@ type job struct {
 	ctr   corev1.Container
 	annot map[string]string // pod template annotations
 	svcs  *corev1.Service
+	// mountPaths are the container's mount paths so far, which Kubernetes
+	// wants unique.
+	mountPaths map[string]string
 	// backoff is the Job's backoffLimit, from RestartPolicy.MaxAttempts.
 	backoff *int32
 }
@@ -412,6 +418,8 @@ func (j *job) container() {
 			j.add(field, NotCarried, "", "an environment entry without a name", false)
 		case !ok:
 			j.add(field, NotCarried, "", "an entry without '=' unsets the variable in Docker; nothing to set", false)
+		case len(validation.IsRelaxedEnvVarName(k)) > 0:
+			j.add(field, NotCarried, "", "Kubernetes refuses this variable name (printable ASCII without '=' only)", true)
 		default:
 			j.ctr.Env = append(j.ctr.Env, corev1.EnvVar{Name: k, Value: v})
 			j.add(field, Carried, fmt.Sprintf("spec.template.spec.containers[0].env[%d]", len(j.ctr.Env)-1), "", false)
@@ -488,14 +496,16 @@ func (j *job) container() {
 	for i, h := range c.Hosts {
 		field := fmt.Sprintf("%sHosts[%d]", pCtr, i)
 		f := strings.Fields(h)
-		if len(f) < 2 || net.ParseIP(f[0]) == nil {
-			j.add(field, NotCarried, "", `not an "IP hostname..." line`, true)
+		if len(f) < 2 || net.ParseIP(f[0]) == nil || slices.ContainsFunc(f[1:], func(n string) bool { return len(validation.IsDNS1123Subdomain(n)) > 0 }) {
+			j.add(field, NotCarried, "", `not an "IP hostname..." line with lowercase DNS names, which Kubernetes requires`, true)
 			continue
 		}
 		j.pod.HostAliases = append(j.pod.HostAliases, corev1.HostAlias{IP: f[0], Hostnames: f[1:]})
 		j.add(field, Carried, fmt.Sprintf("spec.template.spec.hostAliases[%d]", len(j.pod.HostAliases)-1), "", false)
 	}
-	if d := c.DNSConfig; d != nil && (len(d.Nameservers) > 0 || len(d.Search) > 0 || len(d.Options) > 0) {
+	if d := c.DNSConfig; d != nil && (len(d.Nameservers) > 0 || len(d.Search) > 0 || len(d.Options) > 0) && !validDNS(d) {
+		j.add(pCtr+"DNSConfig", NotCarried, "", "Kubernetes takes at most 3 name servers given as IP addresses, lowercase search domains and named options", true)
+	} else if d != nil && (len(d.Nameservers) > 0 || len(d.Search) > 0 || len(d.Options) > 0) {
 		j.pod.DNSConfig = &corev1.PodDNSConfig{Nameservers: d.Nameservers, Searches: d.Search}
 		for _, o := range d.Options {
 			k, v, ok := strings.Cut(o, ":")
@@ -507,6 +517,29 @@ func (j *job) container() {
 		}
 		j.add(pCtr+"DNSConfig", Approximated, "spec.template.spec.dnsConfig", "added to the cluster DNS settings (dnsPolicy ClusterFirst) rather than replacing Swarm's embedded DNS", false)
 	}
+}
+
+// validDNS reports whether a DNS config passes Kubernetes' pod validation.
+func validDNS(d *DNSConfig) bool {
+	if len(d.Nameservers) > 3 || len(d.Search) > 32 {
+		return false
+	}
+	for _, n := range d.Nameservers {
+		if net.ParseIP(n) == nil {
+			return false
+		}
+	}
+	for _, sd := range d.Search {
+		if len(validation.IsDNS1123Subdomain(strings.TrimSuffix(sd, "."))) > 0 {
+			return false
+		}
+	}
+	for _, o := range d.Options {
+		if k, _, _ := strings.Cut(o, ":"); k == "" {
+			return false
+		}
+	}
+	return true
 }
 
 func (j *job) ctrSecurity() *corev1.SecurityContext {
@@ -920,6 +953,21 @@ func (j *job) networks() {
 	}
 }
 
+// claimPath takes a mount path for field, or reports that another mount
+// has it: Kubernetes refuses two mounts at one path.
+func (j *job) claimPath(field, p string) bool {
+	p = path.Clean(p)
+	if j.mountPaths == nil {
+		j.mountPaths = map[string]string{}
+	}
+	if other, ok := j.mountPaths[p]; ok {
+		j.add(field, NotCarried, "", "the target "+p+" is also the target of "+other+"; Kubernetes refuses two mounts at one path", true)
+		return false
+	}
+	j.mountPaths[p] = field
+	return true
+}
+
 // mountParts are the fields of a mount that its volume and volumeMount carry.
 var mountParts = []string{"Type", "Source", "Target", "ReadOnly"}
 
@@ -934,6 +982,9 @@ func (j *job) mounts() {
 		to := fmt.Sprintf("spec.template.spec.volumes[%d]", len(j.pod.Volumes))
 		if !path.IsAbs(m.Target) {
 			j.add(field, NotCarried, "", "the target is not an absolute path", true)
+			continue
+		}
+		if !j.claimPath(field, m.Target) {
 			continue
 		}
 		vol := corev1.Volume{Name: vm.Name}
@@ -965,8 +1016,8 @@ func (j *job) mounts() {
 			}
 		case "bind":
 			vol.HostPath = &corev1.HostPathVolumeSource{Path: m.Source}
-			if !path.IsAbs(m.Source) {
-				j.add(field, NotCarried, "", "the bind source is not an absolute path", true)
+			if !path.IsAbs(m.Source) || slices.Contains(strings.Split(m.Source, "/"), "..") {
+				j.add(field, NotCarried, "", "the bind source is not an absolute path without '..', which Kubernetes requires", true)
 				continue
 			}
 			j.addParts(field, mountParts, Approximated, to+".hostPath", "a bind mount becomes a hostPath: the path must exist, with the same content, on every node the pod can run on", true)
@@ -1008,8 +1059,9 @@ func (t *translator) claim(ns, stack string, m Mount) Object {
 		}
 	}
 	ann := map[string]string{AnnotationSource: m.Source, AnnotationDriver: driver}
-	for _, k := range sortedKeys(opts) {
-		ann[AnnotationDriver+"-option."+sanitize(k)] = opts[k]
+	if len(opts) > 0 {
+		b, _ := json.Marshal(opts) // a map of strings always encodes (sorted keys)
+		ann[AnnotationDriverOptions] = string(b)
 	}
 	pvc := &corev1.PersistentVolumeClaim{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "PersistentVolumeClaim"},
@@ -1090,6 +1142,9 @@ func (j *job) files(kind string) {
 				target = "/" + target
 			}
 		}
+		if !j.claimPath(field, target) {
+			continue
+		}
 		mode := int32(0o444)
 		if r.File.Mode != 0 {
 			mode = int32(r.File.Mode & 0o777)
@@ -1118,7 +1173,11 @@ func (j *job) files(kind string) {
 			}
 			j.t.put(j.ns, cm)
 			vol.ConfigMap = &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: objName}, Items: items}
-			j.addParts(field, []string{"File.Name", "File.Mode", "ConfigID", "ConfigName"}, Carried, to, fmt.Sprintf("ConfigMap %s, key %s, mode %#o", objName, key, mode), false)
+			o, note := Carried, fmt.Sprintf("ConfigMap %s, key %s, mode %#o", objName, key, mode)
+			if r.File.Mode&^0o777 != 0 {
+				o, note = Approximated, note+"; the setuid, setgid and sticky bits are dropped (Kubernetes takes 0-0777)"
+			}
+			j.addParts(field, []string{"File.Name", "File.Mode", "ConfigID", "ConfigName"}, o, to, note, false)
 		} else {
 			meta.Annotations[AnnotationFillIn] = key
 			sec := &corev1.Secret{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"}, ObjectMeta: meta, Type: corev1.SecretTypeOpaque}
