@@ -36,5 +36,7 @@
 // package rbac sanitises them. Read and Export take a Source, which
 // *mke3.Client satisfies, so this package does not need client-go.
 // WriteDir writes the manifests (one file per namespace, YAML or JSON) and
-// the report into a folder.
+// the report into a folder, refusing one that holds files it did not
+// write; Result.Summary is the one line "N of M Swarm services exported to
+// DIR, K need attention" for the upgrade summary.
 package swarm

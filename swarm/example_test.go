@@ -2,6 +2,8 @@ package swarm_test
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 
 	"github.com/mke-migrate/mke-migrate/swarm"
 )
@@ -43,4 +45,30 @@ func ExampleTranslate() {
 	// Spec.TaskTemplate.ContainerSpec.Image → Deployment web: spec.template.spec.containers[0].image
 	// Spec.EndpointSpec.Ports[0] → Service web: spec.ports[].nodePort
 	// Spec.Mode.Replicated.Replicas → Deployment web: spec.replicas
+}
+
+// Write a result into a folder: one manifest per namespace and the report.
+func ExampleWriteDir() {
+	svcs, _ := swarm.DecodeServices([]byte(`[{"ID":"x1","Spec":{"Name":"cache","TaskTemplate":{"ContainerSpec":{"Image":"redis:7"}}}}]`))
+	res, _ := swarm.Translate(&swarm.Inventory{Services: svcs}, swarm.Options{})
+	dir, err := os.MkdirTemp("", "swarm-export")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer os.RemoveAll(dir)
+	written, err := swarm.WriteDir(filepath.Join(dir, "out"), res, swarm.YAML)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, p := range written {
+		fmt.Println(filepath.Base(p))
+	}
+	fmt.Println(res.Summary("out"))
+	// Output:
+	// default.yaml
+	// report.txt
+	// report.yaml
+	// 1 of 1 Swarm services exported to out, 0 need attention
 }
