@@ -261,7 +261,10 @@ func compareVersions(a, b string) int {
 
 // engineList serves one Engine API list. Query filters (filters=...) are
 // not supported and refused rather than ignored, so that a client relying
-// on them fails here instead of getting everything.
+// on them fails here instead of getting everything. The route is
+// admin-only: MKE 3 shows a non-admin only the objects their grants allow,
+// so a non-admin's list may silently miss services; refusing (403) is at
+// least as strict, and the export is meant to run as an admin.
 func engineList(list string) handler {
 	return func(s *Server, w http.ResponseWriter, c *call) {
 		if c.r.URL.Query().Has("filters") {
