@@ -100,3 +100,11 @@ func (n *namer) name(ns, group, original string) (string, bool) {
 	n.taken[ns+"\x00"+group+"\x00"+name] = original
 	return name, renamed
 }
+
+// has reports whether original, or a name equal to name, is already taken
+// in ns and group.
+func (n *namer) has(ns, group, original, name string) bool {
+	_, byOrig := n.byOrig[ns+"\x00"+group+"\x00"+original]
+	_, byName := n.taken[ns+"\x00"+group+"\x00"+name]
+	return byOrig || byName
+}

@@ -31,6 +31,9 @@ const (
 	AnnotationID      = "swarm.mke-migrate.io/id"
 	AnnotationSource  = "swarm.mke-migrate.io/source"
 	AnnotationFillIn  = "swarm.mke-migrate.io/fill-in"
+	// AnnotationAliasOf marks a Service made for a network alias; its
+	// value is the workload the alias belongs to.
+	AnnotationAliasOf = "swarm.mke-migrate.io/alias-of"
 	AnnotationDriver  = "swarm.mke-migrate.io/volume-driver"
 	// AnnotationDriverOptions holds the volume driver's options as JSON.
 	AnnotationDriverOptions = "swarm.mke-migrate.io/volume-driver-options"
@@ -129,8 +132,16 @@ func Translate(inv *Inventory, opts Options) (*Result, error) {
 		return cmp.Or(cmp.Compare(a.Spec.Name, b.Spec.Name), cmp.Compare(a.ID, b.ID))
 	})
 	res := &Result{Report: Report{APIVersion: ReportAPIVersion, Kind: ReportKind, Services: []ServiceReport{}}}
+	reps := make([]*ServiceReport, len(services))
 	for i := range services {
-		rep := t.service(&services[i])
+		reps[i] = t.service(&services[i])
+	}
+	// Aliases last, so that a service's own name always wins over another
+	// service's alias.
+	for _, a := range t.aliasReqs {
+		a.j.aliasServices(a.field, a.aliases)
+	}
+	for i, rep := range reps {
 		rep.Entries = account(services[i].raw, rep.Entries)
 		if rep.Kind != "" {
 			res.Exported++
@@ -138,7 +149,7 @@ func Translate(inv *Inventory, opts Options) (*Result, error) {
 		if rep.NeedsAttention() {
 			res.NeedAttention++
 		}
-		res.Report.Services = append(res.Report.Services, rep)
+		res.Report.Services = append(res.Report.Services, *rep)
 	}
 	res.Namespaces = t.namespaces()
 	for _, k := range sortedKeys(t.networks) {
@@ -172,9 +183,12 @@ type translator struct {
 	nodes    map[string]*Node
 	running  map[string]int // service ID → running tasks
 
-	objects  map[string]map[string]Object // namespace → kind/name → object
-	networks map[string]*NetworkReport
-	secrets  map[string]*SecretToFill // ns/name
+	objects map[string]map[string]Object // namespace → kind/name → object
+	// aliasReqs are the network aliases to give Services once every
+	// service has its name.
+	aliasReqs []aliasReq
+	networks  map[string]*NetworkReport
+	secrets   map[string]*SecretToFill // ns/name
 }
 
 func (t *translator) index() {
@@ -295,7 +309,7 @@ func (j *job) addObj(field string, o Outcome, kind, name, to, note string, atten
 	j.rep.Entries = append(j.rep.Entries, Entry{Field: field, Outcome: o, To: kind + " " + name + ": " + to, Note: note, Attention: attention})
 }
 
-func (t *translator) service(s *Service) ServiceReport {
+func (t *translator) service(s *Service) *ServiceReport {
 	spec := &s.Spec
 	stack := spec.Labels[StackLabel]
 	ns := t.opts.Namespace
@@ -310,8 +324,8 @@ func (t *translator) service(s *Service) ServiceReport {
 		short = spec.Name
 	}
 	name, renamed := t.names.name(ns, "workload", short)
-	rep := ServiceReport{Swarm: spec.Name, ID: s.ID, Stack: stack, Namespace: ns, Running: t.running[s.ID], Entries: []Entry{}}
-	j := &job{t: t, svc: s, rep: &rep, ns: ns, name: name, stack: stack,
+	rep := &ServiceReport{Swarm: spec.Name, ID: s.ID, Stack: stack, Namespace: ns, Running: t.running[s.ID], Entries: []Entry{}}
+	j := &job{t: t, svc: s, rep: rep, ns: ns, name: name, stack: stack,
 		sel: map[string]string{LabelName: name}, annot: map[string]string{}}
 
 	switch {
@@ -947,7 +961,7 @@ func (j *job) networks() {
 			case len(others) == 0:
 				j.addObj(field+".Aliases", Carried, "Service", j.name, "metadata.name", "the alias is the service's own name, which its Service resolves", false)
 			default:
-				j.add(field+".Aliases", NotCarried, "", "network aliases "+strings.Join(others, ", ")+" are other DNS names of the service: add a Service per alias if clients use them", true)
+				j.t.aliasReqs = append(j.t.aliasReqs, aliasReq{j: j, field: field + ".Aliases", aliases: others})
 			}
 		}
 	}
@@ -970,6 +984,53 @@ func (j *job) claimPath(field, p string) bool {
 
 // mountParts are the fields of a mount that its volume and volumeMount carry.
 var mountParts = []string{"Type", "Source", "Target", "ReadOnly"}
+
+// aliasReq asks for Services named after a service's network aliases.
+type aliasReq struct {
+	j       *job
+	field   string
+	aliases []string
+}
+
+// aliasServices gives each alias a Service selecting the service's pods,
+// unless the name is another service's (or alias's) in the namespace.
+func (j *job) aliasServices(field string, aliases []string) {
+	if j.svcs == nil {
+		j.add(field, NotCarried, "", "network aliases "+strings.Join(aliases, ", ")+" are other DNS names of the service; a job gets no Service", true)
+		return
+	}
+	var made, refused []string
+	for _, a := range aliases {
+		name := dnsLabel(a)
+		if j.t.names.has(j.ns, "workload", a, name) {
+			if o := j.t.objects[j.ns]["Service/"+name]; o != nil && o.GetAnnotations()[AnnotationAliasOf] == j.name {
+				made = append(made, name) // the same alias on another network
+				continue
+			}
+			refused = append(refused, a)
+			continue
+		}
+		j.t.names.name(j.ns, "workload", a)
+		svc := j.svcs.DeepCopy()
+		svc.Name = name
+		svc.Annotations = map[string]string{AnnotationService: j.svc.Spec.Name, AnnotationAliasOf: j.name}
+		if svc.Spec.Type == corev1.ServiceTypeNodePort {
+			svc.Spec.Type = corev1.ServiceTypeClusterIP // node ports belong to the service's own Service
+			for i := range svc.Spec.Ports {
+				svc.Spec.Ports[i].NodePort = 0
+			}
+		}
+		j.t.put(j.ns, svc)
+		made = append(made, name)
+	}
+	if len(made) > 0 {
+		j.addObj(field, Approximated, "Service", strings.Join(made, ", "), "metadata.name",
+			"a Service per alias selects the same pods; a Swarm alias held on its network only, these in the whole namespace", false)
+	}
+	if len(refused) > 0 {
+		j.add(field, NotCarried, "", "network aliases "+strings.Join(refused, ", ")+" are names of other services or aliases in namespace "+j.ns+": clients using them need another name", true)
+	}
+}
 
 // volumeName is a pod volume name: a DNS label, unique in the pod.
 func volumeName(kind string, i int) string { return fmt.Sprintf("%s-%d", kind, i) }
