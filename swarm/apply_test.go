@@ -21,6 +21,10 @@ import (
 
 var plane *kubetest.Plane
 
+// apiServerRange is the node port range of the test API server
+// (kube-apiserver's default), so that published ports keep their numbers.
+var apiServerRange = swarm.Options{NodePortMin: 30000, NodePortMax: 32767}
+
 func TestMain(m *testing.M) { os.Exit(kubetest.Main(m, kubetest.Options{}, &plane)) }
 
 // resources maps the kinds the translation writes to their API resources.
@@ -81,7 +85,12 @@ func TestManifestsApplyToARealAPIServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res := exportDefault(t)
+	// The test API server has kube-apiserver's default node port range.
+	_, c := simulator(t, mke3api.Seed{})
+	res, err := swarm.Export(context.Background(), c, apiServerRange)
+	if err != nil {
+		t.Fatal(err)
+	}
 	n := 0
 	for _, ns := range res.Namespaces {
 		n += len(ns.Objects)
@@ -114,7 +123,7 @@ func TestEdgeShapesApplyToARealAPIServer(t *testing.T) {
 		t.Fatalf("no shapes: %v", err)
 	}
 	for _, path := range paths {
-		res, err := swarm.Export(context.Background(), source(t, loadShape(t, path)), swarm.Options{})
+		res, err := swarm.Export(context.Background(), source(t, loadShape(t, path)), apiServerRange)
 		if err != nil {
 			t.Fatal(err)
 		}

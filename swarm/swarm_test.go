@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mke-migrate/mke-migrate/convert/mke4"
 	"github.com/mke-migrate/mke-migrate/swarm"
 	"github.com/mke-migrate/mke-migrate/testbed/mke3api"
 )
@@ -156,4 +157,11 @@ func TestEmptySwarmWritesNothingButTheReport(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, files, 2)
 	assert.True(t, strings.HasPrefix(string(files["report.txt"]), "Swarm export: 0 of 0 services exported, 0 need attention"))
+}
+
+// The default NodePort range is MKE 4k's, as the converter writes it.
+func TestDefaultNodePortRangeIsMKE4s(t *testing.T) {
+	first, last, err := mke4.ParseNodePortRange(mke4.DefaultNodePortRange)
+	require.NoError(t, err)
+	assert.Equal(t, [2]int{first, last}, [2]int{swarm.DefaultNodePortMin, swarm.DefaultNodePortMax})
 }

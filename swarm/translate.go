@@ -38,8 +38,11 @@ const (
 	// AnnotationDriverOptions holds the volume driver's options as JSON.
 	AnnotationDriverOptions = "swarm.mke-migrate.io/volume-driver-options"
 	StackLabel              = "com.docker.stack.namespace"
-	defaultNodePortMin      = 30000
-	defaultNodePortMax      = 32767
+	// DefaultNodePortMin and DefaultNodePortMax are MKE 4k's default
+	// NodePort range (mke4.DefaultNodePortRange, MKE 3's own default
+	// kept), not kube-apiserver's 30000-32767.
+	DefaultNodePortMin = 32768
+	DefaultNodePortMax = 35535
 )
 
 // Options tune the translation; the zero value is usable.
@@ -47,7 +50,8 @@ type Options struct {
 	// Namespace receives the services of no stack; default "default".
 	Namespace string
 	// NodePortMin and NodePortMax are the target cluster's NodePort range
-	// (kube-apiserver --service-node-port-range); default 30000-32767. A
+	// (spec.network.nodePortRange of mke4.yaml); default MKE 4k's
+	// DefaultNodePortMin-DefaultNodePortMax. A
 	// port published in ingress mode keeps its number when it is inside.
 	NodePortMin, NodePortMax int
 	// VolumeSize is what a PersistentVolumeClaim made from a named volume
@@ -106,7 +110,7 @@ func Translate(inv *Inventory, opts Options) (*Result, error) {
 		return nil, &OptionsError{Field: "Namespace", Msg: strings.Join(errs, "; ")}
 	}
 	if opts.NodePortMin == 0 && opts.NodePortMax == 0 {
-		opts.NodePortMin, opts.NodePortMax = defaultNodePortMin, defaultNodePortMax
+		opts.NodePortMin, opts.NodePortMax = DefaultNodePortMin, DefaultNodePortMax
 	}
 	if opts.NodePortMin < 1 || opts.NodePortMax > 65535 || opts.NodePortMin > opts.NodePortMax {
 		return nil, &OptionsError{Field: "NodePortMin/NodePortMax", Msg: fmt.Sprintf("%d-%d is not a port range", opts.NodePortMin, opts.NodePortMax)}

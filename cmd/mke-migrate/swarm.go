@@ -27,7 +27,7 @@ files are still written).`,
 				&cli.StringFlag{Name: "out", Value: "swarm-export", Usage: "write the manifests and the report into `DIR` (created owner-only; refused when it holds files swarm export did not write)"},
 				&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "yaml", Usage: "`FORMAT` of the manifests and the report: yaml or json"},
 				&cli.StringFlag{Name: "namespace", Value: "default", Usage: "`NAMESPACE` of the services that belong to no stack"},
-				&cli.StringFlag{Name: "nodeport-range", Value: "30000-32767", Usage: "the MKE 4k cluster's NodePort `RANGE`: ports published in ingress mode keep their number inside it"},
+				&cli.StringFlag{Name: "nodeport-range", Value: "32768-35535", Usage: "the MKE 4k cluster's NodePort `RANGE` (spec.network.nodePortRange of mke4.yaml): ports published in ingress mode keep their number inside it"},
 				&cli.StringFlag{Name: "volume-size", Value: "10Gi", Usage: "`SIZE` each PersistentVolumeClaim made from a named volume requests"},
 				&cli.StringFlag{Name: "storage-class", Usage: "`CLASS` of those claims (default: the cluster's default class)"},
 			),
@@ -51,7 +51,7 @@ func swarmOptions(c *cli.Context) (swarm.Options, swarm.Format, error) {
 	first, err1 := strconv.Atoi(lo)
 	last, err2 := strconv.Atoi(hi)
 	if !ok || err1 != nil || err2 != nil {
-		return swarm.Options{}, "", usagef("--nodeport-range: %q is not a range like 30000-32767", c.String("nodeport-range"))
+		return swarm.Options{}, "", usagef("--nodeport-range: %q is not a range like 32768-35535", c.String("nodeport-range"))
 	}
 	return swarm.Options{
 		Namespace:    c.String("namespace"),
