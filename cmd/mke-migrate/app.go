@@ -34,8 +34,8 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 		Commands: append([]*cli.Command{
 			convertCommand(),
 			checkCommand(),
-		}, append(append(mke3Commands(), preflightCommand(), rbacCommand(), swarmCommand()),
-			append(upgradeCommands(), demoCommand(), versionCommand(), completionCommand())...)...),
+		}, append(append(mke3Commands(), preflightCommand(), rbacCommand()),
+			append(upgradeCommands(), swarmCommand(), demoCommand(), versionCommand(), completionCommand())...)...),
 	}
 	for _, c := range app.Commands {
 		c.CustomHelpTemplate = cli.CommandHelpTemplate + "\n" + exitCodesHelp + "\n"
