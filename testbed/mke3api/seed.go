@@ -88,6 +88,10 @@ type Seed struct {
 	LDAP *LDAPConfig `json:"ldap,omitempty" yaml:"ldap,omitempty"`
 	// ConfigTOML is the initial /api/ucp/config-toml; default DefaultConfigTOML.
 	ConfigTOML string `json:"configTOML,omitempty" yaml:"configTOML,omitempty"`
+	// Swarm is the Docker Swarm content served by the Engine API lists
+	// (/services, /tasks, ...); nil means DefaultSwarm, an empty one
+	// (swarm: {}) a Swarm without services.
+	Swarm *Swarm `json:"swarm,omitempty" yaml:"swarm,omitempty"`
 }
 
 // Credentials are a user name and password.
@@ -663,6 +667,9 @@ func validateSeed(s *Seed) []issue {
 		if !roles[g.RoleID] {
 			add(fmt.Sprintf("unknown role %q", g.RoleID), "grants", i, "roleID")
 		}
+	}
+	if s.Swarm != nil {
+		out = append(out, validateSwarm(s.Swarm)...)
 	}
 	if s.ConfigTOML != "" {
 		if _, err := parseConfigTOML(s.ConfigTOML); err != nil {
