@@ -244,8 +244,11 @@ func runUpgrade(c *cli.Context) error {
 			// a blocked or refused run leaves only its log: it may be rerun
 			return usagef("--output: %s holds the journal of an earlier run (use mke-migrate resume or rollback, or a new folder)", dir)
 		}
-	} else {
-		dir = "" // a dry run writes nothing but --config-out
+	} else if dir != "" {
+		// a dry run writes only with --output: its plan and report
+		if _, err := os.Stat(filepath.Join(dir, "journal.jsonl")); err == nil {
+			return usagef("--output: %s holds the journal of an earlier run (use a new folder)", dir)
+		}
 	}
 	file, err := hosts.Load(c.String("hosts-path"))
 	if err != nil {
@@ -300,6 +303,10 @@ func runUpgrade(c *cli.Context) error {
 	var be *upgrade.BlockedError
 	switch {
 	case errors.As(err, &be):
+		if dir != "" {
+			reportInputs(c, dir, sh, nil, be.Blockers, true)
+			writeReport(c.App.ErrWriter, dir)
+		}
 		return s.blocked(c, be)
 	case err != nil:
 		return s.failed(c, apiFailure(err))
@@ -309,7 +316,9 @@ func runUpgrade(c *cli.Context) error {
 		return s.failed(c, failure(err))
 	}
 	s.out.version = sh.MKEVersion
+	reportInputs(c, dir, sh, plan, nil, dryRun)
 	if dryRun {
+		defer writeReport(c.App.ErrWriter, dir)
 		return s.dryRun(c, sh, plan)
 	}
 	fmt.Fprintf(w, "Output folder: %s\n", dir)
@@ -391,6 +400,7 @@ func resumeOrRollback(c *cli.Context, rollback bool) error {
 			return s.failed(c, failure(fmt.Errorf("rollback: %w", err)))
 		}
 		s.out.rollbackDone()
+		writeReport(c.App.ErrWriter, dir)
 		return s.emitResult(c, runResult{Result: "rolled-back", OutputDir: dir, LogFile: s.logPath, RolledBack: res.RolledBack})
 	}
 	res, err := u.Resume(c.Context, plan)
@@ -530,6 +540,7 @@ func (s *runSetup) failed(c *cli.Context, err error) error {
 func (s *runSetup) finish(c *cli.Context, res *upgrade.Result, err error, sh *upgrade.Shared, what string) error {
 	w := c.App.ErrWriter
 	s.out.closeLine()
+	defer writeReport(w, s.opts.OutputDir)
 	if err == nil {
 		sum := buildSummary(sh, s.opts, false)
 		if werr := s.saveSummary(sum); werr != nil {
