@@ -44,6 +44,8 @@ compared (exit 1: the upgrade failed). A step at or past the point of no return 
 and later) is not rolled back: the demo then shows mke-migrate resume finishing the upgrade.
 An unknown step name is refused with the list of the plan's steps (exit 2).
 
+--output DIR keeps the run's output folder, report.html included (see mke-migrate report).
+
 Needs root, unshare, nsenter, ip, sudo, sshd and the go toolchain (to build the fake nodes).`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "fail-at", Usage: "make the step `STEP` fail (for example k0s-worker)"},

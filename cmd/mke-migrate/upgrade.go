@@ -57,9 +57,9 @@ func upgradeCommands() []*cli.Command {
 		&cli.StringFlag{Name: "image-registry", Usage: "pull MKE 4k images from `REGISTRY` (no trailing /; cannot be changed later)"},
 		&cli.StringFlag{Name: "chart-registry", Usage: "pull MKE 4k charts from `oci://REGISTRY` (no trailing /; cannot be changed later)"},
 		&cli.BoolFlag{Name: "mke3-airgapped", Usage: "the cluster has no Internet access (offline upgrade)"},
-		&cli.BoolFlag{Name: "dry-run", Usage: "discover, check and print the plan and the summary; change nothing"},
+		&cli.BoolFlag{Name: "dry-run", Usage: "discover, check and print the plan and the summary; change nothing (with --output, keep the plan and report.html there)"},
 		&cli.BoolFlag{Name: "force", Usage: "do not ask for confirmation (needed without a terminal)"},
-		&cli.StringFlag{Name: "output", Usage: "keep the run's files (journal, backups, configurations, debug log, summary) in `DIR` (default: a new folder under $XDG_STATE_HOME/mke-migrate or ~/.local/state/mke-migrate)"},
+		&cli.StringFlag{Name: "output", Usage: "keep the run's files (journal, backups, configurations, debug log, summary, report.html) in `DIR` (default: a new folder under $XDG_STATE_HOME/mke-migrate or ~/.local/state/mke-migrate)"},
 		&cli.BoolFlag{Name: "skip-rbac", Usage: "leave RBAC out of the upgrade (apply it later with mke-migrate rbac apply)"},
 	), mflags...)
 	logLevel := func() cli.Flag {
@@ -78,7 +78,7 @@ the workers to k0s, applies RBAC, uninstalls MKE 3 and writes mke4.yaml and the 
 kubeconfig. Any failure, the --timeout or an interrupt (Ctrl-C) before MKE 3 is uninstalled
 rolls every node back to its MKE 3 state; after that point, mke-migrate resume finishes the
 run. The summary is printed and saved (summary.txt, summary.json) in the output folder, with the
-journal, the backups and a debug log.`,
+journal, the backups, a debug log and report.html (see mke-migrate report).`,
 			Flags:  upgradeFlags,
 			Action: runUpgrade,
 		},
