@@ -199,7 +199,7 @@ func cards(d *Data) []card {
 		case OutcomeFailed, OutcomeRollbackFailed:
 			tone = "bad"
 		}
-		cs = append(cs, card{Label: "Run", Value: human(t.End.Sub(t.Start)), Tone: tone, Note: fmt.Sprintf("%d failures", len(t.Failures))})
+		cs = append(cs, card{Label: "Run", Value: human(t.End.Sub(t.Start)), Tone: tone, Note: plural(len(t.Failures), "failure")})
 	}
 	return cs
 }
@@ -340,6 +340,14 @@ func tickStep(span time.Duration) time.Duration {
 		}
 	}
 	return span / 8
+}
+
+// plural is "1 failure", "2 failures".
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
 }
 
 func round1(f float64) float64 { return math.Round(f*10) / 10 }
