@@ -89,7 +89,7 @@ func Render(w io.Writer, d *Data) error {
 		cspHash(pageCSS), cspHash(pageJS))
 	v.Cards = cards(d)
 	if d.Timeline != nil {
-		v.Timeline = layoutTimeline(d.Timeline, d.Plan)
+		v.Timeline = layoutTimeline(d.Timeline, d.Plan, d.Cluster)
 	}
 	if d.Preflight != nil {
 		v.Findings = findings(d.Preflight.Checks)
@@ -254,7 +254,13 @@ const (
 	charWidth   = 6.1 // of the bar labels' font, for deciding whether a label fits
 )
 
-func layoutTimeline(t *Timeline, p *Plan) *timelineView {
+func layoutTimeline(t *Timeline, p *Plan, c *Cluster) *timelineView {
+	names := map[string]string{}
+	if c != nil {
+		for _, n := range c.Nodes {
+			names[n.Host] = n.Hostname
+		}
+	}
 	v := &timelineView{Width: tlWidth, PlotX: tlLabel, PlotW: tlWidth - tlLabel - tlRight}
 	span := t.End.Sub(t.Start)
 	if span <= 0 {
@@ -279,8 +285,11 @@ func layoutTimeline(t *Timeline, p *Plan) *timelineView {
 	for i, h := range t.Hosts {
 		y := tlAxis + float64(i)*tlRowHeight
 		label := h.Host
-		if label == "" {
+		switch {
+		case label == "":
 			label = "cluster"
+		case names[h.Host] != "":
+			label = names[h.Host] + " " + strings.TrimSuffix(h.Host, ":22")
 		}
 		r := rowView{Label: shorten(label, 30), Title: label, Y: y, TextY: y + tlRowHeight/2 + 4}
 		for _, b := range h.Bars {
