@@ -250,7 +250,20 @@ const rbacApplyStep = "rbac-apply"
 
 // timeline folds the journal into one row of bars per host.
 func timeline(rs []record) *Timeline {
-	t := &Timeline{Run: rs[0].Run, Start: rs[0].Time, End: rs[len(rs)-1].Time, Hosts: []HostRow{}, Events: []RunEvent{}}
+	t := &Timeline{Run: rs[0].Run, Hosts: []HostRow{}, Events: []RunEvent{}}
+	// the span of the times the journal has (a hand-edited or damaged line
+	// may have none, or be out of order)
+	for _, r := range rs {
+		if r.Time.IsZero() {
+			continue
+		}
+		if t.Start.IsZero() || r.Time.Before(t.Start) {
+			t.Start = r.Time
+		}
+		if r.Time.After(t.End) {
+			t.End = r.Time
+		}
+	}
 	rows := map[string]int{}
 	open := map[string]int{} // step@host (undo: prefix) → index of its open bar in its row
 	for _, r := range rs {

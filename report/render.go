@@ -266,9 +266,13 @@ func layoutTimeline(t *Timeline, p *Plan, c *Cluster) *timelineView {
 	if span <= 0 {
 		span = time.Second
 	}
-	x := func(at time.Time) float64 { return round1(v.PlotX + v.PlotW*float64(at.Sub(t.Start))/float64(span)) }
+	x := func(at time.Time) float64 {
+		f := min(max(float64(at.Sub(t.Start))/float64(span), 0), 1) // a journal's times need not be in order
+		return round1(v.PlotX + v.PlotW*f)
+	}
 	step := tickStep(span)
-	for at := time.Duration(0); at <= span; at += step {
+	for i := time.Duration(0); i <= span/step; i++ { // by count: at += step could overflow near the largest duration
+		at := i * step
 		v.Ticks = append(v.Ticks, tickView{X: x(t.Start.Add(at)), Label: "+" + human(at)})
 	}
 	ponr := map[string]bool{}
