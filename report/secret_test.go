@@ -27,7 +27,7 @@ func secretValues(v any, key string, out *[]string) {
 			secretValues(e, key, out)
 		}
 	case string:
-		if secretKey.MatchString(key) && len(x) >= 6 {
+		if secretKey.MatchString(key) && !strings.HasSuffix(strings.ToLower(key), "user") && len(x) >= 6 {
 			*out = append(*out, x)
 		}
 	}
