@@ -500,6 +500,11 @@ func (s *runSetup) dryRun(c *cli.Context, sh *upgrade.Shared, plan *upgrade.Plan
 		}
 	}
 	sum := buildSummary(sh, s.opts, true)
+	if dir := c.String("output"); dir != "" { // for the report; s.opts.OutputDir is a stand-in here
+		if err := (&runSetup{opts: upgrade.Options{OutputDir: dir}}).saveSummary(sum); err != nil {
+			return failure(err)
+		}
+	}
 	if s.json {
 		r := runResult{Result: "dry-run", Summary: &sum, Plan: []planStep{}}
 		for _, st := range plan.Steps() {

@@ -304,7 +304,7 @@ func TestUpgradeDryRunChangesNothing(t *testing.T) {
 	cmd = b.command(t, b.upgradeArgs("--dry-run", "--output", dry)...)
 	o, err := cmd.CombinedOutput()
 	require.NoError(t, err, string(o))
-	for _, f := range []string{"plan.json", "preflight.json", "discovery.json", "conversion-report.json", "report.html"} {
+	for _, f := range []string{"plan.json", "preflight.json", "discovery.json", "conversion-report.json", "summary.txt", "report.html"} {
 		assert.FileExists(t, filepath.Join(dry, f))
 	}
 	assert.NoFileExists(t, filepath.Join(dry, "journal.jsonl"))
