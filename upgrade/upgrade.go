@@ -183,6 +183,9 @@ type Shared struct {
 	// Profiles are the kubelet profile of each host, if any.
 	Profiles  map[string]string `json:"profiles,omitempty"`
 	RBACModel *rbac.Model       `json:"rbacModel,omitempty"`
+	// Preflight are all the results of the pre-upgrade checks, blockers
+	// or not (for the report).
+	Preflight []preflight.Result `json:"preflight,omitempty"`
 
 	// Made from the above, not saved.
 	Report      *convert.Report `json:"-"`
@@ -368,7 +371,8 @@ func (u *Upgrade) Discover(ctx context.Context) (*Shared, error) {
 	}
 
 	var blockers []preflight.Result
-	for _, r := range preflight.Run(in) {
+	sh.Preflight = preflight.Run(in)
+	for _, r := range sh.Preflight {
 		if r.Severity == preflight.Blocker {
 			blockers = append(blockers, r)
 		}

@@ -34,6 +34,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 		Commands: append([]*cli.Command{
 			convertCommand(),
 			checkCommand(),
+			reportCommand(),
 		}, append(append(mke3Commands(), preflightCommand(), rbacCommand()),
 			append(upgradeCommands(), swarmCommand(), demoCommand(), versionCommand(), completionCommand())...)...),
 	}

@@ -45,11 +45,14 @@ compared (exit 1: the upgrade failed). A step at or past the point of no return 
 and later) is not rolled back: the demo then shows mke-migrate resume finishing the upgrade.
 An unknown step name is refused with the list of the plan's steps (exit 2).
 
+--output DIR keeps the run's output folder, report.html included (see mke-migrate report).
+
 Needs root, unshare, nsenter, ip, sudo, sshd and the go toolchain (to build the fake nodes).`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "fail-at", Usage: "make the step `STEP` fail (for example k0s-worker)"},
 			&cli.IntFlag{Name: "workers", Value: 2, Usage: "simulate `N` workers (1 to 20)"},
 			&cli.StringFlag{Name: "log-level", Aliases: []string{"l"}, Usage: "log `LEVEL` on stderr: debug, info, warn, error (default: no log, the progress says it all)"},
+			&cli.StringFlag{Name: "output", Usage: "keep the run's output folder (journal, plan, summary, report.html) in `DIR` (default: removed at the end)"},
 		},
 		Action: runDemo,
 	}
@@ -64,6 +67,12 @@ func runDemo(c *cli.Context) error {
 	if l := c.String("log-level"); l != "" {
 		if err := lvl.UnmarshalText([]byte(l)); err != nil {
 			return usagef("--log-level: %q is not one of debug, info, warn, error", l)
+		}
+	}
+	keep := c.String("output")
+	if keep != "" {
+		if _, err := os.Stat(filepath.Join(keep, "journal.jsonl")); err == nil {
+			return usagef("--output: %s holds the journal of an earlier run (use a new folder)", keep)
 		}
 	}
 	if os.Geteuid() != 0 {
@@ -209,13 +218,17 @@ func runDemo(c *cli.Context) error {
 		return failure(err)
 	}
 	rpt := newReporter(w)
+	runDir := filepath.Join(work, "run")
+	if keep != "" {
+		runDir = keep
+	}
 	o := upgrade.Options{
 		Hosts:           hs,
 		Connect:         connect,
 		MKE3:            mc,
 		ExternalAddress: "mke.example.com",
 		K0sBinary:       k0s,
-		OutputDir:       filepath.Join(work, "run"),
+		OutputDir:       runDir,
 		KubeconfigPath:  filepath.Join(work, "kubeconfig"),
 		StepTimeout:     30 * time.Second,
 		Commands:        upgrade.Commands{Ready: 10 * time.Second},
@@ -237,6 +250,13 @@ func runDemo(c *cli.Context) error {
 		return failure(err)
 	}
 	rpt.version = sh.MKEVersion
+	if keep != "" {
+		reportInputs(c, keep, sh, plan, nil, false)
+		if b, err := rbac.EncodeExport(model); err == nil { // translated for the report, not applied
+			_ = os.WriteFile(filepath.Join(keep, "rbac-export.json"), b, 0o600)
+		}
+		defer writeReport(w, keep)
+	}
 	if step := c.String("fail-at"); step != "" {
 		if err := injectFailure(plan, step); err != nil {
 			return err
@@ -299,6 +319,11 @@ func runDemo(c *cli.Context) error {
 	}
 	if err := sum.WriteText(out); err != nil {
 		return failure(err)
+	}
+	if keep != "" { // as upgrade saves it
+		if err := (&runSetup{opts: upgrade.Options{OutputDir: keep}}).saveSummary(sum); err != nil {
+			return failure(err)
+		}
 	}
 	fmt.Fprintln(out, "\n(RBAC was translated but not applied: the simulated nodes run no Kubernetes API.)")
 	return nil

@@ -27,9 +27,9 @@ func upgradeCommands() []*cli.Command {
 		&cli.StringFlag{Name: "image-registry", Usage: "pull MKE 4k images from `REGISTRY` (no trailing /; cannot be changed later)"},
 		&cli.StringFlag{Name: "chart-registry", Usage: "pull MKE 4k charts from `oci://REGISTRY` (no trailing /; cannot be changed later)"},
 		&cli.BoolFlag{Name: "mke3-airgapped", Usage: "the cluster has no Internet access (offline upgrade)"},
-		&cli.BoolFlag{Name: "dry-run", Usage: "discover, check and print the plan and the summary; change nothing"},
+		&cli.BoolFlag{Name: "dry-run", Usage: "discover, check and print the plan and the summary; change nothing (with --output, keep the plan and report.html there)"},
 		&cli.BoolFlag{Name: "force", Usage: "do not ask for confirmation (needed without a terminal)"},
-		&cli.StringFlag{Name: "output", Usage: "keep the run's files (journal, backups, configurations, debug log, summary) in `DIR` (default: a new folder under $XDG_STATE_HOME/mke-migrate or ~/.local/state/mke-migrate)"},
+		&cli.StringFlag{Name: "output", Usage: "keep the run's files (journal, backups, configurations, debug log, summary, report.html) in `DIR` (default: a new folder under $XDG_STATE_HOME/mke-migrate or ~/.local/state/mke-migrate)"},
 		&cli.BoolFlag{Name: "skip-rbac", Usage: "leave RBAC out of the upgrade (apply it later with mke-migrate rbac apply)"},
 	), mflags...)
 	logLevel := func() cli.Flag {
@@ -48,7 +48,7 @@ the workers to k0s, applies RBAC, uninstalls MKE 3 and writes mke4.yaml and the 
 kubeconfig. Any failure, the --timeout or an interrupt (Ctrl-C) before MKE 3 is uninstalled
 rolls every node back to its MKE 3 state; after that point, mke-migrate resume finishes the
 run. The summary is printed and saved (summary.txt, summary.json) in the output folder, with the
-journal, the backups and a debug log.`,
+journal, the backups, a debug log and report.html (see mke-migrate report).`,
 			Flags:  upgradeFlags,
 			Action: runUpgrade,
 		},
@@ -102,8 +102,11 @@ func runUpgrade(c *cli.Context) error {
 			// a blocked or refused run leaves only its log: it may be rerun
 			return usagef("--output: %s holds the journal of an earlier run (use mke-migrate resume or rollback, or a new folder)", dir)
 		}
-	} else {
-		dir = "" // a dry run writes nothing but --config-out
+	} else if dir != "" {
+		// a dry run writes only with --output: its plan and report
+		if _, err := os.Stat(filepath.Join(dir, "journal.jsonl")); err == nil {
+			return usagef("--output: %s holds the journal of an earlier run (use a new folder)", dir)
+		}
 	}
 	file, err := hosts.Load(c.String("hosts-path"))
 	if err != nil {
@@ -157,6 +160,10 @@ func runUpgrade(c *cli.Context) error {
 	var be *upgrade.BlockedError
 	switch {
 	case errors.As(err, &be):
+		if dir != "" {
+			reportInputs(c, dir, sh, nil, be.Blockers, true)
+			writeReport(c.App.ErrWriter, dir)
+		}
 		return s.blocked(c, be)
 	case err != nil:
 		return s.failed(c, apiFailure(err))
@@ -166,7 +173,9 @@ func runUpgrade(c *cli.Context) error {
 		return s.failed(c, failure(err))
 	}
 	s.out.version = sh.MKEVersion
+	reportInputs(c, dir, sh, plan, nil, dryRun)
 	if dryRun {
+		defer writeReport(c.App.ErrWriter, dir)
 		return s.dryRun(c, sh, plan)
 	}
 	fmt.Fprintf(w, "Output folder: %s\n", dir)
@@ -223,6 +232,7 @@ func resumeOrRollback(c *cli.Context, rollback bool) error {
 			return s.failed(c, failure(fmt.Errorf("rollback: %w", err)))
 		}
 		s.out.rollbackDone()
+		writeReport(c.App.ErrWriter, dir)
 		return s.emitResult(c, runResult{Result: "rolled-back", OutputDir: dir, LogFile: s.logPath, RolledBack: res.RolledBack})
 	}
 	res, err := u.Resume(c.Context, plan)

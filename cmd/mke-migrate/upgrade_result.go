@@ -113,6 +113,11 @@ func (s *runSetup) dryRun(c *cli.Context, sh *upgrade.Shared, plan *plan.Plan) e
 	if err != nil {
 		return failure(err)
 	}
+	if dir := c.String("output"); dir != "" { // for the report; s.opts.OutputDir is a stand-in here
+		if err := (&runSetup{opts: upgrade.Options{OutputDir: dir}}).saveSummary(sum); err != nil {
+			return failure(err)
+		}
+	}
 	if s.json {
 		r := runResult{Result: "dry-run", Summary: &sum, Plan: []planStep{}}
 		for _, st := range plan.Steps() {
@@ -153,6 +158,7 @@ func (s *runSetup) failed(c *cli.Context, err error) error {
 func (s *runSetup) finish(c *cli.Context, res *upgrade.Result, err error, sh *upgrade.Shared, what string) error {
 	w := c.App.ErrWriter
 	s.out.closeLine()
+	defer writeReport(w, s.opts.OutputDir)
 	if err == nil {
 		sum, serr := buildSummary(sh, s.opts, false)
 		if serr != nil {
