@@ -22,6 +22,7 @@ import (
 	"github.com/mke-migrate/mke-migrate/hosts"
 	"github.com/mke-migrate/mke-migrate/internal/atomicfile"
 	"github.com/mke-migrate/mke-migrate/rbac"
+	"github.com/mke-migrate/mke-migrate/rbac/kube"
 )
 
 // Commands are the remote commands and paths of the upgrade. Where MKE and
@@ -566,7 +567,7 @@ func (u *Upgrade) rbacApply() *Step {
 			if err != nil {
 				return err
 			}
-			res, err := rbac.Apply(ctx, cs, objs, rbac.ApplyOptions{Logger: r.Logger})
+			res, err := kube.Apply(ctx, cs, objs, kube.ApplyOptions{Logger: r.Logger})
 			// what was created, even on failure, so that Undo removes it
 			created := res.Created
 			if prev := r.Get("created"); prev != "" {
@@ -593,7 +594,7 @@ func (u *Upgrade) rbacApply() *Step {
 			if err != nil {
 				return err
 			}
-			_, err = rbac.Delete(ctx, cs, rbac.Select(objs, created), rbac.DeleteOptions{Logger: r.Logger})
+			_, err = kube.Delete(ctx, cs, rbac.Select(objs, created), kube.DeleteOptions{Logger: r.Logger})
 			return err
 		}}
 }

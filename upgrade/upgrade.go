@@ -24,6 +24,7 @@ import (
 	"github.com/mke-migrate/mke-migrate/internal/atomicfile"
 	"github.com/mke-migrate/mke-migrate/mke3"
 	"github.com/mke-migrate/mke-migrate/rbac"
+	"github.com/mke-migrate/mke-migrate/rbac/fromapi"
 	"github.com/mke-migrate/mke-migrate/upgrade/journal"
 	"github.com/mke-migrate/mke-migrate/upgrade/preflight"
 )
@@ -343,7 +344,7 @@ func (u *Upgrade) Discover(ctx context.Context) (*Shared, error) {
 	case o.RBACExport != nil:
 		sh.RBACModel = o.RBACExport
 	case o.MKE3 != nil:
-		if sh.RBACModel, err = rbac.FromMKE3(ctx, o.MKE3, rbac.FromMKE3Options{}); err != nil {
+		if sh.RBACModel, err = fromapi.Read(ctx, o.MKE3, fromapi.Options{}); err != nil {
 			return nil, fmt.Errorf("upgrade: read MKE 3 RBAC: %w", err)
 		}
 	}
