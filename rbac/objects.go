@@ -94,4 +94,3 @@ func Select(objs *Objects, refs []Ref) *Objects {
 	}
 	return out
 }
-

@@ -45,7 +45,7 @@ type ApplyResult struct {
 	Created   []rbac.Ref `json:"created"`
 	Updated   []rbac.Ref `json:"updated"`
 	Unchanged []rbac.Ref `json:"unchanged"`
-	DryRun    bool  `json:"dryRun"`
+	DryRun    bool       `json:"dryRun"`
 }
 
 // ErrNotOwned says an object exists that mke-migrate did not create.
