@@ -84,3 +84,23 @@ func ExampleReport_Find() {
 	// --audit-log-maxage=45 converted spec.apiServer.extraArgs.audit-log-maxage
 	// false
 }
+
+// A kubelet profile of MKE 3 is found by name in the converted
+// configuration; its values are KubeletConfiguration fields.
+func Example_kubeletProfile() {
+	cfg, err := convert.Parse("mke3-config.toml", []byte("[cluster_config.custom_kubelet_flags_profiles]\nhigh = \"--max-pods=250 --kube-reserved=cpu=500m\"\n"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	out, _, err := convert.Convert(cfg, convert.Options{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	p, ok := out.Spec.Kubelet.Profile("high")
+	fmt.Println(ok, p.Values["maxPods"], p.Values["kubeReserved"])
+	_, ok = out.Spec.Kubelet.Profile("low")
+	fmt.Println(ok)
+	// Output:
+	// true 250 map[cpu:500m]
+	// false
+}
