@@ -1,9 +1,9 @@
 package convert
 
 import (
-	"reflect"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 
 	"github.com/mke-migrate/mke-migrate/convert/mke4"
