@@ -20,6 +20,8 @@ declare -A syms=(
   [convert/kubeletprofile]="Map"
   [convert/flagparse]="ParseString"
   [upgrade/preflight]="Run"
+  [hosts/facts]=""
+  [mke3/kubenode]="Match"
   [rbac]="DecodeExport Translate Manifests"
   [rbac/fromapi]="Read"
   [rbac/kube]="Apply Delete"
@@ -28,7 +30,7 @@ declare -A syms=(
   [mke3]="New"
   [upgrade]="New"
 )
-order=(convert convert/mke4 convert/kubeletprofile convert/flagparse upgrade/preflight rbac rbac/fromapi rbac/kube summary hosts mke3 upgrade)
+order=(convert convert/mke4 convert/kubeletprofile convert/flagparse upgrade/preflight hosts/facts mke3/kubenode rbac rbac/fromapi rbac/kube summary hosts mke3 upgrade)
 [ $# -gt 0 ] && order=("$@")
 
 tmp="$(mktemp -d "$PWD/zz-deps.XXXXXX")"
@@ -38,7 +40,9 @@ for p in "${order[@]}"; do
   d="$tmp/$(echo "$p" | tr / _)"
   mkdir -p "$d"
   {
-    printf 'package main\n\nimport p "%s/%s"\n\nvar sink []any\n\nfunc main() {\n' "$mod" "$p"
+    alias=p
+    [ -z "${syms[$p]:-}" ] && alias=_ # a types-only package
+    printf 'package main\n\nimport %s "%s/%s"\n\nvar sink []any\n\nfunc main() {\n' "$alias" "$mod" "$p"
     for s in ${syms[$p]:-}; do printf '\tsink = append(sink, p.%s)\n' "$s"; done
     printf '\tprintln(len(sink))\n}\n'
   } >"$d/main.go"
