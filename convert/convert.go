@@ -97,7 +97,10 @@ var ErrInvalidOptions = errors.New("invalid conversion options")
 // report that accounts for every leaf key of the input. It is pure: no
 // files, network or clock. The error is for unusable arguments only;
 // problems of the configuration itself are report entries (blocking ones
-// stop an upgrade).
+// stop an upgrade). The configuration is canonical (mke4.Canonical): it is
+// reflect.DeepEqual to what mke4.Unmarshal reads back from mke4.Marshal's
+// output (no empty non-nil maps or lists; free-form values such as kubelet
+// profile values in encoding/json shapes, numbers as float64).
 func Convert(cfg *MKE3Config, opts Options) (mke4.MkeConfig, Report, error) {
 	if cfg == nil {
 		return mke4.MkeConfig{}, Report{}, fmt.Errorf("convert: nil configuration: %w", ErrInvalidOptions)
@@ -108,7 +111,8 @@ func Convert(cfg *MKE3Config, opts Options) (mke4.MkeConfig, Report, error) {
 	out := mke4.Default()
 	c := &conv{in: cfg, out: &out, opts: opts, byKey: map[string][]Entry{}, args: map[string]string{}}
 	c.run()
-	return out, c.finish(), nil
+	rep := c.finish()
+	return mke4.Canonical(out), rep, nil
 }
 
 func (o Options) validate() error {

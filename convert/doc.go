@@ -45,6 +45,19 @@
 // of Options.Hosts (keys "hosts[i].labels.<label>"), and rule violations
 // of the produced configuration (key "mke4.yaml").
 //
+// # extraArgs keys
+//
+// A custom_*_flags element becomes one extraArgs entry of its component
+// (spec.apiServer, spec.controllerManager, spec.scheduler, spec.kubelet,
+// ...): the key is the flag's name without its leading dashes and the value
+// is what follows the first '=' (as package flagparse splits the element). "--audit-log-maxage=45" is extraArgs["audit-log-maxage"] = "45";
+// a flag without a value ("--profiling") gets "true", since k0s passes
+// extraArgs as --key=value. The report's entry for the flag has Flag set to
+// the flag as written and Target to "spec.<component>.extraArgs.<name>";
+// Report.Find takes the name with or without dashes. A name that is not
+// 1 to 128 letters, digits, '-', '_' and '.' (starting with a letter or
+// digit) is unconvertible.
+//
 // # Decisions where the sources are silent
 //
 //   - Kubelet flag profiles: the MKE 3 node label that selects a profile is

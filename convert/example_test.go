@@ -63,3 +63,44 @@ func ExampleParse_error() {
 	// Output:
 	// mke3-config.toml:2:1: cluster_config.kubelet_max_pods: expected an integer, got a string ("many")
 }
+
+func ExampleReport_Find() {
+	cfg, err := convert.Parse("mke3-config.toml", []byte("[cluster_config]\nkubelet_max_pods = 200\ncustom_kube_api_server_flags = [\"--audit-log-maxage=45\", \"--bogus\"]\n"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	_, report, err := convert.Convert(cfg, convert.Options{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	e, _ := report.Find("cluster_config.kubelet_max_pods", "")
+	fmt.Println(e.Status, e.Target)
+	e, _ = report.Find("cluster_config.custom_kube_api_server_flags", "audit-log-maxage")
+	fmt.Println(e.Flag, e.Status, e.Target)
+	_, ok := report.Find("cluster_config.custom_kube_api_server_flags", "--no-such-flag")
+	fmt.Println(ok)
+	// Output:
+	// converted spec.kubelet.maxPods
+	// --audit-log-maxage=45 converted spec.apiServer.extraArgs.audit-log-maxage
+	// false
+}
+
+// A kubelet profile of MKE 3 is found by name in the converted
+// configuration; its values are KubeletConfiguration fields.
+func Example_kubeletProfile() {
+	cfg, err := convert.Parse("mke3-config.toml", []byte("[cluster_config.custom_kubelet_flags_profiles]\nhigh = \"--max-pods=250 --kube-reserved=cpu=500m\"\n"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	out, _, err := convert.Convert(cfg, convert.Options{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	p, ok := out.Spec.Kubelet.Profile("high")
+	fmt.Println(ok, p.Values["maxPods"], p.Values["kubeReserved"])
+	_, ok = out.Spec.Kubelet.Profile("low")
+	fmt.Println(ok)
+	// Output:
+	// true 250 map[cpu:500m]
+	// false
+}

@@ -3,6 +3,7 @@ package convert
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 
 	"github.com/mke-migrate/mke-migrate/convert/mke4"
@@ -47,8 +48,12 @@ func FuzzConvert(f *testing.F) {
 		if err != nil {
 			t.Fatalf("Marshal: %v", err)
 		}
-		if _, err := mke4.Unmarshal(y); err != nil {
+		back, err := mke4.Unmarshal(y)
+		if err != nil {
 			t.Fatalf("Unmarshal of our own output: %v\n%s", err, y)
+		}
+		if !reflect.DeepEqual(back, out) {
+			t.Fatalf("Convert's output differs after Marshal and Unmarshal\nbefore: %#v\nafter:  %#v", out, back)
 		}
 		if _, err := rep.JSON(); err != nil {
 			t.Fatalf("report JSON: %v", err)

@@ -71,6 +71,31 @@ func (r Report) Counts() map[Status]int {
 	return out
 }
 
+// Find returns the entry of an input key, or of one flag of a flag-list or
+// kubelet-profile key: key is the leaf key as in Entry.Key (for example
+// "cluster_config.custom_kubelet_flags" or
+// "cluster_config.custom_kubelet_flags_profiles.high"), and flag is
+// empty for the key itself or a flag name with or without its dashes and
+// value ("max-pods", "--max-pods" and "--max-pods=200" find the same
+// entry). When a flag is given twice, the first entry is returned. ok is
+// false when the report has no such entry.
+func (r Report) Find(key, flag string) (e Entry, ok bool) {
+	want := entryFlagName(flag)
+	for _, e := range r.Entries {
+		if e.Key == key && entryFlagName(e.Flag) == want {
+			return e, true
+		}
+	}
+	return Entry{}, false
+}
+
+// entryFlagName is a flag's name without dashes and value: "--a=b" → "a".
+func entryFlagName(f string) string {
+	f = strings.TrimLeft(f, "-")
+	name, _, _ := strings.Cut(f, "=")
+	return name
+}
+
 // Blocking returns the entries that prevent an upgrade.
 func (r Report) Blocking() []Entry { return r.filter(StatusBlocking) }
 

@@ -23,6 +23,7 @@ import (
 	"github.com/k0sproject/rig/v2/protocol"
 	rigssh "github.com/k0sproject/rig/v2/protocol/ssh"
 	"github.com/k0sproject/rig/v2/protocol/ssh/hostkey"
+	"github.com/mke-migrate/mke-migrate/hosts/facts"
 	xssh "golang.org/x/crypto/ssh"
 
 	"github.com/mke-migrate/mke-migrate/internal/shell"
@@ -541,12 +542,7 @@ func (c *Client) ReadFile(ctx context.Context, path string, sudo bool) ([]byte, 
 }
 
 // OSRelease identifies a host's operating system.
-type OSRelease struct {
-	ID      string   `json:"id"`      // "ubuntu"
-	IDLike  []string `json:"idLike"`  // ["debian"]
-	Version string   `json:"version"` // VERSION_ID: "22.04"
-	Arch    string   `json:"arch"`    // GOARCH spelling: "amd64", "arm64"
-}
+type OSRelease = facts.OSRelease
 
 // OS reads /etc/os-release (through rig) and the CPU architecture.
 func (c *Client) OS(ctx context.Context) (OSRelease, error) {

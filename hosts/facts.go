@@ -7,42 +7,20 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/mke-migrate/mke-migrate/hosts/facts"
 )
 
 // SwarmFacts describe the node's Docker Swarm membership.
-type SwarmFacts struct {
-	NodeID         string `json:"nodeID"`
-	ClusterID      string `json:"clusterID"`
-	Role           string `json:"role"` // "manager", "worker" or "" (not in a swarm)
-	Leader         bool   `json:"leader"`
-	LocalNodeState string `json:"localNodeState"`
-}
+type SwarmFacts = facts.Swarm
 
 // PortUse says whether a TCP port is listened on.
-type PortUse struct {
-	Port  int  `json:"port"`
-	InUse bool `json:"inUse"`
-}
+type PortUse = facts.PortUse
 
 // Facts are what GatherFacts learns about a node, read-only. A fact whose
-// tool is missing on the node is left empty.
-type Facts struct {
-	Address         string        `json:"address"`
-	OS              OSRelease     `json:"os"`
-	Hostname        string        `json:"hostname"`
-	MachineID       string        `json:"machineID"`
-	Sudo            bool          `json:"sudo"`
-	MCRVersion      string        `json:"mcrVersion"` // "" = no docker
-	Swarm           SwarmFacts    `json:"swarm"`
-	MKEVersion      string        `json:"mkeVersion"` // tag of the ucp-proxy image
-	MKEContainers   []string      `json:"mkeContainers"`
-	FreeVarLibBytes uint64        `json:"freeVarLibBytes"`
-	Ports           []PortUse     `json:"ports"`
-	ClockSkew       time.Duration `json:"clockSkewNanoseconds"` // remote now - local now
-	Windows         bool          `json:"windows"`
-	CPUs            int           `json:"cpus"`
-	MemoryBytes     uint64        `json:"memoryBytes"`
-}
+// tool is missing on the node is left empty. The type lives in package
+// hosts/facts, which pure packages import without SSH.
+type Facts = facts.Node
 
 // FactPorts are the TCP ports whose use is reported in Facts.Ports: the
 // ports MKE 4k (k0s) components listen on.

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/mke-migrate/mke-migrate/mke3/kubenode"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
@@ -13,15 +14,9 @@ import (
 )
 
 // KubeNode is a node of the MKE 3 Kubernetes cluster as the Kubernetes API
-// knows it: what the migration needs to match it to a host of hosts.yaml
-// and to carry its labels (the kubelet profile label among them).
-type KubeNode struct {
-	Name string `json:"name"`
-	// Addresses are the node's status addresses (InternalIP, ExternalIP,
-	// Hostname, ...), in the order the kubelet reported them.
-	Addresses []string          `json:"addresses,omitempty"`
-	Labels    map[string]string `json:"labels,omitempty"`
-}
+// knows it (see package mke3/kubenode, which pure packages import without
+// client-go).
+type KubeNode = kubenode.Node
 
 // KubeNodes lists the Kubernetes nodes through the client bundle's
 // credentials (see Bundle.RESTConfig), sorted by name. The bundle's user
@@ -62,21 +57,8 @@ func kubeNode(n corev1.Node) KubeNode {
 
 // MatchNode finds the node that is the host with the given hostname and
 // addresses: a node whose name is the hostname (how kubelets register), or
-// else one that reports one of the addresses. Empty keys never match.
+// else one that reports one of the addresses. Empty keys never match. It is
+// kubenode.Match.
 func MatchNode(nodes []KubeNode, hostname string, addresses ...string) (KubeNode, bool) {
-	if hostname != "" {
-		for _, n := range nodes {
-			if strings.EqualFold(n.Name, hostname) {
-				return n, true
-			}
-		}
-	}
-	for _, n := range nodes {
-		for _, a := range addresses {
-			if a != "" && slices.Contains(n.Addresses, a) {
-				return n, true
-			}
-		}
-	}
-	return KubeNode{}, false
+	return kubenode.Match(nodes, hostname, addresses...)
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/mke-migrate/mke-migrate/mke3"
 	"github.com/mke-migrate/mke-migrate/plan"
 	"github.com/mke-migrate/mke-migrate/rbac"
+	"github.com/mke-migrate/mke-migrate/rbac/fromapi"
 	"github.com/mke-migrate/mke-migrate/rollback"
 	"github.com/mke-migrate/mke-migrate/upgrade/hostlock"
 	"github.com/mke-migrate/mke-migrate/upgrade/journal"
@@ -360,7 +361,7 @@ func (u *Upgrade) Discover(ctx context.Context) (*Shared, error) {
 	case o.RBACExport != nil:
 		sh.RBACModel = o.RBACExport
 	case o.MKE3 != nil:
-		if sh.RBACModel, err = rbac.FromMKE3(ctx, o.MKE3, rbac.FromMKE3Options{}); err != nil {
+		if sh.RBACModel, err = fromapi.Read(ctx, o.MKE3, fromapi.Options{}); err != nil {
 			return nil, fmt.Errorf("upgrade: read MKE 3 RBAC: %w", err)
 		}
 	}

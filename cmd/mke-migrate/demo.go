@@ -20,6 +20,7 @@ import (
 	"github.com/mke-migrate/mke-migrate/mke3"
 	"github.com/mke-migrate/mke-migrate/plan"
 	"github.com/mke-migrate/mke-migrate/rbac"
+	"github.com/mke-migrate/mke-migrate/rbac/fromapi"
 	"github.com/mke-migrate/mke-migrate/summary"
 	"github.com/mke-migrate/mke-migrate/testbed"
 	"github.com/mke-migrate/mke-migrate/testbed/mke3api"
@@ -198,7 +199,7 @@ func runDemo(c *cli.Context) error {
 
 	// RBAC: translated for the summary; the simulated nodes run no
 	// Kubernetes API to apply it to, so the upgrade leaves it out.
-	model, err := rbac.FromMKE3(ctx, mc, rbac.FromMKE3Options{Source: cl.API.URL})
+	model, err := fromapi.Read(ctx, mc, fromapi.Options{Source: cl.API.URL})
 	if err != nil {
 		return failure(err)
 	}

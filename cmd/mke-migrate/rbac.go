@@ -16,6 +16,8 @@ import (
 
 	"github.com/mke-migrate/mke-migrate/internal/atomicfile"
 	"github.com/mke-migrate/mke-migrate/rbac"
+	"github.com/mke-migrate/mke-migrate/rbac/fromapi"
+	"github.com/mke-migrate/mke-migrate/rbac/kube"
 )
 
 // optionalMKE3Flags are mke3Flags for commands that can also work without
@@ -98,7 +100,7 @@ func runRBACExport(c *cli.Context) error {
 		return err
 	}
 	start := time.Now()
-	m, err := rbac.FromMKE3(c.Context, client, rbac.FromMKE3Options{})
+	m, err := fromapi.Read(c.Context, client, fromapi.Options{})
 	if err != nil {
 		return apiFailure(err)
 	}
@@ -185,7 +187,7 @@ func loadModel(c *cli.Context) (*rbac.Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := rbac.FromMKE3(c.Context, client, rbac.FromMKE3Options{})
+	m, err := fromapi.Read(c.Context, client, fromapi.Options{})
 	if err != nil {
 		return nil, apiFailure(err)
 	}
@@ -259,8 +261,8 @@ func runRBACTranslate(c *cli.Context) error {
 }
 
 type applyOutput struct {
-	Apply    *rbac.ApplyResult  `json:"apply"`
-	Rollback *rbac.DeleteResult `json:"rollback,omitempty"`
+	Apply    *kube.ApplyResult  `json:"apply"`
+	Rollback *kube.DeleteResult `json:"rollback,omitempty"`
 	Error    string             `json:"error,omitempty"`
 }
 
@@ -290,7 +292,7 @@ func runRBACApply(c *cli.Context) error {
 
 	start := time.Now()
 	dry := c.Bool("dry-run")
-	res, aerr := rbac.Apply(c.Context, cs, objs, rbac.ApplyOptions{
+	res, aerr := kube.Apply(c.Context, cs, objs, kube.ApplyOptions{
 		DryRun: dry, Adopt: c.Bool("adopt"), Concurrency: c.Int("concurrency"), Logger: log,
 	})
 	out := applyOutput{Apply: res}
@@ -299,7 +301,7 @@ func runRBACApply(c *cli.Context) error {
 		// the rollback gets its own time.
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Context), 2*time.Minute)
 		defer cancel()
-		del, derr := rbac.Delete(ctx, cs, rbac.Select(objs, res.Created), rbac.DeleteOptions{Concurrency: c.Int("concurrency"), Logger: log})
+		del, derr := kube.Delete(ctx, cs, rbac.Select(objs, res.Created), kube.DeleteOptions{Concurrency: c.Int("concurrency"), Logger: log})
 		out.Rollback = del
 		if derr != nil {
 			aerr = errors.Join(aerr, fmt.Errorf("rollback: %w", derr))

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mke-migrate/mke-migrate/plan"
 	"github.com/mke-migrate/mke-migrate/report"
 	"github.com/mke-migrate/mke-migrate/upgrade"
 )
@@ -50,13 +51,13 @@ func TestReportCommand(t *testing.T) {
 }
 
 func TestReportPlanKeepsLanesAndPointOfNoReturn(t *testing.T) {
-	do := func(context.Context, *upgrade.Run) error { return nil }
-	p := &upgrade.Plan{Stages: []*upgrade.Stage{
-		{Name: "Workers", Phase: upgrade.PhaseWorkers, Lanes: [][]*upgrade.Step{
+	do := func(context.Context, *plan.Run) error { return nil }
+	p := &plan.Plan{Stages: []*plan.Stage{
+		{Name: "Workers", Phase: upgrade.PhaseWorkers, Lanes: [][]*plan.Step{
 			{{Name: "k0s-binary", Host: "w1:22", Changes: "installs", Do: do, Undo: do}, {Name: "k0s-worker", Host: "w1:22", Do: do}},
 			{{Name: "k0s-binary", Host: "w2:22", Do: do, Undo: do}},
 		}},
-		{Name: "Cleanup", Phase: upgrade.PhaseCleanup, Lanes: [][]*upgrade.Step{{{Name: "mke3-uninstall", Host: "m1:22", PointOfNoReturn: true, Do: do}}}},
+		{Name: "Cleanup", Phase: upgrade.PhaseCleanup, Lanes: [][]*plan.Step{{{Name: "mke3-uninstall", Host: "m1:22", PointOfNoReturn: true, Do: do}}}},
 	}}
 	got := reportPlan(p)
 	require.Len(t, got.Stages, 2)

@@ -32,10 +32,12 @@ type FlagResult struct {
 	// "kubeReserved" or "authentication.anonymous.enabled"; "" when the flag
 	// has no field.
 	Field string
-	// Status is Converted or Unconvertible.
+	// Status is Converted, Unconvertible, or Overridden (a later flag of
+	// the same input set the same field, so this one has no effect).
 	Status Status
-	// Reason explains an Unconvertible status, or carries a note for a
-	// converted flag (e.g. "overrides an earlier --max-pods").
+	// Reason explains an Unconvertible status, names the later flag of an
+	// Overridden one, or carries a note for a converted flag (e.g.
+	// "overrides an earlier --max-pods").
 	Reason string
 }
 

@@ -25,6 +25,7 @@ import (
 	"github.com/mke-migrate/mke-migrate/mke3"
 	"github.com/mke-migrate/mke-migrate/plan"
 	"github.com/mke-migrate/mke-migrate/rbac"
+	"github.com/mke-migrate/mke-migrate/rbac/fromapi"
 	"github.com/mke-migrate/mke-migrate/summary"
 	"github.com/mke-migrate/mke-migrate/testbed"
 	"github.com/mke-migrate/mke-migrate/testbed/mke3api"
@@ -98,7 +99,7 @@ func run(ctx context.Context, w io.Writer) error {
 	fmt.Fprintf(w, "convert: %d keys, %d not carried, blocking: %v\n", len(report.Keys()), len(report.NotCarried()), report.HasBlocking())
 
 	// 2. Translate MKE 3 RBAC to Kubernetes RBAC objects.
-	model, err := rbac.FromMKE3(ctx, client, rbac.FromMKE3Options{Source: cl.API.URL})
+	model, err := fromapi.Read(ctx, client, fromapi.Options{Source: cl.API.URL})
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,8 @@
 // Package preflight decides, from node facts (hosts.GatherFacts) and what
 // is known of the MKE 3 configuration, whether an MKE 3 cluster meets the
-// prerequisites of the MKE 3 → MKE 4k upgrade. It is pure: no I/O.
+// prerequisites of the MKE 3 → MKE 4k upgrade. It is pure: no I/O, and
+// light: it takes facts as hosts/facts and nodes as mke3/kubenode values,
+// so a program that runs the checks pulls neither SSH (rig) nor client-go.
 package preflight
 
 import (
@@ -11,9 +13,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mke-migrate/mke-migrate/hosts"
-	"github.com/mke-migrate/mke-migrate/mke3"
-	"k8s.io/client-go/tools/clientcmd"
+	"github.com/mke-migrate/mke-migrate/hosts/facts"
+	"github.com/mke-migrate/mke-migrate/mke3/kubenode"
 )
 
 // Severity of a Result.
@@ -56,7 +57,7 @@ type Unreachable struct {
 
 // Input is everything the checks look at.
 type Input struct {
-	Facts       []hosts.Facts // reachable hosts only
+	Facts       []facts.Node // reachable hosts only
 	Unreachable []Unreachable
 	// CalicoKDD is cluster_config.calico_kdd; nil when the MKE 3 API was
 	// not asked (no --mke3-host).
@@ -72,7 +73,7 @@ type Input struct {
 
 	// KubeNodes are the nodes of the MKE 3 Kubernetes API (mke3.KubeNodes);
 	// nil when it was not asked, and then the node checks are skipped.
-	KubeNodes []mke3.KubeNode
+	KubeNodes []kubenode.Node
 	// KubeAPIError is why KubeNodes could not be read, when it could not.
 	KubeAPIError error
 	// KubeletProfileLabel is the node label naming a node's kubelet
@@ -288,13 +289,13 @@ func kubeNodes(in Input, add adder) {
 
 // NodeOf finds the Kubernetes node of a host: by hostname, else by the
 // host's SSH address or one of more (a private address, say).
-func NodeOf(nodes []mke3.KubeNode, f hosts.Facts, more ...string) (mke3.KubeNode, bool) {
-	return mke3.MatchNode(nodes, f.Hostname, append([]string{f.Address}, more...)...)
+func NodeOf(nodes []kubenode.Node, f facts.Node, more ...string) (kubenode.Node, bool) {
+	return kubenode.Match(nodes, f.Hostname, append([]string{f.Address}, more...)...)
 }
 
 type adder func(id string, s Severity, host, msg, remedy string)
 
-func hardware(f hosts.Facts, add adder) {
+func hardware(f facts.Node, add adder) {
 	var low []string
 	if f.CPUs > 0 && f.CPUs < MinCPUs {
 		low = append(low, fmt.Sprintf("%d vCPU", f.CPUs))
@@ -308,7 +309,7 @@ func hardware(f hosts.Facts, add adder) {
 	}
 }
 
-func ports(f hosts.Facts, add adder) {
+func ports(f facts.Node, add adder) {
 	for _, p := range f.Ports {
 		r, ok := portRules[p.Port]
 		if !p.InUse || !ok {
@@ -351,8 +352,8 @@ func kubeconfig(in Input, add adder) {
 		add(IDKubeconfig, Blocker, "", p+" exists and is empty", remedy)
 		return
 	}
-	cfg, err := clientcmd.Load(in.KubeconfigContent)
-	if err != nil || len(cfg.Clusters) == 0 {
+	n, err := parseKubeconfig(in.KubeconfigContent)
+	if err != nil || n == 0 {
 		why := "has no clusters"
 		if err != nil {
 			why = err.Error()

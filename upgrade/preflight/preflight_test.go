@@ -6,24 +6,24 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mke-migrate/mke-migrate/hosts"
-	"github.com/mke-migrate/mke-migrate/mke3"
+	"github.com/mke-migrate/mke-migrate/hosts/facts"
+	"github.com/mke-migrate/mke-migrate/mke3/kubenode"
 )
 
 // node is a healthy manager.
-func node(addr string) hosts.Facts {
-	return hosts.Facts{Address: addr, Hostname: "h-" + addr, MachineID: "m-" + addr, Sudo: true, MCRVersion: "25.0.8",
-		Swarm:      hosts.SwarmFacts{NodeID: "n-" + addr, ClusterID: "c", Role: "manager", LocalNodeState: "active"},
+func node(addr string) facts.Node {
+	return facts.Node{Address: addr, Hostname: "h-" + addr, MachineID: "m-" + addr, Sudo: true, MCRVersion: "25.0.8",
+		Swarm:      facts.Swarm{NodeID: "n-" + addr, ClusterID: "c", Role: "manager", LocalNodeState: "active"},
 		MKEVersion: "3.8.8", MKEContainers: []string{"ucp-proxy"}, FreeVarLibBytes: 100 << 30,
-		Ports: []hosts.PortUse{{Port: 6443}, {Port: 9443}}, CPUs: 8, MemoryBytes: 31<<30 + 600<<20}
+		Ports: []facts.PortUse{{Port: 6443}, {Port: 9443}}, CPUs: 8, MemoryBytes: 31<<30 + 600<<20}
 }
 
 func ptr[T any](v T) *T { return &v }
 
 // healthy is an input with no findings: 3 managers, KDD, a valid config.
 func healthy() Input {
-	return Input{Facts: []hosts.Facts{node("a"), node("b"), node("c")}, CalicoKDD: ptr(true), CalicoEBPF: ptr(false), KubeProxyMode: "iptables",
-		KubeNodes: []mke3.KubeNode{
+	return Input{Facts: []facts.Node{node("a"), node("b"), node("c")}, CalicoKDD: ptr(true), CalicoEBPF: ptr(false), KubeProxyMode: "iptables",
+		KubeNodes: []kubenode.Node{
 			{Name: "h-a", Labels: map[string]string{"profile": "edge"}},
 			{Name: "other", Addresses: []string{"b"}},
 			{Name: "h-c"},
@@ -58,13 +58,13 @@ func TestRun(t *testing.T) {
 		host   string
 		absent bool // the check must not fire
 	}{
-		{"version 3.7.14", func(in *Input) { setAll(in, func(f *hosts.Facts) { f.MKEVersion = "3.7.14" }) }, IDMKEVersion, Blocker, "", false},
-		{"version 3.7.15", func(in *Input) { setAll(in, func(f *hosts.Facts) { f.MKEVersion = "3.7.15" }) }, IDMKEVersion, "", "", true},
-		{"version 3.8", func(in *Input) { setAll(in, func(f *hosts.Facts) { f.MKEVersion = "3.8.0" }) }, IDMKEVersion, "", "", true},
-		{"version 3.9", func(in *Input) { setAll(in, func(f *hosts.Facts) { f.MKEVersion = "3.9.0" }) }, IDMKEVersion, "", "", true},
-		{"version 3.10", func(in *Input) { setAll(in, func(f *hosts.Facts) { f.MKEVersion = "3.10.0" }) }, IDMKEVersion, Blocker, "", false},
-		{"version 3.6", func(in *Input) { setAll(in, func(f *hosts.Facts) { f.MKEVersion = "3.6.20" }) }, IDMKEVersion, Blocker, "", false},
-		{"version garbage", func(in *Input) { setAll(in, func(f *hosts.Facts) { f.MKEVersion = "latest" }) }, IDMKEVersion, Blocker, "", false},
+		{"version 3.7.14", func(in *Input) { setAll(in, func(f *facts.Node) { f.MKEVersion = "3.7.14" }) }, IDMKEVersion, Blocker, "", false},
+		{"version 3.7.15", func(in *Input) { setAll(in, func(f *facts.Node) { f.MKEVersion = "3.7.15" }) }, IDMKEVersion, "", "", true},
+		{"version 3.8", func(in *Input) { setAll(in, func(f *facts.Node) { f.MKEVersion = "3.8.0" }) }, IDMKEVersion, "", "", true},
+		{"version 3.9", func(in *Input) { setAll(in, func(f *facts.Node) { f.MKEVersion = "3.9.0" }) }, IDMKEVersion, "", "", true},
+		{"version 3.10", func(in *Input) { setAll(in, func(f *facts.Node) { f.MKEVersion = "3.10.0" }) }, IDMKEVersion, Blocker, "", false},
+		{"version 3.6", func(in *Input) { setAll(in, func(f *facts.Node) { f.MKEVersion = "3.6.20" }) }, IDMKEVersion, Blocker, "", false},
+		{"version garbage", func(in *Input) { setAll(in, func(f *facts.Node) { f.MKEVersion = "latest" }) }, IDMKEVersion, Blocker, "", false},
 		{"versions differ", func(in *Input) { in.Facts[1].MKEVersion = "3.8.7" }, IDMKEVersionSkew, Blocker, "", false},
 		{"no MCR", func(in *Input) { in.Facts[2].MCRVersion = "" }, IDNoMCR, Blocker, "c", false},
 		{"no sudo", func(in *Input) { in.Facts[0].Sudo = false }, IDNoSudo, Blocker, "a", false},
@@ -138,7 +138,7 @@ func TestRun(t *testing.T) {
 	}
 }
 
-func setAll(in *Input, f func(*hosts.Facts)) {
+func setAll(in *Input, f func(*facts.Node)) {
 	for i := range in.Facts {
 		f(&in.Facts[i])
 	}
@@ -161,7 +161,7 @@ func TestRunOrder(t *testing.T) {
 	if !slices.Equal(sevs, []Severity{Blocker, Blocker, Warning, Skipped}) {
 		t.Fatalf("order %v", sevs)
 	}
-	if Run(Input{CalicoKDD: ptr(true), KubeNodes: []mke3.KubeNode{}}) != nil {
+	if Run(Input{CalicoKDD: ptr(true), KubeNodes: []kubenode.Node{}}) != nil {
 		t.Fatal("empty input has findings")
 	}
 }

@@ -1,7 +1,8 @@
-package rbac
+package fromapi
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mke-migrate/mke-migrate/mke3"
+	"github.com/mke-migrate/mke-migrate/rbac"
 	"github.com/mke-migrate/mke-migrate/testbed/mke3api"
 )
 
@@ -71,54 +73,54 @@ func testContext(t testing.TB) context.Context {
 
 func TestFromMKE3(t *testing.T) {
 	r := startSim(t, simSeed())
-	m, err := FromMKE3(testContext(t), simClient(t, r, 0), FromMKE3Options{Source: "sim"})
+	m, err := Read(testContext(t), simClient(t, r, 0), Options{Source: "sim"})
 	require.NoError(t, err)
 
 	id := mke3api.AccountID
-	assert.Equal(t, ExportAPIVersion, m.APIVersion)
+	assert.Equal(t, rbac.ExportAPIVersion, m.APIVersion)
 	assert.Equal(t, "sim", m.Source)
-	assert.Contains(t, m.Users, User{ID: id("bob"), Name: "bob", FullName: "Bob B", IsActive: true})
-	assert.Contains(t, m.Users, User{ID: id("carol"), Name: "carol"})
+	assert.Contains(t, m.Users, rbac.User{ID: id("bob"), Name: "bob", FullName: "Bob B", IsActive: true})
+	assert.Contains(t, m.Users, rbac.User{ID: id("carol"), Name: "carol"})
 	assert.Len(t, m.Users, 4, "the seeded users and the admin")
 	assert.Len(t, m.Orgs, 3)
 	for _, o := range m.Orgs {
 		assert.Empty(t, o.Members, "no org-members call: org members come from teams")
 	}
-	assert.Contains(t, m.Teams, Team{ID: mke3api.TeamID("acme", "dev"), OrgID: id("acme"), Name: "dev", Members: slices.Sorted(slices.Values([]string{id("alice"), id("bob")}))})
-	assert.Contains(t, m.Teams, Team{ID: mke3api.TeamID("beta", "dev"), OrgID: id("beta"), Name: "dev", Members: []string{id("bob")}})
+	assert.Contains(t, m.Teams, rbac.Team{ID: mke3api.TeamID("acme", "dev"), OrgID: id("acme"), Name: "dev", Members: slices.Sorted(slices.Values([]string{id("alice"), id("bob")}))})
+	assert.Contains(t, m.Teams, rbac.Team{ID: mke3api.TeamID("beta", "dev"), OrgID: id("beta"), Name: "dev", Members: []string{id("bob")}})
 	assert.Len(t, m.Roles, 5)
-	assert.Contains(t, m.Roles, Role{ID: "viewonly", Name: "View Only", System: true})
+	assert.Contains(t, m.Roles, rbac.Role{ID: "viewonly", Name: "View Only", System: true})
 	assert.Len(t, m.Collections, 3)
-	assert.ElementsMatch(t, []Grant{
-		{SubjectID: mke3api.TeamID("acme", "dev"), RoleID: "viewonly", ObjectID: "dev", ObjectType: ObjectNamespace},
-		{SubjectID: id("acme"), RoleID: "fullcontrol", ObjectID: "shared", ObjectType: ObjectCollection},
-		{SubjectID: id("bob"), RoleID: "viewonly", ObjectID: "kubernetesnamespaces", ObjectType: ObjectAllNamespaces},
-		{SubjectID: mke3api.TeamID("beta", "dev"), RoleID: "restrictedcontrol", ObjectID: "web", ObjectType: ObjectNamespace},
+	assert.ElementsMatch(t, []rbac.Grant{
+		{SubjectID: mke3api.TeamID("acme", "dev"), RoleID: "viewonly", ObjectID: "dev", ObjectType: rbac.ObjectNamespace},
+		{SubjectID: id("acme"), RoleID: "fullcontrol", ObjectID: "shared", ObjectType: rbac.ObjectCollection},
+		{SubjectID: id("bob"), RoleID: "viewonly", ObjectID: "kubernetesnamespaces", ObjectType: rbac.ObjectAllNamespaces},
+		{SubjectID: mke3api.TeamID("beta", "dev"), RoleID: "restrictedcontrol", ObjectID: "web", ObjectType: rbac.ObjectNamespace},
 	}, m.Grants)
 
 	// The model survives the export format and translates.
-	data, err := EncodeExport(m)
+	data, err := rbac.EncodeExport(m)
 	require.NoError(t, err)
-	back, err := DecodeExport("sim.json", data)
+	back, err := rbac.DecodeExport("sim.json", data)
 	require.NoError(t, err)
-	objs, rep, err := Translate(back, Options{})
+	objs, rep, err := rbac.Translate(back, rbac.Options{})
 	require.NoError(t, err)
-	assert.False(t, rep.HasErrors(), problemsText(rep))
+	assert.False(t, rep.HasErrors(), fmt.Sprint(rep.Problems))
 	assert.Equal(t, []string{"acme-dev-team", "acme-org", "beta-dev-team", "beta-org", "empty-org", "full-control", "none", "ops-team",
 		"restricted-control", "scheduler", "swarm-none", "view-only"}, roleNames(objs))
 	assert.Equal(t, []string{"dev/acme-dev-team:view", "web/beta-dev-team:edit"}, rbNames(objs))
 	assert.Equal(t, []string{"alice", "bob"}, subjectsOf(objs, "acme-org"))
 	assert.Equal(t, []string{"bob"}, subjectsOf(objs, "user-bob:view"))
-	assert.Equal(t, []string{"admin", "alice"}, subjectsOf(objs, AdminsBindingName))
+	assert.Equal(t, []string{"admin", "alice"}, subjectsOf(objs, rbac.AdminsBindingName))
 }
 
 func TestFromMKE3IndependentOfPagingAndConcurrency(t *testing.T) {
 	r := startSim(t, mke3api.GenerateSeed(60, 7, 4, 6))
-	want, err := FromMKE3(testContext(t), simClient(t, r, 0), FromMKE3Options{})
+	want, err := Read(testContext(t), simClient(t, r, 0), Options{})
 	require.NoError(t, err)
 	assert.Len(t, want.Teams, 28)
 	for _, tc := range []struct{ page, workers int }{{1, 1}, {5, 3}, {1000, 32}} {
-		got, err := FromMKE3(testContext(t), simClient(t, r, tc.page), FromMKE3Options{Concurrency: tc.workers})
+		got, err := Read(testContext(t), simClient(t, r, tc.page), Options{Concurrency: tc.workers})
 		require.NoError(t, err)
 		assert.Equal(t, want, got, "page size %d, %d workers", tc.page, tc.workers)
 	}
@@ -129,7 +131,7 @@ func TestFromMKE3Errors(t *testing.T) {
 	c := simClient(t, r, 0)
 
 	r.SetFault(http.MethodGet, "/enzi/v0/accounts/", mke3api.Fault{Status: http.StatusInternalServerError})
-	_, err := FromMKE3(testContext(t), c, FromMKE3Options{Concurrency: 2})
+	_, err := Read(testContext(t), c, Options{Concurrency: 2})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "rbac: read teams of MKE 3 org")
 	var ae *mke3.APIError
@@ -137,15 +139,15 @@ func TestFromMKE3Errors(t *testing.T) {
 
 	r.SetFault(http.MethodGet, "/enzi/v0/accounts/", mke3api.Fault{})
 	r.SetFault(http.MethodGet, "/collectionGrants", mke3api.Fault{Malformed: true})
-	_, err = FromMKE3(testContext(t), c, FromMKE3Options{})
+	_, err = Read(testContext(t), c, Options{})
 	assert.ErrorContains(t, err, "rbac: read MKE 3 grants")
 
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err = FromMKE3(ctx, c, FromMKE3Options{})
+	_, err = Read(ctx, c, Options{})
 	assert.ErrorIs(t, err, context.Canceled)
 
-	_, err = FromMKE3(context.Background(), nil, FromMKE3Options{})
+	_, err = Read(context.Background(), nil, Options{})
 	assert.Error(t, err)
 }
 
@@ -165,4 +167,42 @@ func TestForEach(t *testing.T) {
 	})
 	assert.ErrorIs(t, err, boom)
 	assert.NoError(t, forEach(context.Background(), 8, 0, nil))
+}
+
+func roleNames(o *rbac.Objects) []string {
+	var out []string
+	for _, r := range o.ClusterRoles {
+		out = append(out, r.Name)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func rbNames(o *rbac.Objects) []string {
+	var out []string
+	for _, r := range o.RoleBindings {
+		out = append(out, r.Namespace+"/"+r.Name)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func subjectsOf(o *rbac.Objects, name string) []string {
+	var out []string
+	for _, b := range o.ClusterRoleBindings {
+		if b.Name == name {
+			for _, s := range b.Subjects {
+				out = append(out, s.Name)
+			}
+		}
+	}
+	for _, b := range o.RoleBindings {
+		if b.Namespace+"/"+b.Name == name {
+			for _, s := range b.Subjects {
+				out = append(out, s.Name)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
 }

@@ -1,4 +1,4 @@
-package rbac_test
+package kube_test
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/mke-migrate/mke-migrate/rbac"
+	"github.com/mke-migrate/mke-migrate/rbac/kube"
 )
 
 // authzModel is an MKE 3 org/team tree with grants whose effect the real
@@ -85,7 +86,7 @@ func TestTranslatedRBACAsTheAuthorizerSeesIt(t *testing.T) {
 	if rep.HasErrors() {
 		t.Fatalf("report: %+v", rep.Problems)
 	}
-	res, err := rbac.Apply(ctx, cs, objs, rbac.ApplyOptions{})
+	res, err := kube.Apply(ctx, cs, objs, kube.ApplyOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,7 +178,7 @@ func TestTranslatedRBACAsTheAuthorizerSeesIt(t *testing.T) {
 
 	// Applying again writes nothing.
 	before := resourceVersions(t, cs, objs)
-	res, err = rbac.Apply(ctx, cs, objs, rbac.ApplyOptions{})
+	res, err = kube.Apply(ctx, cs, objs, kube.ApplyOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -222,7 +223,7 @@ func TestDryRunWritesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := rbac.Apply(ctx, cs, objs, rbac.ApplyOptions{DryRun: true})
+	res, err := kube.Apply(ctx, cs, objs, kube.ApplyOptions{DryRun: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,10 +1,11 @@
-package rbac_test
+package kube_test
 
 import (
 	"fmt"
 	"testing"
 
 	"github.com/mke-migrate/mke-migrate/rbac"
+	"github.com/mke-migrate/mke-migrate/rbac/kube"
 )
 
 // benchModel is orgs orgs of teamsPerOrg teams of 5 users each, every team
@@ -49,7 +50,7 @@ func BenchmarkApply(b *testing.B) {
 		}
 		i++
 		b.StartTimer()
-		res, err := rbac.Apply(b.Context(), cs, objs, rbac.ApplyOptions{Concurrency: 16})
+		res, err := kube.Apply(b.Context(), cs, objs, kube.ApplyOptions{Concurrency: 16})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -57,13 +58,13 @@ func BenchmarkApply(b *testing.B) {
 		if len(res.Created) != objs.Len()-1 && len(res.Created) != objs.Len() { // "none" may exist already
 			b.Fatalf("created %d of %d", len(res.Created), objs.Len())
 		}
-		again, err := rbac.Apply(b.Context(), cs, objs, rbac.ApplyOptions{Concurrency: 16})
+		again, err := kube.Apply(b.Context(), cs, objs, kube.ApplyOptions{Concurrency: 16})
 		if err != nil {
 			b.Fatal(err)
 		}
 		b.ReportMetric(float64(objs.Len()), "objects/op")
 		b.ReportMetric(float64(len(again.Created)+len(again.Updated)), "writes-on-reapply")
-		if _, err := rbac.Delete(b.Context(), cs, rbac.Select(objs, res.Created), rbac.DeleteOptions{Concurrency: 16}); err != nil {
+		if _, err := kube.Delete(b.Context(), cs, rbac.Select(objs, res.Created), kube.DeleteOptions{Concurrency: 16}); err != nil {
 			b.Fatal(err)
 		}
 		b.StartTimer()

@@ -1,4 +1,4 @@
-package rbac_test
+package kube_test
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 
 	"github.com/mke-migrate/mke-migrate/internal/kubetest"
 	"github.com/mke-migrate/mke-migrate/rbac"
+	"github.com/mke-migrate/mke-migrate/rbac/kube"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -109,7 +110,7 @@ func TestApplyIdempotentAndDelete(t *testing.T) {
 	objs := handObjects("idem", "apply-ns")
 
 	// a dry run writes nothing
-	res, err := rbac.Apply(ctx, cs, objs, rbac.ApplyOptions{DryRun: true})
+	res, err := kube.Apply(ctx, cs, objs, kube.ApplyOptions{DryRun: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +121,7 @@ func TestApplyIdempotentAndDelete(t *testing.T) {
 		t.Fatalf("dry run stored the role: %v", err)
 	}
 
-	res, err = rbac.Apply(ctx, cs, objs, rbac.ApplyOptions{})
+	res, err = kube.Apply(ctx, cs, objs, kube.ApplyOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +134,7 @@ func TestApplyIdempotentAndDelete(t *testing.T) {
 	waitRules(t, cs, "idem-team", 1)
 	before["cr/idem-team"] = resourceVersions(t, cs, objs)["cr/idem-team"]
 
-	res, err = rbac.Apply(ctx, cs, objs, rbac.ApplyOptions{})
+	res, err = kube.Apply(ctx, cs, objs, kube.ApplyOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +153,7 @@ func TestApplyIdempotentAndDelete(t *testing.T) {
 	// a change is an update, and a dry run of it reports it without writing
 	objs.ClusterRoleBindings[0].Subjects = append(objs.ClusterRoleBindings[0].Subjects,
 		rbacv1.Subject{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: "idem-carol"})
-	res, err = rbac.Apply(ctx, cs, objs, rbac.ApplyOptions{DryRun: true})
+	res, err = kube.Apply(ctx, cs, objs, kube.ApplyOptions{DryRun: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,24 +163,24 @@ func TestApplyIdempotentAndDelete(t *testing.T) {
 	if resourceVersions(t, cs, objs)["crb/idem-team"] != before["crb/idem-team"] {
 		t.Error("dry run changed the binding")
 	}
-	res, err = rbac.Apply(ctx, cs, objs, rbac.ApplyOptions{})
+	res, err = kube.Apply(ctx, cs, objs, kube.ApplyOptions{})
 	if err != nil || len(res.Updated) != 1 {
 		t.Fatalf("update %+v, %v", res, err)
 	}
 
 	// delete (dry run first) removes exactly the objects
-	del, err := rbac.Delete(ctx, cs, objs, rbac.DeleteOptions{DryRun: true})
+	del, err := kube.Delete(ctx, cs, objs, kube.DeleteOptions{DryRun: true})
 	if err != nil || len(del.Deleted) != objs.Len() {
 		t.Fatalf("dry-run delete %+v, %v", del, err)
 	}
 	if _, err := cs.RbacV1().ClusterRoles().Get(ctx, "idem-team", metav1.GetOptions{}); err != nil {
 		t.Fatalf("dry-run delete removed the role: %v", err)
 	}
-	del, err = rbac.Delete(ctx, cs, objs, rbac.DeleteOptions{})
+	del, err = kube.Delete(ctx, cs, objs, kube.DeleteOptions{})
 	if err != nil || len(del.Deleted) != objs.Len() {
 		t.Fatalf("delete %+v, %v", del, err)
 	}
-	del, err = rbac.Delete(ctx, cs, objs, rbac.DeleteOptions{})
+	del, err = kube.Delete(ctx, cs, objs, kube.DeleteOptions{})
 	if err != nil || len(del.Missing) != objs.Len() {
 		t.Fatalf("second delete %+v, %v", del, err)
 	}
@@ -215,9 +216,9 @@ func TestApplyRefusesObjectsItDoesNotOwn(t *testing.T) {
 	t.Cleanup(func() {
 		_ = cs.RbacV1().ClusterRoleBindings().Delete(context.Background(), "foreign-team", metav1.DeleteOptions{})
 	})
-	res, err := rbac.Apply(ctx, cs, objs, rbac.ApplyOptions{})
-	var ae *rbac.ApplyError
-	if !errors.As(err, &ae) || !errors.Is(err, rbac.ErrNotOwned) || ae.Ref.Name != "foreign-team" {
+	res, err := kube.Apply(ctx, cs, objs, kube.ApplyOptions{})
+	var ae *kube.ApplyError
+	if !errors.As(err, &ae) || !errors.Is(err, kube.ErrNotOwned) || ae.Ref.Name != "foreign-team" {
 		t.Fatalf("err = %v; want ErrNotOwned for foreign-team", err)
 	}
 	if len(res.Created) != objs.Len()-1 {
@@ -228,7 +229,7 @@ func TestApplyRefusesObjectsItDoesNotOwn(t *testing.T) {
 		t.Error("the foreign binding was changed")
 	}
 	// rolling back what was created leaves the foreign binding alone
-	del, err := rbac.Delete(ctx, cs, objs, rbac.DeleteOptions{})
+	del, err := kube.Delete(ctx, cs, objs, kube.DeleteOptions{})
 	if err != nil || len(del.NotOwned) != 1 || len(del.Deleted) != objs.Len()-1 {
 		t.Fatalf("delete %+v, %v", del, err)
 	}
@@ -240,13 +241,13 @@ func TestApplyRefusesObjectsItDoesNotOwn(t *testing.T) {
 func TestApplyMissingNamespace(t *testing.T) {
 	cs := client(t)
 	objs := handObjects("nons", "no-such-namespace")
-	res, err := rbac.Apply(t.Context(), cs, objs, rbac.ApplyOptions{})
-	var ae *rbac.ApplyError
+	res, err := kube.Apply(t.Context(), cs, objs, kube.ApplyOptions{})
+	var ae *kube.ApplyError
 	if !errors.As(err, &ae) || ae.Ref.Namespace != "no-such-namespace" || !strings.Contains(err.Error(), `create namespace "no-such-namespace"`) {
 		t.Fatalf("err = %v", err)
 	}
 	// roll back what did go in
-	if _, err := rbac.Delete(t.Context(), cs, rbac.Select(objs, res.Created), rbac.DeleteOptions{}); err != nil {
+	if _, err := kube.Delete(t.Context(), cs, rbac.Select(objs, res.Created), kube.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -255,7 +256,7 @@ func TestApplyCancelled(t *testing.T) {
 	cs := client(t)
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	_, err := rbac.Apply(ctx, cs, handObjects("cancel", "apply-ns"), rbac.ApplyOptions{})
+	_, err := kube.Apply(ctx, cs, handObjects("cancel", "apply-ns"), kube.ApplyOptions{})
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v; want context.Canceled", err)
 	}

@@ -1,4 +1,4 @@
-package rbac
+package kube
 
 import (
 	"cmp"
@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mke-migrate/mke-migrate/rbac"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -21,20 +22,6 @@ import (
 
 // FieldManager is the server-side apply field manager of mke-migrate.
 const FieldManager = "mke-migrate"
-
-// Ref names one object.
-type Ref struct {
-	Kind      string `json:"kind"`
-	Namespace string `json:"namespace,omitempty"`
-	Name      string `json:"name"`
-}
-
-func (r Ref) String() string {
-	if r.Namespace != "" {
-		return r.Kind + " " + r.Namespace + "/" + r.Name
-	}
-	return r.Kind + " " + r.Name
-}
 
 // ApplyOptions configure Apply.
 type ApplyOptions struct {
@@ -55,10 +42,10 @@ type ApplyOptions struct {
 // ApplyResult says what Apply did to each object. Created is what a
 // rollback removes (Delete(ctx, client, result.CreatedObjects(objs))).
 type ApplyResult struct {
-	Created   []Ref `json:"created"`
-	Updated   []Ref `json:"updated"`
-	Unchanged []Ref `json:"unchanged"`
-	DryRun    bool  `json:"dryRun"`
+	Created   []rbac.Ref `json:"created"`
+	Updated   []rbac.Ref `json:"updated"`
+	Unchanged []rbac.Ref `json:"unchanged"`
+	DryRun    bool       `json:"dryRun"`
 }
 
 // ErrNotOwned says an object exists that mke-migrate did not create.
@@ -66,7 +53,7 @@ var ErrNotOwned = errors.New("exists and is not managed by mke-migrate")
 
 // ApplyError is the failure of one object.
 type ApplyError struct {
-	Ref Ref
+	Ref rbac.Ref
 	Op  string // "apply", "delete", "list"
 	Err error
 }
@@ -92,7 +79,7 @@ func (e *ApplyError) Unwrap() error { return e.Err }
 //
 // Every object is attempted; the failures are joined *ApplyErrors, and the
 // result lists what did succeed, so a caller can roll it back.
-func Apply(ctx context.Context, cs kubernetes.Interface, objs *Objects, o ApplyOptions) (*ApplyResult, error) {
+func Apply(ctx context.Context, cs kubernetes.Interface, objs *rbac.Objects, o ApplyOptions) (*ApplyResult, error) {
 	log := quietLogger(o.Logger)
 	res := &ApplyResult{DryRun: o.DryRun}
 	existing, err := listExisting(ctx, cs, objs)
@@ -103,7 +90,7 @@ func Apply(ctx context.Context, cs kubernetes.Interface, objs *Objects, o ApplyO
 		mu   sync.Mutex
 		errs []error
 	)
-	record := func(r Ref, state string, err error) {
+	record := func(r rbac.Ref, state string, err error) {
 		mu.Lock()
 		defer mu.Unlock()
 		if err != nil {
@@ -155,11 +142,11 @@ func Apply(ctx context.Context, cs kubernetes.Interface, objs *Objects, o ApplyO
 
 // DeleteResult says what Delete did.
 type DeleteResult struct {
-	Deleted []Ref `json:"deleted"`
+	Deleted []rbac.Ref `json:"deleted"`
 	// Missing were already gone; NotOwned exist without mke-migrate's
 	// label and were left alone.
-	Missing  []Ref `json:"missing"`
-	NotOwned []Ref `json:"notOwned"`
+	Missing  []rbac.Ref `json:"missing"`
+	NotOwned []rbac.Ref `json:"notOwned"`
 }
 
 // DeleteOptions configure Delete.
@@ -173,7 +160,7 @@ type DeleteOptions struct {
 // carry mke-migrate's ownership label; each delete is conditional on the
 // UID read just before, so an object replaced in the meantime survives.
 // Use it with the objects Apply created to undo an apply.
-func Delete(ctx context.Context, cs kubernetes.Interface, objs *Objects, o DeleteOptions) (*DeleteResult, error) {
+func Delete(ctx context.Context, cs kubernetes.Interface, objs *rbac.Objects, o DeleteOptions) (*DeleteResult, error) {
 	log := quietLogger(o.Logger)
 	res := &DeleteResult{}
 	var (
@@ -211,37 +198,11 @@ func Delete(ctx context.Context, cs kubernetes.Interface, objs *Objects, o Delet
 	return res, errors.Join(errs...)
 }
 
-// Select returns the objects of objs that refs name, for example the
-// Created list of an ApplyResult, to give to Delete.
-func Select(objs *Objects, refs []Ref) *Objects {
-	want := make(map[Ref]bool, len(refs))
-	for _, r := range refs {
-		want[r] = true
-	}
-	out := &Objects{}
-	for _, o := range objs.ClusterRoles {
-		if want[Ref{Kind: "ClusterRole", Name: o.Name}] {
-			out.ClusterRoles = append(out.ClusterRoles, o)
-		}
-	}
-	for _, o := range objs.ClusterRoleBindings {
-		if want[Ref{Kind: "ClusterRoleBinding", Name: o.Name}] {
-			out.ClusterRoleBindings = append(out.ClusterRoleBindings, o)
-		}
-	}
-	for _, o := range objs.RoleBindings {
-		if want[Ref{Kind: "RoleBinding", Namespace: o.Namespace, Name: o.Name}] {
-			out.RoleBindings = append(out.RoleBindings, o)
-		}
-	}
-	return out
-}
-
 // deletePhases orders a delete: bindings, then aggregated roles, then the
 // roles they select. The aggregation controller writes an aggregated role
 // with server-side apply, which creates it if it is gone; deleting it
 // before its parts keeps the parts' deletion from triggering that.
-func deletePhases(objs *Objects) [][]item {
+func deletePhases(objs *rbac.Objects) [][]item {
 	var bindings, aggregated, plain []item
 	for i := range objs.ClusterRoleBindings {
 		bindings = append(bindings, clusterRoleBindingItem(&objs.ClusterRoleBindings[i]))
@@ -270,7 +231,7 @@ const ghostSettle = 200 * time.Millisecond
 // re-created after Delete removed them (a sync already queued when the
 // role went): objects of those names with no labels of ours, no
 // aggregation rule, and no writer but the controller.
-func sweepGhosts(ctx context.Context, cs kubernetes.Interface, objs *Objects, dryRun bool) error {
+func sweepGhosts(ctx context.Context, cs kubernetes.Interface, objs *rbac.Objects, dryRun bool) error {
 	if dryRun {
 		return nil
 	}
@@ -293,7 +254,7 @@ func sweepGhosts(ctx context.Context, cs kubernetes.Interface, objs *Objects, dr
 		got, err := cs.RbacV1().ClusterRoles().Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
 			if !apierrors.IsNotFound(err) {
-				errs = append(errs, &ApplyError{Ref: Ref{Kind: "ClusterRole", Name: name}, Op: "delete", Err: err})
+				errs = append(errs, &ApplyError{Ref: rbac.Ref{Kind: "ClusterRole", Name: name}, Op: "delete", Err: err})
 			}
 			continue
 		}
@@ -301,7 +262,7 @@ func sweepGhosts(ctx context.Context, cs kubernetes.Interface, objs *Objects, dr
 			continue
 		}
 		if err := ignoreNotFound(cs.RbacV1().ClusterRoles().Delete(ctx, name, deleteOpts(got.UID, false))); err != nil {
-			errs = append(errs, &ApplyError{Ref: Ref{Kind: "ClusterRole", Name: name}, Op: "delete", Err: err})
+			errs = append(errs, &ApplyError{Ref: rbac.Ref{Kind: "ClusterRole", Name: name}, Op: "delete", Err: err})
 		}
 	}
 	return errors.Join(errs...)
@@ -329,15 +290,15 @@ type state struct {
 }
 
 type item struct {
-	ref    Ref
+	ref    rbac.Ref
 	apply  func(ctx context.Context, cs kubernetes.Interface, dryRun bool) (state, error)
 	remove func(ctx context.Context, cs kubernetes.Interface, dryRun bool) (string, error)
 }
 
-func owned(labels map[string]string) bool { return labels[LabelManagedBy] == ManagedByValue }
+func owned(labels map[string]string) bool { return labels[rbac.LabelManagedBy] == rbac.ManagedByValue }
 
 // applyPhases orders an apply: roles, then bindings.
-func applyPhases(objs *Objects) [][]item {
+func applyPhases(objs *rbac.Objects) [][]item {
 	var roles, bindings []item
 	for i := range objs.ClusterRoles {
 		roles = append(roles, clusterRoleItem(&objs.ClusterRoles[i]))
@@ -416,7 +377,7 @@ func bindingContent(m metav1.ObjectMeta, ref rbacv1.RoleRef, subjects []rbacv1.S
 }
 
 func clusterRoleItem(r *rbacv1.ClusterRole) item {
-	ref := Ref{Kind: "ClusterRole", Name: r.Name}
+	ref := rbac.Ref{Kind: "ClusterRole", Name: r.Name}
 	return item{
 		ref: ref,
 		apply: func(ctx context.Context, cs kubernetes.Interface, dryRun bool) (state, error) {
@@ -441,7 +402,7 @@ func clusterRoleItem(r *rbacv1.ClusterRole) item {
 }
 
 func clusterRoleBindingItem(b *rbacv1.ClusterRoleBinding) item {
-	ref := Ref{Kind: "ClusterRoleBinding", Name: b.Name}
+	ref := rbac.Ref{Kind: "ClusterRoleBinding", Name: b.Name}
 	return item{
 		ref: ref,
 		apply: func(ctx context.Context, cs kubernetes.Interface, dryRun bool) (state, error) {
@@ -466,7 +427,7 @@ func clusterRoleBindingItem(b *rbacv1.ClusterRoleBinding) item {
 }
 
 func roleBindingItem(b *rbacv1.RoleBinding) item {
-	ref := Ref{Kind: "RoleBinding", Namespace: b.Namespace, Name: b.Name}
+	ref := rbac.Ref{Kind: "RoleBinding", Namespace: b.Namespace, Name: b.Name}
 	return item{
 		ref: ref,
 		apply: func(ctx context.Context, cs kubernetes.Interface, dryRun bool) (state, error) {
@@ -524,15 +485,15 @@ func ignoreNotFound(err error) error {
 
 // listExisting reads, in three lists, the objects of the kinds Apply
 // writes, keyed by Ref; only names objs uses are kept.
-func listExisting(ctx context.Context, cs kubernetes.Interface, objs *Objects) (map[Ref]state, error) {
-	out := make(map[Ref]state)
-	want := make(map[Ref]bool, objs.Len())
+func listExisting(ctx context.Context, cs kubernetes.Interface, objs *rbac.Objects) (map[rbac.Ref]state, error) {
+	out := make(map[rbac.Ref]state)
+	want := make(map[rbac.Ref]bool, objs.Len())
 	for _, p := range applyPhases(objs) {
 		for _, it := range p {
 			want[it.ref] = true
 		}
 	}
-	keep := func(r Ref, rv string, labels map[string]string, content any) {
+	keep := func(r rbac.Ref, rv string, labels map[string]string, content any) {
 		if want[r] {
 			out[r] = state{rv, labels, content}
 		}
@@ -540,29 +501,29 @@ func listExisting(ctx context.Context, cs kubernetes.Interface, objs *Objects) (
 	if len(objs.ClusterRoles) > 0 {
 		l, err := cs.RbacV1().ClusterRoles().List(ctx, metav1.ListOptions{})
 		if err != nil {
-			return nil, &ApplyError{Ref: Ref{Kind: "ClusterRole"}, Op: "list", Err: err}
+			return nil, &ApplyError{Ref: rbac.Ref{Kind: "ClusterRole"}, Op: "list", Err: err}
 		}
 		for i := range l.Items {
 			o := &l.Items[i]
-			keep(Ref{Kind: "ClusterRole", Name: o.Name}, o.ResourceVersion, o.Labels, clusterRoleContent(o))
+			keep(rbac.Ref{Kind: "ClusterRole", Name: o.Name}, o.ResourceVersion, o.Labels, clusterRoleContent(o))
 		}
 	}
 	if len(objs.ClusterRoleBindings) > 0 {
 		l, err := cs.RbacV1().ClusterRoleBindings().List(ctx, metav1.ListOptions{})
 		if err != nil {
-			return nil, &ApplyError{Ref: Ref{Kind: "ClusterRoleBinding"}, Op: "list", Err: err}
+			return nil, &ApplyError{Ref: rbac.Ref{Kind: "ClusterRoleBinding"}, Op: "list", Err: err}
 		}
 		for _, o := range l.Items {
-			keep(Ref{Kind: "ClusterRoleBinding", Name: o.Name}, o.ResourceVersion, o.Labels, bindingContent(o.ObjectMeta, o.RoleRef, o.Subjects))
+			keep(rbac.Ref{Kind: "ClusterRoleBinding", Name: o.Name}, o.ResourceVersion, o.Labels, bindingContent(o.ObjectMeta, o.RoleRef, o.Subjects))
 		}
 	}
 	if len(objs.RoleBindings) > 0 {
 		l, err := cs.RbacV1().RoleBindings(metav1.NamespaceAll).List(ctx, metav1.ListOptions{})
 		if err != nil {
-			return nil, &ApplyError{Ref: Ref{Kind: "RoleBinding"}, Op: "list", Err: err}
+			return nil, &ApplyError{Ref: rbac.Ref{Kind: "RoleBinding"}, Op: "list", Err: err}
 		}
 		for _, o := range l.Items {
-			keep(Ref{Kind: "RoleBinding", Namespace: o.Namespace, Name: o.Name}, o.ResourceVersion, o.Labels, bindingContent(o.ObjectMeta, o.RoleRef, o.Subjects))
+			keep(rbac.Ref{Kind: "RoleBinding", Namespace: o.Namespace, Name: o.Name}, o.ResourceVersion, o.Labels, bindingContent(o.ObjectMeta, o.RoleRef, o.Subjects))
 		}
 	}
 	return out, nil
@@ -589,8 +550,8 @@ func forEachBounded(ctx context.Context, limit, n int, f func(int)) {
 	wg.Wait()
 }
 
-func sortRefs(rs []Ref) {
-	slices.SortFunc(rs, func(a, b Ref) int {
+func sortRefs(rs []rbac.Ref) {
+	slices.SortFunc(rs, func(a, b rbac.Ref) int {
 		return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
 	})
 }

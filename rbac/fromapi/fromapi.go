@@ -1,4 +1,4 @@
-package rbac
+package fromapi
 
 import (
 	"context"
@@ -6,15 +6,16 @@ import (
 	"sync"
 
 	"github.com/mke-migrate/mke-migrate/mke3"
+	"github.com/mke-migrate/mke-migrate/rbac"
 )
 
-// DefaultConcurrency is how many team and member lists FromMKE3 reads at
-// once when FromMKE3Options.Concurrency is 0: enough to hide latency
+// DefaultConcurrency is how many team and member lists Read reads at
+// once when Options.Concurrency is 0: enough to hide latency
 // without loading an MKE 3 manager that also serves its users.
 const DefaultConcurrency = 8
 
-// FromMKE3Options change how FromMKE3 reads.
-type FromMKE3Options struct {
+// Options change how Read reads MKE 3.
+type Options struct {
 	// Source is recorded in Model.Source (typically the MKE 3 host).
 	Source string
 	// Concurrency bounds the requests in flight while listing the teams of
@@ -22,7 +23,7 @@ type FromMKE3Options struct {
 	Concurrency int
 }
 
-// FromMKE3 reads the access model of an MKE 3 cluster through c: users,
+// Read reads the access model of an MKE 3 cluster through c: users,
 // orgs, their teams and team members, Swarm roles, collections and grants.
 // The client must be logged in as an admin (the listings are admin-only).
 //
@@ -34,7 +35,7 @@ type FromMKE3Options struct {
 // "kubernetesnamespaces", ObjectCollection when the object is a listed
 // collection, and ObjectNamespace otherwise. The first error stops the
 // read and is returned, wrapped with what was being read.
-func FromMKE3(ctx context.Context, c *mke3.Client, opts FromMKE3Options) (*Model, error) {
+func Read(ctx context.Context, c *mke3.Client, opts Options) (*rbac.Model, error) {
 	if c == nil {
 		return nil, fmt.Errorf("rbac: read MKE 3: nil client")
 	}
@@ -42,7 +43,7 @@ func FromMKE3(ctx context.Context, c *mke3.Client, opts FromMKE3Options) (*Model
 	if workers <= 0 {
 		workers = DefaultConcurrency
 	}
-	m := &Model{APIVersion: ExportAPIVersion, Kind: ExportKind, Source: opts.Source}
+	m := &rbac.Model{APIVersion: rbac.ExportAPIVersion, Kind: rbac.ExportKind, Source: opts.Source}
 
 	users, err := c.ListAccounts(ctx, mke3.AccountsUsers)
 	if err != nil {
@@ -52,7 +53,7 @@ func FromMKE3(ctx context.Context, c *mke3.Client, opts FromMKE3Options) (*Model
 		if a.IsOrg {
 			continue // the filter should not give orgs; do not trust it blindly
 		}
-		m.Users = append(m.Users, User{ID: a.ID, Name: a.Name, FullName: a.FullName, IsAdmin: a.IsAdmin, IsActive: a.IsActive})
+		m.Users = append(m.Users, rbac.User{ID: a.ID, Name: a.Name, FullName: a.FullName, IsAdmin: a.IsAdmin, IsActive: a.IsActive})
 	}
 
 	orgs, err := c.ListAccounts(ctx, mke3.AccountsOrgs)
@@ -61,7 +62,7 @@ func FromMKE3(ctx context.Context, c *mke3.Client, opts FromMKE3Options) (*Model
 	}
 	orgs = slicesFilter(orgs, func(a mke3.Account) bool { return a.IsOrg })
 	for _, a := range orgs {
-		m.Orgs = append(m.Orgs, Org{ID: a.ID, Name: a.Name})
+		m.Orgs = append(m.Orgs, rbac.Org{ID: a.ID, Name: a.Name})
 	}
 
 	teamsOf := make([][]mke3.Team, len(orgs))
@@ -106,7 +107,7 @@ func FromMKE3(ctx context.Context, c *mke3.Client, opts FromMKE3Options) (*Model
 		if orgID == "" {
 			orgID = tr.org.ID // listed under that org, whatever the answer omits
 		}
-		m.Teams = append(m.Teams, Team{ID: tr.team.ID, OrgID: orgID, Name: tr.team.Name, Members: members[i]})
+		m.Teams = append(m.Teams, rbac.Team{ID: tr.team.ID, OrgID: orgID, Name: tr.team.Name, Members: members[i]})
 	}
 
 	roles, err := c.Roles(ctx)
@@ -114,7 +115,7 @@ func FromMKE3(ctx context.Context, c *mke3.Client, opts FromMKE3Options) (*Model
 		return nil, fmt.Errorf("rbac: read MKE 3 Swarm roles: %w", err)
 	}
 	for _, r := range roles {
-		m.Roles = append(m.Roles, Role{ID: r.ID, Name: r.Name, System: r.SystemRole})
+		m.Roles = append(m.Roles, rbac.Role{ID: r.ID, Name: r.Name, System: r.SystemRole})
 	}
 	colls, err := c.ListCollections(ctx)
 	if err != nil {
@@ -122,7 +123,7 @@ func FromMKE3(ctx context.Context, c *mke3.Client, opts FromMKE3Options) (*Model
 	}
 	isColl := make(map[string]bool, len(colls))
 	for _, col := range colls {
-		m.Collections = append(m.Collections, Collection{ID: col.ID, Path: col.Path})
+		m.Collections = append(m.Collections, rbac.Collection{ID: col.ID, Path: col.Path})
 		isColl[col.ID] = true
 	}
 	grants, err := c.Grants(ctx)
@@ -130,14 +131,14 @@ func FromMKE3(ctx context.Context, c *mke3.Client, opts FromMKE3Options) (*Model
 		return nil, fmt.Errorf("rbac: read MKE 3 grants: %w", err)
 	}
 	for _, g := range grants.Grants {
-		typ := ObjectNamespace
+		typ := rbac.ObjectNamespace
 		switch {
-		case g.ObjectID == mke3AllNamespaces:
-			typ = ObjectAllNamespaces
+		case g.ObjectID == rbac.AllNamespacesObjectID:
+			typ = rbac.ObjectAllNamespaces
 		case isColl[g.ObjectID]:
-			typ = ObjectCollection
+			typ = rbac.ObjectCollection
 		}
-		m.Grants = append(m.Grants, Grant{SubjectID: g.SubjectID, RoleID: g.RoleID, ObjectID: g.ObjectID, ObjectType: typ})
+		m.Grants = append(m.Grants, rbac.Grant{SubjectID: g.SubjectID, RoleID: g.RoleID, ObjectID: g.ObjectID, ObjectType: typ})
 	}
 	return m, nil
 }
