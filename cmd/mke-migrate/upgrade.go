@@ -53,7 +53,7 @@ func upgradeCommands() []*cli.Command {
 	}
 	upgradeFlags := append(append(runFlags(),
 		&cli.StringFlag{Name: "external-address", Usage: "MKE 4k load balancer `ADDRESS` (spec.apiServer.externalAddress)", Required: true},
-		&cli.StringFlag{Name: "config-out", Usage: "also write mke4.yaml to `FILE` (owner-readable only)"},
+		&cli.StringFlag{Name: "config-out", Usage: "also write mke4.yaml to `FILE` (owner-readable only; only a regular file is replaced; - for stdout, the plan and summary then go to stderr)"},
 		&cli.StringFlag{Name: "image-registry", Usage: "pull MKE 4k images from `REGISTRY` (no trailing /; cannot be changed later)"},
 		&cli.StringFlag{Name: "chart-registry", Usage: "pull MKE 4k charts from `oci://REGISTRY` (no trailing /; cannot be changed later)"},
 		&cli.BoolFlag{Name: "mke3-airgapped", Usage: "the cluster has no Internet access (offline upgrade)"},
@@ -108,6 +108,8 @@ type runSetup struct {
 	logFile *os.File
 	out     *reporter
 	json    bool
+	// yamlOut is standard output when --config-out is -.
+	yamlOut io.Writer
 }
 
 func (s *runSetup) close() {
@@ -233,6 +235,16 @@ func runUpgrade(c *cli.Context) error {
 	if !dryRun && !c.Bool("force") && !stdinIsTerminal(c) {
 		return usagef("refusing to upgrade without confirmation: standard input is not a terminal (use --force)")
 	}
+	// Output paths before any work (logging in, connecting). With
+	// --config-out -, mke4.yaml is alone on stdout; the plan and summary go
+	// to stderr.
+	if err := checkRunOutputs(c, c.Bool("json"), "config-out"); err != nil {
+		return err
+	}
+	var yamlOut io.Writer
+	if c.String("config-out") == stdoutPath {
+		yamlOut, c.App.Writer = c.App.Writer, c.App.ErrWriter
+	}
 	dir := c.String("output")
 	if !dryRun {
 		if dir == "" {
@@ -278,6 +290,7 @@ func runUpgrade(c *cli.Context) error {
 		return err
 	}
 	defer s.close()
+	s.yamlOut = yamlOut
 	if dryRun {
 		s.opts.OutputDir = os.TempDir() // required by New; nothing is written by Discover or Plan
 		s.opts.K0sBinary = []byte{0}    // likewise: not uploaded by a dry run
@@ -286,7 +299,9 @@ func runUpgrade(c *cli.Context) error {
 	o.MKE3 = client
 	o.ExternalAddress = c.String("external-address")
 	o.ImageRegistry, o.ChartRegistry, o.Airgapped = c.String("image-registry"), c.String("chart-registry"), c.Bool("mke3-airgapped")
-	o.ConfigOut = c.String("config-out")
+	if yamlOut == nil {
+		o.ConfigOut = c.String("config-out")
+	}
 	o.SkipRBAC = c.Bool("skip-rbac")
 
 	u, err := upgrade.New(*o)
@@ -336,6 +351,9 @@ func resumeOrRollback(c *cli.Context, rollback bool) error {
 	dir := c.String("output")
 	if _, err := os.Stat(dir); err != nil {
 		return usagef("--output: %w", err)
+	}
+	if err := checkRunOutputs(c, false); err != nil {
+		return err
 	}
 	if !rollback && c.String("k0s-binary") == "" {
 		return usagef("--k0s-binary is required to resume")
@@ -480,13 +498,9 @@ func (s *runSetup) blocked(c *cli.Context, be *upgrade.BlockedError) error {
 }
 
 func (s *runSetup) dryRun(c *cli.Context, sh *upgrade.Shared, plan *upgrade.Plan) error {
-	if p := c.String("config-out"); p != "" {
-		y, err := mke4.Marshal(*sh.Config)
-		if err != nil {
-			return failure(err)
-		}
-		if err := atomicfile.WriteFile(p, y, 0o600); err != nil {
-			return failure(err)
+	if c.String("config-out") != "" {
+		if err := s.writeConfig(c, sh); err != nil {
+			return err
 		}
 	}
 	sum := buildSummary(sh, s.opts, true)
@@ -531,6 +545,11 @@ func (s *runSetup) finish(c *cli.Context, res *upgrade.Result, err error, sh *up
 	w := c.App.ErrWriter
 	s.out.closeLine()
 	if err == nil {
+		if s.yamlOut != nil {
+			if err := s.writeConfig(c, sh); err != nil {
+				return err
+			}
+		}
 		sum := buildSummary(sh, s.opts, false)
 		if werr := s.saveSummary(sum); werr != nil {
 			return failure(werr)
