@@ -79,8 +79,15 @@ type Options struct {
 	// KubeletProfileLabel is the MKE 3 node label naming a node's kubelet
 	// profile; empty means DefaultKubeletProfileLabel.
 	KubeletProfileLabel string
-	// Version is the MKE 4k version to write; empty means mke4.DefaultVersion.
+	// Version is the MKE 4k version to write; empty means mke4.DefaultVersion,
+	// or MKE4VersionFor39 for an MKE 3.9 source.
 	Version string
+	// MKE3Version is the source's MKE version (like "3.8.8"), when known.
+	// It gates the conversion (CheckMKE3Version: an unsupported version is
+	// a blocking entry "mke3.version"), reports keys newer than the source
+	// as unknown, and notes on each key what changed in that version (MKE
+	// 3.9's ingress moved to Envoy Gateway). Empty: no version checks.
+	MKE3Version string
 }
 
 // ErrInvalidOptions is wrapped by Convert's error for bad Options.
@@ -192,8 +199,10 @@ func (c *conv) run() {
 	c.kubelet()
 	c.controlPlane()
 	c.ingress()
+	c.gateway()
 	c.addons()
 	c.hosts()
+	c.versions()
 	c.validateResult()
 }
 
@@ -290,6 +299,8 @@ func (c *conv) finish() Report {
 func (c *conv) generic(l Leaf) Entry {
 	s := l.spec
 	switch {
+	case l.Table && l.known && s == nil:
+		return emptyTable(l)
 	case s == nil:
 		return Entry{Key: l.Key, Status: StatusUnknown, Reason: unknownReason(l)}
 	case s.target != "":
@@ -306,14 +317,40 @@ func (c *conv) generic(l Leaf) Entry {
 	return Entry{Key: l.Key, Status: StatusDropped, Reason: s.reason}
 }
 
+// emptyTable decides the entry of an MKE 3 table that holds nothing: its
+// keys keep their MKE 3 defaults, so nothing is lost; when the table's keys
+// have one MKE 4k target, the entry names it (MKE 4k's default applies
+// there).
+func emptyTable(l Leaf) Entry {
+	var target string
+	one := true
+	for _, s := range specs {
+		if !strings.HasPrefix(s.pattern, l.pattern+".") && !strings.HasPrefix(s.pattern, l.pattern+"[]") {
+			continue
+		}
+		if s.target != "" {
+			if target != "" && target != s.target {
+				one = false
+			}
+			target = s.target
+		}
+	}
+	e := Entry{Key: l.Key, Status: StatusDefault, Reason: "empty table: nothing is set in it, so nothing is lost"}
+	if target != "" && one {
+		e.Target, e.Basis = sp+target, specByPattern[l.pattern+".*"].basisOr(Inferred)
+		e.Reason = "empty table: nothing is set in it; MKE 4k's default applies"
+	}
+	return e
+}
+
 func unknownReason(l Leaf) string {
 	keys := l.path.Keys()
 	for i := len(keys); i > 0; i-- {
 		if h, ok := legacyHints[strings.Join(keys[:i], ".")]; ok {
-			return "not an MKE 3.7/3.8 key: " + h
+			return "not an MKE 3.7/3.8/3.9 key: " + h
 		}
 	}
-	return "not an MKE 3.7/3.8 key known to mke-migrate: check its spelling; it is not carried to MKE 4k"
+	return "not an MKE 3.7/3.8/3.9 key known to mke-migrate: check its spelling; it is not carried to MKE 4k"
 }
 
 func isEmpty(v any) bool {

@@ -13,7 +13,7 @@ func Example() {
   calico_kdd = true
   kubelet_max_pods = 200
   swarm_port = 2400
-  custom_kube_api_server_flags = ["--audit-log-maxage=45"]
+  custom_kube_api_server_flags = ["--event-ttl=2h"]
 `)
 	cfg, err := convert.Parse("mke3-config.toml", mke3)
 	if err != nil {
@@ -31,11 +31,11 @@ func Example() {
 	fmt.Println("blocking:", report.HasBlocking())
 	// Output:
 	// maxPods: 200
-	// extraArgs: map[audit-log-maxage:45]
+	// extraArgs: map[event-ttl:2h]
 	// cluster_config.calico_kdd  default
 	// cluster_config.kubelet_max_pods  converted -> spec.kubelet.maxPods
 	// cluster_config.swarm_port  dropped
-	// cluster_config.custom_kube_api_server_flags --audit-log-maxage=45 converted -> spec.apiServer.extraArgs.audit-log-maxage
+	// cluster_config.custom_kube_api_server_flags --event-ttl=2h converted -> spec.apiServer.extraArgs.event-ttl
 	// blocking: false
 }
 

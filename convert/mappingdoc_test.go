@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 
@@ -32,6 +33,24 @@ func TestMappingDocIsCurrent(t *testing.T) {
 		}
 		fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", s.pattern, target, basis, strings.ReplaceAll(reason, "|", "\\|"))
 	}
+	b.WriteString("\n## Custom flags that set what a key sets (shadowing)\n\n")
+	b.WriteString(shadowPrecedence + "\n\n")
+	b.WriteString("| component | flag | MKE 3 key it shadows | MKE 4k field that gets the winning value (under `spec.`) |\n| --- | --- | --- | --- |\n")
+	for _, comp := range []string{"apiServer", "controllerManager", "scheduler", "kubelet"} {
+		var names []string
+		for n := range shadows[comp] {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			sh := shadows[comp][n]
+			fmt.Fprintf(&b, "| %s | `--%s` | `%s` | `%s` |\n", comp, n, strings.Join(sh.keys, "`, `"), sh.target)
+		}
+	}
+	b.WriteString("\nKeys that MKE 3 turns into a flag the converter writes to `extraArgs` (`cipher_suites_for_kube_api_server`,\n")
+	b.WriteString("`cipher_suites_for_kubelet`, `cluster_name`, `kubelet_serialize_image_pulls`, `kubelet_max_parallel_image_pulls`)\n")
+	b.WriteString("follow the same rule: the custom flag wins and the key is `dropped`, except list flags such as\n")
+	b.WriteString("`--tls-cipher-suites`, whose values Kubernetes' flag parser appends: both are kept, joined with commas.\n")
 	path := filepath.Join("..", "docs", "mapping.md")
 	if *update {
 		require.NoError(t, os.WriteFile(path, []byte(b.String()), 0o644))

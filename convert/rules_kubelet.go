@@ -161,10 +161,10 @@ func flagSet(names ...string) map[string]string {
 
 // parseFlagList parses a flag list, reporting each element that cannot be
 // parsed and carrying the others: one typo must not cost the whole list.
-func (c *conv) parseFlagList(key string, elems []string) []flagparse.Flag {
+func (c *conv) parseFlagList(key, comp string, elems []string) []flagparse.Flag {
 	rest := append([]string(nil), elems...)
 	for len(rest) > 0 {
-		flags, err := flagparse.ParseList(rest)
+		flags, err := flagparse.ParseListBools(rest, isBoolFlag(comp))
 		var fe *flagparse.Error
 		if err == nil {
 			return flags
@@ -173,7 +173,11 @@ func (c *conv) parseFlagList(key string, elems []string) []flagparse.Flag {
 			c.add(Entry{Key: key, Status: StatusUnconvertible, Reason: short(err.Error()) + "; nothing from this list was carried"})
 			return nil
 		}
-		c.add(Entry{Key: key, Flag: short(rest[fe.Index]), Status: StatusUnconvertible, Reason: short(fe.Reason) + "; the element was left out"})
+		reason := fe.Reason
+		if len(reason) > 400 { // bounded: it may quote the input
+			reason = reason[:397] + "..."
+		}
+		c.add(Entry{Key: key, Flag: short(rest[fe.Index]), Status: StatusUnconvertible, Reason: reason + "; the element was left out"})
 		rest = append(rest[:fe.Index], rest[fe.Index+1:]...)
 	}
 	return nil
@@ -188,7 +192,7 @@ func (c *conv) flagList(key, comp string, elems []string, dst map[string]string)
 		c.add(Entry{Key: key, Status: StatusDefault, Target: sp + comp + ".extraArgs", Reason: "empty list"})
 		return
 	}
-	flags := c.parseFlagList(key, elems)
+	flags := c.parseFlagList(key, comp, elems)
 	last := map[string]int{} // flag name -> index in c.byKey[key]
 	for _, f := range flags {
 		if !flagName.MatchString(f.Name) {
@@ -198,6 +202,10 @@ func (c *conv) flagList(key, comp string, elems []string, dst map[string]string)
 		val := f.Value
 		if !f.HasValue {
 			val = "true"
+		}
+		if sh, ok := shadows[comp][f.Name]; ok {
+			c.shadowFlag(key, f, val, sh, last)
+			continue
 		}
 		target := comp + ".extraArgs." + f.Name
 		e := Entry{Key: key, Flag: f.Raw, Status: StatusConverted, Target: sp + target, Basis: Documented}
@@ -217,10 +225,18 @@ func (c *conv) flagList(key, comp string, elems []string, dst map[string]string)
 				dst[f.Name] = val
 			}
 		} else {
-			if prev, ok := c.args[target]; ok && prev != key {
-				e.Reason = "overrides the value from " + prev
+			switch prev, ok := c.args[target]; {
+			case ok && prev != key && accumulating[f.Name] && dst[f.Name] != "":
+				// MKE 3 passed both; pflag appends repeated list flags.
+				dst[f.Name] = dst[f.Name] + "," + val
+				e.Reason = "joined with the value from " + prev + ": Kubernetes' flag parser appends repeated list flags, so MKE 3 used both"
+			case ok && prev != key:
+				c.shadowed(prev, key, f.Raw)
+				e.Reason = "shadows " + prev + ", which MKE 3 applies before custom flags"
+				dst[f.Name] = val
+			default:
+				dst[f.Name] = val
 			}
-			dst[f.Name] = val
 		}
 		if comp == "kubelet" {
 			if field, ok := kubeletprofile.Lookup(f.Name); ok && e.Reason == "" {
@@ -231,6 +247,27 @@ func (c *conv) flagList(key, comp string, elems []string, dst map[string]string)
 		c.add(e)
 		last[f.Name] = len(c.byKey[key]) - 1
 	}
+}
+
+// shadowFlag carries a flag that sets what a structured key sets to that
+// key's MKE 4k field (see shadow.go) and reports the key as shadowed.
+func (c *conv) shadowFlag(key string, f flagparse.Flag, val string, sh shadow, last map[string]int) {
+	if why := sh.apply(c, val); why != "" {
+		c.add(Entry{Key: key, Flag: short(f.Raw), Status: StatusUnconvertible,
+			Reason: why + "; " + strings.Join(sh.keys, ", ") + " keeps its value"})
+		return
+	}
+	if i, ok := last[f.Name]; ok {
+		prev := &c.byKey[key][i]
+		prev.Status, prev.Target, prev.Basis = StatusDropped, "", ""
+		prev.Reason = "overridden by the later " + f.Raw + " in the same list"
+	}
+	for _, k := range sh.keys {
+		c.shadowed(k, key, f.Raw)
+	}
+	c.add(Entry{Key: key, Flag: f.Raw, Status: StatusConverted, Target: sp + sh.target, Basis: c.basis(sh.keys[0]),
+		Reason: "sets what " + strings.Join(sh.keys, ", ") + " sets; MKE 3 applies custom flags last, so this value wins and goes to the MKE 4k field"})
+	last[f.Name] = len(c.byKey[key]) - 1
 }
 
 // profileNames maps MKE 3 profile names to MKE 4k ones. k0s keeps worker

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -30,6 +31,7 @@ or unknown. Without --report-out a short report of what needs attention goes to 
 			&cli.StringFlag{Name: "report-out", Usage: "write the full report to `FILE` (- for stdout, with --config-out)"},
 			&cli.StringFlag{Name: "report-format", Value: "text", Usage: "report format: text or json"},
 			&cli.StringFlag{Name: "kubelet-profile-label", Value: convert.DefaultKubeletProfileLabel, Usage: "MKE 3 node label `KEY` that names a node's kubelet profile (unpublished by Mirantis; check your nodes)"},
+			mke3VersionFlag(),
 		},
 		Action: runConvert,
 	}
@@ -45,6 +47,7 @@ func checkCommand() *cli.Command {
 			Flags: []cli.Flag{
 				&cli.StringFlag{Name: "mke3-config", Usage: "MKE 3 configuration `FILE` (TOML)", Required: true},
 				&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "text", Usage: "output format: text or json"},
+				mke3VersionFlag(),
 			},
 			Action: runCheck,
 		}},
@@ -83,9 +86,14 @@ func runConvert(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	v, err := mke3Version(c)
+	if err != nil {
+		return err
+	}
 	opts := convert.Options{
 		ExternalAddress:     c.String("external-address"),
 		KubeletProfileLabel: c.String("kubelet-profile-label"),
+		MKE3Version:         v,
 	}
 	if p := c.String("hosts-path"); p != "" {
 		hs, err := hostsForConvert(p)
@@ -190,7 +198,11 @@ func runCheck(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	res, err := convert.Check(cfg, convert.Options{})
+	v, err := mke3Version(c)
+	if err != nil {
+		return err
+	}
+	res, err := convert.Check(cfg, convert.Options{MKE3Version: v})
 	if err != nil {
 		return usageErr(err)
 	}
@@ -212,4 +224,24 @@ func runCheck(c *cli.Context) error {
 		return blocking(errors.New("the configuration blocks the upgrade to MKE 4k"))
 	}
 	return nil
+}
+
+func mke3VersionFlag() cli.Flag {
+	return &cli.StringFlag{Name: "mke3-version", Usage: "the source's MKE `VERSION` (like 3.8.8: the tag of the ucp-proxy image on a node): gates 3.7.15+, 3.8.x and 3.9.x and reports what changed in that version per key"}
+}
+
+// mke3Version is --mke3-version, checked: an unsupported version is a
+// blocking answer (exit 3) before any conversion.
+func mke3Version(c *cli.Context) (string, error) {
+	v := c.String("mke3-version")
+	if v == "" {
+		return "", nil
+	}
+	if err := convert.CheckMKE3Version(v); err != nil {
+		if errors.Is(err, convert.ErrUnsupportedMKE3Version) && strings.Contains(err.Error(), "not an MKE version") {
+			return "", usagef("--mke3-version: %v", err)
+		}
+		return "", blocking(fmt.Errorf("--mke3-version: %w", err))
+	}
+	return v, nil
 }

@@ -292,7 +292,10 @@ func runDemo(c *cli.Context) error {
 		fmt.Fprintf(out, "%s (%s): %s\n", h.Name, h.Address, statusLine(st))
 	}
 	fmt.Fprintln(out)
-	sum := summary.Build(summary.Input{Report: conversionReport(sh, o), RBAC: rr, MKEVersion: sh.MKEVersion, Managers: sh.Managers, Workers: sh.Workers})
+	sum, err := summary.Build(summary.Input{Report: conversionReport(sh, o), RBAC: summaryRBAC(rr), MKEVersion: sh.MKEVersion, Managers: sh.Managers, Workers: sh.Workers})
+	if err != nil {
+		return failure(err)
+	}
 	if err := sum.WriteText(out); err != nil {
 		return failure(err)
 	}

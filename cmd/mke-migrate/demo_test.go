@@ -32,7 +32,7 @@ func TestDemo(t *testing.T) {
 		"== mke-migrate upgrade", "Step 1 of ", "write-outputs ... done (", "Simulated cluster removed."} {
 		assert.Contains(t, stderr, want)
 	}
-	for _, want := range []string{"manager-1", "Role controller", "Role worker", "Upgrade summary", "MKE3 Cleanup", "MCR may safely be uninstalled"} {
+	for _, want := range []string{"manager-1", "Role controller", "Role worker", "Upgrade Summary\n---------------\n", "MKE3 Cleanup", "MCR may safely be uninstalled"} {
 		assert.Contains(t, stdout, want)
 	}
 }

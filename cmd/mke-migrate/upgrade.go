@@ -450,8 +450,8 @@ func (s *runSetup) emitResult(c *cli.Context, r runResult) error {
 	return fprintf(c.App.Writer, "%s\n", b)
 }
 
-func buildSummary(sh *upgrade.Shared, o upgrade.Options, dryRun bool) summary.Summary {
-	return summary.Build(summary.Input{Report: conversionReport(sh, o), RBAC: sh.RBACReport, MKEVersion: sh.MKEVersion,
+func buildSummary(sh *upgrade.Shared, o upgrade.Options, dryRun bool) (summary.Summary, error) {
+	return summary.Build(summary.Input{Report: conversionReport(sh, o), RBAC: summaryRBAC(sh.RBACReport), MKEVersion: sh.MKEVersion,
 		Managers: sh.Managers, Workers: sh.Workers, DryRun: dryRun})
 }
 
@@ -503,7 +503,10 @@ func (s *runSetup) dryRun(c *cli.Context, sh *upgrade.Shared, plan *upgrade.Plan
 			return err
 		}
 	}
-	sum := buildSummary(sh, s.opts, true)
+	sum, err := buildSummary(sh, s.opts, true)
+	if err != nil {
+		return failure(err)
+	}
 	if s.json {
 		r := runResult{Result: "dry-run", Summary: &sum, Plan: []planStep{}}
 		for _, st := range plan.Steps() {
@@ -550,7 +553,10 @@ func (s *runSetup) finish(c *cli.Context, res *upgrade.Result, err error, sh *up
 				return err
 			}
 		}
-		sum := buildSummary(sh, s.opts, false)
+		sum, serr := buildSummary(sh, s.opts, false)
+		if serr != nil {
+			return failure(serr)
+		}
 		if werr := s.saveSummary(sum); werr != nil {
 			return failure(werr)
 		}

@@ -296,7 +296,7 @@ func TestUpgradeDryRunChangesNothing(t *testing.T) {
 	text, err := cmd.Output()
 	require.NoError(t, err)
 	assert.Contains(t, string(text), "point of no return")
-	assert.Contains(t, string(text), "Upgrade summary (dry run: nothing was changed)")
+	assert.Contains(t, string(text), "Upgrade Summary\n---------------\n\nDry run: nothing was changed")
 	assert.Equal(t, b.baseline, b.digests(t))
 }
 

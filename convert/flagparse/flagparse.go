@@ -200,12 +200,18 @@ func Parse(words []string) ([]Flag, error) {
 	for i, w := range words {
 		ws[i] = word{text: w, raw: quoteForRaw(w), pos: i, input: w}
 	}
-	return parseWords(ws, unitWord)
+	return parseWords(ws, unitWord, nil)
 }
 
 // ParseString splits s with Split and parses the words with Parse. Raw keeps
 // each flag as written in s, quotes included.
 func ParseString(s string) ([]Flag, error) {
+	return ParseStringBools(s, nil)
+}
+
+// ParseStringBools is ParseString for a program whose boolean flags isBool
+// names (nil: none); see ParseListBools.
+func ParseStringBools(s string, isBool func(name string) bool) ([]Flag, error) {
 	spans, err := splitSpans(s)
 	if err != nil {
 		return nil, err
@@ -215,7 +221,7 @@ func ParseString(s string) ([]Flag, error) {
 		raw := s[sp.start:sp.end]
 		ws[i] = word{text: sp.text, raw: raw, pos: i, input: raw}
 	}
-	return parseWords(ws, unitWord)
+	return parseWords(ws, unitWord, isBool)
 }
 
 // ParseList parses a MKE 3 flag list. Each element is normally one flag. An
@@ -224,6 +230,16 @@ func ParseString(s string) ([]Flag, error) {
 // received it. Any other element is split with Split and its words parsed, so
 // ["--k v"] and ["--k", "v"] both work. Errors name the element and its index.
 func ParseList(elems []string) ([]Flag, error) {
+	return ParseListBools(elems, nil)
+}
+
+// ParseListBools is ParseList for a program whose boolean flags isBool
+// names (nil: none). Like Kubernetes' flag parser (pflag, where a boolean
+// flag has NoOptDefVal "true"), a bare boolean flag never takes the next
+// word as its value: ["--profiling", "false"] sets profiling to true and
+// leaves "false" a stray argument, which is an *Error naming that element.
+// Write "--profiling=false" instead.
+func ParseListBools(elems []string, isBool func(name string) bool) ([]Flag, error) {
 	var ws []word
 	for i, e := range elems {
 		if t := strings.TrimSpace(e); isWholeFlag(t) {
@@ -247,7 +263,7 @@ func ParseList(elems []string) ([]Flag, error) {
 			ws = append(ws, word{text: sp.text, raw: e[sp.start:sp.end], pos: i, input: e})
 		}
 	}
-	return parseWords(ws, unitElement)
+	return parseWords(ws, unitElement, isBool)
 }
 
 // isWholeFlag reports whether a list element is "-name=value" with a valid
@@ -272,11 +288,14 @@ func isWholeFlag(s string) bool {
 	return validName(name)
 }
 
-func parseWords(ws []word, u unit) ([]Flag, error) {
+func parseWords(ws []word, u unit, isBool func(string) bool) ([]Flag, error) {
 	flags := make([]Flag, 0, len(ws))
 	// pending is the index in flags of a flag written without '=' that may
 	// still take the next word as its value; -1 when there is none.
 	pending := -1
+	// bareBool is the bare boolean flag just before the current word, "" if
+	// none: a word that is not a flag after it is a stray argument.
+	bareBool := ""
 	fail := func(w word, reason string) error {
 		return &Error{Input: w.input, Index: w.pos, Reason: reason, unit: u}
 	}
@@ -290,6 +309,12 @@ func parseWords(ws []word, u unit) ([]Flag, error) {
 			continue
 		}
 		pending = -1
+		if prev := bareBool; prev != "" && (!strings.HasPrefix(t, "-") || isNegativeNumber(t)) {
+			return nil, fail(w, fmt.Sprintf("stray argument: --%s is a boolean flag and takes no separate value "+
+				"(Kubernetes' flag parser reads --%s alone as true and the component refuses stray arguments); "+
+				"write --%s=%s", prev, prev, prev, t))
+		}
+		bareBool = ""
 		if !strings.HasPrefix(t, "-") {
 			return nil, fail(w, "not a flag and not the value of a preceding flag; "+
 				"write flags as --name=value or --name value, and quote values that contain spaces")
@@ -320,7 +345,11 @@ func parseWords(ws []word, u unit) ([]Flag, error) {
 				"and contain only letters, digits, '-', '_' and '.'", name))
 		}
 		flags = append(flags, Flag{Name: name, Value: value, HasValue: hasValue, Raw: w.raw})
-		if !hasValue {
+		switch {
+		case hasValue:
+		case isBool != nil && isBool(name):
+			bareBool = name
+		default:
 			pending = len(flags) - 1
 		}
 	}

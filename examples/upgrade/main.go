@@ -153,7 +153,14 @@ func run(ctx context.Context, w io.Writer) error {
 	fmt.Fprintf(w, "upgrade: %d of %d steps done in %v\n", steps.Load(), len(plan.Steps()), res.Took.Round(time.Millisecond))
 
 	// 4. The summary, as mkectl prints it.
-	s := summary.Build(summary.Input{Report: shared.Report, RBAC: rbacReport, MKEVersion: shared.MKEVersion,
-		Managers: shared.Managers, Workers: shared.Workers})
+	in := summary.Input{Report: shared.Report, MKEVersion: shared.MKEVersion, Managers: shared.Managers, Workers: shared.Workers}
+	if r := rbacReport; r != nil {
+		in.RBAC = &summary.RBAC{UsersFound: r.Users.Found, UsersMigrated: r.Users.Translated, OrgsFound: r.Orgs.Found,
+			OrgsTranslated: r.Orgs.Translated, TeamsFound: r.Teams.Found, TeamsTranslated: r.Teams.Translated}
+	}
+	s, err := summary.Build(in)
+	if err != nil {
+		return err
+	}
 	return s.WriteText(w)
 }

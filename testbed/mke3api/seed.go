@@ -43,6 +43,7 @@ const DefaultConfigTOML = `[auth]
 [tracking_configuration]
   disable_usageinfo = false
   disable_tracking = false
+  cluster_label = ""
 
 [log_configuration]
   level = "INFO"
@@ -59,7 +60,6 @@ const DefaultConfigTOML = `[auth]
   service_cluster_ip_range = "10.96.0.0/16"
   nodeport_range = "32768-35535"
   kube_proxy_mode = "iptables"
-  cluster_label = ""
 `
 
 // Seed is the content of a simulated cluster. Every list is optional; see

@@ -60,7 +60,10 @@ func TestRun(t *testing.T) {
 	}{
 		{"version 3.7.14", func(in *Input) { setAll(in, func(f *hosts.Facts) { f.MKEVersion = "3.7.14" }) }, IDMKEVersion, Blocker, "", false},
 		{"version 3.7.15", func(in *Input) { setAll(in, func(f *hosts.Facts) { f.MKEVersion = "3.7.15" }) }, IDMKEVersion, "", "", true},
-		{"version 3.9", func(in *Input) { setAll(in, func(f *hosts.Facts) { f.MKEVersion = "3.9.0" }) }, IDMKEVersion, Blocker, "", false},
+		{"version 3.8", func(in *Input) { setAll(in, func(f *hosts.Facts) { f.MKEVersion = "3.8.0" }) }, IDMKEVersion, "", "", true},
+		{"version 3.9", func(in *Input) { setAll(in, func(f *hosts.Facts) { f.MKEVersion = "3.9.0" }) }, IDMKEVersion, "", "", true},
+		{"version 3.10", func(in *Input) { setAll(in, func(f *hosts.Facts) { f.MKEVersion = "3.10.0" }) }, IDMKEVersion, Blocker, "", false},
+		{"version 3.6", func(in *Input) { setAll(in, func(f *hosts.Facts) { f.MKEVersion = "3.6.20" }) }, IDMKEVersion, Blocker, "", false},
 		{"version garbage", func(in *Input) { setAll(in, func(f *hosts.Facts) { f.MKEVersion = "latest" }) }, IDMKEVersion, Blocker, "", false},
 		{"versions differ", func(in *Input) { in.Facts[1].MKEVersion = "3.8.7" }, IDMKEVersionSkew, Blocker, "", false},
 		{"no MCR", func(in *Input) { in.Facts[2].MCRVersion = "" }, IDNoMCR, Blocker, "c", false},
