@@ -1,6 +1,8 @@
 package atomicfile
 
 import (
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -142,4 +144,17 @@ func TestCheckUnwritableFolder(t *testing.T) {
 	require.NoError(t, os.Chmod(dir, 0o500))
 	t.Cleanup(func() { _ = os.Chmod(dir, 0o700) })
 	assert.ErrorIs(t, Check(filepath.Join(dir, "f")), ErrUnusable)
+}
+
+func ExampleCheck() {
+	dir, _ := os.MkdirTemp("", "example-")
+	defer os.RemoveAll(dir)
+	_ = os.Symlink("/etc/hostname", filepath.Join(dir, "link"))
+
+	fmt.Println(Check(filepath.Join(dir, "new.yaml")))
+	err := WriteFile(filepath.Join(dir, "link"), []byte("x"), 0o600)
+	fmt.Println(errors.Is(err, ErrUnusable))
+	// Output:
+	// <nil>
+	// true
 }
