@@ -281,7 +281,11 @@ func (c *conv) validateResult() {
 // finish builds the report: every leaf in document order with its
 // entries, then entries for absent keys and options.
 func (c *conv) finish() Report {
-	var r Report
+	n := len(c.extra)
+	for _, l := range c.in.Leaves {
+		n += max(1, len(c.byKey[l.Key]))
+	}
+	r := Report{Entries: make([]Entry, 0, n)}
 	for _, l := range c.in.Leaves {
 		if es, ok := c.byKey[l.Key]; ok {
 			for _, e := range es {

@@ -141,14 +141,47 @@ func (r Report) Keys() []string {
 
 // JSON renders the report as indented JSON.
 func (r Report) JSON() ([]byte, error) {
-	if r.Entries == nil {
-		r.Entries = []Entry{}
-	}
-	b, err := marshalJSON(r)
+	b, err := r.marshalJSON()
 	if err != nil {
 		return nil, fmt.Errorf("convert: marshal report: %w", err)
 	}
 	return b, nil
+}
+
+// marshalJSON is marshalJSON(r) written entry by entry: indenting the
+// whole document at once holds it twice more in memory, which a report of
+// hundreds of thousands of flags (issue 14, F13) feels.
+func (r Report) marshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.Grow(64 + 160*len(r.Entries))
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("    ", "  ")
+	b.WriteString("{\n  \"entries\": [")
+	for i := range r.Entries {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString("\n    ")
+		if err := enc.Encode(&r.Entries[i]); err != nil {
+			return nil, err
+		}
+		b.Truncate(b.Len() - 1) // Encode's newline
+	}
+	if len(r.Entries) > 0 {
+		b.WriteString("\n  ")
+	}
+	b.WriteByte(']')
+	if len(r.MetalLBPools) > 0 {
+		b.WriteString(",\n  \"metallbPools\": ")
+		enc.SetIndent("  ", "  ")
+		if err := enc.Encode(r.MetalLBPools); err != nil {
+			return nil, err
+		}
+		b.Truncate(b.Len() - 1)
+	}
+	b.WriteString("\n}\n")
+	return b.Bytes(), nil
 }
 
 // marshalJSONLine encodes v on one line without HTML escaping.

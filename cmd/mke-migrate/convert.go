@@ -13,7 +13,6 @@ import (
 	"github.com/mke-migrate/mke-migrate/convert"
 	"github.com/mke-migrate/mke-migrate/convert/mke4"
 	"github.com/mke-migrate/mke-migrate/hosts"
-	"github.com/mke-migrate/mke-migrate/internal/atomicfile"
 )
 
 func convertCommand() *cli.Command {
@@ -28,8 +27,8 @@ or unknown. Without --report-out a short report of what needs attention goes to 
 			&cli.StringFlag{Name: "mke3-config", Usage: "MKE 3 configuration `FILE` (TOML)", Required: true},
 			&cli.StringFlag{Name: "hosts-path", Usage: "hosts.yaml `FILE`; its hosts (with role and optional labels) become spec.hosts"},
 			&cli.StringFlag{Name: "external-address", Usage: "MKE 4k load balancer `ADDRESS` (spec.apiServer.externalAddress)"},
-			&cli.StringFlag{Name: "config-out", Usage: "write mke4.yaml to `FILE` (atomically) instead of stdout"},
-			&cli.StringFlag{Name: "report-out", Usage: "write the full report to `FILE`"},
+			&cli.StringFlag{Name: "config-out", Usage: "write mke4.yaml to `FILE` (atomically; only a regular file is replaced; - for stdout) instead of stdout"},
+			&cli.StringFlag{Name: "report-out", Usage: "write the full report to `FILE` (- for stdout, with --config-out)"},
 			&cli.StringFlag{Name: "report-format", Value: "text", Usage: "report format: text or json"},
 			&cli.StringFlag{Name: "kubelet-profile-label", Value: convert.DefaultKubeletProfileLabel, Usage: "MKE 3 node label `KEY` that names a node's kubelet profile (unpublished by Mirantis; check your nodes)"},
 			mke3VersionFlag(),
@@ -79,6 +78,10 @@ func runConvert(c *cli.Context) error {
 	if format != "text" && format != "json" {
 		return usagef("--report-format must be text or json, not %q", format)
 	}
+	// mke4.yaml goes to standard output without --config-out.
+	if err := checkOutputs(c, c.String("config-out") == "", "config-out", "report-out"); err != nil {
+		return err
+	}
 	cfg, err := readMKE3(c.String("mke3-config"))
 	if err != nil {
 		return err
@@ -121,17 +124,17 @@ func runConvert(c *cli.Context) error {
 
 	// The configuration may carry secrets (OIDC client secret, LDAP bind
 	// password): the file is readable by its owner only.
-	if p := c.String("config-out"); p != "" {
-		if err := atomicfile.WriteFile(p, yml, 0o600); err != nil {
-			return failure(err)
+	if c.String("config-out") != "" {
+		if err := writeOutput(c, "config-out", yml, 0o600); err != nil {
+			return err
 		}
 	} else if _, err := c.App.Writer.Write(yml); err != nil {
 		return failure(fmt.Errorf("write mke4.yaml: %w", err))
 	}
 	switch p := c.String("report-out"); {
 	case p != "":
-		if err := atomicfile.WriteFile(p, report, 0o644); err != nil {
-			return failure(err)
+		if err := writeOutput(c, "report-out", report, 0o644); err != nil {
+			return err
 		}
 	case format == "json":
 		// A pipeline reads stderr as JSON: nothing else may go there.

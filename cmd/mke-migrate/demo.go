@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -17,6 +19,7 @@ import (
 	"github.com/mke-migrate/mke-migrate/convert"
 	"github.com/mke-migrate/mke-migrate/convert/mke4"
 	"github.com/mke-migrate/mke-migrate/hosts"
+	"github.com/mke-migrate/mke-migrate/internal/ownerdir"
 	"github.com/mke-migrate/mke-migrate/mke3"
 	"github.com/mke-migrate/mke-migrate/plan"
 	"github.com/mke-migrate/mke-migrate/rbac"
@@ -59,7 +62,20 @@ Needs root, unshare, nsenter, ip, sudo, sshd and the go toolchain (to build the 
 	}
 }
 
+// demoDirPrefix names the demo's working folders in the temporary
+// directory; they hold the simulated nodes' private keys.
+const demoDirPrefix = "mke-migrate-demo-"
+
 func runDemo(c *cli.Context) error {
+	// A demo killed with SIGKILL ran no cleanup: its folder (with private
+	// keys) is removed by the next one, when its owner is gone (F14).
+	if removed, err := ownerdir.RemoveStale("", demoDirPrefix); len(removed) > 0 || err != nil {
+		fmt.Fprintf(c.App.ErrWriter, "Removed %d folder(s) of demos that were killed: %v", len(removed), removed)
+		if err != nil {
+			fmt.Fprintf(c.App.ErrWriter, " (%v)", err)
+		}
+		fmt.Fprintln(c.App.ErrWriter)
+	}
 	n := c.Int("workers")
 	if n < 1 || n > 20 {
 		return usagef("--workers: %d is not from 1 to 20", n)
@@ -83,13 +99,20 @@ func runDemo(c *cli.Context) error {
 		return usagef("demo cannot run here: %w", err)
 	}
 	w, out := c.App.ErrWriter, c.App.Writer
+	// A closed terminal (SIGHUP) ends the demo like Ctrl-C, so that its
+	// folder and nodes are removed; not when SIGHUP is ignored (nohup).
 	ctx := c.Context
+	if !signal.Ignored(syscall.SIGHUP) {
+		var stop func()
+		ctx, stop = signalContext(ctx, syscall.SIGHUP)
+		defer stop()
+	}
 	log := slog.New(slog.DiscardHandler)
 	if c.String("log-level") != "" {
 		log = slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: lvl}))
 	}
 
-	work, err := os.MkdirTemp("", "mke-migrate-demo-")
+	work, err := ownerdir.Create("", demoDirPrefix)
 	if err != nil {
 		return failure(err)
 	}

@@ -150,7 +150,7 @@ func runPreflight(c *cli.Context) error {
 	if c.Context.Err() != nil {
 		return failure(c.Context.Err())
 	}
-	failed := map[int]string{}
+	failed := map[int]*hosts.HostError{}
 	for _, he := range hosts.FailedHosts(gerr) {
 		for i, h := range file.Hosts {
 			hp := h
@@ -158,16 +158,16 @@ func runPreflight(c *cli.Context) error {
 				hp.Port = 22
 			}
 			if he.Host == hp.String() || he.Host == h.String() {
-				failed[i] = he.Error()
+				failed[i] = he
 			}
 		}
 	}
 	rep := preflightReport{Hosts: []preflightHost{}}
 	for i, f := range facts {
 		ph := preflightHost{Address: file.Hosts[i].Address}
-		if msg, bad := failed[i]; bad {
-			ph.Error = msg
-			in.Unreachable = append(in.Unreachable, preflight.Unreachable{Host: ph.Address, Err: errors.New(msg)})
+		if he, bad := failed[i]; bad {
+			ph.Error = he.Error()
+			in.Unreachable = append(in.Unreachable, preflight.Unreachable{Host: ph.Address, Err: he})
 		} else {
 			ph.Facts = &f
 			in.Facts = append(in.Facts, f)

@@ -14,7 +14,6 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 
-	"github.com/mke-migrate/mke-migrate/internal/atomicfile"
 	"github.com/mke-migrate/mke-migrate/rbac"
 	"github.com/mke-migrate/mke-migrate/rbac/fromapi"
 	"github.com/mke-migrate/mke-migrate/rbac/kube"
@@ -95,6 +94,9 @@ objects this run created are deleted again (unless --no-rollback), and the exit 
 }
 
 func runRBACExport(c *cli.Context) error {
+	if err := checkOutputs(c, false, "output"); err != nil {
+		return err
+	}
 	client, err := mke3Client(c)
 	if err != nil {
 		return err
@@ -108,9 +110,9 @@ func runRBACExport(c *cli.Context) error {
 	if err != nil {
 		return failure(err)
 	}
-	if p := c.String("output"); p != "" {
-		if err := atomicfile.WriteFile(p, data, 0o600); err != nil {
-			return failure(err)
+	if p := c.String("output"); p != "" && p != stdoutPath {
+		if err := writeOutput(c, "output", data, 0o600); err != nil {
+			return err
 		}
 		fmt.Fprintf(c.App.ErrWriter, "exported %d users, %d orgs, %d teams, %d roles, %d grants to %s in %v\n",
 			len(m.Users), len(m.Orgs), len(m.Teams), len(m.Roles), len(m.Grants), p, time.Since(start).Round(time.Millisecond))
@@ -225,8 +227,8 @@ func translate(c *cli.Context) (*rbac.Objects, *rbac.Report, error) {
 		return nil, nil, failure(err)
 	}
 	if p := c.String("report-out"); p != "" {
-		if err := atomicfile.WriteFile(p, b.Bytes(), 0o644); err != nil {
-			return nil, nil, failure(err)
+		if err := writeOutput(c, "report-out", b.Bytes(), 0o644); err != nil {
+			return nil, nil, err
 		}
 	} else if _, err := c.App.ErrWriter.Write(b.Bytes()); err != nil {
 		return nil, nil, failure(err)
@@ -239,6 +241,10 @@ func runRBACTranslate(c *cli.Context) error {
 	if format != "yaml" && format != "json" {
 		return usagef("--output: %q is not yaml or json", format)
 	}
+	// The manifests go to standard output without --out.
+	if err := checkOutputs(c, c.String("out") == "", "out", "report-out"); err != nil {
+		return err
+	}
 	objs, rep, err := translate(c)
 	if err != nil {
 		return err
@@ -247,9 +253,9 @@ func runRBACTranslate(c *cli.Context) error {
 	if err != nil {
 		return failure(err)
 	}
-	if p := c.String("out"); p != "" {
-		if err := atomicfile.WriteFile(p, data, 0o644); err != nil {
-			return failure(err)
+	if c.String("out") != "" {
+		if err := writeOutput(c, "out", data, 0o644); err != nil {
+			return err
 		}
 	} else if _, err := c.App.Writer.Write(data); err != nil {
 		return writeErr(err)
@@ -269,6 +275,10 @@ type applyOutput struct {
 func runRBACApply(c *cli.Context) error {
 	format, log, err := outputFlags(c)
 	if err != nil {
+		return err
+	}
+	// The apply result goes to standard output.
+	if err := checkOutputs(c, true, "report-out"); err != nil {
 		return err
 	}
 	rules := clientcmd.NewDefaultClientConfigLoadingRules()

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,7 +24,7 @@ func upgradeCommands() []*cli.Command {
 	}
 	upgradeFlags := append(append(runFlags(),
 		&cli.StringFlag{Name: "external-address", Usage: "MKE 4k load balancer `ADDRESS` (spec.apiServer.externalAddress)", Required: true},
-		&cli.StringFlag{Name: "config-out", Usage: "also write mke4.yaml to `FILE` (owner-readable only)"},
+		&cli.StringFlag{Name: "config-out", Usage: "also write mke4.yaml to `FILE` (owner-readable only; only a regular file is replaced; - for stdout, the plan and summary then go to stderr)"},
 		&cli.StringFlag{Name: "image-registry", Usage: "pull MKE 4k images from `REGISTRY` (no trailing /; cannot be changed later)"},
 		&cli.StringFlag{Name: "chart-registry", Usage: "pull MKE 4k charts from `oci://REGISTRY` (no trailing /; cannot be changed later)"},
 		&cli.BoolFlag{Name: "mke3-airgapped", Usage: "the cluster has no Internet access (offline upgrade)"},
@@ -91,6 +92,16 @@ func runUpgrade(c *cli.Context) error {
 	if !dryRun && !c.Bool("force") && !stdinIsTerminal(c) {
 		return usagef("refusing to upgrade without confirmation: standard input is not a terminal (use --force)")
 	}
+	// Output paths before any work (logging in, connecting). With
+	// --config-out -, mke4.yaml is alone on stdout; the plan and summary go
+	// to stderr.
+	if err := checkRunOutputs(c, c.Bool("json"), "config-out"); err != nil {
+		return err
+	}
+	var yamlOut io.Writer
+	if c.String("config-out") == stdoutPath {
+		yamlOut, c.App.Writer = c.App.Writer, c.App.ErrWriter
+	}
 	dir := c.String("output")
 	if !dryRun {
 		if dir == "" {
@@ -139,6 +150,7 @@ func runUpgrade(c *cli.Context) error {
 		return err
 	}
 	defer s.close()
+	s.yamlOut = yamlOut
 	if dryRun {
 		s.opts.OutputDir = os.TempDir() // required by New; nothing is written by Discover or Plan
 	}
@@ -146,7 +158,9 @@ func runUpgrade(c *cli.Context) error {
 	o.MKE3 = client
 	o.ExternalAddress = c.String("external-address")
 	o.ImageRegistry, o.ChartRegistry, o.Airgapped = c.String("image-registry"), c.String("chart-registry"), c.Bool("mke3-airgapped")
-	o.ConfigOut = c.String("config-out")
+	if yamlOut == nil {
+		o.ConfigOut = c.String("config-out")
+	}
 	o.SkipRBAC = c.Bool("skip-rbac")
 
 	u, err := upgrade.New(*o)
@@ -187,6 +201,7 @@ func runUpgrade(c *cli.Context) error {
 		}
 	}
 	stopWatch := s.out.watchInterrupt(c.Context)
+	s.handOver()
 	res, err := u.Apply(c.Context, plan)
 	stopWatch()
 	return s.finish(c, res, err, sh, "upgrade")
@@ -202,6 +217,9 @@ func resumeOrRollback(c *cli.Context, rollback bool) error {
 	dir := c.String("output")
 	if _, err := os.Stat(dir); err != nil {
 		return usagef("--output: %w", err)
+	}
+	if err := checkRunOutputs(c, false); err != nil {
+		return err
 	}
 	if !rollback && c.String("k0s-binary") == "" {
 		return usagef("--k0s-binary is required to resume")
@@ -225,6 +243,7 @@ func resumeOrRollback(c *cli.Context, rollback bool) error {
 	s.out.version = sh.MKEVersion
 	stopWatch := s.out.watchInterrupt(c.Context)
 	defer stopWatch()
+	s.handOver()
 	if rollback {
 		s.out.startRollback()
 		res, err := u.Rollback(c.Context, plan)

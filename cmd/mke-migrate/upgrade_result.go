@@ -100,13 +100,9 @@ func (s *runSetup) blocked(c *cli.Context, be *upgrade.BlockedError) error {
 }
 
 func (s *runSetup) dryRun(c *cli.Context, sh *upgrade.Shared, plan *plan.Plan) error {
-	if p := c.String("config-out"); p != "" {
-		y, err := mke4.Marshal(*sh.Config)
-		if err != nil {
-			return failure(err)
-		}
-		if err := atomicfile.WriteFile(p, y, 0o600); err != nil {
-			return failure(err)
+	if c.String("config-out") != "" {
+		if err := s.writeConfig(c, sh); err != nil {
+			return err
 		}
 	}
 	sum, err := buildSummary(sh, s.opts, true)
@@ -160,6 +156,11 @@ func (s *runSetup) finish(c *cli.Context, res *upgrade.Result, err error, sh *up
 	s.out.closeLine()
 	defer writeReport(w, s.opts.OutputDir)
 	if err == nil {
+		if s.yamlOut != nil {
+			if err := s.writeConfig(c, sh); err != nil {
+				return err
+			}
+		}
 		sum, serr := buildSummary(sh, s.opts, false)
 		if serr != nil {
 			return failure(serr)

@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mke-migrate/mke-migrate/convert/mke4"
 	"github.com/mke-migrate/mke-migrate/plan"
 	"github.com/mke-migrate/mke-migrate/testbed"
 	"github.com/mke-migrate/mke-migrate/testbed/mke3api"
@@ -312,6 +313,18 @@ func TestUpgradeDryRunChangesNothing(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, string(page), "Dry run: the plan below was made and nothing was changed.")
 	assert.Equal(t, b.baseline, b.digests(t))
+
+	// --config-out -: mke4.yaml alone on stdout, the plan and summary on
+	// stderr (F1)
+	cmd = b.command(t, b.upgradeArgs("--dry-run", "--config-out", "-")...)
+	var yamlOut, rest bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &yamlOut, &rest
+	require.NoError(t, cmd.Run(), rest.String())
+	cfg, err := mke4.Unmarshal(yamlOut.Bytes())
+	require.NoError(t, err, yamlOut.String())
+	assert.NotEmpty(t, cfg.Spec.APIServer.ExternalAddress)
+	assert.Contains(t, rest.String(), "Upgrade Summary")
+	assert.NotContains(t, yamlOut.String(), "Upgrade Summary")
 }
 
 func TestUpgradeCompletesAndResumeIsANoop(t *testing.T) {

@@ -7,6 +7,7 @@ package preflight
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -86,6 +87,7 @@ type Input struct {
 // Check IDs.
 const (
 	IDUnreachable     = "host-unreachable"
+	IDHostKey         = "host-key"
 	IDMKEVersion      = "mke-version"
 	IDMKEVersionSkew  = "mke-version-mismatch"
 	IDNoMCR           = "mcr-missing"
@@ -150,6 +152,17 @@ func Run(in Input) []Result {
 		rs = append(rs, Result{ID: id, Severity: s, Host: host, Message: msg, Remedy: remedy})
 	}
 	for _, u := range in.Unreachable {
+		// A host key failure is no reachability problem (the host
+		// answered): hosts.HostKeyError says so without this package
+		// importing hosts.
+		var hk interface {
+			HostKeyFailure() bool
+			Remedy() string
+		}
+		if errors.As(u.Err, &hk) && hk.HostKeyFailure() {
+			add(IDHostKey, Blocker, u.Host, "SSH host key not trusted: "+u.Err.Error(), hk.Remedy())
+			continue
+		}
 		msg := "host is unreachable"
 		if u.Err != nil {
 			msg += ": " + u.Err.Error()

@@ -2,6 +2,7 @@ package preflight
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -163,5 +164,32 @@ func TestRunOrder(t *testing.T) {
 	}
 	if Run(Input{CalicoKDD: ptr(true), KubeNodes: []kubenode.Node{}}) != nil {
 		t.Fatal("empty input has findings")
+	}
+}
+
+// fakeHostKeyError stands for hosts.HostKeyError.
+type fakeHostKeyError struct{}
+
+func (fakeHostKeyError) Error() string        { return "ssh host key not trusted: not in kh" }
+func (fakeHostKeyError) HostKeyFailure() bool { return true }
+func (fakeHostKeyError) Remedy() string       { return "verify the host's key and add it to kh" }
+
+// F8 (issue 14): a host key failure is its own blocker with its own
+// remedy, not host-unreachable's "make the host reachable".
+func TestHostKeyFailureIsNotUnreachable(t *testing.T) {
+	in := Input{Unreachable: []Unreachable{
+		{Host: "a:22", Err: fmt.Errorf("a:22: connect: %w", fakeHostKeyError{})},
+		{Host: "b:22", Err: errors.New("connection refused")},
+	}}
+	rs := Run(in)
+	byHost := map[string]Result{}
+	for _, r := range rs {
+		byHost[r.Host] = r
+	}
+	if r := byHost["a:22"]; r.ID != IDHostKey || r.Severity != Blocker || r.Remedy != "verify the host's key and add it to kh" {
+		t.Errorf("host key failure: %+v", r)
+	}
+	if r := byHost["b:22"]; r.ID != IDUnreachable {
+		t.Errorf("refused connection: %+v", r)
 	}
 }
