@@ -81,7 +81,7 @@ func ExampleReport_Find() {
 	fmt.Println(ok)
 	// Output:
 	// converted spec.kubelet.maxPods
-	// --audit-log-maxage=45 converted spec.apiServer.extraArgs.audit-log-maxage
+	// --audit-log-maxage=45 converted spec.apiServer.audit.maxAge
 	// false
 }
 

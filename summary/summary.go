@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -66,6 +67,19 @@ type Input struct {
 	// Error is the cause of a failed or rolled-back run, as printed after
 	// "Upgrade failed due to error: ".
 	Error string
+	// Swarm is the Swarm export, nil when the run made none.
+	Swarm *Swarm
+}
+
+// Swarm is what the Swarm export carried: the Swarm services found, those
+// that became a Kubernetes workload, those that need a person, and the
+// folder of the manifests. MKE 4k runs no Swarm, so this is the only place
+// the services live on after the upgrade.
+type Swarm struct {
+	Services      int    `json:"services"`
+	Exported      int    `json:"exported"`
+	NeedAttention int    `json:"needAttention"`
+	Dir           string `json:"dir"`
 }
 
 // Summary is the upgrade summary. Its JSON field names are stable.
@@ -85,6 +99,8 @@ type Summary struct {
 	// MetalLBPools are the MKE 3 pools to recreate as IPAddressPool
 	// objects; empty when MetalLB was off.
 	MetalLBPools []convert.MetalLBPool `json:"metallbPools"`
+	// Swarm is the Swarm export; absent when the run made none.
+	Swarm *Swarm `json:"swarm,omitempty"`
 }
 
 // Hosts are the upgraded nodes: managers became k0s controllers (with a
@@ -173,6 +189,10 @@ func Build(in Input) (Summary, error) {
 	}
 	if !done {
 		s.Error = in.Error
+	}
+	if in.Swarm != nil {
+		sw := *in.Swarm
+		s.Swarm = &sw
 	}
 	s.Configuration.NotConverted = []Setting{}
 	for _, e := range in.Report.NotCarried() {
@@ -325,6 +345,13 @@ func (s Summary) WriteText(w io.Writer) error {
 		b.WriteString("Recreate them as MetalLB IPAddressPool objects:\n")
 		for _, p := range s.MetalLBPools {
 			fmt.Fprintf(&b, "  %s: %s\n", p.Name, strings.Join(p.Addresses, ", "))
+		}
+	}
+	if sw := s.Swarm; sw != nil {
+		section("Swarm workloads")
+		fmt.Fprintf(&b, "%d of %d Swarm services exported to %s, %d need attention\n", sw.Exported, sw.Services, sw.Dir, sw.NeedAttention)
+		if sw.NeedAttention > 0 {
+			fmt.Fprintf(&b, "See %s for what needs a person (secrets to fill, data to copy, nodes to label).\n", filepath.Join(sw.Dir, "report.txt"))
 		}
 	}
 	_, err := io.WriteString(w, b.String())

@@ -70,6 +70,8 @@ func TestGolden(t *testing.T) {
 		"example": {Report: convertFile(t, filepath.Join("..", "examples", "mke3-config.toml")), RBAC: rr,
 			MKEVersion: "3.8.8", Managers: managers, Workers: workers},
 		"all-converted": {Report: ok, RBAC: rr, MKEVersion: "3.7.15", Managers: managers[:1]},
+		"swarm-export": {Report: ok, RBAC: rr, MKEVersion: "3.8.8", Managers: managers, Workers: workers,
+			Swarm: &summary.Swarm{Services: 7, Exported: 6, NeedAttention: 3, Dir: "/var/tmp/run/swarm"}},
 		"no-rbac-dry-run": {Report: convertBytes(t, "ok.toml", []byte("[cluster_config]\ncalico_kdd = true\nswarm_port = 2400\n")),
 			MKEVersion: "3.8.8", Managers: managers, Workers: workers, DryRun: true},
 		"rolled-back": {Report: ok, RBAC: rr, MKEVersion: "3.7.15", Managers: managers, Workers: workers,

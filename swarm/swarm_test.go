@@ -3,6 +3,7 @@ package swarm_test
 import (
 	"context"
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -164,4 +165,22 @@ func TestDefaultNodePortRangeIsMKE4s(t *testing.T) {
 	first, last, err := mke4.ParseNodePortRange(mke4.DefaultNodePortRange)
 	require.NoError(t, err)
 	assert.Equal(t, [2]int{first, last}, [2]int{swarm.DefaultNodePortMin, swarm.DefaultNodePortMax})
+}
+
+func TestReadReportGivesTheResultsCounts(t *testing.T) {
+	res := exportDefault(t)
+	require.Positive(t, res.NeedAttention, "the default set has services that need a person")
+	for _, f := range []swarm.Format{swarm.YAML, swarm.JSON} {
+		dir := filepath.Join(t.TempDir(), "swarm")
+		_, err := swarm.WriteDir(dir, res, f)
+		require.NoError(t, err)
+		rep, err := swarm.ReadReport(dir)
+		require.NoError(t, err, f)
+		n, exported, attention := rep.Counts()
+		assert.Equal(t, len(res.Report.Services), n, f)
+		assert.Equal(t, res.Exported, exported, f)
+		assert.Equal(t, res.NeedAttention, attention, f)
+	}
+	_, err := swarm.ReadReport(t.TempDir())
+	assert.ErrorIs(t, err, fs.ErrNotExist)
 }

@@ -241,3 +241,40 @@ func Text(r *Result) string {
 	}
 	return b.String()
 }
+
+// ReadReport reads back the Report that WriteDir wrote into dir
+// (report.yaml or report.json), for a summary made after the run that
+// exported it. A folder without one is fs.ErrNotExist.
+func ReadReport(dir string) (*Report, error) {
+	var firstErr error
+	for _, name := range []string{"report." + string(YAML), "report." + string(JSON)} {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			if firstErr == nil {
+				firstErr = err
+			}
+			continue
+		}
+		var r Report
+		if err := yaml.UnmarshalStrict(b, &r); err != nil {
+			return nil, fmt.Errorf("swarm: %s: %w", filepath.Join(dir, name), err)
+		}
+		return &r, nil
+	}
+	return nil, firstErr
+}
+
+// Counts are the Swarm services of the report, those that became a
+// workload and those that need a person, as Result counts them.
+func (r *Report) Counts() (services, exported, needAttention int) {
+	for i := range r.Services {
+		s := &r.Services[i]
+		if s.Kind != "" {
+			exported++
+		}
+		if s.NeedsAttention() {
+			needAttention++
+		}
+	}
+	return len(r.Services), exported, needAttention
+}

@@ -26,6 +26,7 @@ import (
 	"github.com/mke-migrate/mke-migrate/rbac"
 	"github.com/mke-migrate/mke-migrate/rbac/fromapi"
 	"github.com/mke-migrate/mke-migrate/rollback"
+	"github.com/mke-migrate/mke-migrate/swarm"
 	"github.com/mke-migrate/mke-migrate/upgrade/hostlock"
 	"github.com/mke-migrate/mke-migrate/upgrade/journal"
 	"github.com/mke-migrate/mke-migrate/upgrade/preflight"
@@ -83,6 +84,12 @@ type Options struct {
 	// of the upgrade (apply it later with mke-migrate rbac apply).
 	RBACOptions rbac.Options
 	SkipRBAC    bool
+	// SwarmOptions change the Swarm export, which writes every Swarm
+	// service as Kubernetes manifests into the output directory's swarm/
+	// folder before anything changes (it needs MKE3); SkipSwarmExport
+	// leaves it out.
+	SwarmOptions    swarm.Options
+	SkipSwarmExport bool
 	// KubeClient makes the client for the new cluster from the admin
 	// kubeconfig that k0s prints (default: client-go from that kubeconfig,
 	// its server replaced by ExternalAddress). Tests point it elsewhere.
@@ -184,6 +191,9 @@ type Shared struct {
 	// Profiles are the kubelet profile of each host, if any.
 	Profiles  map[string]string `json:"profiles,omitempty"`
 	RBACModel *rbac.Model       `json:"rbacModel,omitempty"`
+	// SwarmExport says the plan exports the Swarm services (an MKE 3
+	// client was given and Options.SkipSwarmExport was not).
+	SwarmExport bool `json:"swarmExport,omitempty"`
 	// Preflight are all the results of the pre-upgrade checks, blockers
 	// or not (for the report).
 	Preflight []preflight.Result `json:"preflight,omitempty"`
@@ -355,6 +365,8 @@ func (u *Upgrade) Discover(ctx context.Context) (*Shared, error) {
 	if sh.K0sConfig, err = k0sConfig(&out); err != nil {
 		return nil, err
 	}
+
+	sh.SwarmExport = o.MKE3 != nil && !o.SkipSwarmExport
 
 	switch {
 	case o.SkipRBAC:

@@ -32,6 +32,7 @@ func upgradeCommands() []*cli.Command {
 		&cli.BoolFlag{Name: "force", Usage: "do not ask for confirmation (needed without a terminal)"},
 		&cli.StringFlag{Name: "output", Usage: "keep the run's files (journal, backups, configurations, debug log, summary, report.html) in `DIR` (default: a new folder under $XDG_STATE_HOME/mke-migrate or ~/.local/state/mke-migrate)"},
 		&cli.BoolFlag{Name: "skip-rbac", Usage: "leave RBAC out of the upgrade (apply it later with mke-migrate rbac apply)"},
+		&cli.BoolFlag{Name: "skip-swarm-export", Usage: "do not export the Swarm services as Kubernetes manifests into the output folder (swarm/) before the upgrade"},
 	), mflags...)
 	logLevel := func() cli.Flag {
 		return &cli.StringFlag{Name: "log-level", Aliases: []string{"l"}, Value: "warn", Usage: "log `LEVEL` on stderr: debug, info, warn, error (the output folder's log is always at debug)"}
@@ -162,6 +163,7 @@ func runUpgrade(c *cli.Context) error {
 		o.ConfigOut = c.String("config-out")
 	}
 	o.SkipRBAC = c.Bool("skip-rbac")
+	o.SkipSwarmExport = c.Bool("skip-swarm-export")
 
 	u, err := upgrade.New(*o)
 	if err != nil {

@@ -53,8 +53,12 @@ func (s *runSetup) emitResult(c *cli.Context, r runResult) error {
 }
 
 func buildSummary(sh *upgrade.Shared, o upgrade.Options, dryRun bool) (summary.Summary, error) {
+	var sw *summary.Swarm
+	if !dryRun { // a dry run exports nothing (its OutputDir is a stand-in)
+		sw = summarySwarm(o.OutputDir)
+	}
 	return summary.Build(summary.Input{Report: conversionReport(sh, o), RBAC: summaryRBAC(sh.RBACReport), MKEVersion: sh.MKEVersion,
-		Managers: sh.Managers, Workers: sh.Workers, DryRun: dryRun})
+		Managers: sh.Managers, Workers: sh.Workers, DryRun: dryRun, Swarm: sw})
 }
 
 // conversionReport is the run's conversion report. upgrade.Restore does

@@ -24,7 +24,7 @@ func ExampleRun() {
 		fmt.Printf("%s %s: %s\n", r.Severity, r.ID, r.Message)
 	}
 	// Output:
-	// blocker mke-version: MKE 3.7.9 on 10.0.0.3: MKE 3.7 before 3.7.15 cannot be upgraded
+	// blocker mke-version: MKE 3.7.9 on 10.0.0.3: MKE 3 before 3.7.15 cannot be upgraded
 	// blocker mke-version-mismatch: nodes run different MKE versions: 3.7.9 on 10.0.0.3; 3.8.2 on 10.0.0.1, 10.0.0.2
 	// skipped kubernetes-node-missing: Kubernetes nodes unknown: needs --mke3-host to read them through the client bundle
 }
