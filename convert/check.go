@@ -86,6 +86,8 @@ func checkFromReport(cfg *MKE3Config, rep Report) CheckResult {
 		es := byKey[l.Key]
 		if bad := worst(es); bad != nil {
 			it.Group, it.Blocking, it.Reason = GroupNotSupported, bad.Status == StatusBlocking, bad.Reason
+		} else if l.Table && l.known {
+			it.Group, it.Reason = GroupSkipped, "empty table"
 		} else if s != nil && (s.off != nil && sameValue(l.Value, s.off) || underAny(l.Key, offPrefixes)) {
 			it.Group, it.Reason = GroupSkipped, "feature disabled in MKE 3"
 		} else if s != nil && s.target != "" {
@@ -183,6 +185,8 @@ func tomlValue(v any) string {
 			parts[i] = tomlValue(e)
 		}
 		return "[" + strings.Join(parts, ", ") + "]"
+	case map[string]any:
+		return "{}" // only empty tables are leaves
 	}
 	return fmt.Sprint(v)
 }

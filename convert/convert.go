@@ -81,8 +81,15 @@ type Options struct {
 	// KubeletProfileLabel is the MKE 3 node label naming a node's kubelet
 	// profile; empty means DefaultKubeletProfileLabel.
 	KubeletProfileLabel string
-	// Version is the MKE 4k version to write; empty means mke4.DefaultVersion.
+	// Version is the MKE 4k version to write; empty means mke4.DefaultVersion,
+	// or MKE4VersionFor39 for an MKE 3.9 source.
 	Version string
+	// MKE3Version is the source's MKE version (like "3.8.8"), when known.
+	// It gates the conversion (CheckMKE3Version: an unsupported version is
+	// a blocking entry "mke3.version"), reports keys newer than the source
+	// as unknown, and notes on each key what changed in that version (MKE
+	// 3.9's ingress moved to Envoy Gateway). Empty: no version checks.
+	MKE3Version string
 }
 
 // ErrInvalidOptions is wrapped by Convert's error for bad Options.
@@ -92,7 +99,10 @@ var ErrInvalidOptions = errors.New("invalid conversion options")
 // report that accounts for every leaf key of the input. It is pure: no
 // files, network or clock. The error is for unusable arguments only;
 // problems of the configuration itself are report entries (blocking ones
-// stop an upgrade).
+// stop an upgrade). The configuration is canonical (mke4.Canonical): it is
+// reflect.DeepEqual to what mke4.Unmarshal reads back from mke4.Marshal's
+// output (no empty non-nil maps or lists; free-form values such as kubelet
+// profile values in encoding/json shapes, numbers as float64).
 func Convert(cfg *MKE3Config, opts Options) (mke4.MkeConfig, Report, error) {
 	if cfg == nil {
 		return mke4.MkeConfig{}, Report{}, fmt.Errorf("convert: nil configuration: %w", ErrInvalidOptions)
@@ -103,7 +113,8 @@ func Convert(cfg *MKE3Config, opts Options) (mke4.MkeConfig, Report, error) {
 	out := mke4.Default()
 	c := &conv{in: cfg, out: &out, opts: opts, byKey: map[string][]Entry{}, args: map[string]string{}}
 	c.run()
-	return out, c.finish(), nil
+	rep := c.finish()
+	return mke4.Canonical(out), rep, nil
 }
 
 func (o Options) validate() error {
@@ -194,8 +205,10 @@ func (c *conv) run() {
 	c.kubelet()
 	c.controlPlane()
 	c.ingress()
+	c.gateway()
 	c.addons()
 	c.hosts()
+	c.versions()
 	c.validateResult()
 }
 
@@ -313,11 +326,17 @@ func (c *conv) validateResult() {
 // finish builds the report: every leaf in document order with its
 // entries, then entries for absent keys and options.
 func (c *conv) finish() Report {
-	var r Report
+	n := len(c.extra)
+	for _, l := range c.in.Leaves {
+		n += max(1, len(c.byKey[l.Key]))
+	}
+	r := Report{Entries: make([]Entry, 0, n)}
 	for _, l := range c.in.Leaves {
 		if es, ok := c.byKey[l.Key]; ok {
 			for _, e := range es {
-				e.Line = l.Line
+				if e.Line == 0 { // a rule may point at one element's line
+					e.Line = l.Line
+				}
 				r.Entries = append(r.Entries, e)
 			}
 			continue
@@ -335,6 +354,8 @@ func (c *conv) finish() Report {
 func (c *conv) generic(l Leaf) Entry {
 	s := l.spec
 	switch {
+	case l.Table && l.known && s == nil:
+		return emptyTable(l)
 	case s == nil:
 		return Entry{Key: l.Key, Status: StatusUnknown, Reason: unknownReason(l)}
 	case s.target != "":
@@ -351,14 +372,40 @@ func (c *conv) generic(l Leaf) Entry {
 	return Entry{Key: l.Key, Status: StatusDropped, Reason: s.reason}
 }
 
+// emptyTable decides the entry of an MKE 3 table that holds nothing: its
+// keys keep their MKE 3 defaults, so nothing is lost; when the table's keys
+// have one MKE 4k target, the entry names it (MKE 4k's default applies
+// there).
+func emptyTable(l Leaf) Entry {
+	var target string
+	one := true
+	for _, s := range specs {
+		if !strings.HasPrefix(s.pattern, l.pattern+".") && !strings.HasPrefix(s.pattern, l.pattern+"[]") {
+			continue
+		}
+		if s.target != "" {
+			if target != "" && target != s.target {
+				one = false
+			}
+			target = s.target
+		}
+	}
+	e := Entry{Key: l.Key, Status: StatusDefault, Reason: "empty table: nothing is set in it, so nothing is lost"}
+	if target != "" && one {
+		e.Target, e.Basis = sp+target, specByPattern[l.pattern+".*"].basisOr(Inferred)
+		e.Reason = "empty table: nothing is set in it; MKE 4k's default applies"
+	}
+	return e
+}
+
 func unknownReason(l Leaf) string {
 	keys := l.path.Keys()
 	for i := len(keys); i > 0; i-- {
 		if h, ok := legacyHints[strings.Join(keys[:i], ".")]; ok {
-			return "not an MKE 3.7/3.8 key: " + h
+			return "not an MKE 3.7/3.8/3.9 key: " + h
 		}
 	}
-	return "not an MKE 3.7/3.8 key known to mke-migrate: check its spelling; it is not carried to MKE 4k"
+	return "not an MKE 3.7/3.8/3.9 key known to mke-migrate: check its spelling; it is not carried to MKE 4k"
 }
 
 func isEmpty(v any) bool {

@@ -1,4 +1,4 @@
-// Package convert turns an MKE 3.7/3.8 configuration (the TOML that
+// Package convert turns an MKE 3.7/3.8/3.9 configuration (the TOML that
 // GET /api/ucp/config-toml returns) into an MKE 4k configuration
 // (mke4.yaml, see package mke4), and accounts for every setting it reads.
 //
@@ -14,7 +14,11 @@
 // dotted TOML path, with elements of arrays of tables indexed
 // (cluster_config.ingress_controller.ingress_exposed_ports[0].node_port).
 // Keys that hold flag lists or kubelet profiles get one entry per flag
-// (Entry.Flag). Each entry has a Status:
+// (Entry.Flag). An empty table (a section header with nothing under it, an
+// inline {}, an array-of-tables element without keys) is a key of its own
+// (Leaf.Table): unknown when MKE 3 has no such table, so that a misspelled
+// or future section header is reported, otherwise default. Each entry has a
+// Status:
 //
 //   - converted: carried to Target, the MKE 4k YAML path;
 //   - default: nothing to carry (the MKE 3 default, an empty value, or a
@@ -26,7 +30,8 @@
 //   - unconvertible: MKE 4k has an equivalent but this value cannot be
 //     expressed (a malformed value, a flag k0s owns, a flag that is not a
 //     KubeletConfiguration field);
-//   - unknown: not an MKE 3.7/3.8 key (typos, UCP 3.1 leftovers).
+//   - unknown: not an MKE 3.7/3.8/3.9 key (typos, UCP 3.1 leftovers, or
+//     a key newer than Options.MKE3Version).
 //
 // Converted entries carry a Basis: documented (a Mirantis page names the
 // target), checked (mkectl's compatibility check calls the key supported
@@ -42,6 +47,19 @@
 // of Options.Hosts (keys "hosts[i].labels.<label>"), and rule violations
 // of the produced configuration (key "mke4.yaml").
 //
+// # extraArgs keys
+//
+// A custom_*_flags element becomes one extraArgs entry of its component
+// (spec.apiServer, spec.controllerManager, spec.scheduler, spec.kubelet,
+// ...): the key is the flag's name without its leading dashes and the value
+// is what follows the first '=' (as package flagparse splits the element). "--audit-log-maxage=45" is extraArgs["audit-log-maxage"] = "45";
+// a flag without a value ("--profiling") gets "true", since k0s passes
+// extraArgs as --key=value. The report's entry for the flag has Flag set to
+// the flag as written and Target to "spec.<component>.extraArgs.<name>";
+// Report.Find takes the name with or without dashes. A name that is not
+// 1 to 128 letters, digits, '-', '_' and '.' (starting with a letter or
+// digit) is unconvertible.
+//
 // # Decisions where the sources are silent
 //
 //   - Kubelet flag profiles: the MKE 3 node label that selects a profile is
@@ -53,8 +71,20 @@
 //     …) accumulate; for others the last one wins and earlier ones are
 //     reported as dropped.
 //   - Flags that k0s sets itself (etcd endpoints, certificates, kubeconfig
-//     paths, service CIDR, …) are unconvertible: MKE 3's values point at
-//     MKE 3 files and would break the MKE 4k component.
+//     paths, …) are unconvertible: MKE 3's values point at MKE 3 files and
+//     would break the MKE 4k component.
+//   - Shadowing: when a custom flag sets what a structured key sets
+//     (--max-pods and kubelet_max_pods, --service-node-port-range and
+//     nodeport_range, …), the flag wins, as in MKE 3, which appends custom
+//     flags after the flags it derives from its keys (pflag keeps the last
+//     value). The winning value is written once, to the MKE 4k field (k0s
+//     owned --service-node-port-range and --service-cluster-ip-range go to
+//     spec.network), and the key is reported dropped with a reason naming
+//     the flag. docs/mapping.md lists the pairs.
+//   - Flag lists are parsed as Kubernetes' flag parser (pflag) does: a
+//     known boolean flag takes no separate value, so ["--profiling",
+//     "false"] leaves "false" a stray element, reported unconvertible with
+//     its line; write "--profiling=false".
 //   - The Calico operator values (extraConfig["values.yaml"]) are always
 //     written for a cluster from MKE 3, first line kubeletVolumePluginPath,
 //     as mkectl does; MTUs, VXLAN port and VNI, and IP autodetection go

@@ -3,6 +3,7 @@ package convert
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 
 	"github.com/mke-migrate/mke-migrate/convert/mke4"
@@ -23,6 +24,8 @@ func FuzzConvert(f *testing.F) {
 	f.Add([]byte("[cluster_config.custom_kubelet_flags_profiles]\nx = \"--max-pods=10 --eviction-hard=memory.available<1Gi\"\n"))
 	f.Add([]byte("[[cluster_config.ingress_controller.ingress_exposed_ports]]\nname = \"https\"\nnode_port = 1\n"))
 	f.Add([]byte("a = {b = [{c = 1}, {d = 2}]}\n"))
+	f.Add([]byte("[hyperkube]\n[cluster_config]\ncalico_kdd = true\n[cluster_config.ingress_controller]\ningress_udp_services = {}\n[[registries]]\n"))
+	f.Add([]byte("[cluster_config]\nkubelet_max_pods = 100\nnodeport_range = \"32768-35535\"\ncustom_kubelet_flags = [\"--max-pods\", \"50\", \"--fail-swap-on\", \"false\"]\ncustom_kube_api_server_flags = [\"--service-node-port-range=30000-32767\", \"--profiling\", \"false\"]\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		cfg, err := Parse("fuzz.toml", data)
 		if err != nil {
@@ -45,8 +48,12 @@ func FuzzConvert(f *testing.F) {
 		if err != nil {
 			t.Fatalf("Marshal: %v", err)
 		}
-		if _, err := mke4.Unmarshal(y); err != nil {
+		back, err := mke4.Unmarshal(y)
+		if err != nil {
 			t.Fatalf("Unmarshal of our own output: %v\n%s", err, y)
+		}
+		if !reflect.DeepEqual(back, out) {
+			t.Fatalf("Convert's output differs after Marshal and Unmarshal\nbefore: %#v\nafter:  %#v", out, back)
 		}
 		if _, err := rep.JSON(); err != nil {
 			t.Fatalf("report JSON: %v", err)

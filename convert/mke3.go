@@ -1,7 +1,9 @@
 package convert
 
-// MKE3Config is the MKE 3.7/3.8 configuration file (the TOML that
-// GET /api/ucp/config-toml returns), as typed Go values.
+// MKE3Config is the MKE 3.7/3.8/3.9 configuration file (the TOML that
+// GET /api/ucp/config-toml returns), as typed Go values. Keys that exist
+// only from a later version on are marked in the spec table (MKE 3.9's
+// cluster_config.gateway_controller).
 //
 // Parse fills it and also keeps every leaf key of the input (Leaves), so
 // that keys this model does not know are reported (Unknown) rather than
@@ -374,6 +376,7 @@ type ClusterConfig struct {
 
 	// Sub-tables.
 	IngressController     IngressController     `toml:"ingress_controller"`
+	GatewayController     GatewayController     `toml:"gateway_controller"`
 	PolicyEnforcement     PolicyEnforcement     `toml:"policy_enforcement"`
 	CoreDNSLameduckConfig CoreDNSLameduckConfig `toml:"core_dns_lameduck_config"`
 	MetalLBConfig         MetalLBConfig         `toml:"metallb_config"`
@@ -395,6 +398,16 @@ type IngressController struct {
 	IngressTCPServices      map[string]string `toml:"ingress_tcp_services"`
 	IngressUDPServices      map[string]string `toml:"ingress_udp_services"`
 	IngressExtraArgs        IngressExtraArgs  `toml:"ingress_extra_args"`
+}
+
+// GatewayController is [cluster_config.gateway_controller], MKE 3.9's Envoy
+// Gateway controller (docs.mirantis.com/mke/3.9, "Configure Envoy Gateway
+// Controller": enabled, gateway_num_replicas (default 1) and
+// gateway_node_toleration).
+type GatewayController struct {
+	Enabled               bool         `toml:"enabled"`
+	GatewayNumReplicas    int          `toml:"gateway_num_replicas"`
+	GatewayNodeToleration []Toleration `toml:"gateway_node_toleration"`
 }
 
 // IngressPort is one [[…ingress_exposed_ports]] entry.

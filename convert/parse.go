@@ -25,12 +25,21 @@ type Leaf struct {
 	// Line and Column locate the key in the input (1-based).
 	Line, Column int
 	// Value is the decoded value (string, int64, float64, bool, []any, or
-	// a TOML date/time). It may be a secret: never log it.
+	// a TOML date/time), or an empty map[string]any for an empty table. It
+	// may be a secret: never log it.
 	Value any
+	// Table marks an empty table: a section header with nothing under it,
+	// an inline {}, or an array-of-tables element without keys. It gets a
+	// report entry like any other key.
+	Table bool
+	// ElemLines holds, for an array of scalars (a flag list), the line of
+	// each element (0 where unknown).
+	ElemLines []int
 
 	path    tomlwalk.Path
 	pattern string   // spec pattern of the key
-	spec    *keySpec // nil for unknown keys
+	spec    *keySpec // nil for unknown keys and tables
+	known   bool     // the model knows the path
 }
 
 // ParseError is a problem with the input document. It names the source,
@@ -95,9 +104,15 @@ func Parse(name string, data []byte) (*MKE3Config, error) {
 	cfg := &MKE3Config{present: make(map[string]bool, len(walked)), Leaves: make([]Leaf, 0, len(walked))}
 	var errs []error
 	for _, w := range walked {
-		l := Leaf{Key: w.Path.String(), Line: w.Line, Column: w.Column, Value: w.Value, path: w.Path}
+		l := Leaf{Key: w.Path.String(), Line: w.Line, Column: w.Column, Value: w.Value, Table: w.Table, ElemLines: w.ElemLines, path: w.Path}
 		pattern, known, t, msg := resolve(w.Path)
-		l.pattern, l.spec = pattern, specByPattern[pattern]
+		l.pattern, l.spec, l.known = pattern, specByPattern[pattern], known
+		if l.Table && t != nil && (t.Kind() == reflect.Struct || t.Kind() == reflect.Map ||
+			t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Struct) {
+			// An empty table where the model has a table, or an array of
+			// tables (mkectl's sorted TOML writes an empty one as [name]).
+			l.spec, t = nil, nil
+		}
 		if t != nil {
 			msg = valueMismatch(t, w.Value, !isSecret(l, l.spec))
 		}
@@ -206,6 +221,9 @@ func valueMismatch(t reflect.Type, v any, show bool) string {
 
 // quoteShort shows a value in an error without flooding the terminal.
 func quoteShort(v any) string {
+	if _, ok := v.(map[string]any); ok {
+		return "({})" // only empty tables are leaves
+	}
 	s := fmt.Sprintf("%v", v)
 	if _, ok := v.(string); ok {
 		s = fmt.Sprintf("%q", v)

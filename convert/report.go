@@ -71,6 +71,31 @@ func (r Report) Counts() map[Status]int {
 	return out
 }
 
+// Find returns the entry of an input key, or of one flag of a flag-list or
+// kubelet-profile key: key is the leaf key as in Entry.Key (for example
+// "cluster_config.custom_kubelet_flags" or
+// "cluster_config.custom_kubelet_flags_profiles.high"), and flag is
+// empty for the key itself or a flag name with or without its dashes and
+// value ("max-pods", "--max-pods" and "--max-pods=200" find the same
+// entry). When a flag is given twice, the first entry is returned. ok is
+// false when the report has no such entry.
+func (r Report) Find(key, flag string) (e Entry, ok bool) {
+	want := entryFlagName(flag)
+	for _, e := range r.Entries {
+		if e.Key == key && entryFlagName(e.Flag) == want {
+			return e, true
+		}
+	}
+	return Entry{}, false
+}
+
+// entryFlagName is a flag's name without dashes and value: "--a=b" → "a".
+func entryFlagName(f string) string {
+	f = strings.TrimLeft(f, "-")
+	name, _, _ := strings.Cut(f, "=")
+	return name
+}
+
 // Blocking returns the entries that prevent an upgrade.
 func (r Report) Blocking() []Entry { return r.filter(StatusBlocking) }
 
@@ -116,14 +141,47 @@ func (r Report) Keys() []string {
 
 // JSON renders the report as indented JSON.
 func (r Report) JSON() ([]byte, error) {
-	if r.Entries == nil {
-		r.Entries = []Entry{}
-	}
-	b, err := marshalJSON(r)
+	b, err := r.marshalJSON()
 	if err != nil {
 		return nil, fmt.Errorf("convert: marshal report: %w", err)
 	}
 	return b, nil
+}
+
+// marshalJSON is marshalJSON(r) written entry by entry: indenting the
+// whole document at once holds it twice more in memory, which a report of
+// hundreds of thousands of flags (issue 14, F13) feels.
+func (r Report) marshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.Grow(64 + 160*len(r.Entries))
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("    ", "  ")
+	b.WriteString("{\n  \"entries\": [")
+	for i := range r.Entries {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString("\n    ")
+		if err := enc.Encode(&r.Entries[i]); err != nil {
+			return nil, err
+		}
+		b.Truncate(b.Len() - 1) // Encode's newline
+	}
+	if len(r.Entries) > 0 {
+		b.WriteString("\n  ")
+	}
+	b.WriteByte(']')
+	if len(r.MetalLBPools) > 0 {
+		b.WriteString(",\n  \"metallbPools\": ")
+		enc.SetIndent("  ", "  ")
+		if err := enc.Encode(r.MetalLBPools); err != nil {
+			return nil, err
+		}
+		b.Truncate(b.Len() - 1)
+	}
+	b.WriteString("\n}\n")
+	return b.Bytes(), nil
 }
 
 // marshalJSONLine encodes v on one line without HTML escaping.

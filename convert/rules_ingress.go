@@ -1,7 +1,6 @@
 package convert
 
 import (
-	"bytes"
 	"encoding/json"
 	"regexp"
 	"strconv"
@@ -9,8 +8,6 @@ import (
 	"fmt"
 	"maps"
 	"strings"
-
-	corev1 "k8s.io/api/core/v1"
 
 	"github.com/mke-migrate/mke-migrate/convert/mke4"
 )
@@ -100,7 +97,7 @@ func (c *conv) mapKeys(prefix, target string, check func(key string) string, dst
 var configMapKey = regexp.MustCompile(`^[-._a-zA-Z0-9]{1,253}$`)
 
 // affinity carries ingress_node_affinity after checking it against the
-// real Kubernetes Affinity type: a typo there would make MKE 4k's ingress
+// shape of the Kubernetes Affinity type (see checkAffinity): a typo there would make MKE 4k's ingress
 // controller fail to deploy.
 func (c *conv) affinity() {
 	const key = cc + "ingress_controller.ingress_node_affinity"
@@ -116,9 +113,7 @@ func (c *conv) affinity() {
 	}
 	data, err := json.Marshal(in)
 	if err == nil {
-		dec := json.NewDecoder(bytes.NewReader(data))
-		dec.DisallowUnknownFields()
-		err = dec.Decode(&corev1.Affinity{})
+		err = checkAffinity(data)
 	}
 	if err != nil {
 		for _, l := range leaves {

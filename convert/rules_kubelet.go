@@ -1,9 +1,9 @@
 package convert
 
 import (
-	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -161,22 +161,19 @@ func flagSet(names ...string) map[string]string {
 
 // parseFlagList parses a flag list, reporting each element that cannot be
 // parsed and carrying the others: one typo must not cost the whole list.
-func (c *conv) parseFlagList(key string, elems []string) []flagparse.Flag {
-	rest := append([]string(nil), elems...)
-	for len(rest) > 0 {
-		flags, err := flagparse.ParseList(rest)
-		var fe *flagparse.Error
-		if err == nil {
-			return flags
+func (c *conv) parseFlagList(key, comp string, elems []string) []flagparse.Flag {
+	flags, errs := flagparse.ParseListLenient(elems, isBoolFlag(comp))
+	// one entry per flag or bad element: grown once, not by append's
+	// 1.25x steps over a list of hundreds of thousands
+	c.byKey[key] = slices.Grow(c.byKey[key], len(flags)+len(errs))
+	for _, fe := range errs {
+		reason := fe.Reason
+		if len(reason) > 400 { // bounded: it may quote the input
+			reason = reason[:397] + "..."
 		}
-		if !errors.As(err, &fe) || fe.Index < 0 || fe.Index >= len(rest) {
-			c.add(Entry{Key: key, Status: StatusUnconvertible, Reason: short(err.Error()) + "; nothing from this list was carried"})
-			return nil
-		}
-		c.add(Entry{Key: key, Flag: short(rest[fe.Index]), Status: StatusUnconvertible, Reason: short(fe.Reason) + "; the element was left out"})
-		rest = append(rest[:fe.Index], rest[fe.Index+1:]...)
+		c.add(Entry{Key: key, Flag: short(elems[fe.Index]), Status: StatusUnconvertible, Reason: reason + "; the element was left out"})
 	}
-	return nil
+	return flags
 }
 
 // flagList converts a custom_*_flags list into component extraArgs.
@@ -188,8 +185,18 @@ func (c *conv) flagList(key, comp string, elems []string, dst map[string]string)
 		c.add(Entry{Key: key, Status: StatusDefault, Target: sp + comp + ".extraArgs", Reason: "empty list"})
 		return
 	}
-	flags := c.parseFlagList(key, elems)
+	first := len(c.byKey[key])
+	flags := c.parseFlagList(key, comp, elems)
+	c.elementLines(key, elems, c.byKey[key][first:])
 	last := map[string]int{} // flag name -> index in c.byKey[key]
+	// The values of a repeated list flag, joined once at the end: joining
+	// at each repetition takes time quadratic in the list's length.
+	joined := map[string][]string{}
+	defer func() {
+		for name, vs := range joined {
+			dst[name] = strings.Join(vs, ",")
+		}
+	}()
 	for _, f := range flags {
 		if !flagName.MatchString(f.Name) {
 			c.add(Entry{Key: key, Flag: short(f.Raw), Status: StatusUnconvertible, Reason: "not a valid flag name (letters, digits, '-', '_' and '.')"})
@@ -198,6 +205,10 @@ func (c *conv) flagList(key, comp string, elems []string, dst map[string]string)
 		val := f.Value
 		if !f.HasValue {
 			val = "true"
+		}
+		if sh, ok := shadows[comp][f.Name]; ok {
+			c.shadowFlag(key, f, val, sh, last)
+			continue
 		}
 		target := comp + ".extraArgs." + f.Name
 		e := Entry{Key: key, Flag: f.Raw, Status: StatusConverted, Target: sp + target, Basis: Documented}
@@ -208,7 +219,7 @@ func (c *conv) flagList(key, comp string, elems []string, dst map[string]string)
 		}
 		if i, ok := last[f.Name]; ok {
 			if accumulating[f.Name] {
-				dst[f.Name] = dst[f.Name] + "," + val
+				joined[f.Name] = append(joined[f.Name], val)
 				e.Reason = "repeated flag: values joined with commas"
 			} else {
 				prev := &c.byKey[key][i]
@@ -217,10 +228,21 @@ func (c *conv) flagList(key, comp string, elems []string, dst map[string]string)
 				dst[f.Name] = val
 			}
 		} else {
-			if prev, ok := c.args[target]; ok && prev != key {
-				e.Reason = "overrides the value from " + prev
+			switch prev, ok := c.args[target]; {
+			case ok && prev != key && accumulating[f.Name] && dst[f.Name] != "":
+				// MKE 3 passed both; pflag appends repeated list flags.
+				dst[f.Name] = dst[f.Name] + "," + val
+				e.Reason = "joined with the value from " + prev + ": Kubernetes' flag parser appends repeated list flags, so MKE 3 used both"
+			case ok && prev != key:
+				c.shadowed(prev, key, f.Raw)
+				e.Reason = "shadows " + prev + ", which MKE 3 applies before custom flags"
+				dst[f.Name] = val
+			default:
+				dst[f.Name] = val
 			}
-			dst[f.Name] = val
+			if accumulating[f.Name] {
+				joined[f.Name] = []string{dst[f.Name]}
+			}
 		}
 		if comp == "kubelet" {
 			if field, ok := kubeletprofile.Lookup(f.Name); ok && e.Reason == "" {
@@ -231,6 +253,54 @@ func (c *conv) flagList(key, comp string, elems []string, dst map[string]string)
 		c.add(e)
 		last[f.Name] = len(c.byKey[key]) - 1
 	}
+}
+
+// elementLines gives each entry about one element of a flag list (a
+// stray or malformed element) the line of that element, for lists written
+// over several lines.
+func (c *conv) elementLines(key string, elems []string, es []Entry) {
+	var lines []int
+	for _, l := range c.in.Leaves {
+		if l.Key == key {
+			lines = l.ElemLines
+			break
+		}
+	}
+	used := make([]bool, len(elems))
+	for i := range es {
+		for j, el := range elems {
+			if !used[j] && j < len(lines) && es[i].Flag != "" && short(el) == es[i].Flag {
+				used[j] = true
+				es[i].Line = lines[j]
+				break
+			}
+		}
+	}
+}
+
+// shadowFlag carries a flag that sets what a structured key sets to that
+// key's MKE 4k field (see shadow.go) and reports the key as shadowed.
+func (c *conv) shadowFlag(key string, f flagparse.Flag, val string, sh shadow, last map[string]int) {
+	if why := sh.apply(c, val); why != "" {
+		c.add(Entry{Key: key, Flag: short(f.Raw), Status: StatusUnconvertible,
+			Reason: why + "; " + strings.Join(sh.keys, ", ") + " keeps its value"})
+		return
+	}
+	if i, ok := last[f.Name]; ok {
+		prev := &c.byKey[key][i]
+		prev.Status, prev.Target, prev.Basis = StatusDropped, "", ""
+		prev.Reason = "overridden by the later " + f.Raw + " in the same list"
+	}
+	for _, k := range sh.keys {
+		if sh.merge {
+			c.merged(k, key, f.Raw)
+		} else {
+			c.shadowed(k, key, f.Raw)
+		}
+	}
+	c.add(Entry{Key: key, Flag: f.Raw, Status: StatusConverted, Target: sp + sh.target, Basis: c.basis(sh.keys[0]),
+		Reason: "sets what " + strings.Join(sh.keys, ", ") + " sets; MKE 3 applies custom flags last, so this value wins and goes to the MKE 4k field"})
+	last[f.Name] = len(c.byKey[key]) - 1
 }
 
 // profileNames maps MKE 3 profile names to MKE 4k ones. k0s keeps worker

@@ -208,7 +208,7 @@ func TestMappingRows(t *testing.T) {
 }
 
 func TestFlagListsToExtraArgs(t *testing.T) {
-	cfg := mustParse(t, kdd+`custom_kube_api_server_flags = ["--feature-gates=A=true", "--feature-gates=B=false", "--audit-log-maxage 45", "--profiling", "--v=2", "--v=4", "--etcd-servers=https://x:2379", "--oidc-groups-claim=a=b,c"]
+	cfg := mustParse(t, kdd+`custom_kube_api_server_flags = ["--feature-gates=A=true", "--feature-gates=B=false", "--event-ttl 2h", "--allow-privileged", "--audit-log-maxage 45", "--profiling", "--v=2", "--v=4", "--etcd-servers=https://x:2379", "--oidc-groups-claim=a=b,c"]
 custom_kubelet_flags = ["--event-burst=100"]
 custom_kube_proxy_flags = ["--conntrack-max-per-core=0"]
 custom_kube_scheduler_flags = []
@@ -217,8 +217,11 @@ custom_kube_scheduler_flags = []
 	require.NoError(t, err)
 	args := out.Spec.APIServer.ExtraArgs
 	assert.Equal(t, "A=true,B=false", args["feature-gates"], "repeated list flags accumulate")
-	assert.Equal(t, "45", args["audit-log-maxage"], "--k v form")
-	assert.Equal(t, "true", args["profiling"], "bare boolean")
+	assert.Equal(t, "2h", args["event-ttl"], "--k v form")
+	assert.Equal(t, "true", args["allow-privileged"], "bare boolean")
+	assert.Equal(t, 45, out.Spec.APIServer.Audit.MaxAge, "a flag with a structured field goes there")
+	assert.NotContains(t, args, "audit-log-maxage")
+	assert.Equal(t, true, *out.Spec.APIServer.ProfilingEnabled, "bare boolean with a structured field")
 	assert.Equal(t, "4", args["v"], "last value wins")
 	assert.Equal(t, "a=b,c", args["oidc-groups-claim"], "values keep = and ,")
 	assert.NotContains(t, args, "etcd-servers", "k0s owns etcd-servers")

@@ -39,6 +39,9 @@ type keySpec struct {
 	// its deps are grouped "Skipped".
 	off  any
 	deps []string // patterns skipped with this switch (prefix match with ".")
+	// since is the first MKE 3 minor version with the key ("3.9"); empty
+	// for keys of every supported version.
+	since string
 }
 
 // Reasons shared by many keys.
@@ -69,10 +72,20 @@ func to(pattern, target string, basis Basis) keySpec {
 	return keySpec{pattern: pattern, target: target, basis: basis}
 }
 
+// basisOr is the basis of a (possibly nil) spec, or def.
+func (k *keySpec) basisOr(def Basis) Basis {
+	if k == nil || k.basis == "" {
+		return def
+	}
+	return k.basis
+}
+
+func (k keySpec) sinceVersion(v string) keySpec { k.since = v; return k }
+
 func (k keySpec) secretKey() keySpec                      { k.secret = true; return k }
 func (k keySpec) switchOff(v any, deps ...string) keySpec { k.off = v; k.deps = deps; return k }
 
-// specs lists every key of the MKE 3.7/3.8 model. A test checks that it and
+// specs lists every key of the MKE 3.7/3.8/3.9 model. A test checks that it and
 // the MKE3Config struct describe exactly the same keys.
 var specs = []keySpec{
 	// [hardening_configuration]
@@ -345,6 +358,14 @@ var specs = []keySpec{
 	to("cluster_config.ingress_controller.ingress_extra_args.enable_ssl_passthrough", "ingressController.extraArgs.enableSslPassthrough", Documented),
 	drop("cluster_config.ingress_controller.ingress_extra_args.default_ssl_certificate", "MKE 4k manages the ingress default certificate (mke/mke-ingress.tls); supply your own through spec.certificates", ""),
 	drop("cluster_config.ingress_controller.ingress_extra_args.default_backend_service", "ingress default backend: not configurable in MKE 4k's ingressController", ""),
+	// MKE 3.9: the Envoy Gateway controller that takes the NGINX ingress
+	// controller's place. MKE 4k (4.1.3 and later) always runs Envoy Gateway.
+	to("cluster_config.gateway_controller.enabled", "envoyGateway", Documented).switchOff(false, "cluster_config.gateway_controller").sinceVersion("3.9"),
+	to("cluster_config.gateway_controller.gateway_num_replicas", "envoyGateway.replicaCount", Inferred).sinceVersion("3.9"),
+	to("cluster_config.gateway_controller.gateway_node_toleration[].key", "envoyGateway.tolerations", Inferred).sinceVersion("3.9"),
+	to("cluster_config.gateway_controller.gateway_node_toleration[].value", "envoyGateway.tolerations", Inferred).sinceVersion("3.9"),
+	to("cluster_config.gateway_controller.gateway_node_toleration[].operator", "envoyGateway.tolerations", Inferred).sinceVersion("3.9"),
+	to("cluster_config.gateway_controller.gateway_node_toleration[].effect", "envoyGateway.tolerations", Inferred).sinceVersion("3.9"),
 	drop("cluster_config.policy_enforcement.pod_security_policy", "PodSecurityPolicy was removed in Kubernetes 1.25: use Pod Security Admission or OPA Gatekeeper", false),
 	to("cluster_config.policy_enforcement.gatekeeper.enabled", "policyController.opaGatekeeper.enabled", Documented).switchOff(false, "cluster_config.policy_enforcement.gatekeeper"),
 	to("cluster_config.policy_enforcement.gatekeeper.excluded_namespaces", "policyController.opaGatekeeper.exemptNamespaces", Documented),

@@ -92,8 +92,8 @@ type ConnectOptions struct {
 	// KnownHostsPath is the known_hosts file host keys are checked against
 	// (default <Home>/.ssh/known_hosts). Checking is strict: a host missing
 	// from the file, or with a different key, fails with ErrHostKey and the
-	// file is never written. Note that rig lets a set SSH_KNOWN_HOSTS
-	// environment variable override this (Connect logs a warning then).
+	// file is never written. The SSH_KNOWN_HOSTS environment variable,
+	// which rig would let override this, is ignored (Connect warns).
 	KnownHostsPath string
 	// InsecureIgnoreHostKey accepts any host key. For tests and labs only.
 	InsecureIgnoreHostKey bool
@@ -186,15 +186,26 @@ func Connect(ctx context.Context, h Host, o ConnectOptions) (*Client, error) {
 	if home == "" {
 		var err error
 		if home, err = os.UserHomeDir(); err != nil && !o.InsecureIgnoreHostKey && o.KnownHostsPath == "" {
-			return fail(fmt.Errorf("%w: no home directory for the default known_hosts: %w", ErrHostKey, err))
+			return fail(&HostKeyError{Problem: HostKeyNoFile, KnownHosts: "~/.ssh/known_hosts", Err: fmt.Errorf("no home directory: %w", err)})
 		}
 	}
 	khPath := o.KnownHostsPath
 	if khPath == "" && home != "" {
 		khPath = filepath.Join(home, ".ssh", "known_hosts")
 	}
-	if v, ok := os.LookupEnv("SSH_KNOWN_HOSTS"); ok {
-		logger.Warn("SSH_KNOWN_HOSTS is set and overrides the known_hosts settings", "SSH_KNOWN_HOSTS", v)
+	if !o.InsecureIgnoreHostKey {
+		// rig skips a missing file and fails with "no known_hosts file
+		// found"; say which file and what to do.
+		if st, err := os.Stat(khPath); err != nil || !st.Mode().IsRegular() {
+			if err == nil {
+				err = errors.New("not a regular file")
+			}
+			return fail(&HostKeyError{Problem: HostKeyNoFile, KnownHosts: khPath, Err: err})
+		}
+	}
+	if _, ok := os.LookupEnv("SSH_KNOWN_HOSTS"); ok {
+		// see hostkey.go: rig would trust any key, or unknown hosts on first use
+		logger.Warn("SSH_KNOWN_HOSTS is ignored: host keys are checked only against the known_hosts file, read-only, never trusted on first use", "known_hosts", khPath)
 	}
 
 	cfg := rigssh.Config{
@@ -243,6 +254,9 @@ func Connect(ctx context.Context, h Host, o ConnectOptions) (*Client, error) {
 		cancel()
 		if err == nil {
 			break
+		}
+		if hk := hostKeyError(err, khPath); hk != nil && !o.InsecureIgnoreHostKey {
+			return fail(hk)
 		}
 		err = classify(err)
 		logger.Debug("ssh connect failed", "attempt", attempt, "error", err)

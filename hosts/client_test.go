@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -260,6 +261,79 @@ func TestConnectErrors(t *testing.T) {
 		}
 		if _, err := os.Stat(filepath.Join(o.Home, ".ssh", "known_hosts")); err == nil {
 			t.Error("default known_hosts was created")
+		}
+	})
+
+	// F8 (issue 14): each host key failure is a *HostKeyError whose remedy
+	// is to verify the key and add it to known_hosts, not to make the host
+	// reachable.
+	t.Run("host key failures are typed", func(t *testing.T) {
+		other := needBed(t, testbed.HostOptions{Name: "imposter-2"})
+		changed := filepath.Join(t.TempDir(), "known_hosts")
+		line := b.tb[0].Address + " " + strings.SplitN(other.tb[0].HostKeyLine, " ", 2)[1] + "\n"
+		if err := os.WriteFile(changed, []byte(line), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		empty := filepath.Join(t.TempDir(), "known_hosts")
+		if err := os.WriteFile(empty, nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		for _, tc := range []struct {
+			path string
+			want hosts.HostKeyProblem
+		}{
+			{empty, hosts.HostKeyUnknown},
+			{changed, hosts.HostKeyChanged},
+			{filepath.Join(t.TempDir(), "missing"), hosts.HostKeyNoFile},
+		} {
+			o := b.opts(t)
+			o.KnownHostsPath = tc.path
+			_, err := hosts.Connect(t.Context(), h, o)
+			var hk *hosts.HostKeyError
+			if !errors.As(err, &hk) || !errors.Is(err, hosts.ErrHostKey) {
+				t.Fatalf("%s: err = %v; want a *HostKeyError", tc.want, err)
+			}
+			if hk.Problem != tc.want || hk.KnownHosts != tc.path {
+				t.Errorf("HostKeyError = %+v; want %s in %s", hk, tc.want, tc.path)
+			}
+			if msg := err.Error(); !strings.Contains(msg, tc.path) || !strings.Contains(msg, "verify") && tc.want != hosts.HostKeyChanged || strings.Contains(msg, "reachable") {
+				t.Errorf("%s: message %q does not say to verify the key in %s", tc.want, msg, tc.path)
+			}
+		}
+	})
+
+	// F2 (issue 14): rig let SSH_KNOWN_HOSTS replace the known_hosts file:
+	// empty, any key was accepted; a path, unknown hosts were trusted on
+	// first use and written there. It is ignored.
+	t.Run("SSH_KNOWN_HOSTS is ignored", func(t *testing.T) {
+		empty := filepath.Join(t.TempDir(), "known_hosts")
+		if err := os.WriteFile(empty, nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		tofu := filepath.Join(t.TempDir(), "tofu_known_hosts")
+		for _, env := range []string{"", tofu} {
+			t.Setenv("SSH_KNOWN_HOSTS", env)
+			var logs bytes.Buffer
+			o := b.opts(t)
+			o.KnownHostsPath = empty
+			o.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+			c, err := hosts.Connect(t.Context(), h, o)
+			if err == nil {
+				c.Close()
+				t.Fatalf("SSH_KNOWN_HOSTS=%q: connected to a host missing from known_hosts", env)
+			}
+			if !errors.Is(err, hosts.ErrHostKey) {
+				t.Errorf("SSH_KNOWN_HOSTS=%q: err = %v; want ErrHostKey", env, err)
+			}
+			if !strings.Contains(logs.String(), "SSH_KNOWN_HOSTS is ignored") {
+				t.Errorf("SSH_KNOWN_HOSTS=%q: the operator is not told: %s", env, logs.String())
+			}
+		}
+		if _, err := os.Stat(tofu); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("the SSH_KNOWN_HOSTS file was created or written: %v", err)
+		}
+		if kh, _ := os.ReadFile(empty); len(kh) != 0 {
+			t.Errorf("known_hosts was written: %q", kh)
 		}
 	})
 

@@ -24,8 +24,13 @@
 // bastion when one is set) and returns a Client: Exec (with sudo and stdin),
 // Upload (checked with SHA-256 after writing), ReadFile and OS. Host keys
 // are checked against a known_hosts file (default ~/.ssh/known_hosts),
-// which is never written: an unknown or changed key fails with ErrHostKey,
-// unless ConnectOptions.InsecureIgnoreHostKey is set explicitly. Connect
+// which is never written: an unknown or changed key, or a missing file,
+// fails with a *HostKeyError (errors.Is ErrHostKey) whose Remedy says to
+// verify the key and add it to that file, unless
+// ConnectOptions.InsecureIgnoreHostKey is set explicitly. rig's
+// SSH_KNOWN_HOSTS override (any key when empty, trust on first use when a
+// path) is switched off when this package is initialised; Connect warns
+// when the variable is set. Connect
 // retries transient failures with backoff and stops at once on ErrAuth or
 // ErrHostKey. Failures are *HostError values that name the host and the
 // operation and wrap the cause; network failures say what to check. A Client

@@ -77,7 +77,7 @@ func generateModel(users, orgs, teams int, seed uint64) *Model {
 		case p < 70:
 			g.ObjectType, g.ObjectID = ObjectNamespace, fmt.Sprintf("ns-%03d", r.IntN(200))
 		case p < 80:
-			g.ObjectType, g.ObjectID = ObjectAllNamespaces, mke3AllNamespaces
+			g.ObjectType, g.ObjectID = ObjectAllNamespaces, AllNamespacesObjectID
 		default:
 			g.ObjectType, g.ObjectID = ObjectCollection, m.Collections[r.IntN(len(m.Collections))].ID
 		}

@@ -3,10 +3,17 @@
 // Kubernetes RBAC objects in the shape MKE 4k uses: one aggregated
 // ClusterRole per org and per team, bound to their members.
 //
-//	m, err := rbac.FromMKE3(ctx, client, rbac.FromMKE3Options{Source: host})
+//	m, err := fromapi.Read(ctx, client, fromapi.Options{Source: host})
 //	// or: m, err := rbac.DecodeExport("rbac.json", data)
 //	objs, report, err := rbac.Translate(m, rbac.Options{})
 //	yaml, err := rbac.Manifests(objs, rbac.FormatYAML)
+//	res, err := kube.Apply(ctx, clientset, objs, kube.ApplyOptions{})
+//
+// This package is pure: the model, its export, Translate, the Report and
+// Manifests, with neither client-go nor the MKE 3 client. Reading the
+// model from the MKE 3 API is package rbac/fromapi; writing the objects to
+// a cluster (server-side apply, dry run, ownership checks, Delete for a
+// rollback) is package rbac/kube, the only one that needs client-go.
 //
 // # The export document
 //

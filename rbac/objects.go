@@ -7,7 +7,7 @@ import (
 // Labels and annotations on every object Translate makes. The aggregation
 // scheme is ours (MKE 4k does not publish its own; see doc.go).
 const (
-	// LabelManagedBy marks the objects mke-migrate owns; Delete removes only
+	// LabelManagedBy marks the objects mke-migrate owns; kube.Delete removes only
 	// objects that carry it with ManagedByValue.
 	LabelManagedBy = "app.kubernetes.io/managed-by"
 	ManagedByValue = "mke-migrate"
@@ -53,4 +53,44 @@ type Objects struct {
 // Len is the number of objects.
 func (o *Objects) Len() int {
 	return len(o.ClusterRoles) + len(o.ClusterRoleBindings) + len(o.RoleBindings)
+}
+
+// Ref names one object.
+type Ref struct {
+	Kind      string `json:"kind"`
+	Namespace string `json:"namespace,omitempty"`
+	Name      string `json:"name"`
+}
+
+func (r Ref) String() string {
+	if r.Namespace != "" {
+		return r.Kind + " " + r.Namespace + "/" + r.Name
+	}
+	return r.Kind + " " + r.Name
+}
+
+// Select returns the objects of objs that refs name, for example the
+// Created list of an ApplyResult, to give to kube.Delete.
+func Select(objs *Objects, refs []Ref) *Objects {
+	want := make(map[Ref]bool, len(refs))
+	for _, r := range refs {
+		want[r] = true
+	}
+	out := &Objects{}
+	for _, o := range objs.ClusterRoles {
+		if want[Ref{Kind: "ClusterRole", Name: o.Name}] {
+			out.ClusterRoles = append(out.ClusterRoles, o)
+		}
+	}
+	for _, o := range objs.ClusterRoleBindings {
+		if want[Ref{Kind: "ClusterRoleBinding", Name: o.Name}] {
+			out.ClusterRoleBindings = append(out.ClusterRoleBindings, o)
+		}
+	}
+	for _, o := range objs.RoleBindings {
+		if want[Ref{Kind: "RoleBinding", Namespace: o.Namespace, Name: o.Name}] {
+			out.RoleBindings = append(out.RoleBindings, o)
+		}
+	}
+	return out
 }

@@ -87,8 +87,9 @@ func DefaultPermissions() map[string]string {
 	}
 }
 
-// MKE 3's object ID for "all Kubernetes namespaces" in grants.
-const mke3AllNamespaces = "kubernetesnamespaces"
+// AllNamespacesObjectID is MKE 3's object ID for "all Kubernetes namespaces" in
+// grants (a Grant with ObjectType ObjectAllNamespaces carries it).
+const AllNamespacesObjectID = "kubernetesnamespaces"
 
 // maxSources bounds the grant descriptions in a binding's source
 // annotation; annotations share a 256 KiB budget per object.

@@ -6,7 +6,6 @@ import (
 	"os"
 
 	"github.com/mke-migrate/mke-migrate/convert"
-	"github.com/mke-migrate/mke-migrate/rbac"
 	"github.com/mke-migrate/mke-migrate/summary"
 )
 
@@ -19,39 +18,78 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	s := summary.Build(summary.Input{
+	s, err := summary.Build(summary.Input{
 		Report:     &report,
-		RBAC:       &rbac.Report{Users: rbac.Counts{Found: 4, Translated: 4}, Orgs: rbac.Counts{Found: 1, Translated: 1}, Teams: rbac.Counts{Found: 2, Translated: 2}},
+		RBAC:       &summary.RBAC{UsersFound: 4, UsersMigrated: 4, OrgsFound: 1, OrgsTranslated: 1, TeamsFound: 2, TeamsTranslated: 2},
 		MKEVersion: "3.8.8",
 		Managers:   []string{"10.0.0.11:22"},
 		Workers:    []string{"10.0.0.21:22"},
 	})
+	if err != nil {
+		log.Fatal(err)
+	}
 	fmt.Println("not converted:", s.Configuration.NotConverted[0].Key)
 	if err := s.WriteText(os.Stdout); err != nil {
 		log.Fatal(err)
 	}
 	// Output:
 	// not converted: cluster_config.swarm_port
-	// Upgrade summary
-	//   1 manager(s) to k0s controllers, 1 worker(s) to k0s workers
+	// Upgrade Summary
+	// ---------------
 	//
 	// Configuration file
-	//   1 MKE 3 setting(s) or flag(s) were not converted:
-	//     cluster_config.swarm_port (dropped): Docker Swarm setting: MKE 4k has no Swarm, and Swarm workloads are not migrated
+	// ---------------
+	// 1 MKE 3 TOML setting(s) or flag(s) were not converted into MKE 4 YAML settings:
+	//   line 3: cluster_config.swarm_port (dropped): Docker Swarm setting: MKE 4k has no Swarm, and Swarm workloads are not migrated
 	//
 	// Authentication
-	//   4 user(s) found, 4 migrated.
+	// ---------------
+	// Users found in the MKE3 cluster: 4
+	//
+	// All users were upgraded to the MKE 4k cluster successfully.
 	//
 	// Authorization
-	//   1 organization(s) and 2 team(s) found, converted to 3 aggregated role(s).
+	// ---------------
+	// Organizations found in the MKE3 cluster: 1
+	// Teams found in the MKE3 cluster: 2
+	//
+	// All organizations and teams were translated to aggregated roles in the MKE 4k cluster successfully.
 	//
 	// Ports
-	//   MKE 3 ports no longer used: 2377, 6444, 7946, 9055, 12376, 12378, 12379, 12380, 12381, 12382, 12383, 12384, 12385, 12386, 12387, 12388, 12389, 12391, 12392, 179, 12390, 2376, 443
-	//   (MKE 4k still uses 443 on the load balancer, and 6443 and 9443.)
+	// ---------------
+	// The following MKE3 ports are no longer used by MKE 4k and (unless otherwise needed) may be made unavailable on all nodes: [2377,6444,7946,9055,12376,12378,12379,12380,12381,12382,12383,12384,12385,12386,12387,12388,12389,12391,12392,179,12390,2376,443]
 	//
 	// MCR
-	//   MCR may safely be uninstalled: MKE 4k runs on k0s with its own containerd (keep it if anything else uses Docker).
+	// ---------------
+	// MCR may safely be uninstalled
 	//
 	// MKE3 Cleanup
-	//   MKE 3.8.8 was uninstalled from the cluster successfully.
+	// ---------------
+	// MKE 3.8.8 was uninstalled from the cluster successfully.
+	//
+	// Hosts
+	// ---------------
+	// Managers: 1
+	// Workers: 1
+}
+
+// A run that failed and was rolled back: the summary says so, and that MKE 3
+// stays.
+func ExampleBuild_rolledBack() {
+	s, err := summary.Build(summary.Input{
+		Report:     &convert.Report{},
+		MKEVersion: "3.7.15",
+		Outcome:    summary.RolledBack,
+		Error:      "aborting upgrade due to signal interrupt",
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(s.Outcome, s.Cleanup.Uninstalled, s.MCR.SafeToUninstall)
+
+	_, err = summary.Build(summary.Input{})
+	fmt.Println(err)
+	// Output:
+	// rolledBack false false
+	// summary: no conversion report (Input.Report is nil)
 }

@@ -2,13 +2,14 @@ package summary
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strconv"
 	"strings"
 
 	"github.com/mke-migrate/mke-migrate/convert"
-	"github.com/mke-migrate/mke-migrate/rbac"
 )
 
 // MKE3Ports are the ports MKE 3 used that MKE 4k no longer does, in the
@@ -17,14 +18,43 @@ import (
 var MKE3Ports = []int{2377, 6444, 7946, 9055, 12376, 12378, 12379, 12380, 12381, 12382, 12383, 12384,
 	12385, 12386, 12387, 12388, 12389, 12391, 12392, 179, 12390, 2376, 443}
 
-// MCRMessage is the MCR section's verdict.
+// MCRMessage is the MCR section's verdict, as mkectl prints it.
 const MCRMessage = "MCR may safely be uninstalled"
+
+// ErrNoReport is returned by Build when Input.Report is nil: a summary
+// without the conversion report would claim that every setting was
+// converted.
+var ErrNoReport = errors.New("summary: no conversion report (Input.Report is nil)")
+
+// Outcome is how the run ended.
+type Outcome string
+
+const (
+	// Succeeded: the upgrade finished (the zero value means this too).
+	Succeeded Outcome = "succeeded"
+	// Failed: the upgrade stopped and the cluster was not rolled back
+	// (the rollback failed, or MKE 3 was already being uninstalled).
+	Failed Outcome = "failed"
+	// RolledBack: the upgrade stopped and the cluster was rolled back to
+	// MKE 3.
+	RolledBack Outcome = "rolledBack"
+)
+
+// RBAC holds the counts of the RBAC translation that the summary prints.
+// Callers fill it from their RBAC report (package rbac's Report has the
+// same counts); the summary keeps its own small type so that it imports
+// neither the RBAC translation nor a Kubernetes client.
+type RBAC struct {
+	UsersFound, UsersMigrated   int
+	OrgsFound, OrgsTranslated   int
+	TeamsFound, TeamsTranslated int
+}
 
 // Input is what the summary is made from. Report is required; RBAC is nil
 // when RBAC was left out of the upgrade.
 type Input struct {
 	Report *convert.Report
-	RBAC   *rbac.Report
+	RBAC   *RBAC
 	// MKEVersion is the MKE 3 version that was (or, with DryRun, would be)
 	// uninstalled.
 	MKEVersion string
@@ -32,11 +62,33 @@ type Input struct {
 	Managers, Workers []string
 	// DryRun says nothing was changed: the summary says what would be.
 	DryRun bool
+	// Outcome says how the run ended; empty means Succeeded.
+	Outcome Outcome
+	// Error is the cause of a failed or rolled-back run, as printed after
+	// "Upgrade failed due to error: ".
+	Error string
+	// Swarm is the Swarm export, nil when the run made none.
+	Swarm *Swarm
+}
+
+// Swarm is what the Swarm export carried: the Swarm services found, those
+// that became a Kubernetes workload, those that need a person, and the
+// folder of the manifests. MKE 4k runs no Swarm, so this is the only place
+// the services live on after the upgrade.
+type Swarm struct {
+	Services      int    `json:"services"`
+	Exported      int    `json:"exported"`
+	NeedAttention int    `json:"needAttention"`
+	Dir           string `json:"dir"`
 }
 
 // Summary is the upgrade summary. Its JSON field names are stable.
 type Summary struct {
-	DryRun         bool           `json:"dryRun"`
+	DryRun bool `json:"dryRun"`
+	// Outcome is succeeded, failed or rolledBack.
+	Outcome Outcome `json:"outcome"`
+	// Error is the cause when the run failed or was rolled back.
+	Error          string         `json:"error,omitempty"`
 	Hosts          Hosts          `json:"hosts"`
 	Configuration  Configuration  `json:"configuration"`
 	Authentication Authentication `json:"authentication"`
@@ -47,6 +99,8 @@ type Summary struct {
 	// MetalLBPools are the MKE 3 pools to recreate as IPAddressPool
 	// objects; empty when MetalLB was off.
 	MetalLBPools []convert.MetalLBPool `json:"metallbPools"`
+	// Swarm is the Swarm export; absent when the run made none.
+	Swarm *Swarm `json:"swarm,omitempty"`
 }
 
 // Hosts are the upgraded nodes: managers became k0s controllers (with a
@@ -68,6 +122,7 @@ type Configuration struct {
 // not converted.
 type Setting struct {
 	Key    string `json:"key"`
+	Line   int    `json:"line,omitempty"`
 	Flag   string `json:"flag,omitempty"`
 	Status string `json:"status"`
 	Reason string `json:"reason,omitempty"`
@@ -108,33 +163,52 @@ type Cleanup struct {
 }
 
 // Build makes the summary. It copies what it keeps, so the input may change
-// afterwards; lists are never nil, so the JSON has [] rather than null.
-func Build(in Input) Summary {
+// afterwards; lists are never nil, so the JSON has [] rather than null. A
+// nil Report is ErrNoReport; an unknown Outcome is an error too.
+func Build(in Input) (Summary, error) {
+	if in.Report == nil {
+		return Summary{}, ErrNoReport
+	}
+	outcome := in.Outcome
+	switch outcome {
+	case "":
+		outcome = Succeeded
+	case Succeeded, Failed, RolledBack:
+	default:
+		return Summary{}, fmt.Errorf("summary: unknown outcome %q (want %s, %s or %s)", in.Outcome, Succeeded, Failed, RolledBack)
+	}
+	done := outcome == Succeeded
 	s := Summary{
 		DryRun:       in.DryRun,
+		Outcome:      outcome,
 		Hosts:        Hosts{Managers: append([]string{}, in.Managers...), Workers: append([]string{}, in.Workers...)},
 		Ports:        Ports{NoLongerUsed: append([]int{}, MKE3Ports...)},
-		MCR:          MCR{SafeToUninstall: true, Message: MCRMessage},
-		Cleanup:      Cleanup{MKEVersion: in.MKEVersion, Uninstalled: !in.DryRun},
+		MCR:          MCR{SafeToUninstall: done, Message: MCRMessage},
+		Cleanup:      Cleanup{MKEVersion: in.MKEVersion, Uninstalled: done && !in.DryRun},
 		MetalLBPools: []convert.MetalLBPool{},
 	}
+	if !done {
+		s.Error = in.Error
+	}
+	if in.Swarm != nil {
+		sw := *in.Swarm
+		s.Swarm = &sw
+	}
 	s.Configuration.NotConverted = []Setting{}
-	if in.Report != nil {
-		for _, e := range in.Report.NotCarried() {
-			s.Configuration.NotConverted = append(s.Configuration.NotConverted,
-				Setting{Key: e.Key, Flag: e.Flag, Status: string(e.Status), Reason: e.Reason})
-		}
-		for _, p := range in.Report.MetalLBPools {
-			s.MetalLBPools = append(s.MetalLBPools, convert.MetalLBPool{Name: p.Name, Addresses: append([]string{}, p.Addresses...)})
-		}
+	for _, e := range in.Report.NotCarried() {
+		s.Configuration.NotConverted = append(s.Configuration.NotConverted,
+			Setting{Key: e.Key, Line: e.Line, Flag: e.Flag, Status: string(e.Status), Reason: e.Reason})
+	}
+	for _, p := range in.Report.MetalLBPools {
+		s.MetalLBPools = append(s.MetalLBPools, convert.MetalLBPool{Name: p.Name, Addresses: append([]string{}, p.Addresses...)})
 	}
 	s.Configuration.AllConverted = len(s.Configuration.NotConverted) == 0
 	if r := in.RBAC; r != nil {
-		s.Authentication = Authentication{Included: true, UsersFound: r.Users.Found, Migrated: r.Users.Translated}
-		s.Authorization = Authorization{Included: true, OrgsFound: r.Orgs.Found, TeamsFound: r.Teams.Found,
-			AggregatedRoles: r.Orgs.Translated + r.Teams.Translated}
+		s.Authentication = Authentication{Included: true, UsersFound: r.UsersFound, Migrated: r.UsersMigrated}
+		s.Authorization = Authorization{Included: true, OrgsFound: r.OrgsFound, TeamsFound: r.TeamsFound,
+			AggregatedRoles: r.OrgsTranslated + r.TeamsTranslated}
 	}
-	return s
+	return s, nil
 }
 
 // JSON returns the summary as indented JSON with a final newline.
@@ -146,27 +220,49 @@ func (s Summary) JSON() ([]byte, error) {
 	return append(b, '\n'), nil
 }
 
-// WriteText writes the summary for people, section by section.
+// rule is the line under every heading of mkectl's summary.
+const rule = "---------------"
+
+// WriteText writes the summary for people in the layout of mkectl's
+// documented summary: "Upgrade Summary" and each section under its own
+// rule, with mkectl's sentences where the documentation shows them. Lines
+// the documentation does not show (the settings not converted, partial
+// counts, a dry run, a failure) and the extra sections (Hosts, MetalLB IP
+// address pools) come after the documented text they belong to.
 func (s Summary) WriteText(w io.Writer) error {
 	var b strings.Builder
-	title := "Upgrade summary"
-	if s.DryRun {
-		title += " (dry run: nothing was changed)"
+	section := func(title string) {
+		b.WriteString("\n" + title + "\n" + rule + "\n")
 	}
-	b.WriteString(title + "\n")
-	fmt.Fprintf(&b, "  %d manager(s) to k0s controllers, %d worker(s) to k0s workers\n", len(s.Hosts.Managers), len(s.Hosts.Workers))
+	b.WriteString("Upgrade Summary\n" + rule + "\n")
+	done := s.Outcome == Succeeded || s.Outcome == ""
+	switch {
+	case !done:
+		b.WriteString("\nUpgrade failed due to error: " + orUnknown(s.Error, "(no cause recorded)") + "\n")
+		if s.Outcome == RolledBack {
+			fmt.Fprintf(&b, "Rollback to MKE version %s completed successfully.\n", orUnknown(s.Cleanup.MKEVersion, "3"))
+		} else {
+			b.WriteString("The cluster was not rolled back; see the run's log for the state of each node.\n")
+		}
+	case s.DryRun:
+		b.WriteString("\nDry run: nothing was changed; this is what the upgrade would do.\n")
+	}
 
-	b.WriteString("\nConfiguration file\n")
+	section("Configuration file")
 	if s.Configuration.AllConverted {
-		b.WriteString("  All MKE 3 settings were converted.\n")
+		b.WriteString("All MKE 3 TOML settings were successfully converted into MKE 4 YAML settings.\n")
 	} else {
-		fmt.Fprintf(&b, "  %d MKE 3 setting(s) or flag(s) were not converted:\n", len(s.Configuration.NotConverted))
+		fmt.Fprintf(&b, "%d MKE 3 TOML setting(s) or flag(s) were not converted into MKE 4 YAML settings:\n", len(s.Configuration.NotConverted))
 		for _, e := range s.Configuration.NotConverted {
-			name := e.Key
-			if e.Flag != "" {
-				name += " " + e.Flag
+			b.WriteString("  ")
+			if e.Line > 0 {
+				fmt.Fprintf(&b, "line %d: ", e.Line)
 			}
-			fmt.Fprintf(&b, "    %s (%s)", name, e.Status)
+			b.WriteString(e.Key)
+			if e.Flag != "" {
+				b.WriteString(" " + e.Flag)
+			}
+			fmt.Fprintf(&b, " (%s)", e.Status)
 			if e.Reason != "" {
 				b.WriteString(": " + e.Reason)
 			}
@@ -174,49 +270,97 @@ func (s Summary) WriteText(w io.Writer) error {
 		}
 	}
 
-	b.WriteString("\nAuthentication\n")
-	if s.Authentication.Included {
-		fmt.Fprintf(&b, "  %d user(s) found, %d migrated.\n", s.Authentication.UsersFound, s.Authentication.Migrated)
+	const leftOut = "RBAC was left out of the upgrade: apply it with mke-migrate rbac apply.\n"
+	section("Authentication")
+	if a := s.Authentication; a.Included {
+		fmt.Fprintf(&b, "Users found in the MKE3 cluster: %d\n\n", a.UsersFound)
+		switch {
+		case !done:
+			b.WriteString("The users were not upgraded: the upgrade did not finish.\n")
+		case s.DryRun:
+			fmt.Fprintf(&b, "%d of them would be upgraded to the MKE 4k cluster.\n", a.Migrated)
+		case a.Migrated == a.UsersFound:
+			b.WriteString("All users were upgraded to the MKE 4k cluster successfully.\n")
+		default:
+			fmt.Fprintf(&b, "%d of %d users were upgraded to the MKE 4k cluster; see the RBAC report for the others.\n", a.Migrated, a.UsersFound)
+		}
 	} else {
-		b.WriteString("  Not migrated: RBAC was left out of the upgrade (apply it with mke-migrate rbac apply).\n")
+		b.WriteString(leftOut)
 	}
 
-	b.WriteString("\nAuthorization\n")
+	section("Authorization")
 	if a := s.Authorization; a.Included {
-		fmt.Fprintf(&b, "  %d organization(s) and %d team(s) found, converted to %d aggregated role(s).\n", a.OrgsFound, a.TeamsFound, a.AggregatedRoles)
+		fmt.Fprintf(&b, "Organizations found in the MKE3 cluster: %d\nTeams found in the MKE3 cluster: %d\n\n", a.OrgsFound, a.TeamsFound)
+		switch {
+		case !done:
+			b.WriteString("The organizations and teams were not translated: the upgrade did not finish.\n")
+		case s.DryRun:
+			fmt.Fprintf(&b, "They would be translated to %d aggregated role(s) in the MKE 4k cluster.\n", a.AggregatedRoles)
+		case a.AggregatedRoles == a.OrgsFound+a.TeamsFound:
+			b.WriteString("All organizations and teams were translated to aggregated roles in the MKE 4k cluster successfully.\n")
+		default:
+			fmt.Fprintf(&b, "%d of %d organizations and teams were translated to aggregated roles in the MKE 4k cluster; see the RBAC report for the others.\n",
+				a.AggregatedRoles, a.OrgsFound+a.TeamsFound)
+		}
 	} else {
-		b.WriteString("  Not migrated: RBAC was left out of the upgrade (apply it with mke-migrate rbac apply).\n")
+		b.WriteString(leftOut)
 	}
 
-	b.WriteString("\nPorts\n")
+	section("Ports")
 	ports := make([]string, len(s.Ports.NoLongerUsed))
 	for i, p := range s.Ports.NoLongerUsed {
 		ports[i] = strconv.Itoa(p)
 	}
-	b.WriteString("  MKE 3 ports no longer used: " + strings.Join(ports, ", ") + "\n")
-	b.WriteString("  (MKE 4k still uses 443 on the load balancer, and 6443 and 9443.)\n")
-
-	b.WriteString("\nMCR\n")
-	b.WriteString("  " + s.MCR.Message + ": MKE 4k runs on k0s with its own containerd (keep it if anything else uses Docker).\n")
-
-	b.WriteString("\nMKE3 Cleanup\n")
-	version := s.Cleanup.MKEVersion
-	if version == "" {
-		version = "(unknown version)"
-	}
-	if s.Cleanup.Uninstalled {
-		fmt.Fprintf(&b, "  MKE %s was uninstalled from the cluster successfully.\n", version)
+	if done {
+		b.WriteString("The following MKE3 ports are no longer used by MKE 4k and (unless otherwise needed) may be made unavailable on all nodes: [" +
+			strings.Join(ports, ",") + "]\n")
 	} else {
-		fmt.Fprintf(&b, "  MKE %s would be uninstalled from the cluster.\n", version)
+		b.WriteString("MKE 3 still runs: keep its ports open.\n")
 	}
 
+	section("MCR")
+	if s.MCR.SafeToUninstall {
+		b.WriteString(s.MCR.Message + "\n")
+	} else {
+		b.WriteString("MCR is still needed: MKE 3 runs on it.\n")
+	}
+
+	section("MKE3 Cleanup")
+	version := orUnknown(s.Cleanup.MKEVersion, "(unknown version)")
+	switch {
+	case s.Cleanup.Uninstalled:
+		fmt.Fprintf(&b, "MKE %s was uninstalled from the cluster successfully.\n", version)
+	case done:
+		fmt.Fprintf(&b, "MKE %s would be uninstalled from the cluster.\n", version)
+	default:
+		fmt.Fprintf(&b, "MKE %s was not uninstalled from the cluster.\n", version)
+	}
+
+	if n, m := len(s.Hosts.Managers), len(s.Hosts.Workers); n+m > 0 {
+		section("Hosts")
+		fmt.Fprintf(&b, "Managers: %d\nWorkers: %d\n", n, m)
+	}
 	if len(s.MetalLBPools) > 0 {
-		b.WriteString("\nMetalLB IP address pools\n")
-		b.WriteString("  Recreate them as MetalLB IPAddressPool objects:\n")
+		section("MetalLB IP address pools")
+		b.WriteString("Recreate them as MetalLB IPAddressPool objects:\n")
 		for _, p := range s.MetalLBPools {
-			fmt.Fprintf(&b, "    %s: %s\n", p.Name, strings.Join(p.Addresses, ", "))
+			fmt.Fprintf(&b, "  %s: %s\n", p.Name, strings.Join(p.Addresses, ", "))
+		}
+	}
+	if sw := s.Swarm; sw != nil {
+		section("Swarm workloads")
+		fmt.Fprintf(&b, "%d of %d Swarm services exported to %s, %d need attention\n", sw.Exported, sw.Services, sw.Dir, sw.NeedAttention)
+		if sw.NeedAttention > 0 {
+			fmt.Fprintf(&b, "See %s for what needs a person (secrets to fill, data to copy, nodes to label).\n", filepath.Join(sw.Dir, "report.txt"))
 		}
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+func orUnknown(s, alt string) string {
+	if s == "" {
+		return alt
+	}
+	return s
 }

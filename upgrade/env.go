@@ -11,6 +11,7 @@ import (
 	"github.com/mke-migrate/mke-migrate/hosts"
 	"github.com/mke-migrate/mke-migrate/internal/shell"
 	"github.com/mke-migrate/mke-migrate/plan"
+	"github.com/mke-migrate/mke-migrate/swarm"
 )
 
 // Commands are the remote commands and paths of the upgrade. Where MKE and
@@ -120,6 +121,10 @@ type Env struct {
 	// KubeClient makes the client of the new cluster from the admin
 	// kubeconfig (default: client-go).
 	KubeClient func(ctx context.Context, kubeconfig []byte) (kubernetes.Interface, error)
+	// Swarm is where the Swarm export reads the services (the MKE 3
+	// client; nil after Open without one), SwarmOptions how it translates.
+	Swarm        swarm.Source
+	SwarmOptions swarm.Options
 
 	tokens *joinTokens
 }

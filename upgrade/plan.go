@@ -29,9 +29,14 @@ func (u *Upgrade) Env() (*Env, error) {
 		return nil, errors.New("upgrade: no cluster yet: call Discover, Restore or FromInventory first")
 	}
 	o := &u.o
-	return &Env{Cluster: u.shared, Commands: o.Commands, K0sBinary: o.K0sBinary,
+	e := &Env{Cluster: u.shared, Commands: o.Commands, K0sBinary: o.K0sBinary,
 		OutputDir: o.OutputDir, KubeconfigPath: o.KubeconfigPath, ConfigOut: o.ConfigOut,
-		ExternalAddress: o.ExternalAddress, Nodes: u.clients, KubeClient: o.KubeClient, tokens: u.tokens}, nil
+		ExternalAddress: o.ExternalAddress, Nodes: u.clients, KubeClient: o.KubeClient,
+		SwarmOptions: o.SwarmOptions, tokens: u.tokens}
+	if o.MKE3 != nil { // no typed nil in the interface
+		e.Swarm = o.MKE3
+	}
+	return e, nil
 }
 
 // Plan makes the steps of the upgrade of the cluster Discover found (or
@@ -55,7 +60,11 @@ func Steps(e *Env, workerBatch int) (*plan.Plan, error) {
 	add := func(name string, phase plan.Phase, lanes ...[]*plan.Step) {
 		p.Stages = append(p.Stages, &plan.Stage{Name: name, Phase: phase, Lanes: lanes})
 	}
-	add("Backup", PhaseBackup, []*plan.Step{saveInputsStep(e), backupStep(e)})
+	backup := []*plan.Step{saveInputsStep(e)}
+	if sh.SwarmExport {
+		backup = append(backup, swarmExportStep(e))
+	}
+	add("Backup", PhaseBackup, append(backup, backupStep(e)))
 	for i, m := range sh.Managers {
 		steps := append(takeOverSteps(e, m, PhaseManagers), controllerStep(e, m, i == 0))
 		add(fmt.Sprintf("Manager %d of %d: %s", i+1, len(sh.Managers), m), PhaseManagers, steps)

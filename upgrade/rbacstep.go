@@ -10,6 +10,7 @@ import (
 
 	"github.com/mke-migrate/mke-migrate/plan"
 	"github.com/mke-migrate/mke-migrate/rbac"
+	"github.com/mke-migrate/mke-migrate/rbac/kube"
 )
 
 // adminKubeconfigCmd prints the admin kubeconfig on a controller.
@@ -60,7 +61,7 @@ func rbacApplyStep(e *Env) *plan.Step {
 			if err != nil {
 				return err
 			}
-			res, err := rbac.Apply(ctx, cs, objs, rbac.ApplyOptions{Logger: r.Logger})
+			res, err := kube.Apply(ctx, cs, objs, kube.ApplyOptions{Logger: r.Logger})
 			// what was created, even on failure, so that Undo removes it
 			created := res.Created
 			if prev := r.Get("created"); prev != "" {
@@ -87,7 +88,7 @@ func rbacApplyStep(e *Env) *plan.Step {
 			if err != nil {
 				return err
 			}
-			_, err = rbac.Delete(ctx, cs, rbac.Select(objs, created), rbac.DeleteOptions{Logger: r.Logger})
+			_, err = kube.Delete(ctx, cs, rbac.Select(objs, created), kube.DeleteOptions{Logger: r.Logger})
 			return err
 		}}
 }

@@ -25,7 +25,9 @@ import (
 	"github.com/mke-migrate/mke-migrate/mke3"
 	"github.com/mke-migrate/mke-migrate/plan"
 	"github.com/mke-migrate/mke-migrate/rbac"
+	"github.com/mke-migrate/mke-migrate/rbac/fromapi"
 	"github.com/mke-migrate/mke-migrate/rollback"
+	"github.com/mke-migrate/mke-migrate/swarm"
 	"github.com/mke-migrate/mke-migrate/upgrade/hostlock"
 	"github.com/mke-migrate/mke-migrate/upgrade/journal"
 	"github.com/mke-migrate/mke-migrate/upgrade/preflight"
@@ -84,6 +86,12 @@ type Options struct {
 	// of the upgrade (apply it later with mke-migrate rbac apply).
 	RBACOptions rbac.Options
 	SkipRBAC    bool
+	// SwarmOptions change the Swarm export, which writes every Swarm
+	// service as Kubernetes manifests into the output directory's swarm/
+	// folder before anything changes (it needs MKE3); SkipSwarmExport
+	// leaves it out.
+	SwarmOptions    swarm.Options
+	SkipSwarmExport bool
 	// KubeClient makes the client for the new cluster from the admin
 	// kubeconfig that k0s prints (default: client-go from that kubeconfig,
 	// its server replaced by ExternalAddress). Tests point it elsewhere.
@@ -189,14 +197,18 @@ type Shared struct {
 	// Kubernetes node's, hosts.yaml's over them), so that Restore makes
 	// the same report again.
 	Labels map[string]map[string]string `json:"labels,omitempty"`
+	// SwarmExport says the plan exports the Swarm services (an MKE 3
+	// client was given and Options.SkipSwarmExport was not).
+	SwarmExport bool `json:"swarmExport,omitempty"`
+	// Preflight are all the results of the pre-upgrade checks, blockers
+	// or not (gather.Result.Checks: what mke-migrate preflight reports),
+	// for the report.
+	Preflight []preflight.Result `json:"preflight,omitempty"`
 
 	// Made from the above, not saved.
 	Report      *convert.Report `json:"-"`
 	RBACObjects *rbac.Objects   `json:"-"`
 	RBACReport  *rbac.Report    `json:"-"`
-	// Checks are what the preflight checks found (gather.Result.Checks:
-	// what mke-migrate preflight reports); nil after Restore.
-	Checks []preflight.Result `json:"-"`
 
 	// fromInventory: described by an Inventory, not discovered; such a
 	// cluster is planned and printed, never changed.
@@ -282,7 +294,7 @@ func (u *Upgrade) Discover(ctx context.Context) (*Shared, error) {
 	}
 	sh := &Shared{Facts: map[string]hosts.Facts{}, Profiles: map[string]string{},
 		Leader: res.Leader, Managers: res.Managers, Workers: res.Workers, MKEVersion: res.MKEVersion, ClusterID: res.ClusterID,
-		MKE3TOML: res.TOML, Config: res.MKE4, Report: res.Report, Checks: res.Checks}
+		MKE3TOML: res.TOML, Config: res.MKE4, Report: res.Report, Preflight: res.Checks}
 	for _, h := range res.Hosts {
 		if h.Facts != nil {
 			sh.Facts[hostKey(h.Host)] = *h.Facts
@@ -306,12 +318,14 @@ func (u *Upgrade) Discover(ctx context.Context) (*Shared, error) {
 		return nil, err
 	}
 
+	sh.SwarmExport = o.MKE3 != nil && !o.SkipSwarmExport
+
 	switch {
 	case o.SkipRBAC:
 	case o.RBACExport != nil:
 		sh.RBACModel = o.RBACExport
 	case o.MKE3 != nil:
-		if sh.RBACModel, err = rbac.FromMKE3(ctx, o.MKE3, rbac.FromMKE3Options{}); err != nil {
+		if sh.RBACModel, err = fromapi.Read(ctx, o.MKE3, fromapi.Options{}); err != nil {
 			return nil, fmt.Errorf("upgrade: read MKE 3 RBAC: %w", err)
 		}
 	}

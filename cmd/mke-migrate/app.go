@@ -34,8 +34,9 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 		Commands: append([]*cli.Command{
 			convertCommand(),
 			checkCommand(),
+			reportCommand(),
 		}, append(append(mke3Commands(), preflightCommand(), rbacCommand()),
-			append(upgradeCommands(), demoCommand(), versionCommand(), completionCommand())...)...),
+			append(upgradeCommands(), swarmCommand(), demoCommand(), versionCommand(), completionCommand())...)...),
 	}
 	for _, c := range app.Commands {
 		c.CustomHelpTemplate = cli.CommandHelpTemplate + "\n" + exitCodesHelp + "\n"

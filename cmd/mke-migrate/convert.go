@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -13,7 +14,6 @@ import (
 	"github.com/mke-migrate/mke-migrate/convert/mke4"
 	"github.com/mke-migrate/mke-migrate/hosts"
 	"github.com/mke-migrate/mke-migrate/hosts/toconvert"
-	"github.com/mke-migrate/mke-migrate/internal/atomicfile"
 )
 
 func convertCommand() *cli.Command {
@@ -28,10 +28,11 @@ or unknown. Without --report-out a short report of what needs attention goes to 
 			&cli.StringFlag{Name: "mke3-config", Usage: "MKE 3 configuration `FILE` (TOML)", Required: true},
 			&cli.StringFlag{Name: "hosts-path", Usage: "hosts.yaml `FILE`; its hosts (with role and optional labels) become spec.hosts"},
 			&cli.StringFlag{Name: "external-address", Usage: "MKE 4k load balancer `ADDRESS` (spec.apiServer.externalAddress)"},
-			&cli.StringFlag{Name: "config-out", Usage: "write mke4.yaml to `FILE` (atomically) instead of stdout"},
-			&cli.StringFlag{Name: "report-out", Usage: "write the full report to `FILE`"},
+			&cli.StringFlag{Name: "config-out", Usage: "write mke4.yaml to `FILE` (atomically; only a regular file is replaced; - for stdout) instead of stdout"},
+			&cli.StringFlag{Name: "report-out", Usage: "write the full report to `FILE` (- for stdout, with --config-out)"},
 			&cli.StringFlag{Name: "report-format", Value: "text", Usage: "report format: text or json"},
 			&cli.StringFlag{Name: "kubelet-profile-label", Value: convert.DefaultKubeletProfileLabel, Usage: "MKE 3 node label `KEY` that names a node's kubelet profile (unpublished by Mirantis; check your nodes)"},
+			mke3VersionFlag(),
 		},
 		Action: runConvert,
 	}
@@ -47,6 +48,7 @@ func checkCommand() *cli.Command {
 			Flags: []cli.Flag{
 				&cli.StringFlag{Name: "mke3-config", Usage: "MKE 3 configuration `FILE` (TOML)", Required: true},
 				&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "text", Usage: "output format: text or json"},
+				mke3VersionFlag(),
 			},
 			Action: runCheck,
 		}},
@@ -77,13 +79,22 @@ func runConvert(c *cli.Context) error {
 	if format != "text" && format != "json" {
 		return usagef("--report-format must be text or json, not %q", format)
 	}
+	// mke4.yaml goes to standard output without --config-out.
+	if err := checkOutputs(c, c.String("config-out") == "", "config-out", "report-out"); err != nil {
+		return err
+	}
 	cfg, err := readMKE3(c.String("mke3-config"))
+	if err != nil {
+		return err
+	}
+	v, err := mke3Version(c)
 	if err != nil {
 		return err
 	}
 	opts := convert.Options{
 		ExternalAddress:     c.String("external-address"),
 		KubeletProfileLabel: c.String("kubelet-profile-label"),
+		MKE3Version:         v,
 	}
 	if p := c.String("hosts-path"); p != "" {
 		hs, err := hostsForConvert(p)
@@ -114,17 +125,17 @@ func runConvert(c *cli.Context) error {
 
 	// The configuration may carry secrets (OIDC client secret, LDAP bind
 	// password): the file is readable by its owner only.
-	if p := c.String("config-out"); p != "" {
-		if err := atomicfile.WriteFile(p, yml, 0o600); err != nil {
-			return failure(err)
+	if c.String("config-out") != "" {
+		if err := writeOutput(c, "config-out", yml, 0o600); err != nil {
+			return err
 		}
 	} else if _, err := c.App.Writer.Write(yml); err != nil {
 		return failure(fmt.Errorf("write mke4.yaml: %w", err))
 	}
 	switch p := c.String("report-out"); {
 	case p != "":
-		if err := atomicfile.WriteFile(p, report, 0o644); err != nil {
-			return failure(err)
+		if err := writeOutput(c, "report-out", report, 0o644); err != nil {
+			return err
 		}
 	case format == "json":
 		// A pipeline reads stderr as JSON: nothing else may go there.
@@ -166,7 +177,11 @@ func runCheck(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	res, err := convert.Check(cfg, convert.Options{})
+	v, err := mke3Version(c)
+	if err != nil {
+		return err
+	}
+	res, err := convert.Check(cfg, convert.Options{MKE3Version: v})
 	if err != nil {
 		return usageErr(err)
 	}
@@ -188,4 +203,24 @@ func runCheck(c *cli.Context) error {
 		return blocking(errors.New("the configuration blocks the upgrade to MKE 4k"))
 	}
 	return nil
+}
+
+func mke3VersionFlag() cli.Flag {
+	return &cli.StringFlag{Name: "mke3-version", Usage: "the source's MKE `VERSION` (like 3.8.8: the tag of the ucp-proxy image on a node): gates 3.7.15+, 3.8.x and 3.9.x and reports what changed in that version per key"}
+}
+
+// mke3Version is --mke3-version, checked: an unsupported version is a
+// blocking answer (exit 3) before any conversion.
+func mke3Version(c *cli.Context) (string, error) {
+	v := c.String("mke3-version")
+	if v == "" {
+		return "", nil
+	}
+	if err := convert.CheckMKE3Version(v); err != nil {
+		if errors.Is(err, convert.ErrUnsupportedMKE3Version) && strings.Contains(err.Error(), "not an MKE version") {
+			return "", usagef("--mke3-version: %v", err)
+		}
+		return "", blocking(fmt.Errorf("--mke3-version: %w", err))
+	}
+	return v, nil
 }

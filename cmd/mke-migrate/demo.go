@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -18,9 +20,11 @@ import (
 	"github.com/mke-migrate/mke-migrate/gather"
 	"github.com/mke-migrate/mke-migrate/hosts"
 	"github.com/mke-migrate/mke-migrate/hosts/toconvert"
+	"github.com/mke-migrate/mke-migrate/internal/ownerdir"
 	"github.com/mke-migrate/mke-migrate/mke3"
 	"github.com/mke-migrate/mke-migrate/plan"
 	"github.com/mke-migrate/mke-migrate/rbac"
+	"github.com/mke-migrate/mke-migrate/rbac/fromapi"
 	"github.com/mke-migrate/mke-migrate/summary"
 	"github.com/mke-migrate/mke-migrate/testbed"
 	"github.com/mke-migrate/mke-migrate/testbed/mke3api"
@@ -46,17 +50,33 @@ compared (exit 1: the upgrade failed). A step at or past the point of no return 
 and later) is not rolled back: the demo then shows mke-migrate resume finishing the upgrade.
 An unknown step name is refused with the list of the plan's steps (exit 2).
 
+--output DIR keeps the run's output folder, report.html included (see mke-migrate report).
+
 Needs root, unshare, nsenter, ip, sudo, sshd and the go toolchain (to build the fake nodes).`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "fail-at", Usage: "make the step `STEP` fail (for example k0s-worker)"},
 			&cli.IntFlag{Name: "workers", Value: 2, Usage: "simulate `N` workers (1 to 20)"},
 			&cli.StringFlag{Name: "log-level", Aliases: []string{"l"}, Usage: "log `LEVEL` on stderr: debug, info, warn, error (default: no log, the progress says it all)"},
+			&cli.StringFlag{Name: "output", Usage: "keep the run's output folder (journal, plan, summary, report.html) in `DIR` (default: removed at the end)"},
 		},
 		Action: runDemo,
 	}
 }
 
+// demoDirPrefix names the demo's working folders in the temporary
+// directory; they hold the simulated nodes' private keys.
+const demoDirPrefix = "mke-migrate-demo-"
+
 func runDemo(c *cli.Context) error {
+	// A demo killed with SIGKILL ran no cleanup: its folder (with private
+	// keys) is removed by the next one, when its owner is gone (F14).
+	if removed, err := ownerdir.RemoveStale("", demoDirPrefix); len(removed) > 0 || err != nil {
+		fmt.Fprintf(c.App.ErrWriter, "Removed %d folder(s) of demos that were killed: %v", len(removed), removed)
+		if err != nil {
+			fmt.Fprintf(c.App.ErrWriter, " (%v)", err)
+		}
+		fmt.Fprintln(c.App.ErrWriter)
+	}
 	n := c.Int("workers")
 	if n < 1 || n > 20 {
 		return usagef("--workers: %d is not from 1 to 20", n)
@@ -67,6 +87,12 @@ func runDemo(c *cli.Context) error {
 			return usagef("--log-level: %q is not one of debug, info, warn, error", l)
 		}
 	}
+	keep := c.String("output")
+	if keep != "" {
+		if _, err := os.Stat(filepath.Join(keep, "journal.jsonl")); err == nil {
+			return usagef("--output: %s holds the journal of an earlier run (use a new folder)", keep)
+		}
+	}
 	if os.Geteuid() != 0 {
 		return usagef("demo needs root: it starts simulated nodes in their own namespaces (run it with sudo)")
 	}
@@ -74,13 +100,20 @@ func runDemo(c *cli.Context) error {
 		return usagef("demo cannot run here: %w", err)
 	}
 	w, out := c.App.ErrWriter, c.App.Writer
+	// A closed terminal (SIGHUP) ends the demo like Ctrl-C, so that its
+	// folder and nodes are removed; not when SIGHUP is ignored (nohup).
 	ctx := c.Context
+	if !signal.Ignored(syscall.SIGHUP) {
+		var stop func()
+		ctx, stop = signalContext(ctx, syscall.SIGHUP)
+		defer stop()
+	}
 	log := slog.New(slog.DiscardHandler)
 	if c.String("log-level") != "" {
 		log = slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: lvl}))
 	}
 
-	work, err := os.MkdirTemp("", "mke-migrate-demo-")
+	work, err := ownerdir.Create("", demoDirPrefix)
 	if err != nil {
 		return failure(err)
 	}
@@ -186,7 +219,7 @@ func runDemo(c *cli.Context) error {
 
 	// RBAC: translated for the summary; the simulated nodes run no
 	// Kubernetes API to apply it to, so the upgrade leaves it out.
-	model, err := rbac.FromMKE3(ctx, mc, rbac.FromMKE3Options{Source: cl.API.URL})
+	model, err := fromapi.Read(ctx, mc, fromapi.Options{Source: cl.API.URL})
 	if err != nil {
 		return failure(err)
 	}
@@ -206,13 +239,17 @@ func runDemo(c *cli.Context) error {
 		return failure(err)
 	}
 	rpt := newReporter(w)
+	runDir := filepath.Join(work, "run")
+	if keep != "" {
+		runDir = keep
+	}
 	o := upgrade.Options{
 		Hosts:           hs,
 		Connect:         connect,
 		MKE3:            mc,
 		ExternalAddress: "mke.example.com",
 		K0sBinary:       k0s,
-		OutputDir:       filepath.Join(work, "run"),
+		OutputDir:       runDir,
 		KubeconfigPath:  filepath.Join(work, "kubeconfig"),
 		StepTimeout:     30 * time.Second,
 		Commands:        upgrade.Commands{Ready: 10 * time.Second},
@@ -234,6 +271,13 @@ func runDemo(c *cli.Context) error {
 		return failure(err)
 	}
 	rpt.version = sh.MKEVersion
+	if keep != "" {
+		reportInputs(c, keep, sh, plan, nil, false)
+		if b, err := rbac.EncodeExport(model); err == nil { // translated for the report, not applied
+			_ = os.WriteFile(filepath.Join(keep, "rbac-export.json"), b, 0o600)
+		}
+		defer writeReport(w, keep)
+	}
 	if step := c.String("fail-at"); step != "" {
 		if err := injectFailure(plan, step); err != nil {
 			return err
@@ -290,9 +334,17 @@ func runDemo(c *cli.Context) error {
 		fmt.Fprintf(out, "%s (%s): %s\n", h.Name, h.Address, statusLine(st))
 	}
 	fmt.Fprintln(out)
-	sum := summary.Build(summary.Input{Report: conversionReport(sh, o), RBAC: rr, MKEVersion: sh.MKEVersion, Managers: sh.Managers, Workers: sh.Workers})
+	sum, err := summary.Build(summary.Input{Report: conversionReport(sh, o), RBAC: summaryRBAC(rr), MKEVersion: sh.MKEVersion, Managers: sh.Managers, Workers: sh.Workers})
+	if err != nil {
+		return failure(err)
+	}
 	if err := sum.WriteText(out); err != nil {
 		return failure(err)
+	}
+	if keep != "" { // as upgrade saves it
+		if err := (&runSetup{opts: upgrade.Options{OutputDir: keep}}).saveSummary(sum); err != nil {
+			return failure(err)
+		}
 	}
 	fmt.Fprintln(out, "\n(RBAC was translated but not applied: the simulated nodes run no Kubernetes API.)")
 	return nil

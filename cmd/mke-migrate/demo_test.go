@@ -2,7 +2,9 @@ package main
 
 import (
 	"bytes"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"testing"
 	"time"
@@ -26,13 +28,17 @@ func runDemoBinary(t *testing.T, args ...string) (code int, stdout, stderr strin
 }
 
 func TestDemo(t *testing.T) {
-	code, stdout, stderr := runDemoBinary(t)
+	dir := filepath.Join(t.TempDir(), "run")
+	code, stdout, stderr := runDemoBinary(t, "--output", dir)
 	require.Equal(t, 0, code, stderr)
+	page, err := os.ReadFile(filepath.Join(dir, "report.html"))
+	require.NoError(t, err, "demo --output leaves report.html")
+	assert.Contains(t, string(page), "The upgrade finished: every node runs MKE 4k.")
 	for _, want := range []string{"== mke-migrate convert", "keys accounted for", "== mke-migrate preflight", "0 blocker(s)",
 		"== mke-migrate upgrade", "Step 1 of ", "write-outputs ... done (", "Simulated cluster removed."} {
 		assert.Contains(t, stderr, want)
 	}
-	for _, want := range []string{"manager-1", "Role controller", "Role worker", "Upgrade summary", "MKE3 Cleanup", "MCR may safely be uninstalled"} {
+	for _, want := range []string{"manager-1", "Role controller", "Role worker", "Upgrade Summary\n---------------\n", "MKE3 Cleanup", "MCR may safely be uninstalled"} {
 		assert.Contains(t, stdout, want)
 	}
 }

@@ -105,17 +105,17 @@ func TestPreflightAndDiscoverCheckTheSameThings(t *testing.T) {
 	sh, err := u.Discover(ctx)
 	require.NoError(t, err)
 
-	assert.Equal(t, rep.Checks, sh.Checks, "preflight and Discover found different things")
+	assert.Equal(t, rep.Checks, sh.Preflight, "preflight and Discover found different things")
 	byWorker := func(name string) string { return c.Host(name).Address }
-	assert.Contains(t, sh.Checks, preflight.Result{ID: preflight.IDKubeNode, Severity: preflight.Warning, Host: byWorker("worker-2"),
+	assert.Contains(t, sh.Preflight, preflight.Result{ID: preflight.IDKubeNode, Severity: preflight.Warning, Host: byWorker("worker-2"),
 		Message: `no Kubernetes node has the name "worker-2" or the address ` + byWorker("worker-2"),
 		Remedy:  "check that the host is an MKE 3 node and that its kubelet runs; its node labels and kubelet profile cannot be carried otherwise"})
 	found := false
-	for _, r := range sh.Checks {
+	for _, r := range sh.Preflight {
 		found = found || r.ID == preflight.IDKubeletProfile && r.Host == byWorker("worker-1")
 	}
-	assert.True(t, found, "no %s for worker-1 in %+v", preflight.IDKubeletProfile, sh.Checks)
-	for _, r := range sh.Checks {
+	assert.True(t, found, "no %s for worker-1 in %+v", preflight.IDKubeletProfile, sh.Preflight)
+	for _, r := range sh.Preflight {
 		assert.NotEqual(t, preflight.Blocker, r.Severity, "%+v", r)
 	}
 

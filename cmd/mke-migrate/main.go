@@ -43,10 +43,42 @@ func silentExit(code int) error       { return &exitError{code: code} }
 func usagef(f string, a ...any) error { return usageErr(fmt.Errorf(f, a...)) }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signalContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
+}
+
+// interrupted is the cause (context.Cause) of the CLI's context when a
+// signal ended it; any other end (stop, a parent's deadline) is not an
+// interrupt, and nothing may say that one was sent.
+type interrupted struct{ sig os.Signal }
+
+func (e *interrupted) Error() string { return e.sig.String() + " signal received" }
+
+// signalContext is signal.NotifyContext with a cause that says which
+// signal ended the context.
+func signalContext(parent context.Context, sigs ...os.Signal) (context.Context, func()) {
+	ctx, cancel := context.WithCancelCause(parent)
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, sigs...)
+	go func() {
+		select {
+		case s := <-ch:
+			cancel(&interrupted{s})
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, func() {
+		signal.Stop(ch)
+		cancel(nil)
+	}
+}
+
+// wasInterrupted reports whether a signal ended ctx.
+func wasInterrupted(ctx context.Context) bool {
+	var ie *interrupted
+	return errors.As(context.Cause(ctx), &ie)
 }
 
 // run executes the CLI and returns the process exit code.

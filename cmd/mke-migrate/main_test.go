@@ -276,3 +276,17 @@ func TestConvertEveryFixtureReportsEveryKey(t *testing.T) {
 		})
 	}
 }
+
+// --mke3-version gates the source (3.7.15+, 3.8.x, 3.9.x) and reports what
+// the version changes per key.
+func TestCheckMke3Version(t *testing.T) {
+	in := filepath.Join("..", "..", "convert", "testdata", "versions", "mke3.9.1.toml")
+	for v, want := range map[string]int{"3.7.15": 0, "3.8.8": 0, "3.9.1": 0, "3.7.14": 3, "3.10.0": 3, "3.9": 2} {
+		code, _, stderr := runCLI(t, "check", "mke3", "--mke3-config", in, "--mke3-version", v)
+		assert.Equal(t, want, code, "%s: %s", v, stderr)
+	}
+	_, stdout, _ := runCLI(t, "check", "mke3", "--mke3-config", in, "--mke3-version", "3.8.8")
+	assert.Contains(t, stdout, "exists from MKE 3.9 on")
+	_, stdout, _ = runCLI(t, "convert", "--mke3-config", in, "--mke3-version", "3.9.1", "--report-format", "json")
+	assert.Contains(t, stdout, "version: v4.2.0")
+}

@@ -12,7 +12,6 @@ import (
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
 
-	"github.com/mke-migrate/mke-migrate/internal/atomicfile"
 	"github.com/mke-migrate/mke-migrate/mke3"
 )
 
@@ -39,7 +38,7 @@ func mke3Commands() []*cli.Command {
 				Name:  "config",
 				Usage: "download the MKE 3 configuration TOML (the input of convert)",
 				Flags: append(mke3Flags(),
-					&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the TOML to `FILE` (atomically, owner-readable only) instead of stdout"},
+					&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the TOML to `FILE` (atomically, owner-readable only; only a regular file is replaced) instead of stdout"},
 				),
 				Action: runMKE3Config,
 			}},
@@ -159,16 +158,17 @@ func fetchConfigTOML(c *cli.Context) ([]byte, error) {
 }
 
 func runMKE3Config(c *cli.Context) error {
+	// Before logging in: a bad path fails at once.
+	if err := checkOutputs(c, false, "output"); err != nil {
+		return err
+	}
 	data, err := fetchConfigTOML(c)
 	if err != nil {
 		return err
 	}
-	if p := c.String("output"); p != "" {
+	if c.String("output") != "" {
 		// The TOML can hold secrets (backup passphrase, SCIM token).
-		if err := atomicfile.WriteFile(p, data, 0o600); err != nil {
-			return failure(err)
-		}
-		return nil
+		return writeOutput(c, "output", data, 0o600)
 	}
 	if _, err := c.App.Writer.Write(data); err != nil {
 		return failure(err)

@@ -112,10 +112,25 @@ func TestPreflight(t *testing.T) {
 	assert.Contains(t, stdout, "remedy: delete "+filepath.Join(home, ".mke", "mke.kubeconf"))
 	require.NoError(t, os.Remove(filepath.Join(home, ".mke", "mke.kubeconf")))
 
+	// F8 (issue 14): an unknown host key, or a missing known_hosts file,
+	// is a host-key blocker whose remedy is to verify the key and add it
+	// to known_hosts, not host-unreachable.
 	empty := writeFile(t, t.TempDir(), "known_hosts", "")
-	code, stdout, _ = runCLI(t, "preflight", "--hosts-path", hy, "--known-hosts", empty, "-o", "json")
-	assert.Equal(t, 3, code)
-	assert.Equal(t, len(c.Hosts), strings.Count(stdout, `"id": "host-unreachable"`), stdout)
+	for _, kh := range []string{empty, filepath.Join(t.TempDir(), "missing_known_hosts")} {
+		code, stdout, _ = runCLI(t, "preflight", "--hosts-path", hy, "--known-hosts", kh, "-o", "json")
+		assert.Equal(t, 3, code)
+		assert.Equal(t, len(c.Hosts), strings.Count(stdout, `"id": "host-key"`), stdout)
+		assert.NotContains(t, stdout, "host-unreachable")
+		assert.NotContains(t, stdout, "make the host reachable")
+		assert.Contains(t, stdout, "verify the host's key")
+		assert.Contains(t, stdout, "add it to "+kh)
+	}
+	// F2: SSH_KNOWN_HOSTS set but empty made rig accept any key.
+	t.Setenv("SSH_KNOWN_HOSTS", "")
+	code, stdout, stderr = runCLI(t, "preflight", "--hosts-path", hy, "--known-hosts", empty, "-o", "json")
+	assert.Equal(t, 3, code, stdout)
+	assert.Equal(t, len(c.Hosts), strings.Count(stdout, `"id": "host-key"`), stdout)
+	assert.Contains(t, stderr, "SSH_KNOWN_HOSTS is ignored")
 
 	// Usage errors.
 	code, _, _ = runCLI(t, "preflight")

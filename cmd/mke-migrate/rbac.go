@@ -14,8 +14,9 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 
-	"github.com/mke-migrate/mke-migrate/internal/atomicfile"
 	"github.com/mke-migrate/mke-migrate/rbac"
+	"github.com/mke-migrate/mke-migrate/rbac/fromapi"
+	"github.com/mke-migrate/mke-migrate/rbac/kube"
 )
 
 // optionalMKE3Flags are mke3Flags for commands that can also work without
@@ -93,12 +94,15 @@ objects this run created are deleted again (unless --no-rollback), and the exit 
 }
 
 func runRBACExport(c *cli.Context) error {
+	if err := checkOutputs(c, false, "output"); err != nil {
+		return err
+	}
 	client, err := mke3Client(c)
 	if err != nil {
 		return err
 	}
 	start := time.Now()
-	m, err := rbac.FromMKE3(c.Context, client, rbac.FromMKE3Options{})
+	m, err := fromapi.Read(c.Context, client, fromapi.Options{})
 	if err != nil {
 		return apiFailure(err)
 	}
@@ -106,9 +110,9 @@ func runRBACExport(c *cli.Context) error {
 	if err != nil {
 		return failure(err)
 	}
-	if p := c.String("output"); p != "" {
-		if err := atomicfile.WriteFile(p, data, 0o600); err != nil {
-			return failure(err)
+	if p := c.String("output"); p != "" && p != stdoutPath {
+		if err := writeOutput(c, "output", data, 0o600); err != nil {
+			return err
 		}
 		fmt.Fprintf(c.App.ErrWriter, "exported %d users, %d orgs, %d teams, %d roles, %d grants to %s in %v\n",
 			len(m.Users), len(m.Orgs), len(m.Teams), len(m.Roles), len(m.Grants), p, time.Since(start).Round(time.Millisecond))
@@ -185,7 +189,7 @@ func loadModel(c *cli.Context) (*rbac.Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := rbac.FromMKE3(c.Context, client, rbac.FromMKE3Options{})
+	m, err := fromapi.Read(c.Context, client, fromapi.Options{})
 	if err != nil {
 		return nil, apiFailure(err)
 	}
@@ -223,8 +227,8 @@ func translate(c *cli.Context) (*rbac.Objects, *rbac.Report, error) {
 		return nil, nil, failure(err)
 	}
 	if p := c.String("report-out"); p != "" {
-		if err := atomicfile.WriteFile(p, b.Bytes(), 0o644); err != nil {
-			return nil, nil, failure(err)
+		if err := writeOutput(c, "report-out", b.Bytes(), 0o644); err != nil {
+			return nil, nil, err
 		}
 	} else if _, err := c.App.ErrWriter.Write(b.Bytes()); err != nil {
 		return nil, nil, failure(err)
@@ -237,6 +241,10 @@ func runRBACTranslate(c *cli.Context) error {
 	if format != "yaml" && format != "json" {
 		return usagef("--output: %q is not yaml or json", format)
 	}
+	// The manifests go to standard output without --out.
+	if err := checkOutputs(c, c.String("out") == "", "out", "report-out"); err != nil {
+		return err
+	}
 	objs, rep, err := translate(c)
 	if err != nil {
 		return err
@@ -245,9 +253,9 @@ func runRBACTranslate(c *cli.Context) error {
 	if err != nil {
 		return failure(err)
 	}
-	if p := c.String("out"); p != "" {
-		if err := atomicfile.WriteFile(p, data, 0o644); err != nil {
-			return failure(err)
+	if c.String("out") != "" {
+		if err := writeOutput(c, "out", data, 0o644); err != nil {
+			return err
 		}
 	} else if _, err := c.App.Writer.Write(data); err != nil {
 		return writeErr(err)
@@ -259,14 +267,18 @@ func runRBACTranslate(c *cli.Context) error {
 }
 
 type applyOutput struct {
-	Apply    *rbac.ApplyResult  `json:"apply"`
-	Rollback *rbac.DeleteResult `json:"rollback,omitempty"`
+	Apply    *kube.ApplyResult  `json:"apply"`
+	Rollback *kube.DeleteResult `json:"rollback,omitempty"`
 	Error    string             `json:"error,omitempty"`
 }
 
 func runRBACApply(c *cli.Context) error {
 	format, log, err := outputFlags(c)
 	if err != nil {
+		return err
+	}
+	// The apply result goes to standard output.
+	if err := checkOutputs(c, true, "report-out"); err != nil {
 		return err
 	}
 	rules := clientcmd.NewDefaultClientConfigLoadingRules()
@@ -290,7 +302,7 @@ func runRBACApply(c *cli.Context) error {
 
 	start := time.Now()
 	dry := c.Bool("dry-run")
-	res, aerr := rbac.Apply(c.Context, cs, objs, rbac.ApplyOptions{
+	res, aerr := kube.Apply(c.Context, cs, objs, kube.ApplyOptions{
 		DryRun: dry, Adopt: c.Bool("adopt"), Concurrency: c.Int("concurrency"), Logger: log,
 	})
 	out := applyOutput{Apply: res}
@@ -299,7 +311,7 @@ func runRBACApply(c *cli.Context) error {
 		// the rollback gets its own time.
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Context), 2*time.Minute)
 		defer cancel()
-		del, derr := rbac.Delete(ctx, cs, rbac.Select(objs, res.Created), rbac.DeleteOptions{Concurrency: c.Int("concurrency"), Logger: log})
+		del, derr := kube.Delete(ctx, cs, rbac.Select(objs, res.Created), kube.DeleteOptions{Concurrency: c.Int("concurrency"), Logger: log})
 		out.Rollback = del
 		if derr != nil {
 			aerr = errors.Join(aerr, fmt.Errorf("rollback: %w", derr))

@@ -13,6 +13,7 @@ import (
 
 	"github.com/mke-migrate/mke-migrate/internal/kubetest"
 	"github.com/mke-migrate/mke-migrate/rbac"
+	"github.com/mke-migrate/mke-migrate/rbac/kube"
 	"github.com/mke-migrate/mke-migrate/testbed/mke3api"
 )
 
@@ -110,7 +111,7 @@ func TestRBACExportAndApply(t *testing.T) {
 
 	code, stdout, stderr = runCLI(t, "rbac", "apply", "--from", export, "--kubeconfig", plane.Kubeconfig, "-o", "json")
 	require.Equal(t, 0, code, stderr)
-	var out struct{ Apply rbac.ApplyResult }
+	var out struct{ Apply kube.ApplyResult }
 	require.NoError(t, json.Unmarshal([]byte(stdout), &out), stdout)
 	assert.NotEmpty(t, out.Apply.Created)
 

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,14 +24,15 @@ func upgradeCommands() []*cli.Command {
 	}
 	upgradeFlags := append(append(runFlags(),
 		&cli.StringFlag{Name: "external-address", Usage: "MKE 4k load balancer `ADDRESS` (spec.apiServer.externalAddress)", Required: true},
-		&cli.StringFlag{Name: "config-out", Usage: "also write mke4.yaml to `FILE` (owner-readable only)"},
+		&cli.StringFlag{Name: "config-out", Usage: "also write mke4.yaml to `FILE` (owner-readable only; only a regular file is replaced; - for stdout, the plan and summary then go to stderr)"},
 		&cli.StringFlag{Name: "image-registry", Usage: "pull MKE 4k images from `REGISTRY` (no trailing /; cannot be changed later)"},
 		&cli.StringFlag{Name: "chart-registry", Usage: "pull MKE 4k charts from `oci://REGISTRY` (no trailing /; cannot be changed later)"},
 		&cli.BoolFlag{Name: "mke3-airgapped", Usage: "the cluster has no Internet access (offline upgrade)"},
-		&cli.BoolFlag{Name: "dry-run", Usage: "discover, check and print the plan and the summary; change nothing"},
+		&cli.BoolFlag{Name: "dry-run", Usage: "discover, check and print the plan and the summary; change nothing (with --output, keep the plan and report.html there)"},
 		&cli.BoolFlag{Name: "force", Usage: "do not ask for confirmation (needed without a terminal)"},
-		&cli.StringFlag{Name: "output", Usage: "keep the run's files (journal, backups, configurations, debug log, summary) in `DIR` (default: a new folder under $XDG_STATE_HOME/mke-migrate or ~/.local/state/mke-migrate)"},
+		&cli.StringFlag{Name: "output", Usage: "keep the run's files (journal, backups, configurations, debug log, summary, report.html) in `DIR` (default: a new folder under $XDG_STATE_HOME/mke-migrate or ~/.local/state/mke-migrate)"},
 		&cli.BoolFlag{Name: "skip-rbac", Usage: "leave RBAC out of the upgrade (apply it later with mke-migrate rbac apply)"},
+		&cli.BoolFlag{Name: "skip-swarm-export", Usage: "do not export the Swarm services as Kubernetes manifests into the output folder (swarm/) before the upgrade"},
 	), mflags...)
 	logLevel := func() cli.Flag {
 		return &cli.StringFlag{Name: "log-level", Aliases: []string{"l"}, Value: "warn", Usage: "log `LEVEL` on stderr: debug, info, warn, error (the output folder's log is always at debug)"}
@@ -48,7 +50,7 @@ the workers to k0s, applies RBAC, uninstalls MKE 3 and writes mke4.yaml and the 
 kubeconfig. Any failure, the --timeout or an interrupt (Ctrl-C) before MKE 3 is uninstalled
 rolls every node back to its MKE 3 state; after that point, mke-migrate resume finishes the
 run. The summary is printed and saved (summary.txt, summary.json) in the output folder, with the
-journal, the backups and a debug log.`,
+journal, the backups, a debug log and report.html (see mke-migrate report).`,
 			Flags:  upgradeFlags,
 			Action: runUpgrade,
 		},
@@ -91,6 +93,16 @@ func runUpgrade(c *cli.Context) error {
 	if !dryRun && !c.Bool("force") && !stdinIsTerminal(c) {
 		return usagef("refusing to upgrade without confirmation: standard input is not a terminal (use --force)")
 	}
+	// Output paths before any work (logging in, connecting). With
+	// --config-out -, mke4.yaml is alone on stdout; the plan and summary go
+	// to stderr.
+	if err := checkRunOutputs(c, c.Bool("json"), "config-out"); err != nil {
+		return err
+	}
+	var yamlOut io.Writer
+	if c.String("config-out") == stdoutPath {
+		yamlOut, c.App.Writer = c.App.Writer, c.App.ErrWriter
+	}
 	dir := c.String("output")
 	if !dryRun {
 		if dir == "" {
@@ -102,8 +114,11 @@ func runUpgrade(c *cli.Context) error {
 			// a blocked or refused run leaves only its log: it may be rerun
 			return usagef("--output: %s holds the journal of an earlier run (use mke-migrate resume or rollback, or a new folder)", dir)
 		}
-	} else {
-		dir = "" // a dry run writes nothing but --config-out
+	} else if dir != "" {
+		// a dry run writes only with --output: its plan and report
+		if _, err := os.Stat(filepath.Join(dir, "journal.jsonl")); err == nil {
+			return usagef("--output: %s holds the journal of an earlier run (use a new folder)", dir)
+		}
 	}
 	file, err := hosts.Load(c.String("hosts-path"))
 	if err != nil {
@@ -136,6 +151,7 @@ func runUpgrade(c *cli.Context) error {
 		return err
 	}
 	defer s.close()
+	s.yamlOut = yamlOut
 	if dryRun {
 		s.opts.OutputDir = os.TempDir() // required by New; nothing is written by Discover or Plan
 	}
@@ -143,8 +159,11 @@ func runUpgrade(c *cli.Context) error {
 	o.MKE3 = client
 	o.ExternalAddress = c.String("external-address")
 	o.ImageRegistry, o.ChartRegistry, o.Airgapped = c.String("image-registry"), c.String("chart-registry"), c.Bool("mke3-airgapped")
-	o.ConfigOut = c.String("config-out")
+	if yamlOut == nil {
+		o.ConfigOut = c.String("config-out")
+	}
 	o.SkipRBAC = c.Bool("skip-rbac")
+	o.SkipSwarmExport = c.Bool("skip-swarm-export")
 
 	u, err := upgrade.New(*o)
 	if err != nil {
@@ -157,6 +176,10 @@ func runUpgrade(c *cli.Context) error {
 	var be *upgrade.BlockedError
 	switch {
 	case errors.As(err, &be):
+		if dir != "" {
+			reportInputs(c, dir, sh, nil, be.Blockers, true)
+			writeReport(c.App.ErrWriter, dir)
+		}
 		return s.blocked(c, be)
 	case err != nil:
 		return s.failed(c, apiFailure(err))
@@ -166,7 +189,9 @@ func runUpgrade(c *cli.Context) error {
 		return s.failed(c, failure(err))
 	}
 	s.out.version = sh.MKEVersion
+	reportInputs(c, dir, sh, plan, nil, dryRun)
 	if dryRun {
+		defer writeReport(c.App.ErrWriter, dir)
 		return s.dryRun(c, sh, plan)
 	}
 	fmt.Fprintf(w, "Output folder: %s\n", dir)
@@ -178,6 +203,7 @@ func runUpgrade(c *cli.Context) error {
 		}
 	}
 	stopWatch := s.out.watchInterrupt(c.Context)
+	s.handOver()
 	res, err := u.Apply(c.Context, plan)
 	stopWatch()
 	return s.finish(c, res, err, sh, "upgrade")
@@ -193,6 +219,9 @@ func resumeOrRollback(c *cli.Context, rollback bool) error {
 	dir := c.String("output")
 	if _, err := os.Stat(dir); err != nil {
 		return usagef("--output: %w", err)
+	}
+	if err := checkRunOutputs(c, false); err != nil {
+		return err
 	}
 	if !rollback && c.String("k0s-binary") == "" {
 		return usagef("--k0s-binary is required to resume")
@@ -216,6 +245,7 @@ func resumeOrRollback(c *cli.Context, rollback bool) error {
 	s.out.version = sh.MKEVersion
 	stopWatch := s.out.watchInterrupt(c.Context)
 	defer stopWatch()
+	s.handOver()
 	if rollback {
 		s.out.startRollback()
 		res, err := u.Rollback(c.Context, plan)
@@ -223,6 +253,7 @@ func resumeOrRollback(c *cli.Context, rollback bool) error {
 			return s.failed(c, failure(fmt.Errorf("rollback: %w", err)))
 		}
 		s.out.rollbackDone()
+		writeReport(c.App.ErrWriter, dir)
 		return s.emitResult(c, runResult{Result: "rolled-back", OutputDir: dir, LogFile: s.logPath, RolledBack: res.RolledBack})
 	}
 	res, err := u.Resume(c.Context, plan)

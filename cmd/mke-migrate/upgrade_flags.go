@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -39,9 +40,24 @@ type runSetup struct {
 	logFile *os.File
 	out     *reporter
 	json    bool
+	// yamlOut is standard output when --config-out is -.
+	yamlOut io.Writer
+	// releaseDir hands the output folder's lock to the engine (openRunLog).
+	releaseDir func()
+}
+
+// handOver gives the output folder's lock to the engine, which takes it
+// in Apply, Resume and Rollback.
+func (s *runSetup) handOver() {
+	if s.releaseDir != nil {
+		s.releaseDir()
+	}
 }
 
 func (s *runSetup) close() {
+	if s.releaseDir != nil {
+		s.releaseDir()
+	}
 	if s.logFile != nil {
 		_ = s.logFile.Close()
 	}
@@ -91,10 +107,11 @@ func newRunSetup(c *cli.Context, dir string) (*runSetup, error) {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, failure(err)
 		}
-		s.logPath = filepath.Join(dir, logFileName)
-		if s.logFile, err = os.OpenFile(s.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600); err != nil {
-			return nil, failure(err)
+		// after the folder's lock, never through a link (F9)
+		if s.logFile, s.releaseDir, err = openRunLog(dir); err != nil {
+			return nil, err
 		}
+		s.logPath = filepath.Join(dir, logFileName)
 		handlers = append(handlers, slog.NewTextHandler(s.logFile, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	log := slog.New(slog.NewMultiHandler(handlers...))

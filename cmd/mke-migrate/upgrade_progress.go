@@ -86,13 +86,18 @@ func (r *reporter) rollbackDone() {
 	fmt.Fprintln(r.w, r.paint(green, fmt.Sprintf("Rollback to MKE version %s completed successfully", r.version)))
 }
 
-// watchInterrupt says so when the context ends (Ctrl-C): the run then rolls
-// back on its own.
+// watchInterrupt says so when a signal (Ctrl-C) ends the context: the run
+// then rolls back on its own. Nothing is printed when the context ends
+// otherwise, or after stop returns (stop waits for the watcher).
 func (r *reporter) watchInterrupt(ctx context.Context) (stop func()) {
-	done := make(chan struct{})
+	done, exited := make(chan struct{}), make(chan struct{})
 	go func() {
+		defer close(exited)
 		select {
 		case <-ctx.Done():
+			if !wasInterrupted(ctx) {
+				return
+			}
 			r.mu.Lock()
 			r.closeLocked()
 			fmt.Fprintln(r.w, r.paint(yellow, "Aborting upgrade due to signal interrupt"))
@@ -101,7 +106,7 @@ func (r *reporter) watchInterrupt(ctx context.Context) (stop func()) {
 		}
 	}()
 	var once sync.Once
-	return func() { once.Do(func() { close(done) }) }
+	return func() { once.Do(func() { close(done); <-exited }) }
 }
 
 func (r *reporter) event(e plan.Event) {

@@ -11,7 +11,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/mke-migrate/mke-migrate/convert"
-	"github.com/mke-migrate/mke-migrate/convert/mke4"
 	"github.com/mke-migrate/mke-migrate/internal/atomicfile"
 	"github.com/mke-migrate/mke-migrate/plan"
 	"github.com/mke-migrate/mke-migrate/summary"
@@ -51,9 +50,13 @@ func (s *runSetup) emitResult(c *cli.Context, r runResult) error {
 	return fprintf(c.App.Writer, "%s\n", b)
 }
 
-func buildSummary(sh *upgrade.Shared, o upgrade.Options, dryRun bool) summary.Summary {
-	return summary.Build(summary.Input{Report: conversionReport(sh, o), RBAC: sh.RBACReport, MKEVersion: sh.MKEVersion,
-		Managers: sh.Managers, Workers: sh.Workers, DryRun: dryRun})
+func buildSummary(sh *upgrade.Shared, o upgrade.Options, dryRun bool) (summary.Summary, error) {
+	var sw *summary.Swarm
+	if !dryRun { // a dry run exports nothing (its OutputDir is a stand-in)
+		sw = summarySwarm(o.OutputDir)
+	}
+	return summary.Build(summary.Input{Report: conversionReport(sh, o), RBAC: summaryRBAC(sh.RBACReport), MKEVersion: sh.MKEVersion,
+		Managers: sh.Managers, Workers: sh.Workers, DryRun: dryRun, Swarm: sw})
 }
 
 // conversionReport is the run's conversion report: Discover's, or the one
@@ -77,16 +80,20 @@ func (s *runSetup) blocked(c *cli.Context, be *upgrade.BlockedError) error {
 }
 
 func (s *runSetup) dryRun(c *cli.Context, sh *upgrade.Shared, plan *plan.Plan) error {
-	if p := c.String("config-out"); p != "" {
-		y, err := mke4.Marshal(*sh.Config)
-		if err != nil {
-			return failure(err)
+	if c.String("config-out") != "" {
+		if err := s.writeConfig(c, sh); err != nil {
+			return err
 		}
-		if err := atomicfile.WriteFile(p, y, 0o600); err != nil {
+	}
+	sum, err := buildSummary(sh, s.opts, true)
+	if err != nil {
+		return failure(err)
+	}
+	if dir := c.String("output"); dir != "" { // for the report; s.opts.OutputDir is a stand-in here
+		if err := (&runSetup{opts: upgrade.Options{OutputDir: dir}}).saveSummary(sum); err != nil {
 			return failure(err)
 		}
 	}
-	sum := buildSummary(sh, s.opts, true)
 	if s.json {
 		r := runResult{Result: "dry-run", Summary: &sum, Plan: []planStep{}}
 		for _, st := range plan.Steps() {
@@ -127,8 +134,17 @@ func (s *runSetup) failed(c *cli.Context, err error) error {
 func (s *runSetup) finish(c *cli.Context, res *upgrade.Result, err error, sh *upgrade.Shared, what string) error {
 	w := c.App.ErrWriter
 	s.out.closeLine()
+	defer writeReport(w, s.opts.OutputDir)
 	if err == nil {
-		sum := buildSummary(sh, s.opts, false)
+		if s.yamlOut != nil {
+			if err := s.writeConfig(c, sh); err != nil {
+				return err
+			}
+		}
+		sum, serr := buildSummary(sh, s.opts, false)
+		if serr != nil {
+			return failure(serr)
+		}
 		if werr := s.saveSummary(sum); werr != nil {
 			return failure(werr)
 		}

@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mke-migrate/mke-migrate/convert/mke4"
 	"github.com/mke-migrate/mke-migrate/plan"
 	"github.com/mke-migrate/mke-migrate/testbed"
 	"github.com/mke-migrate/mke-migrate/testbed/mke3api"
@@ -296,8 +297,34 @@ func TestUpgradeDryRunChangesNothing(t *testing.T) {
 	text, err := cmd.Output()
 	require.NoError(t, err)
 	assert.Contains(t, string(text), "point of no return")
-	assert.Contains(t, string(text), "Upgrade summary (dry run: nothing was changed)")
+	assert.Contains(t, string(text), "Upgrade Summary\n---------------\n\nDry run: nothing was changed")
 	assert.Equal(t, b.baseline, b.digests(t))
+
+	// with --output: the plan and what the report shows, and the report
+	dry := filepath.Join(b.dir, "dry")
+	cmd = b.command(t, b.upgradeArgs("--dry-run", "--output", dry)...)
+	o, err := cmd.CombinedOutput()
+	require.NoError(t, err, string(o))
+	for _, f := range []string{"plan.json", "preflight.json", "discovery.json", "conversion-report.json", "summary.txt", "report.html"} {
+		assert.FileExists(t, filepath.Join(dry, f))
+	}
+	assert.NoFileExists(t, filepath.Join(dry, "journal.jsonl"))
+	page, err := os.ReadFile(filepath.Join(dry, "report.html"))
+	require.NoError(t, err)
+	assert.Contains(t, string(page), "Dry run: the plan below was made and nothing was changed.")
+	assert.Equal(t, b.baseline, b.digests(t))
+
+	// --config-out -: mke4.yaml alone on stdout, the plan and summary on
+	// stderr (F1)
+	cmd = b.command(t, b.upgradeArgs("--dry-run", "--config-out", "-")...)
+	var yamlOut, rest bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &yamlOut, &rest
+	require.NoError(t, cmd.Run(), rest.String())
+	cfg, err := mke4.Unmarshal(yamlOut.Bytes())
+	require.NoError(t, err, yamlOut.String())
+	assert.NotEmpty(t, cfg.Spec.APIServer.ExternalAddress)
+	assert.Contains(t, rest.String(), "Upgrade Summary")
+	assert.NotContains(t, yamlOut.String(), "Upgrade Summary")
 }
 
 func TestUpgradeCompletesAndResumeIsANoop(t *testing.T) {
@@ -312,7 +339,7 @@ func TestUpgradeCompletesAndResumeIsANoop(t *testing.T) {
 	assert.Contains(t, errb.String(), "Step 1 of ")
 	assert.Contains(t, errb.String(), "write-outputs ... done (")
 	assert.Contains(t, out.String(), "MKE 3.8.8 was uninstalled from the cluster successfully.")
-	for _, f := range []string{"summary.txt", "summary.json", logFileName, "journal.jsonl", "mke4.yaml"} {
+	for _, f := range []string{"summary.txt", "summary.json", logFileName, "journal.jsonl", "mke4.yaml", "plan.json", "preflight.json", "report.html"} {
 		assert.FileExists(t, filepath.Join(outDir, f))
 	}
 	saved, err := os.ReadFile(filepath.Join(outDir, "summary.txt"))
@@ -346,6 +373,9 @@ func TestUpgradeBlockedExitsThree(t *testing.T) {
 	assert.Equal(t, "blocked", res.Result)
 	assert.NotEmpty(t, res.Blockers)
 	assert.Equal(t, b.baseline, b.digests(t))
+	page, err := os.ReadFile(filepath.Join(b.dir, "run", "report.html"))
+	require.NoError(t, err)
+	assert.Contains(t, string(page), "Blocked: the pre-upgrade checks found blockers")
 }
 
 // Ctrl-C in the middle of the upgrade: the run is rolled back and every

@@ -42,7 +42,11 @@
 // its position and the fix. Order and repetitions are kept: deciding which
 // repetition wins is the job of the caller, who knows the flag's type.
 //
-// Boolean flags are not known to this package, so "--profiling next" reads
-// "next" as the value of --profiling. Write booleans as "--name" or
-// "--name=true" when another word follows.
+// Boolean flags: the package does not know which flags a program declares
+// boolean, so Parse, ParseString and ParseList read "--profiling next" as
+// --profiling with the value "next". ParseListBools and ParseStringBools take
+// the program's boolean flags and then follow Kubernetes' flag parser
+// (pflag): a bare boolean flag means true and never takes the next word, so
+// "--profiling false" leaves "false" a stray argument, reported as an
+// *Error; "--profiling=false" is the way to turn one off.
 package flagparse

@@ -200,12 +200,18 @@ func Parse(words []string) ([]Flag, error) {
 	for i, w := range words {
 		ws[i] = word{text: w, raw: quoteForRaw(w), pos: i, input: w}
 	}
-	return parseWords(ws, unitWord)
+	return parseWords(ws, unitWord, nil)
 }
 
 // ParseString splits s with Split and parses the words with Parse. Raw keeps
 // each flag as written in s, quotes included.
 func ParseString(s string) ([]Flag, error) {
+	return ParseStringBools(s, nil)
+}
+
+// ParseStringBools is ParseString for a program whose boolean flags isBool
+// names (nil: none); see ParseListBools.
+func ParseStringBools(s string, isBool func(name string) bool) ([]Flag, error) {
 	spans, err := splitSpans(s)
 	if err != nil {
 		return nil, err
@@ -215,7 +221,7 @@ func ParseString(s string) ([]Flag, error) {
 		raw := s[sp.start:sp.end]
 		ws[i] = word{text: sp.text, raw: raw, pos: i, input: raw}
 	}
-	return parseWords(ws, unitWord)
+	return parseWords(ws, unitWord, isBool)
 }
 
 // ParseList parses a MKE 3 flag list. Each element is normally one flag. An
@@ -224,30 +230,78 @@ func ParseString(s string) ([]Flag, error) {
 // received it. Any other element is split with Split and its words parsed, so
 // ["--k v"] and ["--k", "v"] both work. Errors name the element and its index.
 func ParseList(elems []string) ([]Flag, error) {
+	return ParseListBools(elems, nil)
+}
+
+// ParseListBools is ParseList for a program whose boolean flags isBool
+// names (nil: none). Like Kubernetes' flag parser (pflag, where a boolean
+// flag has NoOptDefVal "true"), a bare boolean flag never takes the next
+// word as its value: ["--profiling", "false"] sets profiling to true and
+// leaves "false" a stray argument, which is an *Error naming that element.
+// Write "--profiling=false" instead.
+func ParseListBools(elems []string, isBool func(name string) bool) ([]Flag, error) {
 	var ws []word
 	for i, e := range elems {
-		if t := strings.TrimSpace(e); isWholeFlag(t) {
-			ws = append(ws, word{text: t, raw: t, pos: i, input: e, whole: true})
-			continue
-		}
-		spans, err := splitSpans(e)
+		ews, err := elementWords(i, e)
 		if err != nil {
-			var pe *Error
-			if errors.As(err, &pe) {
-				return nil, &Error{Input: e, Index: i, unit: unitElement,
-					Reason: fmt.Sprintf("at byte %d: %s", pe.Index, pe.Reason)}
-			}
 			return nil, err
 		}
-		if len(spans) == 0 {
-			return nil, &Error{Input: e, Index: i, unit: unitElement,
-				Reason: "empty element; remove it from the list"}
+		ws = append(ws, ews...)
+	}
+	return parseWords(ws, unitElement, isBool)
+}
+
+// ParseListLenient is ParseListBools that leaves out each element it cannot
+// parse and goes on, in one pass over the list: flags are what
+// ParseListBools returns for the list without the elements of errs, and
+// errs has one *Error per element left out (Index: its index in elems), in
+// list order. Parsing again after each bad element would take time
+// quadratic in the list's length.
+func ParseListLenient(elems []string, isBool func(name string) bool) (flags []Flag, errs []*Error) {
+	p := parser{u: unitElement, isBool: isBool, flags: make([]Flag, 0, len(elems)), pending: -1}
+	for i, e := range elems {
+		ws, err := elementWords(i, e)
+		if err != nil {
+			errs = append(errs, err)
+			continue
 		}
-		for _, sp := range spans {
-			ws = append(ws, word{text: sp.text, raw: e[sp.start:sp.end], pos: i, input: e})
+		m := p.mark()
+		for _, w := range ws {
+			if err := p.word(w); err != nil {
+				var pe *Error
+				errors.As(err, &pe)
+				errs = append(errs, pe)
+				p.reset(m)
+				break
+			}
 		}
 	}
-	return parseWords(ws, unitElement)
+	return p.flags, errs
+}
+
+// elementWords splits list element i into the words ParseList parses.
+func elementWords(i int, e string) ([]word, *Error) {
+	if t := strings.TrimSpace(e); isWholeFlag(t) {
+		return []word{{text: t, raw: t, pos: i, input: e, whole: true}}, nil
+	}
+	spans, err := splitSpans(e)
+	if err != nil {
+		reason := err.Error()
+		var pe *Error
+		if errors.As(err, &pe) {
+			reason = fmt.Sprintf("at byte %d: %s", pe.Index, pe.Reason)
+		}
+		return nil, &Error{Input: e, Index: i, unit: unitElement, Reason: reason}
+	}
+	if len(spans) == 0 {
+		return nil, &Error{Input: e, Index: i, unit: unitElement,
+			Reason: "empty element; remove it from the list"}
+	}
+	ws := make([]word, len(spans))
+	for j, sp := range spans {
+		ws[j] = word{text: sp.text, raw: e[sp.start:sp.end], pos: i, input: e}
+	}
+	return ws, nil
 }
 
 // isWholeFlag reports whether a list element is "-name=value" with a valid
@@ -272,59 +326,110 @@ func isWholeFlag(s string) bool {
 	return validName(name)
 }
 
-func parseWords(ws []word, u unit) ([]Flag, error) {
-	flags := make([]Flag, 0, len(ws))
+func parseWords(ws []word, u unit, isBool func(string) bool) ([]Flag, error) {
+	p := parser{u: u, isBool: isBool, flags: make([]Flag, 0, len(ws)), pending: -1}
+	for _, w := range ws {
+		if err := p.word(w); err != nil {
+			return nil, err
+		}
+	}
+	return p.flags, nil
+}
+
+// parser is the state of parseWords between two words, so that
+// ParseListLenient can go back to the start of a bad element and go on.
+type parser struct {
+	u      unit
+	isBool func(string) bool
+	flags  []Flag
 	// pending is the index in flags of a flag written without '=' that may
 	// still take the next word as its value; -1 when there is none.
-	pending := -1
+	pending int
+	// bareBool is the bare boolean flag just before the current word, "" if
+	// none: a word that is not a flag after it is a stray argument.
+	bareBool string
+}
+
+// mark is what reset needs to undo the words parsed since.
+type mark struct {
+	n, pending  int
+	bareBool    string
+	pendingFlag Flag // flags[pending] as it was: the next word may be its value
+}
+
+func (p *parser) mark() mark {
+	m := mark{n: len(p.flags), pending: p.pending, bareBool: p.bareBool}
+	if p.pending >= 0 {
+		m.pendingFlag = p.flags[p.pending]
+	}
+	return m
+}
+
+func (p *parser) reset(m mark) {
+	p.flags, p.pending, p.bareBool = p.flags[:m.n], m.pending, m.bareBool
+	if m.pending >= 0 {
+		p.flags[m.pending] = m.pendingFlag
+	}
+}
+
+// word parses the next word; an error is an *Error.
+func (p *parser) word(w word) error {
 	fail := func(w word, reason string) error {
-		return &Error{Input: w.input, Index: w.pos, Reason: reason, unit: u}
+		return &Error{Input: w.input, Index: w.pos, Reason: reason, unit: p.u}
 	}
-	for _, w := range ws {
-		t := w.text
-		if pending >= 0 && !w.whole && (!strings.HasPrefix(t, "-") || isNegativeNumber(t)) {
-			f := &flags[pending]
-			f.Value, f.HasValue = t, true
-			f.Raw += " " + w.raw
-			pending = -1
-			continue
-		}
-		pending = -1
-		if !strings.HasPrefix(t, "-") {
-			return nil, fail(w, "not a flag and not the value of a preceding flag; "+
-				"write flags as --name=value or --name value, and quote values that contain spaces")
-		}
-		if isNegativeNumber(t) {
-			return nil, fail(w, "a negative number with no flag before it; "+
-				"put it right after the flag it belongs to, or write --name=value")
-		}
-		var body string
-		switch {
-		case t == "-":
-			return nil, fail(w, `"-" alone is not a flag; remove it or attach a flag name to it`)
-		case t == "--":
-			return nil, fail(w, `"--" (end of options) is not supported in flag lists; remove it`)
-		case strings.HasPrefix(t, "---"):
-			return nil, fail(w, "too many leading dashes; write --name or -name")
-		case strings.HasPrefix(t, "--"):
-			body = t[2:]
-		default:
-			body = t[1:]
-		}
-		name, value, hasValue := strings.Cut(body, "=")
-		if name == "" {
-			return nil, fail(w, "empty flag name; write --name=value")
-		}
-		if !validName(name) {
-			return nil, fail(w, fmt.Sprintf("invalid flag name %q; names start with a letter or digit "+
-				"and contain only letters, digits, '-', '_' and '.'", name))
-		}
-		flags = append(flags, Flag{Name: name, Value: value, HasValue: hasValue, Raw: w.raw})
-		if !hasValue {
-			pending = len(flags) - 1
-		}
+	t := w.text
+	if p.pending >= 0 && !w.whole && (!strings.HasPrefix(t, "-") || isNegativeNumber(t)) {
+		f := &p.flags[p.pending]
+		f.Value, f.HasValue = t, true
+		f.Raw += " " + w.raw
+		p.pending = -1
+		return nil
 	}
-	return flags, nil
+	p.pending = -1
+	if prev := p.bareBool; prev != "" && (!strings.HasPrefix(t, "-") || isNegativeNumber(t)) {
+		return fail(w, fmt.Sprintf("stray argument: --%s is a boolean flag and takes no separate value "+
+			"(Kubernetes' flag parser reads --%s alone as true and the component refuses stray arguments); "+
+			"write --%s=%s", prev, prev, prev, t))
+	}
+	p.bareBool = ""
+	if !strings.HasPrefix(t, "-") {
+		return fail(w, "not a flag and not the value of a preceding flag; "+
+			"write flags as --name=value or --name value, and quote values that contain spaces")
+	}
+	if isNegativeNumber(t) {
+		return fail(w, "a negative number with no flag before it; "+
+			"put it right after the flag it belongs to, or write --name=value")
+	}
+	var body string
+	switch {
+	case t == "-":
+		return fail(w, `"-" alone is not a flag; remove it or attach a flag name to it`)
+	case t == "--":
+		return fail(w, `"--" (end of options) is not supported in flag lists; remove it`)
+	case strings.HasPrefix(t, "---"):
+		return fail(w, "too many leading dashes; write --name or -name")
+	case strings.HasPrefix(t, "--"):
+		body = t[2:]
+	default:
+		body = t[1:]
+	}
+	name, value, hasValue := strings.Cut(body, "=")
+	if name == "" {
+		return fail(w, "empty flag name; write --name=value")
+	}
+	if !validName(name) {
+		return fail(w, fmt.Sprintf("invalid flag name %q; names start with a letter or digit "+
+			"and contain only letters, digits, '-', '_' and '.'", name))
+	}
+	p.flags = append(p.flags, Flag{Name: name, Value: value, HasValue: hasValue, Raw: w.raw})
+	switch {
+	case hasValue:
+	case p.isBool != nil && p.isBool(name):
+		p.bareBool = name
+	default:
+		p.pending = len(p.flags) - 1
+	}
+	return nil
 }
 
 func validName(name string) bool {

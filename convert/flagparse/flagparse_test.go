@@ -299,6 +299,17 @@ func FuzzParseString(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
+		// With boolean flags known, the parse either fails with an *Error
+		// or yields no bare boolean that holds a value.
+		if bf, err := ParseStringBools(s, func(n string) bool { return n == "profiling" || n == "fail-swap-on" }); err == nil {
+			for _, fl := range bf {
+				if (fl.Name == "profiling" || fl.Name == "fail-swap-on") && !fl.HasValue && fl.Value != "" {
+					t.Fatalf("bare boolean took a value: %#v", fl)
+				}
+			}
+		} else if !errors.As(err, new(*Error)) {
+			t.Fatalf("error is not *Error: %v", err)
+		}
 		flags, err := ParseString(s)
 		if err != nil {
 			var pe *Error

@@ -25,8 +25,9 @@
 //     empty items dropped (clusterDNS must be IPs, tlsCipherSuites Go cipher
 //     names, enforceNodeAllocatable known levels);
 //   - resource maps (kubeReserved, systemReserved) are map[string]string from
-//     "cpu=200m,memory=512Mi", with quantities checked by
-//     resource.ParseQuantity and kept as written (a decimal exponent beyond
+//     "cpu=200m,memory=512Mi", with quantities checked against the grammar of
+//     Kubernetes' resource.ParseQuantity (without importing apimachinery's
+//     resource package) and kept as written (a decimal exponent beyond
 //     ±100, such as 9e-999999999, is rejected: ParseQuantity needs minutes
 //     for it and no real amount is written that way);
 //   - evictionHard and evictionSoft are map[string]string from

@@ -32,10 +32,12 @@ type FlagResult struct {
 	// "kubeReserved" or "authentication.anonymous.enabled"; "" when the flag
 	// has no field.
 	Field string
-	// Status is Converted or Unconvertible.
+	// Status is Converted, Unconvertible, or Overridden (a later flag of
+	// the same input set the same field, so this one has no effect).
 	Status Status
-	// Reason explains an Unconvertible status, or carries a note for a
-	// converted flag (e.g. "overrides an earlier --max-pods").
+	// Reason explains an Unconvertible status, names the later flag of an
+	// Overridden one, or carries a note for a converted flag (e.g.
+	// "overrides an earlier --max-pods").
 	Reason string
 }
 
@@ -75,7 +77,7 @@ func Map(flags []flagparse.Flag) Result {
 // MapString parses a kubelet profile string (flagparse.ParseString) and maps
 // it. The error is the parse error; the Result is then empty.
 func MapString(profile string) (Result, error) {
-	flags, err := flagparse.ParseString(profile)
+	flags, err := flagparse.ParseStringBools(profile, IsBool)
 	if err != nil {
 		return Result{}, err
 	}
@@ -86,11 +88,30 @@ func MapString(profile string) (Result, error) {
 // (flagparse.ParseList) and maps it. The error is the parse error; the
 // Result is then empty.
 func MapList(elems []string) (Result, error) {
-	flags, err := flagparse.ParseList(elems)
+	flags, err := flagparse.ParseListBools(elems, IsBool)
 	if err != nil {
 		return Result{}, err
 	}
 	return Map(flags), nil
+}
+
+// IsBool reports whether the kubelet declares flagName boolean, so that a
+// bare "--name" means true and the next word is never its value (pflag's
+// NoOptDefVal). The set is the kubelet's BoolVar flags in Kubernetes
+// v1.37.2 (cmd/kubelet/app/options/options.go) plus --help and --version.
+func IsBool(flagName string) bool {
+	k := flagKey(flagName)
+	if s, ok := specs[k]; ok {
+		return s.bare
+	}
+	return otherBools[k]
+}
+
+// otherBools are the kubelet's boolean flags without a KubeletConfiguration
+// field.
+var otherBools = map[string]bool{
+	"exit-on-lock-contention": true, "fail-cgroupv1": true, "experimental-allocatable-ignore-eviction": true,
+	"windows-service": true, "help": true, "version": true,
 }
 
 // Lookup tells which KubeletConfiguration field a flag name sets, as a dotted

@@ -57,7 +57,6 @@ var validCases = []validCase{
 	{"--cpu-cfs-quota=0", "cpuCFSQuota", false},
 	{"--protect-kernel-defaults", "protectKernelDefaults", true},
 	{"--fail-swap-on=false", "failSwapOn", false},
-	{"--fail-swap-on false", "failSwapOn", false},
 	{"--make-iptables-util-chains=True", "makeIPTablesUtilChains", true},
 	{"--rotate-certificates", "rotateCertificates", true},
 	{"--rotate-server-certificates=true", "serverTLSBootstrap", true},
@@ -651,4 +650,23 @@ func TestGracePeriodUnknownSignal(t *testing.T) {
 	r := mapOne(t, "--eviction-soft-grace-period=disk=1m")
 	assert.Equal(t, Unconvertible, r.Flags[0].Status)
 	assert.Contains(t, r.Flags[0].Reason, `unknown eviction signal "disk"`)
+}
+
+// The kubelet parses flags with pflag: a bare boolean flag means true and
+// never takes the next word, which is then a stray argument the kubelet
+// refuses. A profile holding one is an error, as on the node.
+func TestBooleanFlagTakesNoSeparateValue(t *testing.T) {
+	_, err := MapString("--max-pods=50 --fail-swap-on false")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `"false": stray argument: --fail-swap-on is a boolean flag`)
+	r, err := MapString("--fail-swap-on --max-pods 50")
+	require.NoError(t, err)
+	assert.Equal(t, true, r.Values["failSwapOn"])
+	assert.Equal(t, int64(50), r.Values["maxPods"])
+	for _, name := range []string{"fail-swap-on", "--serialize-image-pulls", "exit-on-lock-contention", "anonymous_auth"} {
+		assert.True(t, IsBool(name), name)
+	}
+	for _, name := range []string{"max-pods", "node-ip", "feature-gates"} {
+		assert.False(t, IsBool(name), name)
+	}
 }

@@ -1,7 +1,6 @@
 package kubeletprofile
 
 import (
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -11,8 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"k8s.io/apimachinery/pkg/api/resource"
-	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/apimachinery/pkg/api/validate/content"
 )
 
 // A parser turns a flag value into the JSON shape of its KubeletConfiguration
@@ -120,24 +118,104 @@ func ipValue(v string) (any, error) {
 // "9e-999999999", and no real resource amount needs more than a few digits.
 const maxQuantityExponent = 100
 
-// parseQuantity is resource.ParseQuantity with the exponent bound above.
-func parseQuantity(v string) (resource.Quantity, error) {
+// parseQuantity accepts what resource.ParseQuantity (k8s.io/apimachinery)
+// accepts, with the exponent bound above, and returns the quantity's sign
+// (-1, 0 or 1). It follows that function's grammar rather than calling it
+// because the resource package pulls apimachinery's CBOR serializer into
+// every program that converts; TestParseQuantityMatchesResource and
+// FuzzParseQuantity hold it to the real one. The grammar:
+//
+//	quantity = [sign] number suffix
+//	number   = digits | digits "." [digits] | "." [digits]   (digits may be empty)
+//	suffix   = "" | n u m k M G T P E | Ki Mi Gi Ti Pi Ei | (e|E) [sign] digits
+//
+// A number without any digit ("", "-", ".") is zero, except where
+// ParseQuantity takes its arbitrary-precision path (a Pi or Ei suffix, an
+// exponent below -9), which rejects it.
+func parseQuantity(v string) (sign int, err error) {
+	bad := fmt.Errorf("%q is not a quantity", v)
+	if v == "" {
+		return 0, bad
+	}
 	i := 0
-	if i < len(v) && (v[i] == '+' || v[i] == '-') {
+	negative := false
+	if v[i] == '+' || v[i] == '-' {
+		negative = v[i] == '-'
 		i++
 	}
-	for i < len(v) && (isDigit(v[i]) || v[i] == '.') {
+	numStart := i
+	for i < len(v) && isDigit(v[i]) {
 		i++
 	}
-	if i < len(v) && (v[i] == 'e' || v[i] == 'E') {
+	intDigits := v[numStart:i]
+	fracDigits := ""
+	if i < len(v) && v[i] == '.' {
+		i++
+		j := i
+		for i < len(v) && isDigit(v[i]) {
+			i++
+		}
+		fracDigits = v[j:i]
+	}
+	suffix := v[i:]
+	if suffix != "" && (suffix[0] == 'e' || suffix[0] == 'E') {
 		// "Ei" and "E" are binary/decimal suffixes, not exponents, and do
 		// not parse as integers; only a real exponent is checked.
-		n, err := strconv.ParseInt(v[i+1:], 10, 64)
+		n, err := strconv.ParseInt(suffix[1:], 10, 64)
 		if errors.Is(err, strconv.ErrRange) || err == nil && (n > maxQuantityExponent || n < -maxQuantityExponent) {
-			return resource.Quantity{}, fmt.Errorf("exponent of %q is out of range", v)
+			return 0, fmt.Errorf("exponent of %q is out of range", v)
 		}
 	}
-	return resource.ParseQuantity(v)
+	var exponent int
+	binary := false
+	switch suffix {
+	case "":
+	case "n":
+		exponent = -9
+	case "u":
+		exponent = -6
+	case "m":
+		exponent = -3
+	case "k":
+		exponent = 3
+	case "M":
+		exponent = 6
+	case "G":
+		exponent = 9
+	case "T":
+		exponent = 12
+	case "P":
+		exponent = 15
+	case "E":
+		exponent = 18
+	case "Ki", "Mi", "Gi", "Ti", "Pi", "Ei":
+		binary = true
+		exponent = 10 * (1 + strings.IndexByte("KMGTPE", suffix[0]))
+	default:
+		if len(suffix) < 2 || suffix[0] != 'e' && suffix[0] != 'E' {
+			return 0, bad
+		}
+		n, err := strconv.ParseInt(suffix[1:], 10, 64)
+		if err != nil {
+			return 0, bad
+		}
+		exponent = int(n)
+	}
+	if intDigits == "" && fracDigits == "" {
+		// ParseQuantity's arbitrary-precision path (taken when its
+		// int64 fast path cannot hold the value) needs a digit.
+		if binary && exponent >= 50 || !binary && exponent < -9 {
+			return 0, bad
+		}
+		return 0, nil
+	}
+	if strings.Trim(intDigits+fracDigits, "0") == "" {
+		return 0, nil
+	}
+	if negative {
+		return -1, nil
+	}
+	return 1, nil
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
@@ -216,20 +294,41 @@ func checkIP(s string) error {
 }
 
 // cipherNames are the names the kubelet accepts: crypto/tls suites (secure
-// and insecure) plus the two legacy ChaCha20 aliases component-base keeps.
-var cipherNames = func() map[string]bool {
-	m := map[string]bool{
-		"TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305":   true,
-		"TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305": true,
-	}
-	for _, s := range tls.CipherSuites() {
-		m[s.Name] = true
-	}
-	for _, s := range tls.InsecureCipherSuites() {
-		m[s.Name] = true
-	}
-	return m
-}()
+// and insecure, tls.CipherSuites and tls.InsecureCipherSuites) plus the two
+// legacy ChaCha20 aliases component-base keeps. The list is written out
+// because importing crypto/tls would pull TLS and X.509 into every program
+// that converts; TestCipherNamesMatchCryptoTLS keeps it equal to crypto/tls.
+var cipherNames = map[string]bool{
+	"TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305":   true,
+	"TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305": true,
+	// tls.CipherSuites()
+	"TLS_AES_128_GCM_SHA256":                        true,
+	"TLS_AES_256_GCM_SHA384":                        true,
+	"TLS_CHACHA20_POLY1305_SHA256":                  true,
+	"TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA":          true,
+	"TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA":          true,
+	"TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA":            true,
+	"TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA":            true,
+	"TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256":       true,
+	"TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384":       true,
+	"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256":         true,
+	"TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384":         true,
+	"TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256":   true,
+	"TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256": true,
+	// tls.InsecureCipherSuites()
+	"TLS_RSA_WITH_RC4_128_SHA":                true,
+	"TLS_RSA_WITH_3DES_EDE_CBC_SHA":           true,
+	"TLS_RSA_WITH_AES_128_CBC_SHA":            true,
+	"TLS_RSA_WITH_AES_256_CBC_SHA":            true,
+	"TLS_RSA_WITH_AES_128_CBC_SHA256":         true,
+	"TLS_RSA_WITH_AES_128_GCM_SHA256":         true,
+	"TLS_RSA_WITH_AES_256_GCM_SHA384":         true,
+	"TLS_ECDHE_ECDSA_WITH_RC4_128_SHA":        true,
+	"TLS_ECDHE_RSA_WITH_RC4_128_SHA":          true,
+	"TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA":     true,
+	"TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256": true,
+	"TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256":   true,
+}
 
 func checkCipher(s string) error {
 	if !cipherNames[s] {
@@ -312,8 +411,8 @@ func checkReserved(k, v string) error {
 	if !reservedResources[k] {
 		return fmt.Errorf("cannot reserve %q; expected %s", k, reservedForm)
 	}
-	q, err := parseQuantity(v)
-	if err != nil || q.Sign() < 0 {
+	sign, err := parseQuantity(v)
+	if err != nil || sign < 0 {
 		return fmt.Errorf("%s=%s is not a non-negative quantity; expected %s", k, v, reservedForm)
 	}
 	return nil
@@ -367,7 +466,7 @@ func evictionThresholds(v string) (any, error) {
 			if f, ok := parsePercent(p[1]); !ok || f < 0 || f > 100 {
 				return nil, fmt.Errorf("threshold %q for %s is not a percentage from 0%% to 100%%; expected %s", p[1], p[0], thresholdForm)
 			}
-		} else if q, err := parseQuantity(p[1]); err != nil || q.Sign() <= 0 {
+		} else if sign, err := parseQuantity(p[1]); err != nil || sign <= 0 {
 			return nil, fmt.Errorf("threshold %q for %s is not a positive quantity or a percentage; expected %s", p[1], p[0], thresholdForm)
 		}
 		m[p[0]] = p[1]
@@ -387,7 +486,7 @@ func checkReclaim(k, v string) error {
 		}
 		return nil
 	}
-	if q, err := parseQuantity(v); err != nil || q.Sign() < 0 {
+	if sign, err := parseQuantity(v); err != nil || sign < 0 {
 		return fmt.Errorf("minimum reclaim %q for %s is not a non-negative quantity or a percentage; expected %s", v, k, reclaimForm)
 	}
 	return nil
@@ -560,10 +659,10 @@ func taints(v string) (any, error) {
 		if strings.Contains(value, "=") {
 			return nil, fmt.Errorf("malformed taint %q; expected %s", item, taintForm)
 		}
-		if errs := validation.IsQualifiedName(key); len(errs) > 0 {
+		if errs := content.IsLabelKey(key); len(errs) > 0 {
 			return nil, fmt.Errorf("taint key %q is invalid (%s); expected %s", key, errs[0], taintForm)
 		}
-		if errs := validation.IsValidLabelValue(value); len(errs) > 0 {
+		if errs := content.IsLabelValue(value); len(errs) > 0 {
 			return nil, fmt.Errorf("taint value %q is invalid (%s); expected %s", value, errs[0], taintForm)
 		}
 		if seen[key+":"+effect] {

@@ -69,9 +69,10 @@ func (e *UnknownFieldError) Error() string {
 // (all of them, joined), each naming the full YAML path.
 //
 // Empty lists and maps decode as nil, so that Unmarshal(Marshal(c)) equals c
-// whenever c has no empty non-nil lists or maps. Free-form values
-// (customProfiles[].values, affinity, mig, k0rdent provider config,
-// topologySpreadConstraints) follow encoding/json: numbers become float64.
+// whenever c has no empty non-nil lists or maps, and Canonical(c) always.
+// Free-form values (customProfiles[].values, affinity, mig, k0rdent
+// provider config, topologySpreadConstraints) follow encoding/json: numbers
+// become float64.
 //
 // Unmarshal does not validate; call Validate.
 func Unmarshal(data []byte) (MkeConfig, error) {

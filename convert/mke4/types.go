@@ -210,6 +210,18 @@ type KubeletCustomProfile struct {
 	Values map[string]any `json:"values,omitempty"`
 }
 
+// Profile returns the custom kubelet profile of that name (the name a host
+// selects with "--profile=<name>"); ok is false when there is none. Names
+// are compared exactly, as mkectl does.
+func (k Kubelet) Profile(name string) (p KubeletCustomProfile, ok bool) {
+	for _, p := range k.CustomProfiles {
+		if p.Name == name {
+			return p, true
+		}
+	}
+	return KubeletCustomProfile{}, false
+}
+
 // Network configures cluster networking.
 type Network struct {
 	ServiceCIDR string `json:"serviceCIDR,omitempty"`

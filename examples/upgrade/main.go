@@ -25,6 +25,7 @@ import (
 	"github.com/mke-migrate/mke-migrate/mke3"
 	"github.com/mke-migrate/mke-migrate/plan"
 	"github.com/mke-migrate/mke-migrate/rbac"
+	"github.com/mke-migrate/mke-migrate/rbac/fromapi"
 	"github.com/mke-migrate/mke-migrate/summary"
 	"github.com/mke-migrate/mke-migrate/testbed"
 	"github.com/mke-migrate/mke-migrate/testbed/mke3api"
@@ -98,7 +99,7 @@ func run(ctx context.Context, w io.Writer) error {
 	fmt.Fprintf(w, "convert: %d keys, %d not carried, blocking: %v\n", len(report.Keys()), len(report.NotCarried()), report.HasBlocking())
 
 	// 2. Translate MKE 3 RBAC to Kubernetes RBAC objects.
-	model, err := rbac.FromMKE3(ctx, client, rbac.FromMKE3Options{Source: cl.API.URL})
+	model, err := fromapi.Read(ctx, client, fromapi.Options{Source: cl.API.URL})
 	if err != nil {
 		return err
 	}
@@ -154,7 +155,14 @@ func run(ctx context.Context, w io.Writer) error {
 	fmt.Fprintf(w, "upgrade: %d of %d steps done in %v\n", steps.Load(), len(plan.Steps()), res.Took.Round(time.Millisecond))
 
 	// 4. The summary, as mkectl prints it.
-	s := summary.Build(summary.Input{Report: shared.Report, RBAC: rbacReport, MKEVersion: shared.MKEVersion,
-		Managers: shared.Managers, Workers: shared.Workers})
+	in := summary.Input{Report: shared.Report, MKEVersion: shared.MKEVersion, Managers: shared.Managers, Workers: shared.Workers}
+	if r := rbacReport; r != nil {
+		in.RBAC = &summary.RBAC{UsersFound: r.Users.Found, UsersMigrated: r.Users.Translated, OrgsFound: r.Orgs.Found,
+			OrgsTranslated: r.Orgs.Translated, TeamsFound: r.Teams.Found, TeamsTranslated: r.Teams.Translated}
+	}
+	s, err := summary.Build(in)
+	if err != nil {
+		return err
+	}
 	return s.WriteText(w)
 }

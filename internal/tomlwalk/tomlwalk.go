@@ -4,9 +4,11 @@
 // A leaf is a key whose value is a scalar, an array of scalars (kept whole,
 // even when empty), or an element of an array that holds tables. Tables,
 // inline tables and arrays of tables are containers: they contribute their
-// leaves, and an empty container contributes none. This is the unit that
-// the converter accounts for, so that no setting in an input file can be
-// skipped without a report entry.
+// leaves. An empty container (a table header with nothing under it, an
+// inline {}, an element of an array of tables without keys) is a leaf of
+// its own, marked Table, so that a misspelled or future section header is
+// accounted for too. This is the unit that the converter accounts for, so
+// that no setting in an input file can be skipped without a report entry.
 package tomlwalk
 
 import (
@@ -131,8 +133,16 @@ type Leaf struct {
 	Line   int // 1-based line of the key (of the array element for table elements of arrays)
 	Column int
 	// Value is the decoded value: string, int64, float64, bool, a go-toml
-	// local date/time type, time.Time, or []any for an array of scalars.
+	// local date/time type, time.Time, []any for an array of scalars, or an
+	// empty map[string]any for an empty table (Table is true).
 	Value any
+	// Table marks an empty table: a header with no keys and no sub-tables
+	// under it, an empty inline table, or an array-of-tables element
+	// without keys.
+	Table bool
+	// ElemLines holds, for an array of scalars, the 1-based line of each
+	// element (0 where unknown), so that one element can be pointed at.
+	ElemLines []int
 }
 
 // Key is the rendered path of the leaf.
@@ -177,7 +187,73 @@ func Leaves(data []byte) ([]Leaf, error) {
 		// difference can never silently drop keys.
 		return nil, &SyntaxError{Line: 1, Column: 1, Msg: err.Error()}
 	}
-	return w.out, nil
+	return w.emptyHeaders(), nil
+}
+
+// header is a table header ([a.b] or [[a]]) seen during the walk.
+type header struct {
+	path      Path
+	line, col int
+	at        int // index in out where its leaves start
+}
+
+// emptyHeaders inserts a Table leaf for every header that nothing lies
+// under: no leaf, and no other empty header, has its path as a prefix.
+// Deeper headers are decided first so that [a] followed by an empty [a.b]
+// yields the one leaf a.b.
+func (w *walker) emptyHeaders() []Leaf {
+	if len(w.headers) == 0 {
+		return w.out
+	}
+	covered := map[string]bool{}
+	cover := func(p Path) {
+		// The rendering of a prefix is a prefix of the rendering: one
+		// string per leaf, and substrings (which do not allocate) as keys.
+		full := p.String()
+		n := 0
+		for i, e := range p[:len(p)-1] {
+			if e.Index >= 0 {
+				n += len("[" + strconv.Itoa(e.Index) + "]")
+			} else {
+				if i > 0 {
+					n++
+				}
+				n += len(QuoteKey(e.Key))
+			}
+			covered[full[:n]] = true
+		}
+	}
+	for _, l := range w.out {
+		cover(l.Path)
+	}
+	hs := append([]header(nil), w.headers...)
+	sort.SliceStable(hs, func(i, j int) bool { return len(hs[i].path) > len(hs[j].path) })
+	var add []header
+	for _, h := range hs {
+		if covered[h.path.String()] {
+			continue
+		}
+		cover(h.path)
+		covered[h.path.String()] = true
+		add = append(add, h)
+	}
+	if len(add) == 0 {
+		return w.out
+	}
+	sort.SliceStable(add, func(i, j int) bool {
+		if add[i].at != add[j].at {
+			return add[i].at < add[j].at
+		}
+		return add[i].line < add[j].line || add[i].line == add[j].line && add[i].col < add[j].col
+	})
+	out := make([]Leaf, 0, len(w.out)+len(add))
+	next := 0
+	for _, h := range add {
+		out = append(out, w.out[next:h.at]...)
+		next = h.at
+		out = append(out, Leaf{Path: h.path, Line: h.line, Column: h.col, Value: map[string]any{}, Table: true})
+	}
+	return append(out, w.out[next:]...)
 }
 
 // MaxDepth bounds how deep keys and values may nest. Real configurations
@@ -194,6 +270,7 @@ type walker struct {
 	prefix            Path
 	counts            map[string]int // array-of-tables path (rendered, resolved) -> elements seen
 	out               []Leaf
+	headers           []header
 	lines             []int // offset of the first byte of each line
 }
 
@@ -245,6 +322,7 @@ func (w *walker) expr(n *unstable.Node) {
 	switch n.Kind {
 	case unstable.Table:
 		w.prefix = w.resolve(nil, w.keyParts(n.Key()))
+		w.headers = append(w.headers, header{path: w.prefix, line: w.exprLine, col: w.exprCol, at: len(w.out)})
 	case unstable.ArrayTable:
 		keys := w.keyParts(n.Key())
 		parent := w.resolve(nil, keys[:len(keys)-1])
@@ -252,6 +330,7 @@ func (w *walker) expr(n *unstable.Node) {
 		id := arr.String()
 		w.counts[id]++
 		w.prefix = append(arr, Elem{Index: w.counts[id] - 1})
+		w.headers = append(w.headers, header{path: w.prefix, line: w.exprLine, col: w.exprCol, at: len(w.out)})
 	case unstable.KeyValue:
 		keys := w.keyParts(n.Key())
 		path := append(append(Path(nil), w.prefix...), elems(keys)...)
@@ -281,6 +360,12 @@ func (w *walker) value(path Path, v *unstable.Node, at *unstable.Node) {
 	switch v.Kind {
 	case unstable.InlineTable:
 		it := v.Children()
+		if !it.Next() {
+			w.leaf(path, at) // an empty inline table is a leaf of its own
+			w.out[len(w.out)-1].Table = true
+			return
+		}
+		it = v.Children()
 		for it.Next() {
 			kv := it.Node()
 			w.value(append(append(Path(nil), path...), elems(w.keyParts(kv.Key()))...), kv.Value(), kv)
@@ -288,6 +373,7 @@ func (w *walker) value(path Path, v *unstable.Node, at *unstable.Node) {
 	case unstable.Array:
 		if !arrayHasTable(v) {
 			w.leaf(path, at)
+			w.elemLines(v)
 			return
 		}
 		it := v.Children()
@@ -338,6 +424,21 @@ func arrayHasTable(v *unstable.Node) bool {
 		}
 	}
 	return false
+}
+
+// elemLines records, on the leaf just added, the line of each element of the
+// array of scalars v (0 for a nested array, which keeps no position).
+func (w *walker) elemLines(v *unstable.Node) {
+	l := &w.out[len(w.out)-1]
+	it := v.Children()
+	for it.Next() {
+		n := it.Node()
+		line := 0
+		if n.Kind != unstable.Array {
+			line, _ = w.nodePosition(n)
+		}
+		l.ElemLines = append(l.ElemLines, line)
+	}
 }
 
 func (w *walker) leaf(path Path, at *unstable.Node) {

@@ -139,12 +139,12 @@ var leafCases = []struct {
 	{
 		name: "same table name under different elements",
 		doc:  "[[a]]\n[[a.b]]\n[[a]]\n[a.b]\nq = 1\n",
-		want: []leaf{{"a[1].b.q", 5, 1, int64(1)}},
+		want: []leaf{{"a[0].b[0]", 2, 3, map[string]any{}}, {"a[1].b.q", 5, 1, int64(1)}},
 	},
 	{
 		name: "empty array-of-tables elements",
 		doc:  "[[t]]\n[[t]]\nx = 1\n[[t]]\n",
-		want: []leaf{{"t[1].x", 3, 1, int64(1)}},
+		want: []leaf{{"t[0]", 1, 3, map[string]any{}}, {"t[1].x", 3, 1, int64(1)}, {"t[2]", 4, 3, map[string]any{}}},
 	},
 	{
 		name: "inline table",
@@ -189,6 +189,7 @@ var leafCases = []struct {
 		name: "array mixing tables and scalars",
 		doc:  "a = [{}, 1, {c = 2}]\n",
 		want: []leaf{
+			{"a[0]", 1, 6, map[string]any{}},
 			{"a[1]", 1, 10, int64(1)},
 			{"a[2].c", 1, 14, int64(2)},
 		},
@@ -236,8 +237,16 @@ var leafCases = []struct {
 	},
 	{
 		name: "empty tables and empty inline tables",
-		doc:  "[empty]\n[also.empty]\n[other]\nx = 1\ne = {}\nf = {g = {}}\n",
-		want: []leaf{{"other.x", 4, 1, int64(1)}},
+		doc:  "[empty]\n[also.empty]\n[other]\nx = 1\ne = {}\nf = {g = {}}\n[[arr]]\n[parent]\n[parent.child]\ny = 2\n",
+		want: []leaf{
+			{"empty", 1, 2, map[string]any{}},
+			{"also.empty", 2, 2, map[string]any{}},
+			{"other.x", 4, 1, int64(1)},
+			{"other.e", 5, 1, map[string]any{}},
+			{"other.f.g", 6, 6, map[string]any{}},
+			{"arr[0]", 7, 3, map[string]any{}},
+			{"parent.child.y", 10, 1, int64(2)},
+		},
 	},
 	{
 		name: "quoted keys",
@@ -720,19 +729,30 @@ func TestProjectSample(t *testing.T) {
 // countLeaves counts the leaves of a decoded document independently of
 // tomlwalk: scalars and arrays without tables count 1, arrays holding
 // tables (at any depth) are descended element by element, and empty tables
-// count 0.
-func countLeaves(v any) int {
+// count 1 (the document itself, when empty, counts 0).
+func countLeaves(doc map[string]any) int {
+	n := 0
+	for _, e := range doc {
+		n += countValue(e)
+	}
+	return n
+}
+
+func countValue(v any) int {
 	switch x := v.(type) {
 	case map[string]any:
+		if len(x) == 0 {
+			return 1
+		}
 		n := 0
 		for _, e := range x {
-			n += countLeaves(e)
+			n += countValue(e)
 		}
 		return n
 	case []map[string]any:
 		n := 0
 		for _, e := range x {
-			n += countLeaves(e)
+			n += countValue(e)
 		}
 		return n
 	case []any:
@@ -741,7 +761,7 @@ func countLeaves(v any) int {
 		}
 		n := 0
 		for _, e := range x {
-			n += countLeaves(e)
+			n += countValue(e)
 		}
 		return n
 	default:
@@ -827,4 +847,13 @@ func TestLeavesDepthLimit(t *testing.T) {
 	ls, err := tomlwalk.Leaves([]byte(ok))
 	require.NoError(t, err)
 	require.Len(t, ls, 1)
+}
+
+func TestElemLines(t *testing.T) {
+	ls, err := tomlwalk.Leaves([]byte("a = [\n  \"x\",\n\n  \"y\", [1],\n]\nb = [\"p\", \"q\"]\nc = 1\n"))
+	require.NoError(t, err)
+	require.Len(t, ls, 3)
+	assert.Equal(t, []int{2, 4, 0}, ls[0].ElemLines, "a nested array keeps no position")
+	assert.Equal(t, []int{6, 6}, ls[1].ElemLines)
+	assert.Nil(t, ls[2].ElemLines)
 }

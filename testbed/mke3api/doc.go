@@ -17,7 +17,7 @@
 //
 // A Seed describes the cluster: version, admin credentials, users, orgs
 // with teams and members, Swarm roles, collections and grants, the LDAP
-// settings and the initial configuration TOML. LoadSeed reads one from YAML
+// settings, the initial configuration TOML and the Docker Swarm content. LoadSeed reads one from YAML
 // strictly (errors name file and line, as *SeedError); GenerateSeed builds
 // large deterministic ones for load tests. IDs left empty are derived from
 // names (AccountID, TeamID), so tests can predict them.
@@ -41,6 +41,10 @@
 //   - GET or POST /api/clientbundle returns a zip with ca.pem, cert.pem,
 //     key.pem, cert.pub, kube.yml and env.sh, the certificate signed by the
 //     simulator's CA for the logged-in user.
+//   - GET /services, /tasks, /configs, /secrets, /networks, /volumes and
+//     /nodes (also under a /v1.NN/ prefix, refused above 1.41 or below 1.12
+//     as dockerd refuses it) serve Seed.Swarm, DefaultSwarm when nil, in
+//     Docker Engine API shapes, to admins only; secrets never carry Data.
 //   - Unknown paths answer 404 (code NOT_FOUND) and known paths with
 //     another method 405 (code METHOD_NOT_ALLOWED, with an Allow header),
 //     both before authentication and in the error envelope.

@@ -28,6 +28,7 @@ func FuzzSeedYAML(f *testing.F) {
 		"configTOML: |\n  [cluster_config]\n  calico_kdd = true\n",
 		"a: &a [*a]\n",
 		"users: [{name: x, id: y}, {name: z, id: y}]\n",
+		"swarm:\n  services:\n    - ID: a\n      Spec: {Name: x, TaskTemplate: {Networks: [{Target: n}]}}\n  networks:\n    - {Id: n, Name: net}\n",
 	} {
 		f.Add([]byte(s))
 	}

@@ -49,6 +49,14 @@ func routes() []routeDef {
 		{[]string{"roles"}, adminOnly, get((*Server).listRoles)},
 		{[]string{"collections"}, adminOnly, get((*Server).listCollections)},
 		{[]string{"collectionGrants"}, adminOnly, get((*Server).listGrants)},
+		// The Docker Engine API lists MKE 3 serves to admins (swarm.go).
+		{[]string{"services"}, adminOnly, get(engineList("services"))},
+		{[]string{"tasks"}, adminOnly, get(engineList("tasks"))},
+		{[]string{"configs"}, adminOnly, get(engineList("configs"))},
+		{[]string{"secrets"}, adminOnly, get(engineList("secrets"))},
+		{[]string{"networks"}, adminOnly, get(engineList("networks"))},
+		{[]string{"volumes"}, adminOnly, get(engineList("volumes"))},
+		{[]string{"nodes"}, adminOnly, get(engineList("nodes"))},
 	}
 }
 

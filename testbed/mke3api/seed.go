@@ -43,6 +43,7 @@ const DefaultConfigTOML = `[auth]
 [tracking_configuration]
   disable_usageinfo = false
   disable_tracking = false
+  cluster_label = ""
 
 [log_configuration]
   level = "INFO"
@@ -59,7 +60,6 @@ const DefaultConfigTOML = `[auth]
   service_cluster_ip_range = "10.96.0.0/16"
   nodeport_range = "32768-35535"
   kube_proxy_mode = "iptables"
-  cluster_label = ""
 `
 
 // Seed is the content of a simulated cluster. Every list is optional; see
@@ -88,6 +88,10 @@ type Seed struct {
 	LDAP *LDAPConfig `json:"ldap,omitempty" yaml:"ldap,omitempty"`
 	// ConfigTOML is the initial /api/ucp/config-toml; default DefaultConfigTOML.
 	ConfigTOML string `json:"configTOML,omitempty" yaml:"configTOML,omitempty"`
+	// Swarm is the Docker Swarm content served by the Engine API lists
+	// (/services, /tasks, ...); nil means DefaultSwarm, an empty one
+	// (swarm: {}) a Swarm without services.
+	Swarm *Swarm `json:"swarm,omitempty" yaml:"swarm,omitempty"`
 }
 
 // Credentials are a user name and password.
@@ -663,6 +667,9 @@ func validateSeed(s *Seed) []issue {
 		if !roles[g.RoleID] {
 			add(fmt.Sprintf("unknown role %q", g.RoleID), "grants", i, "roleID")
 		}
+	}
+	if s.Swarm != nil {
+		out = append(out, validateSwarm(s.Swarm)...)
 	}
 	if s.ConfigTOML != "" {
 		if _, err := parseConfigTOML(s.ConfigTOML); err != nil {

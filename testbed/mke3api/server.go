@@ -102,6 +102,9 @@ type Server struct {
 
 	statMu sync.Mutex
 	stats  Stats
+
+	// swarm holds the Engine API lists, encoded once.
+	swarm map[string][]byte
 }
 
 type session struct {
@@ -174,6 +177,14 @@ func New(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("mke3api: seed configTOML: %w", err)
 	}
 	s.m = buildModel(&seed)
+	sw := seed.Swarm
+	if sw == nil {
+		d := DefaultSwarm()
+		sw = &d
+	}
+	if s.swarm, err = encodeSwarm(sw); err != nil {
+		return nil, fmt.Errorf("mke3api: seed %w", err)
+	}
 	s.routes = routes()
 	return s, nil
 }
@@ -239,6 +250,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if !s.applyFault(sw, c, f) {
 			return
 		}
+	}
+	if !engineVersion(sw, r) {
+		return
 	}
 	s.serve(sw, c)
 }

@@ -116,9 +116,15 @@ func Create(dir, run string, o Options) (*Journal, error) {
 func Open(dir string, o Options) (*Journal, error) {
 	o = o.fill()
 	path := filepath.Join(dir, FileName)
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND, 0)
+	// Never through a symbolic link, and only a regular file: a torn last
+	// line is cut off, which must not happen to another file.
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND|oNoFollow, 0)
 	if err != nil {
-		return nil, fmt.Errorf("open journal: %w", err)
+		return nil, fmt.Errorf("open journal: %w (it must be a regular file, not a symbolic link)", err)
+	}
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
+		f.Close()
+		return nil, fmt.Errorf("open journal: %s is not a regular file", path)
 	}
 	j, err := open(f, path, o)
 	if err != nil {

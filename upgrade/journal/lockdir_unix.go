@@ -26,7 +26,7 @@ func LockDir(dir, run string) (release func() error, err error) {
 		return nil, fmt.Errorf("lock %s: %w", dir, err)
 	}
 	path := filepath.Join(dir, LockFileName)
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|oNoFollow, 0o600) // truncated below: never through a link
 	if err != nil {
 		return nil, fmt.Errorf("lock %s: %w", dir, err)
 	}

@@ -7,6 +7,7 @@ package preflight
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -101,6 +102,7 @@ type Setting struct {
 // Check IDs.
 const (
 	IDUnreachable     = "host-unreachable"
+	IDHostKey         = "host-key"
 	IDMKEVersion      = "mke-version"
 	IDMKEVersionSkew  = "mke-version-mismatch"
 	IDNoMCR           = "mcr-missing"
@@ -167,6 +169,17 @@ func Run(in Input) []Result {
 		rs = append(rs, Result{ID: id, Severity: s, Host: host, Message: msg, Remedy: remedy})
 	}
 	for _, u := range in.Unreachable {
+		// A host key failure is no reachability problem (the host
+		// answered): hosts.HostKeyError says so without this package
+		// importing hosts.
+		var hk interface {
+			HostKeyFailure() bool
+			Remedy() string
+		}
+		if errors.As(u.Err, &hk) && hk.HostKeyFailure() {
+			add(IDHostKey, Blocker, u.Host, "SSH host key not trusted: "+u.Err.Error(), hk.Remedy())
+			continue
+		}
 		msg := "host is unreachable"
 		if u.Err != nil {
 			msg += ": " + u.Err.Error()
@@ -225,7 +238,7 @@ func Run(in Input) []Result {
 	for _, v := range vs {
 		if ok, why := supportedVersion(v); !ok {
 			add(IDMKEVersion, Blocker, "", fmt.Sprintf("MKE %s on %s: %s", v, strings.Join(versions[v], ", "), why),
-				"upgrade MKE 3 to 3.7.15 or later, or to 3.8.x, first (for MKE 4.2 or later: MKE 3.9.x)")
+				"upgrade MKE 3 to 3.7.15 or later (or to 3.8.x or 3.9.x) first")
 		}
 	}
 	if len(vs) > 1 {
@@ -403,21 +416,20 @@ func kubeconfig(in Input, add adder) {
 	add(IDKubeconfigStale, Warning, "", p+" exists: an earlier upgrade may have run", "make sure no upgrade ran or is running; delete "+p+" if it is stale")
 }
 
-// supportedVersion reports whether MKE v can be upgraded to MKE 4.1:
-// 3.7.15 or later 3.7, or any 3.8.
+// supportedVersion reports whether MKE v can be upgraded: 3.7.15 or a later
+// 3.7, any 3.8, any 3.9 (the same gate as convert.CheckMKE3Version; mkectl
+// 4.1 takes 3.7.15+/3.8.x and 4.2 only 3.9.x, mke-migrate takes all three).
 func supportedVersion(v string) (bool, string) {
 	maj, mnr, pat, ok := parseVersion(v)
 	switch {
 	case !ok:
 		return false, "not a version this tool understands"
-	case maj == 3 && mnr == 7 && pat >= 15, maj == 3 && mnr == 8:
+	case maj == 3 && mnr == 7 && pat >= 15, maj == 3 && (mnr == 8 || mnr == 9):
 		return true, ""
-	case maj == 3 && mnr == 9:
-		return false, "MKE 3.9 upgrades only to MKE 4.2 or later, not to the MKE 4.1 this tool targets"
-	case maj == 3 && mnr == 7:
-		return false, "MKE 3.7 before 3.7.15 cannot be upgraded"
+	case maj == 3 && mnr <= 7:
+		return false, "MKE 3 before 3.7.15 cannot be upgraded"
 	}
-	return false, "only MKE 3.7.15+ and 3.8.x can be upgraded"
+	return false, "only MKE 3.7.15+, 3.8.x and 3.9.x can be upgraded"
 }
 
 func parseVersion(v string) (maj, mnr, pat int, ok bool) {

@@ -2,6 +2,7 @@ package preflight
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -62,7 +63,10 @@ func TestRun(t *testing.T) {
 	}{
 		{"version 3.7.14", func(in *Input) { setAll(in, func(f *facts.Node) { f.MKEVersion = "3.7.14" }) }, IDMKEVersion, Blocker, "", false},
 		{"version 3.7.15", func(in *Input) { setAll(in, func(f *facts.Node) { f.MKEVersion = "3.7.15" }) }, IDMKEVersion, "", "", true},
-		{"version 3.9", func(in *Input) { setAll(in, func(f *facts.Node) { f.MKEVersion = "3.9.0" }) }, IDMKEVersion, Blocker, "", false},
+		{"version 3.8", func(in *Input) { setAll(in, func(f *facts.Node) { f.MKEVersion = "3.8.0" }) }, IDMKEVersion, "", "", true},
+		{"version 3.9", func(in *Input) { setAll(in, func(f *facts.Node) { f.MKEVersion = "3.9.0" }) }, IDMKEVersion, "", "", true},
+		{"version 3.10", func(in *Input) { setAll(in, func(f *facts.Node) { f.MKEVersion = "3.10.0" }) }, IDMKEVersion, Blocker, "", false},
+		{"version 3.6", func(in *Input) { setAll(in, func(f *facts.Node) { f.MKEVersion = "3.6.20" }) }, IDMKEVersion, Blocker, "", false},
 		{"version garbage", func(in *Input) { setAll(in, func(f *facts.Node) { f.MKEVersion = "latest" }) }, IDMKEVersion, Blocker, "", false},
 		{"versions differ", func(in *Input) { in.Facts[1].MKEVersion = "3.8.7" }, IDMKEVersionSkew, Blocker, "", false},
 		{"no MCR", func(in *Input) { in.Facts[2].MCRVersion = "" }, IDNoMCR, Blocker, "c", false},
@@ -178,5 +182,32 @@ func TestRunOrder(t *testing.T) {
 	}
 	if Run(Input{CalicoKDD: ptr(true), KubeNodes: []kubenode.Node{}}) != nil {
 		t.Fatal("empty input has findings")
+	}
+}
+
+// fakeHostKeyError stands for hosts.HostKeyError.
+type fakeHostKeyError struct{}
+
+func (fakeHostKeyError) Error() string        { return "ssh host key not trusted: not in kh" }
+func (fakeHostKeyError) HostKeyFailure() bool { return true }
+func (fakeHostKeyError) Remedy() string       { return "verify the host's key and add it to kh" }
+
+// F8 (issue 14): a host key failure is its own blocker with its own
+// remedy, not host-unreachable's "make the host reachable".
+func TestHostKeyFailureIsNotUnreachable(t *testing.T) {
+	in := Input{Unreachable: []Unreachable{
+		{Host: "a:22", Err: fmt.Errorf("a:22: connect: %w", fakeHostKeyError{})},
+		{Host: "b:22", Err: errors.New("connection refused")},
+	}}
+	rs := Run(in)
+	byHost := map[string]Result{}
+	for _, r := range rs {
+		byHost[r.Host] = r
+	}
+	if r := byHost["a:22"]; r.ID != IDHostKey || r.Severity != Blocker || r.Remedy != "verify the host's key and add it to kh" {
+		t.Errorf("host key failure: %+v", r)
+	}
+	if r := byHost["b:22"]; r.ID != IDUnreachable {
+		t.Errorf("refused connection: %+v", r)
 	}
 }

@@ -1,0 +1,132 @@
+package convert
+
+import (
+	"fmt"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/pelletier/go-toml/v2"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mke-migrate/mke-migrate/convert/mke4"
+)
+
+// manyFlagsTOML is an MKE 3 configuration whose API server and kubelet
+// flag lists hold n elements together, mixing what each costs: repeated
+// list flags (joined), repeated flags (overridden), distinct flags, flags
+// with a separate value, and elements that are not flags (left out and
+// reported). n = 300 000 gives about 6 MB, the case of issue 14 (F13).
+func manyFlagsTOML(n int) []byte {
+	var b strings.Builder
+	b.WriteString("[cluster_config]\n")
+	for _, key := range []string{"custom_kube_api_server_flags", "custom_kubelet_flags"} {
+		fmt.Fprintf(&b, "  %s = [", key)
+		for i := range n / 2 {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			switch i % 5 {
+			case 0:
+				fmt.Fprintf(&b, `"--feature-gates=G%d=true"`, i)
+			case 1:
+				fmt.Fprintf(&b, `"--v=%d"`, i%10)
+			case 2:
+				fmt.Fprintf(&b, `"--x-%d=1"`, i)
+			case 3:
+				fmt.Fprintf(&b, `"--y-%d 2"`, i)
+			default:
+				fmt.Fprintf(&b, `"bad%d"`, i)
+			}
+		}
+		b.WriteString("]\n")
+	}
+	return []byte(b.String())
+}
+
+// F13 (issue 14): repeated list flags were joined one at a time and a list
+// was parsed again after each bad element, both quadratic in the list's
+// length. Allocated bytes, not time, so that a slow machine cannot fail
+// it: 4x the flags must cost about 4x.
+func TestFlagListsScaleLinearly(t *testing.T) {
+	allocated := func(n int) uint64 {
+		data := manyFlagsTOML(n)
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		cfg, err := Parse("flags.toml", data)
+		require.NoError(t, err)
+		out, rep, err := Convert(cfg, Options{})
+		require.NoError(t, err)
+		runtime.ReadMemStats(&after)
+		require.Contains(t, out.Spec.APIServer.ExtraArgs["feature-gates"], fmt.Sprintf("G%d=true", (n/2-1)/5*5))
+		require.Greater(t, len(rep.Entries), n/2)
+		return after.TotalAlloc - before.TotalAlloc
+	}
+	small, large := allocated(4000), allocated(16000)
+	ratio := float64(large) / float64(small)
+	t.Logf("4000 flags: %d bytes, 16000: %d bytes (%.1fx)", small, large, ratio)
+	assert.Less(t, ratio, 6.0, "4x the flags took %.1fx the memory: superlinear", ratio)
+}
+
+// BenchmarkConvertManyFlags is F13's case: 300 000 flags (about 6 MB)
+// through Parse, Convert, mke4.Marshal and the JSON report, as `convert
+// --report-format json` does. Compare with BenchmarkBaselineManyFlags.
+func BenchmarkConvertManyFlags(b *testing.B) {
+	data := manyFlagsTOML(300_000)
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		cfg, err := Parse("flags.toml", data)
+		if err != nil {
+			b.Fatal(err)
+		}
+		out, rep, err := Convert(cfg, Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := mke4.Marshal(out); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := rep.JSON(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkBaselineManyFlags is the floor for the same input: go-toml
+// decoding it into a generic map.
+func BenchmarkBaselineManyFlags(b *testing.B) {
+	data := manyFlagsTOML(300_000)
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		var m map[string]any
+		if err := toml.Unmarshal(data, &m); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// Report.JSON, written entry by entry, is byte for byte the indented JSON
+// of the whole report.
+func TestReportJSONIsIndentedJSON(t *testing.T) {
+	for _, r := range []Report{
+		{},
+		{Entries: []Entry{}},
+		{Entries: []Entry{{Key: "a", Status: StatusConverted, Target: "spec.x", Basis: Documented}}},
+		{Entries: []Entry{{Key: "a<&>", Line: 3, Flag: "--f=\"x\"\u2028", Status: StatusDropped, Reason: "r"}, {Key: "b", Status: StatusUnknown}},
+			MetalLBPools: []MetalLBPool{{Name: "p", Addresses: []string{"10.0.0.0/24"}}, {Name: "q", Addresses: []string{}}}},
+		{MetalLBPools: []MetalLBPool{{Name: "p"}}},
+	} {
+		want := r
+		if want.Entries == nil {
+			want.Entries = []Entry{}
+		}
+		wantJSON, err := marshalJSON(want)
+		require.NoError(t, err)
+		got, err := r.JSON()
+		require.NoError(t, err)
+		assert.Equal(t, string(wantJSON), string(got))
+	}
+}

@@ -1,0 +1,41 @@
+package report_test
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/mke-migrate/mke-migrate/report"
+)
+
+// FuzzLoad feeds arbitrary journal, plan and Swarm export files to Load:
+// it must not panic, and whatever it loads must render.
+func FuzzLoad(f *testing.F) {
+	j, err := os.ReadFile(filepath.Join("testdata", "rolled-back", report.FileJournal))
+	if err != nil {
+		f.Fatal(err)
+	}
+	p, err := os.ReadFile(filepath.Join("testdata", "rolled-back", report.FilePlan))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(j, p, []byte(`{"services":[{"name":"web"}],"networks":[{"Spec":{"Name":"net"}}]}`))
+	f.Add([]byte(`{"seq":1,"run":"r","event":"done","step":"x"}`+"\n"), []byte(`{"stages":[{"steps":[{"name":"a","lane":-3}]}]}`), []byte(`[]`))
+	f.Add([]byte("\n\n{"), []byte("null"), []byte(`{"a":[1,2],"b":[{}]}`))
+	f.Fuzz(func(t *testing.T, journal, plan, swarm []byte) {
+		dir := t.TempDir()
+		for name, b := range map[string][]byte{report.FileJournal: journal, report.FilePlan: plan, "swarm-export.json": swarm} {
+			if err := os.WriteFile(filepath.Join(dir, name), b, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		d, err := report.Load(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := report.Render(&bytes.Buffer{}, d); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
