@@ -62,7 +62,8 @@ type Options struct {
 	// configuration (external address, registries, air-gap, kubelet
 	// profile label, version). Cluster sets Hosts (from Hosts, the roles
 	// the Swarm reports and the Kubernetes node labels) and, unless
-	// given, LDAP (read from MKE3 when auth.backend is ldap).
+	// given, LDAP (read from MKE3 when auth.backend is ldap) and
+	// MKE3Version (the version the nodes run).
 	Convert convert.Options
 
 	// KubeconfigPath is where the upgrade writes the admin kubeconfig
@@ -207,6 +208,9 @@ func Cluster(ctx context.Context, o Options) (*Result, error) {
 	if r.Config != nil {
 		co := o.Convert
 		co.LDAP, co.Hosts = r.LDAP, nil
+		// the version the nodes run gates the conversion and picks the
+		// MKE 4k version (a 3.9 source needs 4.2)
+		co.MKE3Version = cmp.Or(co.MKE3Version, r.MKEVersion)
 		for _, h := range r.Hosts {
 			ch := toconvert.Host(h.Host, h.Manager)
 			ch.Labels = h.Labels

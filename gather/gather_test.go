@@ -164,6 +164,12 @@ func TestClusterFindings(t *testing.T) {
 		{"etcd datastore", func(_ *fakeCluster, o *gather.Options) {
 			o.ConfigTOML = []byte(strings.Replace(toml, "calico_kdd = true", "calico_kdd = false", 1))
 		}, []string{"blocker calico-kdd "}},
+		{"an unsupported MKE version, reported once", func(f *fakeCluster, _ *gather.Options) {
+			for k, fs := range f.facts {
+				fs.MKEVersion = "3.7.9"
+				f.facts[k] = fs
+			}
+		}, []string{"blocker mke-version "}},
 		{"air-gapped without registries", func(_ *fakeCluster, o *gather.Options) { o.Convert.Airgapped = true },
 			[]string{"blocker configuration ", "blocker configuration "}},
 		{"no leader in hosts.yaml", func(f *fakeCluster, o *gather.Options) { o.Hosts = f.hosts[1:] },
@@ -185,6 +191,21 @@ func TestClusterFindings(t *testing.T) {
 			assert.Equal(t, ids(res.Checks), ids(preflight.Run(res.Input)), "the checks are preflight.Run of the input")
 		})
 	}
+}
+
+// The version the nodes run reaches the conversion: a 3.9 source is
+// converted for the MKE 4k release that upgrades it.
+func TestClusterConvertsForTheNodesVersion(t *testing.T) {
+	f := newFake()
+	for k, fs := range f.facts {
+		fs.MKEVersion = "3.9.1"
+		f.facts[k] = fs
+	}
+	o := f.options(t)
+	o.ConfigTOML = []byte(toml)
+	res, err := gather.Cluster(t.Context(), o)
+	require.NoError(t, err)
+	assert.Equal(t, convert.MKE4VersionFor39, res.MKE4.Spec.Version)
 }
 
 func TestClusterUnreachableHost(t *testing.T) {

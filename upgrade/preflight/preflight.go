@@ -86,8 +86,8 @@ type Input struct {
 	// ConfigBlocking are the settings the conversion of the MKE 3
 	// configuration found blocking (convert.Report.Blocking); nil when it
 	// was not converted. A key the checks above already cover
-	// (calico_kdd, calico_ebpf_enabled, kube_proxy_mode) is not reported
-	// twice.
+	// (mke3.version, calico_kdd, calico_ebpf_enabled, kube_proxy_mode) is
+	// not reported twice.
 	ConfigBlocking []Setting
 }
 
@@ -294,6 +294,7 @@ func Run(in Input) []Result {
 // a check of its own already reports (with its remedy).
 func configBlocking(in Input, add adder) {
 	covered := map[string]bool{
+		"mke3.version":                       slices.ContainsFunc(in.Facts, func(f facts.Node) bool { return f.MKEVersion != "" }),
 		"cluster_config.calico_kdd":          in.CalicoKDD != nil,
 		"cluster_config.calico_ebpf_enabled": in.CalicoEBPF != nil,
 		"cluster_config.kube_proxy_mode":     in.KubeProxyMode != "",

@@ -120,6 +120,10 @@ func TestRun(t *testing.T) {
 			in.CalicoKDD = ptr(false)
 			in.ConfigBlocking = []Setting{{Key: "cluster_config.calico_kdd", Reason: "etcd"}}
 		}, IDConfiguration, "", "", true},
+		{"blocking version a check covers", func(in *Input) {
+			setAll(in, func(f *facts.Node) { f.MKEVersion = "3.7.9" })
+			in.ConfigBlocking = []Setting{{Key: "mke3.version", Reason: "3.7.9 is older than 3.7.15"}}
+		}, IDConfiguration, "", "", true},
 		{"blocking setting no check saw", func(in *Input) {
 			in.KubeProxyMode = ""
 			in.ConfigBlocking = []Setting{{Key: "cluster_config.kube_proxy_mode", Reason: "ipvs"}}
