@@ -441,6 +441,8 @@ func (u *Upgrade) Apply(ctx context.Context, p *plan.Plan) (*Result, error) {
 	if u.shared != nil && u.shared.fromInventory {
 		return nil, errInventory
 	}
+	_, statErr := os.Lstat(u.o.OutputDir)
+	created := errors.Is(statErr, fs.ErrNotExist)
 	if err := os.MkdirAll(u.o.OutputDir, 0o700); err != nil {
 		return nil, fmt.Errorf("upgrade: %w", err)
 	}
@@ -450,6 +452,19 @@ func (u *Upgrade) Apply(ctx context.Context, p *plan.Plan) (*Result, error) {
 		return nil, fmt.Errorf("upgrade: %w", err)
 	}
 	defer func() { _ = release() }()
+	// The host locks come before the journal: a run that loses them to
+	// another one leaves no journal behind that a later run would have
+	// to resume or roll back, and no folder it made itself.
+	hl, err := u.lockHosts(ctx, run, false)
+	if err != nil {
+		_ = release()
+		if created {
+			_ = os.Remove(filepath.Join(u.o.OutputDir, journal.LockFileName))
+			_ = os.Remove(u.o.OutputDir)
+		}
+		return nil, err
+	}
+	defer hl.release()
 	j, err := journal.Create(u.o.OutputDir, run, journal.Options{Logger: u.o.Logger})
 	if err != nil {
 		return nil, fmt.Errorf("upgrade: %w", err)
@@ -458,7 +473,7 @@ func (u *Upgrade) Apply(ctx context.Context, p *plan.Plan) (*Result, error) {
 	if err := u.saveDiscovery(); err != nil {
 		return nil, err
 	}
-	return u.execute(ctx, p, j, false)
+	return u.execute(hl.ctx, p, j, false)
 }
 
 // Resume continues the run journaled in OutputDir after the tool died: a
@@ -474,6 +489,12 @@ func (u *Upgrade) Resume(ctx context.Context, p *plan.Plan) (*Result, error) {
 	}
 	defer func() { _ = release() }()
 	defer j.Close()
+	hl, err := u.lockHosts(ctx, j.Run(), false)
+	if err != nil {
+		return nil, err
+	}
+	defer hl.release()
+	ctx = hl.ctx
 	if ev, ok := journal.Replay(j.Records()).RunEnded(); ok && ev == journal.RunDone {
 		return &Result{Run: j.Run(), Shared: u.shared}, nil
 	}
@@ -498,7 +519,14 @@ func (u *Upgrade) Rollback(ctx context.Context, p *plan.Plan) (*Result, error) {
 	}
 	defer func() { _ = release() }()
 	defer j.Close()
-	return u.execute(ctx, p, j, true)
+	// A host locked by another live run stops the rollback: it would undo
+	// steps under that run. An unreachable host does not.
+	hl, err := u.lockHosts(ctx, j.Run(), true)
+	if err != nil {
+		return nil, err
+	}
+	defer hl.release()
+	return u.execute(hl.ctx, p, j, true)
 }
 
 func (u *Upgrade) reopen(p *plan.Plan) (func() error, *journal.Journal, error) {
@@ -527,7 +555,8 @@ func (u *Upgrade) reopen(p *plan.Plan) (func() error, *journal.Journal, error) {
 	return release, j, nil
 }
 
-// execute runs (or, with rollbackOnly, undoes) the plan on journal j.
+// execute runs (or, with rollbackOnly, undoes) the plan on journal j,
+// under the host locks, whose loss ends ctx.
 func (u *Upgrade) execute(ctx context.Context, p *plan.Plan, j *journal.Journal, rollbackOnly bool) (*Result, error) {
 	start := time.Now()
 	res := &Result{Run: j.Run(), Shared: u.shared}
@@ -545,21 +574,6 @@ func (u *Upgrade) execute(ctx context.Context, p *plan.Plan, j *journal.Journal,
 	rbctx := func() (context.Context, context.CancelFunc) {
 		return context.WithTimeout(context.WithoutCancel(ctx), u.o.Timeout)
 	}
-	// Host locks: a second run on the same cluster, from anywhere, is
-	// refused. A lost lock stops this run.
-	lockCtx, lost := context.WithCancelCause(ctx)
-	defer lost(nil)
-	release, err := u.lockHosts(lockCtx, j.Run(), lost)
-	if err != nil {
-		if !rollbackOnly {
-			return res, err
-		}
-		// a host that cannot be locked must not keep the others from
-		// being restored
-		log.Warn("rolling back without every host lock", "err", err)
-	}
-	defer release()
-	ctx = lockCtx
 	if rollbackOnly {
 		c, cancel := rbctx()
 		defer cancel()
@@ -568,7 +582,7 @@ func (u *Upgrade) execute(ctx context.Context, p *plan.Plan, j *journal.Journal,
 		return res, err
 	}
 	runCtx, cancel := context.WithTimeoutCause(ctx, u.o.Timeout, fmt.Errorf("the upgrade took longer than %v", u.o.Timeout))
-	err = x.Apply(runCtx)
+	err := x.Apply(runCtx)
 	if err == nil && runCtx.Err() != nil {
 		err = context.Cause(runCtx)
 	}
