@@ -103,6 +103,20 @@ func (b *bed) inject(t *testing.T, p faultPoint, kind faultKind, cancel context.
 	return nil
 }
 
+// shortTimeout makes the step under fault time out soon when it hangs;
+// the other steps keep the options' generous timeout, so that a slow
+// machine does not fail them instead.
+func (b *bed) shortTimeout(t *testing.T, pl *plan.Plan, p faultPoint) {
+	t.Helper()
+	id := p.step
+	if p.host != "" {
+		id += "@" + b.key(p.host)
+	}
+	s, ok := pl.Find(id)
+	require.True(t, ok, "no step %s in the plan", id)
+	s.Timeout = 4 * time.Second
+}
+
 func (b *bed) clearFaults(t *testing.T) {
 	for _, h := range b.c.Hosts {
 		require.NoError(t, b.c.ClearFaults(context.Background(), h))
@@ -131,10 +145,10 @@ func TestFaultMatrix(t *testing.T) {
 				ctx, cancel := context.WithCancel(t.Context())
 				defer cancel()
 				o := b.options(t, t.TempDir())
-				o.StepTimeout = 4 * time.Second
 				o.Events = b.inject(t, p, kind, cancel)
 				defer b.clearFaults(t)
 				u, pl := discoverAndPlan(t, o)
+				b.shortTimeout(t, pl, p)
 				_, err := u.Apply(ctx, pl)
 				var rb *upgrade.RollbackError
 				require.ErrorAs(t, err, &rb, "want a rolled-back failure")
@@ -161,10 +175,10 @@ func TestFaultMatrix(t *testing.T) {
 				pb := startBed(t, 2)
 				dir := t.TempDir()
 				o := pb.options(t, dir)
-				o.StepTimeout = 4 * time.Second
 				o.SkipRBAC = true // its k0s kubeconfig admin would take the fault meant for write-outputs
 				pb.inject(t, p, kind, nil)
 				u, pl := discoverAndPlan(t, o)
+				pb.shortTimeout(t, pl, p)
 				_, err := u.Apply(t.Context(), pl)
 				require.ErrorIs(t, err, upgrade.ErrPastPointOfNoReturn)
 				pb.clearFaults(t)
@@ -251,7 +265,7 @@ func (b *bed) helperOptions(hc helperConfig) upgrade.Options {
 	return upgrade.Options{
 		Hosts: b.hosts, Connect: hosts.ConnectOptions{KnownHostsPath: b.knownHosts},
 		ExternalAddress: "mke.example.com", K0sBinary: b.k0s, OutputDir: hc.Dir,
-		KubeconfigPath: filepath.Join(hc.Dir, "home", ".mke", "mke.kubeconf"), StepTimeout: 20 * time.Second,
+		KubeconfigPath: filepath.Join(hc.Dir, "home", ".mke", "mke.kubeconf"), StepTimeout: 2 * time.Minute,
 		Commands: upgrade.Commands{Ready: 10 * time.Second}, SkipRBAC: true,
 	}
 }

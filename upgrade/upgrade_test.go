@@ -106,7 +106,7 @@ func (b *bed) options(t testing.TB, dir string) upgrade.Options {
 		K0sBinary:       b.k0s,
 		OutputDir:       dir,
 		KubeconfigPath:  filepath.Join(dir, "home", ".mke", "mke.kubeconf"),
-		StepTimeout:     20 * time.Second,
+		StepTimeout:     2 * time.Minute, // a safety net: a loaded machine uploads k0s slowly; fault tests bound only the step under fault
 		Commands:        upgrade.Commands{Ready: 10 * time.Second},
 	}
 	o.SkipRBAC = plane == nil
