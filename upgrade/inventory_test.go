@@ -143,3 +143,37 @@ func require(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// F12: another cluster's hosts.yaml is refused before resume or rollback,
+// naming the hosts that differ. Before the fix Open accepted it, and the
+// rollback reported success with nothing undone.
+func TestOpenRefusesOtherHosts(t *testing.T) {
+	dir := t.TempDir()
+	u, err := New(Options{Hosts: inventoryHosts(), OutputDir: dir, KubeconfigPath: "/kc", ExternalAddress: "mke.example.com"})
+	require(t, err)
+	_, err = u.FromInventory(Inventory{MKEVersion: "3.7.16", ClusterID: "c1", MKE3TOML: []byte(inventoryTOML)})
+	require(t, err)
+	require(t, u.saveDiscovery())
+
+	other := inventoryHosts()
+	other[2].Address = "10.9.9.3"
+	other = other[:3]
+	_, err = Open(dir, Options{Hosts: other, KubeconfigPath: "/kc"})
+	var me *HostsMismatchError
+	if !errors.As(err, &me) {
+		t.Fatalf("Open with another cluster's hosts: %v", err)
+	}
+	if !slices.Equal(me.Missing, []string{"10.0.0.3:22", "10.0.0.4:22"}) || !slices.Equal(me.Extra, []string{"10.9.9.3:22"}) {
+		t.Fatalf("missing %v, extra %v", me.Missing, me.Extra)
+	}
+	for _, want := range []string{"10.0.0.4:22", "10.9.9.3:22", dir} {
+		if !strings.Contains(err.Error(), want) {
+			t.Fatalf("%q does not name %s", err, want)
+		}
+	}
+	// the same hosts in another order are the same cluster
+	same := inventoryHosts()
+	slices.Reverse(same)
+	_, err = Open(dir, Options{Hosts: same, KubeconfigPath: "/kc"})
+	require(t, err)
+}

@@ -208,6 +208,9 @@ func (u *Upgrade) Restore() (*Shared, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := u.checkHosts(sh); err != nil {
+		return nil, err
+	}
 	// the conversion report (for the summary) is made again from the saved
 	// TOML; the saved mke4.yaml stays the one the run used
 	if cfg, err := convert.Parse("MKE 3 configuration", sh.MKE3TOML); err == nil {
@@ -222,6 +225,33 @@ func (u *Upgrade) Restore() (*Shared, error) {
 	}
 	u.shared = sh
 	return sh, nil
+}
+
+// checkHosts compares the hosts of the options (hosts.yaml) with the
+// hosts the run discovered: a resume or rollback works on the run's hosts
+// or not at all.
+func (u *Upgrade) checkHosts(sh *Shared) error {
+	given := map[string]bool{}
+	for _, h := range u.o.Hosts {
+		given[hostKey(h)] = true
+	}
+	e := &HostsMismatchError{Dir: u.o.OutputDir}
+	for k := range sh.Facts {
+		if !given[k] {
+			e.Missing = append(e.Missing, k)
+		}
+	}
+	for k := range given {
+		if _, ok := sh.Facts[k]; !ok {
+			e.Extra = append(e.Extra, k)
+		}
+	}
+	if len(e.Missing) == 0 && len(e.Extra) == 0 {
+		return nil
+	}
+	slices.Sort(e.Missing)
+	slices.Sort(e.Extra)
+	return e
 }
 
 // readDiscovery reads what the run in dir discovered.
