@@ -42,8 +42,10 @@ type Commands struct {
 	Drain, Uncordon string
 	// Ready is how long to wait for k0s status after start.
 	Ready time.Duration
-	// TokenExpiry is the lifetime of the run's join tokens (k0s duration
-	// syntax), one per role for all nodes.
+	// TokenExpiry is the lifetime of the run's join tokens (Go duration
+	// syntax, as k0s token create parses it), one per role for all nodes;
+	// at most the run's Timeout, which is also the default. The run
+	// invalidates them when it ends, success or failure.
 	TokenExpiry string
 }
 
@@ -63,7 +65,7 @@ func (c Commands) withDefaults() Commands {
 		Drain:          "k0s kubectl drain {node} --ignore-daemonsets --delete-emptydir-data --force --timeout=5m",
 		Uncordon:       "k0s kubectl uncordon {node}",
 		Ready:          2 * time.Minute,
-		TokenExpiry:    "2h",
+		TokenExpiry:    DefaultTimeout.String(),
 	}
 	if c.UCPImage != "" {
 		d.UCPImage = c.UCPImage
@@ -159,6 +161,7 @@ func (e *Env) onLeader(ctx context.Context, cmd string) (string, error) {
 
 // joinTokens are the run's join tokens by role, this process only.
 type joinTokens struct {
-	mu sync.Mutex
-	m  map[string][]byte
+	mu  sync.Mutex
+	m   map[string][]byte
+	ids []string // token IDs, for k0s token invalidate
 }

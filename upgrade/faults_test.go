@@ -181,6 +181,7 @@ func TestFaultMatrix(t *testing.T) {
 				pb.shortTimeout(t, pl, p)
 				_, err := u.Apply(t.Context(), pl)
 				require.ErrorIs(t, err, upgrade.ErrPastPointOfNoReturn)
+				pb.requireNoJoinTokens(t)
 				pb.clearFaults(t)
 				u2, plan2 := discoverAndPlanAfter(t, o)
 				_, err = u2.Resume(t.Context(), plan2)

@@ -2,8 +2,13 @@ package upgrade
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
+	"encoding/base64"
+	"errors"
 	"fmt"
+	"io"
+	"regexp"
 	"strings"
 	"time"
 
@@ -95,8 +100,101 @@ func (e *Env) joinToken(ctx context.Context, role string) ([]byte, error) {
 		t.m = map[string][]byte{}
 	}
 	t.m[role] = []byte(tok + "\n")
+	if id, err := tokenID(tok); err == nil {
+		t.ids = append(t.ids, id)
+	}
 	return t.m[role], nil
 }
+
+// tokenCmdTimeout bounds k0s token invalidate.
+const tokenCmdTimeout = time.Minute
+
+// InvalidateTokens invalidates the join tokens this Env made (k0s token
+// invalidate on the first controller, by token ID: the ID is the public
+// half of a bootstrap token, the secret never leaves memory) and forgets
+// them. It runs even after ctx ended, bounded by a minute of its own.
+func (e *Env) InvalidateTokens(ctx context.Context) error {
+	t := e.tokens
+	if t == nil {
+		return nil
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	known := len(t.m)
+	ids := t.ids
+	t.m, t.ids = nil, nil
+	if known == 0 {
+		return nil
+	}
+	if len(ids) < known {
+		return fmt.Errorf("%d join token(s) without a readable ID: they expire after %s", known-len(ids), e.Commands.TokenExpiry)
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), tokenCmdTimeout)
+	defer cancel()
+	if _, err := e.onLeader(ctx, tokenInvalidateCmd(ids)); err != nil {
+		return fmt.Errorf("invalidate the join tokens on the leader (they expire after %s): %w", e.Commands.TokenExpiry, err)
+	}
+	return nil
+}
+
+// invalidateTokens is InvalidateTokens for the run, logged not failed:
+// a token left valid expires with the run's timeout.
+func (u *Upgrade) invalidateTokens(ctx context.Context) {
+	e, err := u.Env()
+	if err == nil {
+		err = e.InvalidateTokens(ctx)
+	}
+	if err != nil {
+		u.o.logger().Warn("join tokens not invalidated", "err", err)
+	}
+}
+
+// tokenInvalidateCmd invalidates join tokens by ID (k0s
+// cmd/token/invalidate.go: at least one ID, positional; an unknown ID is
+// not an error).
+func tokenInvalidateCmd(ids []string) string {
+	args := append([]string{"k0s", "token", "invalidate"}, ids...)
+	return shell.Join(args...)
+}
+
+// tokenID is the ID of a k0s join token: the token is base64 of a
+// gzipped kubeconfig whose user token is a bootstrap token "ID.secret"
+// (k0s pkg/token: RandomBootstrapSecret, GenerateKubeconfig).
+func tokenID(tok string) (string, error) {
+	z, err := base64.StdEncoding.DecodeString(strings.TrimSpace(tok))
+	if err != nil {
+		return "", fmt.Errorf("join token: %w", err)
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(z))
+	if err != nil {
+		return "", fmt.Errorf("join token: %w", err)
+	}
+	kc, err := io.ReadAll(io.LimitReader(zr, 1<<20))
+	if err != nil {
+		return "", fmt.Errorf("join token: %w", err)
+	}
+	var cfg struct {
+		Users []struct {
+			User struct {
+				Token string `json:"token"`
+			} `json:"user"`
+		} `json:"users"`
+	}
+	if err := yaml.Unmarshal(kc, &cfg); err != nil {
+		return "", fmt.Errorf("join token: %w", err)
+	}
+	if len(cfg.Users) != 1 {
+		return "", errors.New("join token: not one user")
+	}
+	id, _, ok := strings.Cut(cfg.Users[0].User.Token, ".")
+	if !ok || !bootstrapTokenID.MatchString(id) {
+		return "", errors.New("join token: no bootstrap token ID")
+	}
+	return id, nil
+}
+
+// bootstrapTokenID is the form of a Kubernetes bootstrap token ID.
+var bootstrapTokenID = regexp.MustCompile(`^[a-z0-9]{6}$`)
 
 // install installs and starts k0s on the step's node; all but the first
 // controller join with a token from the leader.

@@ -153,7 +153,17 @@ func New(o Options) (*Upgrade, error) {
 		}
 		o.KubeconfigPath = filepath.Join(home, ".mke", "mke.kubeconf")
 	}
+	c := o.Commands
 	o.Commands = o.Commands.withDefaults()
+	// join tokens live at most as long as the run may
+	o.Commands.TokenExpiry = o.Timeout.String()
+	if c.TokenExpiry != "" {
+		d, err := time.ParseDuration(c.TokenExpiry)
+		if err != nil || d <= 0 {
+			return nil, fmt.Errorf("upgrade: token expiry %q: want a positive duration such as 30m or 1h30m", c.TokenExpiry)
+		}
+		o.Commands.TokenExpiry = min(d, o.Timeout).String()
+	}
 	if o.HostLockPath == "" {
 		o.HostLockPath = hostlock.DefaultPath
 	}
@@ -617,6 +627,9 @@ func (u *Upgrade) execute(ctx context.Context, p *plan.Plan, j *journal.Journal,
 		err = context.Cause(runCtx)
 	}
 	cancel()
+	// the join tokens served this run only: invalidated before a
+	// rollback resets the controller that knows them
+	u.invalidateTokens(ctx)
 	res.Took = time.Since(start)
 	if err == nil {
 		_, jerr := j.Append(journal.Record{Event: journal.RunDone})

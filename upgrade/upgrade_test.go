@@ -168,6 +168,7 @@ func TestUpgradeCompletes(t *testing.T) {
 	kc, err := os.ReadFile(o.KubeconfigPath)
 	require.NoError(t, err)
 	require.Contains(t, string(kc), "https://mke.example.com:6443")
+	b.requireNoJoinTokens(t)
 
 	rs, err := journal.Read(dir)
 	require.NoError(t, err)
@@ -188,6 +189,15 @@ func TestUpgradeCompletes(t *testing.T) {
 	u2, p2 := discoverAndPlanAfter(t, o)
 	_, err = u2.Resume(t.Context(), p2)
 	require.NoError(t, err)
+}
+
+// requireNoJoinTokens checks that the leader (the first k0s controller)
+// knows no join token: the run invalidated the ones it made (F6).
+func (b *bed) requireNoJoinTokens(t *testing.T) {
+	t.Helper()
+	out, err := b.c.Exec(t.Context(), b.c.Host("manager-1"), "k0s token list")
+	require.NoError(t, err)
+	require.Equal(t, "No k0s join tokens found", strings.TrimSpace(out), "join tokens left valid")
 }
 
 // discoverAndPlanAfter reopens an earlier run (its output directory) and
