@@ -21,7 +21,16 @@ type Commands struct {
 	// UCPImage is the MKE 3 bootstrapper image without its tag.
 	UCPImage string
 	// Backup writes MKE 3's backup archive to stdout (run on the leader).
+	// It is run with --no-passphrase: mirantis/ucp backup takes a
+	// passphrase only as a command-line value (--passphrase), which ps
+	// and docker inspect show; Encrypt does it instead.
 	Backup string
+	// Encrypt reads the archive on stdin and writes it encrypted to
+	// stdout, with the passphrase in the environment variable
+	// MKE_MIGRATE_BACKUP_PASSPHRASE (used with Options.BackupPassphrase).
+	// Decrypt with: openssl enc -d -aes-256-cbc -pbkdf2 -iter 600000
+	// -pass env:VAR -in mke3-backup.tar.enc.
+	Encrypt string
 	// Uninstall removes MKE 3 (run on the leader); Leave is the fallback on
 	// every node when the uninstaller times out (non-leaders first).
 	Uninstall, Leave string
@@ -52,8 +61,9 @@ type Commands struct {
 func (c Commands) withDefaults() Commands {
 	d := Commands{
 		UCPImage:             "mirantis/ucp",
-		Backup:               "docker run --rm -i --name ucp-backup -v /var/run/docker.sock:/var/run/docker.sock {image} backup --id {cluster} --no-passphrase",
+		Backup:               "docker run --rm -i --name ucp-backup --log-driver none -v /var/run/docker.sock:/var/run/docker.sock {image} backup --id {cluster} --no-passphrase",
 		Uninstall:            "docker run --rm -i --name ucp-uninstall -v /var/run/docker.sock:/var/run/docker.sock {image} uninstall-ucp --id {cluster} --purge-config",
+		Encrypt:              "openssl enc -aes-256-cbc -pbkdf2 -iter 600000 -salt -pass env:" + passphraseVar,
 		Leave:                "docker swarm leave --force",
 		UninstallTimeoutText: "Uninstalling UCP took too long",
 		StopContainers: []string{"ucp-worker-agent", "ucp-kubelet", "ucp-kube-proxy", "ucp-kube-apiserver",
@@ -76,6 +86,7 @@ func (c Commands) withDefaults() Commands {
 		}
 	}
 	set(&d.Backup, c.Backup)
+	set(&d.Encrypt, c.Encrypt)
 	set(&d.Uninstall, c.Uninstall)
 	set(&d.Leave, c.Leave)
 	set(&d.UninstallTimeoutText, c.UninstallTimeoutText)
@@ -114,6 +125,9 @@ type Env struct {
 	OutputDir, KubeconfigPath, ConfigOut string
 	// ExternalAddress is the load balancer the admin kubeconfig points at.
 	ExternalAddress string
+	// BackupPassphrase, when set, encrypts MKE 3's backup archive on the
+	// leader (Commands.Encrypt); it reaches the leader only on stdin.
+	BackupPassphrase []byte
 	// Nodes reaches hosts other than a step's own (plan.Run.Node): the
 	// leader makes the join tokens, drains the workers and prints the
 	// admin kubeconfig; every node leaves the Swarm when uninstall-ucp

@@ -31,7 +31,8 @@ func (u *Upgrade) Env() (*Env, error) {
 	o := &u.o
 	return &Env{Cluster: u.shared, Commands: o.Commands, K0sBinary: o.K0sBinary,
 		OutputDir: o.OutputDir, KubeconfigPath: o.KubeconfigPath, ConfigOut: o.ConfigOut,
-		ExternalAddress: o.ExternalAddress, Nodes: u.clients, KubeClient: o.KubeClient, tokens: u.tokens}, nil
+		ExternalAddress: o.ExternalAddress, Nodes: u.clients, KubeClient: o.KubeClient, tokens: u.tokens,
+		BackupPassphrase: o.BackupPassphrase}, nil
 }
 
 // Plan makes the steps of the upgrade of the cluster Discover found (or

@@ -1,6 +1,7 @@
 package upgrade
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -90,6 +91,11 @@ type Options struct {
 	KubeletProfileLabel string
 	// HostLockPath is the lock file on every host (hostlock.DefaultPath).
 	HostLockPath string
+	// BackupPassphrase encrypts MKE 3's backup archive on the leader
+	// before it is written (Commands.Encrypt; at least 12 bytes, one
+	// line); nil keeps it plain. It travels only on the remote command's
+	// stdin and is never saved.
+	BackupPassphrase []byte
 
 	Logger *slog.Logger
 	Events func(plan.Event)
@@ -152,6 +158,9 @@ func New(o Options) (*Upgrade, error) {
 			return nil, fmt.Errorf("upgrade: kubeconfig path: %w", err)
 		}
 		o.KubeconfigPath = filepath.Join(home, ".mke", "mke.kubeconf")
+	}
+	if p := o.BackupPassphrase; p != nil && (len(p) < 12 || bytes.ContainsAny(p, "\n\r\x00")) {
+		return nil, errors.New("upgrade: the backup passphrase must be one line of at least 12 bytes")
 	}
 	c := o.Commands
 	o.Commands = o.Commands.withDefaults()
