@@ -109,7 +109,7 @@ func (b *bed) options(t testing.TB, dir string) upgrade.Options {
 		K0sBinary:       b.k0s,
 		OutputDir:       dir,
 		KubeconfigPath:  filepath.Join(dir, "home", ".mke", "mke.kubeconf"),
-		StepTimeout:     2 * time.Minute, // a safety net: a loaded machine uploads k0s slowly; fault tests bound only the step under fault
+		StepTimeout:     2 * time.Minute, // a safety net only: no test waits for a timeout to fire (F15)
 		Commands:        upgrade.Commands{Ready: 10 * time.Second},
 	}
 	o.SkipRBAC = plane == nil
