@@ -202,6 +202,9 @@ type Shared struct {
 	// Profiles are the kubelet profile of each host, if any.
 	Profiles  map[string]string `json:"profiles,omitempty"`
 	RBACModel *rbac.Model       `json:"rbacModel,omitempty"`
+	// BackupEncrypted: the run encrypts MKE 3's backup archive, so a
+	// resume that has still to take it needs the passphrase again.
+	BackupEncrypted bool `json:"backupEncrypted,omitempty"`
 
 	// Made from the above, not saved.
 	Report      *convert.Report `json:"-"`
@@ -519,6 +522,7 @@ func (u *Upgrade) Apply(ctx context.Context, p *plan.Plan) (*Result, error) {
 		return nil, fmt.Errorf("upgrade: %w", err)
 	}
 	defer j.Close()
+	u.shared.BackupEncrypted = len(u.o.BackupPassphrase) > 0
 	if err := u.saveDiscovery(); err != nil {
 		return nil, err
 	}
@@ -538,15 +542,20 @@ func (u *Upgrade) Resume(ctx context.Context, p *plan.Plan) (*Result, error) {
 	}
 	defer func() { _ = release() }()
 	defer j.Close()
+	st := journal.Replay(j.Records())
+	if ev, ok := st.RunEnded(); ok && ev == journal.RunDone {
+		return &Result{Run: j.Run(), Shared: u.shared}, nil
+	}
+	// a backup the run encrypted is never taken again in plain text
+	if u.shared.BackupEncrypted && len(u.o.BackupPassphrase) == 0 && !st.Done("mke3-backup", u.shared.Leader) {
+		return nil, errors.New("upgrade: the run encrypts MKE 3's backup, which it has still to take: give the backup passphrase again")
+	}
 	hl, err := u.lockHosts(ctx, j.Run(), false)
 	if err != nil {
 		return nil, err
 	}
 	defer hl.release()
 	ctx = hl.ctx
-	if ev, ok := journal.Replay(j.Records()).RunEnded(); ok && ev == journal.RunDone {
-		return &Result{Run: j.Run(), Shared: u.shared}, nil
-	}
 	rolling := false
 	for _, r := range j.Records() {
 		switch r.Event {
