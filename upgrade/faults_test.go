@@ -354,6 +354,8 @@ func TestKilledThenRolledBackOrResumed(t *testing.T) {
 				_, err := u.Resume(t.Context(), p)
 				require.NoError(t, err)
 				b.requireUpgraded(t)
+				// the killed process's tokens too, from the journal (F6)
+				b.requireNoJoinTokens(t)
 				return
 			}
 			_, err := u.Rollback(t.Context(), p)

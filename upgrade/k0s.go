@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 	"github.com/mke-migrate/mke-migrate/hosts"
 	"github.com/mke-migrate/mke-migrate/internal/shell"
 	"github.com/mke-migrate/mke-migrate/plan"
+	"github.com/mke-migrate/mke-migrate/upgrade/journal"
 )
 
 // k0sInstalled is a shell test: k0s installed its service (enabled or
@@ -106,6 +108,11 @@ func (e *Env) joinToken(ctx context.Context, role string) ([]byte, error) {
 	return t.m[role], nil
 }
 
+// tokenIDKey is the step data (journaled) naming the join token a step
+// used, so that a resumed run also invalidates the tokens of the process
+// that died; the ID is the public half of a bootstrap token.
+const tokenIDKey = "join-token-id"
+
 // tokenCmdTimeout bounds k0s token invalidate.
 const tokenCmdTimeout = time.Minute
 
@@ -113,36 +120,54 @@ const tokenCmdTimeout = time.Minute
 // invalidate on the first controller, by token ID: the ID is the public
 // half of a bootstrap token, the secret never leaves memory) and forgets
 // them. It runs even after ctx ended, bounded by a minute of its own.
-func (e *Env) InvalidateTokens(ctx context.Context) error {
-	t := e.tokens
-	if t == nil {
-		return nil
+func (e *Env) InvalidateTokens(ctx context.Context) error { return e.invalidateTokens(ctx, nil) }
+
+// invalidateTokens also invalidates the tokens of earlier IDs (those an
+// earlier process of the run made, from the journal).
+func (e *Env) invalidateTokens(ctx context.Context, earlier []string) error {
+	var ids []string
+	var unreadable error
+	if t := e.tokens; t != nil {
+		t.mu.Lock()
+		if len(t.ids) < len(t.m) {
+			unreadable = fmt.Errorf("%d join token(s) without a readable ID: they expire after %s", len(t.m)-len(t.ids), e.Commands.TokenExpiry)
+		}
+		ids = t.ids
+		t.m, t.ids = nil, nil
+		t.mu.Unlock()
 	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	known := len(t.m)
-	ids := t.ids
-	t.m, t.ids = nil, nil
-	if known == 0 {
-		return nil
+	for _, id := range earlier {
+		if !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
 	}
-	if len(ids) < known {
-		return fmt.Errorf("%d join token(s) without a readable ID: they expire after %s", known-len(ids), e.Commands.TokenExpiry)
+	if len(ids) == 0 {
+		return unreadable
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), tokenCmdTimeout)
 	defer cancel()
 	if _, err := e.onLeader(ctx, tokenInvalidateCmd(ids)); err != nil {
-		return fmt.Errorf("invalidate the join tokens on the leader (they expire after %s): %w", e.Commands.TokenExpiry, err)
+		return errors.Join(unreadable, fmt.Errorf("invalidate the join tokens on the leader (they expire after %s): %w", e.Commands.TokenExpiry, err))
 	}
-	return nil
+	return unreadable
 }
 
-// invalidateTokens is InvalidateTokens for the run, logged not failed:
-// a token left valid expires with the run's timeout.
-func (u *Upgrade) invalidateTokens(ctx context.Context) {
+// invalidateTokens invalidates the run's join tokens, this process's and
+// those the journal names; logged, not failed: a token left valid expires
+// with the run's timeout.
+func (u *Upgrade) invalidateTokens(ctx context.Context, p *plan.Plan, rs []journal.Record) {
+	st := journal.Replay(rs)
+	var earlier []string
+	for _, s := range p.Steps() {
+		if id := st.Data(s.Name, s.Host)[tokenIDKey]; id != "" && bootstrapTokenID.MatchString(id) {
+			if !slices.Contains(earlier, id) {
+				earlier = append(earlier, id)
+			}
+		}
+	}
 	e, err := u.Env()
 	if err == nil {
-		err = e.InvalidateTokens(ctx)
+		err = e.invalidateTokens(ctx, earlier)
 	}
 	if err != nil {
 		u.o.logger().Warn("join tokens not invalidated", "err", err)
@@ -206,6 +231,9 @@ func (e *Env) install(ctx context.Context, r *plan.Run, role string, first bool)
 		var err error
 		if tok, err = e.joinToken(ctx, role); err != nil {
 			return err
+		}
+		if id, err := tokenID(string(tok)); err == nil {
+			r.Set(tokenIDKey, id)
 		}
 	}
 	args := installArgs(role, c.K0sDir, tokenFile, !first, e.Cluster.Profiles[r.Step.Host])

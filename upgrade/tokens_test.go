@@ -67,13 +67,23 @@ func TestJoinTokensInvalidated(t *testing.T) {
 	if err := e.InvalidateTokens(t.Context()); err != nil || len(fc.log) != 0 {
 		t.Fatalf("without tokens: %v, %v", err, fc.log)
 	}
-	run(t, fc, workerStep(e, worker), nil, do)
+	r := run(t, fc, workerStep(e, worker), nil, do)
+	if got := r.Get(tokenIDKey); got != "wwwwww" {
+		t.Fatalf("journaled token ID %q", got)
+	}
 	run(t, fc, controllerStep(e, manager, false), nil, do)
 	fc.log = nil
 	if err := e.InvalidateTokens(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	requireCmds(t, fc, leader+": "+shell.Sudo("k0s token invalidate wwwwww cccccc"))
+	// a resumed run also invalidates the tokens the journal names (those
+	// of the process that died), each once
+	fc.log = nil
+	if err := e.invalidateTokens(t.Context(), []string{"dead01", "dead01"}); err != nil {
+		t.Fatal(err)
+	}
+	requireCmds(t, fc, leader+": "+shell.Sudo("k0s token invalidate dead01"))
 	for _, c := range fc.log {
 		if strings.Contains(c.cmd, "0123456789abcdef") || strings.Contains(c.cmd, wtok) {
 			t.Fatalf("a token secret in a command line: %s", c.cmd)

@@ -647,7 +647,7 @@ func (u *Upgrade) execute(ctx context.Context, p *plan.Plan, j *journal.Journal,
 	cancel()
 	// the join tokens served this run only: invalidated before a
 	// rollback resets the controller that knows them
-	u.invalidateTokens(ctx)
+	u.invalidateTokens(ctx, p, j.Records())
 	res.Took = time.Since(start)
 	if err == nil {
 		_, jerr := j.Append(journal.Record{Event: journal.RunDone})
