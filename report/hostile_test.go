@@ -71,7 +71,10 @@ func hostileFolder(t *testing.T) string {
 	require.NoError(t, err)
 	jl := strings.Replace(string(j), "injected failure", strings.Trim(jsonString(hostileError), `"`), 1)
 	write(t, dir, report.FileJournal, jl)
-	writeJSON(t, dir, "swarm-export.json", map[string]any{"services": []any{map[string]any{"name": hostileService}}})
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "swarm"), 0o700))
+	writeJSON(t, dir, "swarm/report.json", map[string]any{"apiVersion": "swarm.mke-migrate.io/v1", "kind": "SwarmExportReport",
+		"services": []any{map[string]any{"swarm": hostileService, "namespace": "default", "kind": "Deployment", "name": "web",
+			"entries": []any{map[string]any{"field": "Spec.Name", "outcome": "carried", "attention": true}}}}})
 	return dir
 }
 

@@ -85,7 +85,7 @@ func Load(dir string) (*Data, error) {
 		miss(SectionSummary, err, "written when an upgrade finishes")
 	}
 	if d.Swarm, err = readSwarm(dir); err != nil {
-		miss(SectionSwarm, err, "written by mke-migrate swarm export")
+		miss(SectionSwarm, err, "written by the upgrade before it changes anything, or by mke-migrate swarm export --out")
 	}
 	d.Outcome, d.OutcomeText = outcome(d, records)
 	if len(d.Unavailable) == 0 {

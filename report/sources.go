@@ -22,6 +22,8 @@ import (
 	"strings"
 	"time"
 
+	"sigs.k8s.io/yaml"
+
 	"github.com/mke-migrate/mke-migrate/convert"
 	"github.com/mke-migrate/mke-migrate/convert/mke4"
 	"github.com/mke-migrate/mke-migrate/rbac"
@@ -40,8 +42,10 @@ const (
 	FileSummaryJSON      = "summary.json"           // summary.Summary.JSON
 	// FileHTML is the report itself.
 	FileHTML = "report.html"
-	// swarmExportGlob finds a Swarm export (swarm-export.json or similar).
-	swarmExportGlob = "swarm*.json"
+	// swarmReportYAML and swarmReportJSON are the Swarm export's report
+	// (package swarm's WriteDir, into the run's swarm/ folder).
+	swarmReportYAML = "swarm/report.yaml"
+	swarmReportJSON = "swarm/report.json"
 )
 
 // maxFileBytes bounds what is read of one file: an output folder is
@@ -427,59 +431,77 @@ func readSummary(dir string) (*Summary, error) {
 	return s, nil
 }
 
-// readSwarm reads a Swarm export: a JSON object whose arrays are the
-// exported kinds; each item's name is its "name" (or "Name", or
-// spec.name).
+// readSwarm reads the Swarm export that the upgrade (or mke-migrate swarm
+// export --out) leaves in the swarm/ folder: package swarm's report, in
+// YAML or JSON, decoded into local types like the other sources.
 func readSwarm(dir string) (*Swarm, error) {
-	matches, err := filepath.Glob(filepath.Join(dir, swarmExportGlob))
+	var b []byte
+	var name string
+	var err error
+	for _, name = range []string{swarmReportYAML, swarmReportJSON} {
+		if b, err = readFile(dir, name); err == nil || !errors.Is(err, errNotInFolder) {
+			break
+		}
+	}
+	if errors.Is(err, errNotInFolder) {
+		return nil, fmt.Errorf("%s: %w", swarmReportYAML, errNotInFolder)
+	}
 	if err != nil {
 		return nil, err
 	}
-	if len(matches) == 0 {
-		return nil, fmt.Errorf("%s: %w", swarmExportGlob, errNotInFolder)
+	var rep struct {
+		Services []struct {
+			Swarm     string `json:"swarm"`
+			Namespace string `json:"namespace"`
+			Kind      string `json:"kind"`
+			Name      string `json:"name"`
+			Entries   []struct {
+				Attention bool `json:"attention"`
+			} `json:"entries"`
+		} `json:"services"`
+		Networks []struct {
+			Swarm string `json:"swarm"`
+		} `json:"networks"`
+		SecretsToFill []struct {
+			Namespace string `json:"namespace"`
+			Name      string `json:"name"`
+			Key       string `json:"key"`
+		} `json:"secretsToFill"`
 	}
-	name := filepath.Base(matches[0])
-	b, err := readFile(dir, name)
-	if err != nil {
-		return nil, err
-	}
-	var doc map[string]json.RawMessage
-	if err := json.Unmarshal(b, &doc); err != nil {
+	if err := yaml.Unmarshal(b, &rep); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	s := &Swarm{File: name, Kinds: []SwarmKind{}}
-	for _, kind := range sortedKeys(doc) {
-		var items []map[string]json.RawMessage
-		if json.Unmarshal(doc[kind], &items) != nil {
-			continue // not a list of objects: metadata
+	exported := SwarmKind{Kind: "exported services", Names: []string{}}
+	attention := SwarmKind{Kind: "services that need a person", Names: []string{}}
+	notExported := SwarmKind{Kind: "services not exported", Names: []string{}}
+	for _, sv := range rep.Services {
+		if sv.Kind != "" {
+			exported.Names = append(exported.Names, fmt.Sprintf("%s → %s %s/%s", sv.Swarm, sv.Kind, sv.Namespace, sv.Name))
+		} else {
+			notExported.Names = append(notExported.Names, sv.Swarm)
 		}
-		k := SwarmKind{Kind: kind, Names: []string{}}
-		for i, it := range items {
-			k.Names = append(k.Names, itemName(it, i))
-		}
-		s.Kinds = append(s.Kinds, k)
-	}
-	return s, nil
-}
-
-func itemName(it map[string]json.RawMessage, i int) string {
-	var n string
-	for _, f := range []string{"name", "Name"} {
-		if json.Unmarshal(it[f], &n) == nil && n != "" {
-			return n
-		}
-	}
-	for _, f := range []string{"spec", "Spec"} {
-		var spec map[string]json.RawMessage
-		if json.Unmarshal(it[f], &spec) == nil {
-			for _, g := range []string{"name", "Name"} {
-				if json.Unmarshal(spec[g], &n) == nil && n != "" {
-					return n
-				}
+		for _, e := range sv.Entries {
+			if e.Attention {
+				attention.Names = append(attention.Names, sv.Swarm)
+				break
 			}
 		}
 	}
-	return fmt.Sprintf("#%d", i+1)
+	networks := SwarmKind{Kind: "overlay networks (reported, not carried)", Names: []string{}}
+	for _, n := range rep.Networks {
+		networks.Names = append(networks.Names, n.Swarm)
+	}
+	secrets := SwarmKind{Kind: "secrets to fill in", Names: []string{}}
+	for _, sc := range rep.SecretsToFill {
+		secrets.Names = append(secrets.Names, fmt.Sprintf("%s/%s (key %s)", sc.Namespace, sc.Name, sc.Key))
+	}
+	s := &Swarm{File: name, Kinds: []SwarmKind{}}
+	for _, k := range []SwarmKind{exported, attention, notExported, networks, secrets} {
+		if len(k.Names) > 0 {
+			s.Kinds = append(s.Kinds, k)
+		}
+	}
+	return s, nil
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -105,7 +105,9 @@ type Cluster struct {
 // SIGTERM or SIGKILL), prints Stdout, and when ExitCode or Stderr is set
 // prints Stderr and exits with ExitCode (1 when only Stderr is set);
 // without them it then runs normally (a slow command). Times limits how often
-// the fault applies (0 = always).
+// the fault applies (0 = always). Used, read back by Cluster.Faults,
+// counts the commands the fault reached, each counted before the fault
+// acts: a hang has begun once Used is positive.
 type Fault struct {
 	Match           string
 	ExitCode        int
@@ -114,6 +116,7 @@ type Fault struct {
 	HangSeconds     float64
 	CloseConnection bool
 	Times           int
+	Used            int
 }
 
 // ExecError is the error of Cluster.Exec for a command that failed.
@@ -594,6 +597,28 @@ func (c *Cluster) SetFault(ctx context.Context, h *Host, f Fault) error {
 	}
 	_, err = c.exec(ctx, h, FakeNodePath+" faults-add", b)
 	return err
+}
+
+// Faults returns h's faults in the order they were set, with how often
+// each was used.
+func (c *Cluster) Faults(ctx context.Context, h *Host) ([]Fault, error) {
+	out, err := c.Exec(ctx, h, "cat "+filepath.Join(fakestate.Dir, fakestate.FaultsFile)+" 2>/dev/null || true")
+	if err != nil {
+		return nil, err
+	}
+	if strings.TrimSpace(out) == "" {
+		return nil, nil
+	}
+	var fs []fakestate.Fault
+	if err := json.Unmarshal([]byte(out), &fs); err != nil {
+		return nil, fmt.Errorf("testbed: %s: %w", fakestate.FaultsFile, err)
+	}
+	res := make([]Fault, len(fs))
+	for i, f := range fs {
+		res[i] = Fault{Match: f.Match, ExitCode: f.ExitCode, Stdout: f.Stdout, Stderr: f.Stderr, HangSeconds: f.HangSeconds,
+			CloseConnection: f.CloseConnection, Times: f.Times, Used: f.Used}
+	}
+	return res, nil
 }
 
 // ClearFaults removes all of h's faults.

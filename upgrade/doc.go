@@ -25,8 +25,9 @@
 // # Steps
 //
 // Plan follows the documented order: backups (mke3.toml, mke4.yaml, the
-// RBAC export and MKE 3's own backup archive, copied to OutputDir and
-// checked by SHA-256), then the managers one at a time (leader first: stop
+// RBAC export and MKE 3's own backup archive, made 0600 in a 0700
+// folder on the leader, optionally encrypted there, copied to OutputDir,
+// checked by SHA-256 and then removed from the leader), then the managers one at a time (leader first: stop
 // MKE 3's Kubernetes containers, install the k0s binary, write the k0s
 // configuration, install and start the controller; the others join with a
 // token made on the leader, passed over stdin and removed after use), then
@@ -54,7 +55,13 @@
 // Every step has Do (idempotent), an optional Verify, and Undo (tolerant
 // of a partial Do). Each step's start and end is journaled, with fsync, in
 // OutputDir before and after it runs, and OutputDir and every host are
-// locked for the run. When a step fails, the context is cancelled (SIGINT
+// locked for the run: the host locks are taken one at a time in one order
+// (sorted by host), before the journal exists, and released on every
+// path, so that of two runs started together one wins and the other leaves
+// nothing to resume. Resume and Rollback first check that Options.Hosts
+// are the hosts the run discovered (*HostsMismatchError), and Rollback
+// refuses a host another live run holds. The run's join tokens expire
+// with Options.Timeout and are invalidated when it ends. When a step fails, the context is cancelled (SIGINT
 // in the CLI) or Options.Timeout passes before the point of no return,
 // Apply runs the rollback (package rollback), which undoes every step that
 // started, newest first, and returns a *RollbackError holding both the

@@ -22,7 +22,16 @@ type Commands struct {
 	// UCPImage is the MKE 3 bootstrapper image without its tag.
 	UCPImage string
 	// Backup writes MKE 3's backup archive to stdout (run on the leader).
+	// It is run with --no-passphrase: mirantis/ucp backup takes a
+	// passphrase only as a command-line value (--passphrase), which ps
+	// and docker inspect show; Encrypt does it instead.
 	Backup string
+	// Encrypt reads the archive on stdin and writes it encrypted to
+	// stdout, with the passphrase in the environment variable
+	// MKE_MIGRATE_BACKUP_PASSPHRASE (used with Options.BackupPassphrase).
+	// Decrypt with: openssl enc -d -aes-256-cbc -pbkdf2 -iter 600000
+	// -pass env:VAR -in mke3-backup.tar.enc.
+	Encrypt string
 	// Uninstall removes MKE 3 (run on the leader); Leave is the fallback on
 	// every node when the uninstaller times out (non-leaders first).
 	Uninstall, Leave string
@@ -43,16 +52,19 @@ type Commands struct {
 	Drain, Uncordon string
 	// Ready is how long to wait for k0s status after start.
 	Ready time.Duration
-	// TokenExpiry is the lifetime of the run's join tokens (k0s duration
-	// syntax), one per role for all nodes.
+	// TokenExpiry is the lifetime of the run's join tokens (Go duration
+	// syntax, as k0s token create parses it), one per role for all nodes;
+	// at most the run's Timeout, which is also the default. The run
+	// invalidates them when it ends, success or failure.
 	TokenExpiry string
 }
 
 func (c Commands) withDefaults() Commands {
 	d := Commands{
 		UCPImage:             "mirantis/ucp",
-		Backup:               "docker run --rm -i --name ucp-backup -v /var/run/docker.sock:/var/run/docker.sock {image} backup --id {cluster} --no-passphrase",
+		Backup:               "docker run --rm -i --name ucp-backup --log-driver none -v /var/run/docker.sock:/var/run/docker.sock {image} backup --id {cluster} --no-passphrase",
 		Uninstall:            "docker run --rm -i --name ucp-uninstall -v /var/run/docker.sock:/var/run/docker.sock {image} uninstall-ucp --id {cluster} --purge-config",
+		Encrypt:              "openssl enc -aes-256-cbc -pbkdf2 -iter 600000 -salt -pass env:" + passphraseVar,
 		Leave:                "docker swarm leave --force",
 		UninstallTimeoutText: "Uninstalling UCP took too long",
 		StopContainers: []string{"ucp-worker-agent", "ucp-kubelet", "ucp-kube-proxy", "ucp-kube-apiserver",
@@ -64,7 +76,7 @@ func (c Commands) withDefaults() Commands {
 		Drain:          "k0s kubectl drain {node} --ignore-daemonsets --delete-emptydir-data --force --timeout=5m",
 		Uncordon:       "k0s kubectl uncordon {node}",
 		Ready:          2 * time.Minute,
-		TokenExpiry:    "2h",
+		TokenExpiry:    DefaultTimeout.String(),
 	}
 	if c.UCPImage != "" {
 		d.UCPImage = c.UCPImage
@@ -75,6 +87,7 @@ func (c Commands) withDefaults() Commands {
 		}
 	}
 	set(&d.Backup, c.Backup)
+	set(&d.Encrypt, c.Encrypt)
 	set(&d.Uninstall, c.Uninstall)
 	set(&d.Leave, c.Leave)
 	set(&d.UninstallTimeoutText, c.UninstallTimeoutText)
@@ -113,6 +126,9 @@ type Env struct {
 	OutputDir, KubeconfigPath, ConfigOut string
 	// ExternalAddress is the load balancer the admin kubeconfig points at.
 	ExternalAddress string
+	// BackupPassphrase, when set, encrypts MKE 3's backup archive on the
+	// leader (Commands.Encrypt); it reaches the leader only on stdin.
+	BackupPassphrase []byte
 	// Nodes reaches hosts other than a step's own (plan.Run.Node): the
 	// leader makes the join tokens, drains the workers and prints the
 	// admin kubeconfig; every node leaves the Swarm when uninstall-ucp
@@ -164,6 +180,7 @@ func (e *Env) onLeader(ctx context.Context, cmd string) (string, error) {
 
 // joinTokens are the run's join tokens by role, this process only.
 type joinTokens struct {
-	mu sync.Mutex
-	m  map[string][]byte
+	mu  sync.Mutex
+	m   map[string][]byte
+	ids []string // token IDs, for k0s token invalidate
 }

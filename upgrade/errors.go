@@ -3,6 +3,7 @@ package upgrade
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // ErrPastPointOfNoReturn is wrapped by the error of a run that failed after
@@ -30,4 +31,25 @@ func (e *RollbackError) Unwrap() []error {
 		return []error{e.Cause}
 	}
 	return []error{e.Cause, e.Rollback}
+}
+
+// HostsMismatchError is the hosts.yaml of a resume or rollback that does
+// not name the hosts the run discovered (for example another cluster's):
+// the run's plan and journal would reach other machines, or none.
+type HostsMismatchError struct {
+	Dir string
+	// Missing are hosts of the run that hosts.yaml lacks; Extra hosts of
+	// hosts.yaml the run never saw (host keys, address:port, sorted).
+	Missing, Extra []string
+}
+
+func (e *HostsMismatchError) Error() string {
+	msg := fmt.Sprintf("hosts.yaml does not name the hosts of the run in %s", e.Dir)
+	if len(e.Missing) > 0 {
+		msg += fmt.Sprintf("; missing: %s", strings.Join(e.Missing, ", "))
+	}
+	if len(e.Extra) > 0 {
+		msg += fmt.Sprintf("; not in the run: %s", strings.Join(e.Extra, ", "))
+	}
+	return msg + ": give the hosts.yaml the run was started with (its hosts are in discovery.json)"
 }

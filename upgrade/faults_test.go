@@ -33,7 +33,7 @@ type faultKind string
 const (
 	kindFail   faultKind = "command fails"
 	kindClose  faultKind = "ssh connection closed"
-	kindHang   faultKind = "hangs past the step timeout"
+	kindHang   faultKind = "hangs until its step times out"
 	kindCancel faultKind = "context cancelled"
 )
 
@@ -103,18 +103,45 @@ func (b *bed) inject(t *testing.T, p faultPoint, kind faultKind, cancel context.
 	return nil
 }
 
-// shortTimeout makes the step under fault time out soon when it hangs;
-// the other steps keep the options' generous timeout, so that a slow
-// machine does not fail them instead.
-func (b *bed) shortTimeout(t *testing.T, pl *plan.Plan, p faultPoint) {
+// errHungStepTimedOut ends a step whose command hangs, as its timeout
+// would.
+var errHungStepTimedOut = errors.New("the step timed out (the test ended it once its command hung)")
+
+// endWhenHung makes the hang deterministic: the step under fault is ended
+// as by its timeout, but only once the fake node reports that the hang
+// began, however slow the machine; ending its context closes the SSH
+// session, which ends the hanging command. The other faults need no
+// timeout: every step keeps the options' generous one, a safety net only.
+func (b *bed) endWhenHung(t *testing.T, pl *plan.Plan, p faultPoint, kind faultKind) {
 	t.Helper()
+	if kind != kindHang {
+		return
+	}
 	id := p.step
 	if p.host != "" {
 		id += "@" + b.key(p.host)
 	}
 	s, ok := pl.Find(id)
 	require.True(t, ok, "no step %s in the plan", id)
-	s.Timeout = 4 * time.Second
+	do := s.Do
+	s.Do = func(ctx context.Context, r *plan.Run) error {
+		ctx, cancel := context.WithCancelCause(ctx)
+		defer cancel(nil)
+		go func() {
+			for ctx.Err() == nil {
+				fs, err := b.c.Faults(ctx, b.c.Host(p.on))
+				if err == nil && len(fs) > 0 && fs[0].Used > 0 {
+					cancel(errHungStepTimedOut)
+					return
+				}
+				select {
+				case <-ctx.Done():
+				case <-time.After(50 * time.Millisecond):
+				}
+			}
+		}()
+		return do(ctx, r)
+	}
 }
 
 func (b *bed) clearFaults(t *testing.T) {
@@ -148,7 +175,7 @@ func TestFaultMatrix(t *testing.T) {
 				o.Events = b.inject(t, p, kind, cancel)
 				defer b.clearFaults(t)
 				u, pl := discoverAndPlan(t, o)
-				b.shortTimeout(t, pl, p)
+				b.endWhenHung(t, pl, p, kind)
 				_, err := u.Apply(ctx, pl)
 				var rb *upgrade.RollbackError
 				require.ErrorAs(t, err, &rb, "want a rolled-back failure")
@@ -178,9 +205,10 @@ func TestFaultMatrix(t *testing.T) {
 				o.SkipRBAC = true // its k0s kubeconfig admin would take the fault meant for write-outputs
 				pb.inject(t, p, kind, nil)
 				u, pl := discoverAndPlan(t, o)
-				pb.shortTimeout(t, pl, p)
+				pb.endWhenHung(t, pl, p, kind)
 				_, err := u.Apply(t.Context(), pl)
 				require.ErrorIs(t, err, upgrade.ErrPastPointOfNoReturn)
+				pb.requireNoJoinTokens(t)
 				pb.clearFaults(t)
 				u2, plan2 := discoverAndPlanAfter(t, o)
 				_, err = u2.Resume(t.Context(), plan2)
@@ -326,6 +354,8 @@ func TestKilledThenRolledBackOrResumed(t *testing.T) {
 				_, err := u.Resume(t.Context(), p)
 				require.NoError(t, err)
 				b.requireUpgraded(t)
+				// the killed process's tokens too, from the journal (F6)
+				b.requireNoJoinTokens(t)
 				return
 			}
 			_, err := u.Rollback(t.Context(), p)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/mke-migrate/mke-migrate/hosts"
 	"github.com/mke-migrate/mke-migrate/plan"
+	"github.com/mke-migrate/mke-migrate/upgrade/journal"
 )
 
 const inventoryTOML = "[cluster_config]\ncalico_kdd = true\n"
@@ -141,5 +142,67 @@ func require(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// F12: another cluster's hosts.yaml is refused before resume or rollback,
+// naming the hosts that differ. Before the fix Open accepted it, and the
+// rollback reported success with nothing undone.
+func TestOpenRefusesOtherHosts(t *testing.T) {
+	dir := t.TempDir()
+	u, err := New(Options{Hosts: inventoryHosts(), OutputDir: dir, KubeconfigPath: "/kc", ExternalAddress: "mke.example.com"})
+	require(t, err)
+	_, err = u.FromInventory(Inventory{MKEVersion: "3.7.16", ClusterID: "c1", MKE3TOML: []byte(inventoryTOML)})
+	require(t, err)
+	require(t, u.saveDiscovery())
+
+	other := inventoryHosts()
+	other[2].Address = "10.9.9.3"
+	other = other[:3]
+	_, err = Open(dir, Options{Hosts: other, KubeconfigPath: "/kc"})
+	var me *HostsMismatchError
+	if !errors.As(err, &me) {
+		t.Fatalf("Open with another cluster's hosts: %v", err)
+	}
+	if !slices.Equal(me.Missing, []string{"10.0.0.3:22", "10.0.0.4:22"}) || !slices.Equal(me.Extra, []string{"10.9.9.3:22"}) {
+		t.Fatalf("missing %v, extra %v", me.Missing, me.Extra)
+	}
+	for _, want := range []string{"10.0.0.4:22", "10.9.9.3:22", dir} {
+		if !strings.Contains(err.Error(), want) {
+			t.Fatalf("%q does not name %s", err, want)
+		}
+	}
+	// the same hosts in another order are the same cluster
+	same := inventoryHosts()
+	slices.Reverse(same)
+	_, err = Open(dir, Options{Hosts: same, KubeconfigPath: "/kc"})
+	require(t, err)
+}
+
+// F3: a resume that has still to take the backup of a run that encrypts
+// it refuses to go on without the passphrase, before it reaches a host,
+// rather than take the archive in plain text.
+func TestResumeNeedsThePassphrase(t *testing.T) {
+	dir := t.TempDir()
+	u, err := New(Options{Hosts: inventoryHosts(), OutputDir: dir, KubeconfigPath: "/kc", ExternalAddress: "mke.example.com"})
+	require(t, err)
+	sh, err := u.FromInventory(Inventory{MKEVersion: "3.7.16", ClusterID: "c1", MKE3TOML: []byte(inventoryTOML)})
+	require(t, err)
+	sh.BackupEncrypted = true
+	require(t, u.saveDiscovery())
+	j, err := journal.Create(dir, "20260101T000000Z-000000000000", journal.Options{})
+	require(t, err)
+	require(t, j.Close())
+
+	o, err := Open(dir, Options{Hosts: inventoryHosts(), KubeconfigPath: "/kc", K0sBinary: []byte("k0s")})
+	require(t, err)
+	p, err := o.Plan()
+	require(t, err)
+	_, err = o.Resume(t.Context(), p)
+	if err == nil || !strings.Contains(err.Error(), "passphrase") {
+		t.Fatalf("resume without the passphrase: %v", err)
+	}
+	if n := o.clients.commands(); len(n) != 0 {
+		t.Fatalf("reached hosts: %v", n)
 	}
 }

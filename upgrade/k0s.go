@@ -2,8 +2,14 @@ package upgrade
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
+	"encoding/base64"
+	"errors"
 	"fmt"
+	"io"
+	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -13,6 +19,7 @@ import (
 	"github.com/mke-migrate/mke-migrate/hosts"
 	"github.com/mke-migrate/mke-migrate/internal/shell"
 	"github.com/mke-migrate/mke-migrate/plan"
+	"github.com/mke-migrate/mke-migrate/upgrade/journal"
 )
 
 // k0sInstalled is a shell test: k0s installed its service (enabled or
@@ -95,8 +102,124 @@ func (e *Env) joinToken(ctx context.Context, role string) ([]byte, error) {
 		t.m = map[string][]byte{}
 	}
 	t.m[role] = []byte(tok + "\n")
+	if id, err := tokenID(tok); err == nil {
+		t.ids = append(t.ids, id)
+	}
 	return t.m[role], nil
 }
+
+// tokenIDKey is the step data (journaled) naming the join token a step
+// used, so that a resumed run also invalidates the tokens of the process
+// that died; the ID is the public half of a bootstrap token.
+const tokenIDKey = "join-token-id"
+
+// tokenCmdTimeout bounds k0s token invalidate.
+const tokenCmdTimeout = time.Minute
+
+// InvalidateTokens invalidates the join tokens this Env made (k0s token
+// invalidate on the first controller, by token ID: the ID is the public
+// half of a bootstrap token, the secret never leaves memory) and forgets
+// them. It runs even after ctx ended, bounded by a minute of its own.
+func (e *Env) InvalidateTokens(ctx context.Context) error { return e.invalidateTokens(ctx, nil) }
+
+// invalidateTokens also invalidates the tokens of earlier IDs (those an
+// earlier process of the run made, from the journal).
+func (e *Env) invalidateTokens(ctx context.Context, earlier []string) error {
+	var ids []string
+	var unreadable error
+	if t := e.tokens; t != nil {
+		t.mu.Lock()
+		if len(t.ids) < len(t.m) {
+			unreadable = fmt.Errorf("%d join token(s) without a readable ID: they expire after %s", len(t.m)-len(t.ids), e.Commands.TokenExpiry)
+		}
+		ids = t.ids
+		t.m, t.ids = nil, nil
+		t.mu.Unlock()
+	}
+	for _, id := range earlier {
+		if !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) == 0 {
+		return unreadable
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), tokenCmdTimeout)
+	defer cancel()
+	if _, err := e.onLeader(ctx, tokenInvalidateCmd(ids)); err != nil {
+		return errors.Join(unreadable, fmt.Errorf("invalidate the join tokens on the leader (they expire after %s): %w", e.Commands.TokenExpiry, err))
+	}
+	return unreadable
+}
+
+// invalidateTokens invalidates the run's join tokens, this process's and
+// those the journal names; logged, not failed: a token left valid expires
+// with the run's timeout.
+func (u *Upgrade) invalidateTokens(ctx context.Context, p *plan.Plan, rs []journal.Record) {
+	st := journal.Replay(rs)
+	var earlier []string
+	for _, s := range p.Steps() {
+		if id := st.Data(s.Name, s.Host)[tokenIDKey]; id != "" && bootstrapTokenID.MatchString(id) {
+			if !slices.Contains(earlier, id) {
+				earlier = append(earlier, id)
+			}
+		}
+	}
+	e, err := u.Env()
+	if err == nil {
+		err = e.invalidateTokens(ctx, earlier)
+	}
+	if err != nil {
+		u.o.logger().Warn("join tokens not invalidated", "err", err)
+	}
+}
+
+// tokenInvalidateCmd invalidates join tokens by ID (k0s
+// cmd/token/invalidate.go: at least one ID, positional; an unknown ID is
+// not an error).
+func tokenInvalidateCmd(ids []string) string {
+	args := append([]string{"k0s", "token", "invalidate"}, ids...)
+	return shell.Join(args...)
+}
+
+// tokenID is the ID of a k0s join token: the token is base64 of a
+// gzipped kubeconfig whose user token is a bootstrap token "ID.secret"
+// (k0s pkg/token: RandomBootstrapSecret, GenerateKubeconfig).
+func tokenID(tok string) (string, error) {
+	z, err := base64.StdEncoding.DecodeString(strings.TrimSpace(tok))
+	if err != nil {
+		return "", fmt.Errorf("join token: %w", err)
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(z))
+	if err != nil {
+		return "", fmt.Errorf("join token: %w", err)
+	}
+	kc, err := io.ReadAll(io.LimitReader(zr, 1<<20))
+	if err != nil {
+		return "", fmt.Errorf("join token: %w", err)
+	}
+	var cfg struct {
+		Users []struct {
+			User struct {
+				Token string `json:"token"`
+			} `json:"user"`
+		} `json:"users"`
+	}
+	if err := yaml.Unmarshal(kc, &cfg); err != nil {
+		return "", fmt.Errorf("join token: %w", err)
+	}
+	if len(cfg.Users) != 1 {
+		return "", errors.New("join token: not one user")
+	}
+	id, _, ok := strings.Cut(cfg.Users[0].User.Token, ".")
+	if !ok || !bootstrapTokenID.MatchString(id) {
+		return "", errors.New("join token: no bootstrap token ID")
+	}
+	return id, nil
+}
+
+// bootstrapTokenID is the form of a Kubernetes bootstrap token ID.
+var bootstrapTokenID = regexp.MustCompile(`^[a-z0-9]{6}$`)
 
 // install installs and starts k0s on the step's node; all but the first
 // controller join with a token from the leader.
@@ -108,6 +231,9 @@ func (e *Env) install(ctx context.Context, r *plan.Run, role string, first bool)
 		var err error
 		if tok, err = e.joinToken(ctx, role); err != nil {
 			return err
+		}
+		if id, err := tokenID(string(tok)); err == nil {
+			r.Set(tokenIDKey, id)
 		}
 	}
 	args := installArgs(role, c.K0sDir, tokenFile, !first, e.Cluster.Profiles[r.Step.Host])

@@ -32,7 +32,8 @@ func (u *Upgrade) Env() (*Env, error) {
 	e := &Env{Cluster: u.shared, Commands: o.Commands, K0sBinary: o.K0sBinary,
 		OutputDir: o.OutputDir, KubeconfigPath: o.KubeconfigPath, ConfigOut: o.ConfigOut,
 		ExternalAddress: o.ExternalAddress, Nodes: u.clients, KubeClient: o.KubeClient,
-		SwarmOptions: o.SwarmOptions, tokens: u.tokens}
+		SwarmOptions: o.SwarmOptions, tokens: u.tokens,
+		BackupPassphrase: o.BackupPassphrase}
 	if o.MKE3 != nil { // no typed nil in the interface
 		e.Swarm = o.MKE3
 	}

@@ -186,8 +186,8 @@ func TestJoinTokenOnlyOnStdin(t *testing.T) {
 	fc := newFakeCluster(leader, manager, worker)
 	e := testEnv(fc)
 	const token = "SECRET-TOKEN"
-	fc.nodes[leader].reply[shell.Sudo(tokenCreateCmd("worker", "2h"))] = token
-	fc.nodes[leader].reply[shell.Sudo(tokenCreateCmd("controller", "2h"))] = token + "-c"
+	fc.nodes[leader].reply[shell.Sudo(tokenCreateCmd("worker", "1h0m0s"))] = token
+	fc.nodes[leader].reply[shell.Sudo(tokenCreateCmd("controller", "1h0m0s"))] = token + "-c"
 	run(t, fc, workerStep(e, worker), nil, do)
 	run(t, fc, workerStep(e, worker), nil, do) // a resumed Do reuses the token
 	run(t, fc, controllerStep(e, manager, false), nil, do)
@@ -203,12 +203,12 @@ func TestJoinTokenOnlyOnStdin(t *testing.T) {
 		stdins = append(stdins, c.stdin)
 	}
 	requireCmds(t, fc,
-		leader+": "+shell.Sudo("k0s token create --role worker --expiry 2h"),
+		leader+": "+shell.Sudo("k0s token create --role worker --expiry 1h0m0s"),
 		worker+": "+script("worker", true, "high"),
 		worker+": "+script("worker", true, "high"),
 		manager+": "+shell.Sudo("mkdir -p '/etc/k0s'"),
 		manager+": upload /etc/k0s/k0s.yaml -rw-------",
-		leader+": "+shell.Sudo("k0s token create --role controller --expiry 2h"),
+		leader+": "+shell.Sudo("k0s token create --role controller --expiry 1h0m0s"),
 		manager+": "+script("controller", true, ""),
 		leader+": "+shell.Sudo("mkdir -p '/etc/k0s'"),
 		leader+": upload /etc/k0s/k0s.yaml -rw-------",

@@ -1,12 +1,14 @@
 package upgrade
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -100,6 +102,11 @@ type Options struct {
 	KubeletProfileLabel string
 	// HostLockPath is the lock file on every host (hostlock.DefaultPath).
 	HostLockPath string
+	// BackupPassphrase encrypts MKE 3's backup archive on the leader
+	// before it is written (Commands.Encrypt; at least 12 bytes, one
+	// line); nil keeps it plain. It travels only on the remote command's
+	// stdin and is never saved.
+	BackupPassphrase []byte
 
 	Logger *slog.Logger
 	Events func(plan.Event)
@@ -163,7 +170,20 @@ func New(o Options) (*Upgrade, error) {
 		}
 		o.KubeconfigPath = filepath.Join(home, ".mke", "mke.kubeconf")
 	}
+	if p := o.BackupPassphrase; p != nil && (len(p) < 12 || bytes.ContainsAny(p, "\n\r\x00")) {
+		return nil, errors.New("upgrade: the backup passphrase must be one line of at least 12 bytes")
+	}
+	c := o.Commands
 	o.Commands = o.Commands.withDefaults()
+	// join tokens live at most as long as the run may
+	o.Commands.TokenExpiry = o.Timeout.String()
+	if c.TokenExpiry != "" {
+		d, err := time.ParseDuration(c.TokenExpiry)
+		if err != nil || d <= 0 {
+			return nil, fmt.Errorf("upgrade: token expiry %q: want a positive duration such as 30m or 1h30m", c.TokenExpiry)
+		}
+		o.Commands.TokenExpiry = min(d, o.Timeout).String()
+	}
 	if o.HostLockPath == "" {
 		o.HostLockPath = hostlock.DefaultPath
 	}
@@ -197,6 +217,9 @@ type Shared struct {
 	// Kubernetes node's, hosts.yaml's over them), so that Restore makes
 	// the same report again.
 	Labels map[string]map[string]string `json:"labels,omitempty"`
+	// BackupEncrypted: the run encrypts MKE 3's backup archive, so a
+	// resume that has still to take it needs the passphrase again.
+	BackupEncrypted bool `json:"backupEncrypted,omitempty"`
 	// SwarmExport says the plan exports the Swarm services (an MKE 3
 	// client was given and Options.SkipSwarmExport was not).
 	SwarmExport bool `json:"swarmExport,omitempty"`
@@ -225,6 +248,9 @@ func (u *Upgrade) Restore() (*Shared, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := u.checkHosts(sh); err != nil {
+		return nil, err
+	}
 	// the conversion report (for the summary) is made again from the saved
 	// TOML; the saved mke4.yaml stays the one the run used
 	if cfg, err := convert.Parse("MKE 3 configuration", sh.MKE3TOML); err == nil {
@@ -239,6 +265,33 @@ func (u *Upgrade) Restore() (*Shared, error) {
 	}
 	u.shared = sh
 	return sh, nil
+}
+
+// checkHosts compares the hosts of the options (hosts.yaml) with the
+// hosts the run discovered: a resume or rollback works on the run's hosts
+// or not at all.
+func (u *Upgrade) checkHosts(sh *Shared) error {
+	given := map[string]bool{}
+	for _, h := range u.o.Hosts {
+		given[hostKey(h)] = true
+	}
+	e := &HostsMismatchError{Dir: u.o.OutputDir}
+	for k := range sh.Facts {
+		if !given[k] {
+			e.Missing = append(e.Missing, k)
+		}
+	}
+	for k := range given {
+		if _, ok := sh.Facts[k]; !ok {
+			e.Extra = append(e.Extra, k)
+		}
+	}
+	if len(e.Missing) == 0 && len(e.Extra) == 0 {
+		return nil
+	}
+	slices.Sort(e.Missing)
+	slices.Sort(e.Extra)
+	return e
 }
 
 // readDiscovery reads what the run in dir discovered.
@@ -401,6 +454,8 @@ func (u *Upgrade) Apply(ctx context.Context, p *plan.Plan) (*Result, error) {
 	if u.shared != nil && u.shared.fromInventory {
 		return nil, errInventory
 	}
+	_, statErr := os.Lstat(u.o.OutputDir)
+	created := errors.Is(statErr, fs.ErrNotExist)
 	if err := os.MkdirAll(u.o.OutputDir, 0o700); err != nil {
 		return nil, fmt.Errorf("upgrade: %w", err)
 	}
@@ -410,15 +465,29 @@ func (u *Upgrade) Apply(ctx context.Context, p *plan.Plan) (*Result, error) {
 		return nil, fmt.Errorf("upgrade: %w", err)
 	}
 	defer func() { _ = release() }()
+	// The host locks come before the journal: a run that loses them to
+	// another one leaves no journal behind that a later run would have
+	// to resume or roll back, and no folder it made itself.
+	hl, err := u.lockHosts(ctx, run, false)
+	if err != nil {
+		_ = release()
+		if created {
+			_ = os.Remove(filepath.Join(u.o.OutputDir, journal.LockFileName))
+			_ = os.Remove(u.o.OutputDir)
+		}
+		return nil, err
+	}
+	defer hl.release()
 	j, err := journal.Create(u.o.OutputDir, run, journal.Options{Logger: u.o.Logger})
 	if err != nil {
 		return nil, fmt.Errorf("upgrade: %w", err)
 	}
 	defer j.Close()
+	u.shared.BackupEncrypted = len(u.o.BackupPassphrase) > 0
 	if err := u.saveDiscovery(); err != nil {
 		return nil, err
 	}
-	return u.execute(ctx, p, j, false)
+	return u.execute(hl.ctx, p, j, false)
 }
 
 // Resume continues the run journaled in OutputDir after the tool died: a
@@ -434,9 +503,20 @@ func (u *Upgrade) Resume(ctx context.Context, p *plan.Plan) (*Result, error) {
 	}
 	defer func() { _ = release() }()
 	defer j.Close()
-	if ev, ok := journal.Replay(j.Records()).RunEnded(); ok && ev == journal.RunDone {
+	st := journal.Replay(j.Records())
+	if ev, ok := st.RunEnded(); ok && ev == journal.RunDone {
 		return &Result{Run: j.Run(), Shared: u.shared}, nil
 	}
+	// a backup the run encrypted is never taken again in plain text
+	if u.shared.BackupEncrypted && len(u.o.BackupPassphrase) == 0 && !st.Done("mke3-backup", u.shared.Leader) {
+		return nil, errors.New("upgrade: the run encrypts MKE 3's backup, which it has still to take: give the backup passphrase again")
+	}
+	hl, err := u.lockHosts(ctx, j.Run(), false)
+	if err != nil {
+		return nil, err
+	}
+	defer hl.release()
+	ctx = hl.ctx
 	rolling := false
 	for _, r := range j.Records() {
 		switch r.Event {
@@ -458,7 +538,14 @@ func (u *Upgrade) Rollback(ctx context.Context, p *plan.Plan) (*Result, error) {
 	}
 	defer func() { _ = release() }()
 	defer j.Close()
-	return u.execute(ctx, p, j, true)
+	// A host locked by another live run stops the rollback: it would undo
+	// steps under that run. An unreachable host does not.
+	hl, err := u.lockHosts(ctx, j.Run(), true)
+	if err != nil {
+		return nil, err
+	}
+	defer hl.release()
+	return u.execute(hl.ctx, p, j, true)
 }
 
 func (u *Upgrade) reopen(p *plan.Plan) (func() error, *journal.Journal, error) {
@@ -487,7 +574,8 @@ func (u *Upgrade) reopen(p *plan.Plan) (func() error, *journal.Journal, error) {
 	return release, j, nil
 }
 
-// execute runs (or, with rollbackOnly, undoes) the plan on journal j.
+// execute runs (or, with rollbackOnly, undoes) the plan on journal j,
+// under the host locks, whose loss ends ctx.
 func (u *Upgrade) execute(ctx context.Context, p *plan.Plan, j *journal.Journal, rollbackOnly bool) (*Result, error) {
 	start := time.Now()
 	res := &Result{Run: j.Run(), Shared: u.shared}
@@ -505,21 +593,6 @@ func (u *Upgrade) execute(ctx context.Context, p *plan.Plan, j *journal.Journal,
 	rbctx := func() (context.Context, context.CancelFunc) {
 		return context.WithTimeout(context.WithoutCancel(ctx), u.o.Timeout)
 	}
-	// Host locks: a second run on the same cluster, from anywhere, is
-	// refused. A lost lock stops this run.
-	lockCtx, lost := context.WithCancelCause(ctx)
-	defer lost(nil)
-	release, err := u.lockHosts(lockCtx, j.Run(), lost)
-	if err != nil {
-		if !rollbackOnly {
-			return res, err
-		}
-		// a host that cannot be locked must not keep the others from
-		// being restored
-		log.Warn("rolling back without every host lock", "err", err)
-	}
-	defer release()
-	ctx = lockCtx
 	if rollbackOnly {
 		c, cancel := rbctx()
 		defer cancel()
@@ -528,11 +601,14 @@ func (u *Upgrade) execute(ctx context.Context, p *plan.Plan, j *journal.Journal,
 		return res, err
 	}
 	runCtx, cancel := context.WithTimeoutCause(ctx, u.o.Timeout, fmt.Errorf("the upgrade took longer than %v", u.o.Timeout))
-	err = x.Apply(runCtx)
+	err := x.Apply(runCtx)
 	if err == nil && runCtx.Err() != nil {
 		err = context.Cause(runCtx)
 	}
 	cancel()
+	// the join tokens served this run only: invalidated before a
+	// rollback resets the controller that knows them
+	u.invalidateTokens(ctx, p, j.Records())
 	res.Took = time.Since(start)
 	if err == nil {
 		_, jerr := j.Append(journal.Record{Event: journal.RunDone})

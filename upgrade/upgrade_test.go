@@ -1,9 +1,12 @@
 package upgrade_test
 
 import (
+	"archive/tar"
+	"bytes"
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -106,7 +109,7 @@ func (b *bed) options(t testing.TB, dir string) upgrade.Options {
 		K0sBinary:       b.k0s,
 		OutputDir:       dir,
 		KubeconfigPath:  filepath.Join(dir, "home", ".mke", "mke.kubeconf"),
-		StepTimeout:     2 * time.Minute, // a safety net: a loaded machine uploads k0s slowly; fault tests bound only the step under fault
+		StepTimeout:     2 * time.Minute, // a safety net only: no test waits for a timeout to fire (F15)
 		Commands:        upgrade.Commands{Ready: 10 * time.Second},
 	}
 	o.SkipRBAC = plane == nil
@@ -156,9 +159,11 @@ func TestUpgradeCompletes(t *testing.T) {
 		out, err = b.c.Exec(t.Context(), h, "docker ps --format '{{.Names}}'")
 		require.NoError(t, err)
 		require.NotContains(t, out, "ucp-kubelet", "%s still runs MKE 3's kubelet", h.Name)
-		// no join token left behind
+		// no join token left behind, nor MKE 3's backup archive (F3)
 		_, err = b.c.Exec(t.Context(), h, "test ! -e /etc/k0s/join-token")
 		require.NoError(t, err, h.Name)
+		_, err = b.c.Exec(t.Context(), h, "test ! -e /var/lib/mke-migrate/mke3-backup.tar")
+		require.NoError(t, err, "%s keeps the backup archive", h.Name)
 	}
 	for _, f := range []string{"mke3.toml", "mke4.yaml", "mke3-backup.tar", "journal.jsonl"} {
 		fi, err := os.Stat(filepath.Join(dir, f))
@@ -168,6 +173,7 @@ func TestUpgradeCompletes(t *testing.T) {
 	kc, err := os.ReadFile(o.KubeconfigPath)
 	require.NoError(t, err)
 	require.Contains(t, string(kc), "https://mke.example.com:6443")
+	b.requireNoJoinTokens(t)
 
 	rs, err := journal.Read(dir)
 	require.NoError(t, err)
@@ -188,6 +194,55 @@ func TestUpgradeCompletes(t *testing.T) {
 	u2, p2 := discoverAndPlanAfter(t, o)
 	_, err = u2.Resume(t.Context(), p2)
 	require.NoError(t, err)
+}
+
+// F3: with a passphrase, MKE 3's backup is encrypted on the leader; the
+// local copy decrypts to the archive, the leader keeps nothing, and the
+// passphrase is in no remote command line.
+func TestBackupEncrypted(t *testing.T) {
+	if _, err := exec.LookPath("openssl"); err != nil {
+		t.Skip("no openssl")
+	}
+	b := startBed(t, 1)
+	dir := t.TempDir()
+	o := b.options(t, dir)
+	const pass = "correct horse battery staple"
+	o.BackupPassphrase = []byte(pass)
+	u, p := discoverAndPlan(t, o)
+	_, err := u.Apply(t.Context(), p)
+	require.NoError(t, err)
+	_, err = os.Stat(filepath.Join(dir, "mke3-backup.tar"))
+	require.True(t, os.IsNotExist(err), "a plain archive in the output folder")
+	local := filepath.Join(dir, "mke3-backup.tar.enc")
+	fi, err := os.Stat(local)
+	require.NoError(t, err)
+	require.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
+	dec := exec.Command("openssl", "enc", "-d", "-aes-256-cbc", "-pbkdf2", "-iter", "600000", "-pass", "env:P", "-in", local)
+	dec.Env = append(os.Environ(), "P="+pass)
+	plain, err := dec.Output()
+	require.NoError(t, err)
+	tr := tar.NewReader(bytes.NewReader(plain))
+	h, err := tr.Next()
+	require.NoError(t, err)
+	require.Equal(t, "backup.json", h.Name)
+	for _, h := range b.c.Hosts {
+		_, err = b.c.Exec(t.Context(), h, "test ! -e /var/lib/mke-migrate/mke3-backup.tar")
+		require.NoError(t, err, "%s keeps the backup archive", h.Name)
+		calls, err := b.c.Calls(t.Context(), h)
+		require.NoError(t, err)
+		for _, c := range calls {
+			require.NotContains(t, strings.Join(c, " "), pass, "the passphrase in a command line on %s", h.Name)
+		}
+	}
+}
+
+// requireNoJoinTokens checks that the leader (the first k0s controller)
+// knows no join token: the run invalidated the ones it made (F6).
+func (b *bed) requireNoJoinTokens(t *testing.T) {
+	t.Helper()
+	out, err := b.c.Exec(t.Context(), b.c.Host("manager-1"), "k0s token list")
+	require.NoError(t, err)
+	require.Equal(t, "No k0s join tokens found", strings.TrimSpace(out), "join tokens left valid")
 }
 
 // discoverAndPlanAfter reopens an earlier run (its output directory) and

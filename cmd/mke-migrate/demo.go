@@ -334,7 +334,7 @@ func runDemo(c *cli.Context) error {
 		fmt.Fprintf(out, "%s (%s): %s\n", h.Name, h.Address, statusLine(st))
 	}
 	fmt.Fprintln(out)
-	sum, err := summary.Build(summary.Input{Report: conversionReport(sh, o), RBAC: summaryRBAC(rr), MKEVersion: sh.MKEVersion, Managers: sh.Managers, Workers: sh.Workers})
+	sum, err := summary.Build(summary.Input{Report: conversionReport(sh, o), RBAC: summaryRBAC(rr), MKEVersion: sh.MKEVersion, Managers: sh.Managers, Workers: sh.Workers, Swarm: summarySwarm(runDir)})
 	if err != nil {
 		return failure(err)
 	}

@@ -34,11 +34,14 @@ func TestDemo(t *testing.T) {
 	page, err := os.ReadFile(filepath.Join(dir, "report.html"))
 	require.NoError(t, err, "demo --output leaves report.html")
 	assert.Contains(t, string(page), "The upgrade finished: every node runs MKE 4k.")
+	assert.FileExists(t, filepath.Join(dir, "swarm", "report.txt"), "the Swarm services are exported before the upgrade")
+	assert.Contains(t, string(page), "exported services", "the report shows the Swarm export")
 	for _, want := range []string{"== mke-migrate convert", "keys accounted for", "== mke-migrate preflight", "0 blocker(s)",
 		"== mke-migrate upgrade", "Step 1 of ", "write-outputs ... done (", "Simulated cluster removed."} {
 		assert.Contains(t, stderr, want)
 	}
-	for _, want := range []string{"manager-1", "Role controller", "Role worker", "Upgrade Summary\n---------------\n", "MKE3 Cleanup", "MCR may safely be uninstalled"} {
+	for _, want := range []string{"manager-1", "Role controller", "Role worker", "Upgrade Summary\n---------------\n", "MKE3 Cleanup", "MCR may safely be uninstalled",
+		"Swarm workloads\n---------------\n", "Swarm services exported to "} {
 		assert.Contains(t, stdout, want)
 	}
 }

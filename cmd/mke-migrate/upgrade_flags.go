@@ -20,7 +20,7 @@ const logFileName = "mke-migrate.log"
 
 // runFlags are the SSH and run flags of upgrade, resume and rollback.
 func runFlags() []cli.Flag {
-	return []cli.Flag{
+	return append([]cli.Flag{
 		&cli.StringFlag{Name: "hosts-path", Usage: "the cluster's hosts.yaml `FILE`", Required: true},
 		&cli.StringFlag{Name: "k0s-binary", Usage: "the k0s executable `FILE` to install on every node"},
 		&cli.DurationFlag{Name: "timeout", Value: upgrade.DefaultTimeout, Usage: "roll back when the upgrade takes longer than `DURATION`"},
@@ -30,7 +30,7 @@ func runFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "ssh-insecure-ignore-host-key", Usage: "accept any SSH host key (labs only)"},
 		&cli.StringFlag{Name: "kubeconfig", Usage: "write the MKE 4k admin kubeconfig to `FILE` (default ~/.mke/mke.kubeconf)"},
 		&cli.BoolFlag{Name: "json", Usage: "print the result and summary as JSON on stdout (progress stays on stderr)"},
-	}
+	}, passphraseFlags()...)
 }
 
 // runSetup is what upgrade, resume and rollback share.
@@ -128,6 +128,10 @@ func newRunSetup(c *cli.Context, dir string) (*runSetup, error) {
 		Events:         s.out.event,
 	}
 	s.opts.K0sBinary = k0s
+	if s.opts.BackupPassphrase, err = backupPassphrase(c); err != nil {
+		s.close()
+		return nil, err
+	}
 	return s, nil
 }
 

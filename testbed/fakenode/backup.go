@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path"
+	"slices"
 	"strings"
 	"time"
 
@@ -75,16 +76,49 @@ func ucpLog(w interface{ Write([]byte) (int, error) }, level, msg string) {
 	fmt.Fprintf(w, "time=%q level=%s msg=%q\n", now().UTC().Format(time.RFC3339), level, msg)
 }
 
+// backupFlags are the options of mirantis/ucp backup in the MKE 3.7-3.9
+// CLI reference ("backup": --debug/-D, --file, --jsonlog, --id,
+// --include-logs, --interactive/-i, --no-passphrase, --passphrase); the
+// fake refuses any other, as the bootstrapper's flag parser would.
+var backupFlags = []string{"--debug", "-D", "--file", "--jsonlog", "--id", "--include-logs", "--interactive", "-i", "--no-passphrase", "--passphrase"}
+
 // ucpBackup is "docker run … mirantis/ucp:VER backup": it writes a tar
 // archive of the node's MKE state to stdout (or to --file through a bind
 // mount, without -i) and its log to stderr. It changes nothing on the
-// node. A passphrase is accepted but the archive is not encrypted.
+// node. The reference says to encrypt with --passphrase or opt out with
+// --no-passphrase; where it does not say what the bootstrapper does with
+// neither, both, or a short passphrase, the fake is strict: exactly one of
+// them, and a passphrase of at least 12 characters (its examples use
+// "secret12chars"; mkectl's backup wants 12 bytes). A passphrase is
+// accepted but the archive is not encrypted.
 func (e *env) ucpBackup(n *fakestate.Node, runFlags []string, image string, args []string) error {
 	ro := parseRunOptions(runFlags)
-	vals, _, _ := flags(args, "--id", "--passphrase", "--file")
+	vals, bools, pos := flags(args, "--id", "--passphrase", "--file")
 	fatal := func(msg string) error {
 		ucpLog(e.stderr, "fatal", msg)
 		return fail(1, "")
+	}
+	for f := range vals {
+		if !slices.Contains(backupFlags, f) {
+			return fatal("flag provided but not defined: " + f)
+		}
+	}
+	for f := range bools {
+		if !slices.Contains(backupFlags, f) {
+			return fatal("flag provided but not defined: " + f)
+		}
+	}
+	if len(pos) > 0 {
+		return fatal(fmt.Sprintf("unexpected argument %q", pos[0]))
+	}
+	_, hasPass := vals["--passphrase"]
+	switch {
+	case hasPass && bools["--no-passphrase"]:
+		return fatal("--passphrase and --no-passphrase are mutually exclusive")
+	case !hasPass && !bools["--no-passphrase"]:
+		return fatal("a passphrase is required to encrypt the backup: use --passphrase, or --no-passphrase to opt out")
+	case hasPass && len(first(vals, "--passphrase")) < 12:
+		return fatal("the passphrase must be at least 12 characters long")
 	}
 	if n.Swarm.LocalNodeState != "active" || !n.Swarm.ControlAvailable {
 		return fatal("this command must be run on a manager node")

@@ -5,9 +5,10 @@ import (
 	"compress/gzip"
 	"crypto/rand"
 	"encoding/base64"
-	"encoding/hex"
 	"fmt"
 	"os"
+	"slices"
+	"time"
 
 	"github.com/mke-migrate/mke-migrate/testbed/internal/fakestate"
 )
@@ -115,30 +116,7 @@ func (e *env) k0s(args []string) error {
 		fmt.Fprintln(e.stderr, `time="2024-01-01 00:00:00" level=warning msg="To ensure a full reset, a node reboot is recommended."`)
 		return nil
 	case "token":
-		if len(args) < 2 || args[1] != "create" {
-			return unsupported("k0s", args)
-		}
-		vals, _, _ := flags(args[2:], "--role", "--expiry", "--data-dir")
-		role := first(vals, "--role")
-		if role == "" {
-			role = "worker"
-		}
-		if role != "worker" && role != "controller" {
-			return fail(1, "Error: unsupported role %q; supported roles are \"controller\" and \"worker\"", role)
-		}
-		if !running || k.Role == "worker" {
-			return fail(1, "Error: failed to create token: Get \"https://localhost:6443/api/v1/namespaces/kube-system/secrets\": dial tcp 127.0.0.1:6443: connect: connection refused")
-		}
-		tok, err := fakeToken(role)
-		if err != nil {
-			return err
-		}
-		k.Tokens++
-		if err := e.saveJSON(fakestate.K0sFile, k); err != nil {
-			return err
-		}
-		fmt.Fprintln(e.stdout, tok)
-		return nil
+		return e.k0sToken(k, running, args[1:])
 	case "kubectl":
 		return e.k0sKubectl(k, running, args[1:])
 	case "etcd":
@@ -177,25 +155,158 @@ func joinArgs(a []string) string {
 	return b.String()
 }
 
-// fakeToken is shaped like a k0s join token: base64 of a gzipped
-// kubeconfig.
-func fakeToken(role string) (string, error) {
-	r := make([]byte, 16)
-	if _, err := rand.Read(r); err != nil {
-		return "", err
+// k0sToken is k0s token create, list and invalidate (k0s
+// v1.31.2 cmd/token: create.go, list.go, invalidate.go; pkg/token/manager.go).
+// They need the controller's API: on a stopped node or a worker they fail
+// as the real ones do when the API does not answer.
+func (e *env) k0sToken(k *fakestate.K0s, running bool, args []string) error {
+	if len(args) == 0 {
+		return unsupported("k0s token", args)
 	}
+	noAPI := func() error {
+		return fail(1, "Error: Get \"https://localhost:6443/api/v1/namespaces/kube-system/secrets\": dial tcp 127.0.0.1:6443: connect: connection refused")
+	}
+	switch args[0] {
+	case "create":
+		vals, bools, pos := flags(args[1:], "--role", "--expiry", "--data-dir")
+		if err := onlyFlags(vals, bools, "--role", "--expiry", "--data-dir", "--wait"); err != nil {
+			return err
+		}
+		if len(pos) > 0 {
+			return unsupported("k0s token create", args)
+		}
+		role := first(vals, "--role")
+		if role == "" {
+			role = "worker"
+		}
+		if role != "worker" && role != "controller" {
+			return fail(1, "Error: unsupported role %q; supported roles are \"controller\" and \"worker\"", role)
+		}
+		// create.go: time.ParseDuration of --expiry (default "0s": no
+		// expiry), before anything else
+		exp := first(vals, "--expiry")
+		if exp == "" {
+			exp = "0s"
+		}
+		d, err := time.ParseDuration(exp)
+		if err != nil {
+			return fail(1, "Error: %v", err)
+		}
+		if !running || k.Role == "worker" {
+			return fail(1, "Error: failed to create token: Get \"https://localhost:6443/api/v1/namespaces/kube-system/secrets\": dial tcp 127.0.0.1:6443: connect: connection refused")
+		}
+		id, tok, err := fakeToken(role)
+		if err != nil {
+			return err
+		}
+		jt := fakestate.JoinToken{ID: id, Role: role}
+		if d != 0 {
+			jt.Expires = now().Add(d).UTC().Format(time.RFC3339)
+		}
+		k.Tokens++
+		k.JoinTokens = append(k.JoinTokens, jt)
+		if err := e.saveJSON(fakestate.K0sFile, k); err != nil {
+			return err
+		}
+		fmt.Fprintln(e.stdout, tok)
+		return nil
+	case "list":
+		vals, bools, pos := flags(args[1:], "--role", "--data-dir")
+		if err := onlyFlags(vals, bools, "--role", "--data-dir"); err != nil {
+			return err
+		}
+		role := first(vals, "--role")
+		if len(pos) > 0 {
+			return unsupported("k0s token list", args)
+		}
+		if role != "" && role != "worker" && role != "controller" {
+			return fail(1, "Error: unsupported role %q; supported roles are \"controller\" and \"worker\"", role)
+		}
+		if !running || k.Role == "worker" {
+			return noAPI()
+		}
+		var rows []fakestate.JoinToken
+		for _, t := range k.JoinTokens {
+			if role == "" || t.Role == role {
+				rows = append(rows, t)
+			}
+		}
+		if len(rows) == 0 {
+			fmt.Fprintln(e.stdout, "No k0s join tokens found")
+			return nil
+		}
+		fmt.Fprintln(e.stdout, "ID\tROLE\tEXPIRES AT")
+		for _, t := range rows {
+			fmt.Fprintf(e.stdout, "%s\t%s\t%s\n", t.ID, t.Role, t.Expires)
+		}
+		return nil
+	case "invalidate":
+		vals, bools, ids := flags(args[1:], "--data-dir")
+		if err := onlyFlags(vals, bools, "--data-dir"); err != nil {
+			return err
+		}
+		if len(ids) < 1 {
+			return fail(1, "Error: invalidate requires at least one token ID to invalidate")
+		}
+		if !running || k.Role == "worker" {
+			return noAPI()
+		}
+		// manager.Remove deletes the secret bootstrap-token-<id>; one that
+		// does not exist is not an error
+		for _, id := range ids {
+			k.JoinTokens = slices.DeleteFunc(k.JoinTokens, func(t fakestate.JoinToken) bool { return t.ID == id })
+			if err := e.saveJSON(fakestate.K0sFile, k); err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "token %s deleted successfully\n", id)
+		}
+		return nil
+	}
+	return unsupported("k0s token", args)
+}
+
+// onlyFlags fails on a flag the k0s command does not define, as cobra
+// does; --debug (-d) is a persistent flag of every k0s command.
+func onlyFlags(vals map[string][]string, bools map[string]bool, known ...string) error {
+	known = append(known, "--debug", "-d")
+	for f := range vals {
+		if !slices.Contains(known, f) {
+			return fail(1, "Error: unknown flag: %s", f)
+		}
+	}
+	for f := range bools {
+		if !slices.Contains(known, f) {
+			return fail(1, "Error: unknown flag: %s", f)
+		}
+	}
+	return nil
+}
+
+// fakeToken is shaped like a k0s join token: base64 of a gzipped
+// kubeconfig whose user token is a bootstrap token "ID.secret", 6 and 16
+// characters of [a-z0-9] (k0s pkg/token RandomBootstrapSecret).
+func fakeToken(role string) (id, token string, err error) {
+	r := make([]byte, 22)
+	if _, err := rand.Read(r); err != nil {
+		return "", "", err
+	}
+	const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+	for i := range r {
+		r[i] = alphabet[int(r[i])%len(alphabet)]
+	}
+	id, secret := string(r[:6]), string(r[6:])
 	user := "kubelet-bootstrap"
 	if role == "controller" {
 		user = "controller-bootstrap"
 	}
-	kc := fmt.Sprintf("apiVersion: v1\nkind: Config\nclusters:\n- cluster:\n    server: https://127.0.0.1:9443\n  name: k0s\nusers:\n- name: %s\n  user:\n    token: %s\n", user, hex.EncodeToString(r))
+	kc := fmt.Sprintf("apiVersion: v1\nkind: Config\nclusters:\n- cluster:\n    server: https://127.0.0.1:9443\n  name: k0s\nusers:\n- name: %s\n  user:\n    token: %s.%s\n", user, id, secret)
 	var b bytes.Buffer
 	zw := gzip.NewWriter(&b)
 	if _, err := zw.Write([]byte(kc)); err != nil {
-		return "", err
+		return "", "", err
 	}
 	if err := zw.Close(); err != nil {
-		return "", err
+		return "", "", err
 	}
-	return base64.StdEncoding.EncodeToString(b.Bytes()), nil
+	return id, base64.StdEncoding.EncodeToString(b.Bytes()), nil
 }

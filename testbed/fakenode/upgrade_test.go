@@ -156,6 +156,10 @@ func TestBackup(t *testing.T) {
 		{"no passphrase", false, nil, run("--id", "c1", "--no-passphrase"), 0, true, `level=info msg="Backup completed successfully"`, ""},
 		{"passphrase", false, nil, run("--id", "c1", "--passphrase", "secret12chars"), 0, true, "Your MKE version is 3.8.8", ""},
 		{"wrong id", false, nil, run("--id", "c2", "--no-passphrase"), 1, false, "level=fatal", ""},
+		{"neither passphrase flag", false, nil, run("--id", "c1"), 1, false, "use --passphrase, or --no-passphrase", ""},
+		{"both passphrase flags", false, nil, run("--id", "c1", "--no-passphrase", "--passphrase", "secret12chars"), 1, false, "mutually exclusive", ""},
+		{"short passphrase", false, nil, run("--id", "c1", "--passphrase", "short"), 1, false, "at least 12 characters", ""},
+		{"unknown flag", false, nil, run("--id", "c1", "--no-passphrase", "--encrypt"), 1, false, "flag provided but not defined: --encrypt", ""},
 		{"no id", false, nil, run("--no-passphrase"), 1, false, "level=fatal", ""},
 		{"worker", true, nil, run("--id", "c1", "--no-passphrase"), 1, false, `level=fatal msg="this command must be run on a manager node"`, ""},
 		{"ucp-kv stopped", false, [][]string{{"docker", "stop", "ucp-kv"}}, run("--id", "c1", "--no-passphrase"), 1, false, "ucp-kv", ""},
@@ -260,6 +264,17 @@ func TestK0sUpgradeCommands(t *testing.T) {
 		{"kubectl on a worker", [][]string{{"k0s", "install", "worker"}, {"k0s", "start"}}, []string{"k0s", "kubectl", "drain", "worker-1"}, 1, "", "The connection to the server localhost:6443 was refused"},
 		{"install with missing config", nil, []string{"k0s", "install", "controller", "-c", "/nonexistent/k0s.yaml"}, 1, "", "no such file or directory"},
 		{"version", nil, []string{"k0s", "version"}, 0, k0sVersion + "\n", ""},
+		// k0s v1.31.2 cmd/token: create parses --expiry with
+		// time.ParseDuration; invalidate needs at least one ID and
+		// ignores unknown ones; all need the controller's API
+		{"token create bad expiry", install, []string{"k0s", "token", "create", "--role", "worker", "--expiry", "2 hours"}, 1, "", `time: unknown unit " hours"`},
+		{"token create unknown flag", install, []string{"k0s", "token", "create", "--ttl", "1h"}, 1, "", "unknown flag: --ttl"},
+		{"token create stopped", append(install, []string{"k0s", "stop"}), []string{"k0s", "token", "create", "--role", "worker", "--expiry", "1h"}, 1, "", "connection refused"},
+		{"token invalidate without id", install, []string{"k0s", "token", "invalidate"}, 1, "", "invalidate requires at least one token ID to invalidate"},
+		{"token invalidate unknown id", install, []string{"k0s", "token", "invalidate", "abcdef"}, 0, "token abcdef deleted successfully\n", ""},
+		{"token invalidate on a worker", [][]string{{"k0s", "install", "worker"}, {"k0s", "start"}}, []string{"k0s", "token", "invalidate", "abcdef"}, 1, "", "connection refused"},
+		{"token list none", install, []string{"k0s", "token", "list"}, 0, "No k0s join tokens found\n", ""},
+		{"token list", append(install, []string{"k0s", "token", "create", "--role", "controller", "--expiry", "30m"}), []string{"k0s", "token", "list", "--role", "controller"}, 0, "\tcontroller\t", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e, out, errb := newEnv(t)
@@ -284,6 +299,29 @@ func TestK0sUpgradeCommands(t *testing.T) {
 				t.Errorf("code %d, stdout %q, stderr+err %q; want %d, %q, %q", code(err), out, msg, tc.code, tc.out, tc.errOut)
 			}
 		})
+	}
+}
+
+// A created token carries its ID as a bootstrap token "ID.secret" and is
+// listed until invalidated by that ID.
+func TestK0sTokenLifecycle(t *testing.T) {
+	e, out, errb := newEnv(t)
+	if err := runAll(t, e, out, errb, [][]string{{"k0s", "install", "controller"}, {"k0s", "start"}, {"k0s", "token", "create", "--role", "worker", "--expiry", "1h"}}); err != nil {
+		t.Fatal(err)
+	}
+	k, err := e.k0sState()
+	if err != nil || len(k.JoinTokens) != 1 {
+		t.Fatalf("tokens %+v, %v", k, err)
+	}
+	id := k.JoinTokens[0].ID
+	if len(id) != 6 || k.JoinTokens[0].Expires == "" {
+		t.Fatalf("token %+v", k.JoinTokens[0])
+	}
+	if err := runAll(t, e, out, errb, [][]string{{"k0s", "token", "invalidate", id}, {"k0s", "token", "list"}}); err != nil {
+		t.Fatal(err)
+	}
+	if out.String() != "No k0s join tokens found\n" {
+		t.Fatalf("after invalidate: %q", out)
 	}
 }
 

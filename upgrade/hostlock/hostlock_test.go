@@ -239,10 +239,10 @@ func TestHostLockHeartbeat(t *testing.T) {
 	o.TTL, o.Heartbeat = 3*time.Second, 50*time.Millisecond
 	l := mustAcquire(t, e, "run-a", o)
 	age(t, o.Path, 2*time.Minute)
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(safetyNet) // the heartbeat is awaited, not timed
 	for {
 		fi, err := os.Stat(o.Path)
-		if err == nil && time.Since(fi.ModTime()) < 5*time.Second {
+		if err == nil && time.Since(fi.ModTime()) < time.Minute {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -280,12 +280,21 @@ func TestHostLockHeartbeatOutlivesAcquireContext(t *testing.T) {
 	}
 	defer l.Release(context.Background())
 	cancel()
+	// the next heartbeat is awaited: a slow machine only makes it later
 	n := e.calls.Load()
-	time.Sleep(300 * time.Millisecond)
-	if e.calls.Load() == n {
-		t.Error("heartbeat stopped with the acquisition's context")
+	deadline := time.Now().Add(safetyNet)
+	for e.calls.Load() == n {
+		if time.Now().After(deadline) {
+			t.Fatal("heartbeat stopped with the acquisition's context")
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// safetyNet bounds the waits of these tests; none expects anything to
+// happen within a time shorter than this, so a slow machine cannot fail
+// them.
+const safetyNet = 2 * time.Minute
 
 // TestHostLockLostToTakeover: the holder's host is unreachable long
 // enough for its lock to go stale, another run takes it, and the holder's
@@ -301,7 +310,7 @@ func TestHostLockLostToTakeover(t *testing.T) {
 	holderExec.fail.Store(false)
 	select {
 	case <-l.Lost():
-	case <-time.After(3 * time.Second):
+	case <-time.After(safetyNet):
 		t.Fatal("Lost not closed after another run took the lock")
 	}
 	if got := content(t, o.Path); got != "run=run-b\n" {
@@ -320,7 +329,7 @@ func TestHostLockLostWhenUnreachable(t *testing.T) {
 	e.fail.Store(true)
 	select {
 	case <-l.Lost():
-	case <-time.After(3 * time.Second):
+	case <-time.After(safetyNet):
 		t.Fatal("Lost not closed after failing heartbeats for the TTL")
 	}
 }

@@ -131,6 +131,9 @@ type K0s struct {
 	Config    string   `json:"config,omitempty"`
 	TokenFile string   `json:"tokenFile,omitempty"`
 	Tokens    int      `json:"tokens,omitempty"` // tokens created
+	// JoinTokens are the join tokens not invalidated (bootstrap token
+	// secrets in kube-system for the real k0s), expired ones included.
+	JoinTokens []JoinToken `json:"joinTokens,omitempty"`
 	// Initialized is set by the first start of a controller: its PKI and
 	// admin kubeconfig exist from then until k0s reset.
 	Initialized bool `json:"initialized,omitempty"`
@@ -138,6 +141,14 @@ type K0s struct {
 	// controller's kubectl, sorted; uncordon removes them, so a cordon
 	// undone leaves the digest as it was.
 	Cordoned []string `json:"cordoned,omitempty"`
+}
+
+// JoinToken is a k0s join token a controller knows: its ID, role and
+// expiry (RFC 3339, "" for none), as k0s token list shows them.
+type JoinToken struct {
+	ID      string `json:"id"`
+	Role    string `json:"role"`
+	Expires string `json:"expires,omitempty"`
 }
 
 // Fault makes matching invocations fail; see testbed.Fault.
