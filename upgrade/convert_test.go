@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/mke-migrate/mke-migrate/convert"
+	"github.com/mke-migrate/mke-migrate/hosts"
 )
 
 // The registries and air-gap of Options reach mke4.yaml through the
@@ -50,7 +51,10 @@ func TestRestoreConvertsWithTheSavedLabels(t *testing.T) {
 	dir := t.TempDir()
 	toml := inventoryTOML + "[cluster_config.custom_kubelet_flags_profiles]\nhigh = \"--max-pods=200\"\n"
 	saved := Shared{Managers: []string{"10.0.0.1:22", "10.0.0.2:2222"}, Workers: []string{"10.0.0.3:22", "10.0.0.4:22"}, MKE3TOML: []byte(toml),
-		Labels: map[string]map[string]string{"10.0.0.3:22": {convert.DefaultKubeletProfileLabel: "high"}}}
+		Labels: map[string]map[string]string{"10.0.0.3:22": {convert.DefaultKubeletProfileLabel: "high"}}, Facts: map[string]hosts.Facts{}}
+	for _, h := range inventoryHosts() { // the run's hosts, as Restore checks
+		saved.Facts[hostKey(h)] = hosts.Facts{Address: h.Address}
+	}
 	b, err := json.Marshal(saved)
 	require(t, err)
 	require(t, os.WriteFile(filepath.Join(dir, discoveryFile), b, 0o600))
