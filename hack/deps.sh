@@ -26,11 +26,13 @@ declare -A syms=(
   [rbac/fromapi]="Read"
   [rbac/kube]="Apply Delete"
   [summary]="Build"
+  [swarm]="Translate WriteDir"
+  [report]="Load Render"
   [hosts]="Load Connect"
   [mke3]="New"
   [upgrade]="New"
 )
-order=(convert convert/mke4 convert/kubeletprofile convert/flagparse upgrade/preflight hosts/facts mke3/kubenode rbac rbac/fromapi rbac/kube summary hosts mke3 upgrade)
+order=(convert convert/mke4 convert/kubeletprofile convert/flagparse upgrade/preflight hosts/facts mke3/kubenode rbac rbac/fromapi rbac/kube summary swarm report hosts mke3 upgrade)
 [ $# -gt 0 ] && order=("$@")
 
 tmp="$(mktemp -d "$PWD/zz-deps.XXXXXX")"
