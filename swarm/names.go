@@ -4,42 +4,18 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"strings"
+
+	"github.com/mke-migrate/mke-migrate/rbac"
 )
 
 // maxName is the longest name given to an object: a DNS label, the limit
 // of namespaces and Services (and so of the workloads behind them).
 const maxName = 63
 
-// sanitize makes a Kubernetes name part from a Swarm name with the rules of
-// rbac.SanitizeName (kept in step; rbac is not imported because it pulls
-// client-go): ASCII letters lowercased, every run of other characters
-// outside [a-z0-9-] one '-', '-' trimmed from both ends, "unnamed" when
-// nothing is left.
-func sanitize(s string) string {
-	var b strings.Builder
-	b.Grow(len(s))
-	inRun := false
-	for _, r := range s {
-		switch {
-		case r >= 'A' && r <= 'Z':
-			r += 'a' - 'A'
-		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '-':
-		default:
-			if !inRun {
-				b.WriteByte('-')
-			}
-			inRun = true
-			continue
-		}
-		inRun = false
-		b.WriteRune(r)
-	}
-	out := strings.Trim(b.String(), "-")
-	if out == "" {
-		return "unnamed"
-	}
-	return out
-}
+// sanitize makes a Kubernetes name part from a Swarm name with package
+// rbac's rules, so that one MKE 3 name becomes the same Kubernetes name in
+// both exports.
+func sanitize(s string) string { return rbac.SanitizeName(s) }
 
 // shortHash is 8 hex digits of the SHA-256 of s.
 func shortHash(s string) string {
