@@ -80,7 +80,10 @@
 //     value). The winning value is written once, to the MKE 4k field (k0s
 //     owned --service-node-port-range and --service-cluster-ip-range go to
 //     spec.network), and the key is reported dropped with a reason naming
-//     the flag. docs/mapping.md lists the pairs.
+//     the flag. Flags k0s derives from a field another setting decides
+//     (the controller manager's --service-cluster-ip-range, --cluster-cidr)
+//     are dropped when they agree with it and unconvertible otherwise.
+//     docs/mapping.md lists the pairs.
 //   - Flag lists are parsed as Kubernetes' flag parser (pflag) does: a
 //     known boolean flag takes no separate value, so ["--profiling",
 //     "false"] leaves "false" a stray element, reported unconvertible with
