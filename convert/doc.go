@@ -87,7 +87,9 @@
 //   - Flag lists are parsed as Kubernetes' flag parser (pflag) does: a
 //     known boolean flag takes no separate value, so ["--profiling",
 //     "false"] leaves "false" a stray element, reported unconvertible with
-//     its line; write "--profiling=false".
+//     its line; write "--profiling=false". In a kubelet profile string
+//     such a stray word is reported on its own and the profile keeps its
+//     other flags.
 //   - The Calico operator values (extraConfig["values.yaml"]) are always
 //     written for a cluster from MKE 3, first line kubeletVolumePluginPath,
 //     as mkectl does; MTUs, VXLAN port and VNI, and IP autodetection go

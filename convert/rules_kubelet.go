@@ -364,7 +364,10 @@ func (c *conv) profiles() {
 	for _, l := range leaves {
 		name := c.profileNames[l.path[2].Key]
 		s, _ := l.Value.(string)
-		res, err := kubeletprofile.MapString(s)
+		res, strays, err := kubeletprofile.MapStringLenient(s)
+		for _, st := range strays {
+			c.add(Entry{Key: l.Key, Flag: short(st.Input), Status: StatusUnconvertible, Reason: st.Reason + "; the word was left out"})
+		}
 		if err != nil {
 			c.add(Entry{Key: l.Key, Status: StatusUnconvertible, Reason: err.Error() + "; profile " + strconv.Quote(name) + " created empty so that its nodes keep their assignment"})
 			out.CustomProfiles = append(out.CustomProfiles, mke4.KubeletCustomProfile{Name: name, Values: map[string]any{}})
