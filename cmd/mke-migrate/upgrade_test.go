@@ -20,6 +20,7 @@ import (
 
 	"github.com/mke-migrate/mke-migrate/convert/mke4"
 	"github.com/mke-migrate/mke-migrate/plan"
+	"github.com/mke-migrate/mke-migrate/summary"
 	"github.com/mke-migrate/mke-migrate/testbed"
 	"github.com/mke-migrate/mke-migrate/testbed/mke3api"
 )
@@ -405,6 +406,7 @@ func TestUpgradeInterruptRollsBack(t *testing.T) {
 		assert.Contains(t, stderr, want)
 	}
 	assert.Equal(t, b.baseline, b.digests(t), "a node differs from its MKE 3 state after the rollback")
+	assertFailureSummary(t, outDir, out.String(), summary.RolledBack, "interrupt", "Rollback to MKE version 3.8.8 completed successfully.")
 	log, err := os.ReadFile(filepath.Join(outDir, logFileName))
 	require.NoError(t, err)
 	assert.Contains(t, string(log), "level=DEBUG", "the debug log is kept at debug")
