@@ -411,6 +411,16 @@ func TestUpgradeInterruptRollsBack(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, string(log), "level=DEBUG", "the debug log is kept at debug")
 	requireNoSecret(t, []string{outDir}, out.String(), stderr)
+
+	// mke-migrate rollback of the rolled-back run prints and saves the
+	// summary of a rolled-back run too.
+	require.NoError(t, os.Remove(filepath.Join(outDir, "summary.txt")))
+	cmd = b.command(t, "rollback", "--output", outDir)
+	var rout, rerr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &rout, &rerr
+	require.NoError(t, cmd.Run(), rerr.String())
+	assertFailureSummary(t, outDir, rout.String(), summary.RolledBack, "mke-migrate rollback", "Rollback to MKE version 3.8.8 completed successfully.")
+	assert.Equal(t, b.baseline, b.digests(t))
 }
 
 type syncBuffer struct {
