@@ -80,11 +80,16 @@
 //     value). The winning value is written once, to the MKE 4k field (k0s
 //     owned --service-node-port-range and --service-cluster-ip-range go to
 //     spec.network), and the key is reported dropped with a reason naming
-//     the flag. docs/mapping.md lists the pairs.
+//     the flag. Flags k0s derives from a field another setting decides
+//     (the controller manager's --service-cluster-ip-range, --cluster-cidr)
+//     are dropped when they agree with it and unconvertible otherwise.
+//     docs/mapping.md lists the pairs.
 //   - Flag lists are parsed as Kubernetes' flag parser (pflag) does: a
 //     known boolean flag takes no separate value, so ["--profiling",
 //     "false"] leaves "false" a stray element, reported unconvertible with
-//     its line; write "--profiling=false".
+//     its line; write "--profiling=false". In a kubelet profile string
+//     such a stray word is reported on its own and the profile keeps its
+//     other flags.
 //   - The Calico operator values (extraConfig["values.yaml"]) are always
 //     written for a cluster from MKE 3, first line kubeletVolumePluginPath,
 //     as mkectl does; MTUs, VXLAN port and VNI, and IP autodetection go

@@ -143,11 +143,11 @@ var managedFlags = map[string]map[string]string{
 		"service-account-issuer", "kubelet-client-certificate", "kubelet-client-key", "requestheader-client-ca-file",
 		"proxy-client-cert-file", "proxy-client-key-file", "service-cluster-ip-range", "authorization-mode", "encryption-provider-config"),
 	"controllerManager": flagSet("kubeconfig", "authentication-kubeconfig", "authorization-kubeconfig", "cluster-signing-cert-file",
-		"cluster-signing-key-file", "root-ca-file", "service-account-private-key-file", "cluster-cidr", "service-cluster-ip-range"),
+		"cluster-signing-key-file", "root-ca-file", "service-account-private-key-file"),
 	"scheduler": flagSet("kubeconfig", "authentication-kubeconfig", "authorization-kubeconfig", "config"),
 	"kubelet": flagSet("kubeconfig", "bootstrap-kubeconfig", "config", "cert-dir", "container-runtime-endpoint",
-		"root-dir", "client-ca-file", "tls-cert-file", "tls-private-key-file", "cni-bin-dir", "cni-conf-dir"),
-	"network.kubeProxy": flagSet("kubeconfig", "config", "cluster-cidr", "master"),
+		"client-ca-file", "tls-cert-file", "tls-private-key-file", "cni-bin-dir", "cni-conf-dir"),
+	"network.kubeProxy": flagSet("kubeconfig", "config", "master"),
 }
 
 func flagSet(names ...string) map[string]string {
@@ -155,7 +155,6 @@ func flagSet(names ...string) map[string]string {
 	for _, n := range names {
 		m[n] = "MKE 4k (k0s) sets --" + n + " itself; MKE 3's value points at MKE 3 files or settings"
 	}
-	m["root-dir"] = "use kubelet_data_root (spec.kubelet.kubeletRootDir) for the kubelet root directory"
 	return m
 }
 
@@ -208,6 +207,10 @@ func (c *conv) flagList(key, comp string, elems []string, dst map[string]string)
 		}
 		if sh, ok := shadows[comp][f.Name]; ok {
 			c.shadowFlag(key, f, val, sh, last)
+			continue
+		}
+		if fl, ok := followers[comp][f.Name]; ok {
+			c.followFlag(key, f, val, fl)
 			continue
 		}
 		target := comp + ".extraArgs." + f.Name
@@ -361,7 +364,10 @@ func (c *conv) profiles() {
 	for _, l := range leaves {
 		name := c.profileNames[l.path[2].Key]
 		s, _ := l.Value.(string)
-		res, err := kubeletprofile.MapString(s)
+		res, strays, err := kubeletprofile.MapStringLenient(s)
+		for _, st := range strays {
+			c.add(Entry{Key: l.Key, Flag: short(st.Input), Status: StatusUnconvertible, Reason: st.Reason + "; the word was left out"})
+		}
 		if err != nil {
 			c.add(Entry{Key: l.Key, Status: StatusUnconvertible, Reason: err.Error() + "; profile " + strconv.Quote(name) + " created empty so that its nodes keep their assignment"})
 			out.CustomProfiles = append(out.CustomProfiles, mke4.KubeletCustomProfile{Name: name, Values: map[string]any{}})

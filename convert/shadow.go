@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mke-migrate/mke-migrate/convert/flagparse"
 	"github.com/mke-migrate/mke-migrate/convert/kubeletprofile"
 	"github.com/mke-migrate/mke-migrate/convert/mke4"
 )
@@ -41,7 +42,11 @@ const shadowPrecedence = "MKE 3 starts each Kubernetes component with the flags 
 	"The converter writes the winning value once, to the MKE 4k field, reports the flag `converted` there and the key " +
 	"`dropped` with a reason naming the flag. A flag value the field cannot take is `unconvertible` and the key keeps its " +
 	"value. `--service-node-port-range` and `--service-cluster-ip-range` are set by k0s from `spec.network`, so they go " +
-	"there like the others (and the ingress NodePorts are checked against the winning range)."
+	"there like the others (and the ingress NodePorts are checked against the winning range); the kubelet's `--root-dir` " +
+	"goes to `kubelet.kubeletRootDir` and drops `kubelet_data_root`. Flags that k0s derives from a field another setting " +
+	"decides (the controller manager's `--service-cluster-ip-range` from the API server's range, the `--cluster-cidr` of " +
+	"the controller manager and kube-proxy from the pod network) are `dropped` when they hold the field's value, naming " +
+	"the setting it comes from, and `unconvertible` with both values when they differ."
 
 // shadow is one flag that sets what structured keys set.
 type shadow struct {
@@ -74,8 +79,16 @@ var shadows = map[string]map[string]shadow{
 		"profiling": boolShadow(cc+"kube_scheduler_profiling_enabled", "scheduler.profilingEnabled", func(c *conv) **bool { return &c.out.Spec.Scheduler.ProfilingEnabled }),
 	},
 	"kubelet": {
-		"max-pods":                intShadow(cc+"kubelet_max_pods", "kubelet.maxPods", 1, func(c *conv) *int { return &c.out.Spec.Kubelet.MaxPods }),
-		"pods-per-core":           intShadow(cc+"kubelet_pods_per_core", "kubelet.podsPerCore", 0, func(c *conv) *int { return &c.out.Spec.Kubelet.PodsPerCore }),
+		"max-pods":      intShadow(cc+"kubelet_max_pods", "kubelet.maxPods", 1, func(c *conv) *int { return &c.out.Spec.Kubelet.MaxPods }),
+		"pods-per-core": intShadow(cc+"kubelet_pods_per_core", "kubelet.podsPerCore", 0, func(c *conv) *int { return &c.out.Spec.Kubelet.PodsPerCore }),
+		// MKE 3 passes --root-dir from kubelet_data_root; a custom one wins.
+		"root-dir": {keys: []string{cc + "kubelet_data_root"}, target: "kubelet.kubeletRootDir", apply: func(c *conv, v string) string {
+			if v = strings.TrimSpace(v); !strings.HasPrefix(v, "/") {
+				return fmt.Sprintf("%q is not an absolute path", short(v))
+			}
+			c.out.Spec.Kubelet.KubeletRootDir = v
+			return ""
+		}},
 		"event-qps":               intShadow(cc+"kubelet_event_record_qps", "kubelet.eventRecordQPS", 0, func(c *conv) *int { return &c.out.Spec.Kubelet.EventRecordQPS }),
 		"protect-kernel-defaults": plainBoolShadow(cc+"kube_protect_kernel_defaults", "kubelet.protectKernelDefaults", false, func(c *conv) *bool { return &c.out.Spec.Kubelet.ProtectKernelDefaults }),
 		"seccomp-default":         plainBoolShadow(cc+"disable_seccomp_default", "kubelet.seccompDefault", false, func(c *conv) *bool { return &c.out.Spec.Kubelet.SeccompDefault }),
@@ -208,4 +221,78 @@ func (c *conv) merged(key, list, raw string) {
 		}
 		es[i].Reason = why
 	}
+}
+
+// follower is a flag that k0s sets itself from an MKE 4k field another
+// setting decides: the controller manager's --service-cluster-ip-range
+// follows the API server's range (spec.network.serviceCIDR), and the
+// --cluster-cidr of kube-proxy and the controller manager follow the pod
+// network. The flag cannot be carried (k0s would overwrite it), nor can it
+// decide the field (the API server's range, or Calico's pool, is what pods
+// and services really used in MKE 3). So a flag that agrees with the field
+// is dropped, naming the setting the field comes from; one that disagrees
+// is unconvertible, with both values.
+type follower struct {
+	target string // MKE 4k field under spec
+	// value is the field's final value ("" when MKE 4k has none to give).
+	value func(c *conv) string
+	// sources are the keys whose converted entries may have set the field.
+	sources []string
+}
+
+// followers maps component → flag name → follower. They run after the
+// network rules and the API server's list (see run and controlPlane), so
+// the fields hold their winning values.
+var followers = map[string]map[string]follower{
+	"controllerManager": {
+		"service-cluster-ip-range": serviceRangeFollower,
+		"cluster-cidr":             podCIDRFollower,
+	},
+	"network.kubeProxy": {
+		"cluster-cidr": podCIDRFollower,
+	},
+}
+
+var serviceRangeFollower = follower{target: "network.serviceCIDR",
+	value:   func(c *conv) string { return c.out.Spec.Network.ServiceCIDR },
+	sources: []string{cc + "service_cluster_ip_range", cc + "custom_kube_api_server_flags"}}
+
+var podCIDRFollower = follower{target: "network.providers[calico].extraConfig.cidrV4",
+	value: func(c *conv) string {
+		for _, p := range c.out.Spec.Network.Providers {
+			if p.Provider == mke4.ProviderCalico && p.Enabled {
+				return p.ExtraConfig["cidrV4"]
+			}
+		}
+		return ""
+	},
+	sources: []string{cc + "pod_cidr"}}
+
+// followFlag reports a follower flag: dropped when it agrees with the
+// field k0s derives it from, unconvertible otherwise.
+func (c *conv) followFlag(key string, f flagparse.Flag, val string, fl follower) {
+	e := Entry{Key: key, Flag: f.Raw, Status: StatusUnconvertible}
+	want := fl.value(c)
+	from := "MKE 4k's default"
+	for _, k := range fl.sources {
+		for _, se := range c.byKey[k] {
+			if se.Status == StatusConverted && se.Target == sp+fl.target {
+				from = k
+				if se.Flag != "" {
+					from = se.Flag + " in " + k
+				}
+			}
+		}
+	}
+	owned := "MKE 4k (k0s) sets --" + f.Name + " itself from spec." + fl.target
+	switch {
+	case want == "":
+		e.Reason = owned + ", which this configuration does not set (MKE 3's value points at MKE 3 settings)"
+	case strings.TrimSpace(val) == want:
+		e.Status = StatusDropped
+		e.Reason = owned + ", which holds the same value (" + want + ", from " + from + "); the flag is not needed"
+	default:
+		e.Reason = fmt.Sprintf("%s, which holds %s (from %s); MKE 3's component used %q, which MKE 4k cannot keep: check that nothing depends on it", owned, want, from, short(val))
+	}
+	c.add(e)
 }

@@ -305,22 +305,50 @@ func runDemo(c *cli.Context) error {
 		res, err = u2.Resume(ctx, plan)
 		rpt.closeLine()
 	}
+	// failSummary prints and (with --output) saves the summary of a
+	// failed or rolled-back run, as upgrade does.
+	failSummary := func(outcome summary.Outcome, cause string) error {
+		sum, err := summary.Build(summary.Input{Report: conversionReport(sh, o), RBAC: summaryRBAC(rr), MKEVersion: sh.MKEVersion,
+			Managers: sh.Managers, Workers: sh.Workers, Swarm: summarySwarm(runDir), Outcome: outcome, Error: cause})
+		if err != nil {
+			return failure(err)
+		}
+		fmt.Fprintln(out)
+		if err := sum.WriteText(out); err != nil {
+			return failure(err)
+		}
+		if keep != "" {
+			if err := (&runSetup{opts: upgrade.Options{OutputDir: keep}}).saveSummary(sum); err != nil {
+				return failure(err)
+			}
+		}
+		return nil
+	}
 	if err != nil {
 		var rb *upgrade.RollbackError
 		if !errors.As(err, &rb) {
 			fmt.Fprintln(w, rpt.paint(red, "Upgrade failed due to error: "+err.Error()))
+			if serr := failSummary(summary.Failed, err.Error()); serr != nil {
+				return serr
+			}
 			return silentExit(exitFailure)
 		}
+		outcome := summary.Failed // the rollback did not finish
 		if rb.Rollback == nil {
 			rpt.startRollback()
 			rpt.rollbackDone()
+			outcome = summary.RolledBack
 		}
 		fmt.Fprintln(w, rpt.paint(red, "Upgrade failed due to error: "+rb.Cause.Error()))
 		after, derr := demoDigests(cl)
 		if derr != nil {
 			return failure(derr)
 		}
-		if !printDigests(out, cl, before, after) {
+		back := printDigests(out, cl, before, after)
+		if serr := failSummary(outcome, rb.Cause.Error()); serr != nil {
+			return serr
+		}
+		if !back {
 			return failure(errors.New("a node is not back in its MKE 3 state"))
 		}
 		return silentExit(exitFailure)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +12,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/mke-migrate/mke-migrate/summary"
 )
 
 func runDemoBinary(t *testing.T, args ...string) (code int, stdout, stderr string) {
@@ -47,8 +50,11 @@ func TestDemo(t *testing.T) {
 }
 
 func TestDemoFailAtRollsBack(t *testing.T) {
-	code, stdout, stderr := runDemoBinary(t, "--fail-at", "k0s-worker")
+	dir := filepath.Join(t.TempDir(), "run")
+	code, stdout, stderr := runDemoBinary(t, "--fail-at", "k0s-worker", "--output", dir)
 	assert.Equal(t, 1, code, stderr)
+	// The summary of a rolled-back run, printed and saved as a finished one's.
+	assertFailureSummary(t, dir, stdout, summary.RolledBack, "injected failure", "Rollback to MKE version 3.8.8 completed successfully.")
 	for _, want := range []string{"k0s-worker on ", "failed (", "injected failure", "Initiating rollback of MKE to version: 3.8.8",
 		"Rollback to MKE version 3.8.8 completed successfully", "Upgrade failed due to error: "} {
 		assert.Contains(t, stderr, want)
@@ -64,4 +70,24 @@ func TestDemoUnknownStep(t *testing.T) {
 	assert.Contains(t, stderr, `no step "k0s-everything"`)
 	assert.Contains(t, stderr, "save-inputs, swarm-export, mke3-backup, mke3-stop, k0s-binary, k0s-controller")
 	assert.Contains(t, stderr, "Simulated cluster removed.")
+}
+
+// assertFailureSummary checks the summary of a failed or rolled-back run:
+// on stdout under the documented heading, and in summary.txt and
+// summary.json in the output folder dir.
+func assertFailureSummary(t *testing.T, dir, stdout string, outcome summary.Outcome, cause, verdict string) {
+	t.Helper()
+	for _, want := range []string{"Upgrade Summary\n", "Upgrade failed due to error: ", cause, verdict} {
+		assert.Contains(t, stdout, want, "the summary on stdout")
+	}
+	txt, err := os.ReadFile(filepath.Join(dir, "summary.txt"))
+	require.NoError(t, err, "summary.txt in the output folder")
+	assert.Contains(t, string(txt), verdict)
+	assert.Contains(t, stdout, string(txt), "the summary printed is the one saved")
+	b, err := os.ReadFile(filepath.Join(dir, "summary.json"))
+	require.NoError(t, err, "summary.json in the output folder")
+	var got summary.Summary
+	require.NoError(t, json.Unmarshal(b, &got))
+	assert.Equal(t, outcome, got.Outcome)
+	assert.Contains(t, got.Error, cause)
 }

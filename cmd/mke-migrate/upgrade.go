@@ -12,6 +12,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/mke-migrate/mke-migrate/hosts"
+	"github.com/mke-migrate/mke-migrate/summary"
 	"github.com/mke-migrate/mke-migrate/upgrade"
 )
 
@@ -250,15 +251,31 @@ func resumeOrRollback(c *cli.Context, rollback bool) error {
 		s.out.startRollback()
 		res, err := u.Rollback(c.Context, plan)
 		if err != nil {
-			return s.failed(c, failure(fmt.Errorf("rollback: %w", err)))
+			err = fmt.Errorf("rollback: %w", err)
+			s.failureSummary(c.App.ErrWriter, sh, summary.Failed, err.Error())
+			return s.failed(c, failure(err))
 		}
 		s.out.rollbackDone()
+		sum := s.failureSummary(c.App.ErrWriter, sh, summary.RolledBack, rolledBackByCommand)
 		writeReport(c.App.ErrWriter, dir)
-		return s.emitResult(c, runResult{Result: "rolled-back", OutputDir: dir, LogFile: s.logPath, RolledBack: res.RolledBack})
+		if err := s.emitResult(c, runResult{Result: "rolled-back", OutputDir: dir, LogFile: s.logPath, RolledBack: res.RolledBack, Summary: sum}); err != nil {
+			return err
+		}
+		if sum != nil && !s.json {
+			if err := sum.WriteText(c.App.Writer); err != nil {
+				return failure(err)
+			}
+		}
+		return nil
 	}
 	res, err := u.Resume(c.Context, plan)
 	return s.finish(c, res, err, sh, "resume")
 }
+
+// rolledBackByCommand is the summary's cause for a run that mke-migrate
+// rollback rolled back: the summary prints it after "Upgrade failed due to
+// error: ", and the run's own error is in its log.
+const rolledBackByCommand = "the run was rolled back with mke-migrate rollback (its error, if any, is in the run's log)"
 
 func runResume(c *cli.Context) error   { return resumeOrRollback(c, false) }
 func runRollback(c *cli.Context) error { return resumeOrRollback(c, true) }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"path/filepath"
 	"strings"
 	"time"
@@ -51,12 +52,39 @@ func (s *runSetup) emitResult(c *cli.Context, r runResult) error {
 }
 
 func buildSummary(sh *upgrade.Shared, o upgrade.Options, dryRun bool) (summary.Summary, error) {
+	return buildOutcomeSummary(sh, o, dryRun, summary.Succeeded, "")
+}
+
+// buildOutcomeSummary is buildSummary for a run that ended as outcome,
+// with cause the error printed after "Upgrade failed due to error: ".
+func buildOutcomeSummary(sh *upgrade.Shared, o upgrade.Options, dryRun bool, outcome summary.Outcome, cause string) (summary.Summary, error) {
+	if sh == nil {
+		return summary.Summary{}, summary.ErrNoReport
+	}
 	var sw *summary.Swarm
 	if !dryRun { // a dry run exports nothing (its OutputDir is a stand-in)
 		sw = summarySwarm(o.OutputDir)
 	}
 	return summary.Build(summary.Input{Report: conversionReport(sh, o), RBAC: summaryRBAC(sh.RBACReport), MKEVersion: sh.MKEVersion,
-		Managers: sh.Managers, Workers: sh.Workers, DryRun: dryRun, Swarm: sw})
+		Managers: sh.Managers, Workers: sh.Workers, DryRun: dryRun, Swarm: sw, Outcome: outcome, Error: cause})
+}
+
+// failureSummary builds the summary of a run that failed or was rolled
+// back and saves it (summary.txt, summary.json) in the output folder, as a
+// finished run's is. A summary that cannot be built or saved is said on w
+// and left out: it must not hide the run's own error.
+func (s *runSetup) failureSummary(w io.Writer, sh *upgrade.Shared, outcome summary.Outcome, cause string) *summary.Summary {
+	sum, err := buildOutcomeSummary(sh, s.opts, false, outcome, cause)
+	if err != nil {
+		fmt.Fprintf(w, "No upgrade summary: %v\n", err)
+		return nil
+	}
+	if s.opts.OutputDir != "" {
+		if err := s.saveSummary(sum); err != nil {
+			fmt.Fprintf(w, "The upgrade summary was not saved: %v\n", err)
+		}
+	}
+	return &sum
 }
 
 // conversionReport is the run's conversion report: Discover's, or the one
@@ -187,8 +215,21 @@ func (s *runSetup) finish(c *cli.Context, res *upgrade.Result, err error, sh *up
 	if s.logPath != "" {
 		fmt.Fprintf(w, "Debug log: %s\n", s.logPath)
 	}
+	outcome := summary.Failed
+	if r.RolledBack {
+		outcome = summary.RolledBack
+	}
+	r.Summary = s.failureSummary(w, sh, outcome, cause.Error())
 	if jerr := s.emitResult(c, r); jerr != nil {
 		return jerr
+	}
+	if r.Summary != nil && !s.json {
+		if err := fprintf(c.App.Writer, "\n"); err != nil {
+			return err
+		}
+		if err := r.Summary.WriteText(c.App.Writer); err != nil {
+			return failure(err)
+		}
 	}
 	return silentExit(exitFailure)
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/mke-migrate/mke-migrate/convert/mke4"
 	"github.com/mke-migrate/mke-migrate/plan"
+	"github.com/mke-migrate/mke-migrate/summary"
 	"github.com/mke-migrate/mke-migrate/testbed"
 	"github.com/mke-migrate/mke-migrate/testbed/mke3api"
 )
@@ -405,10 +406,21 @@ func TestUpgradeInterruptRollsBack(t *testing.T) {
 		assert.Contains(t, stderr, want)
 	}
 	assert.Equal(t, b.baseline, b.digests(t), "a node differs from its MKE 3 state after the rollback")
+	assertFailureSummary(t, outDir, out.String(), summary.RolledBack, "interrupt", "Rollback to MKE version 3.8.8 completed successfully.")
 	log, err := os.ReadFile(filepath.Join(outDir, logFileName))
 	require.NoError(t, err)
 	assert.Contains(t, string(log), "level=DEBUG", "the debug log is kept at debug")
 	requireNoSecret(t, []string{outDir}, out.String(), stderr)
+
+	// mke-migrate rollback of the rolled-back run prints and saves the
+	// summary of a rolled-back run too.
+	require.NoError(t, os.Remove(filepath.Join(outDir, "summary.txt")))
+	cmd = b.command(t, "rollback", "--output", outDir)
+	var rout, rerr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &rout, &rerr
+	require.NoError(t, cmd.Run(), rerr.String())
+	assertFailureSummary(t, outDir, rout.String(), summary.RolledBack, "mke-migrate rollback", "Rollback to MKE version 3.8.8 completed successfully.")
+	assert.Equal(t, b.baseline, b.digests(t))
 }
 
 type syncBuffer struct {

@@ -105,3 +105,51 @@ func FuzzMapFlag(f *testing.F) {
 		}
 	})
 }
+
+// FuzzMapStringLenient checks MapStringLenient against MapString: the same
+// result when the profile parses, no panic, an error only when the profile
+// cannot be split, and strays that are words of the profile, each at its
+// own position.
+func FuzzMapStringLenient(f *testing.F) {
+	for _, s := range []string{
+		"--fail-swap-on false --max-pods=50",
+		"--max-pods=50 stray 'a b' --fail-swap-on true -v 2",
+		`--node-labels "a=b c" x --register-node`,
+		"-- - ---x --=v --max-pods",
+		`'it'\''s' --cluster-dns=10.0.0.10`,
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, profile string) {
+		r, strays, err := MapStringLenient(profile)
+		words, serr := flagparse.Split(profile)
+		if (err != nil) != (serr != nil) {
+			t.Fatalf("lenient error %v, split error %v", err, serr)
+		}
+		if err != nil {
+			return
+		}
+		if strict, serr := MapString(profile); serr == nil {
+			if len(strays) != 0 || len(strict.Flags) != len(r.Flags) {
+				t.Fatalf("strict parse ok, lenient gives %d strays and %d flags for %d", len(strays), len(r.Flags), len(strict.Flags))
+			}
+			return
+		}
+		if len(strays) == 0 {
+			t.Fatal("strict parse failed, lenient reported no stray word")
+		}
+		last := -1
+		for _, s := range strays {
+			if s.Index < 0 || s.Index >= len(words) || words[s.Index] != s.Input {
+				t.Fatalf("stray %q at %d is not word %d of %q", s.Input, s.Index, s.Index, words)
+			}
+			if s.Index == last {
+				t.Fatalf("stray word %d reported twice", s.Index)
+			}
+			last = s.Index
+		}
+		if r.Values == nil {
+			t.Fatal("nil Values")
+		}
+	})
+}

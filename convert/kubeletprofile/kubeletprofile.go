@@ -1,6 +1,7 @@
 package kubeletprofile
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -82,6 +83,60 @@ func MapString(profile string) (Result, error) {
 		return Result{}, err
 	}
 	return Map(flags), nil
+}
+
+// MapStringLenient is MapString that leaves out each word it cannot parse
+// (a stray value after a boolean flag, a word that is not a flag) and maps
+// the others: one bad word must not cost the whole profile. strays has one
+// *flagparse.Error per word left out, in order (Input: the word; Index:
+// its position among the words of profile). err is only a string that
+// cannot be split into words (an unterminated quote), and Result is then
+// empty.
+//
+// Only when the strict parse fails is the profile re-parsed from its
+// words, requoted; the Raw of its flags then shows them requoted.
+func MapStringLenient(profile string) (res Result, strays []*flagparse.Error, err error) {
+	flags, err := flagparse.ParseStringBools(profile, IsBool)
+	if err == nil {
+		return Map(flags), nil, nil
+	}
+	words, serr := flagparse.Split(profile)
+	if serr != nil {
+		return Result{}, nil, serr
+	}
+	pos := make([]int, len(words)) // index in profile of each remaining word
+	for i := range pos {
+		pos[i] = i
+	}
+	// Each pass drops one word, so this ends; profiles are a few words.
+	for {
+		quoted := make([]string, len(words))
+		for i, w := range words {
+			quoted[i] = shellQuote(w)
+		}
+		flags, err = flagparse.ParseStringBools(strings.Join(quoted, " "), IsBool)
+		var pe *flagparse.Error
+		if err == nil || !errors.As(err, &pe) || pe.Index < 0 || pe.Index >= len(words) {
+			break
+		}
+		strays = append(strays, &flagparse.Error{Input: words[pe.Index], Index: pos[pe.Index], Reason: pe.Reason})
+		words = append(words[:pe.Index], words[pe.Index+1:]...)
+		pos = append(pos[:pe.Index], pos[pe.Index+1:]...)
+	}
+	if err != nil {
+		return Result{}, strays, err
+	}
+	return Map(flags), strays, nil
+}
+
+// shellQuote quotes w so that flagparse.Split gives it back as one word.
+func shellQuote(w string) string {
+	if w != "" && strings.IndexFunc(w, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_=.,:/@%+", r))
+	}) < 0 {
+		return w
+	}
+	return "'" + strings.ReplaceAll(w, "'", `'\''`) + "'"
 }
 
 // MapList parses a MKE 3 flag list such as custom_kubelet_flags

@@ -670,3 +670,25 @@ func TestBooleanFlagTakesNoSeparateValue(t *testing.T) {
 		assert.False(t, IsBool(name), name)
 	}
 }
+
+func TestMapStringLenient(t *testing.T) {
+	r, strays, err := MapStringLenient(`--fail-swap-on false --node-labels "a=b c" --max-pods=50 junk`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(strays) != 2 || strays[0].Input != "false" || strays[0].Index != 1 || strays[1].Input != "junk" || strays[1].Index != 5 {
+		t.Fatalf("strays: %+v", strays)
+	}
+	if !strings.Contains(strays[0].Reason, "--fail-swap-on=false") {
+		t.Errorf("reason: %s", strays[0].Reason)
+	}
+	if r.Values["maxPods"] != int64(50) || r.Values["failSwapOn"] != true {
+		t.Errorf("values: %v", r.Values)
+	}
+	if len(r.Flags) != 3 || r.Flags[1].Flag != `--node-labels 'a=b c'` {
+		t.Errorf("flags: %+v", r.Flags)
+	}
+	if _, _, err := MapStringLenient(`--node-labels "a=b`); err == nil {
+		t.Error("an unterminated quote is an error")
+	}
+}
