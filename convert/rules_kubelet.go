@@ -213,8 +213,11 @@ func (c *conv) flagList(key, comp string, elems []string, dst map[string]string)
 			c.shadowFlag(key, f, val, sh, last)
 			continue
 		}
-		target := comp + ".extraArgs." + f.Name
-		e := Entry{Key: key, Flag: f.Raw, Status: StatusConverted, Target: sp + target, Basis: Documented}
+		// One string for the entry's target and the args key (a substring
+		// of it): a list of many flags has one per flag.
+		full := sp + comp + ".extraArgs." + f.Name
+		target := full[len(sp):]
+		e := Entry{Key: key, Flag: f.Raw, Status: StatusConverted, Target: full, Basis: Documented}
 		if why, ok := managedFlags[comp][f.Name]; ok {
 			e.Status, e.Target, e.Basis, e.Reason = StatusUnconvertible, "", "", why
 			c.add(e)
