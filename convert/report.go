@@ -1,10 +1,12 @@
 package convert
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 )
 
@@ -141,47 +143,70 @@ func (r Report) Keys() []string {
 
 // JSON renders the report as indented JSON.
 func (r Report) JSON() ([]byte, error) {
-	b, err := r.marshalJSON()
-	if err != nil {
-		return nil, fmt.Errorf("convert: marshal report: %w", err)
-	}
-	return b, nil
-}
-
-// marshalJSON is marshalJSON(r) written entry by entry: indenting the
-// whole document at once holds it twice more in memory, which a report of
-// hundreds of thousands of flags (issue 14, F13) feels.
-func (r Report) marshalJSON() ([]byte, error) {
 	var b bytes.Buffer
 	b.Grow(64 + 160*len(r.Entries))
-	enc := json.NewEncoder(&b)
+	if err := r.writeJSON(&b); err != nil {
+		return nil, fmt.Errorf("convert: marshal report: %w", err)
+	}
+	return b.Bytes(), nil
+}
+
+// WriteJSON writes what JSON returns to w as it goes, without holding the
+// whole document: a report of hundreds of thousands of flags is tens of
+// megabytes of JSON (issue 14, F13).
+func (r Report) WriteJSON(w io.Writer) error {
+	bw := bufio.NewWriter(w)
+	if err := r.writeJSON(bw); err != nil {
+		return fmt.Errorf("convert: write report: %w", err)
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("convert: write report: %w", err)
+	}
+	return nil
+}
+
+// writeJSON is marshalJSON(r) written entry by entry: indenting the whole
+// document at once holds it twice more in memory.
+func (r Report) writeJSON(w io.Writer) error {
+	// Each entry is encoded into a small buffer that is reused, then
+	// written without Encode's newline.
+	var e bytes.Buffer
+	enc := json.NewEncoder(&e)
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("    ", "  ")
-	b.WriteString("{\n  \"entries\": [")
+	var werr error
+	put := func(b []byte) {
+		if werr == nil {
+			_, werr = w.Write(b)
+		}
+	}
+	put([]byte("{\n  \"entries\": ["))
 	for i := range r.Entries {
+		e.Reset()
 		if i > 0 {
-			b.WriteByte(',')
+			e.WriteByte(',')
 		}
-		b.WriteString("\n    ")
+		e.WriteString("\n    ")
 		if err := enc.Encode(&r.Entries[i]); err != nil {
-			return nil, err
+			return err
 		}
-		b.Truncate(b.Len() - 1) // Encode's newline
+		put(e.Bytes()[:e.Len()-1])
 	}
 	if len(r.Entries) > 0 {
-		b.WriteString("\n  ")
+		put([]byte("\n  "))
 	}
-	b.WriteByte(']')
+	put([]byte("]"))
 	if len(r.MetalLBPools) > 0 {
-		b.WriteString(",\n  \"metallbPools\": ")
+		e.Reset()
+		e.WriteString(",\n  \"metallbPools\": ")
 		enc.SetIndent("  ", "  ")
 		if err := enc.Encode(r.MetalLBPools); err != nil {
-			return nil, err
+			return err
 		}
-		b.Truncate(b.Len() - 1)
+		put(e.Bytes()[:e.Len()-1])
 	}
-	b.WriteString("\n}\n")
-	return b.Bytes(), nil
+	put([]byte("\n}\n"))
+	return werr
 }
 
 // marshalJSONLine encodes v on one line without HTML escaping.
@@ -211,39 +236,45 @@ func marshalJSON(v any) ([]byte, error) {
 // WriteText writes the full report for people: a count line, then the
 // entries grouped by status, most urgent first.
 func (r Report) WriteText(w io.Writer) error {
-	var b strings.Builder
-	b.WriteString(r.summaryLine() + "\n")
+	bw := bufio.NewWriter(w)
+	c := r.Counts()
+	bw.WriteString(r.summaryLine() + "\n")
 	for _, s := range statusOrder {
-		es := r.filter(s)
-		if len(es) == 0 {
+		if c[s] == 0 {
 			continue
 		}
-		fmt.Fprintf(&b, "\n%s (%d):\n", strings.ToUpper(string(s)), len(es))
-		for _, e := range es {
-			b.WriteString("  " + entryLine(e) + "\n")
+		fmt.Fprintf(bw, "\n%s (%d):\n", strings.ToUpper(string(s)), c[s])
+		for i := range r.Entries {
+			if r.Entries[i].Status == s {
+				bw.WriteString("  ")
+				writeEntryLine(bw, &r.Entries[i])
+				bw.WriteByte('\n')
+			}
 		}
 	}
-	r.writePools(&b)
-	_, err := io.WriteString(w, b.String())
-	return err
+	r.writePools(bw)
+	return bw.Flush()
 }
 
 // WriteShort writes what needs attention: the count line and every entry
 // that is not converted or default.
 func (r Report) WriteShort(w io.Writer) error {
-	var b strings.Builder
-	b.WriteString(r.summaryLine() + "\n")
+	bw := bufio.NewWriter(w)
+	bw.WriteString(r.summaryLine() + "\n")
 	for _, s := range statusOrder[:4] {
-		for _, e := range r.filter(s) {
-			b.WriteString("  " + strings.ToUpper(string(s)) + "  " + entryLine(e) + "\n")
+		for i := range r.Entries {
+			if r.Entries[i].Status == s {
+				bw.WriteString("  " + strings.ToUpper(string(s)) + "  ")
+				writeEntryLine(bw, &r.Entries[i])
+				bw.WriteByte('\n')
+			}
 		}
 	}
-	r.writePools(&b)
-	_, err := io.WriteString(w, b.String())
-	return err
+	r.writePools(bw)
+	return bw.Flush()
 }
 
-func (r Report) writePools(b *strings.Builder) {
+func (r Report) writePools(b *bufio.Writer) {
 	if len(r.MetalLBPools) == 0 {
 		return
 	}
@@ -262,23 +293,30 @@ func (r Report) summaryLine() string {
 	return fmt.Sprintf("%d keys accounted for: %s", len(r.Keys()), strings.Join(parts, ", "))
 }
 
-func entryLine(e Entry) string {
-	var b strings.Builder
+// writeEntryLine writes an entry's line without building it first.
+func writeEntryLine(b interface {
+	io.Writer
+	io.StringWriter
+}, e *Entry) {
 	if e.Line > 0 {
-		fmt.Fprintf(&b, "line %d: ", e.Line)
+		b.WriteString("line ")
+		b.Write(strconv.AppendInt(make([]byte, 0, 20), int64(e.Line), 10))
+		b.WriteString(": ")
 	}
 	b.WriteString(e.Key)
 	if e.Flag != "" {
-		b.WriteString(" " + e.Flag)
+		b.WriteString(" ")
+		b.WriteString(e.Flag)
 	}
 	if e.Target != "" {
-		b.WriteString(" -> " + e.Target)
+		b.WriteString(" -> ")
+		b.WriteString(e.Target)
 		if e.Basis != "" && e.Basis != Documented {
 			b.WriteString(" [" + string(e.Basis) + "]")
 		}
 	}
 	if e.Reason != "" {
-		b.WriteString(": " + e.Reason)
+		b.WriteString(": ")
+		b.WriteString(e.Reason)
 	}
-	return b.String()
 }

@@ -165,12 +165,17 @@ func (c *conv) parseFlagList(key, comp string, elems []string) []flagparse.Flag 
 	// one entry per flag or bad element: grown once, not by append's
 	// 1.25x steps over a list of hundreds of thousands
 	c.byKey[key] = slices.Grow(c.byKey[key], len(flags)+len(errs))
+	lines := c.elementLines(key)
 	for _, fe := range errs {
 		reason := fe.Reason
 		if len(reason) > 400 { // bounded: it may quote the input
 			reason = reason[:397] + "..."
 		}
-		c.add(Entry{Key: key, Flag: short(elems[fe.Index]), Status: StatusUnconvertible, Reason: reason + "; the element was left out"})
+		e := Entry{Key: key, Flag: short(elems[fe.Index]), Status: StatusUnconvertible, Reason: reason + "; the element was left out"}
+		if fe.Index < len(lines) {
+			e.Line = lines[fe.Index]
+		}
+		c.add(e)
 	}
 	return flags
 }
@@ -184,9 +189,7 @@ func (c *conv) flagList(key, comp string, elems []string, dst map[string]string)
 		c.add(Entry{Key: key, Status: StatusDefault, Target: sp + comp + ".extraArgs", Reason: "empty list"})
 		return
 	}
-	first := len(c.byKey[key])
 	flags := c.parseFlagList(key, comp, elems)
-	c.elementLines(key, elems, c.byKey[key][first:])
 	last := map[string]int{} // flag name -> index in c.byKey[key]
 	// The values of a repeated list flag, joined once at the end: joining
 	// at each repetition takes time quadratic in the list's length.
@@ -213,8 +216,11 @@ func (c *conv) flagList(key, comp string, elems []string, dst map[string]string)
 			c.followFlag(key, f, val, fl)
 			continue
 		}
-		target := comp + ".extraArgs." + f.Name
-		e := Entry{Key: key, Flag: f.Raw, Status: StatusConverted, Target: sp + target, Basis: Documented}
+		// One string for the entry's target and the args key (a substring
+		// of it): a list of many flags has one per flag.
+		full := sp + comp + ".extraArgs." + f.Name
+		target := full[len(sp):]
+		e := Entry{Key: key, Flag: f.Raw, Status: StatusConverted, Target: full, Basis: Documented}
 		if why, ok := managedFlags[comp][f.Name]; ok {
 			e.Status, e.Target, e.Basis, e.Reason = StatusUnconvertible, "", "", why
 			c.add(e)
@@ -258,27 +264,19 @@ func (c *conv) flagList(key, comp string, elems []string, dst map[string]string)
 	}
 }
 
-// elementLines gives each entry about one element of a flag list (a
-// stray or malformed element) the line of that element, for lists written
-// over several lines.
-func (c *conv) elementLines(key string, elems []string, es []Entry) {
-	var lines []int
+// elementLines returns the line of each element of the flag list key (0
+// where unknown), so that a stray or malformed element of a list written
+// over several lines is reported at its own line. The parser's element
+// index locates it: matching entries to elements by text was quadratic in
+// the list's length (issue 14, F13) and, for two equal elements, could
+// name the wrong one's line.
+func (c *conv) elementLines(key string) []int {
 	for _, l := range c.in.Leaves {
 		if l.Key == key {
-			lines = l.ElemLines
-			break
+			return l.ElemLines
 		}
 	}
-	used := make([]bool, len(elems))
-	for i := range es {
-		for j, el := range elems {
-			if !used[j] && j < len(lines) && es[i].Flag != "" && short(el) == es[i].Flag {
-				used[j] = true
-				es[i].Line = lines[j]
-				break
-			}
-		}
-	}
+	return nil
 }
 
 // shadowFlag carries a flag that sets what a structured key sets to that

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -111,16 +110,11 @@ func runConvert(c *cli.Context) error {
 	if err != nil {
 		return failure(err)
 	}
-	var report []byte
+	// The report is written as it is rendered, not held whole: for a
+	// list of hundreds of thousands of flags it is tens of megabytes.
+	writeReport := rep.WriteText
 	if format == "json" {
-		report, err = rep.JSON()
-	} else {
-		var b bytes.Buffer
-		err = rep.WriteText(&b)
-		report = b.Bytes()
-	}
-	if err != nil {
-		return failure(err)
+		writeReport = rep.WriteJSON
 	}
 
 	// The configuration may carry secrets (OIDC client secret, LDAP bind
@@ -134,12 +128,12 @@ func runConvert(c *cli.Context) error {
 	}
 	switch p := c.String("report-out"); {
 	case p != "":
-		if err := writeOutput(c, "report-out", report, 0o644); err != nil {
+		if err := writeOutputFunc(c, "report-out", 0o644, writeReport); err != nil {
 			return err
 		}
 	case format == "json":
 		// A pipeline reads stderr as JSON: nothing else may go there.
-		if _, err := c.App.ErrWriter.Write(report); err != nil {
+		if err := writeReport(c.App.ErrWriter); err != nil {
 			return failure(err)
 		}
 		if rep.HasBlocking() {

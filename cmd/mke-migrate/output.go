@@ -54,11 +54,23 @@ func checkOutputs(c *cli.Context, stdoutTaken bool, flags ...string) error {
 // writeOutput writes data to the file of flag, or to standard output when
 // it is "-". A path refused by atomicfile exits 2, another failure 1.
 func writeOutput(c *cli.Context, flag string, data []byte, perm os.FileMode) error {
+	return writeOutputFunc(c, flag, perm, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
+// writeOutputFunc is writeOutput for content that write produces as it
+// goes (a large report), so that it is never held whole in memory.
+func writeOutputFunc(c *cli.Context, flag string, perm os.FileMode, write func(io.Writer) error) error {
 	p := c.String(flag)
 	if p == stdoutPath {
-		return writeTo(c.App.Writer, data)
+		if err := write(c.App.Writer); err != nil {
+			return failure(fmt.Errorf("write output: %w", err))
+		}
+		return nil
 	}
-	if err := atomicfile.WriteFile(p, data, perm); err != nil {
+	if err := atomicfile.Write(p, perm, write); err != nil {
 		if errors.Is(err, atomicfile.ErrUnusable) {
 			return usagef("--%s %w", flag, err)
 		}

@@ -17,6 +17,12 @@ import (
 // mapping, struct fields included, is written with its keys sorted, which is
 // also how mkectl init orders its output.
 func Marshal(cfg MkeConfig) ([]byte, error) {
+	if out, ok, err := marshalChunked(cfg); ok {
+		if err != nil {
+			return nil, fmt.Errorf("mke4: marshal: %w", err)
+		}
+		return out, nil
+	}
 	j, err := json.Marshal(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("mke4: marshal: %w", err)

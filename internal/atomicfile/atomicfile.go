@@ -10,8 +10,10 @@
 package atomicfile
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -92,7 +94,17 @@ func notRegular(m fs.FileMode) string {
 // *UnusableError and is left as it is (a symbolic link is neither followed
 // nor replaced). On any error the target is untouched and no temporary
 // file is left.
-func WriteFile(path string, data []byte, perm os.FileMode) (err error) {
+func WriteFile(path string, data []byte, perm os.FileMode) error {
+	return Write(path, perm, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
+// Write is WriteFile for content produced by write as it goes, so that a
+// large output need not be held in memory first. An error from write
+// leaves the target untouched, like any other.
+func Write(path string, perm os.FileMode, write func(io.Writer) error) (err error) {
 	if st, lerr := os.Lstat(path); lerr == nil {
 		if reason := notRegular(st.Mode()); reason != "" {
 			return &UnusableError{Path: path, Reason: reason}
@@ -115,7 +127,11 @@ func WriteFile(path string, data []byte, perm os.FileMode) (err error) {
 	if err = tmp.Chmod(perm); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	if _, err = tmp.Write(data); err != nil {
+	bw := bufio.NewWriterSize(tmp, 64<<10)
+	if err = write(bw); err == nil {
+		err = bw.Flush()
+	}
+	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	if err = tmp.Sync(); err != nil {
