@@ -3,7 +3,6 @@ package convert
 import (
 	"fmt"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -164,7 +163,7 @@ func (c *conv) parseFlagList(key, comp string, elems []string) []flagparse.Flag 
 	flags, errs := flagparse.ParseListLenient(elems, isBoolFlag(comp))
 	// one entry per flag or bad element: grown once, not by append's
 	// 1.25x steps over a list of hundreds of thousands
-	c.byKey[key] = slices.Grow(c.byKey[key], len(flags)+len(errs))
+	c.reserve(key, len(flags)+len(errs))
 	lines := c.elementLines(key)
 	for _, fe := range errs {
 		reason := fe.Reason
