@@ -34,3 +34,30 @@ func TestParseFlagListsShareStrings(t *testing.T) {
 	}
 	assert.Equal(t, 3, n)
 }
+
+// TestFlagListReasonsShared checks that bad elements with the same reason,
+// and entries overridden by the same element, share one reason string
+// (issue 14, F13) with the text they had.
+func TestFlagListReasonsShared(t *testing.T) {
+	cfg, err := Parse("c.toml", []byte("[cluster_config]\n  custom_kubelet_flags = [\"bad1\", \"bad2\", \"--v=1\", \"--v=2\", \"--v=2\"]\n"))
+	require.NoError(t, err)
+	_, rep, err := Convert(cfg, Options{})
+	require.NoError(t, err)
+	var bad, over []string
+	for _, e := range rep.Entries {
+		switch e.Status {
+		case StatusUnconvertible:
+			bad = append(bad, e.Reason)
+		case StatusDropped:
+			if e.Key == "cluster_config.custom_kubelet_flags" {
+				over = append(over, e.Reason)
+			}
+		}
+	}
+	require.Len(t, bad, 2)
+	require.Len(t, over, 2)
+	assert.Contains(t, bad[0], "; the element was left out")
+	assert.Equal(t, "overridden by the later --v=2 in the same list", over[0])
+	assert.Same(t, unsafe.StringData(bad[0]), unsafe.StringData(bad[1]))
+	assert.Same(t, unsafe.StringData(over[0]), unsafe.StringData(over[1]))
+}
