@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 
@@ -112,6 +113,7 @@ func Convert(cfg *MKE3Config, opts Options) (mke4.MkeConfig, Report, error) {
 	}
 	out := mke4.Default()
 	c := &conv{in: cfg, out: &out, opts: opts, byKey: map[string][]Entry{}, args: map[string]string{}}
+	c.planLongest()
 	c.run()
 	rep := c.finish()
 	return mke4.Canonical(out), rep, nil
@@ -155,6 +157,12 @@ type conv struct {
 	pools []MetalLBPool
 	// profileNames maps MKE 3 kubelet profile names to MKE 4k ones.
 	profileNames map[string]string
+	// longest is the key of the document's longest list and room the
+	// report's expected size: that key's entries are allocated with room
+	// for the whole report, which finish then takes over instead of
+	// copying every entry (issue 14, F13: 300 000 flags).
+	longest string
+	room    int
 }
 
 const (
@@ -323,31 +331,98 @@ func (c *conv) validateResult() {
 	}
 }
 
+// planLongest finds the document's longest list (see conv.longest) and
+// estimates the report's size: one entry per leaf or list element, and
+// some for options and absent keys.
+func (c *conv) planLongest() {
+	best := -1
+	c.room = 64
+	for _, l := range c.in.Leaves {
+		n := 1
+		if v, ok := l.Value.([]any); ok {
+			n = max(1, len(v))
+			if len(v) > best {
+				best, c.longest = len(v), l.Key
+			}
+		}
+		c.room += n
+	}
+}
+
+// reserve makes room in key's entry list for n more entries, or for the
+// whole report when key is the longest list, so that appending does not
+// copy the list as it grows.
+func (c *conv) reserve(key string, n int) {
+	es := c.byKey[key]
+	if key == c.longest {
+		n = max(n, c.room-len(es))
+	}
+	c.byKey[key] = slices.Grow(es, n)
+}
+
 // finish builds the report: every leaf in document order with its
-// entries, then entries for absent keys and options.
+// entries, then entries for absent keys and options. The longest entry
+// list, when it has the room, becomes the report's: its entries move up
+// in place and the others are written around them.
 func (c *conv) finish() Report {
 	n := len(c.extra)
 	for _, l := range c.in.Leaves {
 		n += max(1, len(c.byKey[l.Key]))
 	}
-	r := Report{Entries: make([]Entry, 0, n)}
-	for _, l := range c.in.Leaves {
-		if es, ok := c.byKey[l.Key]; ok {
+	out, took := c.takeOver(n)
+	i := 0
+	for j, l := range c.in.Leaves {
+		es, ok := c.byKey[l.Key]
+		switch {
+		case j == took:
+			for m := range es {
+				if e := &out[i+m]; e.Line == 0 {
+					e.Line = l.Line
+				}
+			}
+			i += len(es)
+		case ok:
 			for _, e := range es {
 				if e.Line == 0 { // a rule may point at one element's line
 					e.Line = l.Line
 				}
-				r.Entries = append(r.Entries, e)
+				out[i] = e
+				i++
 			}
+		default:
+			e := c.generic(l)
+			e.Line = l.Line
+			out[i] = e
+			i++
+		}
+	}
+	copy(out[i:], c.extra)
+	return Report{Entries: out, MetalLBPools: c.pools}
+}
+
+// takeOver returns the report's n entries to fill and the index of the
+// leaf whose entries are already in place (-1 for none). The longest
+// list is taken over when its key is one leaf's only and it has room for
+// n; its entries are moved to where they belong.
+func (c *conv) takeOver(n int) ([]Entry, int) {
+	took, count, pre := -1, 0, 0
+	for j, l := range c.in.Leaves {
+		if l.Key != c.longest {
 			continue
 		}
-		e := c.generic(l)
-		e.Line = l.Line
-		r.Entries = append(r.Entries, e)
+		count++
+		took = j
 	}
-	r.Entries = append(r.Entries, c.extra...)
-	r.MetalLBPools = c.pools
-	return r
+	es := c.byKey[c.longest]
+	if count != 1 || len(es) == 0 || cap(es) < n {
+		return make([]Entry, n), -1
+	}
+	for _, l := range c.in.Leaves[:took] {
+		pre += max(1, len(c.byKey[l.Key]))
+	}
+	out := es[:n]
+	copy(out[pre:], es) // copy moves overlapping entries correctly
+	return out, took
 }
 
 // generic decides the entry of a key that no rule claimed.

@@ -139,7 +139,35 @@ func Parse(name string, data []byte) (*MKE3Config, error) {
 		}
 		return nil, pe
 	}
+	cfg.shareFlagStrings()
 	return cfg, nil
+}
+
+// shareFlagStrings makes the typed flag lists use the walked leaves'
+// strings: go-toml decoded each element twice, and a list of hundreds of
+// thousands of flags held both copies (issue 14, F13). Only equal strings
+// are swapped, so the values stay what go-toml decoded.
+func (cfg *MKE3Config) shareFlagStrings() {
+	c := &cfg.ClusterConfig
+	lists := map[string][]string{
+		cc + "custom_kubelet_flags":                 c.CustomKubeletFlags,
+		cc + "custom_kube_api_server_flags":         c.CustomKubeAPIServerFlags,
+		cc + "custom_kube_controller_manager_flags": c.CustomKubeControllerManagerFlags,
+		cc + "custom_kube_scheduler_flags":          c.CustomKubeSchedulerFlags,
+		cc + "custom_kube_proxy_flags":              c.CustomKubeProxyFlags,
+	}
+	for _, l := range cfg.Leaves {
+		typed, ok := lists[l.Key]
+		vals, isList := l.Value.([]any)
+		if !ok || !isList || len(vals) != len(typed) {
+			continue
+		}
+		for i, v := range vals {
+			if s, ok := v.(string); ok && s == typed[i] {
+				typed[i] = s
+			}
+		}
+	}
 }
 
 func describe(t reflect.Type) string {

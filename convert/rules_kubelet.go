@@ -3,7 +3,6 @@ package convert
 import (
 	"fmt"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -164,14 +163,20 @@ func (c *conv) parseFlagList(key, comp string, elems []string) []flagparse.Flag 
 	flags, errs := flagparse.ParseListLenient(elems, isBoolFlag(comp))
 	// one entry per flag or bad element: grown once, not by append's
 	// 1.25x steps over a list of hundreds of thousands
-	c.byKey[key] = slices.Grow(c.byKey[key], len(flags)+len(errs))
+	c.reserve(key, len(flags)+len(errs))
 	lines := c.elementLines(key)
+	// Most bad elements share their reason: one string for a run of them,
+	// not one per element (issue 14, F13).
+	var prevReason, why string
 	for _, fe := range errs {
 		reason := fe.Reason
 		if len(reason) > 400 { // bounded: it may quote the input
 			reason = reason[:397] + "..."
 		}
-		e := Entry{Key: key, Flag: short(elems[fe.Index]), Status: StatusUnconvertible, Reason: reason + "; the element was left out"}
+		if reason != prevReason || why == "" {
+			prevReason, why = reason, reason+"; the element was left out"
+		}
+		e := Entry{Key: key, Flag: short(elems[fe.Index]), Status: StatusUnconvertible, Reason: why}
 		if fe.Index < len(lines) {
 			e.Line = lines[fe.Index]
 		}
@@ -194,6 +199,9 @@ func (c *conv) flagList(key, comp string, elems []string, dst map[string]string)
 	// The values of a repeated list flag, joined once at the end: joining
 	// at each repetition takes time quadratic in the list's length.
 	joined := map[string][]string{}
+	// One "overridden by" reason per overriding element text: a long list
+	// repeats few of them (issue 14, F13).
+	overridden := map[string]string{}
 	defer func() {
 		for name, vs := range joined {
 			dst[name] = strings.Join(vs, ",")
@@ -233,7 +241,12 @@ func (c *conv) flagList(key, comp string, elems []string, dst map[string]string)
 			} else {
 				prev := &c.byKey[key][i]
 				prev.Status, prev.Target, prev.Basis = StatusDropped, "", ""
-				prev.Reason = "overridden by the later " + f.Raw + " in the same list"
+				why, ok := overridden[f.Raw]
+				if !ok {
+					why = "overridden by the later " + f.Raw + " in the same list"
+					overridden[f.Raw] = why
+				}
+				prev.Reason = why
 				dst[f.Name] = val
 			}
 		} else {
