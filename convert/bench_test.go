@@ -35,8 +35,11 @@ func BenchmarkConvert(b *testing.B) { benchConvert(b, false) }
 // --report-format json` writes it.
 func BenchmarkConvertWithReport(b *testing.B) { benchConvert(b, true) }
 
-func benchConvert(b *testing.B, withReport bool) {
-	data := largestExport(b)
+func benchConvert(b *testing.B, withReport bool) { benchConvertData(b, largestExport(b), withReport) }
+
+// benchConvertData runs Parse, Convert, mke4.Marshal and, withReport, the
+// JSON report on data.
+func benchConvertData(b *testing.B, data []byte, withReport bool) {
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	for b.Loop() {

@@ -9,8 +9,6 @@ import (
 	"github.com/pelletier/go-toml/v2"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/mke-migrate/mke-migrate/convert/mke4"
 )
 
 // manyFlagsTOML is an MKE 3 configuration whose API server and kubelet
@@ -72,27 +70,7 @@ func TestFlagListsScaleLinearly(t *testing.T) {
 // BenchmarkConvertManyFlags is F13's case: 300 000 flags (about 6 MB)
 // through Parse, Convert, mke4.Marshal and the JSON report, as `convert
 // --report-format json` does. Compare with BenchmarkBaselineManyFlags.
-func BenchmarkConvertManyFlags(b *testing.B) {
-	data := manyFlagsTOML(300_000)
-	b.SetBytes(int64(len(data)))
-	b.ReportAllocs()
-	for b.Loop() {
-		cfg, err := Parse("flags.toml", data)
-		if err != nil {
-			b.Fatal(err)
-		}
-		out, rep, err := Convert(cfg, Options{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		if _, err := mke4.Marshal(out); err != nil {
-			b.Fatal(err)
-		}
-		if _, err := rep.JSON(); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
+func BenchmarkConvertManyFlags(b *testing.B) { benchConvertData(b, manyFlagsTOML(300_000), true) }
 
 // BenchmarkBaselineManyFlags is the floor for the same input: go-toml
 // decoding it into a generic map.
