@@ -116,7 +116,31 @@ func Convert(cfg *MKE3Config, opts Options) (mke4.MkeConfig, Report, error) {
 	c.planLongest()
 	c.run()
 	rep := c.finish()
-	return mke4.Canonical(out), rep, nil
+	return canonical(out), rep, nil
+}
+
+// canonical is mke4.Canonical(out) without copying the extraArgs maps: a
+// non-empty map of strings is canonical as it is, and the copies of two
+// maps of 60 000 flags were held next to the originals (issue 14, F13).
+// out is Convert's own, so sharing its maps is safe.
+func canonical(out mke4.MkeConfig) mke4.MkeConfig {
+	args := func(m *mke4.MkeConfig) []*map[string]string {
+		s := &m.Spec
+		return []*map[string]string{&s.APIServer.ExtraArgs, &s.ControllerManager.ExtraArgs, &s.Scheduler.ExtraArgs,
+			&s.Kubelet.ExtraArgs, &s.Network.KubeProxy.ExtraArgs}
+	}
+	kept := args(&out)
+	maps := make([]map[string]string, len(kept))
+	for i, p := range kept {
+		maps[i], *p = *p, nil
+	}
+	res := mke4.Canonical(out)
+	for i, p := range args(&res) {
+		if len(maps[i]) > 0 {
+			*p = maps[i]
+		}
+	}
+	return res
 }
 
 func (o Options) validate() error {
@@ -154,15 +178,23 @@ type conv struct {
 	byKey map[string][]Entry
 	extra []Entry           // entries for keys the document lacks or options
 	args  map[string]string // "<target>.<flag>" -> key that set it (override notes)
+	// lists holds, per component, the flag lists converted so far with
+	// the flags each set: a flag a list set is in args only when another
+	// key set it too (argSetBy), not once per flag (issue 14, F13).
+	lists map[string][]listArgs
 	pools []MetalLBPool
 	// profileNames maps MKE 3 kubelet profile names to MKE 4k ones.
 	profileNames map[string]string
-	// longest is the key of the document's longest list and room the
-	// report's expected size: that key's entries are allocated with room
-	// for the whole report, which finish then takes over instead of
-	// copying every entry (issue 14, F13: 300 000 flags).
-	longest string
-	room    int
+	// The report's entries are allocated once, in arena, with room for
+	// the whole report (issue 14, F13: 300 000 flags): the entries of the
+	// document's longest list (key longest) fill it from the start, those
+	// of the second longest (key second, secondLen elements) fill it from
+	// arena offset room-secondLen, and finish moves both into place
+	// instead of copying them. Other keys' entries are copied.
+	longest, second string
+	secondLen       int
+	room            int
+	arena           []Entry
 }
 
 const (
@@ -331,50 +363,81 @@ func (c *conv) validateResult() {
 	}
 }
 
-// planLongest finds the document's longest list (see conv.longest) and
-// estimates the report's size: one entry per leaf or list element, and
-// some for options and absent keys.
+// planLongest finds the document's two longest lists (see conv.arena)
+// and estimates the report's size: one entry per leaf or list element, and
+// some for options and absent keys. A key that more than one leaf has
+// (array-of-tables elements) is never chosen.
 func (c *conv) planLongest() {
-	best := -1
+	leaves := map[string]int{}
+	for _, l := range c.in.Leaves {
+		leaves[l.Key]++
+	}
+	best, next := -1, -1
 	c.room = 64
 	for _, l := range c.in.Leaves {
 		n := 1
 		if v, ok := l.Value.([]any); ok {
 			n = max(1, len(v))
-			if len(v) > best {
+			switch {
+			case leaves[l.Key] != 1:
+			case len(v) > best:
+				next, c.second = best, c.longest
 				best, c.longest = len(v), l.Key
+			case len(v) > next:
+				next, c.second = len(v), l.Key
 			}
 		}
 		c.room += n
 	}
+	c.secondLen = max(next, 0)
 }
 
-// reserve makes room in key's entry list for n more entries, or for the
-// whole report when key is the longest list, so that appending does not
-// copy the list as it grows.
+// reserve makes room in key's entry list for n more entries, so that
+// appending does not copy the list as it grows; the two longest lists
+// get theirs in the arena.
 func (c *conv) reserve(key string, n int) {
 	es := c.byKey[key]
-	if key == c.longest {
-		n = max(n, c.room-len(es))
+	if (key == c.longest || key == c.second) && c.arena == nil {
+		c.arena = make([]Entry, 0, c.room)
+	}
+	switch key {
+	case c.longest:
+		// up to where the second list's part starts
+		if len(es) == 0 || !c.inArena(es, 0) {
+			c.byKey[key] = append(c.arena[0:0:c.room-c.secondLen], es...)
+			return
+		}
+	case c.second:
+		off := c.room - c.secondLen
+		if len(es) == 0 || !c.inArena(es, off) {
+			c.byKey[key] = append(c.arena[off:off:c.room], es...)
+			return
+		}
 	}
 	c.byKey[key] = slices.Grow(es, n)
 }
 
+// inArena reports whether es is stored in the arena from offset off.
+func (c *conv) inArena(es []Entry, off int) bool {
+	return len(es) > 0 && off < cap(c.arena) && &es[0] == &c.arena[:cap(c.arena)][off]
+}
+
 // finish builds the report: every leaf in document order with its
-// entries, then entries for absent keys and options. The longest entry
-// list, when it has the room, becomes the report's: its entries move up
-// in place and the others are written around them.
+// entries, then entries for absent keys and options. The entries of the
+// lists stored in the arena are moved to their place there and the others
+// written around them; without the arena (or room in it) every entry is
+// copied into a new array.
 func (c *conv) finish() Report {
 	n := len(c.extra)
 	for _, l := range c.in.Leaves {
 		n += max(1, len(c.byKey[l.Key]))
 	}
-	out, took := c.takeOver(n)
+	out, placed := c.placeArena(n)
 	i := 0
 	for j, l := range c.in.Leaves {
 		es, ok := c.byKey[l.Key]
 		switch {
-		case j == took:
+		case placed[j]:
 			for m := range es {
 				if e := &out[i+m]; e.Line == 0 {
 					e.Line = l.Line
@@ -400,29 +463,67 @@ func (c *conv) finish() Report {
 	return Report{Entries: out, MetalLBPools: c.pools}
 }
 
-// takeOver returns the report's n entries to fill and the index of the
-// leaf whose entries are already in place (-1 for none). The longest
-// list is taken over when its key is one leaf's only and it has room for
-// n; its entries are moved to where they belong.
-func (c *conv) takeOver(n int) ([]Entry, int) {
-	took, count, pre := -1, 0, 0
+// arenaPart is one list's entries in the arena.
+type arenaPart struct {
+	leaf, off, n int // leaf index, offset in the arena, entry count
+}
+
+// placeArena returns the report's n entries to fill, and which leaves'
+// entries are already in place in it: the lists stored in the arena,
+// moved to where the report has them. Without the arena, or when n does
+// not fit in it, it returns a new array and no leaf.
+func (c *conv) placeArena(n int) ([]Entry, map[int]bool) {
+	if c.arena == nil || n > cap(c.arena) {
+		return make([]Entry, n), nil
+	}
+	full := c.arena[:cap(c.arena)]
+	var parts []arenaPart
+	pos := make(map[int]int) // leaf index -> its first entry in the report
+	at := 0
 	for j, l := range c.in.Leaves {
-		if l.Key != c.longest {
-			continue
+		pos[j] = at
+		es := c.byKey[l.Key]
+		at += max(1, len(es))
+		switch {
+		case l.Key == c.longest && c.inArena(es, 0):
+			parts = append(parts, arenaPart{j, 0, len(es)})
+		case l.Key == c.second && c.inArena(es, c.room-c.secondLen):
+			parts = append(parts, arenaPart{j, c.room - c.secondLen, len(es)})
 		}
-		count++
-		took = j
 	}
-	es := c.byKey[c.longest]
-	if count != 1 || len(es) == 0 || cap(es) < n {
-		return make([]Entry, n), -1
+	// Gather the parts at the arena's start, in document order: the part
+	// from offset 0 (if any) stays, a later one moves down right after
+	// it, and two parts in the other order are swapped by a rotation.
+	if len(parts) == 2 && parts[0].off != 0 {
+		a, b := parts[0], parts[1] // a is the second list, b the longest
+		copy(full[b.n:], full[a.off:a.off+a.n])
+		slices.Reverse(full[:b.n])
+		slices.Reverse(full[b.n : b.n+a.n])
+		slices.Reverse(full[:b.n+a.n])
+		parts[0].off, parts[1].off = 0, a.n
+	} else {
+		start := 0
+		for k := range parts {
+			copy(full[start:], full[parts[k].off:parts[k].off+parts[k].n])
+			parts[k].off = start
+			start += parts[k].n
+		}
 	}
-	for _, l := range c.in.Leaves[:took] {
-		pre += max(1, len(c.byKey[l.Key]))
+	// Each part now moves up (never down) to its place, the last first,
+	// so that no part overwrites one still to move.
+	placed := map[int]bool{}
+	for k := len(parts) - 1; k >= 0; k-- {
+		p := parts[k]
+		copy(full[pos[p.leaf]:], full[p.off:p.off+p.n])
+		placed[p.leaf] = true
 	}
-	out := es[:n]
-	copy(out[pre:], es) // copy moves overlapping entries correctly
-	return out, took
+	end := 0
+	for _, p := range parts {
+		end = max(end, pos[p.leaf]+p.n)
+	}
+	// entries left past the report's end hold strings: drop them
+	clear(full[max(n, end):])
+	return full[:n:n], placed
 }
 
 // generic decides the entry of a key that no rule claimed.

@@ -2,7 +2,9 @@ package convert
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -75,7 +77,7 @@ func (c *conv) cipherArg(key, comp string, dst map[string]string, v string) {
 func (c *conv) setArg(key, comp string, dst map[string]string, name, value string, basis Basis) {
 	target := comp + ".extraArgs." + name
 	e := Entry{Key: key, Status: StatusConverted, Target: sp + target, Basis: basis}
-	if prev, ok := c.args[target]; ok && prev != key {
+	if prev, ok := c.argSetBy(comp, name, target); ok && prev != key {
 		e.Reason = "overrides the value from " + prev
 	}
 	c.args[target] = key
@@ -157,18 +159,22 @@ func flagSet(names ...string) map[string]string {
 	return m
 }
 
-// parseFlagList parses a flag list, reporting each element that cannot be
-// parsed and carrying the others: one typo must not cost the whole list.
-func (c *conv) parseFlagList(key, comp string, elems []string) []flagparse.Flag {
-	flags, errs := flagparse.ParseListLenient(elems, isBoolFlag(comp))
-	// one entry per flag or bad element: grown once, not by append's
-	// 1.25x steps over a list of hundreds of thousands
-	c.reserve(key, len(flags)+len(errs))
+// flagErrors reports each element of a flag list that cannot be parsed
+// (the others are carried: one typo must not cost the whole list), at
+// index at of key's entries, before the list's flags.
+func (c *conv) flagErrors(key string, elems []string, errs []*flagparse.Error, at int) {
+	if len(errs) == 0 {
+		return
+	}
+	es := c.byKey[key]
+	n := len(es)
+	es = slices.Grow(es, len(errs))[:n+len(errs)]
+	copy(es[at+len(errs):], es[at:n])
 	lines := c.elementLines(key)
 	// Most bad elements share their reason: one string for a run of them,
 	// not one per element (issue 14, F13).
 	var prevReason, why string
-	for _, fe := range errs {
+	for i, fe := range errs {
 		reason := fe.Reason
 		if len(reason) > 400 { // bounded: it may quote the input
 			reason = reason[:397] + "..."
@@ -180,12 +186,15 @@ func (c *conv) parseFlagList(key, comp string, elems []string) []flagparse.Flag 
 		if fe.Index < len(lines) {
 			e.Line = lines[fe.Index]
 		}
-		c.add(e)
+		es[at+i] = e
 	}
-	return flags
+	c.byKey[key] = es
 }
 
-// flagList converts a custom_*_flags list into component extraArgs.
+// flagList converts a custom_*_flags list into component extraArgs. The
+// flags are converted as the parser hands them over, never held as a
+// list (issue 14, F13); the elements that could not be parsed are
+// reported before them, as they come first in the report.
 func (c *conv) flagList(key, comp string, elems []string, dst map[string]string) {
 	if !c.has(key) {
 		return
@@ -194,45 +203,67 @@ func (c *conv) flagList(key, comp string, elems []string, dst map[string]string)
 		c.add(Entry{Key: key, Status: StatusDefault, Target: sp + comp + ".extraArgs", Reason: "empty list"})
 		return
 	}
-	flags := c.parseFlagList(key, comp, elems)
-	last := map[string]int{} // flag name -> index in c.byKey[key]
+	// about one entry per element: grown once, not by append's 1.25x
+	// steps over a list of hundreds of thousands
+	c.reserve(key, len(elems))
+	at := len(c.byKey[key])
+	// flag name -> index in c.byKey[key], for the flags that go to
+	// extraArgs; kept after the list as the record of what it set
+	last := map[string]int{}
+	shadowLast := map[string]int{} // the same for flags that shadow a key
+	defer func() {
+		if c.lists == nil {
+			c.lists = map[string][]listArgs{}
+		}
+		// sorted names: a fraction of the map's size
+		c.lists[comp] = append(c.lists[comp], listArgs{key: key, set: slices.Sorted(maps.Keys(last))})
+	}()
 	// The values of a repeated list flag, joined once at the end: joining
 	// at each repetition takes time quadratic in the list's length.
 	joined := map[string][]string{}
-	// One "overridden by" reason per overriding element text: a long list
-	// repeats few of them (issue 14, F13).
+	// One "overridden by" reason per overriding element text, and one
+	// "deprecated" reason per kubelet flag: a long list repeats few of
+	// them (issue 14, F13).
 	overridden := map[string]string{}
+	deprecated := map[string]string{}
 	defer func() {
 		for name, vs := range joined {
 			dst[name] = strings.Join(vs, ",")
 		}
 	}()
-	for _, f := range flags {
+	errs := flagparse.ScanListLenient(elems, isBoolFlag(comp), func(f flagparse.Flag) {
 		if !flagName.MatchString(f.Name) {
 			c.add(Entry{Key: key, Flag: short(f.Raw), Status: StatusUnconvertible, Reason: "not a valid flag name (letters, digits, '-', '_' and '.')"})
-			continue
+			return
 		}
 		val := f.Value
 		if !f.HasValue {
 			val = "true"
 		}
 		if sh, ok := shadows[comp][f.Name]; ok {
-			c.shadowFlag(key, f, val, sh, last)
-			continue
+			c.shadowFlag(key, f, val, sh, shadowLast)
+			return
 		}
 		if fl, ok := followers[comp][f.Name]; ok {
 			c.followFlag(key, f, val, fl)
-			continue
+			return
 		}
 		// One string for the entry's target and the args key (a substring
-		// of it): a list of many flags has one per flag.
-		full := sp + comp + ".extraArgs." + f.Name
+		// of it), and one per flag name: a repeated flag reuses its
+		// earlier entry's (issue 14, F13).
+		var full string
+		if i, ok := last[f.Name]; ok {
+			full = c.byKey[key][i].Target
+		}
+		if full == "" {
+			full = sp + comp + ".extraArgs." + f.Name
+		}
 		target := full[len(sp):]
 		e := Entry{Key: key, Flag: f.Raw, Status: StatusConverted, Target: full, Basis: Documented}
 		if why, ok := managedFlags[comp][f.Name]; ok {
 			e.Status, e.Target, e.Basis, e.Reason = StatusUnconvertible, "", "", why
 			c.add(e)
-			continue
+			return
 		}
 		if i, ok := last[f.Name]; ok {
 			if accumulating[f.Name] {
@@ -250,7 +281,7 @@ func (c *conv) flagList(key, comp string, elems []string, dst map[string]string)
 				dst[f.Name] = val
 			}
 		} else {
-			switch prev, ok := c.args[target]; {
+			switch prev, ok := c.argSetBy(comp, f.Name, target); {
 			case ok && prev != key && accumulating[f.Name] && dst[f.Name] != "":
 				// MKE 3 passed both; pflag appends repeated list flags.
 				dst[f.Name] = dst[f.Name] + "," + val
@@ -266,15 +297,45 @@ func (c *conv) flagList(key, comp string, elems []string, dst map[string]string)
 				joined[f.Name] = []string{dst[f.Name]}
 			}
 		}
-		if comp == "kubelet" {
-			if field, ok := kubeletprofile.Lookup(f.Name); ok && e.Reason == "" {
-				e.Reason = "deprecated as a kubelet flag; KubeletConfiguration field " + field + " is the long-term home"
+		if comp == "kubelet" && e.Reason == "" {
+			if field, ok := kubeletprofile.Lookup(f.Name); ok {
+				why, ok := deprecated[field]
+				if !ok {
+					why = "deprecated as a kubelet flag; KubeletConfiguration field " + field + " is the long-term home"
+					deprecated[field] = why
+				}
+				e.Reason = why
 			}
 		}
-		c.args[target] = key
+		if _, ok := c.argSetBy(comp, f.Name, target); ok {
+			c.args[target] = key // the latest of several keys
+		}
 		c.add(e)
 		last[f.Name] = len(c.byKey[key]) - 1
+	})
+	c.flagErrors(key, elems, errs, at)
+}
+
+// listArgs is a converted flag list: its key and the flags it set,
+// sorted.
+type listArgs struct {
+	key string
+	set []string
+}
+
+// argSetBy returns the key that last set comp's extraArgs flag name
+// (target is comp.extraArgs.name). args holds the latest setter when
+// there were several; a flag only one list set is found in that list.
+func (c *conv) argSetBy(comp, name, target string) (string, bool) {
+	if k, ok := c.args[target]; ok {
+		return k, true
 	}
+	for _, l := range c.lists[comp] {
+		if _, ok := slices.BinarySearch(l.set, name); ok {
+			return l.key, true
+		}
+	}
+	return "", false
 }
 
 // elementLines returns the line of each element of the flag list key (0

@@ -242,11 +242,10 @@ func ParseList(elems []string) ([]Flag, error) {
 func ParseListBools(elems []string, isBool func(name string) bool) ([]Flag, error) {
 	var ws []word
 	for i, e := range elems {
-		ews, err := elementWords(i, e)
-		if err != nil {
+		var err *Error
+		if ws, err = elementWords(i, e, ws); err != nil {
 			return nil, err
 		}
-		ws = append(ws, ews...)
 	}
 	return parseWords(ws, unitElement, isBool)
 }
@@ -258,13 +257,25 @@ func ParseListBools(elems []string, isBool func(name string) bool) ([]Flag, erro
 // list order. Parsing again after each bad element would take time
 // quadratic in the list's length.
 func ParseListLenient(elems []string, isBool func(name string) bool) (flags []Flag, errs []*Error) {
-	p := parser{u: unitElement, isBool: isBool, flags: make([]Flag, 0, len(elems)), pending: -1}
+	flags = make([]Flag, 0, len(elems))
+	errs = ScanListLenient(elems, isBool, func(f Flag) { flags = append(flags, f) })
+	return flags, errs
+}
+
+// ScanListLenient is ParseListLenient handing each flag to flag, in list
+// order, as soon as no later element can change it, instead of returning
+// them all: a list of hundreds of thousands of flags is never held whole
+// (issue 14, F13). errs is what ParseListLenient returns.
+func ScanListLenient(elems []string, isBool func(name string) bool, flag func(Flag)) (errs []*Error) {
+	p := parser{u: unitElement, isBool: isBool, pending: -1}
+	var scratch []word
 	for i, e := range elems {
-		ws, err := elementWords(i, e)
+		ws, err := elementWords(i, e, scratch[:0])
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
+		scratch = ws
 		m := p.mark()
 		for _, w := range ws {
 			if err := p.word(w); err != nil {
@@ -275,14 +286,36 @@ func ParseListLenient(elems []string, isBool func(name string) bool) (flags []Fl
 				break
 			}
 		}
+		p.commit(flag)
 	}
-	return p.flags, errs
+	p.pending = -1
+	p.commit(flag)
+	return errs
 }
 
-// elementWords splits list element i into the words ParseList parses.
-func elementWords(i int, e string) ([]word, *Error) {
+// commit hands over the flags before the pending one (which the next
+// element may still give a value, or take back) and forgets them.
+func (p *parser) commit(flag func(Flag)) {
+	n := len(p.flags)
+	if p.pending >= 0 {
+		n = p.pending
+	}
+	for _, f := range p.flags[:n] {
+		flag(f)
+	}
+	k := copy(p.flags, p.flags[n:])
+	clear(p.flags[k:])
+	p.flags = p.flags[:k]
+	if p.pending >= 0 {
+		p.pending -= n
+	}
+}
+
+// elementWords splits list element i into the words ParseList parses,
+// appending them to buf.
+func elementWords(i int, e string, buf []word) ([]word, *Error) {
 	if t := strings.TrimSpace(e); isWholeFlag(t) {
-		return []word{{text: t, raw: t, pos: i, input: e, whole: true}}, nil
+		return append(buf, word{text: t, raw: t, pos: i, input: e, whole: true}), nil
 	}
 	spans, err := splitSpans(e)
 	if err != nil {
@@ -297,11 +330,10 @@ func elementWords(i int, e string) ([]word, *Error) {
 		return nil, &Error{Input: e, Index: i, unit: unitElement,
 			Reason: "empty element; remove it from the list"}
 	}
-	ws := make([]word, len(spans))
-	for j, sp := range spans {
-		ws[j] = word{text: sp.text, raw: e[sp.start:sp.end], pos: i, input: e}
+	for _, sp := range spans {
+		buf = append(buf, word{text: sp.text, raw: e[sp.start:sp.end], pos: i, input: e})
 	}
-	return ws, nil
+	return buf, nil
 }
 
 // isWholeFlag reports whether a list element is "-name=value" with a valid

@@ -2,6 +2,7 @@ package flagparse
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -344,4 +345,30 @@ func FuzzParseString(f *testing.F) {
 			}
 		}
 	})
+}
+
+// ScanListLenient hands over each flag once no later element can change
+// it: a flag whose value is the next element comes with that value, and
+// one whose value element turns out bad comes without it.
+func TestScanListLenientHandsOverFinalFlags(t *testing.T) {
+	for _, tc := range []struct {
+		elems []string
+		want  []string // Raw=Value of each flag handed over
+		bad   []int    // indexes of the elements left out
+	}{
+		{[]string{"--a", "1", "--b=2", "bad", "--c", "--d 4"}, []string{"--a 1=1", "--b=2=2", "--c=", "--d 4=4"}, []int{3}},
+		{[]string{"--a", "1 ---b", "--c", "2"}, []string{"--a=", "--c 2=2"}, []int{1}},
+		{[]string{"--a"}, []string{"--a="}, nil},
+		{nil, nil, nil},
+	} {
+		var got []string
+		errs := ScanListLenient(tc.elems, nil, func(f Flag) { got = append(got, f.Raw+"="+f.Value) })
+		var bad []int
+		for _, e := range errs {
+			bad = append(bad, e.Index)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(tc.want) || fmt.Sprint(bad) != fmt.Sprint(tc.bad) {
+			t.Errorf("%q: flags %q, bad elements %v; want %q, %v", tc.elems, got, bad, tc.want, tc.bad)
+		}
+	}
 }
