@@ -89,8 +89,8 @@ func isSpace(c byte) bool {
 func splitSpans(s string) ([]span, error) {
 	var (
 		spans  []span
-		cur    strings.Builder
-		inWord bool // a word has started, even if it is still empty ('' or "")
+		cur    []byte // the word's text, quotes and escapes removed
+		inWord bool   // a word has started, even if it is still empty ('' or "")
 		start  int
 	)
 	begin := func(i int) {
@@ -100,8 +100,14 @@ func splitSpans(s string) ([]span, error) {
 		}
 	}
 	flush := func(end int) {
-		spans = append(spans, span{text: cur.String(), start: start, end: end})
-		cur.Reset()
+		// A word written plainly is a substring of the input, not a copy:
+		// a list of many flags keeps their names and values (issue 14, F13).
+		text := s[start:end]
+		if string(cur) != text {
+			text = string(cur)
+		}
+		spans = append(spans, span{text: text, start: start, end: end})
+		cur = cur[:0]
 		inWord = false
 	}
 	for i := 0; i < len(s); {
@@ -123,7 +129,7 @@ func splitSpans(s string) ([]span, error) {
 				continue
 			}
 			begin(i)
-			cur.WriteByte(s[i+1])
+			cur = append(cur, s[i+1])
 			i += 2
 		case c == '\'':
 			begin(i)
@@ -132,7 +138,7 @@ func splitSpans(s string) ([]span, error) {
 				return nil, &Error{Input: s, Index: i, unit: unitByte,
 					Reason: "unterminated single quote; close it with ' or escape it as \\'"}
 			}
-			cur.WriteString(s[i+1 : i+1+end])
+			cur = append(cur, s[i+1:i+1+end]...)
 			i += end + 2
 		case c == '"':
 			begin(i)
@@ -148,7 +154,7 @@ func splitSpans(s string) ([]span, error) {
 				if d == '\\' && j+1 < len(s) {
 					switch s[j+1] {
 					case '$', '`', '"', '\\':
-						cur.WriteByte(s[j+1])
+						cur = append(cur, s[j+1])
 						j += 2
 						continue
 					case '\n':
@@ -156,7 +162,7 @@ func splitSpans(s string) ([]span, error) {
 						continue
 					}
 				}
-				cur.WriteByte(d)
+				cur = append(cur, d)
 				j++
 			}
 			if !closed {
@@ -166,7 +172,7 @@ func splitSpans(s string) ([]span, error) {
 			i = j
 		default:
 			begin(i)
-			cur.WriteByte(c)
+			cur = append(cur, c)
 			i++
 		}
 	}
