@@ -195,6 +195,9 @@ type conv struct {
 	secondLen       int
 	room            int
 	arena           []Entry
+	// phase, when set (by memory benchmarks), is called at the end of
+	// each flag list's conversion and before and after finish.
+	phase func(string)
 }
 
 const (

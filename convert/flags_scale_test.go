@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/pelletier/go-toml/v2"
+
+	"github.com/mke-migrate/mke-migrate/convert/mke4"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -71,6 +73,42 @@ func TestFlagListsScaleLinearly(t *testing.T) {
 // through Parse, Convert, mke4.Marshal and the JSON report, as `convert
 // --report-format json` does. Compare with BenchmarkBaselineManyFlags.
 func BenchmarkConvertManyFlags(b *testing.B) { benchConvertData(b, manyFlagsTOML(300_000), true) }
+
+// BenchmarkLiveManyFlags reports the live heap (after a forced GC) of F13's
+// case at the end of each flag list's conversion and when the report is
+// built, the highest as peak-MB: what the garbage collector's pacing
+// roughly doubles into the process's peak memory. The document (held by
+// the caller throughout) is counted; the input bytes are not. Allocation
+// and time do not matter here.
+func BenchmarkLiveManyFlags(b *testing.B) {
+	data := manyFlagsTOML(300_000)
+	live := func() float64 {
+		runtime.GC()
+		runtime.GC() // and what sync.Pools kept for one cycle
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return float64(m.HeapAlloc) / (1 << 20)
+	}
+	for b.Loop() {
+		base := live()
+		cfg, err := Parse("in.toml", data)
+		if err != nil {
+			b.Fatal(err)
+		}
+		peak := live() - base
+		b.ReportMetric(peak, "parsed-MB")
+		out := mke4.Default()
+		c := &conv{in: cfg, out: &out, byKey: map[string][]Entry{}, args: map[string]string{},
+			phase: func(string) { peak = max(peak, live()-base) }}
+		c.planLongest()
+		c.run()
+		c.phase("run")
+		rep := c.finish()
+		c.phase("finish")
+		runtime.KeepAlive(rep)
+		b.ReportMetric(peak, "peak-MB")
+	}
+}
 
 // BenchmarkBaselineManyFlags is the floor for the same input: go-toml
 // decoding it into a generic map.

@@ -314,6 +314,9 @@ func (c *conv) flagList(key, comp string, elems []string, dst map[string]string)
 		last[f.Name] = len(c.byKey[key]) - 1
 	})
 	c.flagErrors(key, elems, errs, at)
+	if c.phase != nil {
+		c.phase(key)
+	}
 }
 
 // listArgs is a converted flag list: its key and the flags it set,
