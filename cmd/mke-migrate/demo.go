@@ -54,7 +54,7 @@ An unknown step name is refused with the list of the plan's steps (exit 2).
 --output DIR keeps the run's output folder, report.html included (see mke-migrate report).
 
 Needs root, unshare, nsenter, ip, sudo, sshd and the go toolchain (to build the fake nodes, and, the
-first time, the real etcd, Kubernetes and kubectl binaries they run: about 8 minutes once, with
+first time, the real etcd, Kubernetes and kubectl binaries they run: about 13 minutes once on 2 cores, with
 progress; see the README's Tests section).`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "fail-at", Usage: "make the step `STEP` fail (for example k0s-worker)"},

@@ -163,8 +163,9 @@ type Options struct {
 // caller is cancelled or killed (a test binary's timeout), it goes on, and
 // the next caller waits for it rather than starting over.
 //
-// It does not build, and returns a *MissingError, when EnvAssets names the
-// folder or EnvNoBuild is set.
+// It returns as soon as the named binaries are there, while the build
+// goes on with the others. It does not build, and returns a *MissingError,
+// when EnvAssets names the folder or EnvNoBuild is set.
 func Ensure(ctx context.Context, o Options, names ...string) (string, error) {
 	dir, err := Find(names...)
 	var miss *MissingError
@@ -244,6 +245,14 @@ func Ensure(ctx context.Context, o Options, names ...string) (string, error) {
 				cmd.Process.Pid, logPath, ctx.Err())
 		case <-tick.C:
 			tail.copy()
+			// build.sh makes the control plane first and publishes each
+			// binary when it is complete: a caller that has what it
+			// asked for goes on while the build finishes the rest.
+			if dir, err := Find(names...); err == nil {
+				fmt.Fprintf(progress, "testbin: %s built; the build goes on in the background (pid %d, log %s)\n",
+					strings.Join(miss.Missing, ", "), cmd.Process.Pid, logPath)
+				return dir, nil
+			}
 			continue
 		case err := <-done:
 			tail.copy()

@@ -32,6 +32,9 @@ dir="$root/kube-v` + testbin.KubeVersion + `-etcd-v` + testbin.EtcdVersion + `"
 mkdir -p "$dir"
 for b in etcd kube-apiserver kube-controller-manager etcdctl etcdutl kubectl; do
   [ -x "$dir/$b" ] || { printf '#!/bin/sh\n' >"$dir/$b"; chmod +x "$dir/$b"; echo "fake: built $b" >&2; }
+  if [ "$b" = kube-controller-manager ]; then
+    while [ -e "$root/hold-tools" ] && [ ! -e "$root/release-tools" ]; do sleep 0.05; done
+  fi
 done
 echo "$dir"
 `
@@ -153,7 +156,7 @@ func TestEnsureBuildsMissingOnceWithProgress(t *testing.T) {
 	if n := runs(t, root); n != 1 {
 		t.Errorf("the build ran %d times, want 1", n)
 	}
-	for _, s := range []string{"building the missing test binaries (etcd, kube-apiserver, kube-controller-manager)", "fake: started", "fake: built kubectl"} {
+	for _, s := range []string{"building the missing test binaries (etcd, kube-apiserver, kube-controller-manager)", "fake: started", "fake: built kube-controller-manager"} {
 		if !strings.Contains(first.String(), s) {
 			t.Errorf("the builder's progress lacks %q:\n%s", s, first.String())
 		}
@@ -193,8 +196,9 @@ func TestEnsurePartialFolder(t *testing.T) {
 	if _, err := testbin.Ensure(context.Background(), o, testbin.Etcdutl); err != nil || runs(t, root) != 1 {
 		t.Fatalf("etcdutl missing: %v, %d runs", err, runs(t, root))
 	}
-	if _, err := testbin.Find(); err != nil {
-		t.Fatal(err)
+	// the rest, from the same build
+	if _, err := testbin.Ensure(context.Background(), o); err != nil || runs(t, root) != 1 {
+		t.Fatalf("all: %v, %d runs", err, runs(t, root))
 	}
 }
 
@@ -377,5 +381,35 @@ printf '#!/bin/sh\n' >"$out"; chmod +x "$out"
 	}
 	if b, _ := os.ReadFile(goLog); string(b) != want {
 		t.Errorf("a complete folder was built again:\n%s", b)
+	}
+}
+
+// A caller that asked for the control plane goes on once build.sh
+// published it, while the build goes on with the tools under its lock; a
+// caller that asked for a tool waits for it.
+func TestEnsureReturnsWhenItsBinariesAreBuilt(t *testing.T) {
+	root, script := setup(t)
+	touch(t, filepath.Join(root, "hold-tools"))
+	o := testbin.Options{Script: script, Poll: 10 * time.Millisecond}
+	if _, err := testbin.Ensure(context.Background(), o, testbin.ControlPlane()...); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := testbin.Find(testbin.Kubectl); err == nil {
+		t.Fatal("kubectl built before the fake build was released")
+	}
+	if !lockHeld(t, root) {
+		t.Fatal("the build going on lost its lock")
+	}
+	errc := make(chan error, 1)
+	go func() {
+		_, err := testbin.Ensure(context.Background(), o, testbin.Kubectl)
+		errc <- err
+	}()
+	touch(t, filepath.Join(root, "release-tools"))
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+	if n := runs(t, root); n != 1 {
+		t.Errorf("the build ran %d times, want 1", n)
 	}
 }
