@@ -307,10 +307,6 @@ func StartCluster(ctx context.Context, o ClusterOptions) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	binData, err := os.ReadFile(bin)
-	if err != nil {
-		return nil, fmt.Errorf("testbed: %w", err)
-	}
 	for _, p := range o.DigestPaths {
 		if !filepath.IsAbs(p) {
 			return nil, fmt.Errorf("testbed: digest path %q is not absolute", p)
@@ -344,8 +340,8 @@ func StartCluster(ctx context.Context, o ClusterOptions) (*Cluster, error) {
 	opts := make([]HostOptions, len(names))
 	for i, n := range names {
 		opts[i] = HostOptions{Name: n, OSRelease: o.OSRelease, Network: c.Network,
-			Files:     map[string][]byte{FakeNodePath: binData},
-			FileModes: map[string]os.FileMode{FakeNodePath: 0o755}}
+			// bound, not copied: one program for any number of hosts
+			Binds: map[string]string{FakeNodePath: bin}}
 	}
 	hs, err := StartHosts(ctx, c.workdir, opts)
 	if err != nil {

@@ -11,11 +11,14 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -80,6 +83,11 @@ type HostOptions struct {
 	// FileModes optionally gives the mode of an entry of Files
 	// (default 0644; use 0755 for a fake command).
 	FileModes map[string]fs.FileMode
+	// Binds are files or folders of the machine bind-mounted read-only into
+	// the host, keyed by absolute path in the host. Unlike Files they cost
+	// no copy: a thousand hosts share one program. Writing to one fails
+	// (read-only file system), as does renaming or removing it (busy).
+	Binds map[string]string
 	// Network is the network the host joins; nil gives the host a network
 	// of its own, which Stop removes (it then reaches the machine only).
 	Network *Network
@@ -205,7 +213,36 @@ func (h *Host) prepare(o HostOptions) (ssh.PublicKey, error) {
 			return nil, err
 		}
 	}
+	if len(o.Binds) > 0 {
+		var b strings.Builder
+		for _, dst := range slices.Sorted(maps.Keys(o.Binds)) {
+			src := o.Binds[dst]
+			if !filepath.IsAbs(dst) || !filepath.IsAbs(src) {
+				return nil, fmt.Errorf("bind %q → %q: paths must be absolute", src, dst)
+			}
+			fi, err := os.Stat(src)
+			if err != nil {
+				return nil, fmt.Errorf("bind %q: %w", dst, err)
+			}
+			var make string
+			if fi.IsDir() {
+				make = `mkdir -p "$F"` + shQuote(filepath.Clean(dst))
+			} else {
+				make = `mkdir -p "$F"` + shQuote(filepath.Dir(filepath.Clean(dst))) + ` && touch "$F"` + shQuote(filepath.Clean(dst))
+			}
+			fmt.Fprintf(&b, "%s\nmount --bind %s \"$F\"%s\nmount -o remount,bind,ro \"$F\"%s\n",
+				make, shQuote(src), shQuote(filepath.Clean(dst)), shQuote(filepath.Clean(dst)))
+		}
+		if err := os.WriteFile(filepath.Join(h.Workdir, "binds.sh"), []byte(b.String()), 0o644); err != nil {
+			return nil, err
+		}
+	}
 	return hostPub, os.WriteFile(filepath.Join(h.Workdir, "inner.sh"), innerScript, 0o755)
+}
+
+// shQuote quotes s for sh.
+func shQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // writeKey generates an ed25519 key and writes it in OpenSSH format to path
@@ -319,14 +356,25 @@ func run(ctx context.Context, name string, args ...string) error {
 	return nil
 }
 
-// StartHosts starts hosts in parallel. On error it stops the hosts that
-// started and returns the errors joined.
+// StartHosts starts hosts in parallel, a few per CPU at a time (so that
+// each host's start stays short however many are asked for). On error it
+// stops the hosts that started and returns the errors joined.
 func StartHosts(ctx context.Context, workdir string, opts []HostOptions) ([]*Host, error) {
 	hs := make([]*Host, len(opts))
 	errs := make([]error, len(opts))
 	var wg sync.WaitGroup
+	sem := make(chan struct{}, startParallel())
 	for i, o := range opts {
-		wg.Go(func() { hs[i], errs[i] = StartHost(ctx, workdir, o) })
+		wg.Go(func() {
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				errs[i] = fmt.Errorf("testbed: %s: %w", o.Name, ctx.Err())
+				return
+			}
+			defer func() { <-sem }()
+			hs[i], errs[i] = StartHost(ctx, workdir, o)
+		})
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
@@ -340,9 +388,12 @@ func StartHosts(ctx context.Context, workdir string, opts []HostOptions) ([]*Hos
 	return hs, nil
 }
 
-// Stop removes the host's veth pair and kills all its processes. It is
-// idempotent and safe for concurrent use. The host's folder (keys, log)
-// stays.
+// startParallel is how many hosts StartHosts starts at once.
+func startParallel() int { return max(8, 4*runtime.NumCPU()) }
+
+// Stop takes the host off its network and kills all its processes (and
+// removes its network if it had one of its own). It is idempotent and safe
+// for concurrent use. The host's folder (keys, log) stays.
 func (h *Host) Stop() error {
 	h.stopOnce.Do(func() {
 		var errs []error
