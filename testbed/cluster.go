@@ -364,11 +364,21 @@ func StartCluster(ctx context.Context, o ClusterOptions) (*Cluster, error) {
 	}
 	var wg sync.WaitGroup
 	errs := make([]error, len(hs))
+	sem := make(chan struct{}, startParallel())
 	for i, h := range hs {
-		wg.Go(func() { errs[i] = c.setup(ctx, h, i < o.Managers) })
+		wg.Go(func() {
+			// a few at a time, as StartHosts: each SSH handshake has a timeout
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			errs[i] = c.setup(ctx, h, i < o.Managers)
+		})
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
+		_ = c.Close()
+		return nil, err
+	}
+	if err := c.pin(ctx); err != nil {
 		_ = c.Close()
 		return nil, err
 	}
@@ -381,6 +391,28 @@ func StartCluster(ctx context.Context, o ClusterOptions) (*Cluster, error) {
 		}
 	}
 	return c, nil
+}
+
+// pin makes the neighbour entries between the managers and every host
+// permanent (Network.Pin): workers reach the managers and the managers
+// every host without ARP, however many hosts there are.
+func (c *Cluster) pin(ctx context.Context) error {
+	var wg sync.WaitGroup
+	errs := make([]error, len(c.Hosts))
+	sem := make(chan struct{}, startParallel())
+	for i, h := range c.Hosts {
+		peers := c.Managers
+		if i < len(c.Managers) {
+			peers = c.Hosts
+		}
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			errs[i] = c.Network.Pin(ctx, h, peers...)
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // nodeState is the seed of one node.
@@ -475,11 +507,13 @@ FAKENODE_EOF
 	return nil
 }
 
-// client returns the cached root SSH connection to h.
+// client returns the cached root SSH connection to h. It dials without
+// holding the lock, so that connections to many hosts open in parallel.
 func (c *Cluster) client(ctx context.Context, h *Host) (*ssh.Client, error) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if cl := c.clients[h]; cl != nil {
+	cl := c.clients[h]
+	c.mu.Unlock()
+	if cl != nil {
 		return cl, nil
 	}
 	key, err := os.ReadFile(h.KeyPath)
@@ -508,7 +542,13 @@ func (c *Cluster) client(ctx context.Context, h *Host) (*ssh.Client, error) {
 		_ = conn.Close()
 		return nil, err
 	}
-	cl := ssh.NewClient(cc, chans, reqs)
+	cl = ssh.NewClient(cc, chans, reqs)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if prev := c.clients[h]; prev != nil { // another caller dialed meanwhile
+		_ = cl.Close()
+		return prev, nil
+	}
 	c.clients[h] = cl
 	return cl, nil
 }

@@ -84,6 +84,10 @@ func TestClusterNetwork(t *testing.T) {
 			t.Errorf("%s: gateway %s, interface %s; network's %s, %s", h.Name, h.Gateway, h.Interface, a.Network.Gateway, a.Network.Interface)
 		}
 	}
+	// Workers talk to the managers without ARP (Network.Pin).
+	if out, err := a.Exec(t.Context(), a.Workers[0], "ip neigh show "+a.Managers[1].Address); err != nil || !strings.Contains(out, "PERMANENT") {
+		t.Errorf("worker-1's entry for manager-2: %q, %v", out, err)
+	}
 	// Every host of a reaches every other (sshd listens on 22 on all of them).
 	for _, from := range a.Hosts {
 		for _, to := range a.Hosts {
