@@ -284,7 +284,8 @@ func allNodeContainers() []string {
 }
 
 // StartCluster builds fakenode (once per process), starts the hosts in
-// parallel and seeds every node's state consistently: one Swarm cluster
+// parallel on a network of their own with a load balancer in front of the
+// managers, and seeds every node's state consistently: one Swarm cluster
 // ID, distinct node IDs, manager-1 the leader, ucp-* containers per role,
 // the docker and containerd units active. Close it with Close.
 func StartCluster(ctx context.Context, o ClusterOptions) (*Cluster, error) {
