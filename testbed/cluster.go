@@ -342,7 +342,7 @@ func StartCluster(ctx context.Context, o ClusterOptions) (*Cluster, error) {
 	for i, n := range names {
 		opts[i] = HostOptions{Name: n, OSRelease: o.OSRelease, Network: c.Network,
 			// bound, not copied: one program for any number of hosts
-			ReadOnlyBinds: map[string]string{bin: FakeNodePath}}
+			Binds: map[string]string{FakeNodePath: bin}}
 	}
 	hs, err := StartHosts(ctx, c.workdir, opts)
 	if err != nil {

@@ -46,10 +46,9 @@
 // the kernel's ARP table is one for all namespaces and would overflow past
 // net.ipv4.neigh.default.gc_thresh3 (1 024) dynamic entries with a
 // thousand workers talking to a controller. Pinning leaves that
-// machine-wide setting alone. HostOptions.ReadOnlyBinds mounts the
-// machine's files read-only into a host without copying them (StartCluster
-// binds fakenode this way), which keeps a host at about 3 MiB of private
-// memory (PSS); HostOptions.Binds mounts them read-write, shared.
+// machine-wide setting alone. HostOptions.Binds mounts the machine's files
+// read-only into a host without copying them (StartCluster binds fakenode
+// this way), which keeps a host at about 3 MiB of private memory (PSS).
 // The scale test (TestScale, skipped unless MKE_MIGRATE_TESTBED_SCALE=N)
 // measures start time and memory per host; see docs/benchmarks.md.
 //

@@ -83,15 +83,11 @@ type HostOptions struct {
 	// FileModes optionally gives the mode of an entry of Files
 	// (default 0644; use 0755 for a fake command).
 	FileModes map[string]fs.FileMode
-	// Binds maps absolute files or folders of the machine to absolute
-	// paths in the host, bind-mounted before sshd starts: hosts that share
-	// a folder see each other's writes there (a realistic cluster's Swarm
-	// state).
-	Binds map[string]string
-	// ReadOnlyBinds is Binds, mounted read-only. Unlike Files they cost no
-	// copy: a thousand hosts share one program. Writing to one fails
+	// Binds are files or folders of the machine bind-mounted read-only into
+	// the host, keyed by absolute path in the host. Unlike Files they cost
+	// no copy: a thousand hosts share one program. Writing to one fails
 	// (read-only file system), as does renaming or removing it (busy).
-	ReadOnlyBinds map[string]string
+	Binds map[string]string
 	// Network is the network the host joins; nil gives the host a network
 	// of its own, which Stop removes (it then reaches the machine only).
 	Network *Network
@@ -217,13 +213,10 @@ func (h *Host) prepare(o HostOptions) (ssh.PublicKey, error) {
 			return nil, err
 		}
 	}
-	var b strings.Builder
-	for _, bs := range []struct {
-		m  map[string]string
-		ro bool
-	}{{o.Binds, false}, {o.ReadOnlyBinds, true}} {
-		for _, src := range slices.Sorted(maps.Keys(bs.m)) {
-			dst := filepath.Clean(bs.m[src])
+	if len(o.Binds) > 0 {
+		var b strings.Builder
+		for _, dst := range slices.Sorted(maps.Keys(o.Binds)) {
+			src := o.Binds[dst]
 			if !filepath.IsAbs(dst) || !filepath.IsAbs(src) {
 				return nil, fmt.Errorf("bind %q → %q: paths must be absolute", src, dst)
 			}
@@ -231,18 +224,15 @@ func (h *Host) prepare(o HostOptions) (ssh.PublicKey, error) {
 			if err != nil {
 				return nil, fmt.Errorf("bind %q: %w", dst, err)
 			}
+			var make string
 			if fi.IsDir() {
-				fmt.Fprintf(&b, "mkdir -p \"$F\"%s\n", shQuote(dst))
+				make = `mkdir -p "$F"` + shQuote(filepath.Clean(dst))
 			} else {
-				fmt.Fprintf(&b, "mkdir -p \"$F\"%s && touch \"$F\"%s\n", shQuote(filepath.Dir(dst)), shQuote(dst))
+				make = `mkdir -p "$F"` + shQuote(filepath.Dir(filepath.Clean(dst))) + ` && touch "$F"` + shQuote(filepath.Clean(dst))
 			}
-			fmt.Fprintf(&b, "mount --bind %s \"$F\"%s\n", shQuote(src), shQuote(dst))
-			if bs.ro {
-				fmt.Fprintf(&b, "mount -o remount,bind,ro \"$F\"%s\n", shQuote(dst))
-			}
+			fmt.Fprintf(&b, "%s\nmount --bind %s \"$F\"%s\nmount -o remount,bind,ro \"$F\"%s\n",
+				make, shQuote(src), shQuote(filepath.Clean(dst)), shQuote(filepath.Clean(dst)))
 		}
-	}
-	if b.Len() > 0 {
 		if err := os.WriteFile(filepath.Join(h.Workdir, "binds.sh"), []byte(b.String()), 0o644); err != nil {
 			return nil, err
 		}

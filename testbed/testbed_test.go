@@ -344,26 +344,12 @@ func TestBinds(t *testing.T) {
 	if err := os.WriteFile(file, []byte("#!/bin/sh\necho bound\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	shared := t.TempDir()
-	hs := startHosts(t,
-		HostOptions{Name: "binds-1", ReadOnlyBinds: map[string]string{file: "/usr/local/bin/prog", dir: "/opt/ro"},
-			Binds: map[string]string{shared: "/var/lib/shared"}},
-		HostOptions{Name: "binds-2", Binds: map[string]string{shared: "/var/lib/shared"}})
-	c, c2 := dial(t, hs[0], "root"), dial(t, hs[1], "root")
-	if out, err := sshRun(t, c, "/usr/local/bin/prog && cat /opt/ro/prog | wc -l"); err != nil || out != "bound\n2" {
+	h := startHosts(t, HostOptions{Name: "binds", Binds: map[string]string{"/usr/local/bin/prog": file, "/opt/shared": dir}})[0]
+	c := dial(t, h, "root")
+	if out, err := sshRun(t, c, "/usr/local/bin/prog && cat /opt/shared/prog | wc -l"); err != nil || out != "bound\n2" {
 		t.Errorf("bound file and folder: %q, %v", out, err)
 	}
-	// read-write binds are shared between the hosts and the machine
-	if _, err := sshRun(t, c, "echo from-1 > /var/lib/shared/note"); err != nil {
-		t.Error(err)
-	}
-	if out, err := sshRun(t, c2, "cat /var/lib/shared/note"); err != nil || out != "from-1" {
-		t.Errorf("shared folder seen from binds-2: %q, %v", out, err)
-	}
-	if b, _ := os.ReadFile(filepath.Join(shared, "note")); string(b) != "from-1\n" {
-		t.Errorf("shared folder on the machine: %q", b)
-	}
-	for _, cmd := range []string{"echo x >> /usr/local/bin/prog", "touch /opt/ro/new", "rm /usr/local/bin/prog"} {
+	for _, cmd := range []string{"echo x >> /usr/local/bin/prog", "touch /opt/shared/new", "rm /usr/local/bin/prog"} {
 		if out, err := sshRun(t, c, cmd); err == nil {
 			t.Errorf("%s: allowed (%q)", cmd, out)
 		}
@@ -371,7 +357,7 @@ func TestBinds(t *testing.T) {
 	if b, _ := os.ReadFile(file); string(b) != "#!/bin/sh\necho bound\n" {
 		t.Errorf("the machine's file changed: %q", b)
 	}
-	if _, err := StartHost(t.Context(), t.TempDir(), HostOptions{Name: "rel", Binds: map[string]string{"rel": "/x"}}); err == nil {
+	if _, err := StartHost(t.Context(), t.TempDir(), HostOptions{Name: "rel", Binds: map[string]string{"/x": "rel"}}); err == nil {
 		t.Error("relative bind source accepted")
 	}
 }
