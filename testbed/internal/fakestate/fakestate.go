@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -25,6 +26,15 @@ const (
 	// docker ps's STATUS texts read it, so it is left out of the digest
 	// (stop then start restores a node's digest).
 	TimesFile = "times.json"
+	// KubeAssetsFile holds the absolute path of a folder with the real
+	// control-plane binaries (etcd, kube-apiserver, kube-controller-manager,
+	// etcdutl, kubectl) as the host sees it. When it exists, the fake k0s
+	// runs a real control plane; without it k0s keeps JSON state only (the
+	// fast mode of engine-logic tests). Not part of the digest.
+	KubeAssetsFile = "kube-assets"
+	// RunDir holds the pid files of the daemons a fake starts
+	// (RunDir/<unit>.pid); not part of the digest.
+	RunDir = "run"
 )
 
 // K0sVersionMarker starts the trailer that testbed.FakeK0sBinary appends to
@@ -37,7 +47,8 @@ const K0sVersionMarker = "\nfakenode-k0s-version="
 // digest: the fault list, the call log and the lock file change without the
 // node's state changing.
 func Volatile(name string) bool {
-	return name == FaultsFile || name == CallsFile || name == LockFile || name == TimesFile
+	return name == FaultsFile || name == CallsFile || name == LockFile || name == TimesFile ||
+		name == KubeAssetsFile || name == RunDir || strings.HasPrefix(name, RunDir+"/")
 }
 
 // Times are the start and stop times of containers, keyed by ID; a
