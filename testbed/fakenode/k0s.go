@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -40,30 +39,25 @@ func (e *env) k0sState() (*fakestate.K0s, error) {
 
 // k0s runs one k0s command line.
 func (e *env) k0s(args []string) error {
-	var errb bytes.Buffer
 	root := e.k0sCommand()
 	root.SetArgs(args)
 	root.SetOut(e.stdout)
-	root.SetErr(&errb)
+	root.SetErr(e.stderr)
 	root.SetIn(e.stdin)
-	err := root.Execute()
-	msg := strings.TrimRight(errb.String(), "\n")
+	// cobra prints a command's error itself (k0s does not silence it);
+	// the fake prints it the same way unless the command already chose its
+	// exit code and output
+	root.SilenceErrors = true
+	cmd, err := root.ExecuteC()
 	var xe *exitError
-	if errors.As(err, &xe) {
-		if msg != "" && xe.msg != "" {
-			xe.msg = msg + "\n" + xe.msg
-		} else if msg != "" {
-			xe.msg = msg
-		}
-		return xe
+	if err == nil || errors.As(err, &xe) {
+		return err
 	}
-	if err != nil {
-		return fail(1, "%s", msg)
+	if strings.HasPrefix(err.Error(), "unknown command ") {
+		// Command.Find's error: cobra adds a hint (command.go ExecuteC)
+		return fail(1, "%s %s\nRun '%s --help' for usage.", cmd.ErrPrefix(), err.Error(), cmd.CommandPath())
 	}
-	if msg != "" {
-		fmt.Fprintln(e.stderr, msg)
-	}
-	return nil
+	return fail(1, "%s %s", cmd.ErrPrefix(), err.Error())
 }
 
 // notImplemented are k0s commands the fake does not simulate: they fail

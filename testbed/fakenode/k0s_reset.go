@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -72,7 +73,7 @@ func (e *env) reset(c *cobra.Command) error {
 	}
 	logStep("remove directories step")
 	for _, d := range []string{kubeletDir, dataDir, "/run/k0s"} {
-		if err := os.RemoveAll(e.hostPath(d)); err != nil {
+		if err := removeDir(e.hostPath(d)); err != nil {
 			errs = append(errs, fmt.Errorf("failed to delete %s: %w", d, err))
 		}
 	}
@@ -87,6 +88,27 @@ func (e *env) reset(c *cobra.Command) error {
 	fmt.Fprintf(e.stderr, "time=%q level=warning msg=\"To ensure a full reset, a node reboot is recommended.\"\n", ts)
 	if len(errs) > 0 {
 		return fmt.Errorf("errors occurred during clean-up: %w", errors.Join(errs...))
+	}
+	return nil
+}
+
+// removeDir removes a folder; one that is a mount point keeps existing
+// with its contents removed (pkg/cleanup/directories.go dataDirMounted).
+func removeDir(d string) error {
+	entries, err := os.ReadDir(d)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for _, en := range entries {
+		if err := os.RemoveAll(filepath.Join(d, en.Name())); err != nil {
+			return err
+		}
+	}
+	if err := os.Remove(d); err != nil && !errors.Is(err, syscall.EBUSY) {
+		return err
 	}
 	return nil
 }
