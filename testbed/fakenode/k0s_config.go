@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/k0sproject/k0s/pkg/apis/k0s/v1beta1"
+
+	"github.com/mke-migrate/mke-migrate/testbed/internal/fakestate"
 )
 
 // k0s's layout (pkg/constant/constant_unix.go, pkg/config/cfgvars.go).
@@ -13,7 +15,7 @@ const (
 	k0sDataDir       = "/var/lib/k0s"
 	k0sConfigDefault = "/etc/k0s/k0s.yaml"
 	k0sStatusSocket  = "/run/k0s/status.sock"
-	k0sLogDir        = "/var/log/fakenode"
+	k0sLogDir        = fakestate.LogDir
 )
 
 // validateNodeConfig is what k0s install controller does with it

@@ -23,7 +23,7 @@ import (
 // The fake's daemons, shared by the controller and the worker side: a unit
 // k0s starts (k0scontroller.service, k0sworker.service) runs as a detached
 // process "fakenode k0s-daemon <unit>" in its own session (setsid), its pid
-// in RunDir/<unit>.pid, its output in /var/log/fakenode/<unit>.log. The
+// in PidsDir/<unit>.pid, its output in /var/log/fakenode/<unit>.log. The
 // processes it starts (etcd, kube-apiserver, …) die with it (Pdeathsig)
 // and are in its process group, so stopping it is SIGTERM to the group,
 // then SIGKILL (the test bed's process contract).
@@ -42,7 +42,7 @@ func (e *env) kubeAssets() string {
 }
 
 func (e *env) pidFile(unit string) string {
-	return filepath.Join(e.dir, fakestate.RunDir, unit+".pid")
+	return filepath.Join(e.dir, fakestate.PidsDir, unit+".pid")
 }
 
 // daemonPID is the pid of the unit's daemon while it runs, else 0.

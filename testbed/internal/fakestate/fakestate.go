@@ -32,10 +32,15 @@ const (
 	// runs a real control plane; without it k0s keeps JSON state only (the
 	// fast mode of engine-logic tests). Not part of the digest.
 	KubeAssetsFile = "kube-assets"
-	// RunDir holds the pid files of the daemons a fake starts
-	// (RunDir/<unit>.pid); not part of the digest.
-	RunDir = "run"
+	// PidsDir holds one file per long-lived process a fake runs, named
+	// after its unit ("k0sworker.service.pid"), holding its process ID;
+	// like the logs under LogDir it is left out of the digest.
+	PidsDir = "pids"
 )
+
+// LogDir is where the long-lived processes of a fake node write their
+// logs, one file per unit ("k0sworker.service.log").
+const LogDir = "/var/log/fakenode"
 
 // K0sVersionMarker starts the trailer that testbed.FakeK0sBinary appends to
 // a copy of fakenode, followed by a version and a newline: the copy then
@@ -48,7 +53,7 @@ const K0sVersionMarker = "\nfakenode-k0s-version="
 // node's state changing.
 func Volatile(name string) bool {
 	return name == FaultsFile || name == CallsFile || name == LockFile || name == TimesFile ||
-		name == KubeAssetsFile || name == RunDir || strings.HasPrefix(name, RunDir+"/")
+		name == KubeAssetsFile || name == PidsDir || strings.HasPrefix(name, PidsDir+"/")
 }
 
 // Times are the start and stop times of containers, keyed by ID; a
