@@ -32,13 +32,22 @@ import (
 const daemonArg = "k0s-daemon"
 
 // kubeAssets is the folder of the real control-plane binaries, or "" when
-// this node runs k0s in fast (JSON-only) mode.
+// this node runs k0s in fast (JSON-only) mode: KubeAssetsFile, else the
+// testbin folder of a realistic node (node.json's real.testbin, which the
+// test bed sets for ClusterOptions.Real).
 func (e *env) kubeAssets() string {
-	b, err := os.ReadFile(e.path(fakestate.KubeAssetsFile))
-	if err != nil {
+	if b, err := os.ReadFile(e.path(fakestate.KubeAssetsFile)); err == nil {
+		return strings.TrimSpace(string(b))
+	}
+	var n struct {
+		Real *struct {
+			Testbin string `json:"testbin"`
+		} `json:"real"`
+	}
+	if ok, err := e.loadJSON(fakestate.NodeFile, &n); err != nil || !ok || n.Real == nil {
 		return ""
 	}
-	return strings.TrimSpace(string(b))
+	return n.Real.Testbin
 }
 
 func (e *env) pidFile(unit string) string {
