@@ -123,6 +123,11 @@ func (e *env) run(name string, args []string) error {
 			return err
 		}
 	}
+	if name == "k0s" && len(args) > 0 && (args[0] == "kubectl" || args[0] == "kc") && e.kubeAssets() != "" {
+		// the real kubectl keeps no fake state; a drain can take minutes
+		// and must not hold up the node's other fake commands
+		return cmd(args)
+	}
 	unlock, err = e.lock()
 	if err != nil {
 		return err
