@@ -53,7 +53,7 @@ func startController(t *testing.T, c *Cluster, h *Host, config, extraArgs string
 	start := time.Now()
 	// a generous safety net, not a timing assertion: a loaded machine
 	// takes minutes
-	_, err := c.Exec(t.Context(), h, "k0s start && i=0; until k0s status >/dev/null 2>&1; do i=$((i+1)); [ $i -lt 1800 ] || exit 1; sleep 0.1; done")
+	_, err := c.Exec(t.Context(), h, "k0s start && i=0; until k0s status >/dev/null 2>&1; do i=$((i+1)); [ $i -lt 3600 ] || exit 1; sleep 0.1; done")
 	if err != nil {
 		logs, _ := c.Exec(context.Background(), h, "tail -n 20 /var/log/fakenode/*.log")
 		t.Fatalf("%s: k0s not ready: %v\n%s", h.Name, err, logs)
@@ -149,7 +149,7 @@ func TestK0sControllerRestore(t *testing.T) {
 	}
 	mustExec(t, c, b, "k0s install controller -c /etc/k0s/k0s.yaml")
 	start := time.Now()
-	if _, err := c.Exec(t.Context(), b, "k0s start && i=0; until k0s status >/dev/null 2>&1; do i=$((i+1)); [ $i -lt 1800 ] || exit 1; sleep 0.1; done"); err != nil {
+	if _, err := c.Exec(t.Context(), b, "k0s start && i=0; until k0s status >/dev/null 2>&1; do i=$((i+1)); [ $i -lt 3600 ] || exit 1; sleep 0.1; done"); err != nil {
 		logs, _ := c.Exec(context.Background(), b, "tail -n 20 /var/log/fakenode/*.log")
 		t.Fatalf("restored controller: %v\n%s", err, logs)
 	}

@@ -359,7 +359,9 @@ func clientTLS(caPEM, certPEM, keyPEM []byte) (*tls.Config, error) {
 // safety net passes (the component manager's readiness wait).
 func (d *daemon) waitHTTP(ctx context.Context, name, url string, tc *tls.Config) error {
 	c := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: tc}}
-	deadline := time.Now().Add(2 * time.Minute)
+	// a safety net only: on a loaded machine a joining API server takes
+	// minutes
+	deadline := time.Now().Add(5 * time.Minute)
 	var last error
 	for time.Now().Before(deadline) {
 		resp, err := c.Get(url)
