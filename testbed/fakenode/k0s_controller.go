@@ -290,6 +290,9 @@ func (d *daemon) controllerMain(ctx context.Context) error {
 		return err
 	}
 	d.logf("k0s controller ready")
+	d.mu.Lock()
+	d.running = true
+	d.mu.Unlock()
 	select {
 	case <-ctx.Done():
 		return nil

@@ -178,6 +178,9 @@ type daemon struct {
 	mu    sync.Mutex
 	procs []*exec.Cmd
 	died  chan string // names of children that exited
+	// running is set once k0s is ready: from then on a child that exits
+	// is restarted; before, it fails the start. stopping ends restarts.
+	running, stopping bool
 }
 
 func (d *daemon) logf(format string, a ...any) {
@@ -211,6 +214,24 @@ func (d *daemon) spawn(name string, args ...string) (*exec.Cmd, error) {
 		err := cmd.Wait()
 		_ = logf.Close()
 		d.logf("%s exited: %v", name, err)
+		d.mu.Lock()
+		restart := d.running && !d.stopping
+		d.mu.Unlock()
+		if restart {
+			// once k0s runs, its supervisor (pkg/supervisor) restarts a
+			// component that exits, for example kube-controller-manager
+			// after losing its lease while etcd had no quorum
+			time.Sleep(time.Second)
+			d.mu.Lock()
+			stopping := d.stopping
+			d.mu.Unlock()
+			if stopping {
+				return
+			}
+			if _, err := d.spawn(name, args...); err == nil {
+				return
+			}
+		}
 		died <- name
 	}()
 	return cmd, nil
@@ -230,6 +251,7 @@ func (d *daemon) diedCh() <-chan string {
 // SIGKILL after a few seconds.
 func (d *daemon) stopAll() {
 	d.mu.Lock()
+	d.stopping = true
 	procs := d.procs
 	d.procs = nil
 	d.mu.Unlock()
