@@ -240,7 +240,9 @@ func buildFakeNode() (string, error) {
 		return out, nil
 	}
 	tmp := fmt.Sprintf("%s.tmp-%d", out, os.Getpid())
-	cmd := exec.Command(gobin, "build", "-trimpath", "-o", tmp, ".")
+	// stripped: the fake k0s links client-go and k0s's config types, and
+	// tests upload copies of it (FakeK0sBinary) to every node
+	cmd := exec.Command(gobin, "build", "-trimpath", "-ldflags=-s -w", "-o", tmp, ".")
 	cmd.Dir = src
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+runtime.GOARCH)
 	if b, err := cmd.CombinedOutput(); err != nil {

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -25,7 +26,21 @@ const (
 	// docker ps's STATUS texts read it, so it is left out of the digest
 	// (stop then start restores a node's digest).
 	TimesFile = "times.json"
+	// KubeAssetsFile holds the absolute path of a folder with the real
+	// control-plane binaries (etcd, kube-apiserver, kube-controller-manager,
+	// etcdutl, kubectl) as the host sees it. When it exists, the fake k0s
+	// runs a real control plane; without it k0s keeps JSON state only (the
+	// fast mode of engine-logic tests). Not part of the digest.
+	KubeAssetsFile = "kube-assets"
+	// PidsDir holds one file per long-lived process a fake runs, named
+	// after its unit ("k0sworker.service.pid"), holding its process ID;
+	// like the logs under LogDir it is left out of the digest.
+	PidsDir = "pids"
 )
+
+// LogDir is where the long-lived processes of a fake node write their
+// logs, one file per unit ("k0sworker.service.log").
+const LogDir = "/var/log/fakenode"
 
 // K0sVersionMarker starts the trailer that testbed.FakeK0sBinary appends to
 // a copy of fakenode, followed by a version and a newline: the copy then
@@ -37,7 +52,8 @@ const K0sVersionMarker = "\nfakenode-k0s-version="
 // digest: the fault list, the call log and the lock file change without the
 // node's state changing.
 func Volatile(name string) bool {
-	return name == FaultsFile || name == CallsFile || name == LockFile || name == TimesFile
+	return name == FaultsFile || name == CallsFile || name == LockFile || name == TimesFile ||
+		name == KubeAssetsFile || name == PidsDir || strings.HasPrefix(name, PidsDir+"/")
 }
 
 // Times are the start and stop times of containers, keyed by ID; a
