@@ -47,7 +47,10 @@ func (e *env) k0s(args []string) error {
 			return e.k0sKubeconfigAdmin(k)
 		}
 	case "install":
-		if len(args) < 2 || (args[1] != "controller" && args[1] != "worker") {
+		if len(args) >= 2 && args[1] == "worker" {
+			return e.k0sInstallWorker(k, units, args[2:])
+		}
+		if len(args) < 2 || args[1] != "controller" {
 			return unsupported("k0s", args)
 		}
 		if k != nil {
@@ -83,6 +86,9 @@ func (e *env) k0s(args []string) error {
 		units[k.Unit].Active = args[0] == "start"
 		if err := e.saveJSON(fakestate.UnitsFile, units); err != nil {
 			return err
+		}
+		if k.Role == "worker" {
+			return e.k0sWorkerService(units, false)
 		}
 		if args[0] == "start" && k.Role != "worker" && !k.Initialized {
 			// the first start of a controller creates its PKI

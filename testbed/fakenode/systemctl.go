@@ -53,7 +53,10 @@ func (e *env) systemctl(args []string) error {
 				u.Active = true
 			}
 		}
-		return save()
+		if err := save(); err != nil {
+			return err
+		}
+		return e.k0sWorkerService(units, verb == "restart" || verb == "reload-or-restart" || verb == "try-restart")
 	case "enable", "disable":
 		if len(names) == 0 {
 			return fail(1, "Too few arguments.")
@@ -82,7 +85,10 @@ func (e *env) systemctl(args []string) error {
 				}
 			}
 		}
-		return save()
+		if err := save(); err != nil {
+			return err
+		}
+		return e.k0sWorkerService(units, false)
 	case "is-active":
 		code := 0
 		for _, n := range names {
