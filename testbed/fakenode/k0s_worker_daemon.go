@@ -30,7 +30,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/avast/retry-go"
+	retrygo "github.com/avast/retry-go"
 	certificatesv1 "k8s.io/api/certificates/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -57,51 +57,9 @@ const (
 	respawnDelay = 5 * time.Second
 )
 
-// k0sWorker runs "k0s worker [join-token]" in the foreground, as the
-// service does. Started by the fake service manager (envService set), it
-// restarts itself after an error as systemd's Restart=always would;
-// otherwise an error ends it with exit code 1, as k0s's does.
-func (e *env) k0sWorker(args []string) error {
-	var o workerOptions
-	fs := workerFlags("k0s worker", &o, false)
-	if err := fs.Parse(args); err != nil {
-		return fail(1, "Error: %v", err)
-	}
-	pos := fs.Args()
-	if len(pos) > 1 {
-		// cobra.MaximumNArgs(1)
-		return fail(1, "Error: accepts at most 1 arg(s), received %d", len(pos))
-	}
-	w := &worker{o: o, e: e, root: os.Getenv(envRoot),
-		log: slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))}
-	if len(pos) == 1 {
-		w.tokenArg = pos[0]
-	}
-	if w.tokenArg != "" && o.tokenFile != "" {
-		return fail(1, "Error: you can only pass one token argument either as a CLI argument 'k0s worker [token]' or as a flag 'k0s worker --token-file [path]'")
-	}
-	if err := w.init(); err != nil {
-		return fail(1, "Error: %v", err)
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
-	defer stop()
-	service := os.Getenv(envService) != ""
-	for {
-		err := w.runOnce(ctx)
-		if ctx.Err() != nil {
-			w.log.Info("Shutting down k0s worker")
-			return nil
-		}
-		if !service {
-			return fail(1, "Error: %v", err)
-		}
-		w.log.Error("k0s worker exited; systemd restarts it", "error", err, "after", restartDelay)
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(restartDelay):
-		}
-	}
+// signalContext ends with SIGTERM or SIGINT, as k0s worker's does.
+func signalContext() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 }
 
 // worker is one run of k0s worker.
@@ -112,14 +70,14 @@ type worker struct {
 	log      *slog.Logger
 	root     string // envRoot
 
+	// kubeletStarted, when set, runs once kubelet has been started
+	kubeletStarted func(context.Context)
+
 	nodeName  string
 	extraArgs map[string]string
 	// the paths of config.NewCfgVars (pkg/config/cfgvars.go) for root
 	dataDir, kubeletRootDir, runDir, kubeletConf, certDir string
 }
-
-// hostPath is p on the host, under envRoot when set.
-func (w *worker) hostPath(p string) string { return filepath.Join(w.root, p) }
 
 func (w *worker) init() error {
 	var err error
@@ -210,9 +168,9 @@ func (w *worker) bootstrap(ctx context.Context) error {
 		return errors.New("neither regular nor bootstrap kubeconfig files exist and no join token given; dunno how to make kubelet authenticate to API server")
 	}
 	w.log.Info("Bootstrapping client configuration", "component", "bootstrap-kubelet", "node_name", w.nodeName, "server", boot.Host)
-	err := retry.Do(func() error { return w.loadClientCert(ctx, boot) },
-		retry.Context(ctx), retry.LastErrorOnly(true), retry.Delay(time.Second),
-		retry.OnRetry(func(n uint, err error) {
+	err := retrygo.Do(func() error { return w.loadClientCert(ctx, boot) },
+		retrygo.Context(ctx), retrygo.LastErrorOnly(true), retrygo.Delay(time.Second),
+		retrygo.OnRetry(func(n uint, err error) {
 			w.log.Info("Failed to bootstrap client configuration, retrying after backoff", "component", "bootstrap-kubelet", "attempt", n+1, "error", err)
 		}))
 	if err != nil {
@@ -283,11 +241,6 @@ func decodeJoinTokenData(tok string) ([]byte, error) {
 		err = cerr
 	}
 	return buf.Bytes(), err
-}
-
-func fileExists(p string) bool {
-	_, err := os.Stat(p)
-	return err == nil
 }
 
 // loadClientCert is kubelet's bootstrap.LoadClientCert
@@ -423,17 +376,6 @@ func digestedName(pub any, subject *pkix.Name, usages []certificatesv1.KeyUsage)
 	return "node-csr-" + enc(h.Sum(nil)), nil
 }
 
-// kubeMinor is constant.KubernetesMajorMinorVersion of the running k0s
-// binary: "1.33" for v1.33.9+k0s.0.
-func kubeMinor() string {
-	v := strings.TrimPrefix(binaryK0sVersion(), "v")
-	parts := strings.SplitN(v, ".", 3)
-	if len(parts) < 2 {
-		return v
-	}
-	return parts[0] + "." + parts[1]
-}
-
 // workerConfigMapName is configMapNameForProfile
 // (pkg/component/worker/config/loader.go).
 func workerConfigMapName(profile string) string {
@@ -465,15 +407,15 @@ func (w *worker) loadProfile(ctx context.Context) (*workerProfile, error) {
 	}
 	name := workerConfigMapName(w.o.profile)
 	var data map[string]string
-	err = retry.Do(func() error {
+	err = retrygo.Do(func() error {
 		cm, err := client.CoreV1().ConfigMaps("kube-system").Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
 			return err
 		}
 		data = cm.Data
 		return nil
-	}, retry.Context(ctx), retry.LastErrorOnly(true), retry.Delay(500*time.Millisecond),
-		retry.OnRetry(func(n uint, err error) {
+	}, retrygo.Context(ctx), retrygo.LastErrorOnly(true), retrygo.Delay(500*time.Millisecond),
+		retrygo.OnRetry(func(n uint, err error) {
 			// k0s logs this at debug level
 			w.log.Info(fmt.Sprintf("Failed to load configuration for worker profile in attempt #%d, retrying after backoff", n+1),
 				"profile", w.o.profile, "configMap", name, "error", err)

@@ -56,6 +56,9 @@ func (w *worker) runKubelet(ctx context.Context, p *workerProfile) error {
 	if err != nil {
 		return fmt.Errorf("failed to start worker components: %w", err)
 	}
+	if w.kubeletStarted != nil {
+		w.kubeletStarted(ctx)
+	}
 	for {
 		err := w.kubelet(ctx, cfg)
 		if ctx.Err() != nil {

@@ -56,7 +56,20 @@ func (e *env) systemctl(args []string) error {
 		if err := save(); err != nil {
 			return err
 		}
-		return e.k0sWorkerService(units, verb == "restart" || verb == "reload-or-restart" || verb == "try-restart")
+		// a k0s unit runs its daemon (k0s_daemon.go)
+		for _, n := range names {
+			if strings.HasPrefix(unitName(n), "k0s") && verb != "try-restart" {
+				if verb != "stop" && verb != "start" {
+					if err := e.unitChanged(unitName(n), false); err != nil {
+						return err
+					}
+				}
+				if err := e.unitChanged(unitName(n), verb != "stop"); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
 	case "enable", "disable":
 		if len(names) == 0 {
 			return fail(1, "Too few arguments.")
@@ -85,10 +98,7 @@ func (e *env) systemctl(args []string) error {
 				}
 			}
 		}
-		if err := save(); err != nil {
-			return err
-		}
-		return e.k0sWorkerService(units, false)
+		return save()
 	case "is-active":
 		code := 0
 		for _, n := range names {

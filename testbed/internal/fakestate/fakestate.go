@@ -26,6 +26,12 @@ const (
 	// docker ps's STATUS texts read it, so it is left out of the digest
 	// (stop then start restores a node's digest).
 	TimesFile = "times.json"
+	// KubeAssetsFile holds the absolute path of a folder with the real
+	// control-plane binaries (etcd, kube-apiserver, kube-controller-manager,
+	// etcdutl, kubectl) as the host sees it. When it exists, the fake k0s
+	// runs a real control plane; without it k0s keeps JSON state only (the
+	// fast mode of engine-logic tests). Not part of the digest.
+	KubeAssetsFile = "kube-assets"
 	// PidsDir holds one file per long-lived process a fake runs, named
 	// after its unit ("k0sworker.service.pid"), holding its process ID;
 	// like the logs under LogDir it is left out of the digest.
@@ -47,7 +53,7 @@ const K0sVersionMarker = "\nfakenode-k0s-version="
 // node's state changing.
 func Volatile(name string) bool {
 	return name == FaultsFile || name == CallsFile || name == LockFile || name == TimesFile ||
-		name == PidsDir || strings.HasPrefix(name, PidsDir+"/")
+		name == KubeAssetsFile || name == PidsDir || strings.HasPrefix(name, PidsDir+"/")
 }
 
 // Times are the start and stop times of containers, keyed by ID; a
