@@ -290,6 +290,9 @@ func (d *daemon) controllerMain(ctx context.Context) error {
 		return err
 	}
 	d.logf("k0s controller ready")
+	if d.k.Role != roleController {
+		go d.embeddedWorker(ctx, filepath.Join(pki, "admin.conf"))
+	}
 	select {
 	case <-ctx.Done():
 		return nil

@@ -142,3 +142,54 @@ func (e *env) newWorker(o workerOptions, tokenArg string) (*worker, error) {
 
 // hostPath is p on the host, under the test's root when there is one.
 func (w *worker) hostPath(p string) string { return filepath.Join(w.root, p) }
+
+// controlPlaneTaint is kubeadm's constants.ControlPlaneTaint, which k0s
+// gives a controller+worker unless --no-taints (cmd/controller/controller.go
+// startWorker).
+const controlPlaneTaint = "node-role.kubernetes.io/control-plane:NoSchedule"
+
+// embeddedWorker is a controller's worker (k0s controller --enable-worker or
+// --single): startWorker in cmd/controller/controller.go runs the worker
+// with the controller's flags, the label node.k0sproject.io/role=control-plane,
+// the control-plane taint (--enable-worker without --no-taints) and the
+// admin kubeconfig as bootstrap kubeconfig. An error is logged and the
+// controller runs on without its kubelet, as k0s's does.
+func (d *daemon) embeddedWorker(ctx context.Context, adminConf string) {
+	fs := persistentFlagSet()
+	fs.AddFlagSet(controllerFlags())
+	fs.AddFlagSet(workerFlags())
+	fs.AddFlagSet(fileInputFlag())
+	debugFlags(fs)
+	fs.SetOutput(discard{})
+	args := d.k.Args
+	if len(args) > 0 && args[0] == "controller" {
+		args = args[1:]
+	}
+	if err := fs.Parse(args); err != nil {
+		d.logf("Failed to start controller worker: %v", err)
+		return
+	}
+	var o workerOptions
+	o.dataDir, _ = fs.GetString("data-dir")
+	o.kubeletRootDir, _ = fs.GetString("kubelet-root-dir")
+	o.profile, _ = fs.GetString("profile")
+	o.kubeletExtraArgs, _ = fs.GetString("kubelet-extra-args")
+	o.criSocket, _ = fs.GetString("cri-socket")
+	o.labels, _ = fs.GetStringSlice("labels")
+	o.taints, _ = fs.GetStringSlice("taints")
+	o.labels = append(o.labels, "node.k0sproject.io/role=control-plane")
+	single, _ := fs.GetBool("single")
+	noTaints, _ := fs.GetBool("no-taints")
+	if !single && !noTaints {
+		o.taints = append(o.taints, controlPlaneTaint)
+	}
+	w, err := d.e.newWorker(o, "")
+	if err != nil {
+		d.logf("Failed to start controller worker: %v", err)
+		return
+	}
+	w.bootstrapKubeconfig = adminConf
+	if err := w.runOnce(ctx); err != nil && ctx.Err() == nil {
+		d.logf("Failed to start controller worker: %v", err)
+	}
+}

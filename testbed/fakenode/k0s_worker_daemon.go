@@ -72,6 +72,9 @@ type worker struct {
 
 	// kubeletStarted, when set, runs once kubelet has been started
 	kubeletStarted func(context.Context)
+	// bootstrapKubeconfig is a controller's admin kubeconfig, the embedded
+	// worker's bootstrap credentials instead of a join token
+	bootstrapKubeconfig string
 
 	nodeName  string
 	extraArgs map[string]string
@@ -152,6 +155,12 @@ func (w *worker) bootstrap(ctx context.Context) error {
 		c, err := clientcmd.BuildConfigFromFlags("", bootPath)
 		if err != nil {
 			return err
+		}
+		boot = c
+	case w.bootstrapKubeconfig != "":
+		c, err := clientcmd.BuildConfigFromFlags("", w.bootstrapKubeconfig)
+		if err != nil {
+			return fmt.Errorf("failed to get bootstrap kubeconfig: %w", err)
 		}
 		boot = c
 	case w.tokenArg != "" || w.o.tokenFile != "":
