@@ -10,8 +10,6 @@ package main
 // register the Node and keep it Ready (k0s_worker_node.go).
 
 import (
-	"bytes"
-	"compress/gzip"
 	"context"
 	"crypto"
 	"crypto/rsa"
@@ -21,7 +19,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -164,13 +161,9 @@ func (w *worker) bootstrap(ctx context.Context) error {
 		}
 		boot = c
 	case w.tokenArg != "" || w.o.tokenFile != "":
-		kc, err := w.joinKubeconfig()
+		c, err := w.joinConfig()
 		if err != nil {
 			return fmt.Errorf("failed to get bootstrap kubeconfig: %w", err)
-		}
-		c, err := clientcmd.NewDefaultClientConfig(*kc, &clientcmd.ConfigOverrides{}).ClientConfig()
-		if err != nil {
-			return fmt.Errorf("failed to write bootstrap kubeconfig: %w", err)
 		}
 		boot = c
 	default:
@@ -189,10 +182,12 @@ func (w *worker) bootstrap(ctx context.Context) error {
 	return nil
 }
 
-// joinKubeconfig is kubeconfigGetterFromJoinToken's getter
-// (cmd/worker/worker.go): the token from the argument or the file,
-// decoded (pkg/token/joindecode.go), of type kubelet-bootstrap.
-func (w *worker) joinKubeconfig() (*clientcmdapi.Config, error) {
+// joinConfig is kubeconfigGetterFromJoinToken's getter
+// (cmd/worker/worker.go): the token from the argument or the file, decoded
+// (pkg/token/joindecode.go, decodeJoinToken), of type kubelet-bootstrap, as
+// the client configuration of its kubeconfig. Like k0s, it does not trim
+// the token: a token file ending in a newline fails to decode.
+func (w *worker) joinConfig() (*rest.Config, error) {
 	tok := w.tokenArg
 	if tok == "" {
 		b, err := os.ReadFile(w.o.tokenFile)
@@ -212,44 +207,14 @@ func (w *worker) joinKubeconfig() (*clientcmdapi.Config, error) {
 		}
 		tok = string(b)
 	}
-	raw, err := decodeJoinTokenData(tok)
+	jt, err := decodeJoinToken(tok)
 	if err != nil {
 		return nil, fmt.Errorf("failed to decode join token: %w", err)
 	}
-	kc, err := clientcmd.Load(raw)
-	if err != nil {
-		return nil, fmt.Errorf("failed to load kubeconfig from join token: %w", err)
+	if jt.User != workerTokenUser {
+		return nil, fmt.Errorf("wrong token type %s, expected type: %s", jt.User, workerTokenUser)
 	}
-	// token.GetTokenType: the AuthInfo of the (first) context
-	typ := ""
-	for _, c := range kc.Contexts {
-		typ = c.AuthInfo
-		break
-	}
-	if typ != "kubelet-bootstrap" {
-		return nil, fmt.Errorf("wrong token type %s, expected type: kubelet-bootstrap", typ)
-	}
-	return kc, nil
-}
-
-// decodeJoinTokenData is token.DecodeJoinToken (pkg/token/joindecode.go):
-// standard base64, then gunzip. Like k0s's, it does not trim the token, so
-// a token file ending in a newline fails to decode.
-func decodeJoinTokenData(tok string) ([]byte, error) {
-	gz, err := base64.StdEncoding.DecodeString(tok)
-	if err != nil {
-		return nil, err
-	}
-	zr, err := gzip.NewReader(bytes.NewReader(gz))
-	if err != nil {
-		return nil, err
-	}
-	var buf bytes.Buffer
-	_, err = io.Copy(&buf, zr)
-	if cerr := zr.Close(); err == nil {
-		err = cerr
-	}
-	return buf.Bytes(), err
+	return &rest.Config{Host: jt.Server, BearerToken: jt.Token, TLSClientConfig: rest.TLSClientConfig{CAData: jt.CA}}, nil
 }
 
 // loadClientCert is kubelet's bootstrap.LoadClientCert

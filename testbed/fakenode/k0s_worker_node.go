@@ -219,6 +219,11 @@ func kubeletDefaults(c *kubeletv1beta1.KubeletConfiguration) {
 // an error kubelet exits on.
 func (w *worker) kubelet(ctx context.Context, conf *kubeletv1beta1.KubeletConfiguration) error {
 	cfg := conf.DeepCopy()
+	// kubelet's command-line flags win over its configuration file; k0s
+	// passes --kubelet-extra-args to it
+	if p, err := strconv.Atoi(w.extraArgs["--port"]); err == nil {
+		cfg.Port = int32(p)
+	}
 	kubeletDefaults(cfg)
 	labels, err := w.nodeLabels()
 	if err != nil {

@@ -1,13 +1,10 @@
 package main
 
 import (
-	"bytes"
-	"compress/gzip"
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/tls"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -26,8 +23,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/tools/clientcmd"
-	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	certutil "k8s.io/client-go/util/cert"
 	"k8s.io/client-go/util/keyutil"
 	kubeletv1beta1 "k8s.io/kubelet/config/v1beta1"
@@ -107,7 +102,7 @@ type joinPlane struct {
 	cs *kubernetes.Clientset
 }
 
-func startJoinPlane(t *testing.T) *joinPlane {
+func startJoinPlane(t testing.TB) *joinPlane {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("needs root (the worker writes its files as root)")
@@ -173,7 +168,7 @@ func startJoinPlane(t *testing.T) *joinPlane {
 // profile creates the ConfigMap of a worker profile as k0s's worker-config
 // reconciler does, with kubelet's port and maxPods set, and the Role that
 // lets workers read it.
-func (jp *joinPlane) profile(t *testing.T, name string, port int32, maxPods int32) {
+func (jp *joinPlane) profile(t testing.TB, name string, port int32, maxPods int32) {
 	t.Helper()
 	ctx := context.Background()
 	kc := kubeletv1beta1.KubeletConfiguration{
@@ -216,7 +211,7 @@ func (jp *joinPlane) profile(t *testing.T, name string, port int32, maxPods int3
 // token creates a worker join token as "k0s token create --role worker"
 // does (pkg/token/manager.go, kubeconfig.go, joinencode.go) and returns its
 // ID and the encoded token.
-func (jp *joinPlane) token(t *testing.T) (string, string) {
+func (jp *joinPlane) token(t testing.TB) (string, string) {
 	t.Helper()
 	tok, err := randomToken()
 	if err != nil {
@@ -232,20 +227,11 @@ func (jp *joinPlane) token(t *testing.T) (string, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	kc, err := clientcmd.Write(clientcmdapi.Config{
-		Clusters:       map[string]*clientcmdapi.Cluster{"k0s": {Server: jp.Config.Host, CertificateAuthorityData: jp.Config.CAData}},
-		Contexts:       map[string]*clientcmdapi.Context{"k0s": {Cluster: "k0s", AuthInfo: "kubelet-bootstrap"}},
-		CurrentContext: "k0s",
-		AuthInfos:      map[string]*clientcmdapi.AuthInfo{"kubelet-bootstrap": {Token: tok}},
-	})
+	enc, err := encodeJoinToken(joinToken{Server: jp.Config.Host, CA: jp.Config.CAData, User: workerTokenUser, Token: tok})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var b bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&b, gzip.BestCompression)
-	_, _ = zw.Write(kc)
-	_ = zw.Close()
-	return id, base64.StdEncoding.EncodeToString(b.Bytes())
+	return id, enc
 }
 
 func randomToken() (string, error) {
@@ -272,7 +258,7 @@ type runningWorker struct {
 
 // startWorker runs k0s worker as node name with the token and flags; cni
 // puts a Calico CNI configuration where containerd would look for it.
-func startWorker(t *testing.T, name, token string, cni bool, flags ...string) *runningWorker {
+func startWorker(t testing.TB, name, token string, cni bool, flags ...string) *runningWorker {
 	t.Helper()
 	bin, err := testbed.FakeNodeBinary()
 	if err != nil {
@@ -315,7 +301,7 @@ func startWorker(t *testing.T, name, token string, cni bool, flags ...string) *r
 	return w
 }
 
-func writeCNI(t *testing.T, root string) {
+func writeCNI(t testing.TB, root string) {
 	t.Helper()
 	p := filepath.Join(root, cniConfDir, "10-calico.conflist")
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
@@ -328,7 +314,7 @@ func writeCNI(t *testing.T, root string) {
 
 // stop ends the worker with SIGTERM, as systemctl stop does; it reports
 // whether the worker exited by itself (exit status 0).
-func (w *runningWorker) stop(t *testing.T) {
+func (w *runningWorker) stop(t testing.TB) {
 	t.Helper()
 	select {
 	case <-w.done:
@@ -354,7 +340,7 @@ func (w *runningWorker) logText() string {
 
 // waitLog waits (at most a generous safety net) until the log holds all
 // of the strings.
-func (w *runningWorker) waitLog(t *testing.T, within time.Duration, subs ...string) {
+func (w *runningWorker) waitLog(t testing.TB, within time.Duration, subs ...string) {
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for {
@@ -380,7 +366,7 @@ func (w *runningWorker) waitLog(t *testing.T, within time.Duration, subs ...stri
 
 // waitNode waits until the Node's Ready condition has status want and
 // returns the Node.
-func (jp *joinPlane) waitNode(t *testing.T, w *runningWorker, want corev1.ConditionStatus) *corev1.Node {
+func (jp *joinPlane) waitNode(t testing.TB, w *runningWorker, want corev1.ConditionStatus) *corev1.Node {
 	t.Helper()
 	deadline := time.Now().Add(3 * time.Minute)
 	for {
@@ -413,14 +399,14 @@ func ownTaints(n *corev1.Node) []corev1.Taint {
 	return out
 }
 
-func (jp *joinPlane) noNode(t *testing.T, name string) {
+func (jp *joinPlane) noNode(t testing.TB, name string) {
 	t.Helper()
 	if _, err := jp.cs.CoreV1().Nodes().Get(context.Background(), name, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 		t.Errorf("Node %s: %v, want NotFound", name, err)
 	}
 }
 
-func freePort(t *testing.T) int32 {
+func freePort(t testing.TB) int32 {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -592,5 +578,105 @@ func TestWorkerJoin(t *testing.T) {
 		// kubelet is respawned and starts once the port is free
 		_ = l.Close()
 		jp.waitNode(t, w, corev1.ConditionTrue)
+	})
+}
+
+// rssKB reads VmRSS and RssAnon (KiB) of pid.
+func rssKB(pid int) (rss, anon int) {
+	b, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	for _, l := range strings.Split(string(b), "\n") {
+		f := strings.Fields(l)
+		if len(f) < 2 {
+			continue
+		}
+		n, _ := strconv.Atoi(f[1])
+		switch f[0] {
+		case "VmRSS:":
+			rss = n
+		case "RssAnon:":
+			anon = n
+		}
+	}
+	return rss, anon
+}
+
+// BenchmarkWorkerJoin starts 20 fake k0s workers at once against one real
+// control plane (k0s's join setup) and reports, per worker, the time from
+// start to a Ready Node and the resident memory of its process after its
+// first Lease renewals, against a baseline measured in the same run: the
+// same binary's k0s worker that has not reached any API (an unreachable
+// server), i.e. the process before joining.
+//
+//	go test ./testbed/fakenode -run '^$' -bench BenchmarkWorkerJoin -benchtime 1x
+func BenchmarkWorkerJoin(b *testing.B) {
+	const workers = 20
+	jp := startJoinPlane(b)
+	jp.profile(b, "bench", 0, 0)
+	_, tok := jp.token(b)
+	// the baseline: a worker whose token points nowhere
+	dead, err := encodeJoinToken(joinToken{Server: "https://127.0.0.1:1", CA: jp.Config.CAData, User: workerTokenUser, Token: "abcdef.0123456789abcdef"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	base := startWorker(b, "k0swrk-baseline", dead, true, "--profile=bench")
+	base.waitLog(b, time.Minute, "Failed to connect to apiserver")
+	baseRSS, baseAnon := rssKB(base.cmd.Process.Pid)
+	base.stop(b)
+
+	n := 0
+	var rss, anon, readyMs, maxReadyMs float64
+	for b.Loop() {
+		ws := make([]*runningWorker, workers)
+		for i := range ws {
+			n++
+			port := freePort(b)
+			ws[i] = startWorker(b, fmt.Sprintf("k0swrk-bench-%d", n), tok, true, "--profile=bench",
+				"--kubelet-extra-args=--hostname-override="+fmt.Sprintf("k0swrk-bench-%d", n)+" --port="+strconv.Itoa(int(port)))
+		}
+		for _, w := range ws {
+			jp.waitNode(b, w, corev1.ConditionTrue)
+			ms := float64(time.Since(w.started).Milliseconds())
+			readyMs += ms
+			maxReadyMs = max(maxReadyMs, ms)
+		}
+		// after the first Lease renewals (every 10 s)
+		time.Sleep(11 * time.Second)
+		for _, w := range ws {
+			r, a := rssKB(w.cmd.Process.Pid)
+			rss += float64(r)
+			anon += float64(a)
+			w.stop(b)
+		}
+	}
+	total := float64(n)
+	b.ReportMetric(readyMs/total, "ms-to-Ready/worker")
+	b.ReportMetric(maxReadyMs, "ms-to-Ready-max")
+	b.ReportMetric(rss/total/1024, "MiB-RSS/worker")
+	b.ReportMetric(anon/total/1024, "MiB-anon/worker")
+	b.ReportMetric(float64(baseRSS)/1024, "MiB-RSS-baseline")
+	b.ReportMetric(float64(baseAnon)/1024, "MiB-anon-baseline")
+	b.ReportMetric(rss/total/float64(baseRSS), "RSS-ratio")
+}
+
+// FuzzParseTaint: a --taints element either parses into a taint whose key
+// is a qualified name and whose effect is empty or one of the three, or
+// fails; it never panics.
+func FuzzParseTaint(f *testing.F) {
+	for _, s := range []string{"a=b:NoSchedule", "a:NoExecute", "a", "a=b=c:NoSchedule", ":", "=:", "example.com/x=y:PreferNoSchedule"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		taint, err := parseTaint(s)
+		if err != nil {
+			return
+		}
+		switch taint.Effect {
+		case "", corev1.TaintEffectNoSchedule, corev1.TaintEffectPreferNoSchedule, corev1.TaintEffectNoExecute:
+		default:
+			t.Errorf("%q: effect %q", s, taint.Effect)
+		}
+		if taint.Key == "" || strings.ContainsAny(taint.Key, ":= ") {
+			t.Errorf("%q: key %q", s, taint.Key)
+		}
 	})
 }
