@@ -62,6 +62,9 @@ type ClusterOptions struct {
 	// Workdir holds the hosts' folders; "" means a new temporary folder
 	// that Close removes.
 	Workdir string
+	// LBPorts are the TCP ports the load balancer forwards to the managers;
+	// nil means DefaultLBPorts (443 and 6443, not 9443).
+	LBPorts []int
 	// DigestPaths are absolute paths outside FakeNodeDir that Digest also
 	// hashes (files, folders, symbolic links; a missing path hashes as
 	// absent), for example "/etc/k0s" or K0sBinaryPath: files a migration
@@ -77,6 +80,16 @@ type Cluster struct {
 	Workers  []*Host
 	// API is the MKE 3 API simulator; nil unless ClusterOptions.API.
 	API *mke3api.Running
+	// Network is the cluster's own network: its hosts reach each other at
+	// their Address, the machine reaches them all, other clusters' hosts
+	// cannot reach them.
+	Network *Network
+	// LB is the address of the load balancer in front of the managers
+	// (Network.LB), reachable from the hosts and from the machine.
+	LB string
+	// LoadBalancer forwards ClusterOptions.LBPorts on LB to the managers;
+	// AddPort and RemovePort reconfigure it.
+	LoadBalancer *LoadBalancer
 	// ClusterID is the Swarm cluster ID shared by all nodes.
 	ClusterID string
 	// NodeIDs maps host names to their Swarm node IDs.
@@ -294,10 +307,6 @@ func StartCluster(ctx context.Context, o ClusterOptions) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	binData, err := os.ReadFile(bin)
-	if err != nil {
-		return nil, fmt.Errorf("testbed: %w", err)
-	}
 	for _, p := range o.DigestPaths {
 		if !filepath.IsAbs(p) {
 			return nil, fmt.Errorf("testbed: digest path %q is not absolute", p)
@@ -321,13 +330,18 @@ func StartCluster(ctx context.Context, o ClusterOptions) (*Cluster, error) {
 	for _, n := range names {
 		c.NodeIDs[n] = swarmID()
 	}
+	if c.Network, err = NewNetwork(ctx); err != nil {
+		_ = c.Close()
+		return nil, err
+	}
+	c.LB = c.Network.LB
 	// Addresses are known only after start: seed state without them and
 	// fill them in during setup.
 	opts := make([]HostOptions, len(names))
 	for i, n := range names {
-		opts[i] = HostOptions{Name: n, OSRelease: o.OSRelease,
-			Files:     map[string][]byte{FakeNodePath: binData},
-			FileModes: map[string]os.FileMode{FakeNodePath: 0o755}}
+		opts[i] = HostOptions{Name: n, OSRelease: o.OSRelease, Network: c.Network,
+			// bound, not copied: one program for any number of hosts
+			Binds: map[string]string{FakeNodePath: bin}}
 	}
 	hs, err := StartHosts(ctx, c.workdir, opts)
 	if err != nil {
@@ -336,13 +350,35 @@ func StartCluster(ctx context.Context, o ClusterOptions) (*Cluster, error) {
 	}
 	c.Hosts = hs
 	c.Managers, c.Workers = hs[:o.Managers], hs[o.Managers:]
+	ports := o.LBPorts
+	if ports == nil {
+		ports = DefaultLBPorts()
+	}
+	var backends []string
+	for _, m := range c.Managers {
+		backends = append(backends, m.Address)
+	}
+	if c.LoadBalancer, err = newLoadBalancer(c.LB, backends, ports); err != nil {
+		_ = c.Close()
+		return nil, err
+	}
 	var wg sync.WaitGroup
 	errs := make([]error, len(hs))
+	sem := make(chan struct{}, startParallel())
 	for i, h := range hs {
-		wg.Go(func() { errs[i] = c.setup(ctx, h, i < o.Managers) })
+		wg.Go(func() {
+			// a few at a time, as StartHosts: each SSH handshake has a timeout
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			errs[i] = c.setup(ctx, h, i < o.Managers)
+		})
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
+		_ = c.Close()
+		return nil, err
+	}
+	if err := c.pin(ctx); err != nil {
 		_ = c.Close()
 		return nil, err
 	}
@@ -355,6 +391,28 @@ func StartCluster(ctx context.Context, o ClusterOptions) (*Cluster, error) {
 		}
 	}
 	return c, nil
+}
+
+// pin makes the neighbour entries between the managers and every host
+// permanent (Network.Pin): workers reach the managers and the managers
+// every host without ARP, however many hosts there are.
+func (c *Cluster) pin(ctx context.Context) error {
+	var wg sync.WaitGroup
+	errs := make([]error, len(c.Hosts))
+	sem := make(chan struct{}, startParallel())
+	for i, h := range c.Hosts {
+		peers := c.Managers
+		if i < len(c.Managers) {
+			peers = c.Hosts
+		}
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			errs[i] = c.Network.Pin(ctx, h, peers...)
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // nodeState is the seed of one node.
@@ -449,11 +507,13 @@ FAKENODE_EOF
 	return nil
 }
 
-// client returns the cached root SSH connection to h.
+// client returns the cached root SSH connection to h. It dials without
+// holding the lock, so that connections to many hosts open in parallel.
 func (c *Cluster) client(ctx context.Context, h *Host) (*ssh.Client, error) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if cl := c.clients[h]; cl != nil {
+	cl := c.clients[h]
+	c.mu.Unlock()
+	if cl != nil {
 		return cl, nil
 	}
 	key, err := os.ReadFile(h.KeyPath)
@@ -482,7 +542,13 @@ func (c *Cluster) client(ctx context.Context, h *Host) (*ssh.Client, error) {
 		_ = conn.Close()
 		return nil, err
 	}
-	cl := ssh.NewClient(cc, chans, reqs)
+	cl = ssh.NewClient(cc, chans, reqs)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if prev := c.clients[h]; prev != nil { // another caller dialed meanwhile
+		_ = cl.Close()
+		return prev, nil
+	}
 	c.clients[h] = cl
 	return cl, nil
 }
@@ -666,6 +732,9 @@ func (c *Cluster) Close() error {
 		if c.API != nil {
 			errs = append(errs, c.API.Close())
 		}
+		if c.LoadBalancer != nil {
+			errs = append(errs, c.LoadBalancer.Close())
+		}
 		c.mu.Lock()
 		for _, cl := range c.clients {
 			_ = cl.Close()
@@ -679,6 +748,9 @@ func (c *Cluster) Close() error {
 		}
 		wg.Wait()
 		errs = append(errs, herrs...)
+		if c.Network != nil {
+			errs = append(errs, c.Network.Close())
+		}
 		if c.ownWorkdir {
 			errs = append(errs, os.RemoveAll(c.workdir))
 		}

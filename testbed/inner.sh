@@ -55,4 +55,6 @@ for h in root home/mke; do
 done
 chroot "$F" chown -R mke: /home/mke/.ssh
 [ -d "$S/seed" ] && cp -a "$S/seed/." "$F/"
+# read-only bind mounts of the machine's files (HostOptions.Binds)
+[ -f "$S/binds.sh" ] && . "$S/binds.sh"
 exec chroot "$F" /usr/sbin/sshd -D -e -f /etc/ssh/testbed/sshd_config

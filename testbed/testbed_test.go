@@ -299,3 +299,28 @@ func TestKilledBinaryLeavesNothing(t *testing.T) {
 	}
 	t.Logf("veth and unshare gone %v after SIGKILL", time.Since(begin))
 }
+
+func TestBinds(t *testing.T) {
+	need(t)
+	dir := t.TempDir()
+	file := filepath.Join(dir, "prog")
+	if err := os.WriteFile(file, []byte("#!/bin/sh\necho bound\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	h := startHosts(t, HostOptions{Name: "binds", Binds: map[string]string{"/usr/local/bin/prog": file, "/opt/shared": dir}})[0]
+	c := dial(t, h, "root")
+	if out, err := sshRun(t, c, "/usr/local/bin/prog && cat /opt/shared/prog | wc -l"); err != nil || out != "bound\n2" {
+		t.Errorf("bound file and folder: %q, %v", out, err)
+	}
+	for _, cmd := range []string{"echo x >> /usr/local/bin/prog", "touch /opt/shared/new", "rm /usr/local/bin/prog"} {
+		if out, err := sshRun(t, c, cmd); err == nil {
+			t.Errorf("%s: allowed (%q)", cmd, out)
+		}
+	}
+	if b, _ := os.ReadFile(file); string(b) != "#!/bin/sh\necho bound\n" {
+		t.Errorf("the machine's file changed: %q", b)
+	}
+	if _, err := StartHost(t.Context(), t.TempDir(), HostOptions{Name: "rel", Binds: map[string]string{"/x": "rel"}}); err == nil {
+		t.Error("relative bind source accepted")
+	}
+}
