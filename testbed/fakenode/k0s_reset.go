@@ -37,7 +37,10 @@ func (e *env) reset(c *cobra.Command) error {
 	if err != nil {
 		return err
 	}
-	if _, err := e.nodeConfigOf(k); err != nil {
+	// reset reads its own --config (default /etc/k0s/k0s.yaml, the
+	// defaults when that is missing), not the one k0s was installed with
+	cfgPath, _ := c.Flags().GetString("config")
+	if _, err := e.loadConfig(cfgPath); err != nil {
 		return err
 	}
 	dataDir, _ := c.Flags().GetString("data-dir")
