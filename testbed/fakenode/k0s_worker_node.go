@@ -14,10 +14,17 @@ package main
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
+	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -38,7 +45,6 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
-	certutil "k8s.io/client-go/util/cert"
 	kubeletv1beta1 "k8s.io/kubelet/config/v1beta1"
 	kubeletapis "k8s.io/kubelet/pkg/apis"
 	"sigs.k8s.io/yaml"
@@ -266,16 +272,34 @@ func (w *worker) kubelet(ctx context.Context, conf *kubeletv1beta1.KubeletConfig
 
 // servingCert is the self-signed serving certificate kubelet makes when it
 // is given none (<cert-dir>/kubelet.crt and kubelet.key). The fake does
-// not request a serving certificate by CSR (serverTLSBootstrap).
+// not request a serving certificate by CSR (serverTLSBootstrap), and its
+// key is ECDSA P-256 rather than kubelet's two RSA-2048 keys: generating
+// those took seconds per worker when many start at once.
 func (w *worker) servingCert() (tls.Certificate, error) {
 	crt, key := filepath.Join(w.certDir, "kubelet.crt"), filepath.Join(w.certDir, "kubelet.key")
 	if c, err := tls.LoadX509KeyPair(crt, key); err == nil {
 		return c, nil
 	}
-	cb, kb, err := certutil.GenerateSelfSignedCertKey(w.nodeName, nil, nil)
+	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return tls.Certificate{}, err
 	}
+	now := time.Now()
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(now.UnixNano()),
+		Subject:   pkix.Name{CommonName: w.nodeName + "@" + strconv.FormatInt(now.Unix(), 10)},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(365 * 24 * time.Hour),
+		KeyUsage:    x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, DNSNames: []string{w.nodeName}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &priv.PublicKey, priv)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	kder, err := x509.MarshalECPrivateKey(priv)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	cb := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	kb := pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder})
 	if err := writeFileAtomic(crt, cb, 0o644); err != nil {
 		return tls.Certificate{}, err
 	}
