@@ -33,7 +33,7 @@ func waitNodeReady(t *testing.T, c *Cluster, ctl *Host, node string) time.Durati
 // with the profile's kubelet values, and stops with k0s stop; a worker
 // whose profile the controller lacks never registers.
 func TestK0sWorkerJoinsController(t *testing.T) {
-	c := startCluster(t, ClusterOptions{Managers: 1, Workers: 2})
+	c := startCluster(t, ClusterOptions{Managers: 1, Workers: 4})
 	realK0s(t, c)
 	m := c.Managers[0]
 	mustExec(t, c, m, calicoCNI)
@@ -44,12 +44,12 @@ func TestK0sWorkerJoinsController(t *testing.T) {
 		t.Errorf("controller node labels and taints: %q", got)
 	}
 
-	w, w2 := c.Workers[0], c.Workers[1]
+	w, w2, w3, w4 := c.Workers[0], c.Workers[1], c.Workers[2], c.Workers[3]
 	if _, err := c.Exec(t.Context(), w, "timeout 2 bash -c 'echo > /dev/tcp/"+m.Address+"/6443'"); err != nil {
 		t.Skipf("workers do not reach the controller (test bed networking): %v", err)
 	}
 	tok := mustExec(t, c, m, "k0s token create --role worker --expiry 1h")
-	for _, h := range []*Host{w, w2} {
+	for _, h := range []*Host{w, w2, w3} {
 		mustExec(t, c, h, calicoCNI+" && mkdir -p /etc/k0s && echo "+tok+" > /etc/k0s/worker.token")
 	}
 	mustExec(t, c, w, "k0s install worker --token-file /etc/k0s/worker.token --profile p1 --labels tier=db && k0s start")
@@ -80,5 +80,32 @@ func TestK0sWorkerJoinsController(t *testing.T) {
 	}
 	if _, err := c.Exec(t.Context(), m, "k0s kubectl get node "+w2.Name); err == nil {
 		t.Errorf("a worker without its profile registered its Node")
+	}
+	// k0s's status component starts after the kubelet, which never starts
+	if _, err := c.Exec(t.Context(), w2, "k0s status"); err == nil {
+		t.Errorf("k0s status answers on a worker that never loaded its profile")
+	}
+
+	// a Node carried from MKE 3 keeps its labels and taints; kubelet adds
+	// --labels and --taints only to a Node it creates
+	mustExec(t, c, m, "k0s kubectl apply -f - <<'EOF'\n"+`{"apiVersion":"v1","kind":"Node","metadata":{"name":"`+w3.Name+`","labels":{"com.docker.ucp.collection":"shared"}},"spec":{"taints":[{"key":"com.docker.ucp.manager","effect":"NoSchedule"}]}}`+"\nEOF")
+	mustExec(t, c, w3, "k0s install worker --token-file /etc/k0s/worker.token --labels tier=db --taints new=1:NoExecute && k0s start")
+	waitNodeReady(t, c, m, w3.Name)
+	got := mustExec(t, c, m, "k0s kubectl get node "+w3.Name+" -o jsonpath='{.metadata.labels.com\\.docker\\.ucp\\.collection}/{.metadata.labels.tier}/{.spec.taints[*].key}'")
+	if !strings.HasPrefix(got, "shared//com.docker.ucp.manager") || strings.Contains(got, "new") {
+		t.Errorf("carried Node: %q, want its own label and taint only", got)
+	}
+
+	// an invalidated token: the worker never gets its certificate
+	tok2 := mustExec(t, c, m, "k0s token create --role worker")
+	id := mustExec(t, c, m, "echo "+tok2+" | base64 -d | gunzip | awk '/token:/{print $2}' | cut -d. -f1")
+	mustExec(t, c, m, "k0s token invalidate "+id)
+	mustExec(t, c, w4, calicoCNI+" && mkdir -p /etc/k0s && echo "+tok2+" > /etc/k0s/worker.token && k0s install worker --token-file /etc/k0s/worker.token && k0s start")
+	if _, err := c.Exec(t.Context(), w4, "i=0; until grep -q 'Failed to connect to apiserver.*provide credentials' /var/log/fakenode/k0sworker.service.log; do i=$((i+1)); [ $i -lt 1800 ] || exit 1; sleep 0.1; done"); err != nil {
+		log, _ := c.Exec(t.Context(), w4, "cat /var/log/fakenode/k0sworker.service.log")
+		t.Fatalf("no authentication failure logged: %v\n%s", err, log)
+	}
+	if _, err := c.Exec(t.Context(), m, "k0s kubectl get node "+w4.Name); err == nil {
+		t.Errorf("a worker with an invalidated token registered its Node")
 	}
 }
