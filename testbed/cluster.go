@@ -284,7 +284,8 @@ func allNodeContainers() []string {
 }
 
 // StartCluster builds fakenode (once per process), starts the hosts in
-// parallel and seeds every node's state consistently: one Swarm cluster
+// parallel on a network of their own with a load balancer in front of the
+// managers, and seeds every node's state consistently: one Swarm cluster
 // ID, distinct node IDs, manager-1 the leader, ucp-* containers per role,
 // the docker and containerd units active. Close it with Close.
 func StartCluster(ctx context.Context, o ClusterOptions) (*Cluster, error) {
@@ -501,7 +502,9 @@ cat > %[4]s <<'FAKENODE_EOF'
 %[5]s
 FAKENODE_EOF
 `, fakestate.Dir, fakestate.NodeFile, node, fakestate.UnitsFile, units, fakestate.LockFile)
-	if _, err := c.Exec(ctx, h, script); err != nil {
+	// on stdin: a manager's node list of a thousand hosts is past the
+	// kernel's 128 KiB limit for one argument (bash -c SCRIPT)
+	if _, err := c.exec(ctx, h, "sh", []byte(script)); err != nil {
 		return fmt.Errorf("testbed: setting up %s: %w", h.Name, err)
 	}
 	return nil

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -59,6 +60,7 @@ func measureCluster(t *testing.T, n int, sample bool) scaleFigures {
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Minute+time.Duration(n)*time.Second)
 	defer cancel()
 	before := memAvailable(t)
+	kernelBefore := kernelMemory()
 	begin := time.Now()
 	c, err := StartCluster(ctx, ClusterOptions{Managers: 3, Workers: n - 3, Workdir: t.TempDir()})
 	if err != nil {
@@ -75,6 +77,12 @@ func measureCluster(t *testing.T, n int, sample bool) scaleFigures {
 	var f scaleFigures
 	f.startPerHost = took / time.Duration(n)
 	f.machine = float64(before-memAvailable(t)) / float64(n)
+	var kb strings.Builder
+	kernelAfter := kernelMemory()
+	for i, k := range kernelFields {
+		fmt.Fprintf(&kb, " %s %+.2f", strings.TrimSuffix(k, ":"), float64(int64(kernelAfter[i])-int64(kernelBefore[i]))/float64(n)/(1<<20))
+	}
+	t.Logf("%d hosts: /proc/meminfo change per host, MiB:%s", n, kb.String())
 	rss, pss, procs := hostMemory(t, c.Hosts)
 	f.rss, f.pss, f.procsPerHost = float64(rss)/float64(n), float64(pss)/float64(n), float64(procs)/float64(n)
 	var tmp uint64
@@ -225,6 +233,18 @@ func procField(path, key string) uint64 {
 		}
 	}
 	return 0
+}
+
+// kernelFields are the /proc/meminfo lines the scale test reports the
+// change of, to tell where a host's memory goes beyond its processes.
+var kernelFields = []string{"Shmem:", "Slab:", "SUnreclaim:", "PageTables:", "KernelStack:", "Percpu:"}
+
+func kernelMemory() []uint64 {
+	v := make([]uint64, len(kernelFields))
+	for i, k := range kernelFields {
+		v[i] = procField("/proc/meminfo", k)
+	}
+	return v
 }
 
 func memAvailable(t *testing.T) int64 {
