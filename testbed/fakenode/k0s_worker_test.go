@@ -213,7 +213,7 @@ func (jp *joinPlane) profile(t testing.TB, name string, port int32, maxPods int3
 // ID and the encoded token.
 func (jp *joinPlane) token(t testing.TB) (string, string) {
 	t.Helper()
-	tok, err := randomToken()
+	tok, err := randomBootstrapToken()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -232,18 +232,6 @@ func (jp *joinPlane) token(t testing.TB) (string, string) {
 		t.Fatal(err)
 	}
 	return id, enc
-}
-
-func randomToken() (string, error) {
-	const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
-	r := make([]byte, 22)
-	if _, err := rand.Read(r); err != nil {
-		return "", err
-	}
-	for i := range r {
-		r[i] = alphabet[int(r[i])%len(alphabet)]
-	}
-	return string(r[:6]) + "." + string(r[6:]), nil
 }
 
 // runningWorker is a "k0s worker" process of the fakenode binary, run on
