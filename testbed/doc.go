@@ -113,4 +113,19 @@
 // real etcdutl, and a controller given a controller token joins the first
 // one's etcd cluster through its join API. Logs are under
 // /var/log/fakenode.
+//
+// # k0s workers
+//
+// With real control-plane binaries, a started k0sworker unit runs k0s
+// worker as k0s v1.33 does: it decodes its join token, bootstraps the
+// kubelet's client certificate through a CSR for system:node:<name> that
+// the controller's kube-controller-manager signs, loads ConfigMap
+// worker-config-<profile>-<minor> (without it the Node never registers),
+// writes /run/k0s/kubelet/config.yaml, then acts as the kubelet: holds port
+// 10250 (or the profile's), creates its Node (an existing Node keeps its
+// labels and taints: kubelet adds --labels and --taints only to a Node it
+// creates), renews its Lease and posts its status. The Node is Ready only
+// while a CNI configuration is in /etc/cni/net.d, as containerd's network
+// check requires. A controller installed with --enable-worker runs the same
+// worker inside its daemon. The log is /var/log/fakenode/k0sworker.service.log.
 package testbed

@@ -293,6 +293,10 @@ func (d *daemon) controllerMain(ctx context.Context) error {
 	d.mu.Lock()
 	d.running = true
 	d.mu.Unlock()
+
+	if d.k.Role != roleController {
+		go d.embeddedWorker(ctx, filepath.Join(pki, "admin.conf"))
+	}
 	select {
 	case <-ctx.Done():
 		return nil

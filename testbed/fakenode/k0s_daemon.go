@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -348,11 +347,3 @@ func getStatus(socket string) (*k0sStatus, error) {
 	}
 	return &st, nil
 }
-
-// errNoWorkerDaemon is returned until the worker side runs a real worker.
-var errNoWorkerDaemon = errors.New("the fake k0s worker runs no daemon")
-
-// workerMain is the body of a worker's daemon. The worker side
-// (k0s_worker*.go) replaces this placeholder; until then a real-mode
-// worker's daemon fails at once and k0s status never answers.
-func (d *daemon) workerMain(context.Context) error { return errNoWorkerDaemon }

@@ -108,6 +108,10 @@ func (e *env) run(name string, args []string) error {
 	default:
 		return e.helper(args)
 	}
+	if name == "k0s" && len(args) > 0 && args[0] == "worker" {
+		// the k0sworker service's long-running process: it takes no lock
+		return e.k0sWorker(args[1:])
+	}
 	unlock, err := e.lock()
 	if err != nil {
 		return err
