@@ -129,6 +129,10 @@ type Env struct {
 	// BackupPassphrase, when set, encrypts MKE 3's backup archive on the
 	// leader (Commands.Encrypt); it reaches the leader only on stdin.
 	BackupPassphrase []byte
+	// ImageRegistryAuth and ChartRegistryAuth are the pull credentials of
+	// Cluster.RegistrySecrets, created in RegistrySecretNamespace.
+	ImageRegistryAuth, ChartRegistryAuth *RegistryAuth
+	RegistrySecretNamespace              string
 	// Nodes reaches hosts other than a step's own (plan.Run.Node): the
 	// leader makes the join tokens, drains the workers and prints the
 	// admin kubeconfig; every node leaves the Swarm when uninstall-ucp

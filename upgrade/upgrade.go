@@ -108,6 +108,16 @@ type Options struct {
 	// stdin and is never saved.
 	BackupPassphrase []byte
 
+	// ImageRegistryAuth and ChartRegistryAuth are the registries' pull
+	// credentials (nil: anonymous), created as Secrets in the new cluster
+	// and named in mke4.yaml; ImageRegistryCA and ChartRegistryCA their
+	// PEM CA bundles (registries.*.caData). All are checked by New.
+	// RegistrySecretNamespace and RegistrySecretPrefix: see
+	// DefaultRegistrySecretNamespace.
+	ImageRegistryAuth, ChartRegistryAuth          *RegistryAuth
+	ImageRegistryCA, ChartRegistryCA              []byte
+	RegistrySecretNamespace, RegistrySecretPrefix string
+
 	Logger *slog.Logger
 	Events func(plan.Event)
 }
@@ -173,6 +183,9 @@ func New(o Options) (*Upgrade, error) {
 	if p := o.BackupPassphrase; p != nil && (len(p) < 12 || bytes.ContainsAny(p, "\n\r\x00")) {
 		return nil, errors.New("upgrade: the backup passphrase must be one line of at least 12 bytes")
 	}
+	if err := o.checkRegistries(); err != nil {
+		return nil, err
+	}
 	c := o.Commands
 	o.Commands = o.Commands.withDefaults()
 	// join tokens live at most as long as the run may
@@ -223,6 +236,9 @@ type Shared struct {
 	// SwarmExport says the plan exports the Swarm services (an MKE 3
 	// client was given and Options.SkipSwarmExport was not).
 	SwarmExport bool `json:"swarmExport,omitempty"`
+	// RegistrySecrets are the names of the pull-credential Secrets the
+	// run creates, by registry (image, chart); never their contents.
+	RegistrySecrets map[string]string `json:"registrySecrets,omitempty"`
 	// Preflight are all the results of the pre-upgrade checks, blockers
 	// or not (gather.Result.Checks: what mke-migrate preflight reports),
 	// for the report.
@@ -370,6 +386,7 @@ func (u *Upgrade) Discover(ctx context.Context) (*Shared, error) {
 	if sh.K0sConfig, err = k0sConfig(out); err != nil {
 		return nil, err
 	}
+	o.withRegistries(sh)
 
 	sh.SwarmExport = o.MKE3 != nil && !o.SkipSwarmExport
 
@@ -400,6 +417,7 @@ func (u *Upgrade) Discover(ctx context.Context) (*Shared, error) {
 // not hold (the hosts are added by who converts).
 func (o *Options) convertOptions() convert.Options {
 	return convert.Options{ExternalAddress: o.ExternalAddress, ImageRegistry: o.ImageRegistry, ChartRegistry: o.ChartRegistry,
+		ImageRegistryCAData: string(o.ImageRegistryCA), ChartRegistryCAData: string(o.ChartRegistryCA),
 		Airgapped: o.Airgapped, KubeletProfileLabel: o.KubeletProfileLabel}
 }
 

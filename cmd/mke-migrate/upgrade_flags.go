@@ -30,7 +30,7 @@ func runFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "ssh-insecure-ignore-host-key", Usage: "accept any SSH host key (labs only)"},
 		&cli.StringFlag{Name: "kubeconfig", Usage: "write the MKE 4k admin kubeconfig to `FILE` (default ~/.mke/mke.kubeconf)"},
 		&cli.BoolFlag{Name: "json", Usage: "print the result and summary as JSON on stdout (progress stays on stderr)"},
-	}, passphraseFlags()...)
+	}, append(passphraseFlags(), registryFlags()...)...)
 }
 
 // runSetup is what upgrade, resume and rollback share.
@@ -97,6 +97,11 @@ func newRunSetup(c *cli.Context, dir string) (*runSetup, error) {
 			return nil, err
 		}
 	}
+	// the registries' credentials and CAs before the output folder exists
+	var reg upgrade.Options
+	if err := registryOptions(c, &reg); err != nil {
+		return nil, err
+	}
 	s := &runSetup{json: c.Bool("json"), out: newReporter(c.App.ErrWriter)}
 	var lvl slog.Level
 	if err := lvl.UnmarshalText([]byte(c.String("log-level"))); err != nil {
@@ -132,6 +137,7 @@ func newRunSetup(c *cli.Context, dir string) (*runSetup, error) {
 		s.close()
 		return nil, err
 	}
+	s.opts.ImageRegistryAuth, s.opts.ChartRegistryAuth, s.opts.ImageRegistryCA, s.opts.ChartRegistryCA = reg.ImageRegistryAuth, reg.ChartRegistryAuth, reg.ImageRegistryCA, reg.ChartRegistryCA
 	return s, nil
 }
 
