@@ -2,6 +2,7 @@ package upgrade
 
 import (
 	"context"
+	"io"
 	"strings"
 	"sync"
 	"time"
@@ -133,6 +134,8 @@ type Env struct {
 	// Cluster.RegistrySecrets, created in RegistrySecretNamespace.
 	ImageRegistryAuth, ChartRegistryAuth *RegistryAuth
 	RegistrySecretNamespace              string
+	// BackupInfo reads Cluster.BackupPath (default ReadBackupInfo).
+	BackupInfo func(io.Reader) (*BackupInfo, error)
 	// Nodes reaches hosts other than a step's own (plan.Run.Node): the
 	// leader makes the join tokens, drains the workers and prints the
 	// admin kubeconfig; every node leaves the Swarm when uninstall-ucp

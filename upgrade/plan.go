@@ -35,6 +35,7 @@ func (u *Upgrade) Env() (*Env, error) {
 		SwarmOptions: o.SwarmOptions, tokens: u.tokens,
 		BackupPassphrase: o.BackupPassphrase}
 	e.ImageRegistryAuth, e.ChartRegistryAuth, e.RegistrySecretNamespace = o.ImageRegistryAuth, o.ChartRegistryAuth, o.registrySecretNamespace()
+	e.BackupInfo = o.BackupInfo
 	if o.MKE3 != nil { // no typed nil in the interface
 		e.Swarm = o.MKE3
 	}

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -81,6 +82,9 @@ type Options struct {
 	// StepTimeout bounds each step (default 10 minutes); Timeout the whole
 	// upgrade (default 60 minutes, like mkectl's --upgrade-timeout-minutes).
 	StepTimeout, Timeout time.Duration
+	// RollbackTimeout bounds the rollback that follows a failure, an
+	// interrupt or the Timeout (default: Timeout).
+	RollbackTimeout time.Duration
 
 	// Commands are the remote commands the steps run.
 	Commands Commands
@@ -114,7 +118,13 @@ type Options struct {
 	// PEM CA bundles (registries.*.caData). All are checked by New.
 	// RegistrySecretNamespace and RegistrySecretPrefix: see
 	// DefaultRegistrySecretNamespace.
-	ImageRegistryAuth, ChartRegistryAuth          *RegistryAuth
+	ImageRegistryAuth, ChartRegistryAuth *RegistryAuth
+	// BackupPath is an existing MKE 3 backup archive to keep as the run's
+	// way back instead of taking one; Discover verifies it (an MKE 3
+	// backup of this cluster's ID and version, see BackupInfo), read by
+	// BackupInfo (default ReadBackupInfo).
+	BackupPath                                    string
+	BackupInfo                                    func(io.Reader) (*BackupInfo, error)
 	ImageRegistryCA, ChartRegistryCA              []byte
 	RegistrySecretNamespace, RegistrySecretPrefix string
 
@@ -236,6 +246,9 @@ type Shared struct {
 	// SwarmExport says the plan exports the Swarm services (an MKE 3
 	// client was given and Options.SkipSwarmExport was not).
 	SwarmExport bool `json:"swarmExport,omitempty"`
+	// BackupPath is the operator's MKE 3 backup the run uses instead of
+	// taking one (Options.BackupPath, verified).
+	BackupPath string `json:"backupPath,omitempty"`
 	// RegistrySecrets are the names of the pull-credential Secrets the
 	// run creates, by registry (image, chart); never their contents.
 	RegistrySecrets map[string]string `json:"registrySecrets,omitempty"`
@@ -408,6 +421,9 @@ func (u *Upgrade) Discover(ctx context.Context) (*Shared, error) {
 	blockers := res.Blockers()
 	if len(blockers) > 0 {
 		return sh, &BlockedError{Blockers: blockers}
+	}
+	if err := o.checkBackupPath(sh); err != nil {
+		return sh, err
 	}
 	u.shared = sh
 	return sh, nil
@@ -609,7 +625,7 @@ func (u *Upgrade) execute(ctx context.Context, p *plan.Plan, j *journal.Journal,
 	// The rollback must run after an interrupt or the overall timeout,
 	// so it gets a context of its own.
 	rbctx := func() (context.Context, context.CancelFunc) {
-		return context.WithTimeout(context.WithoutCancel(ctx), u.o.Timeout)
+		return context.WithTimeout(context.WithoutCancel(ctx), u.o.rollbackTimeout())
 	}
 	if rollbackOnly {
 		c, cancel := rbctx()

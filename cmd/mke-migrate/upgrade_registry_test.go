@@ -8,9 +8,13 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/urfave/cli/v2"
+
+	"github.com/mke-migrate/mke-migrate/upgrade"
 )
 
 const (
@@ -18,7 +22,7 @@ const (
 	chartCanary = "canary-chart-Pd41mZ"
 )
 
-func TestRegistryFlagValidation(t *testing.T) {
+func TestOpsFlagValidation(t *testing.T) {
 	dir := t.TempDir()
 	t.Setenv("XDG_STATE_HOME", filepath.Join(dir, "state"))
 	t.Setenv("MKE_PASSWORD", "not-used-by-these-tests")
@@ -42,6 +46,13 @@ func TestRegistryFlagValidation(t *testing.T) {
 		"two-line password":           {args: with("--image-registry-username", "u"), env: map[string]string{envImageRegistryPassword: imgCanary + "\nmore"}, want: "one line"},
 		"CA file missing":             {args: with("--image-registry-ca-file", filepath.Join(dir, "absent.pem")), want: "--image-registry-ca-file"},
 		"CA file not PEM":             {args: with("--chart-registry-ca-file", notPEM), want: "chart registry CA"},
+		"upgrade timeout zero":        {args: with("--upgrade-timeout-minutes", "0"), want: "--upgrade-timeout-minutes: must be at least 1"},
+		"both timeouts, different":    {args: with("--upgrade-timeout-minutes", "30", "--timeout", "1h"), want: "same setting"},
+		"command shorter than run":    {args: with("--timeout-minutes", "10"), want: "shorter than the upgrade's timeout"},
+		"command timeout zero":        {args: with("--timeout-minutes", "0"), want: "--timeout-minutes: must be at least 1"},
+		"backup path missing":         {args: with("--backup-path", filepath.Join(dir, "absent.tar")), want: "--backup-path"},
+		"backup path a folder":        {args: with("--backup-path", dir), want: "not a regular file"},
+		"backup path and passphrase":  {args: with("--backup-path", k0s, "--backup-passphrase-env", "HOME"), want: "one or the other"},
 		"http registry with creds":    {args: with("--image-registry", "http://r.example.com", "--image-registry-username", "u"), env: map[string]string{envImageRegistryPassword: imgCanary}, want: "HTTPS"},
 	}
 	for name, tt := range tests {
@@ -116,4 +127,39 @@ func TestRegistryPasswordsNowhere(t *testing.T) {
 		}
 	}
 	assert.NotZero(t, calls)
+}
+
+// mkectl's timing flags map onto our options: --upgrade-timeout-minutes is
+// --timeout, --timeout-minutes a deadline on the command's context.
+func TestTimingFlags(t *testing.T) {
+	for name, tt := range map[string]struct {
+		args     []string
+		timeout  time.Duration
+		deadline bool
+	}{
+		"defaults":           {nil, upgrade.DefaultTimeout, false},
+		"mkectl's minutes":   {[]string{"--upgrade-timeout-minutes", "90"}, 90 * time.Minute, false},
+		"same as --timeout":  {[]string{"--upgrade-timeout-minutes", "90", "--timeout", "1h30m"}, 90 * time.Minute, false},
+		"command bound":      {[]string{"--timeout-minutes", "120"}, upgrade.DefaultTimeout, true},
+		"our --timeout only": {[]string{"--timeout", "2h"}, 2 * time.Hour, false},
+	} {
+		t.Run(name, func(t *testing.T) {
+			var got upgrade.Options
+			var deadline bool
+			app := &cli.App{Flags: append(timingFlags(), &cli.DurationFlag{Name: "timeout", Value: upgrade.DefaultTimeout}),
+				Action: func(c *cli.Context) error {
+					got.Timeout = c.Duration("timeout")
+					release, err := timingOptions(c, &got)
+					if err != nil {
+						return err
+					}
+					defer release()
+					_, deadline = c.Context.Deadline()
+					return nil
+				}}
+			require.NoError(t, app.Run(append([]string{"x"}, tt.args...)))
+			assert.Equal(t, tt.timeout, got.Timeout)
+			assert.Equal(t, tt.deadline, deadline)
+		})
+	}
 }
