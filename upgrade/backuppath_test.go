@@ -117,3 +117,18 @@ func FuzzReadBackupInfo(f *testing.F) {
 		}
 	})
 }
+
+func TestCheckDataDir(t *testing.T) {
+	for d, ok := range map[string]bool{"": true, "/var/lib/k0s": true, "/var/lib/docker/k0s": true, "/data-1/x_y/k0s": true,
+		"/k0s": false, "/var/lib/k0s/": false, "var/lib/k0s": false, "/var/lib/kzero": false, "/var/../lib/k0s": false,
+		"/var/lib k/k0s": false, "/var/lib/$(id)/k0s": false, "//var/k0s": false} {
+		err := checkDataDir(d)
+		if ok != (err == nil) {
+			t.Errorf("checkDataDir(%q) = %v", d, err)
+		}
+		var de *DataDirError
+		if err != nil && !errors.As(err, &de) {
+			t.Errorf("%T", err)
+		}
+	}
+}

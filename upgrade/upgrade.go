@@ -118,15 +118,22 @@ type Options struct {
 	// PEM CA bundles (registries.*.caData). All are checked by New.
 	// RegistrySecretNamespace and RegistrySecretPrefix: see
 	// DefaultRegistrySecretNamespace.
-	ImageRegistryAuth, ChartRegistryAuth *RegistryAuth
+	ImageRegistryAuth, ChartRegistryAuth          *RegistryAuth
+	ImageRegistryCA, ChartRegistryCA              []byte
+	RegistrySecretNamespace, RegistrySecretPrefix string
+
 	// BackupPath is an existing MKE 3 backup archive to keep as the run's
 	// way back instead of taking one; Discover verifies it (an MKE 3
 	// backup of this cluster's ID and version, see BackupInfo), read by
 	// BackupInfo (default ReadBackupInfo).
-	BackupPath                                    string
-	BackupInfo                                    func(io.Reader) (*BackupInfo, error)
-	ImageRegistryCA, ChartRegistryCA              []byte
-	RegistrySecretNamespace, RegistrySecretPrefix string
+	BackupPath string
+	BackupInfo func(io.Reader) (*BackupInfo, error)
+	// DataDir is k0s's data directory on every node (DefaultDataDir when
+	// empty; it must end in /k0s), given to every k0s command that takes
+	// it. Discover checks on every node that a k0s folder can be made
+	// there with DataDirMinFree bytes free (DefaultDataDirMinFree).
+	DataDir        string
+	DataDirMinFree int64
 
 	Logger *slog.Logger
 	Events func(plan.Event)
@@ -196,6 +203,9 @@ func New(o Options) (*Upgrade, error) {
 	if err := o.checkRegistries(); err != nil {
 		return nil, err
 	}
+	if err := checkDataDir(o.DataDir); err != nil {
+		return nil, err
+	}
 	c := o.Commands
 	o.Commands = o.Commands.withDefaults()
 	// join tokens live at most as long as the run may
@@ -249,6 +259,11 @@ type Shared struct {
 	// BackupPath is the operator's MKE 3 backup the run uses instead of
 	// taking one (Options.BackupPath, verified).
 	BackupPath string `json:"backupPath,omitempty"`
+	// DataDir is k0s's data directory ("" for DefaultDataDir); NodeIPs
+	// the kubelet's node IP by host, from hosts.yaml's privateAddress or
+	// the address of its privateInterface.
+	DataDir string            `json:"dataDir,omitempty"`
+	NodeIPs map[string]string `json:"nodeIPs,omitempty"`
 	// RegistrySecrets are the names of the pull-credential Secrets the
 	// run creates, by registry (image, chart); never their contents.
 	RegistrySecrets map[string]string `json:"registrySecrets,omitempty"`
@@ -419,6 +434,9 @@ func (u *Upgrade) Discover(ctx context.Context) (*Shared, error) {
 	}
 
 	blockers := res.Blockers()
+	if nb := u.checkNodes(ctx, sh); len(nb) > 0 {
+		sh.Preflight, blockers = append(sh.Preflight, nb...), append(blockers, nb...)
+	}
 	if len(blockers) > 0 {
 		return sh, &BlockedError{Blockers: blockers}
 	}

@@ -150,7 +150,7 @@ func newRunSetup(c *cli.Context, dir string) (*runSetup, error) {
 		return nil, err
 	}
 	s.opts.ImageRegistryAuth, s.opts.ChartRegistryAuth, s.opts.ImageRegistryCA, s.opts.ChartRegistryCA = reg.ImageRegistryAuth, reg.ChartRegistryAuth, reg.ImageRegistryCA, reg.ChartRegistryCA
-	s.opts.Timeout, s.opts.BackupPath = reg.Timeout, reg.BackupPath
+	s.opts.Timeout, s.opts.BackupPath, s.opts.DataDir = reg.Timeout, reg.BackupPath, reg.DataDir
 	return s, nil
 }
 

@@ -18,14 +18,15 @@ import (
 // totality" of its work.
 func timingFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.IntFlag{Name: "upgrade-timeout-minutes", Usage: "mkectl's name for --timeout, in `MINUTES` (default 60): roll back when the upgrade takes longer"},
-		&cli.IntFlag{Name: "timeout-minutes", Usage: "end the whole command (discovery, upgrade and rollback) after `MINUTES` (default: no bound beyond --timeout and the rollback's own)"},
+		&cli.IntFlag{Name: "upgrade-timeout-minutes", DefaultText: "60, as --timeout", Usage: "mkectl's name for --timeout, in `MINUTES`: roll back when the upgrade takes longer"},
+		&cli.IntFlag{Name: "timeout-minutes", DefaultText: "no bound beyond --timeout and the rollback's own", Usage: "end the whole command (discovery, upgrade and rollback) after `MINUTES`"},
 	}
 }
 
 // upgradeOpsFlags are the flags only upgrade has.
 func upgradeOpsFlags() []cli.Flag {
 	return []cli.Flag{
+		&cli.StringFlag{Name: "data-dir", Aliases: []string{"d"}, Value: upgrade.DefaultDataDir, Usage: "k0s's data `DIR` on every node, ending in /k0s (e.g. /var/lib/docker/k0s on MKE 3's Docker partition); preflight checks that it can be made and has room"},
 		&cli.StringFlag{Name: "backup-path", Usage: "use the existing MKE 3 backup `FILE` (a plain tar made by mirantis/ucp backup) as the run's way back instead of taking one; verified first: this cluster's ID and MKE version"},
 	}
 }
@@ -62,8 +63,16 @@ func timingOptions(c *cli.Context, o *upgrade.Options) (func(), error) {
 }
 
 // backupPathOption checks --backup-path before anything is reached (the
-// archive itself is verified against the cluster by Discover).
+// archive itself is verified against the cluster by Discover), and maps
+// --data-dir.
 func backupPathOption(c *cli.Context, o *upgrade.Options) error {
+	if d := c.String("data-dir"); d != "" && d != upgrade.DefaultDataDir {
+		o.DataDir = d
+		chk := upgrade.Options{DataDir: d}
+		if err := chk.CheckDataDir(); err != nil {
+			return usagef("--data-dir: %w", err)
+		}
+	}
 	p := c.String("backup-path")
 	if p == "" {
 		return nil

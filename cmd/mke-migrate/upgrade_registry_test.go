@@ -53,6 +53,8 @@ func TestOpsFlagValidation(t *testing.T) {
 		"backup path missing":         {args: with("--backup-path", filepath.Join(dir, "absent.tar")), want: "--backup-path"},
 		"backup path a folder":        {args: with("--backup-path", dir), want: "not a regular file"},
 		"backup path and passphrase":  {args: with("--backup-path", k0s, "--backup-passphrase-env", "HOME"), want: "one or the other"},
+		"data dir not k0s":            {args: with("--data-dir", "/var/lib/docker"), want: "must end in /k0s"},
+		"data dir relative":           {args: with("-d", "var/k0s"), want: "--data-dir"},
 		"http registry with creds":    {args: with("--image-registry", "http://r.example.com", "--image-registry-username", "u"), env: map[string]string{envImageRegistryPassword: imgCanary}, want: "HTTPS"},
 	}
 	for name, tt := range tests {
