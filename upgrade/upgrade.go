@@ -134,6 +134,12 @@ type Options struct {
 	// there with DataDirMinFree bytes free (DefaultDataDirMinFree).
 	DataDir        string
 	DataDirMinFree int64
+	// NoSupportBundle: a failed run writes no support bundle (by default
+	// it writes one into OutputDir before and one after its rollback:
+	// package support). MKE3Password, when set, is redacted from them
+	// like the run's other secrets.
+	NoSupportBundle bool
+	MKE3Password    []byte
 
 	Logger *slog.Logger
 	Events func(plan.Event)
@@ -490,6 +496,8 @@ type Result struct {
 	// Commands are the remote commands (SSH sessions) run on each host by
 	// this process, facts and locks included.
 	Commands map[string]int
+	// SupportBundles are the support bundles a failed run wrote.
+	SupportBundles []string
 }
 
 // Apply runs the plan in a new run (journal in OutputDir). On a failure,
@@ -669,12 +677,15 @@ func (u *Upgrade) execute(ctx context.Context, p *plan.Plan, j *journal.Journal,
 	}
 	_, _ = j.Append(journal.Record{Event: journal.RunFailed, Error: err.Error()})
 	if x.PastPointOfNoReturn() {
+		u.failureBundle(ctx, res, "failed")
 		return res, fmt.Errorf("%w: %w", ErrPastPointOfNoReturn, err)
 	}
 	log.Warn("upgrade failed; rolling back", "err", err)
+	u.failureBundle(ctx, res, "before-rollback")
 	c, rcancel := rbctx()
 	defer rcancel()
 	rerr := undo(c)
+	u.failureBundle(ctx, res, "after-rollback")
 	res.RolledBack = rerr == nil
 	res.Took = time.Since(start)
 	return res, &RollbackError{Cause: err, Rollback: rerr}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"time"
 
@@ -89,4 +90,14 @@ func backupPathOption(c *cli.Context, o *upgrade.Options) error {
 	}
 	o.BackupPath = p
 	return nil
+}
+
+// printBundles names the support bundles a failed run wrote.
+func printBundles(w io.Writer, res *upgrade.Result) {
+	if res == nil {
+		return
+	}
+	for _, p := range res.SupportBundles {
+		fmt.Fprintf(w, "Support bundle: %s\n", p)
+	}
 }
