@@ -134,6 +134,8 @@ type Env struct {
 	// Cluster.RegistrySecrets, created in RegistrySecretNamespace.
 	ImageRegistryAuth, ChartRegistryAuth *RegistryAuth
 	RegistrySecretNamespace              string
+	// Verify: the plan ends with the verify step.
+	Verify bool
 	// BackupInfo reads Cluster.BackupPath (default ReadBackupInfo).
 	BackupInfo func(io.Reader) (*BackupInfo, error)
 	// Nodes reaches hosts other than a step's own (plan.Run.Node): the

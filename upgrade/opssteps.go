@@ -17,6 +17,11 @@ func opsSteps(e *Env, p *plan.Plan) error {
 			return err
 		}
 	}
+	if e.Verify {
+		if err := p.InsertAfter("write-outputs", verifyStep(e)); err != nil {
+			return err
+		}
+	}
 	if len(e.Cluster.RegistrySecrets) > 0 {
 		insertStageBefore(p, PhaseCleanup, &plan.Stage{Name: "Registry credentials", Phase: PhaseRBAC,
 			Lanes: [][]*plan.Step{{registryCredentialsStep(e)}}})

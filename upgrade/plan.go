@@ -35,7 +35,7 @@ func (u *Upgrade) Env() (*Env, error) {
 		SwarmOptions: o.SwarmOptions, tokens: u.tokens,
 		BackupPassphrase: o.BackupPassphrase}
 	e.ImageRegistryAuth, e.ChartRegistryAuth, e.RegistrySecretNamespace = o.ImageRegistryAuth, o.ChartRegistryAuth, o.registrySecretNamespace()
-	e.BackupInfo = o.BackupInfo
+	e.BackupInfo, e.Verify = o.BackupInfo, o.Verify
 	e.Commands.Drain, e.Commands.Uncordon = e.withKubectlDataDir(e.Commands.Drain), e.withKubectlDataDir(e.Commands.Uncordon)
 	if o.MKE3 != nil { // no typed nil in the interface
 		e.Swarm = o.MKE3

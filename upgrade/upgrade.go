@@ -140,6 +140,11 @@ type Options struct {
 	// like the run's other secrets.
 	NoSupportBundle bool
 	MKE3Password    []byte
+	// Verify adds the verify step after the outputs: the new cluster is
+	// checked against what Discover saw (package verify). Off by default
+	// for now: the test bed's simulated nodes register no Kubernetes
+	// nodes yet, so it would fail every simulated upgrade.
+	Verify bool
 
 	Logger *slog.Logger
 	Events func(plan.Event)

@@ -28,6 +28,7 @@ func timingFlags() []cli.Flag {
 func upgradeOpsFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "data-dir", Aliases: []string{"d"}, Value: upgrade.DefaultDataDir, Usage: "k0s's data `DIR` on every node, ending in /k0s (e.g. /var/lib/docker/k0s on MKE 3's Docker partition); preflight checks that it can be made and has room"},
+		&cli.BoolFlag{Name: "verify", Usage: "end the upgrade with mke-migrate verify's checks of the new cluster (a failed check fails the run; resume verifies again)"},
 		&cli.StringFlag{Name: "backup-path", Usage: "use the existing MKE 3 backup `FILE` (a plain tar made by mirantis/ucp backup) as the run's way back instead of taking one; verified first: this cluster's ID and MKE version"},
 	}
 }
