@@ -18,6 +18,7 @@ import (
 
 	"github.com/mke-migrate/mke-migrate/hosts"
 	"github.com/mke-migrate/mke-migrate/internal/atomicfile"
+	"github.com/mke-migrate/mke-migrate/internal/shell"
 )
 
 // Defaults of Options.
@@ -25,6 +26,7 @@ const (
 	DefaultMaxEntryBytes = 2 << 20  // 2 MiB per entry (its end is kept)
 	DefaultMaxBytes      = 64 << 20 // 64 MiB in all, before compression
 	DefaultConcurrency   = 10
+	DefaultNodeTimeout   = time.Minute
 	// DefaultLogLines is how many recent lines of each MKE 3 container
 	// and k0s service log NodeCommands asks for.
 	DefaultLogLines = 300
@@ -80,8 +82,12 @@ type Options struct {
 	// MaxEntryBytes and MaxBytes bound the bundle (defaults above).
 	MaxEntryBytes, MaxBytes int64
 	Concurrency             int
-	Now                     func() time.Time
-	Logger                  *slog.Logger
+	// NodeTimeout bounds the collection on one node (default
+	// DefaultNodeTimeout): a hung tool costs its node's files, not the
+	// bundle.
+	NodeTimeout time.Duration
+	Now         func() time.Time
+	Logger      *slog.Logger
 }
 
 // Entry is one file of a bundle, as manifest.json lists it.
@@ -113,6 +119,9 @@ func Write(ctx context.Context, w io.Writer, o Options) (*Manifest, error) {
 	}
 	if o.Commands == nil {
 		o.Commands = NodeCommands(DefaultLogLines)
+	}
+	if o.NodeTimeout <= 0 {
+		o.NodeTimeout = DefaultNodeTimeout
 	}
 	now := time.Now
 	if o.Now != nil {
@@ -200,9 +209,19 @@ func Write(ctx context.Context, w io.Writer, o Options) (*Manifest, error) {
 				perHost[i] = mine
 				return
 			}
+			// one remote command per node (a bundle is often made of a
+			// failing cluster: few round trips, bounded in time)
+			nctx, cancel := context.WithTimeout(ctx, o.NodeTimeout)
+			out, err := n.Exec(nctx, nodeScript(o.Commands), hosts.WithSudo())
+			cancel()
+			parts := splitNodeOutput(out)
 			for _, c := range o.Commands {
-				out, err := n.Exec(ctx, c.Cmd, hosts.WithSudo())
-				one(c.File, []byte(out), err)
+				data, ok := parts[c.File]
+				var cerr error
+				if !ok && err != nil {
+					cerr = err
+				}
+				one(c.File, []byte(data), cerr)
 			}
 			perHost[i] = mine
 		}()
@@ -278,6 +297,41 @@ func WriteFile(ctx context.Context, dir, name string, o Options) (string, *Manif
 // "before-rollback".
 func BundleName(reason string, t time.Time) string {
 	return "support-bundle-" + safeName(reason) + "-" + t.UTC().Format("20060102T150405Z") + ".tar.gz"
+}
+
+// sectionMark starts each command's output in a node's combined output.
+const sectionMark = "@@mke-migrate-support-bundle@@ "
+
+// nodeScript runs the commands one after the other, each output after a
+// line naming its file.
+func nodeScript(cs []NodeCommand) string {
+	var b strings.Builder
+	for _, c := range cs {
+		fmt.Fprintf(&b, "echo %s; { %s; } 2>&1\n", shell.Quote(sectionMark+c.File), c.Cmd)
+	}
+	return shell.Sudo(b.String())
+}
+
+// splitNodeOutput cuts a node's combined output into its files.
+func splitNodeOutput(out string) map[string]string {
+	m := map[string]string{}
+	file := ""
+	var cur []string
+	flush := func() {
+		if file != "" {
+			m[file] = strings.Join(cur, "\n")
+		}
+	}
+	for _, l := range strings.Split(out, "\n") {
+		if f, ok := strings.CutPrefix(l, sectionMark); ok {
+			flush()
+			file, cur = f, nil
+			continue
+		}
+		cur = append(cur, l)
+	}
+	flush()
+	return m
 }
 
 // readTail reads a file's last max bytes.

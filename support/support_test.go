@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -21,16 +22,32 @@ type fakeNode struct {
 	err error
 }
 
+// Exec answers the combined script (as hosts.Client, trimmed): each
+// section gets the output of the first key its command contains.
 func (n *fakeNode) Exec(_ context.Context, cmd string, _ ...hosts.ExecOption) (string, error) {
 	if n.err != nil {
 		return "", n.err
 	}
-	for k, v := range n.out {
-		if strings.Contains(cmd, k) {
-			return v, nil
+	var lines []string
+	for _, c := range NodeCommands(DefaultLogLines) {
+		if !strings.Contains(cmd, c.File) {
+			continue
+		}
+		lines = append(lines, sectionMark+c.File)
+		// the longest key first: "docker logs" before "docker ps"
+		keys := make([]string, 0, len(n.out))
+		for k := range n.out {
+			keys = append(keys, k)
+		}
+		slices.SortFunc(keys, func(a, b string) int { return len(b) - len(a) })
+		for _, k := range keys {
+			if strings.Contains(c.Cmd, k) {
+				lines = append(lines, n.out[k])
+				break
+			}
 		}
 	}
-	return "", nil
+	return strings.Join(lines, "\n"), nil
 }
 func (n *fakeNode) Upload(context.Context, []byte, string, fs.FileMode, bool) error { return nil }
 func (n *fakeNode) ReadFile(context.Context, string, bool) ([]byte, error)          { return nil, nil }

@@ -76,7 +76,7 @@ func ReadBackupInfo(r io.Reader) (*BackupInfo, error) {
 		}
 		if name == backupMetaFile && h.Typeflag == tar.TypeReg {
 			if meta, err = io.ReadAll(io.LimitReader(tr, maxBackupMeta+1)); err != nil {
-				return nil, fmt.Errorf("%s: %w", backupMetaFile, err)
+				return nil, fmt.Errorf("not a complete tar archive: %s: %w", backupMetaFile, err)
 			}
 			if len(meta) > maxBackupMeta {
 				return nil, fmt.Errorf("%s: larger than %d bytes", backupMetaFile, maxBackupMeta)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -17,7 +18,13 @@ func backupTar(t testing.TB, members map[string]string) []byte {
 	t.Helper()
 	var b bytes.Buffer
 	tw := tar.NewWriter(&b)
-	for name, data := range members {
+	names := make([]string, 0, len(members))
+	for n := range members {
+		names = append(names, n)
+	}
+	slices.Sort(names) // the same bytes every time
+	for _, name := range names {
+		data := members[name]
 		h := &tar.Header{Name: name, Mode: 0o600, Size: int64(len(data)), Typeflag: tar.TypeReg}
 		if strings.HasSuffix(name, "/") {
 			h.Mode, h.Size, h.Typeflag = 0o755, 0, tar.TypeDir
@@ -56,7 +63,7 @@ func TestReadBackupInfo(t *testing.T) {
 		"text":              {[]byte(strings.Repeat("hello ", 100)), "not a tar"},
 		"gzip":              {gz(good), "gzip"},
 		"openssl":           {append([]byte("Salted__12345678"), make([]byte, 300)...), "openssl"},
-		"truncated":         {good[:700], "not a complete tar"},
+		"truncated":         {good[:532], "not a complete tar"}, // inside backup.json's data
 		"no ucp-kv":         {backupTar(t, map[string]string{"backup.json": goodMeta, "ucp-auth-api-certs/": ""}), "no ucp-kv"},
 		"no metadata":       {backupTar(t, map[string]string{"ucp-kv/": ""}), "cannot be tied"},
 		"metadata not JSON": {backupTar(t, map[string]string{"backup.json": "{", "ucp-kv/": ""}), "backup.json"},
