@@ -2,6 +2,7 @@ package upgrade
 
 import (
 	"context"
+	"io"
 	"strings"
 	"sync"
 	"time"
@@ -129,6 +130,14 @@ type Env struct {
 	// BackupPassphrase, when set, encrypts MKE 3's backup archive on the
 	// leader (Commands.Encrypt); it reaches the leader only on stdin.
 	BackupPassphrase []byte
+	// ImageRegistryAuth and ChartRegistryAuth are the pull credentials of
+	// Cluster.RegistrySecrets, created in RegistrySecretNamespace.
+	ImageRegistryAuth, ChartRegistryAuth *RegistryAuth
+	RegistrySecretNamespace              string
+	// Verify: the plan ends with the verify step.
+	Verify bool
+	// BackupInfo reads Cluster.BackupPath (default ReadBackupInfo).
+	BackupInfo func(io.Reader) (*BackupInfo, error)
 	// Nodes reaches hosts other than a step's own (plan.Run.Node): the
 	// leader makes the join tokens, drains the workers and prints the
 	// admin kubeconfig; every node leaves the Swarm when uninstall-ucp

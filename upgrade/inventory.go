@@ -102,6 +102,7 @@ func (u *Upgrade) FromInventory(inv Inventory) (*Shared, error) {
 	if sh.K0sConfig, err = k0sConfig(&out); err != nil {
 		return nil, err
 	}
+	o.withRegistries(sh)
 	sh.RBACModel = inv.RBAC
 	if sh.RBACModel == nil {
 		sh.RBACModel = o.RBACExport

@@ -94,7 +94,7 @@ func (e *Env) joinToken(ctx context.Context, role string) ([]byte, error) {
 	if tok := t.m[role]; tok != nil {
 		return tok, nil
 	}
-	tok, err := e.onLeader(ctx, tokenCreateCmd(role, e.Commands.TokenExpiry))
+	tok, err := e.onLeader(ctx, tokenCreateCmd(role, e.Commands.TokenExpiry)+e.dataDirFlag())
 	if err != nil {
 		return nil, fmt.Errorf("create a %s join token on the leader: %w", role, err)
 	}
@@ -146,7 +146,7 @@ func (e *Env) invalidateTokens(ctx context.Context, earlier []string) error {
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), tokenCmdTimeout)
 	defer cancel()
-	if _, err := e.onLeader(ctx, tokenInvalidateCmd(ids)); err != nil {
+	if _, err := e.onLeader(ctx, tokenInvalidateCmd(ids)+e.dataDirFlag()); err != nil {
 		return errors.Join(unreadable, fmt.Errorf("invalidate the join tokens on the leader (they expire after %s): %w", e.Commands.TokenExpiry, err))
 	}
 	return unreadable
@@ -236,7 +236,7 @@ func (e *Env) install(ctx context.Context, r *plan.Run, role string, first bool)
 			r.Set(tokenIDKey, id)
 		}
 	}
-	args := installArgs(role, c.K0sDir, tokenFile, !first, e.Cluster.Profiles[r.Step.Host])
+	args := append(installArgs(role, c.K0sDir, tokenFile, !first, e.Cluster.Profiles[r.Step.Host]), e.nodeInstallArgs(r.Step.Host)...)
 	opts := []hosts.ExecOption{hosts.WithSudo()}
 	if tok != nil {
 		opts = append(opts, hosts.WithStdin(bytes.NewReader(tok)))
@@ -246,7 +246,7 @@ func (e *Env) install(ctx context.Context, r *plan.Run, role string, first bool)
 }
 
 func (e *Env) resetK0s(ctx context.Context, r *plan.Run, removeConfig bool) error {
-	_, err := sudo(ctx, r.Node, resetCmd(e.Commands.K0sDir, removeConfig))
+	_, err := sudo(ctx, r.Node, strings.Replace(resetCmd(e.Commands.K0sDir, removeConfig), "k0s reset", "k0s reset"+e.dataDirFlag(), 1))
 	return err
 }
 

@@ -34,6 +34,9 @@ func (u *Upgrade) Env() (*Env, error) {
 		ExternalAddress: o.ExternalAddress, Nodes: u.clients, KubeClient: o.KubeClient,
 		SwarmOptions: o.SwarmOptions, tokens: u.tokens,
 		BackupPassphrase: o.BackupPassphrase}
+	e.ImageRegistryAuth, e.ChartRegistryAuth, e.RegistrySecretNamespace = o.ImageRegistryAuth, o.ChartRegistryAuth, o.registrySecretNamespace()
+	e.BackupInfo, e.Verify = o.BackupInfo, o.Verify
+	e.Commands.Drain, e.Commands.Uncordon = e.withKubectlDataDir(e.Commands.Drain), e.withKubectlDataDir(e.Commands.Uncordon)
 	if o.MKE3 != nil { // no typed nil in the interface
 		e.Swarm = o.MKE3
 	}
@@ -93,6 +96,9 @@ func Steps(e *Env, workerBatch int) (*plan.Plan, error) {
 	}
 	add("MKE 3 volumes", PhaseCleanup, vols...)
 	add("Output", PhaseOutput, []*plan.Step{outputsStep(e)})
+	if err := opsSteps(e, p); err != nil {
+		return nil, err
+	}
 	return p, p.Validate()
 }
 

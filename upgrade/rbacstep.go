@@ -19,7 +19,7 @@ const adminKubeconfigCmd = "k0s kubeconfig admin"
 // adminKubeconfig reads the admin kubeconfig from the first controller,
 // pointed at the external address.
 func (e *Env) adminKubeconfig(ctx context.Context) ([]byte, error) {
-	out, err := e.onLeader(ctx, adminKubeconfigCmd)
+	out, err := e.onLeader(ctx, adminKubeconfigCmd+e.dataDirFlag())
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -81,6 +82,9 @@ type Options struct {
 	// StepTimeout bounds each step (default 10 minutes); Timeout the whole
 	// upgrade (default 60 minutes, like mkectl's --upgrade-timeout-minutes).
 	StepTimeout, Timeout time.Duration
+	// RollbackTimeout bounds the rollback that follows a failure, an
+	// interrupt or the Timeout (default: Timeout).
+	RollbackTimeout time.Duration
 
 	// Commands are the remote commands the steps run.
 	Commands Commands
@@ -107,6 +111,40 @@ type Options struct {
 	// line); nil keeps it plain. It travels only on the remote command's
 	// stdin and is never saved.
 	BackupPassphrase []byte
+
+	// ImageRegistryAuth and ChartRegistryAuth are the registries' pull
+	// credentials (nil: anonymous), created as Secrets in the new cluster
+	// and named in mke4.yaml; ImageRegistryCA and ChartRegistryCA their
+	// PEM CA bundles (registries.*.caData). All are checked by New.
+	// RegistrySecretNamespace and RegistrySecretPrefix: see
+	// DefaultRegistrySecretNamespace.
+	ImageRegistryAuth, ChartRegistryAuth          *RegistryAuth
+	ImageRegistryCA, ChartRegistryCA              []byte
+	RegistrySecretNamespace, RegistrySecretPrefix string
+
+	// BackupPath is an existing MKE 3 backup archive to keep as the run's
+	// way back instead of taking one; Discover verifies it (an MKE 3
+	// backup of this cluster's ID and version, see BackupInfo), read by
+	// BackupInfo (default ReadBackupInfo).
+	BackupPath string
+	BackupInfo func(io.Reader) (*BackupInfo, error)
+	// DataDir is k0s's data directory on every node (DefaultDataDir when
+	// empty; it must end in /k0s), given to every k0s command that takes
+	// it. Discover checks on every node that a k0s folder can be made
+	// there with DataDirMinFree bytes free (DefaultDataDirMinFree).
+	DataDir        string
+	DataDirMinFree int64
+	// NoSupportBundle: a failed run writes no support bundle (by default
+	// it writes one into OutputDir before and one after its rollback:
+	// package support). MKE3Password, when set, is redacted from them
+	// like the run's other secrets.
+	NoSupportBundle bool
+	MKE3Password    []byte
+	// Verify adds the verify step after the outputs: the new cluster is
+	// checked against what Discover saw (package verify). Off by default
+	// for now: the test bed's simulated nodes register no Kubernetes
+	// nodes yet, so it would fail every simulated upgrade.
+	Verify bool
 
 	Logger *slog.Logger
 	Events func(plan.Event)
@@ -173,6 +211,12 @@ func New(o Options) (*Upgrade, error) {
 	if p := o.BackupPassphrase; p != nil && (len(p) < 12 || bytes.ContainsAny(p, "\n\r\x00")) {
 		return nil, errors.New("upgrade: the backup passphrase must be one line of at least 12 bytes")
 	}
+	if err := o.checkRegistries(); err != nil {
+		return nil, err
+	}
+	if err := checkDataDir(o.DataDir); err != nil {
+		return nil, err
+	}
 	c := o.Commands
 	o.Commands = o.Commands.withDefaults()
 	// join tokens live at most as long as the run may
@@ -223,6 +267,17 @@ type Shared struct {
 	// SwarmExport says the plan exports the Swarm services (an MKE 3
 	// client was given and Options.SkipSwarmExport was not).
 	SwarmExport bool `json:"swarmExport,omitempty"`
+	// BackupPath is the operator's MKE 3 backup the run uses instead of
+	// taking one (Options.BackupPath, verified).
+	BackupPath string `json:"backupPath,omitempty"`
+	// DataDir is k0s's data directory ("" for DefaultDataDir); NodeIPs
+	// the kubelet's node IP by host, from hosts.yaml's privateAddress or
+	// the address of its privateInterface.
+	DataDir string            `json:"dataDir,omitempty"`
+	NodeIPs map[string]string `json:"nodeIPs,omitempty"`
+	// RegistrySecrets are the names of the pull-credential Secrets the
+	// run creates, by registry (image, chart); never their contents.
+	RegistrySecrets map[string]string `json:"registrySecrets,omitempty"`
 	// Preflight are all the results of the pre-upgrade checks, blockers
 	// or not (gather.Result.Checks: what mke-migrate preflight reports),
 	// for the report.
@@ -370,6 +425,7 @@ func (u *Upgrade) Discover(ctx context.Context) (*Shared, error) {
 	if sh.K0sConfig, err = k0sConfig(out); err != nil {
 		return nil, err
 	}
+	o.withRegistries(sh)
 
 	sh.SwarmExport = o.MKE3 != nil && !o.SkipSwarmExport
 
@@ -389,8 +445,14 @@ func (u *Upgrade) Discover(ctx context.Context) (*Shared, error) {
 	}
 
 	blockers := res.Blockers()
+	if nb := u.checkNodes(ctx, sh); len(nb) > 0 {
+		sh.Preflight, blockers = append(sh.Preflight, nb...), append(blockers, nb...)
+	}
 	if len(blockers) > 0 {
 		return sh, &BlockedError{Blockers: blockers}
+	}
+	if err := o.checkBackupPath(sh); err != nil {
+		return sh, err
 	}
 	u.shared = sh
 	return sh, nil
@@ -400,6 +462,7 @@ func (u *Upgrade) Discover(ctx context.Context) (*Shared, error) {
 // not hold (the hosts are added by who converts).
 func (o *Options) convertOptions() convert.Options {
 	return convert.Options{ExternalAddress: o.ExternalAddress, ImageRegistry: o.ImageRegistry, ChartRegistry: o.ChartRegistry,
+		ImageRegistryCAData: string(o.ImageRegistryCA), ChartRegistryCAData: string(o.ChartRegistryCA),
 		Airgapped: o.Airgapped, KubeletProfileLabel: o.KubeletProfileLabel}
 }
 
@@ -438,6 +501,8 @@ type Result struct {
 	// Commands are the remote commands (SSH sessions) run on each host by
 	// this process, facts and locks included.
 	Commands map[string]int
+	// SupportBundles are the support bundles a failed run wrote.
+	SupportBundles []string
 }
 
 // Apply runs the plan in a new run (journal in OutputDir). On a failure,
@@ -591,7 +656,7 @@ func (u *Upgrade) execute(ctx context.Context, p *plan.Plan, j *journal.Journal,
 	// The rollback must run after an interrupt or the overall timeout,
 	// so it gets a context of its own.
 	rbctx := func() (context.Context, context.CancelFunc) {
-		return context.WithTimeout(context.WithoutCancel(ctx), u.o.Timeout)
+		return context.WithTimeout(context.WithoutCancel(ctx), u.o.rollbackTimeout())
 	}
 	if rollbackOnly {
 		c, cancel := rbctx()
@@ -617,12 +682,15 @@ func (u *Upgrade) execute(ctx context.Context, p *plan.Plan, j *journal.Journal,
 	}
 	_, _ = j.Append(journal.Record{Event: journal.RunFailed, Error: err.Error()})
 	if x.PastPointOfNoReturn() {
+		u.failureBundle(ctx, res, "failed")
 		return res, fmt.Errorf("%w: %w", ErrPastPointOfNoReturn, err)
 	}
 	log.Warn("upgrade failed; rolling back", "err", err)
+	u.failureBundle(ctx, res, "before-rollback")
 	c, rcancel := rbctx()
 	defer rcancel()
 	rerr := undo(c)
+	u.failureBundle(ctx, res, "after-rollback")
 	res.RolledBack = rerr == nil
 	res.Took = time.Since(start)
 	return res, &RollbackError{Cause: err, Rollback: rerr}

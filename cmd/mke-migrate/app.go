@@ -36,7 +36,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			checkCommand(),
 			reportCommand(),
 		}, append(append(mke3Commands(), preflightCommand(), rbacCommand()),
-			append(upgradeCommands(), swarmCommand(), demoCommand(), versionCommand(), completionCommand())...)...),
+			append(upgradeCommands(), swarmCommand(), supportBundleCommand(), verifyCommand(), demoCommand(), versionCommand(), completionCommand())...)...),
 	}
 	for _, c := range app.Commands {
 		c.CustomHelpTemplate = cli.CommandHelpTemplate + "\n" + exitCodesHelp + "\n"

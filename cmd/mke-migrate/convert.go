@@ -50,7 +50,7 @@ func checkCommand() *cli.Command {
 				mke3VersionFlag(),
 			},
 			Action: runCheck,
-		}},
+		}, checkPortsCommand()},
 	}
 }
 

@@ -298,6 +298,7 @@ func runDemo(c *cli.Context) error {
 	res, err := u.Apply(ctx, plan)
 	stopWatch()
 	rpt.closeLine()
+	printBundles(w, res)
 	if errors.Is(err, upgrade.ErrPastPointOfNoReturn) {
 		fmt.Fprintf(w, "%s\nMKE 3 is (partly) uninstalled: not rolled back. Resuming, as mke-migrate resume --output DIR would:\n",
 			rpt.paint(red, "Upgrade failed due to error: "+err.Error()))

@@ -34,7 +34,7 @@ func upgradeCommands() []*cli.Command {
 		&cli.StringFlag{Name: "output", Usage: "keep the run's files (journal, backups, configurations, debug log, summary, report.html) in `DIR` (default: a new folder under $XDG_STATE_HOME/mke-migrate or ~/.local/state/mke-migrate)"},
 		&cli.BoolFlag{Name: "skip-rbac", Usage: "leave RBAC out of the upgrade (apply it later with mke-migrate rbac apply)"},
 		&cli.BoolFlag{Name: "skip-swarm-export", Usage: "do not export the Swarm services as Kubernetes manifests into the output folder (swarm/) before the upgrade"},
-	), mflags...)
+	), append(mflags, upgradeOpsFlags()...)...)
 	logLevel := func() cli.Flag {
 		return &cli.StringFlag{Name: "log-level", Aliases: []string{"l"}, Value: "warn", Usage: "log `LEVEL` on stderr: debug, info, warn, error (the output folder's log is always at debug)"}
 	}
@@ -175,7 +175,10 @@ func runUpgrade(c *cli.Context) error {
 	fmt.Fprintf(w, "Discovering the cluster (%d hosts) and running the pre-upgrade checks...\n", len(o.Hosts))
 	sh, err := u.Discover(c.Context)
 	var be *upgrade.BlockedError
+	var bpe *upgrade.BackupPathError
 	switch {
+	case errors.As(err, &bpe):
+		return s.failed(c, usageErr(err))
 	case errors.As(err, &be):
 		if dir != "" {
 			reportInputs(c, dir, sh, nil, be.Blockers, true)

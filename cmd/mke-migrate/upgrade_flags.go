@@ -30,7 +30,7 @@ func runFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "ssh-insecure-ignore-host-key", Usage: "accept any SSH host key (labs only)"},
 		&cli.StringFlag{Name: "kubeconfig", Usage: "write the MKE 4k admin kubeconfig to `FILE` (default ~/.mke/mke.kubeconf)"},
 		&cli.BoolFlag{Name: "json", Usage: "print the result and summary as JSON on stdout (progress stays on stderr)"},
-	}, passphraseFlags()...)
+	}, append(append(passphraseFlags(), registryFlags()...), timingFlags()...)...)
 }
 
 // runSetup is what upgrade, resume and rollback share.
@@ -44,6 +44,8 @@ type runSetup struct {
 	yamlOut io.Writer
 	// releaseDir hands the output folder's lock to the engine (openRunLog).
 	releaseDir func()
+	// releaseTime ends the --timeout-minutes bound of the command.
+	releaseTime func()
 }
 
 // handOver gives the output folder's lock to the engine, which takes it
@@ -55,6 +57,9 @@ func (s *runSetup) handOver() {
 }
 
 func (s *runSetup) close() {
+	if s.releaseTime != nil {
+		s.releaseTime()
+	}
 	if s.releaseDir != nil {
 		s.releaseDir()
 	}
@@ -97,7 +102,19 @@ func newRunSetup(c *cli.Context, dir string) (*runSetup, error) {
 			return nil, err
 		}
 	}
-	s := &runSetup{json: c.Bool("json"), out: newReporter(c.App.ErrWriter)}
+	// the registries' credentials and CAs before the output folder exists
+	reg := upgrade.Options{Timeout: c.Duration("timeout")}
+	if err := registryOptions(c, &reg); err != nil {
+		return nil, err
+	}
+	if err := backupPathOption(c, &reg); err != nil {
+		return nil, err
+	}
+	releaseTime, err := timingOptions(c, &reg)
+	if err != nil {
+		return nil, err
+	}
+	s := &runSetup{json: c.Bool("json"), out: newReporter(c.App.ErrWriter), releaseTime: releaseTime}
 	var lvl slog.Level
 	if err := lvl.UnmarshalText([]byte(c.String("log-level"))); err != nil {
 		return nil, usagef("--log-level: %q is not one of debug, info, warn, error", c.String("log-level"))
@@ -132,6 +149,8 @@ func newRunSetup(c *cli.Context, dir string) (*runSetup, error) {
 		s.close()
 		return nil, err
 	}
+	s.opts.ImageRegistryAuth, s.opts.ChartRegistryAuth, s.opts.ImageRegistryCA, s.opts.ChartRegistryCA = reg.ImageRegistryAuth, reg.ChartRegistryAuth, reg.ImageRegistryCA, reg.ChartRegistryCA
+	s.opts.Timeout, s.opts.BackupPath, s.opts.DataDir, s.opts.Verify = reg.Timeout, reg.BackupPath, reg.DataDir, c.Bool("verify")
 	return s, nil
 }
 

@@ -162,6 +162,7 @@ func (s *runSetup) failed(c *cli.Context, err error) error {
 func (s *runSetup) finish(c *cli.Context, res *upgrade.Result, err error, sh *upgrade.Shared, what string) error {
 	w := c.App.ErrWriter
 	s.out.closeLine()
+	printBundles(w, res)
 	defer writeReport(w, s.opts.OutputDir)
 	if err == nil {
 		if s.yamlOut != nil {

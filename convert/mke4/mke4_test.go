@@ -180,6 +180,8 @@ func fullConfig() MkeConfig {
 	s.Airgap.Enabled = true
 	s.Registries.ImageRegistry.CAData = "-----BEGIN CERTIFICATE-----\nA\n-----END CERTIFICATE-----\n"
 	s.Registries.ChartRegistry.CAData = "-----BEGIN CERTIFICATE-----\nB\n-----END CERTIFICATE-----\n"
+	s.Registries.ImageRegistry.CredentialsSecretName = "image-pull"
+	s.Registries.ChartRegistry.CredentialsSecretName = "chart-pull"
 	s.Hosts = []Host{
 		{
 			SSH: &SSH{

@@ -85,10 +85,13 @@ type Registries struct {
 }
 
 // Registry is one registry: URL without a trailing slash (charts use the
-// oci:// scheme) and an optional PEM CA bundle.
+// oci:// scheme), an optional PEM CA bundle and the name of the
+// kubernetes.io/dockerconfigjson Secret holding its pull credentials
+// (MKE 4 4.2's credentialsSecretName; empty: anonymous).
 type Registry struct {
-	URL    string `json:"url,omitempty"`
-	CAData string `json:"caData,omitempty"`
+	URL                   string `json:"url,omitempty"`
+	CAData                string `json:"caData,omitempty"`
+	CredentialsSecretName string `json:"credentialsSecretName,omitempty"`
 }
 
 // Host is one entry of spec.hosts.

@@ -1,0 +1,409 @@
+// Package portcheck probes, before anything changes, the TCP ports the new
+// cluster needs between its nodes: from each node to each other node the
+// ports k0s and MKE 4k use for that pair of roles, and to the load
+// balancer its 6443 and 9443. On each destination, a port some process
+// already listens on is reported as held (with the process's name, from
+// ss); a free one gets a short-lived listener of ours, and each source
+// connects to it: ok, or blocked (refused or timed out: a firewall, a
+// route). A destination without a tool to listen with is untested.
+package portcheck
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/mke-migrate/mke-migrate/hosts"
+	"github.com/mke-migrate/mke-migrate/internal/shell"
+)
+
+// Roles of Host.
+const (
+	Controller = "controller" // an MKE 3 manager: a k0s controller+worker
+	Worker     = "worker"
+)
+
+// Port is a port the new cluster needs on a node of role To, reached from
+// nodes of role From ("" for any role).
+type Port struct {
+	Number   int    `json:"port"`
+	From, To string `json:"-"`
+	What     string `json:"what"`
+}
+
+// DefaultPorts are k0s's required ports and protocols (k0s
+// docs/networking.md, "Controller-worker communication" and "Required
+// ports and protocols"), TCP only: UDP (Calico's VXLAN 4789) cannot be
+// probed by a connect. MKE 3 managers become controller+worker nodes, so
+// a controller also takes every worker port.
+var DefaultPorts = []Port{
+	{2380, Controller, Controller, "etcd peers"},
+	{9443, Controller, Controller, "k0s join API"},
+	{6443, "", Controller, "Kubernetes API"},
+	{8132, "", Controller, "konnectivity"},
+	{10250, "", "", "kubelet"},
+	{179, "", "", "Calico BGP"},
+}
+
+// DefaultLBPorts are the load balancer's ports every node must reach:
+// the Kubernetes API and k0s's join API (workers and joining controllers
+// use the external address for both).
+var DefaultLBPorts = []int{6443, 9443}
+
+// Host is a node to check.
+type Host struct {
+	Key     string // how Nodes names it (address:port)
+	Address string // what other nodes connect to
+	Role    string // Controller or Worker
+}
+
+// Verdict of a probe.
+type Verdict string
+
+const (
+	OK       Verdict = "ok"
+	Blocked  Verdict = "blocked"
+	Held     Verdict = "held"
+	Untested Verdict = "untested"
+)
+
+// Result is one probe: From (a host key) to To (a host key, or the load
+// balancer's address) on Port.
+type Result struct {
+	From    string  `json:"from"`
+	To      string  `json:"to"`
+	Port    int     `json:"port"`
+	What    string  `json:"what"`
+	Verdict Verdict `json:"verdict"`
+	// Process holds the port (Held).
+	Process string `json:"process,omitempty"`
+	Detail  string `json:"detail,omitempty"`
+}
+
+// Nodes reaches the hosts (the upgrade's connections, or new ones).
+type Nodes interface {
+	Node(ctx context.Context, host string) (hosts.Node, error)
+}
+
+// Options of Check.
+type Options struct {
+	Hosts []Host
+	Nodes Nodes
+	// LB is the load balancer's address ("" for none); LBPorts default to
+	// DefaultLBPorts, Ports to DefaultPorts.
+	LB      string
+	LBPorts []int
+	Ports   []Port
+	// ConnectTimeout bounds each connect (default 3 s); ListenFor bounds
+	// our listeners' life if they are not stopped (default 5 minutes).
+	ConnectTimeout, ListenFor time.Duration
+	Concurrency               int
+	Logger                    *slog.Logger
+}
+
+// Report is what Check found.
+type Report struct {
+	Results []Result `json:"results"`
+}
+
+// Failed are the results that are neither ok nor untested.
+func (r *Report) Failed() []Result {
+	var out []Result
+	for _, x := range r.Results {
+		if x.Verdict == Blocked || x.Verdict == Held {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// WriteText writes one line per probe that is not ok, then a count.
+func (r *Report) WriteText(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
+	ok := 0
+	for _, x := range r.Results {
+		if x.Verdict == OK {
+			ok++
+			continue
+		}
+		detail := x.Detail
+		if x.Process != "" {
+			detail = "by " + x.Process
+		}
+		fmt.Fprintf(tw, "%s\t-> %s:%d\t(%s)\t%s\t%s\n", x.From, x.To, x.Port, x.What, x.Verdict, detail)
+	}
+	fmt.Fprintf(tw, "%d of %d probes ok\n", ok, len(r.Results))
+	return tw.Flush()
+}
+
+// WriteJSON writes the report as JSON.
+func (r *Report) WriteJSON(w io.Writer) error {
+	e := json.NewEncoder(w)
+	e.SetIndent("", "  ")
+	return e.Encode(r)
+}
+
+func needs(p Port, from, to string) bool {
+	role := func(want, have string) bool {
+		return want == "" || want == have || (want == Worker && have == Controller)
+	}
+	return role(p.From, from) && role(p.To, to)
+}
+
+// ssUsersRe is the first process of an ss -p users:(("name",pid=1,fd=3)) column.
+var ssUsersRe = regexp.MustCompile(`users:\(\("([^"]+)"`)
+
+// parseListeners reads ss -ltnpH: port → process name ("" when ss does
+// not say).
+func parseListeners(out string) map[int]string {
+	m := map[int]string{}
+	for _, l := range strings.Split(out, "\n") {
+		f := strings.Fields(l)
+		if len(f) < 4 {
+			continue
+		}
+		local := f[3] // State Recv-Q Send-Q Local Peer [Process]
+		i := strings.LastIndex(local, ":")
+		if i < 0 {
+			continue
+		}
+		port, err := strconv.Atoi(local[i+1:])
+		if err != nil {
+			continue
+		}
+		name := ""
+		if sm := ssUsersRe.FindStringSubmatch(l); sm != nil {
+			name = sm[1]
+		}
+		if old, ok := m[port]; !ok || old == "" {
+			m[port] = name
+		}
+	}
+	return m
+}
+
+// listenScript listens on ports for secs seconds, accepting and closing
+// every connection, with python3 (the probe's documented default; there is
+// no listener in POSIX sh), and prints its pid; "none" without python3.
+func listenScript(ports []int, secs int) string {
+	ps := make([]string, len(ports))
+	for i, p := range ports {
+		ps[i] = strconv.Itoa(p)
+	}
+	py := "import socket,select,time\n" +
+		"ss=[]\n" +
+		"for p in [" + strings.Join(ps, ",") + "]:\n" +
+		" s=socket.socket(socket.AF_INET,socket.SOCK_STREAM);s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1);s.bind(('0.0.0.0',p));s.listen(64);ss.append(s)\n" +
+		"end=time.time()+" + strconv.Itoa(secs) + "\n" +
+		"while time.time()<end:\n" +
+		" r,_,_=select.select(ss,[],[],0.5)\n" +
+		" for s in r:\n" +
+		"  c,_=s.accept();c.close()\n"
+	return "command -v python3 >/dev/null 2>&1 || { echo none; exit 0; }; " +
+		"nohup python3 -c " + shell.Quote(py) + " >/dev/null 2>&1 & pid=$!; sleep 0.3; if kill -0 $pid 2>/dev/null; then echo $pid; else echo failed; fi"
+}
+
+// probeScript connects to addr on each port with bash's /dev/tcp (timeout
+// secs) and prints "PORT ok" or "PORT fail".
+func probeScript(addr string, ports []int, secs int) string {
+	var b strings.Builder
+	for _, p := range ports {
+		fmt.Fprintf(&b, "if timeout %d bash -c %s 2>/dev/null; then echo '%d ok'; else echo '%d fail'; fi; ", secs,
+			shell.Quote(fmt.Sprintf("exec 3<>/dev/tcp/%s/%d", addr, p)), p, p)
+	}
+	return b.String()
+}
+
+// Check probes every pair. Errors reaching a host become results
+// (untested), not an error; the error is for bad options only.
+func Check(ctx context.Context, o Options) (*Report, error) {
+	if o.Nodes == nil || len(o.Hosts) == 0 {
+		return nil, fmt.Errorf("portcheck: no hosts")
+	}
+	if o.Ports == nil {
+		o.Ports = DefaultPorts
+	}
+	if o.LBPorts == nil {
+		o.LBPorts = DefaultLBPorts
+	}
+	if o.ConnectTimeout <= 0 {
+		o.ConnectTimeout = 3 * time.Second
+	}
+	if o.ListenFor <= 0 {
+		o.ListenFor = 5 * time.Minute
+	}
+	if o.Concurrency <= 0 {
+		o.Concurrency = 10
+	}
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	secs := max(1, int(o.ConnectTimeout/time.Second))
+	type dest struct {
+		held     map[int]string
+		listened bool
+		err      string
+		pid      string
+	}
+	dests := make([]dest, len(o.Hosts))
+	portsOn := func(to Host) []Port {
+		var out []Port
+		for _, p := range o.Ports {
+			for _, from := range o.Hosts {
+				if from.Key != to.Key && needs(p, from.Role, to.Role) {
+					out = append(out, p)
+					break
+				}
+			}
+		}
+		return out
+	}
+	parallel := func(n int, f func(i int)) {
+		var wg sync.WaitGroup
+		sem := make(chan struct{}, o.Concurrency)
+		for i := range n {
+			wg.Add(1)
+			go func() { defer wg.Done(); sem <- struct{}{}; defer func() { <-sem }(); f(i) }()
+		}
+		wg.Wait()
+	}
+	// 1. what listens where, and our listeners on the free ports
+	parallel(len(o.Hosts), func(i int) {
+		h := o.Hosts[i]
+		d := &dests[i]
+		n, err := o.Nodes.Node(ctx, h.Key)
+		if err != nil {
+			d.err = err.Error()
+			return
+		}
+		out, err := n.Exec(ctx, "ss -ltnpH", hosts.WithSudo())
+		if err != nil {
+			d.err = "ss: " + err.Error()
+			return
+		}
+		d.held = parseListeners(out)
+		var free []int
+		for _, p := range portsOn(h) {
+			if _, held := d.held[p.Number]; !held && !slices.Contains(free, p.Number) {
+				free = append(free, p.Number)
+			}
+		}
+		if len(free) == 0 {
+			return
+		}
+		pid, err := n.Exec(ctx, shell.Sudo(listenScript(free, int(o.ListenFor/time.Second))), hosts.WithSudo())
+		switch {
+		case err != nil:
+			d.err = "listener: " + err.Error()
+		case pid == "none":
+			d.err = "no python3 on the host to listen with"
+		case pid == "failed" || pid == "":
+			d.err = "our listener did not start"
+		default:
+			d.pid, d.listened = pid, true
+		}
+	})
+	defer func() {
+		for i, d := range dests {
+			if d.pid == "" {
+				continue
+			}
+			if n, err := o.Nodes.Node(context.WithoutCancel(ctx), o.Hosts[i].Key); err == nil {
+				_, _ = n.Exec(context.WithoutCancel(ctx), "kill "+shell.Word(d.pid)+" 2>/dev/null; true", hosts.WithSudo())
+			}
+		}
+	}()
+	// 2. from every source, to every other node and the load balancer
+	var mu sync.Mutex
+	rep := &Report{}
+	add := func(r Result) { mu.Lock(); rep.Results = append(rep.Results, r); mu.Unlock() }
+	parallel(len(o.Hosts), func(i int) {
+		src := o.Hosts[i]
+		n, nerr := o.Nodes.Node(ctx, src.Key)
+		probe := func(addr, to string, ports []Port) {
+			var nums []int
+			for _, p := range ports {
+				nums = append(nums, p.Number)
+			}
+			res := map[int]string{}
+			var perr error
+			if nerr == nil {
+				var out string
+				out, perr = n.Exec(ctx, probeScript(addr, nums, secs))
+				for _, l := range strings.Split(out, "\n") {
+					if f := strings.Fields(l); len(f) == 2 {
+						if p, err := strconv.Atoi(f[0]); err == nil {
+							res[p] = f[1]
+						}
+					}
+				}
+			} else {
+				perr = nerr
+			}
+			for _, p := range ports {
+				r := Result{From: src.Key, To: to, Port: p.Number, What: p.What}
+				switch {
+				case perr != nil:
+					r.Verdict, r.Detail = Untested, "source: "+perr.Error()
+				case res[p.Number] == "ok":
+					r.Verdict = OK
+				default:
+					r.Verdict, r.Detail = Blocked, fmt.Sprintf("no connection within %ds", secs)
+				}
+				add(r)
+			}
+		}
+		for j, dst := range o.Hosts {
+			if j == i {
+				continue
+			}
+			d := dests[j]
+			var probeable []Port
+			for _, p := range o.Ports {
+				if !needs(p, src.Role, dst.Role) {
+					continue
+				}
+				r := Result{From: src.Key, To: dst.Key, Port: p.Number, What: p.What}
+				if name, held := d.held[p.Number]; held {
+					r.Verdict, r.Process = Held, name
+					if name == "" {
+						r.Process = "a process ss does not name"
+					}
+					add(r)
+					continue
+				}
+				if !d.listened {
+					r.Verdict, r.Detail = Untested, "destination: "+d.err
+					add(r)
+					continue
+				}
+				probeable = append(probeable, p)
+			}
+			if len(probeable) > 0 {
+				probe(dst.Address, dst.Key, probeable)
+			}
+		}
+		if o.LB != "" {
+			var lb []Port
+			for _, p := range o.LBPorts {
+				lb = append(lb, Port{Number: p, What: "load balancer"})
+			}
+			probe(o.LB, o.LB, lb)
+		}
+	})
+	slices.SortFunc(rep.Results, func(a, b Result) int {
+		return strings.Compare(fmt.Sprintf("%s %s %05d", a.From, a.To, a.Port), fmt.Sprintf("%s %s %05d", b.From, b.To, b.Port))
+	})
+	log.Debug("ports checked", "probes", len(rep.Results), "failed", len(rep.Failed()))
+	return rep, nil
+}
