@@ -102,6 +102,11 @@ func (e *env) docker(args []string) error {
 	if u := units["docker.service"]; u == nil || !u.Active {
 		return fail(1, "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?")
 	}
+	if n.Real != nil {
+		if err := e.reconcile(n); err != nil {
+			return err
+		}
+	}
 	switch sub {
 	case "version":
 		return e.dockerVersion(n, rest)
@@ -277,6 +282,8 @@ type (
 		ID     string `json:"Id"`
 		Name   string
 		Image  string
+		Path   string
+		Args   []string
 		Config struct {
 			Image  string
 			Labels map[string]string
@@ -284,13 +291,46 @@ type (
 		State struct {
 			Status  string
 			Running bool
+			Pid     int
 		}
+		Mounts []mountJSON
+	}
+	// mountJSON is types.MountPoint of the Engine API.
+	mountJSON struct {
+		Type        string
+		Name        string `json:",omitempty"`
+		Source      string
+		Destination string
+		Driver      string `json:",omitempty"`
+		Mode        string
+		RW          bool
+		Propagation string
 	}
 )
 
-func toContainerJSON(c fakestate.Container) containerJSON {
+func toContainerJSON(c fakestate.Container, procs fakestate.Procs) containerJSON {
 	var j containerJSON
 	j.ID, j.Name, j.Image = c.ID, "/"+c.Name, "sha256:"+c.ID
+	j.Path, j.Args = c.Path, c.Args
+	if j.Args == nil {
+		j.Args = []string{}
+	}
+	j.Mounts = []mountJSON{}
+	for _, m := range c.Mounts {
+		mj := mountJSON{Type: m.Type, Name: m.Name, Source: m.Source, Destination: m.Destination, RW: m.RW}
+		if m.Type == "volume" {
+			mj.Driver, mj.Mode = "local", "z"
+		} else {
+			mj.Propagation = "rprivate"
+		}
+		if !m.RW {
+			mj.Mode = "ro"
+		}
+		j.Mounts = append(j.Mounts, mj)
+	}
+	if p, ok := procs[c.ID]; ok && c.Running && alive(p) {
+		j.State.Pid = p.PID
+	}
 	j.Config.Image, j.Config.Labels = c.Image, c.Labels
 	if j.Config.Labels == nil {
 		j.Config.Labels = map[string]string{}
@@ -318,6 +358,10 @@ func (e *env) dockerInspect(n *fakestate.Node, args []string) error {
 		return fail(1, "\"docker inspect\" requires at least 1 argument.")
 	}
 	format := first(vals, "--format", "-f")
+	procs, err := e.procs()
+	if err != nil {
+		return err
+	}
 	var found []containerJSON
 	var missing []string
 	for _, ref := range pos {
@@ -326,7 +370,7 @@ func (e *env) dockerInspect(n *fakestate.Node, args []string) error {
 			missing = append(missing, ref)
 			continue
 		}
-		j := toContainerJSON(n.Containers[i])
+		j := toContainerJSON(n.Containers[i], procs)
 		found = append(found, j)
 		if format != "" {
 			if err := e.render(format, j); err != nil {
@@ -581,6 +625,11 @@ func (e *env) dockerRm(n *fakestate.Node, args []string) error {
 	if len(pos) == 0 {
 		return fail(1, "\"docker rm\" requires at least 1 argument.")
 	}
+	procs, err := e.procs()
+	if err != nil {
+		return err
+	}
+	defer func() { _ = e.saveProcs(procs) }()
 	var errs []string
 	for _, ref := range pos {
 		i := findContainer(n, ref)
@@ -594,6 +643,8 @@ func (e *env) dockerRm(n *fakestate.Node, args []string) error {
 			errs = append(errs, fmt.Sprintf("Error response from daemon: cannot remove container \"/%s\": container is running: stop the container before removing or force remove", n.Containers[i].Name))
 			continue
 		}
+		// docker rm -f kills the container (SIGKILL, no grace period)
+		e.stopProcess(procs, &n.Containers[i], 0)
 		n.Containers = append(n.Containers[:i], n.Containers[i+1:]...)
 		fmt.Fprintln(e.stdout, ref)
 	}
