@@ -1,9 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"text/tabwriter"
@@ -672,7 +675,22 @@ func (e *env) dockerVolumeRm(n *fakestate.Node, args []string) error {
 			}
 			continue
 		}
+		// a volume a container (running or not) mounts is refused, --force
+		// or not: moby volume/service/store.go Remove checks the volume's
+		// references before anything else and returns OpErr{Op: "remove",
+		// Err: errVolumeInUse ("volume is in use"), Refs: container IDs},
+		// which prints as "remove NAME: volume is in use - [ID, …]"
+		// (volume/service/errors.go)
+		if refs := volumeRefs(n, v); len(refs) > 0 {
+			errs = append(errs, fmt.Sprintf("Error response from daemon: remove %s: volume is in use - [%s]", v, strings.Join(refs, ", ")))
+			continue
+		}
 		n.Volumes = append(n.Volumes[:i], n.Volumes[i+1:]...)
+		if n.Real != nil {
+			if err := os.RemoveAll(filepath.Join(fakestate.VolumesDir, v)); err != nil {
+				return err
+			}
+		}
 		fmt.Fprintln(e.stdout, v)
 	}
 	if err := e.saveJSON(fakestate.NodeFile, n); err != nil {
@@ -693,27 +711,38 @@ func runBoolFlag(f string) bool {
 	return false
 }
 
-// dockerRun supports only the MKE bootstrapper's backup (see ucpBackup) and
+// dockerRun supports the MKE bootstrapper's backup (see ucpBackup) and
 // uninstall-ucp, which removes this node's ucp-* containers and records the
-// call.
+// call, and on a realistic node --entrypoint etcdctl|etcdutl (see
+// runEntrypoint). On a realistic node the image must be on the node (the
+// hosts are air-gapped) and, without --log-driver none, what the
+// container prints is kept as its log (see keepLog).
 func (e *env) dockerRun(n *fakestate.Node, args []string) error {
-	i := 0
-	for ; i < len(args); i++ {
-		a := args[i]
-		if !strings.HasPrefix(a, "-") {
-			break
-		}
-		if strings.Contains(a, "=") || runBoolFlag(a) {
-			continue
-		}
-		i++ // valued flag
+	f, err := parseRun(args)
+	if err != nil {
+		return err
 	}
-	if i >= len(args) {
-		return fail(1, "\"docker run\" requires at least 1 argument.")
+	image, cmd := f.image, f.cmd
+	if n.Real != nil {
+		if f.name != "" {
+			if i := findContainer(n, f.name); i >= 0 {
+				return fail(125, "docker: Error response from daemon: Conflict. The container name \"/%s\" is already in use by container \"%s\". You have to remove (or rename) that container to be able to reuse that name.", f.name, n.Containers[i].ID)
+			}
+		}
+		if !hasImage(n, image) {
+			return pullFails(e, image)
+		}
+		if f.entry != "" {
+			return e.runEntrypoint(n, f)
+		}
+		var log bytes.Buffer
+		stdout, stderr := e.stdout, e.stderr
+		e.stdout, e.stderr = io.MultiWriter(stdout, &jsonLog{w: &log, stream: "stdout"}), io.MultiWriter(stderr, &jsonLog{w: &log, stream: "stderr"})
+		defer func() { e.stdout, e.stderr = stdout, stderr }()
+		defer func() { _ = e.keepLog(f, &log) }()
 	}
-	image, cmd := args[i], args[i+1:]
 	if len(cmd) > 0 && cmd[0] == "backup" && strings.Contains(image, "/ucp:") {
-		return e.ucpBackup(n, args[:i], image, cmd[1:])
+		return e.ucpBackup(n, f.raw, image, cmd[1:])
 	}
 	if len(cmd) == 0 || cmd[0] != "uninstall-ucp" || !strings.Contains(image, "/ucp:") {
 		return unsupported("docker", append([]string{"run"}, args...))
@@ -771,4 +800,18 @@ func sortStrings(s []string) {
 			s[j], s[j-1] = s[j-1], s[j]
 		}
 	}
+}
+
+// volumeRefs are the IDs of the containers that mount volume name.
+func volumeRefs(n *fakestate.Node, name string) []string {
+	var refs []string
+	for _, c := range n.Containers {
+		for _, m := range c.Mounts {
+			if m.Type == "volume" && m.Name == name {
+				refs = append(refs, c.ID)
+				break
+			}
+		}
+	}
+	return refs
 }
