@@ -347,6 +347,11 @@ func StartCluster(ctx context.Context, o ClusterOptions) (*Cluster, error) {
 			Files:     map[string][]byte{FakeNodePath: binData},
 			FileModes: map[string]os.FileMode{FakeNodePath: 0o755}}
 	}
+	if c.real != nil {
+		if err := c.realSwarm(opts); err != nil {
+			return nil, err
+		}
+	}
 	hs, err := StartHosts(ctx, c.workdir, opts)
 	if err != nil {
 		_ = c.Close()

@@ -500,7 +500,7 @@ func (c *Cluster) realNodeState(h *Host, manager bool) (fakestate.Node, map[stri
 		return n, nil, err
 	}
 	n.Containers = cs
-	n.Real = &fakestate.Real{Testbin: c.real.testbin, Availability: "active", Services: svcs, Reconcile: true}
+	n.Real = &fakestate.Real{Testbin: c.real.testbin, Services: svcs, Reconcile: true}
 	n.Images = nil
 	seen := map[string]bool{}
 	for _, img := range append(containerImages(cs), mkeImage("ucp", c.MKEVersion)) {
@@ -533,4 +533,28 @@ func (c *Cluster) logTail(h *Host, container string) string {
 	defer cancel()
 	out, _ := c.Exec(ctx, h, "tail -n 20 "+fakestate.LogDir+"/"+container+".log 2>&1")
 	return container + " log:\n" + out
+}
+
+// realSwarm makes the cluster-wide Swarm state folder (every node binds
+// it at fakestate.SwarmDir): all nodes active, MKE's agent services.
+func (c *Cluster) realSwarm(opts []HostOptions) error {
+	dir, err := filepath.Abs(filepath.Join(c.workdir, "swarm"))
+	if err != nil {
+		return fmt.Errorf("testbed: %w", err)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("testbed: %w", err)
+	}
+	st := fakestate.SwarmState{Availability: map[string]string{},
+		Services: []string{"ucp-manager-agent", "ucp-worker-agent-x", "ucp-worker-agent-y"}}
+	for id := range c.NodeIDs {
+		st.Availability[c.NodeIDs[id]] = "active"
+	}
+	if err := fakestate.WriteJSON(filepath.Join(dir, fakestate.SwarmFile), st); err != nil {
+		return fmt.Errorf("testbed: %w", err)
+	}
+	for i := range opts {
+		opts[i].Binds = map[string]string{dir: fakestate.SwarmDir}
+	}
+	return nil
 }

@@ -85,6 +85,10 @@ type HostOptions struct {
 	// FileModes optionally gives the mode of an entry of Files
 	// (default 0644; use 0755 for a fake command).
 	FileModes map[string]fs.FileMode
+	// Binds maps absolute folders of the machine to absolute paths in the
+	// host, bind-mounted before sshd starts: hosts that share a folder see
+	// each other's writes there (a realistic cluster's Swarm state).
+	Binds map[string]string
 }
 
 // Host is a running throw-away SSH host.
@@ -191,6 +195,16 @@ func (h *Host) prepare(o HostOptions) (ssh.PublicKey, error) {
 		if err := os.Chmod(dst, mode); err != nil { // not subject to umask
 			return nil, err
 		}
+	}
+	var binds strings.Builder
+	for src, dst := range o.Binds {
+		if !filepath.IsAbs(src) || !filepath.IsAbs(dst) || strings.ContainsAny(src+dst, " \n") {
+			return nil, fmt.Errorf("bind %q → %q: paths must be absolute, without blanks", src, dst)
+		}
+		fmt.Fprintf(&binds, "%s %s\n", src, filepath.Clean(dst))
+	}
+	if err := os.WriteFile(filepath.Join(h.Workdir, "binds"), []byte(binds.String()), 0o600); err != nil {
+		return nil, err
 	}
 	return hostPub, os.WriteFile(filepath.Join(h.Workdir, "inner.sh"), innerScript, 0o755)
 }

@@ -144,6 +144,13 @@ func (e *env) docker(args []string) error {
 		if len(rest) > 0 && (rest[0] == "ls" || rest[0] == "list") {
 			return e.dockerNodeLs(n, rest[1:])
 		}
+		if len(rest) > 0 && rest[0] == "update" {
+			return e.dockerNodeUpdate(n, rest[1:])
+		}
+	case "service":
+		if len(rest) > 0 && (rest[0] == "rm" || rest[0] == "remove") && n.Real != nil {
+			return e.dockerServiceRm(n, rest[1:])
+		}
 	case "swarm":
 		if len(rest) > 0 && rest[0] == "leave" {
 			return e.dockerSwarmLeave(n, rest[1:])

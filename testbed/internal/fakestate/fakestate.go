@@ -93,14 +93,32 @@ type Node struct {
 	Real *Real `json:"real,omitempty"`
 }
 
+// SwarmDir is where dockerd keeps its Swarm state; the test bed binds one
+// machine folder there on every node of a realistic cluster, so what a
+// manager changes (node availability, services) every node sees, as
+// Swarm's replicated store would make it.
+const SwarmDir = "/var/lib/docker/swarm"
+
+// SwarmFile (under SwarmDir) holds SwarmState; SwarmLock serialises it.
+const (
+	SwarmFile = "fakenode-swarm.json"
+	SwarmLock = ".fakenode-swarm.lock"
+)
+
+// SwarmState is the cluster-wide Swarm state of a realistic cluster.
+type SwarmState struct {
+	// Availability maps node IDs to "active", "pause" or "drain"
+	// (missing: active).
+	Availability map[string]string `json:"availability"`
+	// Services are the names of the Swarm services that exist.
+	Services []string `json:"services"`
+}
+
 // Real configures a realistic node.
 type Real struct {
 	// Testbin is the folder of etcd, kube-apiserver, etcdctl, … that
 	// containers and docker run --entrypoint execute.
 	Testbin string `json:"testbin"`
-	// Availability is this node's Swarm availability as its managers
-	// last set it ("active", "pause", "drain").
-	Availability string `json:"availability"`
 	// Services are the global Swarm services with a task on this node.
 	Services []Service `json:"services,omitempty"`
 	// Reconcile is whether the MKE agent on the node starts stopped ucp-*
