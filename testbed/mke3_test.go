@@ -126,6 +126,65 @@ func TestRealCluster(t *testing.T) {
 		}
 	})
 
+	t.Run("seeded state", func(t *testing.T) {
+		if err := c.SeedKubernetes(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := c.KubeConfig(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before, err := KubeObjects(t.Context(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		counts := CountKinds(before)
+		t.Logf("seeded: %v", counts)
+		for _, gvr := range SeededKinds {
+			res := gvr.Resource
+			if gvr.Group != "" {
+				res += "." + gvr.Group
+			}
+			if counts[res] == 0 {
+				t.Errorf("nothing seeded of %s", res)
+			}
+		}
+		cs, err := kubernetes.NewForConfig(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := cs.CoreV1().Nodes().Get(t.Context(), c.Workers[0].Name, metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n.Labels[KubeletProfileLabel] == "" {
+			t.Errorf("worker labels: %v", n.Labels)
+		}
+		after, err := KubeObjects(t.Context(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := DiffObjects(before, after); err != nil {
+			t.Errorf("the seeded state changed by itself: %v", err)
+		}
+		// a change shows in the diff
+		cm, err := cs.CoreV1().ConfigMaps("shop").Get(t.Context(), "web-config", metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cm.Data["LOG_LEVEL"] = "debug"
+		if _, err := cs.CoreV1().ConfigMaps("shop").Update(t.Context(), cm, metav1.UpdateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		after, err = KubeObjects(t.Context(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := DiffObjects(before, after); err == nil || !strings.Contains(err.Error(), "configmaps//shop/web-config") && !strings.Contains(err.Error(), "configmaps/shop/web-config") {
+			t.Errorf("diff after a change: %v", err)
+		}
+	})
+
 	t.Run("inspect shows real args and mounts", func(t *testing.T) {
 		var got []struct {
 			Path   string
