@@ -238,11 +238,11 @@ func (s *seeder) all(c *Cluster) {
 			"natOutgoing": true, "nodeSelector": "all()"}})
 	s.unstructured(felixGVR, "", map[string]any{"apiVersion": "crd.projectcalico.org/v1", "kind": "FelixConfiguration",
 		"metadata": map[string]any{"name": "default", "labels": lbl},
-		"spec": map[string]any{"logSeverityScreen": "Info", "reportingInterval": "0s", "bpfLogLevel": "", "ipipMTU": int64(1440)}})
+		"spec":     map[string]any{"logSeverityScreen": "Info", "reportingInterval": "0s", "bpfLogLevel": "", "ipipMTU": int64(1440)}})
 	for _, w := range []string{"widget-a", "widget-b"} {
 		s.unstructured(widgetsGVR, "shop", map[string]any{"apiVersion": "example.com/v1", "kind": "Widget",
 			"metadata": map[string]any{"name": w, "namespace": "shop", "labels": lbl},
-			"spec": map[string]any{"size": int64(len(w)), "color": "blue"}})
+			"spec":     map[string]any{"size": int64(len(w)), "color": "blue"}})
 	}
 	for _, sa := range []struct{ ns, name string }{{"shop", "web"}, {"shop", "db"}, {"monitoring", "grafana"}} {
 		s.do("serviceaccount "+sa.name, func() error {
@@ -338,7 +338,7 @@ func (s *seeder) all(c *Cluster) {
 	})
 	s.do("rolebinding", func() error {
 		_, err := cs.RbacV1().RoleBindings("shop").Create(ctx, &rbacv1.RoleBinding{ObjectMeta: meta("shop", "web-reads-pods"),
-			RoleRef: rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: "pod-reader"},
+			RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: "pod-reader"},
 			Subjects: []rbacv1.Subject{{Kind: "ServiceAccount", Name: "web", Namespace: "shop"}, {Kind: "User", APIGroup: rbacv1.GroupName, Name: "alice"}}},
 			metav1.CreateOptions{})
 		return err
