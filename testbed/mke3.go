@@ -558,3 +558,26 @@ func (c *Cluster) realSwarm(opts []HostOptions) error {
 	}
 	return nil
 }
+
+// ProcessMemory returns the resident memory (VmRSS, bytes) of each
+// container process running on h, by container name: what a realistic
+// node costs the machine.
+func (c *Cluster) ProcessMemory(ctx context.Context, h *Host) (map[string]int64, error) {
+	out, err := c.Exec(ctx, h, FakeNodePath+" memory")
+	if err != nil {
+		return nil, err
+	}
+	m := map[string]int64{}
+	for _, l := range strings.Split(out, "\n") {
+		name, v, ok := strings.Cut(l, " ")
+		if !ok {
+			continue
+		}
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("testbed: memory of %s: %q", name, l)
+		}
+		m[name] = n
+	}
+	return m, nil
+}

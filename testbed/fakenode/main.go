@@ -160,6 +160,9 @@ func (e *env) helper(args []string) error {
 		return fakestate.WriteJSON(e.path(fakestate.FaultsFile), append(fs, f))
 	case "boot":
 		return e.boot(args[1:])
+	case "memory":
+		// "NAME BYTES" per running container process (VmRSS)
+		return e.memory()
 	case "running":
 		// whether a container's process runs: true or false
 		if len(args) != 2 {

@@ -321,3 +321,32 @@ func (e *env) processRuns(name string) (bool, error) {
 	p, ok := procs[n.Containers[i].ID]
 	return ok && alive(p), nil
 }
+
+// memory prints the resident memory of every live container process.
+func (e *env) memory() error {
+	n, err := e.node()
+	if err != nil {
+		return err
+	}
+	procs, err := e.procs()
+	if err != nil {
+		return err
+	}
+	for _, c := range n.Containers {
+		p, ok := procs[c.ID]
+		if !ok || !alive(p) {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + strconv.Itoa(p.PID) + "/status")
+		if err != nil {
+			continue
+		}
+		for _, l := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(l, "VmRSS:"); ok {
+				kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+				fmt.Fprintf(e.stdout, "%s %d\n", c.Name, kb*1024)
+			}
+		}
+	}
+	return nil
+}
