@@ -694,7 +694,7 @@ func (e *env) dockerVolumeRm(n *fakestate.Node, args []string) error {
 		}
 		n.Volumes = append(n.Volumes[:i], n.Volumes[i+1:]...)
 		if n.Real != nil {
-			if err := os.RemoveAll(filepath.Join(fakestate.VolumesDir, v)); err != nil {
+			if err := os.RemoveAll(filepath.Dir(volumePath(v))); err != nil {
 				return err
 			}
 		}

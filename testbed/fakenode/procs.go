@@ -32,7 +32,14 @@ type initSpec struct {
 
 // volumePath is where the local volume driver keeps a volume's data
 // (moby volume/local: <root>/volumes/<name>/_data).
-func volumePath(name string) string { return filepath.Join(fakestate.VolumesDir, name, "_data") }
+// FAKENODE_VOLUMES_DIR replaces the root in unit tests.
+func volumePath(name string) string {
+	root := fakestate.VolumesDir
+	if d := os.Getenv("FAKENODE_VOLUMES_DIR"); d != "" {
+		root = d
+	}
+	return filepath.Join(root, name, "_data")
+}
 
 func (e *env) procs() (fakestate.Procs, error) {
 	p := fakestate.Procs{}
