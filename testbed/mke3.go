@@ -342,6 +342,10 @@ func (c *Cluster) realContainers(h *Host, manager bool) ([]fakestate.Container, 
 	}{{"POD", "ucp-pause", true}, {"install-cni", "ucp-calico-cni", false}, {"calico-node", "ucp-calico-node", true}} {
 		k := ctr("k8s_"+p.ctr+"_"+pod+"_kube-system_"+uid+"_0", mkeImage(p.repo, v))
 		k.Running = p.running // install-cni is an init container: it ran and exited
+		if p.ctr == "calico-node" {
+			k.Path, k.Args = "start_runit", []string{}
+			k.Exec, k.Ports = []string{FakeNodePath, "serve", "--health-port=9099"}, []int{9099}
+		}
 		k.Labels = map[string]string{"io.kubernetes.pod.name": pod, "io.kubernetes.pod.namespace": "kube-system",
 			"io.kubernetes.pod.uid": uid, "io.kubernetes.container.name": p.ctr}
 		cs = append(cs, k)

@@ -291,9 +291,13 @@ func TestRealCluster(t *testing.T) {
 		if slices.Contains(names(t, c, w, ""), "ucp-kubelet") {
 			t.Fatal("ucp-kubelet started again on a drained node")
 		}
-		// pods keep running under dockerd without the kubelet
+		// pods keep running under dockerd without the kubelet, holding
+		// their ports (calico-node's health check, host network)
 		if got := names(t, c, w, "--filter name=k8s_"); len(got) != 4 {
 			t.Errorf("pod containers running without the kubelet: %v", got)
+		}
+		if xe := runFail(t, c, w, "python3 -c 'import socket; s=socket.socket(); s.bind((\"0.0.0.0\", 9099))' 2>/dev/null"); xe.ExitCode != 1 {
+			t.Errorf("port 9099: %v", xe)
 		}
 		rexec(t, c, m, "docker node update --availability active "+w.Name)
 		agentTask(t, c, w, "ucp-worker-agent-x")

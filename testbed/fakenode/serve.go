@@ -27,14 +27,28 @@ import (
 // DIR holds cert.pem and key.pem. /_ping answers OK, like MKE's.
 func serve(args []string) error {
 	vals, _, _ := flags(args)
-	tlsDir := first(vals, "--tls-dir")
-	cert, err := tls.LoadX509KeyPair(tlsDir+"/cert.pem", tlsDir+"/key.pem")
-	if err != nil {
-		return fmt.Errorf("serve: %w", err)
-	}
 	var wg sync.WaitGroup
-	errc := make(chan error, 2)
+	errc := make(chan error, 3)
+	// calico-node's health endpoint (MKE 3.8 ports: 9099 "Calico health
+	// check"; calico-node runs with host networking, so it holds the
+	// host's port while its pod runs)
+	if p := first(vals, "--health-port"); p != "" {
+		l, err := net.Listen("tcp", ":"+p)
+		if err != nil {
+			return fmt.Errorf("serve: %w", err)
+		}
+		mux := http.NewServeMux()
+		ok := func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) }
+		mux.HandleFunc("/liveness", ok)
+		mux.HandleFunc("/readiness", ok)
+		wg.Go(func() { errc <- http.Serve(l, mux) })
+	}
 	if p := first(vals, "--controller-port"); p != "" {
+		tlsDir := first(vals, "--tls-dir")
+		cert, err := tls.LoadX509KeyPair(tlsDir+"/cert.pem", tlsDir+"/key.pem")
+		if err != nil {
+			return fmt.Errorf("serve: %w", err)
+		}
 		l, err := tls.Listen("tcp", ":"+p, &tls.Config{Certificates: []tls.Certificate{cert}})
 		if err != nil {
 			return fmt.Errorf("serve: %w", err)
