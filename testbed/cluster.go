@@ -62,6 +62,9 @@ type ClusterOptions struct {
 	// Workdir holds the hosts' folders; "" means a new temporary folder
 	// that Close removes.
 	Workdir string
+	// LBPorts are the TCP ports the load balancer forwards to the managers;
+	// nil means DefaultLBPorts (443 and 6443, not 9443).
+	LBPorts []int
 	// DigestPaths are absolute paths outside FakeNodeDir that Digest also
 	// hashes (files, folders, symbolic links; a missing path hashes as
 	// absent), for example "/etc/k0s" or K0sBinaryPath: files a migration
@@ -88,6 +91,16 @@ type Cluster struct {
 	Workers  []*Host
 	// API is the MKE 3 API simulator; nil unless ClusterOptions.API.
 	API *mke3api.Running
+	// Network is the cluster's own network: its hosts reach each other at
+	// their Address, the machine reaches them all, other clusters' hosts
+	// cannot reach them.
+	Network *Network
+	// LB is the address of the load balancer in front of the managers
+	// (Network.LB), reachable from the hosts and from the machine.
+	LB string
+	// LoadBalancer forwards ClusterOptions.LBPorts on LB to the managers;
+	// AddPort and RemovePort reconfigure it.
+	LoadBalancer *LoadBalancer
 	// ClusterID is the Swarm cluster ID shared by all nodes.
 	ClusterID string
 	// NodeIDs maps host names to their Swarm node IDs.
@@ -339,11 +352,16 @@ func StartCluster(ctx context.Context, o ClusterOptions) (*Cluster, error) {
 	for _, n := range names {
 		c.NodeIDs[n] = swarmID()
 	}
+	if c.Network, err = NewNetwork(ctx); err != nil {
+		_ = c.Close()
+		return nil, err
+	}
+	c.LB = c.Network.LB
 	// Addresses are known only after start: seed state without them and
 	// fill them in during setup.
 	opts := make([]HostOptions, len(names))
 	for i, n := range names {
-		opts[i] = HostOptions{Name: n, OSRelease: o.OSRelease,
+		opts[i] = HostOptions{Name: n, OSRelease: o.OSRelease, Network: c.Network,
 			Files:     map[string][]byte{FakeNodePath: binData},
 			FileModes: map[string]os.FileMode{FakeNodePath: 0o755}}
 	}
@@ -359,6 +377,18 @@ func StartCluster(ctx context.Context, o ClusterOptions) (*Cluster, error) {
 	}
 	c.Hosts = hs
 	c.Managers, c.Workers = hs[:o.Managers], hs[o.Managers:]
+	ports := o.LBPorts
+	if ports == nil {
+		ports = DefaultLBPorts()
+	}
+	var backends []string
+	for _, m := range c.Managers {
+		backends = append(backends, m.Address)
+	}
+	if c.LoadBalancer, err = newLoadBalancer(c.LB, backends, ports); err != nil {
+		_ = c.Close()
+		return nil, err
+	}
 	var wg sync.WaitGroup
 	errs := make([]error, len(hs))
 	for i, h := range hs {
@@ -702,6 +732,9 @@ func (c *Cluster) Close() error {
 		if c.API != nil {
 			errs = append(errs, c.API.Close())
 		}
+		if c.LoadBalancer != nil {
+			errs = append(errs, c.LoadBalancer.Close())
+		}
 		c.mu.Lock()
 		for _, cl := range c.clients {
 			_ = cl.Close()
@@ -715,6 +748,9 @@ func (c *Cluster) Close() error {
 		}
 		wg.Wait()
 		errs = append(errs, herrs...)
+		if c.Network != nil {
+			errs = append(errs, c.Network.Close())
+		}
 		if c.ownWorkdir {
 			errs = append(errs, os.RemoveAll(c.workdir))
 		}
