@@ -232,6 +232,11 @@ func (c *Cluster) realContainers(h *Host, manager bool) ([]fakestate.Container, 
 	ip := net.ParseIP(h.Address)
 	sans := []string{h.Name, "localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc", "kubernetes.default.svc.cluster.local"}
 	ips := []net.IP{ip, net.ParseIP("127.0.0.1"), net.ParseIP("10.96.0.1")}
+	if lb := net.ParseIP(c.LB); lb != nil {
+		// MKE's certificates carry the load balancer's address (install
+		// --san); clients reach 443 and 6443 through it
+		ips = append(ips, lb)
+	}
 	nodeCert, nodeKey, err := r.pki.issue("system:node:"+h.Name, []string{"system:nodes"}, sans, ips)
 	if err != nil {
 		return nil, nil, nil, err

@@ -377,3 +377,34 @@ func TestRealClusterDefaultPrefix(t *testing.T) {
 		t.Errorf("keys: %q", keys)
 	}
 }
+
+// Three managers run one etcd cluster and their API servers share it;
+// the load balancer's 6443 reaches them.
+func TestRealClusterThreeManagers(t *testing.T) {
+	c := startReal(t, ClusterOptions{Managers: 3})
+	out := rexec(t, c, c.Managers[1], "docker run --rm --network host --log-driver none -v ucp-kv-certs:/etc/docker/ssl:ro --entrypoint etcdctl mirantis/ucp-etcd:"+
+		c.MKEVersion+" --endpoints https://127.0.0.1:12379 --cacert /etc/docker/ssl/ca.pem --cert /etc/docker/ssl/cert.pem"+
+		" --key /etc/docker/ssl/key.pem member list -w simple")
+	if n := len(strings.Split(out, "\n")); n != 3 {
+		t.Errorf("etcd members: %d\n%s", n, out)
+	}
+	if err := c.SeedKubernetes(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := c.KubeConfig(c.Managers[2])
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs, err := KubeObjects(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Host = "https://" + net.JoinHostPort(c.LB, strconv.Itoa(KubeAPIPort))
+	viaLB, err := KubeObjects(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := DiffObjects(objs, viaLB); err != nil || len(objs) == 0 {
+		t.Errorf("%d objects; through the load balancer: %v", len(objs), err)
+	}
+}
