@@ -29,7 +29,8 @@ import (
 //     handleTaskChange, reconcileOneNode, restartTasks; restart/restart.go
 //     Restart). A removed service has no tasks (its containers go).
 //     Swarm keeps 5 old tasks per slot (TaskHistoryRetentionLimit's
-//     default), so older exited task containers are removed;
+//     default), so older exited task containers are removed (swarmkit
+//     read at commit 3e72cb64da35ce043dcb9afa9ce9938ae7ca9379);
 //   - while an MKE agent task runs on the node, stopped ucp-* containers
 //     are started again (ucp-reconcile; MKE 3.8 "Manager nodes": the
 //     ucp-manager-agent "automatically deploys all MKE components");
