@@ -119,7 +119,7 @@ func TestRealCluster(t *testing.T) {
 		}
 		// the ports are really held: nothing else can listen there
 		for _, p := range []int{ControllerPort, KubeAPIPort, EtcdClientPort, EtcdPeerPort, KubeAPIInnerPort} {
-			xe := runFail(t, c, m, "python3 -c 'import socket; s=socket.socket(); s.bind((\"0.0.0.0\", "+strconv.Itoa(p)+"))' 2>&1 || exit 1")
+			xe := runFail(t, c, m, bindCmd(p)+" 2>&1 || exit 1")
 			if xe.ExitCode != 1 {
 				t.Errorf("port %d: %v", p, xe)
 			}
@@ -296,7 +296,7 @@ func TestRealCluster(t *testing.T) {
 		if got := names(t, c, w, "--filter name=k8s_"); len(got) != 4 {
 			t.Errorf("pod containers running without the kubelet: %v", got)
 		}
-		if xe := runFail(t, c, w, "python3 -c 'import socket; s=socket.socket(); s.bind((\"0.0.0.0\", 9099))' 2>/dev/null"); xe.ExitCode != 1 {
+		if xe := runFail(t, c, w, bindCmd(9099)+" 2>/dev/null"); xe.ExitCode != 1 {
 			t.Errorf("port 9099: %v", xe)
 		}
 		rexec(t, c, m, "docker node update --availability active "+w.Name)
@@ -360,7 +360,24 @@ func TestRealCluster(t *testing.T) {
 			t.Error("ucp-kv not started with docker")
 		}
 		rexec(t, c, m, "docker rm -f ucp-controller")
-		rexec(t, c, m, "python3 -c 'import socket; s=socket.socket(); s.bind((\"0.0.0.0\", 443))'")
+		rexec(t, c, m, bindCmd(443))
+	})
+
+	t.Run("uninstall-ucp removes MKE from every node", func(t *testing.T) {
+		rexec(t, c, m, "docker run --rm -i --name ucp-uninstall -v /var/run/docker.sock:/var/run/docker.sock mirantis/ucp:"+
+			c.MKEVersion+" uninstall-ucp --id "+c.ClusterID)
+		for _, h := range c.Hosts {
+			if got := names(t, c, h, "-a --filter name=ucp-"); len(got) != 0 {
+				t.Errorf("%s: ucp containers after uninstall: %v", h.Name, got)
+			}
+			if got := names(t, c, h, "--filter name=k8s_calico-node"); len(got) != 1 {
+				t.Errorf("%s: calico-node should still run: %v", h.Name, got)
+			}
+		}
+		for _, p := range []int{KubeAPIPort, EtcdClientPort, KubeAPIInnerPort} {
+			rexec(t, c, m, bindCmd(p))
+		}
+		rexec(t, c, m, "docker volume rm --force ucp-controller-server-certs")
 	})
 }
 
@@ -407,4 +424,11 @@ func TestRealClusterThreeManagers(t *testing.T) {
 	if err := DiffObjects(objs, viaLB); err != nil || len(objs) == 0 {
 		t.Errorf("%d objects; through the load balancer: %v", len(objs), err)
 	}
+}
+
+// bindCmd tries to listen on port as a server would (SO_REUSEADDR, as Go
+// listeners set it): it fails only while another process listens there.
+func bindCmd(port int) string {
+	return "python3 -c 'import socket; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind((\"0.0.0.0\", " +
+		strconv.Itoa(port) + ")); s.listen()'"
 }

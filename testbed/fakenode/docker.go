@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"text/template"
@@ -757,6 +758,21 @@ func (e *env) dockerRun(n *fakestate.Node, args []string) error {
 	if n.Swarm.LocalNodeState != "active" || !n.Swarm.ControlAvailable {
 		fmt.Fprintln(e.stdout, `time="2024-01-01T00:00:00Z" level=fatal msg="this command must be run on a manager node"`)
 		return fail(1, "")
+	}
+	if n.Real != nil {
+		// uninstall-ucp removes MKE's services and, through a global agent
+		// on every node, its containers everywhere (MKE 3.8 CLI reference
+		// "uninstall-ucp"); the other nodes see it at their next docker
+		// command (see reconcile)
+		if err := e.updateSwarm(n, func(st *fakestate.SwarmState) {
+			st.Services = slices.DeleteFunc(st.Services, func(s string) bool { return strings.HasPrefix(s, "ucp-") })
+			st.Uninstalled = true
+		}); err != nil {
+			return err
+		}
+		if err := e.removeUCP(n); err != nil {
+			return err
+		}
 	}
 	kept := n.Containers[:0]
 	for _, c := range n.Containers {

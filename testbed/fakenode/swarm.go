@@ -128,6 +128,14 @@ func (e *env) reconcile(n *fakestate.Node) error {
 			}
 		}
 	}
+	if n.Swarm.LocalNodeState == "active" {
+		if st, err := e.swarmState(n); err == nil && st.Uninstalled && slices.ContainsFunc(n.Containers, isUCP) {
+			if err := e.removeUCPWith(n, procs); err != nil {
+				return err
+			}
+			changed = true
+		}
+	}
 	if n.Real.Reconcile && agentRuns(n) {
 		for i := range n.Containers {
 			c := &n.Containers[i]
@@ -318,5 +326,32 @@ func (e *env) dockerServiceRm(n *fakestate.Node, args []string) error {
 	if len(errs) > 0 {
 		return fail(1, "%s", strings.Join(errs, "\n"))
 	}
+	return nil
+}
+
+func isUCP(c fakestate.Container) bool { return strings.HasPrefix(c.Name, "ucp-") }
+
+// removeUCP stops and removes every ucp-* container of n (uninstall-ucp).
+func (e *env) removeUCP(n *fakestate.Node) error {
+	procs, err := e.procs()
+	if err != nil {
+		return err
+	}
+	if err := e.removeUCPWith(n, procs); err != nil {
+		return err
+	}
+	if err := e.saveJSON(fakestate.NodeFile, n); err != nil {
+		return err
+	}
+	return e.saveProcs(procs)
+}
+
+func (e *env) removeUCPWith(n *fakestate.Node, procs fakestate.Procs) error {
+	for i := range n.Containers {
+		if isUCP(n.Containers[i]) {
+			e.stopProcess(procs, &n.Containers[i], 10*time.Second)
+		}
+	}
+	n.Containers = slices.DeleteFunc(n.Containers, isUCP)
 	return nil
 }

@@ -112,6 +112,9 @@ type SwarmState struct {
 	Availability map[string]string `json:"availability"`
 	// Services are the names of the Swarm services that exist.
 	Services []string `json:"services"`
+	// Uninstalled is set by uninstall-ucp: every node removes its ucp-*
+	// containers.
+	Uninstalled bool `json:"uninstalled,omitempty"`
 }
 
 // Real configures a realistic node.
