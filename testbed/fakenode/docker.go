@@ -177,6 +177,9 @@ func (e *env) docker(args []string) error {
 	case "image", "images":
 		r := rest
 		if sub == "image" {
+			if len(rest) > 0 && rest[0] == "inspect" {
+				return e.dockerImageInspect(n, rest[1:])
+			}
 			if len(rest) == 0 || (rest[0] != "ls" && rest[0] != "list") {
 				break
 			}
@@ -798,9 +801,19 @@ func (e *env) dockerRun(n *fakestate.Node, args []string) error {
 type imageRow struct{ Repository, Tag, ID, CreatedSince, CreatedAt, Size string }
 
 func (e *env) dockerImages(n *fakestate.Node, args []string) error {
-	vals, bools, _ := flags(args, "--format", "--filter", "-f")
+	vals, bools, pos := flags(args, "--format", "--filter", "-f")
+	if len(pos) > 1 {
+		return fail(1, "\"docker images\" requires at most 1 argument.")
+	}
 	var rows []imageRow
 	for _, im := range n.Images {
+		// docker images [REPOSITORY[:TAG]] lists the matching images only
+		if len(pos) == 1 {
+			repo, tag, hasTag := strings.Cut(pos[0], ":")
+			if im.Repository != repo || (hasTag && im.Tag != tag) {
+				continue
+			}
+		}
 		rows = append(rows, imageRow{Repository: im.Repository, Tag: im.Tag, ID: im.ID[:12], CreatedSince: "3 months ago",
 			CreatedAt: "2024-01-01 00:00:00 +0000 UTC", Size: "100MB"})
 	}
@@ -837,4 +850,53 @@ func volumeRefs(n *fakestate.Node, name string) []string {
 		}
 	}
 	return refs
+}
+
+// dockerImageInspect is docker image inspect IMAGE...: the JSON array of
+// the images found, and for a missing one "Error: No such image: X" with
+// exit 1 (docker CLI cli/command/image/inspect.go through
+// inspect.Inspect).
+func (e *env) dockerImageInspect(n *fakestate.Node, args []string) error {
+	vals, _, pos := flags(args, "--format", "-f")
+	if len(pos) == 0 {
+		return fail(1, "\"docker image inspect\" requires at least 1 argument.")
+	}
+	// a map, as the docker CLI falls back to the raw JSON for templates
+	// ({{.Id}})
+	type imageJSON = map[string]any
+	var found []imageJSON
+	var missing []string
+	for _, ref := range pos {
+		ok := false
+		for _, im := range n.Images {
+			if hasImage(&fakestate.Node{Images: []fakestate.Image{im}}, ref) || strings.HasPrefix(im.ID, strings.TrimPrefix(ref, "sha256:")) && len(ref) >= 4 {
+				j := imageJSON{"Id": "sha256:" + im.ID, "RepoTags": []string{im.Repository + ":" + im.Tag}}
+				found = append(found, j)
+				if f := first(vals, "--format", "-f"); f != "" {
+					if err := e.render(f, j); err != nil {
+						return err
+					}
+				}
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			missing = append(missing, ref)
+		}
+	}
+	if first(vals, "--format", "-f") == "" {
+		if found == nil {
+			found = []imageJSON{}
+		}
+		b, _ := json.MarshalIndent(found, "", "    ")
+		fmt.Fprintln(e.stdout, string(b))
+	}
+	if len(missing) > 0 {
+		for _, m := range missing[:len(missing)-1] {
+			fmt.Fprintf(e.stderr, "Error: No such image: %s\n", m)
+		}
+		return fail(1, "Error: No such image: %s", missing[len(missing)-1])
+	}
+	return nil
 }

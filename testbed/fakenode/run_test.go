@@ -166,3 +166,32 @@ func TestNodeUpdateAndReconcile(t *testing.T) {
 		t.Errorf("ucp-proxy started again without an agent: %v", got)
 	}
 }
+
+func TestImageInspect(t *testing.T) {
+	e, out, _ := newEnv(t)
+	n, err := e.node()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.Images = []fakestate.Image{{Repository: "mirantis/ucp", Tag: "3.8.8", ID: strings.Repeat("ab", 32)}}
+	if err := e.saveJSON(fakestate.NodeFile, n); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		code int
+		out  string
+	}{
+		{[]string{"image", "inspect", "--format", "{{.Id}}", "mirantis/ucp:3.8.8"}, 0, "sha256:" + strings.Repeat("ab", 32) + "\n"},
+		{[]string{"image", "inspect", "mirantis/ucp:3.8.9"}, 1, "[]\n"},
+		{[]string{"image", "inspect", "mirantis/ucp"}, 1, "[]\n"}, // :latest
+		{[]string{"images", "-q", "mirantis/ucp:3.8.8"}, 0, "abababababab\n"},
+		{[]string{"images", "-q", "mirantis/ucp:3.8.9"}, 0, ""},
+	} {
+		out.Reset()
+		err := e.run("docker", tc.args)
+		if code(err) != tc.code || out.String() != tc.out {
+			t.Errorf("%v: exit %d (%v), out %q; want %d, %q", tc.args, code(err), err, out, tc.code, tc.out)
+		}
+	}
+}
