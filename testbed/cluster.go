@@ -296,7 +296,8 @@ func allNodeContainers() []string {
 }
 
 // StartCluster builds fakenode (once per process), starts the hosts in
-// parallel and seeds every node's state consistently: one Swarm cluster
+// parallel on a network of their own with a load balancer in front of the
+// managers, and seeds every node's state consistently: one Swarm cluster
 // ID, distinct node IDs, manager-1 the leader, ucp-* containers per role,
 // the docker and containerd units active. Close it with Close.
 func StartCluster(ctx context.Context, o ClusterOptions) (*Cluster, error) {
@@ -318,10 +319,6 @@ func StartCluster(ctx context.Context, o ClusterOptions) (*Cluster, error) {
 	bin, err := FakeNodeBinary()
 	if err != nil {
 		return nil, err
-	}
-	binData, err := os.ReadFile(bin)
-	if err != nil {
-		return nil, fmt.Errorf("testbed: %w", err)
 	}
 	for _, p := range o.DigestPaths {
 		if !filepath.IsAbs(p) {
@@ -362,8 +359,8 @@ func StartCluster(ctx context.Context, o ClusterOptions) (*Cluster, error) {
 	opts := make([]HostOptions, len(names))
 	for i, n := range names {
 		opts[i] = HostOptions{Name: n, OSRelease: o.OSRelease, Network: c.Network,
-			Files:     map[string][]byte{FakeNodePath: binData},
-			FileModes: map[string]os.FileMode{FakeNodePath: 0o755}}
+			// bound, not copied: one program for any number of hosts
+			Binds: map[string]string{FakeNodePath: bin}}
 	}
 	if c.real != nil {
 		if err := c.realSwarm(opts); err != nil {
@@ -391,11 +388,21 @@ func StartCluster(ctx context.Context, o ClusterOptions) (*Cluster, error) {
 	}
 	var wg sync.WaitGroup
 	errs := make([]error, len(hs))
+	sem := make(chan struct{}, startParallel())
 	for i, h := range hs {
-		wg.Go(func() { errs[i] = c.setup(ctx, h, i < o.Managers) })
+		wg.Go(func() {
+			// a few at a time, as StartHosts: each SSH handshake has a timeout
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			errs[i] = c.setup(ctx, h, i < o.Managers)
+		})
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
+		_ = c.Close()
+		return nil, err
+	}
+	if err := c.pin(ctx); err != nil {
 		_ = c.Close()
 		return nil, err
 	}
@@ -414,6 +421,28 @@ func StartCluster(ctx context.Context, o ClusterOptions) (*Cluster, error) {
 		}
 	}
 	return c, nil
+}
+
+// pin makes the neighbour entries between the managers and every host
+// permanent (Network.Pin): workers reach the managers and the managers
+// every host without ARP, however many hosts there are.
+func (c *Cluster) pin(ctx context.Context) error {
+	var wg sync.WaitGroup
+	errs := make([]error, len(c.Hosts))
+	sem := make(chan struct{}, startParallel())
+	for i, h := range c.Hosts {
+		peers := c.Managers
+		if i < len(c.Managers) {
+			peers = c.Hosts
+		}
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			errs[i] = c.Network.Pin(ctx, h, peers...)
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // nodeState is the seed of one node.
@@ -509,17 +538,21 @@ cat > %[4]s <<'FAKENODE_EOF'
 %[5]s
 FAKENODE_EOF
 `, fakestate.Dir, fakestate.NodeFile, node, fakestate.UnitsFile, units, fakestate.LockFile) + realFilesScript(files)
-	if _, err := c.Exec(ctx, h, script); err != nil {
+	// on stdin: a manager's node list of a thousand hosts is past the
+	// kernel's 128 KiB limit for one argument (bash -c SCRIPT)
+	if _, err := c.exec(ctx, h, "sh", []byte(script)); err != nil {
 		return fmt.Errorf("testbed: setting up %s: %w", h.Name, err)
 	}
 	return nil
 }
 
-// client returns the cached root SSH connection to h.
+// client returns the cached root SSH connection to h. It dials without
+// holding the lock, so that connections to many hosts open in parallel.
 func (c *Cluster) client(ctx context.Context, h *Host) (*ssh.Client, error) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if cl := c.clients[h]; cl != nil {
+	cl := c.clients[h]
+	c.mu.Unlock()
+	if cl != nil {
 		return cl, nil
 	}
 	key, err := os.ReadFile(h.KeyPath)
@@ -548,7 +581,13 @@ func (c *Cluster) client(ctx context.Context, h *Host) (*ssh.Client, error) {
 		_ = conn.Close()
 		return nil, err
 	}
-	cl := ssh.NewClient(cc, chans, reqs)
+	cl = ssh.NewClient(cc, chans, reqs)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if prev := c.clients[h]; prev != nil { // another caller dialed meanwhile
+		_ = cl.Close()
+		return prev, nil
+	}
 	c.clients[h] = cl
 	return cl, nil
 }

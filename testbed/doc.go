@@ -41,7 +41,16 @@
 // creating the machine's interface mkenN, so test binaries running in
 // parallel never share one. StartHost without HostOptions.Network gives the
 // host a network of its own (StartHosts does so for each host: they cannot
-// reach each other); StartCluster puts all its hosts on one.
+// reach each other); StartCluster puts all its hosts on one, and makes the
+// neighbour entries between managers and hosts permanent (Network.Pin):
+// the kernel's ARP table is one for all namespaces and would overflow past
+// net.ipv4.neigh.default.gc_thresh3 (1 024) dynamic entries with a
+// thousand workers talking to a controller. Pinning leaves that
+// machine-wide setting alone. HostOptions.Binds mounts the machine's files
+// read-only into a host without copying them (StartCluster binds fakenode
+// this way), which keeps a host at about 3 MiB of private memory (PSS).
+// The scale test (TestScale, skipped unless MKE_MIGRATE_TESTBED_SCALE=N)
+// measures start time and memory per host; see docs/benchmarks.md.
 //
 // # Simulated MKE 3 clusters
 //

@@ -55,7 +55,6 @@ for h in root home/mke; do
 done
 chroot "$F" chown -R mke: /home/mke/.ssh
 [ -d "$S/seed" ] && cp -a "$S/seed/." "$F/"
-if [ -s "$S/binds" ]; then
-  while read -r src dst; do mkdir -p "$F$dst"; mount --bind "$src" "$F$dst"; done < "$S/binds"
-fi
+# read-only bind mounts of the machine's files (HostOptions.Binds)
+[ -f "$S/binds.sh" ] && . "$S/binds.sh"
 exec chroot "$F" /usr/sbin/sshd -D -e -f /etc/ssh/testbed/sshd_config

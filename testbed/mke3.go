@@ -563,7 +563,7 @@ func (c *Cluster) realSwarm(opts []HostOptions) error {
 		return fmt.Errorf("testbed: %w", err)
 	}
 	for i := range opts {
-		opts[i].Binds = map[string]string{dir: fakestate.SwarmDir}
+		opts[i].SharedDirs = map[string]string{fakestate.SwarmDir: dir}
 	}
 	return nil
 }

@@ -287,6 +287,35 @@ func (n *Network) link(ctx context.Context, pid int, addr, mac string) error {
 	return run(ctx, "ip", "neigh", "replace", addr, "lladdr", mac, "dev", n.Interface, "nud", "permanent")
 }
 
+// Pin makes h's neighbour entries for peers permanent, so that h talks to
+// them without ARP (see Network: the kernel's ARP table is shared by all
+// hosts of the machine and overflows past gc_thresh3 dynamic entries, by
+// default 1 024, dropping packets). StartCluster pins the managers on every
+// host and every host on the managers. Peers not on h's network are
+// skipped.
+func (n *Network) Pin(ctx context.Context, h *Host, peers ...*Host) error {
+	if h.Network != n || h.cmd == nil || h.cmd.Process == nil {
+		return fmt.Errorf("testbed: pin: %s is not on network %s", h.Name, n.Subnet)
+	}
+	var b strings.Builder
+	for _, p := range peers {
+		a, err := netip.ParseAddr(p.Address)
+		if p == h || p.Network != n || err != nil {
+			continue
+		}
+		fmt.Fprintf(&b, "neigh replace %s lladdr %s dev eth0 nud permanent\n", a, macOf(a))
+	}
+	if b.Len() == 0 {
+		return nil
+	}
+	cmd := exec.CommandContext(ctx, "nsenter", "-t", strconv.Itoa(h.cmd.Process.Pid), "-n", "ip", "-batch", "-")
+	cmd.Stdin = strings.NewReader(b.String())
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("testbed: pin on %s: %w: %s", h.Name, err, bytes.TrimSpace(out))
+	}
+	return nil
+}
+
 // release frees addr and the machine's neighbour entry for it.
 func (n *Network) release(addr string) {
 	a, err := netip.ParseAddr(addr)

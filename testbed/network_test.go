@@ -1,8 +1,6 @@
 package testbed
 
 import (
-	"bufio"
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -11,9 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"slices"
-	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -83,6 +79,10 @@ func TestClusterNetwork(t *testing.T) {
 		if h.Gateway != a.Network.Gateway || h.Interface != a.Network.Interface || h.Network != a.Network {
 			t.Errorf("%s: gateway %s, interface %s; network's %s, %s", h.Name, h.Gateway, h.Interface, a.Network.Gateway, a.Network.Interface)
 		}
+	}
+	// Workers talk to the managers without ARP (Network.Pin).
+	if out, err := a.Exec(t.Context(), a.Workers[0], "ip neigh show "+a.Managers[1].Address); err != nil || !strings.Contains(out, "PERMANENT") {
+		t.Errorf("worker-1's entry for manager-2: %q, %v", out, err)
 	}
 	// Every host of a reaches every other (sshd listens on 22 on all of them).
 	for _, from := range a.Hosts {
@@ -245,92 +245,4 @@ func TestLoadBalancerPorts(t *testing.T) {
 	if linkExists(c.Network.Interface) {
 		t.Errorf("%s still exists after Close", c.Network.Interface)
 	}
-}
-
-// TestNetworkHelperProcess is not a test: TestKilledBinaryLeavesNoNetwork
-// runs the test binary with TESTBED_HELPER=net to start a network of two
-// hosts and be SIGKILLed.
-func TestNetworkHelperProcess(t *testing.T) {
-	if os.Getenv("TESTBED_HELPER") != "net" {
-		t.Skip("helper process for TestKilledBinaryLeavesNoNetwork")
-	}
-	ctx := context.Background()
-	n, err := NewNetwork(ctx)
-	if err != nil {
-		fmt.Println("ERROR", err)
-		os.Exit(1)
-	}
-	pids := []string{strconv.Itoa(n.holder.Process.Pid)}
-	for _, name := range []string{"orphan-1", "orphan-2"} {
-		h, err := StartHost(ctx, os.Getenv("TESTBED_WORKDIR"), HostOptions{Name: name, Network: n})
-		if err != nil {
-			fmt.Println("ERROR", err)
-			os.Exit(1)
-		}
-		pids = append(pids, strconv.Itoa(h.cmd.Process.Pid), strconv.Itoa(h.innerPID))
-	}
-	fmt.Println("UP", n.Interface, strings.Join(pids, " "))
-	time.Sleep(time.Minute)
-	os.Exit(2)
-}
-
-func TestKilledBinaryLeavesNoNetwork(t *testing.T) {
-	need(t)
-	cmd := exec.Command(os.Args[0], "-test.run=^TestNetworkHelperProcess$", "-test.v")
-	cmd.Env = append(os.Environ(), "TESTBED_HELPER=net", "TESTBED_WORKDIR="+t.TempDir())
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
-	var link string
-	var pids []int
-	sc := bufio.NewScanner(out)
-	for sc.Scan() {
-		f := strings.Fields(sc.Text())
-		if len(f) == 7 && f[0] == "UP" {
-			link = f[1]
-			for _, s := range f[2:] {
-				p, _ := strconv.Atoi(s)
-				pids = append(pids, p)
-			}
-			break
-		}
-		if len(f) > 0 && f[0] == "ERROR" {
-			t.Fatal(sc.Text())
-		}
-	}
-	if link == "" {
-		t.Fatal("helper did not start a network")
-	}
-	if !linkExists(link) {
-		t.Fatalf("%s missing while the helper runs", link)
-	}
-	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	_ = cmd.Wait()
-	left := func() []string {
-		var l []string
-		if linkExists(link) {
-			l = append(l, link)
-		}
-		for _, p := range pids {
-			if running(p) {
-				l = append(l, "pid "+strconv.Itoa(p))
-			}
-		}
-		return l
-	}
-	begin := time.Now()
-	for len(left()) > 0 {
-		if time.Since(begin) > 10*time.Second {
-			t.Fatalf("10 s after SIGKILL of the test binary, still there: %v", left())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Logf("network, hosts and switch gone %v after SIGKILL", time.Since(begin))
 }

@@ -11,11 +11,14 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -80,10 +83,15 @@ type HostOptions struct {
 	// FileModes optionally gives the mode of an entry of Files
 	// (default 0644; use 0755 for a fake command).
 	FileModes map[string]fs.FileMode
-	// Binds maps absolute folders of the machine to absolute paths in the
-	// host, bind-mounted before sshd starts: hosts that share a folder see
-	// each other's writes there (a realistic cluster's Swarm state).
+	// Binds are files or folders of the machine bind-mounted read-only into
+	// the host, keyed by absolute path in the host. Unlike Files they cost
+	// no copy: a thousand hosts share one program. Writing to one fails
+	// (read-only file system), as does renaming or removing it (busy).
 	Binds map[string]string
+	// SharedDirs are folders of the machine bind-mounted read-write into
+	// the host, keyed by absolute path in the host: hosts that share one
+	// see each other's writes (a realistic cluster's Swarm state).
+	SharedDirs map[string]string
 	// Network is the network the host joins; nil gives the host a network
 	// of its own, which Stop removes (it then reaches the machine only).
 	Network *Network
@@ -209,17 +217,43 @@ func (h *Host) prepare(o HostOptions) (ssh.PublicKey, error) {
 			return nil, err
 		}
 	}
-	var binds strings.Builder
-	for src, dst := range o.Binds {
-		if !filepath.IsAbs(src) || !filepath.IsAbs(dst) || strings.ContainsAny(src+dst, " \n") {
-			return nil, fmt.Errorf("bind %q → %q: paths must be absolute, without blanks", src, dst)
+	if len(o.Binds) > 0 || len(o.SharedDirs) > 0 {
+		var b strings.Builder
+		for _, dst := range slices.Sorted(maps.Keys(o.Binds)) {
+			src := o.Binds[dst]
+			if !filepath.IsAbs(dst) || !filepath.IsAbs(src) {
+				return nil, fmt.Errorf("bind %q → %q: paths must be absolute", src, dst)
+			}
+			fi, err := os.Stat(src)
+			if err != nil {
+				return nil, fmt.Errorf("bind %q: %w", dst, err)
+			}
+			var make string
+			if fi.IsDir() {
+				make = `mkdir -p "$F"` + shQuote(filepath.Clean(dst))
+			} else {
+				make = `mkdir -p "$F"` + shQuote(filepath.Dir(filepath.Clean(dst))) + ` && touch "$F"` + shQuote(filepath.Clean(dst))
+			}
+			fmt.Fprintf(&b, "%s\nmount --bind %s \"$F\"%s\nmount -o remount,bind,ro \"$F\"%s\n",
+				make, shQuote(src), shQuote(filepath.Clean(dst)), shQuote(filepath.Clean(dst)))
 		}
-		fmt.Fprintf(&binds, "%s %s\n", src, filepath.Clean(dst))
-	}
-	if err := os.WriteFile(filepath.Join(h.Workdir, "binds"), []byte(binds.String()), 0o600); err != nil {
-		return nil, err
+		for _, dst := range slices.Sorted(maps.Keys(o.SharedDirs)) {
+			src := o.SharedDirs[dst]
+			if !filepath.IsAbs(dst) || !filepath.IsAbs(src) {
+				return nil, fmt.Errorf("shared folder %q → %q: paths must be absolute", src, dst)
+			}
+			fmt.Fprintf(&b, "mkdir -p \"$F\"%s\nmount --bind %s \"$F\"%s\n", shQuote(filepath.Clean(dst)), shQuote(src), shQuote(filepath.Clean(dst)))
+		}
+		if err := os.WriteFile(filepath.Join(h.Workdir, "binds.sh"), []byte(b.String()), 0o644); err != nil {
+			return nil, err
+		}
 	}
 	return hostPub, os.WriteFile(filepath.Join(h.Workdir, "inner.sh"), innerScript, 0o755)
+}
+
+// shQuote quotes s for sh.
+func shQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // writeKey generates an ed25519 key and writes it in OpenSSH format to path
@@ -333,14 +367,25 @@ func run(ctx context.Context, name string, args ...string) error {
 	return nil
 }
 
-// StartHosts starts hosts in parallel. On error it stops the hosts that
-// started and returns the errors joined.
+// StartHosts starts hosts in parallel, a few per CPU at a time (so that
+// each host's start stays short however many are asked for). On error it
+// stops the hosts that started and returns the errors joined.
 func StartHosts(ctx context.Context, workdir string, opts []HostOptions) ([]*Host, error) {
 	hs := make([]*Host, len(opts))
 	errs := make([]error, len(opts))
 	var wg sync.WaitGroup
+	sem := make(chan struct{}, startParallel())
 	for i, o := range opts {
-		wg.Go(func() { hs[i], errs[i] = StartHost(ctx, workdir, o) })
+		wg.Go(func() {
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				errs[i] = fmt.Errorf("testbed: %s: %w", o.Name, ctx.Err())
+				return
+			}
+			defer func() { <-sem }()
+			hs[i], errs[i] = StartHost(ctx, workdir, o)
+		})
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
@@ -354,9 +399,12 @@ func StartHosts(ctx context.Context, workdir string, opts []HostOptions) ([]*Hos
 	return hs, nil
 }
 
-// Stop removes the host's veth pair and kills all its processes. It is
-// idempotent and safe for concurrent use. The host's folder (keys, log)
-// stays.
+// startParallel is how many hosts StartHosts starts at once.
+func startParallel() int { return max(8, 4*runtime.NumCPU()) }
+
+// Stop takes the host off its network and kills all its processes (and
+// removes its network if it had one of its own). It is idempotent and safe
+// for concurrent use. The host's folder (keys, log) stays.
 func (h *Host) Stop() error {
 	h.stopOnce.Do(func() {
 		var errs []error

@@ -238,21 +238,42 @@ func TestStartHostErrors(t *testing.T) {
 }
 
 // TestHelperProcess is not a test: TestKilledBinaryLeavesNothing runs the
-// test binary with TESTBED_HELPER=1 to start a host and be SIGKILLed.
+// test binary with TESTBED_HELPER=1 to start a host on a network of its
+// own and two hosts on a shared network, and be SIGKILLed.
 func TestHelperProcess(t *testing.T) {
 	if os.Getenv("TESTBED_HELPER") != "1" {
 		t.Skip("helper process for TestKilledBinaryLeavesNothing")
 	}
-	h, err := StartHost(context.Background(), os.Getenv("TESTBED_WORKDIR"), HostOptions{Name: "orphan"})
-	if err != nil {
+	fail := func(err error) {
 		fmt.Println("ERROR", err)
 		os.Exit(1)
 	}
-	fmt.Println("UP", h.Interface, h.cmd.Process.Pid)
+	ctx, dir := context.Background(), os.Getenv("TESTBED_WORKDIR")
+	h, err := StartHost(ctx, dir, HostOptions{Name: "orphan"})
+	if err != nil {
+		fail(err)
+	}
+	n, err := NewNetwork(ctx)
+	if err != nil {
+		fail(err)
+	}
+	links := []string{h.Interface, n.Interface}
+	pids := []string{strconv.Itoa(h.cmd.Process.Pid), strconv.Itoa(h.innerPID), strconv.Itoa(n.holder.Process.Pid)}
+	for _, name := range []string{"orphan-1", "orphan-2"} {
+		h, err := StartHost(ctx, dir, HostOptions{Name: name, Network: n})
+		if err != nil {
+			fail(err)
+		}
+		pids = append(pids, strconv.Itoa(h.cmd.Process.Pid), strconv.Itoa(h.innerPID))
+	}
+	fmt.Println("UP", strings.Join(links, ","), strings.Join(pids, ","))
 	time.Sleep(time.Minute)
 	os.Exit(2)
 }
 
+// TestKilledBinaryLeavesNothing: SIGKILL of the test binary leaves no
+// interface (a host's own network, a shared network) and no process
+// (hosts' unshare and sshd, the networks' switches).
 func TestKilledBinaryLeavesNothing(t *testing.T) {
 	need(t)
 	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperProcess$", "-test.v")
@@ -265,37 +286,78 @@ func TestKilledBinaryLeavesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
-	var veth string
-	var pid int
+	var links []string
+	var pids []int
 	sc := bufio.NewScanner(out)
 	for sc.Scan() {
 		f := strings.Fields(sc.Text())
 		if len(f) == 3 && f[0] == "UP" {
-			veth = f[1]
-			pid, _ = strconv.Atoi(f[2])
+			links = strings.Split(f[1], ",")
+			for _, s := range strings.Split(f[2], ",") {
+				p, _ := strconv.Atoi(s)
+				pids = append(pids, p)
+			}
 			break
 		}
 		if len(f) > 0 && f[0] == "ERROR" {
 			t.Fatal(sc.Text())
 		}
 	}
-	if veth == "" {
-		t.Fatal("helper did not start a host")
+	if len(links) != 2 || len(pids) != 7 {
+		t.Fatalf("helper did not start its hosts: links %v, pids %v", links, pids)
 	}
-	if !linkExists(veth) {
-		t.Fatalf("veth %s missing while the helper runs", veth)
+	left := func() []string {
+		var l []string
+		for _, link := range links {
+			if linkExists(link) {
+				l = append(l, link)
+			}
+		}
+		for _, p := range pids {
+			if running(p) {
+				l = append(l, "pid "+strconv.Itoa(p))
+			}
+		}
+		return l
+	}
+	if got := left(); len(got) != len(links)+len(pids) {
+		t.Fatalf("while the helper runs, only %v exist", got)
 	}
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	_ = cmd.Wait()
 	begin := time.Now()
-	for linkExists(veth) || running(pid) {
-		if time.Since(begin) > 5*time.Second {
-			t.Fatalf("5 s after SIGKILL of the test binary: veth %s exists=%v, unshare %d alive=%v",
-				veth, linkExists(veth), pid, running(pid))
+	for len(left()) > 0 {
+		if time.Since(begin) > 10*time.Second {
+			t.Fatalf("10 s after SIGKILL of the test binary, still there: %v", left())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	t.Logf("veth and unshare gone %v after SIGKILL", time.Since(begin))
+	t.Logf("networks, hosts and switches gone %v after SIGKILL", time.Since(begin))
+}
+
+func TestBinds(t *testing.T) {
+	need(t)
+	dir := t.TempDir()
+	file := filepath.Join(dir, "prog")
+	if err := os.WriteFile(file, []byte("#!/bin/sh\necho bound\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	h := startHosts(t, HostOptions{Name: "binds", Binds: map[string]string{"/usr/local/bin/prog": file, "/opt/shared": dir}})[0]
+	c := dial(t, h, "root")
+	if out, err := sshRun(t, c, "/usr/local/bin/prog && cat /opt/shared/prog | wc -l"); err != nil || out != "bound\n2" {
+		t.Errorf("bound file and folder: %q, %v", out, err)
+	}
+	for _, cmd := range []string{"echo x >> /usr/local/bin/prog", "touch /opt/shared/new", "rm /usr/local/bin/prog"} {
+		if out, err := sshRun(t, c, cmd); err == nil {
+			t.Errorf("%s: allowed (%q)", cmd, out)
+		}
+	}
+	if b, _ := os.ReadFile(file); string(b) != "#!/bin/sh\necho bound\n" {
+		t.Errorf("the machine's file changed: %q", b)
+	}
+	if _, err := StartHost(t.Context(), t.TempDir(), HostOptions{Name: "rel", Binds: map[string]string{"/x": "rel"}}); err == nil {
+		t.Error("relative bind source accepted")
+	}
 }
