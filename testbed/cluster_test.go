@@ -192,7 +192,8 @@ func TestClusterSystemctlAndK0s(t *testing.T) {
 	if after := digest(t, c, m); after != before {
 		t.Errorf("read-only commands changed the digest")
 	}
-	if ce := sudoFail(t, cl, "k0s install controller --enable-worker --config /etc/k0s/k0s.yaml"); !strings.Contains(ce.Stderr, "no such file or directory") {
+	// k0s reads a missing config as the defaults only at the default path
+	if ce := sudoFail(t, cl, "k0s install controller --enable-worker --config /etc/k0s/other.yaml"); !strings.Contains(ce.Stderr, "no such file or directory") {
 		t.Errorf("install without its config file: %v", ce)
 	}
 	sudo(t, cl, "mkdir -p /etc/k0s && touch /etc/k0s/k0s.yaml && k0s install controller --enable-worker --config /etc/k0s/k0s.yaml")

@@ -136,4 +136,28 @@
 // the seeded objects (UID, resourceVersion, spec hash) of any API server,
 // and DiffObjects compares two lists. Without Real the nodes keep JSON
 // state only: fast, for tests of the engine's logic.
+//
+// # The fake k0s
+//
+// fakenode's k0s parses its command line with the commands and flag sets
+// of k0s v1.33 (cobra and pflag, as k0s does): a flag k0s does not define
+// fails with cobra's text and exit code 1. k0s install controller loads
+// and validates its config with k0s's own v1beta1 types. Tokens are k0s's
+// format (base64 of a gzipped kubeconfig) and point at the config's
+// externalAddress (or address) on 9443 for controllers and 6443 for
+// workers; k0s reset removes the Calico files under /etc/cni/net.d as
+// k0s's cleanup does.
+//
+// By default k0s keeps JSON state only (fast mode, for tests of the
+// engine's logic). After Cluster.RealK0s, or on a realistic cluster, k0s
+// start (or systemctl start k0scontroller) runs a detached daemon that runs
+// real etcd (client 127.0.0.1:2379, peer :2380), kube-apiserver (:6443)
+// and kube-controller-manager with k0s's flags and PKI under
+// /var/lib/k0s, applies k0s's bootstrap RBAC and worker-config ConfigMaps,
+// serves the join API on :9443 and answers k0s status once the API server
+// is ready; k0s token create makes bootstrap-token Secrets, k0s kubectl is
+// the real kubectl, k0s restore restores a k0s backup archive with the
+// real etcdutl, and a controller given a controller token joins the first
+// one's etcd cluster through its join API. Logs are under
+// /var/log/fakenode.
 package testbed

@@ -65,8 +65,8 @@ func (c *Cluster) newRealPlane(o ClusterOptions) error {
 	if err != nil {
 		return fmt.Errorf("testbed: a realistic cluster needs the control-plane binaries: %w", err)
 	}
-	if assets, err = visibleAssets(assets); err != nil {
-		return err
+	if assets, err = hostVisible(assets); err != nil {
+		return fmt.Errorf("testbed: %w", err)
 	}
 	p, err := newPKI()
 	if err != nil {
@@ -114,75 +114,6 @@ func (c *Cluster) KubeConfig(h *Host) (*rest.Config, error) {
 	return &rest.Config{Host: "https://" + net.JoinHostPort(h.Address, strconv.Itoa(KubeAPIPort)),
 		TLSClientConfig: rest.TLSClientConfig{CAData: c.real.pki.CAPEM, CertData: c.real.adminCert, KeyData: c.real.adminKey},
 		QPS:             -1}, nil
-}
-
-// visibleAssets returns a folder hosts can see with the binaries of dir:
-// a host mounts fresh /root, /tmp and /run over the machine's (inner.sh),
-// so a folder under them is linked (copied across file systems) into
-// /var/tmp/mke-migrate-testbin once.
-func visibleAssets(dir string) (string, error) {
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		return "", fmt.Errorf("testbed: %w", err)
-	}
-	masked := false
-	for _, m := range []string{"/root", "/tmp", "/run"} {
-		if abs == m || strings.HasPrefix(abs, m+"/") {
-			masked = true
-		}
-	}
-	if !masked {
-		return abs, nil
-	}
-	dst := filepath.Join("/var/tmp/mke-migrate-testbin", filepath.Base(abs))
-	if err := os.MkdirAll(dst, 0o755); err != nil {
-		return "", fmt.Errorf("testbed: %w", err)
-	}
-	ents, err := os.ReadDir(abs)
-	if err != nil {
-		return "", fmt.Errorf("testbed: %w", err)
-	}
-	for _, e := range ents {
-		if !e.Type().IsRegular() {
-			continue
-		}
-		src, to := filepath.Join(abs, e.Name()), filepath.Join(dst, e.Name())
-		sfi, err := os.Stat(src)
-		if err != nil {
-			return "", fmt.Errorf("testbed: %w", err)
-		}
-		if dfi, err := os.Stat(to); err == nil && (os.SameFile(sfi, dfi) || (dfi.Size() == sfi.Size() && !dfi.ModTime().Before(sfi.ModTime()))) {
-			continue
-		}
-		tmp := to + ".tmp-" + strconv.Itoa(os.Getpid())
-		_ = os.Remove(tmp)
-		if err := os.Link(src, tmp); err != nil {
-			if err := copyFile(src, tmp, sfi.Mode()); err != nil {
-				return "", fmt.Errorf("testbed: %w", err)
-			}
-		}
-		if err := os.Rename(tmp, to); err != nil {
-			return "", fmt.Errorf("testbed: %w", err)
-		}
-	}
-	return dst, nil
-}
-
-func copyFile(src, dst string, mode os.FileMode) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_CREATE|os.O_EXCL|os.O_WRONLY, mode)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		_ = out.Close()
-		return err
-	}
-	return out.Close()
 }
 
 func mkeImage(repo, version string) string { return "mirantis/" + repo + ":" + version }
