@@ -70,6 +70,17 @@ type ClusterOptions struct {
 	// absent), for example "/etc/k0s" or K0sBinaryPath: files a migration
 	// uploads are otherwise invisible to Digest.
 	DigestPaths []string
+	// Real runs MKE 3 as a realistic test bed (see mke3.go): real etcd
+	// (ucp-kv), kube-apiserver and kube-controller-manager processes on
+	// managers, ucp-controller holding 443 and 6443, agents as Swarm
+	// tasks that restart stopped ucp-* containers, Calico and user pods,
+	// MKE's CNI files (in every node's digest). It needs the binaries of
+	// kubetest.Assets. Without it the nodes keep JSON state only, for
+	// fast tests of the engine's logic.
+	Real bool
+	// EtcdPrefix is the API servers' --etcd-prefix (Real only; default
+	// DefaultEtcdPrefix).
+	EtcdPrefix string
 }
 
 // Cluster is a simulated MKE 3 cluster: testbed hosts running the fakenode
@@ -104,6 +115,7 @@ type Cluster struct {
 	clients     map[*Host]*ssh.Client
 	closeOnce   sync.Once
 	closeErr    error
+	real        *realPlane // nil without ClusterOptions.Real
 }
 
 // Fault makes the fake node fail the commands whose words start with Match
@@ -317,6 +329,12 @@ func StartCluster(ctx context.Context, o ClusterOptions) (*Cluster, error) {
 	}
 	c := &Cluster{ClusterID: swarmID(), NodeIDs: map[string]string{}, MKEVersion: o.MKEVersion, MCRVersion: o.MCRVersion,
 		workdir: o.Workdir, clients: map[*Host]*ssh.Client{}, digestPaths: slices.Clone(o.DigestPaths)}
+	if o.Real {
+		if err := c.newRealPlane(o); err != nil {
+			return nil, err
+		}
+		c.digestPaths = append(c.digestPaths, "/etc/cni/net.d")
+	}
 	if c.workdir == "" {
 		if c.workdir, err = os.MkdirTemp("", "testbed-cluster-"); err != nil {
 			return nil, fmt.Errorf("testbed: %w", err)
@@ -345,6 +363,11 @@ func StartCluster(ctx context.Context, o ClusterOptions) (*Cluster, error) {
 		opts[i] = HostOptions{Name: n, OSRelease: o.OSRelease, Network: c.Network,
 			// bound, not copied: one program for any number of hosts
 			Binds: map[string]string{FakeNodePath: bin}}
+	}
+	if c.real != nil {
+		if err := c.realSwarm(opts); err != nil {
+			return nil, err
+		}
 	}
 	hs, err := StartHosts(ctx, c.workdir, opts)
 	if err != nil {
@@ -384,6 +407,12 @@ func StartCluster(ctx context.Context, o ClusterOptions) (*Cluster, error) {
 	if err := c.pin(ctx); err != nil {
 		_ = c.Close()
 		return nil, err
+	}
+	if c.real != nil {
+		if err := c.bootReal(ctx); err != nil {
+			_ = c.Close()
+			return nil, err
+		}
 	}
 	if o.API {
 		toml := strings.Replace(mke3api.DefaultConfigTOML, "calico_kdd = false", "calico_kdd = "+strconv.FormatBool(o.CalicoKDD), 1)
@@ -483,7 +512,14 @@ func (c *Cluster) nodeState(h *Host, manager bool) fakestate.Node {
 
 // setup installs the symlinks and the seed state on h.
 func (c *Cluster) setup(ctx context.Context, h *Host, manager bool) error {
-	node, err := json.MarshalIndent(c.nodeState(h, manager), "", "  ")
+	state, files := c.nodeState(h, manager), map[string][]byte(nil)
+	if c.real != nil {
+		var err error
+		if state, files, err = c.realNodeState(h, manager); err != nil {
+			return err
+		}
+	}
+	node, err := json.MarshalIndent(state, "", "  ")
 	if err != nil {
 		return err
 	}
@@ -503,7 +539,7 @@ FAKENODE_EOF
 cat > %[4]s <<'FAKENODE_EOF'
 %[5]s
 FAKENODE_EOF
-`, fakestate.Dir, fakestate.NodeFile, node, fakestate.UnitsFile, units, fakestate.LockFile)
+`, fakestate.Dir, fakestate.NodeFile, node, fakestate.UnitsFile, units, fakestate.LockFile) + realFilesScript(files)
 	// on stdin: a manager's node list of a thousand hosts is past the
 	// kernel's 128 KiB limit for one argument (bash -c SCRIPT)
 	if _, err := c.exec(ctx, h, "sh", []byte(script)); err != nil {

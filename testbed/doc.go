@@ -90,6 +90,53 @@
 // writing through the link, which would overwrite fakenode itself. A
 // rollback restores the link with ln -sf fakenode /usr/local/bin/k0s.
 //
+// # Realistic clusters (ClusterOptions.Real)
+//
+// With Real, the nodes follow MKE 3.8 closely enough for the engine to meet
+// what a real cluster does, and real processes stand behind containers
+// (the control-plane binaries of kubetest.Assets, which hosts see through
+// their overlay; a folder under /root or /tmp is linked into
+// /var/tmp/mke-migrate-testbin first, because hosts mount their own):
+//
+//   - ucp-kv is an etcd (client https on 12379, peers on 12380, client
+//     certificates required), data in volume ucp-kv, certificates in
+//     ucp-kv-certs (ca.pem, cert.pem, key.pem: a client certificate it
+//     accepts); with several managers one etcd cluster of all of them
+//     (which needs hosts that reach each other);
+//   - ucp-kube-apiserver serves on 12388 with --etcd-prefix
+//     (ClusterOptions.EtcdPrefix) and --service-account-key-file;
+//     ucp-kube-controller-manager runs the service-account token,
+//     namespace and garbage-collector controllers with
+//     --service-account-private-key-file; ucp-controller holds 443 (MKE's
+//     API, /_ping) and 6443 (forwarded to the API server).
+//     Cluster.KubeConfig is an admin client configuration for 6443;
+//   - a container process runs detached (its own session) in a private
+//     mount namespace with the container's volumes bound at their
+//     destinations; its PID is in procs.json (not digested), its log in
+//     /var/log/fakenode/<name>.log. docker stop/start/restart/rm and
+//     systemctl stop/start docker stop (SIGTERM, SIGKILL after -t) and
+//     start them; docker inspect shows Path, Args, Mounts and State.Pid;
+//   - docker run --entrypoint etcdctl|etcdutl runs the real binary with
+//     the -v mounts bound (a volume name is /var/lib/docker/volumes/NAME/
+//     _data), in the host's network only with --network host; an image
+//     that is not on the node fails as a pull on an air-gapped node does;
+//     output of a run without --log-driver none is kept under
+//     /var/lib/fakenode/container-logs; docker volume rm refuses a volume a
+//     container mounts ("volume is in use");
+//   - agents are tasks of global Swarm services (ucp-manager-agent,
+//     ucp-worker-agent-x); Swarm replaces a stopped task unless the node
+//     is paused or drained (docker node update) or the service removed
+//     (docker service rm), the state shared by all nodes through a folder
+//     bound at /var/lib/docker/swarm; while an agent task runs, stopped
+//     ucp-* containers start again at the next docker command; Calico and
+//     user pods are k8s_… containers that keep running without the
+//     kubelet; /etc/cni/net.d holds MKE's Calico files and is digested.
+//
+// SeedKubernetes fills the API with a realistic state; KubeObjects lists
+// the seeded objects (UID, resourceVersion, spec hash) of any API server,
+// and DiffObjects compares two lists. Without Real the nodes keep JSON
+// state only: fast, for tests of the engine's logic.
+//
 // # The fake k0s
 //
 // fakenode's k0s parses its command line with the commands and flag sets

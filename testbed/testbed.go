@@ -88,6 +88,10 @@ type HostOptions struct {
 	// no copy: a thousand hosts share one program. Writing to one fails
 	// (read-only file system), as does renaming or removing it (busy).
 	Binds map[string]string
+	// SharedDirs are folders of the machine bind-mounted read-write into
+	// the host, keyed by absolute path in the host: hosts that share one
+	// see each other's writes (a realistic cluster's Swarm state).
+	SharedDirs map[string]string
 	// Network is the network the host joins; nil gives the host a network
 	// of its own, which Stop removes (it then reaches the machine only).
 	Network *Network
@@ -213,7 +217,7 @@ func (h *Host) prepare(o HostOptions) (ssh.PublicKey, error) {
 			return nil, err
 		}
 	}
-	if len(o.Binds) > 0 {
+	if len(o.Binds) > 0 || len(o.SharedDirs) > 0 {
 		var b strings.Builder
 		for _, dst := range slices.Sorted(maps.Keys(o.Binds)) {
 			src := o.Binds[dst]
@@ -232,6 +236,13 @@ func (h *Host) prepare(o HostOptions) (ssh.PublicKey, error) {
 			}
 			fmt.Fprintf(&b, "%s\nmount --bind %s \"$F\"%s\nmount -o remount,bind,ro \"$F\"%s\n",
 				make, shQuote(src), shQuote(filepath.Clean(dst)), shQuote(filepath.Clean(dst)))
+		}
+		for _, dst := range slices.Sorted(maps.Keys(o.SharedDirs)) {
+			src := o.SharedDirs[dst]
+			if !filepath.IsAbs(dst) || !filepath.IsAbs(src) {
+				return nil, fmt.Errorf("shared folder %q → %q: paths must be absolute", src, dst)
+			}
+			fmt.Fprintf(&b, "mkdir -p \"$F\"%s\nmount --bind %s \"$F\"%s\n", shQuote(filepath.Clean(dst)), shQuote(src), shQuote(filepath.Clean(dst)))
 		}
 		if err := os.WriteFile(filepath.Join(h.Workdir, "binds.sh"), []byte(b.String()), 0o644); err != nil {
 			return nil, err

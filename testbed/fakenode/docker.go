@@ -1,10 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
+	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"text/template"
@@ -102,6 +106,11 @@ func (e *env) docker(args []string) error {
 	if u := units["docker.service"]; u == nil || !u.Active {
 		return fail(1, "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?")
 	}
+	if n.Real != nil {
+		if err := e.reconcile(n); err != nil {
+			return err
+		}
+	}
 	switch sub {
 	case "version":
 		return e.dockerVersion(n, rest)
@@ -136,6 +145,13 @@ func (e *env) docker(args []string) error {
 		if len(rest) > 0 && (rest[0] == "ls" || rest[0] == "list") {
 			return e.dockerNodeLs(n, rest[1:])
 		}
+		if len(rest) > 0 && rest[0] == "update" {
+			return e.dockerNodeUpdate(n, rest[1:])
+		}
+	case "service":
+		if len(rest) > 0 && (rest[0] == "rm" || rest[0] == "remove") && n.Real != nil {
+			return e.dockerServiceRm(n, rest[1:])
+		}
 	case "swarm":
 		if len(rest) > 0 && rest[0] == "leave" {
 			return e.dockerSwarmLeave(n, rest[1:])
@@ -161,6 +177,9 @@ func (e *env) docker(args []string) error {
 	case "image", "images":
 		r := rest
 		if sub == "image" {
+			if len(rest) > 0 && rest[0] == "inspect" {
+				return e.dockerImageInspect(n, rest[1:])
+			}
 			if len(rest) == 0 || (rest[0] != "ls" && rest[0] != "list") {
 				break
 			}
@@ -277,6 +296,8 @@ type (
 		ID     string `json:"Id"`
 		Name   string
 		Image  string
+		Path   string
+		Args   []string
 		Config struct {
 			Image  string
 			Labels map[string]string
@@ -284,13 +305,46 @@ type (
 		State struct {
 			Status  string
 			Running bool
+			Pid     int
 		}
+		Mounts []mountJSON
+	}
+	// mountJSON is types.MountPoint of the Engine API.
+	mountJSON struct {
+		Type        string
+		Name        string `json:",omitempty"`
+		Source      string
+		Destination string
+		Driver      string `json:",omitempty"`
+		Mode        string
+		RW          bool
+		Propagation string
 	}
 )
 
-func toContainerJSON(c fakestate.Container) containerJSON {
+func toContainerJSON(c fakestate.Container, procs fakestate.Procs) containerJSON {
 	var j containerJSON
 	j.ID, j.Name, j.Image = c.ID, "/"+c.Name, "sha256:"+c.ID
+	j.Path, j.Args = c.Path, c.Args
+	if j.Args == nil {
+		j.Args = []string{}
+	}
+	j.Mounts = []mountJSON{}
+	for _, m := range c.Mounts {
+		mj := mountJSON{Type: m.Type, Name: m.Name, Source: m.Source, Destination: m.Destination, RW: m.RW}
+		if m.Type == "volume" {
+			mj.Driver, mj.Mode = "local", "z"
+		} else {
+			mj.Propagation = "rprivate"
+		}
+		if !m.RW {
+			mj.Mode = "ro"
+		}
+		j.Mounts = append(j.Mounts, mj)
+	}
+	if p, ok := procs[c.ID]; ok && c.Running && alive(p) {
+		j.State.Pid = p.PID
+	}
 	j.Config.Image, j.Config.Labels = c.Image, c.Labels
 	if j.Config.Labels == nil {
 		j.Config.Labels = map[string]string{}
@@ -318,6 +372,10 @@ func (e *env) dockerInspect(n *fakestate.Node, args []string) error {
 		return fail(1, "\"docker inspect\" requires at least 1 argument.")
 	}
 	format := first(vals, "--format", "-f")
+	procs, err := e.procs()
+	if err != nil {
+		return err
+	}
 	var found []containerJSON
 	var missing []string
 	for _, ref := range pos {
@@ -326,7 +384,7 @@ func (e *env) dockerInspect(n *fakestate.Node, args []string) error {
 			missing = append(missing, ref)
 			continue
 		}
-		j := toContainerJSON(n.Containers[i])
+		j := toContainerJSON(n.Containers[i], procs)
 		found = append(found, j)
 		if format != "" {
 			if err := e.render(format, j); err != nil {
@@ -581,6 +639,11 @@ func (e *env) dockerRm(n *fakestate.Node, args []string) error {
 	if len(pos) == 0 {
 		return fail(1, "\"docker rm\" requires at least 1 argument.")
 	}
+	procs, err := e.procs()
+	if err != nil {
+		return err
+	}
+	defer func() { _ = e.saveProcs(procs) }()
 	var errs []string
 	for _, ref := range pos {
 		i := findContainer(n, ref)
@@ -594,6 +657,8 @@ func (e *env) dockerRm(n *fakestate.Node, args []string) error {
 			errs = append(errs, fmt.Sprintf("Error response from daemon: cannot remove container \"/%s\": container is running: stop the container before removing or force remove", n.Containers[i].Name))
 			continue
 		}
+		// docker rm -f kills the container (SIGKILL, no grace period)
+		e.stopProcess(procs, &n.Containers[i], 0)
 		n.Containers = append(n.Containers[:i], n.Containers[i+1:]...)
 		fmt.Fprintln(e.stdout, ref)
 	}
@@ -621,7 +686,22 @@ func (e *env) dockerVolumeRm(n *fakestate.Node, args []string) error {
 			}
 			continue
 		}
+		// a volume a container (running or not) mounts is refused, --force
+		// or not: moby volume/service/store.go Remove checks the volume's
+		// references before anything else and returns OpErr{Op: "remove",
+		// Err: errVolumeInUse ("volume is in use"), Refs: container IDs},
+		// which prints as "remove NAME: volume is in use - [ID, …]"
+		// (volume/service/errors.go)
+		if refs := volumeRefs(n, v); len(refs) > 0 {
+			errs = append(errs, fmt.Sprintf("Error response from daemon: remove %s: volume is in use - [%s]", v, strings.Join(refs, ", ")))
+			continue
+		}
 		n.Volumes = append(n.Volumes[:i], n.Volumes[i+1:]...)
+		if n.Real != nil {
+			if err := os.RemoveAll(filepath.Dir(volumePath(v))); err != nil {
+				return err
+			}
+		}
 		fmt.Fprintln(e.stdout, v)
 	}
 	if err := e.saveJSON(fakestate.NodeFile, n); err != nil {
@@ -642,27 +722,38 @@ func runBoolFlag(f string) bool {
 	return false
 }
 
-// dockerRun supports only the MKE bootstrapper's backup (see ucpBackup) and
+// dockerRun supports the MKE bootstrapper's backup (see ucpBackup) and
 // uninstall-ucp, which removes this node's ucp-* containers and records the
-// call.
+// call, and on a realistic node --entrypoint etcdctl|etcdutl (see
+// runEntrypoint). On a realistic node the image must be on the node (the
+// hosts are air-gapped) and, without --log-driver none, what the
+// container prints is kept as its log (see keepLog).
 func (e *env) dockerRun(n *fakestate.Node, args []string) error {
-	i := 0
-	for ; i < len(args); i++ {
-		a := args[i]
-		if !strings.HasPrefix(a, "-") {
-			break
-		}
-		if strings.Contains(a, "=") || runBoolFlag(a) {
-			continue
-		}
-		i++ // valued flag
+	f, err := parseRun(args)
+	if err != nil {
+		return err
 	}
-	if i >= len(args) {
-		return fail(1, "\"docker run\" requires at least 1 argument.")
+	image, cmd := f.image, f.cmd
+	if n.Real != nil {
+		if f.name != "" {
+			if i := findContainer(n, f.name); i >= 0 {
+				return fail(125, "docker: Error response from daemon: Conflict. The container name \"/%s\" is already in use by container \"%s\". You have to remove (or rename) that container to be able to reuse that name.", f.name, n.Containers[i].ID)
+			}
+		}
+		if !hasImage(n, image) {
+			return pullFails(e, image)
+		}
+		if f.entry != "" {
+			return e.runEntrypoint(n, f)
+		}
+		var log bytes.Buffer
+		stdout, stderr := e.stdout, e.stderr
+		e.stdout, e.stderr = io.MultiWriter(stdout, &jsonLog{w: &log, stream: "stdout"}), io.MultiWriter(stderr, &jsonLog{w: &log, stream: "stderr"})
+		defer func() { e.stdout, e.stderr = stdout, stderr }()
+		defer func() { _ = e.keepLog(f, &log) }()
 	}
-	image, cmd := args[i], args[i+1:]
 	if len(cmd) > 0 && cmd[0] == "backup" && strings.Contains(image, "/ucp:") {
-		return e.ucpBackup(n, args[:i], image, cmd[1:])
+		return e.ucpBackup(n, f.raw, image, cmd[1:])
 	}
 	if len(cmd) == 0 || cmd[0] != "uninstall-ucp" || !strings.Contains(image, "/ucp:") {
 		return unsupported("docker", append([]string{"run"}, args...))
@@ -670,6 +761,21 @@ func (e *env) dockerRun(n *fakestate.Node, args []string) error {
 	if n.Swarm.LocalNodeState != "active" || !n.Swarm.ControlAvailable {
 		fmt.Fprintln(e.stdout, `time="2024-01-01T00:00:00Z" level=fatal msg="this command must be run on a manager node"`)
 		return fail(1, "")
+	}
+	if n.Real != nil {
+		// uninstall-ucp removes MKE's services and, through a global agent
+		// on every node, its containers everywhere (MKE 3.8 CLI reference
+		// "uninstall-ucp"); the other nodes see it at their next docker
+		// command (see reconcile)
+		if err := e.updateSwarm(n, func(st *fakestate.SwarmState) {
+			st.Services = slices.DeleteFunc(st.Services, func(s string) bool { return strings.HasPrefix(s, "ucp-") })
+			st.Uninstalled = true
+		}); err != nil {
+			return err
+		}
+		if err := e.removeUCP(n); err != nil {
+			return err
+		}
 	}
 	kept := n.Containers[:0]
 	for _, c := range n.Containers {
@@ -695,9 +801,19 @@ func (e *env) dockerRun(n *fakestate.Node, args []string) error {
 type imageRow struct{ Repository, Tag, ID, CreatedSince, CreatedAt, Size string }
 
 func (e *env) dockerImages(n *fakestate.Node, args []string) error {
-	vals, bools, _ := flags(args, "--format", "--filter", "-f")
+	vals, bools, pos := flags(args, "--format", "--filter", "-f")
+	if len(pos) > 1 {
+		return fail(1, "\"docker images\" requires at most 1 argument.")
+	}
 	var rows []imageRow
 	for _, im := range n.Images {
+		// docker images [REPOSITORY[:TAG]] lists the matching images only
+		if len(pos) == 1 {
+			repo, tag, hasTag := strings.Cut(pos[0], ":")
+			if im.Repository != repo || (hasTag && im.Tag != tag) {
+				continue
+			}
+		}
 		rows = append(rows, imageRow{Repository: im.Repository, Tag: im.Tag, ID: im.ID[:12], CreatedSince: "3 months ago",
 			CreatedAt: "2024-01-01 00:00:00 +0000 UTC", Size: "100MB"})
 	}
@@ -720,4 +836,67 @@ func sortStrings(s []string) {
 			s[j], s[j-1] = s[j-1], s[j]
 		}
 	}
+}
+
+// volumeRefs are the IDs of the containers that mount volume name.
+func volumeRefs(n *fakestate.Node, name string) []string {
+	var refs []string
+	for _, c := range n.Containers {
+		for _, m := range c.Mounts {
+			if m.Type == "volume" && m.Name == name {
+				refs = append(refs, c.ID)
+				break
+			}
+		}
+	}
+	return refs
+}
+
+// dockerImageInspect is docker image inspect IMAGE...: the JSON array of
+// the images found, and for a missing one "Error: No such image: X" with
+// exit 1 (docker CLI cli/command/image/inspect.go through
+// inspect.Inspect).
+func (e *env) dockerImageInspect(n *fakestate.Node, args []string) error {
+	vals, _, pos := flags(args, "--format", "-f")
+	if len(pos) == 0 {
+		return fail(1, "\"docker image inspect\" requires at least 1 argument.")
+	}
+	// a map, as the docker CLI falls back to the raw JSON for templates
+	// ({{.Id}})
+	type imageJSON = map[string]any
+	var found []imageJSON
+	var missing []string
+	for _, ref := range pos {
+		ok := false
+		for _, im := range n.Images {
+			if hasImage(&fakestate.Node{Images: []fakestate.Image{im}}, ref) || strings.HasPrefix(im.ID, strings.TrimPrefix(ref, "sha256:")) && len(ref) >= 4 {
+				j := imageJSON{"Id": "sha256:" + im.ID, "RepoTags": []string{im.Repository + ":" + im.Tag}}
+				found = append(found, j)
+				if f := first(vals, "--format", "-f"); f != "" {
+					if err := e.render(f, j); err != nil {
+						return err
+					}
+				}
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			missing = append(missing, ref)
+		}
+	}
+	if first(vals, "--format", "-f") == "" {
+		if found == nil {
+			found = []imageJSON{}
+		}
+		b, _ := json.MarshalIndent(found, "", "    ")
+		fmt.Fprintln(e.stdout, string(b))
+	}
+	if len(missing) > 0 {
+		for _, m := range missing[:len(missing)-1] {
+			fmt.Fprintf(e.stderr, "Error: No such image: %s\n", m)
+		}
+		return fail(1, "Error: No such image: %s", missing[len(missing)-1])
+	}
+	return nil
 }
