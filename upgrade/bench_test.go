@@ -56,7 +56,7 @@ func BenchmarkUpgrade(b *testing.B) {
 		u, p := discoverAndPlan(b, o)
 		batches := 0
 		for _, st := range p.Stages {
-			if st.Phase == upgrade.PhaseWorkers && !strings.HasSuffix(st.Name, ": drain") && !strings.HasSuffix(st.Name, ": uncordon") {
+			if st.Phase == upgrade.PhaseWorkers {
 				batches++
 			}
 		}

@@ -69,8 +69,8 @@ func TestCommands(t *testing.T) {
 		{"reset, worker", resetCmd("/etc/k0s", false),
 			"if command -v k0s >/dev/null 2>&1 && " + k0sInstalled + "; then k0s stop >/dev/null 2>&1; k0s reset; fi; rm -f '/etc/k0s/join-token'; rmdir '/etc/k0s' 2>/dev/null; true"},
 		{"node names, hostile", nodeNames([]string{"worker-1", "w 2", "$(reboot)", ""}), "worker-1 'w 2' '$(reboot)' ''"},
-		{"drain", expand(Commands{}.withDefaults().Drain, "i", "c", nodeNames([]string{"worker-1", "worker-2"})),
-			"k0s kubectl drain worker-1 worker-2 --ignore-daemonsets --delete-emptydir-data --force --timeout=5m"},
+		{"node ready", nodeReadyScript(expand(Commands{}.withDefaults().NodeReady, "i", "c", nodeNames([]string{"worker-1"})), "worker-1", 5*time.Minute),
+			`i=0; until [ "$(env KUBECONFIG=/var/lib/k0s/kubelet.conf k0s kubectl get node worker-1 -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ]; do i=$((i+1)); if [ $i -ge 601 ]; then echo 'node worker-1 not Ready after 5m0s' >&2; exit 1; fi; sleep 0.5; done`},
 		{"uninstall", uninstallCmd("docker run ucp uninstall-ucp"), `docker run ucp uninstall-ucp 2>&1; echo "mke-migrate-exit=$?"`},
 		{"volumes", volumesCmd([]string{"ucp-controller-server-certs", "a b"}), "docker volume rm --force ucp-controller-server-certs 'a b'"},
 	} {

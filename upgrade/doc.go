@@ -31,8 +31,12 @@
 // MKE 3's Kubernetes containers, install the k0s binary, write the k0s
 // configuration, install and start the controller; the others join with a
 // token made on the leader, passed over stdin and removed after use), then
-// the workers in batches (Options.WorkerBatch percent, at least one; drain,
-// stop MKE 3, install k0s, join, uncordon), then RBAC (package rbac,
+// the workers, all in one stage at Options.Concurrency by default (the
+// cluster is down until the last is back; Options.WorkerBatch percent
+// per stage for a smaller blast radius): stop MKE 3, install k0s, join,
+// wait until the Node is Ready. Workers are not drained: MKE 3's
+// Kubernetes is down when they move, and a node is in the k0s cluster only
+// once it joined (see drain.go). Then RBAC (package rbac,
 // server-side apply), then the point of no return: MKE 3's uninstaller
 // (with the Swarm-leave fallback when it times out) and its volumes, and
 // last mke4.yaml and the admin kubeconfig (atomic, 0600).

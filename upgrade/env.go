@@ -47,11 +47,16 @@ type Commands struct {
 	// configuration and join token; StateDir the tool's own files on the
 	// node (backups, saved binaries).
 	K0sPath, K0sDir, StateDir string
-	// Drain and Uncordon run on the first controller, once per worker batch
-	// with all its nodes.
-	Drain, Uncordon string
-	// Ready is how long to wait for k0s status after start.
-	Ready time.Duration
+	// NodeReady runs on a worker once it joined and prints True when its
+	// Node is Ready in the k0s cluster ({node}: its node name), as k0sctl
+	// waits for each worker (phase/install_workers.go); with another
+	// --data-dir, its kubelet.conf is there. Workers are not drained: see
+	// drain.go.
+	NodeReady string
+	// Ready is how long to wait for k0s status after start;
+	// NodeReadyTimeout how long for a joined worker's Node to be Ready
+	// (default 5 minutes).
+	Ready, NodeReadyTimeout time.Duration
 	// TokenExpiry is the lifetime of the run's join tokens (Go duration
 	// syntax, as k0s token create parses it), one per role for all nodes;
 	// at most the run's Timeout, which is also the default. The run
@@ -69,14 +74,14 @@ func (c Commands) withDefaults() Commands {
 		UninstallTimeoutText: "Uninstalling UCP took too long",
 		StopContainers: []string{"ucp-worker-agent", "ucp-kubelet", "ucp-kube-proxy", "ucp-kube-apiserver",
 			"ucp-kube-controller-manager", "ucp-kube-scheduler", "ucp-calico-node"},
-		CleanupVolumes: []string{"ucp-controller-server-certs"},
-		K0sPath:        DefaultK0sBinaryPath,
-		K0sDir:         "/etc/k0s",
-		StateDir:       "/var/lib/mke-migrate",
-		Drain:          "k0s kubectl drain {node} --ignore-daemonsets --delete-emptydir-data --force --timeout=5m",
-		Uncordon:       "k0s kubectl uncordon {node}",
-		Ready:          2 * time.Minute,
-		TokenExpiry:    DefaultTimeout.String(),
+		CleanupVolumes:   []string{"ucp-controller-server-certs"},
+		K0sPath:          DefaultK0sBinaryPath,
+		K0sDir:           "/etc/k0s",
+		StateDir:         "/var/lib/mke-migrate",
+		NodeReady:        "env KUBECONFIG=" + kubeletKubeconfig + ` k0s kubectl get node {node} -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'`,
+		Ready:            2 * time.Minute,
+		NodeReadyTimeout: 5 * time.Minute,
+		TokenExpiry:      DefaultTimeout.String(),
 	}
 	if c.UCPImage != "" {
 		d.UCPImage = c.UCPImage
@@ -94,8 +99,7 @@ func (c Commands) withDefaults() Commands {
 	set(&d.K0sPath, c.K0sPath)
 	set(&d.K0sDir, c.K0sDir)
 	set(&d.StateDir, c.StateDir)
-	set(&d.Drain, c.Drain)
-	set(&d.Uncordon, c.Uncordon)
+	set(&d.NodeReady, c.NodeReady)
 	set(&d.TokenExpiry, c.TokenExpiry)
 	if c.StopContainers != nil {
 		d.StopContainers = c.StopContainers
@@ -105,6 +109,9 @@ func (c Commands) withDefaults() Commands {
 	}
 	if c.Ready > 0 {
 		d.Ready = c.Ready
+	}
+	if c.NodeReadyTimeout > 0 {
+		d.NodeReadyTimeout = c.NodeReadyTimeout
 	}
 	return d
 }

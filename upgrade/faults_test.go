@@ -55,11 +55,9 @@ var faultPoints = []faultPoint{
 	{"mke3-stop", "manager-2", "docker stop", "manager-2"},
 	{"k0s-controller", "manager-2", "k0s install", "manager-2"},
 	{"k0s-controller", "manager-3", "k0s start", "manager-3"},
-	{"drain-batch-1", "", "k0s kubectl drain", "manager-1"},
 	{"mke3-stop", "worker-1", "docker stop", "worker-1"},
 	{"k0s-binary", "worker-2", "", ""},
 	{"k0s-worker", "worker-2", "k0s install", "worker-2"},
-	{"uncordon-batch-1", "", "k0s kubectl uncordon", "manager-1"},
 	{"rbac-apply", "", "k0s kubeconfig admin", "manager-1"},
 }
 

@@ -271,10 +271,19 @@ func controllerStep(e *Env, host string, first bool) *plan.Step {
 		Undo: func(ctx context.Context, r *plan.Run) error { return e.resetK0s(ctx, r, true) }}
 }
 
-// workerStep joins host as a k0s worker.
+// workerStep joins host as a k0s worker and waits until its Node is
+// Ready in the k0s cluster.
 func workerStep(e *Env, host string) *plan.Step {
-	return &plan.Step{Name: "k0s-worker", Host: host, Phase: PhaseWorkers, Changes: "joins the node as a k0s worker (token from the first controller)",
-		Do:   func(ctx context.Context, r *plan.Run) error { return e.install(ctx, r, "worker", false) },
+	c := e.Commands
+	return &plan.Step{Name: "k0s-worker", Host: host, Phase: PhaseWorkers, Changes: "joins the node as a k0s worker (token from the first controller) and waits until its Node is Ready",
+		Do: func(ctx context.Context, r *plan.Run) error {
+			if err := e.install(ctx, r, "worker", false); err != nil {
+				return err
+			}
+			name := e.hostname(host)
+			_, err := sudo(ctx, r.Node, nodeReadyScript(e.expand(c.NodeReady, nodeNames([]string{name})), name, c.NodeReadyTimeout))
+			return err
+		},
 		Undo: func(ctx context.Context, r *plan.Run) error { return e.resetK0s(ctx, r, false) }}
 }
 

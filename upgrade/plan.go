@@ -51,7 +51,8 @@ func (u *Upgrade) Plan() (*plan.Plan, error) {
 }
 
 // Steps makes the plan of an upgrade from its environment, the workers in
-// batches of workerBatch percent (at least one worker).
+// batches of workerBatch percent (at least one worker; 100 for one stage
+// of all).
 func Steps(e *Env, workerBatch int) (*plan.Plan, error) {
 	if e.tokens == nil {
 		e.tokens = &joinTokens{}
@@ -70,18 +71,21 @@ func Steps(e *Env, workerBatch int) (*plan.Plan, error) {
 		steps := append(takeOverSteps(e, m, PhaseManagers), controllerStep(e, m, i == 0))
 		add(fmt.Sprintf("Manager %d of %d: %s", i+1, len(sh.Managers), m), PhaseManagers, steps)
 	}
-	for i, batch := range batches(sh.Workers, workerBatch) {
-		// the batch is drained and uncordoned with one command each on the
-		// first controller: per worker, those commands queued on the one
-		// connection to it
+	// The cluster is down until the workers are back (the MKE 4k upgrade
+	// page says so): by default they move all at once, at most
+	// plan.Options.Concurrency at a time; workerBatch < 100 trades a
+	// longer outage for a smaller blast radius.
+	bs := batches(sh.Workers, workerBatch)
+	for i, batch := range bs {
 		var lanes [][]*plan.Step
 		for _, w := range batch {
 			lanes = append(lanes, append(takeOverSteps(e, w, PhaseWorkers), workerStep(e, w)))
 		}
-		name := fmt.Sprintf("Workers, batch %d: %d node(s)", i+1, len(batch))
-		add(name+": drain", PhaseWorkers, []*plan.Step{drainStep(e, i+1, batch)})
+		name := fmt.Sprintf("Workers: %d node(s)", len(batch))
+		if len(bs) > 1 {
+			name = fmt.Sprintf("Workers, batch %d of %d: %d node(s)", i+1, len(bs), len(batch))
+		}
 		add(name, PhaseWorkers, lanes...)
-		add(name+": uncordon", PhaseWorkers, []*plan.Step{uncordonStep(e, i+1, batch)})
 	}
 	if sh.RBACObjects != nil {
 		add("RBAC", PhaseRBAC, []*plan.Step{rbacApplyStep(e)})

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/mke-migrate/mke-migrate/hosts"
 	"github.com/mke-migrate/mke-migrate/internal/shell"
@@ -202,10 +203,13 @@ func TestJoinTokenOnlyOnStdin(t *testing.T) {
 		}
 		stdins = append(stdins, c.stdin)
 	}
+	ready := shell.Sudo(nodeReadyScript(`env KUBECONFIG=/var/lib/k0s/kubelet.conf k0s kubectl get node worker-1 -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'`, "worker-1", e.Commands.NodeReadyTimeout))
 	requireCmds(t, fc,
 		leader+": "+shell.Sudo("k0s token create --role worker --expiry 1h0m0s"),
 		worker+": "+script("worker", true, "high"),
+		worker+": "+ready,
 		worker+": "+script("worker", true, "high"),
+		worker+": "+ready,
 		manager+": "+shell.Sudo("mkdir -p '/etc/k0s'"),
 		manager+": upload /etc/k0s/k0s.yaml -rw-------",
 		leader+": "+shell.Sudo("k0s token create --role controller --expiry 1h0m0s"),
@@ -214,25 +218,30 @@ func TestJoinTokenOnlyOnStdin(t *testing.T) {
 		leader+": upload /etc/k0s/k0s.yaml -rw-------",
 		leader+": "+script("controller", false, ""),
 	)
-	if want := []string{"", token + "\n", token + "\n", "", "", "", token + "-c\n", "", "", ""}; !slices.Equal(stdins, want) {
+	if want := []string{"", token + "\n", "", token + "\n", "", "", "", "", token + "-c\n", "", "", ""}; !slices.Equal(stdins, want) {
 		t.Errorf("stdin %q, want %q", stdins, want)
 	}
 }
 
-// Drain runs on the leader, with the batch's node names as words.
-func TestDrainStep(t *testing.T) {
-	fc := newFakeCluster(leader)
+// A joined worker waits on itself until its Node is Ready, by its node
+// name as one shell word; it is never drained (see drain.go).
+func TestWorkerWaitsForItsNode(t *testing.T) {
+	fc := newFakeCluster(leader, worker)
 	e := testEnv(fc)
-	e.Cluster.Facts["10.0.0.4:22"] = hosts.Facts{Hostname: "w;reboot"}
-	s := drainStep(e, 1, []string{worker, "10.0.0.4:22"})
-	if s.Host != "" || s.ID() != "drain-batch-1" {
-		t.Fatalf("drain step %s", s.ID())
+	e.Cluster.Facts[worker] = hosts.Facts{Hostname: "w;reboot"}
+	e.Commands.NodeReadyTimeout = 2 * time.Second
+	fc.nodes[leader].reply[shell.Sudo(tokenCreateCmd("worker", "1h0m0s"))] = "T"
+	run(t, fc, workerStep(e, worker), nil, do)
+	got := fc.cmds()
+	want := worker + ": " + shell.Sudo(`i=0; until [ "$(env KUBECONFIG=/var/lib/k0s/kubelet.conf k0s kubectl get node 'w;reboot' -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ]; do i=$((i+1)); if [ $i -ge 5 ]; then echo 'node w;reboot not Ready after 2s' >&2; exit 1; fi; sleep 0.5; done`)
+	if len(got) != 3 || got[2] != want {
+		t.Fatalf("commands\n got: %q\nwant last: %q", got, want)
 	}
-	run(t, fc, s, nil, do)
-	run(t, fc, s, nil, undo)
-	requireCmds(t, fc,
-		leader+": "+shell.Sudo("k0s kubectl drain worker-1 'w;reboot' --ignore-daemonsets --delete-emptydir-data --force --timeout=5m"),
-		leader+": "+shell.Sudo("k0s kubectl uncordon worker-1 'w;reboot'"))
+	for _, c := range got {
+		if strings.Contains(c, "drain") || strings.Contains(c, "cordon") {
+			t.Errorf("a worker is drained or cordoned: %s", c)
+		}
+	}
 }
 
 // When uninstall-ucp times out, every node leaves the Swarm, the leader

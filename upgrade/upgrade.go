@@ -38,7 +38,7 @@ import (
 // Defaults of Options.
 const (
 	DefaultStepTimeout   = plan.DefaultStepTimeout
-	DefaultWorkerBatch   = 10 // percent of the workers, at least 1
+	DefaultWorkerBatch   = 100 // percent of the workers at once, at least 1
 	DefaultTimeout       = 60 * time.Minute
 	DefaultK0sBinaryPath = "/usr/local/bin/k0s"
 )
@@ -73,9 +73,12 @@ type Options struct {
 	KubeconfigPath string
 	ConfigOut      string
 
-	// Concurrency bounds the hosts worked on at once (default 30);
-	// WorkerBatch is the share of workers upgraded at once, in percent
-	// (default 10, at least one worker).
+	// Concurrency bounds the hosts worked on at once (default 30), the
+	// workers too. WorkerBatch is the share of workers upgraded in one
+	// stage, in percent (default 100: all, at Concurrency; at least one
+	// worker). The cluster is down until the last worker is back, so
+	// smaller batches lengthen the outage; they only limit how many nodes
+	// a failure touches before the rollback.
 	Concurrency int
 	WorkerBatch int
 	// StepTimeout bounds each step (default 10 minutes); Timeout the whole

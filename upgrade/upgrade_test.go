@@ -302,3 +302,32 @@ func TestUninstallTimeoutFallsBackToSwarmLeave(t *testing.T) {
 		require.Equal(t, "inactive", out, h.Name)
 	}
 }
+
+// F1: a worker is never drained before it joined k0s (the fake kubectl
+// answers NotFound for it, as real kubectl does); once joined, the step
+// waits until its Node is Ready, and a Node that never is fails the step
+// after Commands.NodeReadyTimeout and rolls the run back.
+func TestWorkerNodeNeverReadyRollsBack(t *testing.T) {
+	b := startBed(t, 2)
+	w := b.c.Host("worker-2")
+	require.NoError(t, b.c.SetFault(t.Context(), w, testbed.Fault{Match: "k0s kubectl get node", ExitCode: 1,
+		Stderr: `Error from server (NotFound): nodes "worker-2" not found`}))
+	defer b.clearFaults(t)
+	o := b.options(t, t.TempDir())
+	o.SkipRBAC = true
+	o.Commands.NodeReadyTimeout = time.Second // two looks, counted: no wait on the clock
+	u, p := discoverAndPlan(t, o)
+	_, err := u.Apply(t.Context(), p)
+	var rb *upgrade.RollbackError
+	require.ErrorAs(t, err, &rb)
+	require.NoError(t, rb.Rollback)
+	require.ErrorContains(t, err, "node worker-2 not Ready after 1s")
+	require.Equal(t, b.baseline, b.digests(t))
+	for _, h := range b.c.Hosts {
+		calls, err := b.c.Calls(t.Context(), h)
+		require.NoError(t, err)
+		for _, c := range calls {
+			require.NotContains(t, c, "drain", "%s: %v", h.Name, c)
+		}
+	}
+}
