@@ -43,12 +43,24 @@ func TestCommands(t *testing.T) {
 			"x 'ucp:3.7;reboot' --id 'a b' n1 n2"},
 		{"docker stop", dockerStopCmd([]string{"ucp-kubelet", "ucp-kube-proxy"}), "docker stop ucp-kubelet ucp-kube-proxy"},
 		{"docker start, hostile name", dockerStartCmd([]string{"ucp-x;reboot"}), "docker start 'ucp-x;reboot'"},
-		{"k0s save", k0sSaveCmd("/var/lib/mke-migrate", "/usr/local/bin/k0s"),
-			"mkdir -p '/var/lib/mke-migrate'; if [ -e '/usr/local/bin/k0s' ] || [ -L '/usr/local/bin/k0s' ]; then [ -e '/var/lib/mke-migrate/k0s.orig' ] || [ -L '/var/lib/mke-migrate/k0s.orig' ] || cp -P '/usr/local/bin/k0s' '/var/lib/mke-migrate/k0s.orig'; echo saved; else echo none; fi"},
-		{"k0s restore, there was one", k0sRestoreCmd("/s/", "/k0s", false),
-			"if [ -e '/s/k0s.orig' ] || [ -L '/s/k0s.orig' ]; then rm -f '/k0s' && mv '/s/k0s.orig' '/k0s'; fi; rmdir '/s/' 2>/dev/null; true"},
-		{"k0s restore, there was none", k0sRestoreCmd("/s", "/k 0s", true),
-			"if [ -e '/s/k0s.orig' ] || [ -L '/s/k0s.orig' ]; then rm -f '/k 0s' && mv '/s/k0s.orig' '/k 0s'; else rm -f '/k 0s'; fi; rmdir '/s' 2>/dev/null; true"},
+		{"k0s save", k0sSaveCmd("/var/lib/mke-migrate", "/usr/local/bin/k0s", "/etc/k0s", nil),
+			"mkdir -p '/var/lib/mke-migrate'; [ -e '/etc/k0s' ] || : > '/var/lib/mke-migrate/k0s-dir.made'; if [ -e '/usr/local/bin/k0s' ] || [ -L '/usr/local/bin/k0s' ]; then [ -e '/var/lib/mke-migrate/k0s.orig' ] || [ -L '/var/lib/mke-migrate/k0s.orig' ] || cp -P '/usr/local/bin/k0s' '/var/lib/mke-migrate/k0s.orig'; echo saved; else echo none; fi"},
+		{"k0s save, CNI files kept", k0sSaveCmd("/s", "/k0s", "/etc/k0s", []string{"/etc/cni/net.d/calico-kubeconfig", "/x/it's"}),
+			"mkdir -p '/s'; [ -e '/etc/k0s' ] || : > '/s/k0s-dir.made'; " +
+				"if [ -e '/etc/cni/net.d/calico-kubeconfig' ] && [ ! -e '/s/keep/etc/cni/net.d/calico-kubeconfig' ]; then mkdir -p '/s/keep/etc/cni/net.d' && cp -a '/etc/cni/net.d/calico-kubeconfig' '/s/keep/etc/cni/net.d/calico-kubeconfig'.part && mv '/s/keep/etc/cni/net.d/calico-kubeconfig'.part '/s/keep/etc/cni/net.d/calico-kubeconfig'; fi; " +
+				"if [ -e '/x/it'\\''s' ] && [ ! -e '/s/keep/x/it'\\''s' ]; then mkdir -p '/s/keep/x' && cp -a '/x/it'\\''s' '/s/keep/x/it'\\''s'.part && mv '/s/keep/x/it'\\''s'.part '/s/keep/x/it'\\''s'; fi; " +
+				"if [ -e '/k0s' ] || [ -L '/k0s' ]; then [ -e '/s/k0s.orig' ] || [ -L '/s/k0s.orig' ] || cp -P '/k0s' '/s/k0s.orig'; echo saved; else echo none; fi"},
+		{"k0s restore, there was one", k0sRestoreCmd("/s/", "/k0s", "/etc/k0s", false, nil),
+			"if [ -e '/s/k0s.orig' ] || [ -L '/s/k0s.orig' ]; then rm -f '/k0s' && mv '/s/k0s.orig' '/k0s'; fi; " +
+				"if [ -e '/s/k0s-dir.made' ]; then rmdir '/etc/k0s' 2>/dev/null; rm -f '/s/k0s-dir.made'; fi; rmdir '/s/' 2>/dev/null; true"},
+		{"k0s restore, there was none", k0sRestoreCmd("/s", "/k 0s", "/etc/k0s", true, nil),
+			"if [ -e '/s/k0s.orig' ] || [ -L '/s/k0s.orig' ]; then rm -f '/k 0s' && mv '/s/k0s.orig' '/k 0s'; else rm -f '/k 0s'; fi; " +
+				"if [ -e '/s/k0s-dir.made' ]; then rmdir '/etc/k0s' 2>/dev/null; rm -f '/s/k0s-dir.made'; fi; rmdir '/s' 2>/dev/null; true"},
+		{"k0s restore, CNI files back", k0sRestoreCmd("/s", "/k0s", "/etc/k0s", false, []string{"/etc/cni/net.d/10-calico.conflist"}),
+			"if [ -e '/s/k0s.orig' ] || [ -L '/s/k0s.orig' ]; then rm -f '/k0s' && mv '/s/k0s.orig' '/k0s'; fi; " +
+				"if [ -e '/s/keep/etc/cni/net.d/10-calico.conflist' ]; then mkdir -p '/etc/cni/net.d' && mv -f '/s/keep/etc/cni/net.d/10-calico.conflist' '/etc/cni/net.d/10-calico.conflist'; fi; " +
+				"find '/s/keep' -depth -type d -empty -delete 2>/dev/null; " +
+				"if [ -e '/s/k0s-dir.made' ]; then rmdir '/etc/k0s' 2>/dev/null; rm -f '/s/k0s-dir.made'; fi; rmdir '/s' 2>/dev/null; true"},
 		{"token", tokenCreateCmd("worker", "2h"), "k0s token create --role worker --expiry 2h"},
 		{"token, hostile expiry", tokenCreateCmd("controller", "2h; cat /etc/shadow"), "k0s token create --role controller --expiry '2h; cat /etc/shadow'"},
 		{"mkdir", mkdirCmd("/etc/k0s"), "mkdir -p '/etc/k0s'"},
@@ -65,9 +77,9 @@ func TestCommands(t *testing.T) {
 				"k0s install worker --token-file /etc/k0s/join-token '--profile=a'\\''b' || " + k0sInstalled + "\nk0s start\n" +
 				"i=0; until k0s status >/dev/null 2>&1; do i=$((i+1)); if [ $i -ge 11 ]; then echo 'k0s did not become ready after 2s' >&2; exit 1; fi; sleep 0.2; done\n"},
 		{"reset, controller", resetCmd("/etc/k0s", true),
-			"if command -v k0s >/dev/null 2>&1 && " + k0sInstalled + "; then k0s stop >/dev/null 2>&1; k0s reset; fi; rm -f '/etc/k0s/join-token' '/etc/k0s/k0s.yaml'; rmdir '/etc/k0s' 2>/dev/null; true"},
+			"if command -v k0s >/dev/null 2>&1 && " + k0sInstalled + "; then k0s stop >/dev/null 2>&1; k0s reset; fi; rm -f '/etc/k0s/join-token' '/etc/k0s/k0s.yaml'; true"},
 		{"reset, worker", resetCmd("/etc/k0s", false),
-			"if command -v k0s >/dev/null 2>&1 && " + k0sInstalled + "; then k0s stop >/dev/null 2>&1; k0s reset; fi; rm -f '/etc/k0s/join-token'; rmdir '/etc/k0s' 2>/dev/null; true"},
+			"if command -v k0s >/dev/null 2>&1 && " + k0sInstalled + "; then k0s stop >/dev/null 2>&1; k0s reset; fi; rm -f '/etc/k0s/join-token'; true"},
 		{"node names, hostile", nodeNames([]string{"worker-1", "w 2", "$(reboot)", ""}), "worker-1 'w 2' '$(reboot)' ''"},
 		{"node ready", nodeReadyScript(expand(Commands{}.withDefaults().NodeReady, "i", "c", nodeNames([]string{"worker-1"})), "worker-1", 5*time.Minute),
 			`i=0; until [ "$(env KUBECONFIG=/var/lib/k0s/kubelet.conf k0s kubectl get node worker-1 -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ]; do i=$((i+1)); if [ $i -ge 601 ]; then echo 'node worker-1 not Ready after 5m0s' >&2; exit 1; fi; sleep 0.5; done`},

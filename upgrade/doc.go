@@ -71,7 +71,9 @@
 // started, newest first, and returns a *RollbackError holding both the
 // cause and any rollback error. MKE 3's own data is never changed before
 // the point of no return (its containers are only stopped), so undoing the
-// steps restores it; the backup archive is kept for disaster recovery.
+// steps restores it (MKE 3's Calico files in /etc/cni/net.d, which k0s
+// reset deletes, are kept on each node before k0s is installed and put
+// back after the reset: Commands.KeepFiles); the backup archive is kept for disaster recovery.
 // Past the point of no return, the error wraps ErrPastPointOfNoReturn and
 // Resume finishes the run.
 //

@@ -43,6 +43,11 @@ type Commands struct {
 	StopContainers []string
 	// CleanupVolumes are removed from managers after the uninstall.
 	CleanupVolumes []string
+	// KeepFiles are MKE 3's files that k0s reset deletes: kept on each
+	// node before k0s is installed there and put back by a rollback
+	// (default: Calico's CNI configuration, which k0s's CNI cleanup
+	// removes unconditionally, pkg/cleanup/cni.go).
+	KeepFiles []string
 	// K0sPath is where the k0s binary goes; K0sDir holds its
 	// configuration and join token; StateDir the tool's own files on the
 	// node (backups, saved binaries).
@@ -75,6 +80,7 @@ func (c Commands) withDefaults() Commands {
 		StopContainers: []string{"ucp-worker-agent", "ucp-kubelet", "ucp-kube-proxy", "ucp-kube-apiserver",
 			"ucp-kube-controller-manager", "ucp-kube-scheduler", "ucp-calico-node"},
 		CleanupVolumes:   []string{"ucp-controller-server-certs"},
+		KeepFiles:        []string{"/etc/cni/net.d/10-calico.conflist", "/etc/cni/net.d/calico-kubeconfig"},
 		K0sPath:          DefaultK0sBinaryPath,
 		K0sDir:           "/etc/k0s",
 		StateDir:         "/var/lib/mke-migrate",
@@ -106,6 +112,9 @@ func (c Commands) withDefaults() Commands {
 	}
 	if c.CleanupVolumes != nil {
 		d.CleanupVolumes = c.CleanupVolumes
+	}
+	if c.KeepFiles != nil {
+		d.KeepFiles = c.KeepFiles
 	}
 	if c.Ready > 0 {
 		d.Ready = c.Ready

@@ -73,13 +73,14 @@ func installScript(args []string, k0sDir, tokenFile string, token bool, ready ti
 }
 
 // resetCmd is the undo of a k0s install: stop, reset, remove its files
-// (the configuration too, with removeConfig).
+// (the configuration too, with removeConfig). The folder itself goes
+// with the undo of the k0s binary, if the run made it.
 func resetCmd(k0sDir string, removeConfig bool) string {
 	cmd := "if command -v k0s >/dev/null 2>&1 && " + k0sInstalled + "; then k0s stop >/dev/null 2>&1; k0s reset; fi; rm -f " + shell.Quote(k0sDir+"/join-token")
 	if removeConfig {
 		cmd += " " + shell.Quote(k0sDir+"/k0s.yaml")
 	}
-	return cmd + "; rmdir " + shell.Quote(k0sDir) + " 2>/dev/null; true"
+	return cmd + "; true"
 }
 
 // joinToken returns the run's join token for role, made on the leader the

@@ -167,18 +167,18 @@ func TestStopStep(t *testing.T) {
 func TestK0sBinaryStep(t *testing.T) {
 	fc := newFakeCluster(manager)
 	e := testEnv(fc)
-	fc.nodes[manager].reply[shell.Sudo(k0sSaveCmd(e.Commands.StateDir, e.Commands.K0sPath))] = "none"
+	fc.nodes[manager].reply[shell.Sudo(k0sSaveCmd(e.Commands.StateDir, e.Commands.K0sPath, e.Commands.K0sDir, e.Commands.KeepFiles))] = "none"
 	s := k0sBinaryStep(e, manager)
 	r := run(t, fc, s, nil, do)
-	requireCmds(t, fc, manager+": "+shell.Sudo(k0sSaveCmd("/var/lib/mke-migrate", "/usr/local/bin/k0s")), manager+": upload /usr/local/bin/k0s -rwxr-xr-x")
+	requireCmds(t, fc, manager+": "+shell.Sudo(k0sSaveCmd("/var/lib/mke-migrate", "/usr/local/bin/k0s", "/etc/k0s", e.Commands.KeepFiles)), manager+": upload /usr/local/bin/k0s -rwxr-xr-x")
 	// a resumed Do does not look again: the first look said none
 	run(t, fc, s, r.Data(), do)
 	requireCmds(t, fc, manager+": upload /usr/local/bin/k0s -rwxr-xr-x")
 	run(t, fc, s, r.Data(), undo)
-	requireCmds(t, fc, manager+": "+shell.Sudo(k0sRestoreCmd("/var/lib/mke-migrate", "/usr/local/bin/k0s", true)))
+	requireCmds(t, fc, manager+": "+shell.Sudo(k0sRestoreCmd("/var/lib/mke-migrate", "/usr/local/bin/k0s", "/etc/k0s", true, e.Commands.KeepFiles)))
 	// a Do cut off before it looked must not cost the node its k0s
 	run(t, fc, s, nil, undo)
-	requireCmds(t, fc, manager+": "+shell.Sudo(k0sRestoreCmd("/var/lib/mke-migrate", "/usr/local/bin/k0s", false)))
+	requireCmds(t, fc, manager+": "+shell.Sudo(k0sRestoreCmd("/var/lib/mke-migrate", "/usr/local/bin/k0s", "/etc/k0s", false, e.Commands.KeepFiles)))
 }
 
 // The join token is made once per role on the leader and reaches a

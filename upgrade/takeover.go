@@ -3,6 +3,7 @@ package upgrade
 import (
 	"context"
 	"fmt"
+	"path"
 	"slices"
 	"strings"
 	"time"
@@ -45,22 +46,52 @@ func dockerStartCmd(names []string) string { return "docker start " + shell.Join
 
 // k0sSaveCmd keeps an existing k0s binary (file or link) at
 // StateDir/k0s.orig, unless one is kept already, and prints whether there
-// was one: saved or none.
-func k0sSaveCmd(stateDir, k0sPath string) string {
+// was one: saved or none. It also keeps each of the files keep that
+// exists under StateDir/keep (same path below it, mode and owner kept),
+// unless kept already: MKE 3's files that k0s reset deletes. Without a
+// k0sDir yet, it leaves the mark StateDir/k0s-dir.made: the undo removes
+// only a folder the run made.
+func k0sSaveCmd(stateDir, k0sPath, k0sDir string, keep []string) string {
 	saved, k := statePath(stateDir, "k0s.orig"), shell.Quote(k0sPath)
-	return fmt.Sprintf("mkdir -p %s; if [ -e %s ] || [ -L %s ]; then [ -e %s ] || [ -L %s ] || cp -P %s %s; echo saved; else echo none; fi",
-		shell.Quote(stateDir), k, k, saved, saved, k, saved)
+	cmd := fmt.Sprintf("mkdir -p %s; [ -e %s ] || : > %s; ", shell.Quote(stateDir), shell.Quote(k0sDir), statePath(stateDir, "k0s-dir.made"))
+	for _, f := range keep {
+		raw := keptPath(stateDir, f)
+		kept := shell.Quote(raw)
+		cmd += fmt.Sprintf("if [ -e %s ] && [ ! -e %s ]; then mkdir -p %s && cp -a %s %s.part && mv %s.part %s; fi; ",
+			shell.Quote(f), kept, shell.Quote(path.Dir(raw)), shell.Quote(f), kept, kept, kept)
+	}
+	return cmd + fmt.Sprintf("if [ -e %s ] || [ -L %s ]; then [ -e %s ] || [ -L %s ] || cp -P %s %s; echo saved; else echo none; fi",
+		k, k, saved, saved, k, saved)
 }
 
 // k0sRestoreCmd puts a kept binary back; without one, it removes the
-// installed binary only when there was none before (none).
-func k0sRestoreCmd(stateDir, k0sPath string, none bool) string {
+// installed binary only when there was none before (none). The kept
+// files go back to their places, and k0sDir goes if the run made it
+// (this undo runs after the k0s install's undo, k0s reset: that step is
+// newer).
+func k0sRestoreCmd(stateDir, k0sPath, k0sDir string, none bool, keep []string) string {
 	saved, k := statePath(stateDir, "k0s.orig"), shell.Quote(k0sPath)
 	cmd := fmt.Sprintf("if [ -e %s ] || [ -L %s ]; then rm -f %s && mv %s %s", saved, saved, k, saved, k)
 	if none {
 		cmd += "; else rm -f " + k
 	}
-	return cmd + "; fi; rmdir " + shell.Quote(stateDir) + " 2>/dev/null; true"
+	cmd += "; fi; "
+	if len(keep) > 0 {
+		for _, f := range keep {
+			kept := shell.Quote(keptPath(stateDir, f))
+			cmd += fmt.Sprintf("if [ -e %s ]; then mkdir -p %s && mv -f %s %s; fi; ", kept, shell.Quote(path.Dir(f)), kept, shell.Quote(f))
+		}
+		// the empty folders of StateDir/keep, deepest first
+		cmd += fmt.Sprintf("find %s -depth -type d -empty -delete 2>/dev/null; ", statePath(stateDir, "keep"))
+	}
+	made := statePath(stateDir, "k0s-dir.made")
+	cmd += fmt.Sprintf("if [ -e %s ]; then rmdir %s 2>/dev/null; rm -f %s; fi; ", made, shell.Quote(k0sDir), made)
+	return cmd + "rmdir " + shell.Quote(stateDir) + " 2>/dev/null; true"
+}
+
+// keptPath is where k0sSaveCmd keeps file f.
+func keptPath(stateDir, f string) string {
+	return strings.TrimRight(stateDir, "/") + "/keep" + path.Clean("/"+f)
 }
 
 // statePath is name in dir, quoted.
@@ -129,15 +160,17 @@ func stopStep(e *Env, host string) *plan.Step {
 	}
 }
 
-// k0sBinaryStep installs the k0s binary, keeping an existing one.
+// k0sBinaryStep installs the k0s binary, keeping an existing one, and
+// keeps Commands.KeepFiles before k0s touches the node; its undo, which
+// runs after the k0s install's undo (k0s reset), puts them all back.
 func k0sBinaryStep(e *Env, host string) *plan.Step {
 	c := e.Commands
 	return &plan.Step{
 		Name: "k0s-binary", Host: host, Phase: PhaseManagers,
-		Changes: "installs the k0s binary at " + c.K0sPath + " (an existing file is saved)",
+		Changes: "installs the k0s binary at " + c.K0sPath + " (an existing file is saved; so are MKE 3's files k0s reset deletes)",
 		Do: func(ctx context.Context, r *plan.Run) error {
 			if r.Get("saved") == "" {
-				out, err := sudo(ctx, r.Node, k0sSaveCmd(c.StateDir, c.K0sPath))
+				out, err := sudo(ctx, r.Node, k0sSaveCmd(c.StateDir, c.K0sPath, c.K0sDir, c.KeepFiles))
 				if err != nil {
 					return err
 				}
@@ -149,7 +182,7 @@ func k0sBinaryStep(e *Env, host string) *plan.Step {
 		// only when Do recorded that there was none: a Do cut off before
 		// it looked must not cost the node its k0s.
 		Undo: func(ctx context.Context, r *plan.Run) error {
-			_, err := sudo(ctx, r.Node, k0sRestoreCmd(c.StateDir, c.K0sPath, r.Get("saved") == "none"))
+			_, err := sudo(ctx, r.Node, k0sRestoreCmd(c.StateDir, c.K0sPath, c.K0sDir, r.Get("saved") == "none", c.KeepFiles))
 			return err
 		},
 	}

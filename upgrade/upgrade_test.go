@@ -40,7 +40,7 @@ func TestMain(m *testing.M) {
 
 // digestPaths are the files an upgrade writes outside the fake node's
 // state: a rollback must restore them too.
-var digestPaths = []string{"/etc/k0s", testbed.K0sBinaryPath, "/var/lib/mke-migrate"}
+var digestPaths = []string{"/etc/k0s", testbed.K0sBinaryPath, "/var/lib/mke-migrate", "/etc/cni"}
 
 type bed struct {
 	c          *testbed.Cluster
@@ -330,4 +330,27 @@ func TestWorkerNodeNeverReadyRollsBack(t *testing.T) {
 			require.NotContains(t, c, "drain", "%s: %v", h.Name, c)
 		}
 	}
+}
+
+// F3: k0s reset deletes MKE 3's Calico files in /etc/cni/net.d; a
+// rollback puts them back as they were (the digest covers /etc/cni).
+func TestRollbackKeepsCNIFiles(t *testing.T) {
+	b := startBed(t, 1)
+	w := b.c.Host("worker-1")
+	before, err := b.c.Exec(t.Context(), w, "cat /etc/cni/net.d/10-calico.conflist /etc/cni/net.d/calico-kubeconfig")
+	require.NoError(t, err)
+	require.NoError(t, b.c.SetFault(t.Context(), w, testbed.Fault{Match: "k0s kubectl get node", ExitCode: 1, Stderr: "injected"}))
+	defer b.clearFaults(t)
+	o := b.options(t, t.TempDir())
+	o.SkipRBAC = true
+	o.Commands.NodeReadyTimeout = time.Second
+	u, p := discoverAndPlan(t, o)
+	_, err = u.Apply(t.Context(), p)
+	var rb *upgrade.RollbackError
+	require.ErrorAs(t, err, &rb)
+	require.NoError(t, rb.Rollback)
+	after, err := b.c.Exec(t.Context(), w, "cat /etc/cni/net.d/10-calico.conflist /etc/cni/net.d/calico-kubeconfig")
+	require.NoError(t, err)
+	require.Equal(t, before, after)
+	require.Equal(t, b.baseline, b.digests(t), "a node differs from its MKE 3 state after the rollback")
 }

@@ -111,6 +111,15 @@ func (e *env) k0s(args []string) error {
 		if err := os.Remove(e.path(fakestate.K0sFile)); err != nil && !os.IsNotExist(err) {
 			return err
 		}
+		// the CNI cleanup deletes Calico's files unconditionally, MKE 3's
+		// own included (k0s pkg/cleanup/cni.go at v1.31.2+k0s.0)
+		if e.dir == fakestate.Dir {
+			for _, f := range []string{"/etc/cni/net.d/10-calico.conflist", "/etc/cni/net.d/calico-kubeconfig"} {
+				if err := os.Remove(f); err != nil && !os.IsNotExist(err) {
+					return err
+				}
+			}
+		}
 		fmt.Fprintln(e.stderr, `time="2024-01-01 00:00:00" level=info msg="* remove k0s users step:"`)
 		fmt.Fprintln(e.stderr, `time="2024-01-01 00:00:00" level=info msg="k0s cleanup operations done."`)
 		fmt.Fprintln(e.stderr, `time="2024-01-01 00:00:00" level=warning msg="To ensure a full reset, a node reboot is recommended."`)
