@@ -506,8 +506,8 @@ func (c *Cluster) setup(ctx context.Context, h *Host, manager bool) error {
 	script := fmt.Sprintf(`set -e
 cd /usr/local/bin && for n in docker systemctl k0s; do ln -sf fakenode $n; done
 mkdir -p /etc/cni/net.d && cd /etc/cni/net.d
-printf '{"name":"k8s-pod-network","cniVersion":"0.3.1","plugins":[{"type":"calico","nodename":"%%s","kubernetes":{"kubeconfig":"/etc/cni/net.d/calico-kubeconfig"}}]}\n' "$(hostname)" > 10-calico.conflist
-(umask 077; printf 'apiVersion: v1\nkind: Config\nusers:\n- name: calico\n  user:\n    token: %%s\n' "$(hostname)-calico-token" > calico-kubeconfig)
+[ -e 10-calico.conflist ] || printf '{"name":"k8s-pod-network","cniVersion":"0.3.1","plugins":[{"type":"calico","nodename":"%%s","kubernetes":{"kubeconfig":"/etc/cni/net.d/calico-kubeconfig"}}]}\n' "$(hostname)" > 10-calico.conflist
+[ -e calico-kubeconfig ] || (umask 077; printf 'apiVersion: v1\nkind: Config\nusers:\n- name: calico\n  user:\n    token: %%s\n' "$(hostname)-calico-token" > calico-kubeconfig)
 mkdir -p %[1]s && cd %[1]s && : > %[6]s
 cat > %[2]s <<'FAKENODE_EOF'
 %[3]s

@@ -91,21 +91,47 @@ func TestCommands(t *testing.T) {
 }
 
 func TestToStop(t *testing.T) {
-	prefixes := []string{"ucp-worker-agent", "ucp-kubelet", "ucp-kube-proxy"}
+	prefixes := Commands{}.withDefaults().StopContainers
+	keep := []string{"ucp-kv"}
+	const agent = "ucp-worker-agent-x.8k0z0w1cwe8xssxtjl75bcom6.hlfhyebkaij506nceubnp80jm"
 	for _, tc := range []struct {
 		running []string
 		prev    string
 		want    []string
 	}{
-		{[]string{"ucp-kube-proxy", "ucp-kubelet", "ucp-proxy", "ucp-worker-agent-x"}, "", []string{"ucp-worker-agent-x", "ucp-kubelet", "ucp-kube-proxy"}},
+		{[]string{"ucp-kube-proxy", "k8s_calico-node_x", "ucp-kubelet", "ucp-kv", "ucp-proxy", agent, "other"},
+			"", []string{agent, "ucp-kubelet", "ucp-kube-proxy", "ucp-proxy", "k8s_calico-node_x"}},
 		// an earlier try stopped the agent already: it stays in the list
-		{[]string{"ucp-kubelet"}, "ucp-worker-agent-x", []string{"ucp-kubelet", "ucp-worker-agent-x"}},
+		{[]string{"ucp-kubelet"}, agent, []string{"ucp-kubelet", agent}},
 		{nil, "", nil},
 	} {
-		if got := toStop(tc.running, prefixes, tc.prev); !slices.Equal(got, tc.want) {
+		if got := toStop(tc.running, prefixes, keep, tc.prev); !slices.Equal(got, tc.want) {
 			t.Errorf("toStop(%v, %q) = %v, want %v", tc.running, tc.prev, got, tc.want)
 		}
 	}
+	tasks, others := splitTasks([]string{agent, "ucp-manager-agent.x.y", "ucp-kubelet"})
+	if !slices.Equal(tasks, []string{agent}) || !slices.Equal(others, []string{"ucp-manager-agent.x.y", "ucp-kubelet"}) {
+		t.Errorf("splitTasks: %v %v", tasks, others)
+	}
+	assertCmd(t, stopCmd([]string{"ucp-kubelet", agent, "k8s_a"}), "docker stop "+agent+" && docker stop ucp-kubelet k8s_a")
+	assertCmd(t, stopCmd([]string{"ucp-kubelet"}), "docker stop ucp-kubelet")
+}
+
+func TestAvailability(t *testing.T) {
+	m := parseAvailability("id1 Active\nid2 Drain\n\nbad\n")
+	if len(m) != 2 || m["id1"] != "active" || m["id2"] != "drain" {
+		t.Fatalf("parse: %v", m)
+	}
+	enc := encodeAvailability(m)
+	if enc != "id1=active,id2=drain" {
+		t.Fatalf("encode: %q", enc)
+	}
+	back, ids := decodeAvailability(enc)
+	if !slices.Equal(ids, []string{"id1", "id2"}) || back["id2"] != "drain" {
+		t.Fatalf("decode: %v %v", back, ids)
+	}
+	assertCmd(t, availabilityCmd(map[string]string{"a": "drain", "b;x": "active"}, []string{"a", "b;x"}),
+		"docker node update --availability drain a >/dev/null && docker node update --availability active 'b;x' >/dev/null")
 }
 
 func TestUninstallOutcome(t *testing.T) {

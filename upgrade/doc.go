@@ -27,8 +27,10 @@
 // Plan follows the documented order: backups (mke3.toml, mke4.yaml, the
 // RBAC export and MKE 3's own backup archive, made 0600 in a 0700
 // folder on the leader, optionally encrypted there, copied to OutputDir,
-// checked by SHA-256 and then removed from the leader), then the managers one at a time (leader first: stop
-// MKE 3's Kubernetes containers, install the k0s binary, write the k0s
+// checked by SHA-256 and then removed from the leader), then every node
+// drained in Swarm (so that Swarm and MKE 3's agents start nothing
+// again), then the managers one at a time (leader first: stop MKE 3's
+// agent, kubelet, ucp-* components and k8s_* pod containers, install the k0s binary, write the k0s
 // configuration, install and start the controller; the others join with a
 // token made on the leader, passed over stdin and removed after use), then
 // the workers, all in one stage at Options.Concurrency by default (the

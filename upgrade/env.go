@@ -38,9 +38,18 @@ type Commands struct {
 	// UninstallTimeoutText in the uninstaller's output means it timed out.
 	UninstallTimeoutText string
 	// StopContainers are the MKE 3 containers (name prefixes) stopped on a
-	// node before k0s takes it over, in this order (the agent first, or it
-	// would restart the others); they are started again on rollback.
+	// node before k0s takes it over, in this order: the agents first (or
+	// they would start the others again), the kubelet (or it would start
+	// the pods again), the other ucp-* components, then every k8s_*
+	// container (Calico and user pods keep running under dockerd without
+	// the kubelet, holding ports and memory). They are started again on
+	// rollback, except Swarm task containers, which Swarm replaces once
+	// the node's availability is back (see swarmDrainStep).
 	StopContainers []string
+	// KeepRunning are containers StopContainers would stop that stay up
+	// (exact names): MKE 3's etcd, ucp-kv, which the carry reads and
+	// which holds no port k0s needs (12379, 12380).
+	KeepRunning []string
 	// CleanupVolumes are removed from managers after the uninstall.
 	CleanupVolumes []string
 	// KeepFiles are MKE 3's files that k0s reset deletes: kept on each
@@ -77,17 +86,17 @@ func (c Commands) withDefaults() Commands {
 		Encrypt:              "openssl enc -aes-256-cbc -pbkdf2 -iter 600000 -salt -pass env:" + passphraseVar,
 		Leave:                "docker swarm leave --force",
 		UninstallTimeoutText: "Uninstalling UCP took too long",
-		StopContainers: []string{"ucp-worker-agent", "ucp-kubelet", "ucp-kube-proxy", "ucp-kube-apiserver",
-			"ucp-kube-controller-manager", "ucp-kube-scheduler", "ucp-calico-node"},
-		CleanupVolumes:   []string{"ucp-controller-server-certs"},
-		KeepFiles:        []string{"/etc/cni/net.d/10-calico.conflist", "/etc/cni/net.d/calico-kubeconfig"},
-		K0sPath:          DefaultK0sBinaryPath,
-		K0sDir:           "/etc/k0s",
-		StateDir:         "/var/lib/mke-migrate",
-		NodeReady:        "env KUBECONFIG=" + kubeletKubeconfig + ` k0s kubectl get node {node} -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'`,
-		Ready:            2 * time.Minute,
-		NodeReadyTimeout: 5 * time.Minute,
-		TokenExpiry:      DefaultTimeout.String(),
+		StopContainers:       []string{"ucp-manager-agent.", "ucp-worker-agent", "ucp-kubelet", "ucp-", "k8s_"},
+		KeepRunning:          []string{"ucp-kv"},
+		CleanupVolumes:       []string{"ucp-controller-server-certs"},
+		KeepFiles:            []string{"/etc/cni/net.d/10-calico.conflist", "/etc/cni/net.d/calico-kubeconfig"},
+		K0sPath:              DefaultK0sBinaryPath,
+		K0sDir:               "/etc/k0s",
+		StateDir:             "/var/lib/mke-migrate",
+		NodeReady:            "env KUBECONFIG=" + kubeletKubeconfig + ` k0s kubectl get node {node} -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'`,
+		Ready:                2 * time.Minute,
+		NodeReadyTimeout:     5 * time.Minute,
+		TokenExpiry:          DefaultTimeout.String(),
 	}
 	if c.UCPImage != "" {
 		d.UCPImage = c.UCPImage
@@ -109,6 +118,9 @@ func (c Commands) withDefaults() Commands {
 	set(&d.TokenExpiry, c.TokenExpiry)
 	if c.StopContainers != nil {
 		d.StopContainers = c.StopContainers
+	}
+	if c.KeepRunning != nil {
+		d.KeepRunning = c.KeepRunning
 	}
 	if c.CleanupVolumes != nil {
 		d.CleanupVolumes = c.CleanupVolumes

@@ -39,7 +39,7 @@ func TestFromInventory(t *testing.T) {
 	for _, s := range p.Steps() {
 		ids = append(ids, s.ID())
 	}
-	want := []string{"save-inputs", "mke3-backup@10.0.0.2:2222",
+	want := []string{"save-inputs", "mke3-backup@10.0.0.2:2222", "swarm-drain@10.0.0.2:2222",
 		"mke3-stop@10.0.0.2:2222", "k0s-binary@10.0.0.2:2222", "k0s-controller@10.0.0.2:2222",
 		"mke3-stop@10.0.0.1:22", "k0s-binary@10.0.0.1:22", "k0s-controller@10.0.0.1:22",
 		"mke3-stop@10.0.0.3:22", "k0s-binary@10.0.0.3:22", "k0s-worker@10.0.0.3:22",

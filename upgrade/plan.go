@@ -67,6 +67,9 @@ func Steps(e *Env, workerBatch int) (*plan.Plan, error) {
 		backup = append(backup, swarmExportStep(e))
 	}
 	add("Backup", PhaseBackup, append(backup, backupStep(e)))
+	// before any MKE 3 container stops: Swarm and the agents would start
+	// them again
+	add("Swarm: drain every node", PhaseMigrate, []*plan.Step{swarmDrainStep(e)})
 	for i, m := range sh.Managers {
 		steps := append(takeOverSteps(e, m, PhaseManagers), controllerStep(e, m, i == 0))
 		add(fmt.Sprintf("Manager %d of %d: %s", i+1, len(sh.Managers), m), PhaseManagers, steps)

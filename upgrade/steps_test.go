@@ -148,17 +148,19 @@ func requireCmds(t *testing.T, fc *fakeCluster, want ...string) {
 
 func TestStopStep(t *testing.T) {
 	fc := newFakeCluster(worker)
-	fc.nodes[worker].reply[shell.Sudo(listUCPCmd)] = "ucp-proxy\nucp-kubelet\nucp-worker-agent-x"
+	const agent = "ucp-worker-agent-x.8k0z0w1cwe8xssxtjl75bcom6.hlfhyebkaij506nceubnp80jm"
+	fc.nodes[worker].reply[shell.Sudo(listRunningCmd)] = "ucp-proxy\nk8s_web_x\nucp-kubelet\n" + agent
 	s := stopStep(testEnv(fc), worker)
 	r := run(t, fc, s, nil, do)
-	requireCmds(t, fc, worker+": "+shell.Sudo(listUCPCmd), worker+": "+shell.Sudo("docker stop ucp-worker-agent-x ucp-kubelet"))
-	if r.Get("stopped") != "ucp-worker-agent-x,ucp-kubelet" {
+	requireCmds(t, fc, worker+": "+shell.Sudo(listRunningCmd), worker+": "+shell.Sudo("docker stop "+agent+" && docker stop ucp-kubelet ucp-proxy k8s_web_x"))
+	if r.Get("stopped") != agent+",ucp-kubelet,ucp-proxy,k8s_web_x" {
 		t.Fatalf("stopped %q", r.Get("stopped"))
 	}
-	// undo starts them in reverse and waits until they run
-	fc.nodes[worker].reply[shell.Sudo(listRunningCmd)] = "ucp-kubelet\nucp-worker-agent-x"
+	// undo starts them in reverse, but not the agent's Swarm task (Swarm
+	// starts a new one), and waits until they run
+	fc.nodes[worker].reply[shell.Sudo(listRunningCmd)] = "ucp-kubelet\nucp-proxy\nk8s_web_x"
 	run(t, fc, s, r.Data(), undo)
-	requireCmds(t, fc, worker+": "+shell.Sudo("docker start ucp-kubelet ucp-worker-agent-x"), worker+": "+shell.Sudo(listRunningCmd))
+	requireCmds(t, fc, worker+": "+shell.Sudo("docker start k8s_web_x ucp-proxy ucp-kubelet"), worker+": "+shell.Sudo(listRunningCmd))
 	// nothing stopped, nothing to start
 	run(t, fc, s, nil, undo)
 	requireCmds(t, fc)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -12,21 +13,18 @@ import (
 	"github.com/mke-migrate/mke-migrate/plan"
 )
 
-// The docker commands that list MKE 3's containers: all of them (running
-// or not, by name), and the running ones.
-const (
-	listUCPCmd     = "docker ps --filter name=ucp- --format '{{.Names}}'"
-	listRunningCmd = "docker ps --filter status=running --format '{{.Names}}'"
-)
+// listRunningCmd lists the running containers by name.
+const listRunningCmd = "docker ps --filter status=running --format '{{.Names}}'"
 
 // toStop are the containers to stop: the running ones whose names start
-// with one of prefixes, in the order of prefixes, then any that an earlier,
-// interrupted try stopped already (prev, comma-separated).
-func toStop(running, prefixes []string, prev string) []string {
+// with one of prefixes, in the order of prefixes, but not those of keep,
+// then any that an earlier, interrupted try stopped already (prev,
+// comma-separated).
+func toStop(running, prefixes, keep []string, prev string) []string {
 	var stop []string
 	for _, prefix := range prefixes {
 		for _, n := range running {
-			if strings.HasPrefix(n, prefix) && !slices.Contains(stop, n) {
+			if strings.HasPrefix(n, prefix) && !slices.Contains(stop, n) && !slices.Contains(keep, n) {
 				stop = append(stop, n)
 			}
 		}
@@ -41,8 +39,40 @@ func toStop(running, prefixes []string, prev string) []string {
 	return stop
 }
 
+// swarmTask matches the name of a Swarm task container,
+// <service>.<node ID>.<task ID> (IDs of 25 base-36 characters, moby
+// daemon/cluster/executor/container: the task's container name).
+var swarmTask = regexp.MustCompile(`^[^.]+\.[0-9a-z]{25}\.[0-9a-z]{25}$`)
+
+// splitTasks separates Swarm task containers, which Swarm itself restarts
+// (or replaces), from the others.
+func splitTasks(names []string) (tasks, others []string) {
+	for _, n := range names {
+		if swarmTask.MatchString(n) {
+			tasks = append(tasks, n)
+		} else {
+			others = append(others, n)
+		}
+	}
+	return tasks, others
+}
+
 func dockerStopCmd(names []string) string  { return "docker stop " + shell.Join(names...) }
 func dockerStartCmd(names []string) string { return "docker start " + shell.Join(names...) }
+
+// stopCmd stops the Swarm tasks first (the agents: they would start the
+// rest again), then the others in their order, in one remote command.
+func stopCmd(names []string) string {
+	tasks, others := splitTasks(names)
+	var cmds []string
+	if len(tasks) > 0 {
+		cmds = append(cmds, dockerStopCmd(tasks))
+	}
+	if len(others) > 0 {
+		cmds = append(cmds, dockerStopCmd(others))
+	}
+	return strings.Join(cmds, " && ")
+}
 
 // k0sSaveCmd keeps an existing k0s binary (file or link) at
 // StateDir/k0s.orig, unless one is kept already, and prints whether there
@@ -107,31 +137,38 @@ func takeOverSteps(e *Env, host string, phase plan.Phase) []*plan.Step {
 	return steps
 }
 
-// stopStep stops MKE 3's Kubernetes containers on host; its undo starts
-// them again and waits until they run.
+// stopStep stops MKE 3's containers on host (Commands.StopContainers):
+// agents, kubelet, components and pods, so that ports and memory are
+// free for k0s; Swarm no longer replaces the agent's task once
+// swarmDrainStep drained the node. Its undo starts exactly what it
+// stopped, Swarm tasks aside (Swarm starts new ones when the drain is
+// undone), and waits until they run.
 func stopStep(e *Env, host string) *plan.Step {
 	c := e.Commands
 	return &plan.Step{
 		Name: "mke3-stop", Host: host, Phase: PhaseManagers,
-		Changes: "stops MKE 3's agent, kubelet, kube-proxy, Kubernetes control plane and calico-node containers",
+		Changes: "stops MKE 3's agent, kubelet, ucp-* components (not " + strings.Join(c.KeepRunning, ", ") + ") and k8s_* pod containers",
 		Do: func(ctx context.Context, r *plan.Run) error {
-			out, err := sudo(ctx, r.Node, listUCPCmd)
+			out, err := sudo(ctx, r.Node, listRunningCmd)
 			if err != nil {
 				return err
 			}
-			stop := toStop(strings.Fields(out), c.StopContainers, r.Get("stopped"))
+			stop := toStop(strings.Fields(out), c.StopContainers, c.KeepRunning, r.Get("stopped"))
 			r.Set("stopped", strings.Join(stop, ","))
 			if len(stop) == 0 {
 				return nil
 			}
-			_, err = sudo(ctx, r.Node, dockerStopCmd(stop))
+			_, err = sudo(ctx, r.Node, stopCmd(stop))
 			return err
 		},
 		Undo: func(ctx context.Context, r *plan.Run) error {
 			if r.Get("stopped") == "" {
 				return nil
 			}
-			names := strings.Split(r.Get("stopped"), ",")
+			_, names := splitTasks(strings.Split(r.Get("stopped"), ","))
+			if len(names) == 0 {
+				return nil
+			}
 			slices.Reverse(names)
 			if _, err := sudo(ctx, r.Node, dockerStartCmd(names)); err != nil {
 				return err
