@@ -84,7 +84,8 @@ func TestCommands(t *testing.T) {
 		{"node ready", nodeReadyScript(expand(Commands{}.withDefaults().NodeReady, "i", "c", nodeNames([]string{"worker-1"})), "worker-1", 5*time.Minute),
 			`i=0; until [ "$(env KUBECONFIG=/var/lib/k0s/kubelet.conf k0s kubectl get node worker-1 -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ]; do i=$((i+1)); if [ $i -ge 601 ]; then echo 'node worker-1 not Ready after 5m0s' >&2; exit 1; fi; sleep 0.5; done`},
 		{"uninstall", uninstallCmd("docker run ucp uninstall-ucp"), `docker run ucp uninstall-ucp 2>&1; echo "mke-migrate-exit=$?"`},
-		{"volumes", volumesCmd([]string{"ucp-controller-server-certs", "a b"}), "docker volume rm --force ucp-controller-server-certs 'a b'"},
+		{"volumes", volumesCmd([]string{"ucp-controller-server-certs", "a b"}),
+			`ids=$(docker ps -aq --filter 'name=^/?ucp-'); [ -z "$ids" ] || docker rm -f $ids >/dev/null && docker volume rm --force ucp-controller-server-certs 'a b'`},
 	} {
 		t.Run(tc.name, func(t *testing.T) { assertCmd(t, tc.got, tc.want) })
 	}

@@ -202,7 +202,11 @@ func TestFaultMatrix(t *testing.T) {
 				dir := t.TempDir()
 				o := pb.options(t, dir)
 				o.SkipRBAC = true // its k0s kubeconfig admin would take the fault meant for write-outputs
-				pb.inject(t, p, kind, nil)
+				// a step past the point of no return tries 3 times before it
+				// says what to do by hand: the fault hits every try
+				for range 3 {
+					pb.inject(t, p, kind, nil)
+				}
 				u, pl := discoverAndPlan(t, o)
 				pb.endWhenHung(t, pl, p, kind)
 				_, err := u.Apply(t.Context(), pl)

@@ -183,7 +183,6 @@ func TestRealBedFinding2StopStep(t *testing.T) {
 // docker volume rm --force refuses the volumes they use ("volume is in
 // use"); past the point of no return a resume would retry forever.
 func TestRealBedFinding6VolumesAfterUninstallTimeout(t *testing.T) {
-	untilFixed(t, "finding 6")
 	b := startRealBed(t, 1, 0)
 	m := b.c.Managers[0]
 	// the timeout fallback: the node leaves the Swarm, its containers stay

@@ -267,3 +267,25 @@ func TestUninstallTimeoutFallback(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// F6: past the point of no return a step that keeps failing is tried a
+// bounded number of times, then says what to run by hand.
+func TestVolumesStepBoundedThenManual(t *testing.T) {
+	fc := newFakeCluster(manager)
+	e := testEnv(fc)
+	cmd := volumesCmd(e.Commands.CleanupVolumes)
+	fc.nodes[manager].fail[shell.Sudo(cmd)] = errors.New("volume is in use")
+	s := volumesStep(e, manager)
+	r := plan.NewRun(s, fc.nodes[manager], nil, nil)
+	err := s.Do(t.Context(), r)
+	var me *ManualStepError
+	if !errors.As(err, &me) || me.Tries != pastTries || me.Host != manager || me.By != cmd {
+		t.Fatalf("want a ManualStepError after %d tries, got %v", pastTries, err)
+	}
+	if !strings.Contains(err.Error(), "do it by hand on "+manager) || !strings.Contains(err.Error(), "volume is in use") {
+		t.Errorf("error %q", err)
+	}
+	if n := len(fc.log); n != pastTries {
+		t.Errorf("%d tries, want %d", n, pastTries)
+	}
+}
