@@ -23,19 +23,24 @@ func TestCommands(t *testing.T) {
 	for _, tc := range []struct {
 		name, got, want string
 	}{
-		{"backup", backupCmd("/var/lib/mke-migrate", "docker run ucp backup", "/var/lib/mke-migrate/mke3-backup.tar", ""),
+		{"backup", backupCmd("/var/lib/mke-migrate", "", "docker run ucp backup", "/var/lib/mke-migrate/mke3-backup.tar", ""),
 			"set -e\numask 077\nmkdir -p '/var/lib/mke-migrate'\nchmod 700 '/var/lib/mke-migrate'\n" +
 				"docker run ucp backup > '/var/lib/mke-migrate/mke3-backup.tar'.part\n" +
 				"mv '/var/lib/mke-migrate/mke3-backup.tar'.part '/var/lib/mke-migrate/mke3-backup.tar'\nsha256sum '/var/lib/mke-migrate/mke3-backup.tar'"},
-		{"backup, hostile state dir", backupCmd(hostile, "b", backupPath(hostile+"/"), ""),
+		{"backup, hostile state dir", backupCmd(hostile, "", "b", backupPath(hostile+"/"), ""),
 			"set -e\numask 077\nmkdir -p '/var/lib/it'\\''s $(reboot)'\nchmod 700 '/var/lib/it'\\''s $(reboot)'\n" +
 				"b > '/var/lib/it'\\''s $(reboot)/mke3-backup.tar'.part\n" +
 				"mv '/var/lib/it'\\''s $(reboot)/mke3-backup.tar'.part '/var/lib/it'\\''s $(reboot)/mke3-backup.tar'\nsha256sum '/var/lib/it'\\''s $(reboot)/mke3-backup.tar'"},
-		{"backup, encrypted", backupCmd("/s", "b", "/s/mke3-backup.tar", "enc"),
+		{"backup, encrypted", backupCmd("/s", "", "b", "/s/mke3-backup.tar", "enc"),
 			"set -e\numask 077\nmkdir -p '/s'\nchmod 700 '/s'\nIFS= read -r MKE_MIGRATE_BACKUP_PASSPHRASE\nexport MKE_MIGRATE_BACKUP_PASSPHRASE\n" +
 				"{ set +e; b; echo $? > '/s/mke3-backup.tar'.status; } | enc > '/s/mke3-backup.tar'.part\n" +
 				"st=$(cat '/s/mke3-backup.tar'.status); rm -f '/s/mke3-backup.tar'.status; [ \"$st\" = 0 ] || { echo \"backup failed (exit $st)\" >&2; exit 1; }\n" +
 				"mv '/s/mke3-backup.tar'.part '/s/mke3-backup.tar'\nsha256sum '/s/mke3-backup.tar'"},
+		{"backup, image looked for first", backupCmd("/s", "mirantis/ucp:3.8.8", "b", "/s/mke3-backup.tar", ""),
+			"set -e\numask 077\nmkdir -p '/s'\nchmod 700 '/s'\n" +
+				"docker image inspect --format '{{.Id}}' mirantis/ucp:3.8.8 </dev/null >/dev/null 2>&1 || docker pull -q mirantis/ucp:3.8.8 </dev/null >/dev/null 2>&1 || " +
+				"{ echo 'the MKE 3 image mirantis/ucp:3.8.8 is not on this node and cannot be pulled: load it with docker load -i <archive with mirantis/ucp:3.8.8> (MKE 3'\\''s offline bundle has it), then run the upgrade again' >&2; exit 1; }\n" +
+				"b > '/s/mke3-backup.tar'.part\nmv '/s/mke3-backup.tar'.part '/s/mke3-backup.tar'\nsha256sum '/s/mke3-backup.tar'"},
 		{"backup remove", backupRemoveCmd("/s", "/s/mke3-backup.tar"), "rm -f '/s/mke3-backup.tar' '/s/mke3-backup.tar'.part '/s/mke3-backup.tar'.status; rmdir '/s' 2>/dev/null; true"},
 		{"expand", expand(Commands{}.withDefaults().Backup, "mirantis/ucp:3.7.5", "abc123", ""),
 			"docker run --rm -i --name ucp-backup --log-driver none -v /var/run/docker.sock:/var/run/docker.sock mirantis/ucp:3.7.5 backup --id abc123 --no-passphrase"},

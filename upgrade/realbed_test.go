@@ -2,7 +2,6 @@ package upgrade
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -17,15 +16,7 @@ import (
 
 // The engine's steps on main against the realistic test bed
 // (testbed.ClusterOptions.Real), one test per finding of issue 12 that
-// the stricter fakes reproduce. Each fails on main; until the findings
-// fix lands it is skipped (set MKE_MIGRATE_FINDINGS=1 to run it anyway).
-
-func untilFixed(t *testing.T, finding string) {
-	t.Helper()
-	if os.Getenv("MKE_MIGRATE_FINDINGS") == "" {
-		t.Skipf("issue 12 %s: fails against the realistic test bed until the engine's fix lands (MKE_MIGRATE_FINDINGS=1 runs it)", finding)
-	}
-}
+// the stricter fakes reproduce. Each failed before the engine's fix.
 
 type realBed struct {
 	c     *testbed.Cluster
@@ -199,7 +190,6 @@ func TestRealBedFinding6VolumesAfterUninstallTimeout(t *testing.T) {
 // should find out before it changes anything and say how to fix it
 // (load the image); on main the backup step is the first to notice.
 func TestRealBedFinding7ImageMissing(t *testing.T) {
-	untilFixed(t, "finding 7")
 	b := startRealBed(t, 1, 0)
 	m := b.c.Managers[0]
 	// the image is not on the node

@@ -392,6 +392,18 @@ func (u *Upgrade) Discover(ctx context.Context) (*Shared, error) {
 	}
 
 	blockers := res.Blockers()
+	// air-gapped, MKE 3's backup and uninstaller need their image on the
+	// leader: nothing can pull it (finding 7)
+	if o.Airgapped && sh.Leader != "" {
+		image := o.Commands.UCPImage + ":" + sh.MKEVersion
+		if n, err := u.clients.get(ctx, sh.Leader); err == nil {
+			if _, err := sudo(ctx, n, imageInspectCmd(image)); err != nil {
+				b := preflight.MKEImageMissing(sh.Leader, image)
+				sh.Preflight = append(sh.Preflight, b)
+				blockers = append(blockers, b)
+			}
+		}
+	}
 	if len(blockers) > 0 {
 		return sh, &BlockedError{Blockers: blockers}
 	}

@@ -354,3 +354,34 @@ func TestRollbackKeepsCNIFiles(t *testing.T) {
 	require.Equal(t, before, after)
 	require.Equal(t, b.baseline, b.digests(t), "a node differs from its MKE 3 state after the rollback")
 }
+
+// F7: air-gapped, Discover blocks before anything changes when the MKE 3
+// image is not on the leader, and says how to load it.
+func TestAirgappedNeedsTheMKEImage(t *testing.T) {
+	b := startBed(t, 1)
+	leader := b.c.Host("manager-1")
+	_, err := b.c.Exec(t.Context(), leader, "docker image inspect mirantis/ucp:"+b.c.MKEVersion)
+	require.NoError(t, err, "the image is seeded on the node")
+	_, err = b.c.Exec(t.Context(), leader, `python3 - <<'EOF'
+import json
+p = "`+testbed.FakeNodeDir+`/node.json"
+n = json.load(open(p))
+n["images"] = [i for i in n["images"] if i["repository"] != "mirantis/ucp"]
+json.dump(n, open(p, "w"))
+EOF`)
+	require.NoError(t, err)
+	base := b.digests(t)
+	o := b.options(t, t.TempDir())
+	o.Airgapped = true
+	o.ImageRegistry = "registry.example.com/mirantis"
+	o.ChartRegistry = "oci://registry.example.com/charts"
+	u, err := upgrade.New(o)
+	require.NoError(t, err)
+	defer u.Close()
+	_, err = u.Discover(t.Context())
+	var be *upgrade.BlockedError
+	require.ErrorAs(t, err, &be, "%v", err)
+	require.Contains(t, err.Error(), "mke-image")
+	require.Contains(t, err.Error(), "docker load")
+	require.Equal(t, base, b.digests(t), "Discover changed a node")
+}

@@ -175,6 +175,9 @@ func (e *env) docker(args []string) error {
 		}
 	case "image", "images":
 		r := rest
+		if sub == "image" && len(rest) > 0 && rest[0] == "inspect" {
+			return e.dockerImageInspect(n, rest[1:])
+		}
 		if sub == "image" {
 			if len(rest) == 0 || (rest[0] != "ls" && rest[0] != "list") {
 				break
@@ -821,4 +824,47 @@ func volumeRefs(n *fakestate.Node, name string) []string {
 		}
 	}
 	return refs
+}
+
+// dockerImageInspect is docker image inspect [--format F] IMAGE...: an
+// image not on the node fails with "Error: No such image: X", exit 1
+// (Docker CLI reference, image inspect); the template sees Id,
+// RepoTags.
+func (e *env) dockerImageInspect(n *fakestate.Node, args []string) error {
+	vals, _, pos := flags(args, "--format", "-f")
+	if len(pos) == 0 {
+		return fail(1, "\"docker image inspect\" requires at least 1 argument.")
+	}
+	type imageJSON struct {
+		Id       string //nolint:revive // the Engine API's field name, which --format templates use
+		RepoTags []string
+	}
+	var found []imageJSON
+	for _, ref := range pos {
+		repo, tag, ok := strings.Cut(ref, ":")
+		if !ok {
+			tag = "latest"
+		}
+		var hit *imageJSON
+		for _, im := range n.Images {
+			if (im.Repository == repo && im.Tag == tag) || strings.TrimPrefix(ref, "sha256:") == im.ID {
+				hit = &imageJSON{Id: "sha256:" + im.ID, RepoTags: []string{im.Repository + ":" + im.Tag}}
+			}
+		}
+		if hit == nil {
+			return fail(1, "Error: No such image: %s", ref)
+		}
+		found = append(found, *hit)
+	}
+	if f := first(vals, "--format", "-f"); f != "" {
+		for _, j := range found {
+			if err := e.render(f, j); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	b, _ := json.MarshalIndent(found, "", "    ")
+	fmt.Fprintln(e.stdout, string(b))
+	return nil
 }
