@@ -52,14 +52,19 @@ func installArgs(role, k0sDir, tokenFile string, join bool, profile string) []st
 }
 
 // installScript installs and starts k0s unless it runs already, and waits
-// up to ready for k0s status, in one remote command. With a token, the
+// up to ready for k0s status, then runs after (if any: the wait for the
+// worker's Node), in one remote command. With a token, the
 // token arrives on stdin, lives in a 0600 file only while k0s install
 // reads it, and is removed on every exit.
-func installScript(args []string, k0sDir, tokenFile string, token bool, ready time.Duration) string {
+func installScript(args []string, k0sDir, tokenFile string, token bool, ready time.Duration, after string) string {
 	tries := int(ready/(200*time.Millisecond)) + 1
 	var b strings.Builder
 	fmt.Fprintf(&b, "set -e\nT=%s\ntrap 'rm -f \"$T\"' EXIT\n", shell.Quote(tokenFile))
-	b.WriteString("if k0s status >/dev/null 2>&1; then exit 0; fi\n")
+	if after != "" {
+		fmt.Fprintf(&b, "if k0s status >/dev/null 2>&1; then %s; exit 0; fi\n", after)
+	} else {
+		b.WriteString("if k0s status >/dev/null 2>&1; then exit 0; fi\n")
+	}
 	fmt.Fprintf(&b, "mkdir -p %s\n", shell.Quote(k0sDir))
 	if token {
 		b.WriteString("(umask 077; cat > \"$T\")\n")
@@ -69,6 +74,9 @@ func installScript(args []string, k0sDir, tokenFile string, token bool, ready ti
 	fmt.Fprintf(&b, "%s || %s\n", shell.Join(args...), k0sInstalled)
 	b.WriteString("k0s start\n")
 	fmt.Fprintf(&b, "i=0; until k0s status >/dev/null 2>&1; do i=$((i+1)); if [ $i -ge %d ]; then echo 'k0s did not become ready after %v' >&2; exit 1; fi; sleep 0.2; done\n", tries, ready)
+	if after != "" {
+		b.WriteString(after + "\n")
+	}
 	return b.String()
 }
 
@@ -224,7 +232,7 @@ var bootstrapTokenID = regexp.MustCompile(`^[a-z0-9]{6}$`)
 
 // install installs and starts k0s on the step's node; all but the first
 // controller join with a token from the leader.
-func (e *Env) install(ctx context.Context, r *plan.Run, role string, first bool) error {
+func (e *Env) install(ctx context.Context, r *plan.Run, role string, first bool, after string) error {
 	c := e.Commands
 	tokenFile := c.K0sDir + "/join-token"
 	var tok []byte
@@ -242,7 +250,7 @@ func (e *Env) install(ctx context.Context, r *plan.Run, role string, first bool)
 	if tok != nil {
 		opts = append(opts, hosts.WithStdin(bytes.NewReader(tok)))
 	}
-	_, err := r.Node.Exec(ctx, shell.Sudo(installScript(args, c.K0sDir, tokenFile, tok != nil, c.Ready)), opts...)
+	_, err := r.Node.Exec(ctx, shell.Sudo(installScript(args, c.K0sDir, tokenFile, tok != nil, c.Ready, after)), opts...)
 	return err
 }
 
@@ -267,7 +275,7 @@ func controllerStep(e *Env, host string, first bool) *plan.Step {
 			if err := r.Node.Upload(ctx, e.Cluster.K0sConfig, c.K0sDir+"/k0s.yaml", 0o600, true); err != nil {
 				return err
 			}
-			return e.install(ctx, r, "controller", first)
+			return e.install(ctx, r, "controller", first, "")
 		},
 		Undo: func(ctx context.Context, r *plan.Run) error { return e.resetK0s(ctx, r, true) }}
 }
@@ -278,12 +286,10 @@ func workerStep(e *Env, host string) *plan.Step {
 	c := e.Commands
 	return &plan.Step{Name: "k0s-worker", Host: host, Phase: PhaseWorkers, Changes: "joins the node as a k0s worker (token from the first controller) and waits until its Node is Ready",
 		Do: func(ctx context.Context, r *plan.Run) error {
-			if err := e.install(ctx, r, "worker", false); err != nil {
-				return err
-			}
+			// the wait for the Node in the same remote command: one
+			// round trip less per worker
 			name := e.hostname(host)
-			_, err := sudo(ctx, r.Node, nodeReadyScript(e.expand(c.NodeReady, nodeNames([]string{name})), name, c.NodeReadyTimeout))
-			return err
+			return e.install(ctx, r, "worker", false, nodeReadyScript(e.expand(c.NodeReady, nodeNames([]string{name})), name, c.NodeReadyTimeout))
 		},
 		Undo: func(ctx context.Context, r *plan.Run) error { return e.resetK0s(ctx, r, false) }}
 }
