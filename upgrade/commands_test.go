@@ -73,12 +73,12 @@ func TestCommands(t *testing.T) {
 			"k0s install controller -c /etc/k0s/k0s.yaml --enable-worker"},
 		{"install args, joining worker with profile", strings.Join(installArgs("worker", "/etc/k0s", "/etc/k0s/join-token", true, "high mem"), " "),
 			"k0s install worker --token-file /etc/k0s/join-token --profile=high mem"},
-		{"install script, first controller", installScript(installArgs("controller", "/etc/k0s", "/etc/k0s/join-token", false, ""), "/etc/k0s", "/etc/k0s/join-token", false, ready, ""),
+		{"install script, first controller", installScript(installArgs("controller", "/etc/k0s", "/etc/k0s/join-token", false, ""), "/etc/k0s", "/etc/k0s/join-token", false, ready, "", ""),
 			"set -e\nT='/etc/k0s/join-token'\ntrap 'rm -f \"$T\"' EXIT\nif k0s status >/dev/null 2>&1; then exit 0; fi\nmkdir -p '/etc/k0s'\n" +
 				"k0s install controller -c /etc/k0s/k0s.yaml --enable-worker || " + k0sInstalled + "\nk0s start\n" +
 				"i=0; until k0s status >/dev/null 2>&1; do i=$((i+1)); if [ $i -ge 11 ]; then echo 'k0s did not become ready after 2s' >&2; exit 1; fi; sleep 0.2; done\n"},
-		{"install script, joining worker", installScript(installArgs("worker", "/etc/k0s", "/etc/k0s/join-token", true, "a'b"), "/etc/k0s", "/etc/k0s/join-token", true, ready, "WAIT"),
-			"set -e\nT='/etc/k0s/join-token'\ntrap 'rm -f \"$T\"' EXIT\nif k0s status >/dev/null 2>&1; then WAIT; exit 0; fi\nmkdir -p '/etc/k0s'\n(umask 077; cat > \"$T\")\n" +
+		{"install script, joining worker", installScript(installArgs("worker", "/etc/k0s", "/etc/k0s/join-token", true, "a'b"), "/etc/k0s", "/etc/k0s/join-token", true, ready, "CHECK", "WAIT"),
+			"set -e\nT='/etc/k0s/join-token'\ntrap 'rm -f \"$T\"' EXIT\nif k0s status >/dev/null 2>&1; then WAIT; exit 0; fi\nCHECK\nmkdir -p '/etc/k0s'\n(umask 077; cat > \"$T\")\n" +
 				"k0s install worker --token-file /etc/k0s/join-token '--profile=a'\\''b' || " + k0sInstalled + "\nk0s start\n" +
 				"i=0; until k0s status >/dev/null 2>&1; do i=$((i+1)); if [ $i -ge 11 ]; then echo 'k0s did not become ready after 2s' >&2; exit 1; fi; sleep 0.2; done\nWAIT\n"},
 		{"reset, controller", resetCmd("/etc/k0s", true),

@@ -61,6 +61,11 @@ type Commands struct {
 	// configuration and join token; StateDir the tool's own files on the
 	// node (backups, saved binaries).
 	K0sPath, K0sDir, StateDir string
+	// JoinCheck prints the HTTP status of {url}, the address in a join
+	// token, from the joining node before k0s is installed there; 200,
+	// 401, 403 and 404 mean it answers (k0sctl accepts 200, 401, 404).
+	// "-" skips the check.
+	JoinCheck string
 	// NodeReady runs on a worker once it joined and prints True when its
 	// Node is Ready in the k0s cluster ({node}: its node name), as k0sctl
 	// waits for each worker (phase/install_workers.go); with another
@@ -93,6 +98,7 @@ func (c Commands) withDefaults() Commands {
 		K0sPath:              DefaultK0sBinaryPath,
 		K0sDir:               "/etc/k0s",
 		StateDir:             "/var/lib/mke-migrate",
+		JoinCheck:            "curl -ks -o /dev/null -w '%{http_code}' --connect-timeout 10 --max-time 30 {url}",
 		NodeReady:            "env KUBECONFIG=" + kubeletKubeconfig + ` k0s kubectl get node {node} -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'`,
 		Ready:                2 * time.Minute,
 		NodeReadyTimeout:     5 * time.Minute,
@@ -115,6 +121,11 @@ func (c Commands) withDefaults() Commands {
 	set(&d.K0sDir, c.K0sDir)
 	set(&d.StateDir, c.StateDir)
 	set(&d.NodeReady, c.NodeReady)
+	if c.JoinCheck == "-" { // documented: "-" turns the check off
+		d.JoinCheck = ""
+	} else {
+		set(&d.JoinCheck, c.JoinCheck)
+	}
 	set(&d.TokenExpiry, c.TokenExpiry)
 	if c.StopContainers != nil {
 		d.StopContainers = c.StopContainers

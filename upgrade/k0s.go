@@ -51,12 +51,13 @@ func installArgs(role, k0sDir, tokenFile string, join bool, profile string) []st
 	return args
 }
 
-// installScript installs and starts k0s unless it runs already, and waits
+// installScript installs and starts k0s unless it runs already (after
+// check, if any: that the address in the join token answers), and waits
 // up to ready for k0s status, then runs after (if any: the wait for the
 // worker's Node), in one remote command. With a token, the
 // token arrives on stdin, lives in a 0600 file only while k0s install
 // reads it, and is removed on every exit.
-func installScript(args []string, k0sDir, tokenFile string, token bool, ready time.Duration, after string) string {
+func installScript(args []string, k0sDir, tokenFile string, token bool, ready time.Duration, check, after string) string {
 	tries := int(ready/(200*time.Millisecond)) + 1
 	var b strings.Builder
 	fmt.Fprintf(&b, "set -e\nT=%s\ntrap 'rm -f \"$T\"' EXIT\n", shell.Quote(tokenFile))
@@ -64,6 +65,9 @@ func installScript(args []string, k0sDir, tokenFile string, token bool, ready ti
 		fmt.Fprintf(&b, "if k0s status >/dev/null 2>&1; then %s; exit 0; fi\n", after)
 	} else {
 		b.WriteString("if k0s status >/dev/null 2>&1; then exit 0; fi\n")
+	}
+	if check != "" {
+		b.WriteString(check + "\n")
 	}
 	fmt.Fprintf(&b, "mkdir -p %s\n", shell.Quote(k0sDir))
 	if token {
@@ -195,19 +199,33 @@ func tokenInvalidateCmd(ids []string) string {
 // gzipped kubeconfig whose user token is a bootstrap token "ID.secret"
 // (k0s pkg/token: RandomBootstrapSecret, GenerateKubeconfig).
 func tokenID(tok string) (string, error) {
+	id, _, err := tokenInfo(tok)
+	return id, err
+}
+
+// tokenInfo is the ID of a k0s join token and the address it points at
+// (its kubeconfig's cluster server: https://<externalAddress or first
+// address>:9443 for a controller, :6443 for a worker, k0s
+// cmd/token/create.go).
+func tokenInfo(tok string) (id, server string, err error) {
 	z, err := base64.StdEncoding.DecodeString(strings.TrimSpace(tok))
 	if err != nil {
-		return "", fmt.Errorf("join token: %w", err)
+		return "", "", fmt.Errorf("join token: %w", err)
 	}
 	zr, err := gzip.NewReader(bytes.NewReader(z))
 	if err != nil {
-		return "", fmt.Errorf("join token: %w", err)
+		return "", "", fmt.Errorf("join token: %w", err)
 	}
 	kc, err := io.ReadAll(io.LimitReader(zr, 1<<20))
 	if err != nil {
-		return "", fmt.Errorf("join token: %w", err)
+		return "", "", fmt.Errorf("join token: %w", err)
 	}
 	var cfg struct {
+		Clusters []struct {
+			Cluster struct {
+				Server string `json:"server"`
+			} `json:"cluster"`
+		} `json:"clusters"`
 		Users []struct {
 			User struct {
 				Token string `json:"token"`
@@ -215,16 +233,19 @@ func tokenID(tok string) (string, error) {
 		} `json:"users"`
 	}
 	if err := yaml.Unmarshal(kc, &cfg); err != nil {
-		return "", fmt.Errorf("join token: %w", err)
+		return "", "", fmt.Errorf("join token: %w", err)
 	}
 	if len(cfg.Users) != 1 {
-		return "", errors.New("join token: not one user")
+		return "", "", errors.New("join token: not one user")
 	}
 	id, _, ok := strings.Cut(cfg.Users[0].User.Token, ".")
 	if !ok || !bootstrapTokenID.MatchString(id) {
-		return "", errors.New("join token: no bootstrap token ID")
+		return "", "", errors.New("join token: no bootstrap token ID")
 	}
-	return id, nil
+	if len(cfg.Clusters) == 1 {
+		server = cfg.Clusters[0].Cluster.Server
+	}
+	return id, server, nil
 }
 
 // bootstrapTokenID is the form of a Kubernetes bootstrap token ID.
@@ -236,13 +257,18 @@ func (e *Env) install(ctx context.Context, r *plan.Run, role string, first bool,
 	c := e.Commands
 	tokenFile := c.K0sDir + "/join-token"
 	var tok []byte
+	var check string
 	if !first {
 		var err error
 		if tok, err = e.joinToken(ctx, role); err != nil {
 			return err
 		}
-		if id, err := tokenID(string(tok)); err == nil {
+		id, server, err := tokenInfo(string(tok))
+		if err == nil {
 			r.Set(tokenIDKey, id)
+		}
+		if server != "" && c.JoinCheck != "" {
+			check = joinCheckScript(c.JoinCheck, server, role)
 		}
 	}
 	args := installArgs(role, c.K0sDir, tokenFile, !first, e.Cluster.Profiles[r.Step.Host])
@@ -250,7 +276,7 @@ func (e *Env) install(ctx context.Context, r *plan.Run, role string, first bool,
 	if tok != nil {
 		opts = append(opts, hosts.WithStdin(bytes.NewReader(tok)))
 	}
-	_, err := r.Node.Exec(ctx, shell.Sudo(installScript(args, c.K0sDir, tokenFile, tok != nil, c.Ready, after)), opts...)
+	_, err := r.Node.Exec(ctx, shell.Sudo(installScript(args, c.K0sDir, tokenFile, tok != nil, c.Ready, check, after)), opts...)
 	return err
 }
 
@@ -331,4 +357,21 @@ func k0sConfig(c *mke4.MkeConfig) ([]byte, error) {
 		return nil, fmt.Errorf("upgrade: k0s configuration: %w", err)
 	}
 	return bytes.TrimSpace(b), nil
+}
+
+// joinCheckScript runs check (Commands.JoinCheck, {url} filled in) on a
+// joining node before it installs k0s, as k0sctl checks the join API from
+// each controller before installing it (phase/install_controllers.go,
+// HTTPStatusFunc: any of 200, 401, 404) and the API from each worker
+// (phase/install_workers.go). It fails naming what to change: a load
+// balancer made for MKE 3 forwards 443 and 6443, not k0s's 9443.
+func joinCheckScript(check, url, role string) string {
+	what, port := "the k0s join API "+url+" (controller join tokens point at it)", "9443"
+	if role == "worker" {
+		what, port = "the Kubernetes API "+url+" (worker join tokens point at it)", "6443"
+	}
+	msg := what + " does not answer from this node: forward port " + port +
+		" on the load balancer to the managers, or set the external address (--external-address) to an address that forwards it"
+	return "code=$(" + strings.ReplaceAll(check, "{url}", shell.Word(url)) + " 2>/dev/null) || true; case \"$code\" in 200|401|403|404) ;; *) echo " +
+		shell.Quote(msg) + " \"(HTTP status: ${code:-none})\" >&2; exit 1;; esac"
 }

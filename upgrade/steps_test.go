@@ -201,7 +201,7 @@ func TestJoinTokenOnlyOnStdin(t *testing.T) {
 		if role == "worker" {
 			after = ready
 		}
-		return shell.Sudo(installScript(installArgs(role, "/etc/k0s", "/etc/k0s/join-token", join, profile), "/etc/k0s", "/etc/k0s/join-token", join, e.Commands.Ready, after))
+		return shell.Sudo(installScript(installArgs(role, "/etc/k0s", "/etc/k0s/join-token", join, profile), "/etc/k0s", "/etc/k0s/join-token", join, e.Commands.Ready, "", after))
 	}
 	var stdins []string
 	for _, c := range fc.log {

@@ -611,6 +611,9 @@ func (u *Upgrade) execute(ctx context.Context, p *plan.Plan, j *journal.Journal,
 	if rollbackOnly {
 		c, cancel := rbctx()
 		defer cancel()
+		// the tokens the dead run made (the journal names them) end
+		// before the rollback resets the controller that knows them
+		u.invalidateTokens(c, p, j.Records())
 		err := undo(c)
 		res.RolledBack, res.Took = err == nil, time.Since(start)
 		return res, err
