@@ -24,8 +24,8 @@ import (
 // the critical path is known: the managers one by one, then the workers
 // at MKE_MIGRATE_BENCH_CONCURRENCY (default 30) at a time, each node step
 // costing 2 D: (managers + ⌈workers / concurrency⌉) × 2 D. It reports the
-// outage (first MKE 3 component stopped → last worker's Node Ready on
-// k0s) and the wall time of Apply against that critical path, the remote
+// outage (the Swarm drain, which stops MKE 3's agents, → last worker's
+// Node Ready on k0s) and the wall time of Apply against that critical path, the remote
 // commands per worker, and the peak RSS of the process. The k0s binary
 // is a 60-byte wrapper of the node's fake k0s; MKE_MIGRATE_BENCH_FULL_K0S=1
 // copies the 6 MB fake binary to every node instead, to see what the
@@ -71,7 +71,8 @@ func BenchmarkUpgrade(b *testing.B) {
 			mu.Lock()
 			defer mu.Unlock()
 			now := time.Now()
-			if e.Kind == plan.EventStepStart && e.Step == "mke3-stop" && outStart.IsZero() {
+			// the Swarm drain stops MKE 3's agents: the first component
+			if e.Kind == plan.EventStepStart && (e.Step == "swarm-drain" || e.Step == "mke3-stop") && outStart.IsZero() {
 				outStart = now
 			}
 			if e.Kind == plan.EventStepDone && e.Step == "k0s-worker" {
