@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -267,7 +269,9 @@ func (e *Env) install(ctx context.Context, r *plan.Run, role string, first bool,
 		if err == nil {
 			r.Set(tokenIDKey, id)
 		}
-		if server != "" && c.JoinCheck != "" {
+		// a loopback address names no load balancer nor any other node
+		// (only the fast fake nodes' tokens have one): nothing to check
+		if server != "" && c.JoinCheck != "" && !loopbackURL(server) {
 			check = joinCheckScript(c.JoinCheck, server, role)
 		}
 	}
@@ -374,4 +378,19 @@ func joinCheckScript(check, url, role string) string {
 		" on the load balancer to the managers, or set the external address (--external-address) to an address that forwards it"
 	return "code=$(" + strings.ReplaceAll(check, "{url}", shell.Word(url)) + " 2>/dev/null) || true; case \"$code\" in 200|401|403|404) ;; *) echo " +
 		shell.Quote(msg) + " \"(HTTP status: ${code:-none})\" >&2; exit 1;; esac"
+}
+
+// loopbackURL reports whether u's host is a loopback address or
+// localhost.
+func loopbackURL(u string) bool {
+	p, err := url.Parse(u)
+	if err != nil {
+		return false
+	}
+	h := p.Hostname()
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
 }

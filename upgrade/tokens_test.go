@@ -163,6 +163,12 @@ func TestJoinCheckScript(t *testing.T) {
 			t.Errorf("%s: a closed port passed the check or said nothing useful: %v: %s", role, err, out)
 		}
 	}
+	for u, want := range map[string]bool{"https://127.0.0.1:9443": true, "https://localhost:6443": true, "https://[::1]:9443": true,
+		"https://lb.example.com:9443": false, "https://10.0.0.1:9443": false} {
+		if loopbackURL(u) != want {
+			t.Errorf("loopbackURL(%q) = %v", u, !want)
+		}
+	}
 	if (Commands{JoinCheck: "-"}).withDefaults().JoinCheck != "" {
 		t.Error(`JoinCheck "-" does not turn the check off`)
 	}

@@ -110,9 +110,7 @@ func (b *bed) options(t testing.TB, dir string) upgrade.Options {
 		OutputDir:       dir,
 		KubeconfigPath:  filepath.Join(dir, "home", ".mke", "mke.kubeconf"),
 		StepTimeout:     2 * time.Minute, // a safety net only: no test waits for a timeout to fire (F15)
-		// the fast fake nodes serve no join API: their tokens point at
-		// 127.0.0.1:9443, where nothing listens (the realistic bed checks it)
-		Commands: upgrade.Commands{Ready: 10 * time.Second, JoinCheck: "-"},
+		Commands:        upgrade.Commands{Ready: 10 * time.Second},
 	}
 	o.SkipRBAC = plane == nil
 	if plane != nil {
