@@ -175,3 +175,27 @@ func TestBatches(t *testing.T) {
 		t.Error("batches of no workers")
 	}
 }
+
+// FuzzAvailability: any docker node ls output parses without panic, and
+// what it parses survives the step data's encoding.
+func FuzzAvailability(f *testing.F) {
+	f.Add("id1 Active\nid2 Drain\n")
+	f.Add("\n \t x\n")
+	f.Fuzz(func(t *testing.T, out string) {
+		m := parseAvailability(out)
+		for id, a := range m {
+			if strings.ContainsAny(id+a, ",=") {
+				return // not a Swarm ID or availability: docker prints none
+			}
+		}
+		back, ids := decodeAvailability(encodeAvailability(m))
+		if len(m) > 0 && (len(back) != len(m) || len(ids) != len(m)) {
+			t.Fatalf("%q: %v → %v", out, m, back)
+		}
+		for id, a := range m {
+			if back[id] != a {
+				t.Fatalf("%q: %s=%s → %s", out, id, a, back[id])
+			}
+		}
+	})
+}
