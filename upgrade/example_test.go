@@ -73,7 +73,7 @@ func ExampleUpgrade_FromInventory() {
 	// MKE 3 cleanup
 	//    11/13  mke3-uninstall               10.0.0.1:22            uninstalls MKE 3.7.16 (uninstall-ucp; on timeout, every node leaves the Swarm) (undo: nothing to undo)  <-- point of no return: from here a failure is resumed, not rolled back
 	// MKE 3 volumes
-	//    12/13  mke3-volumes                 10.0.0.1:22            removes MKE 3 volumes ucp-controller-server-certs (undo: nothing to undo)
+	//    12/13  mke3-volumes                 10.0.0.1:22            removes MKE 3's leftover ucp-* containers and volumes ucp-controller-server-certs (undo: nothing to undo)
 	// Output
 	//    13/13  write-outputs                local                  writes mke4.yaml and the admin kubeconfig (/home/ops/.mke/mke.kubeconf) (undo: nothing to undo)
 }
