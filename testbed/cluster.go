@@ -530,8 +530,15 @@ func (c *Cluster) setup(ctx context.Context, h *Host, manager bool) error {
 	if err != nil {
 		return err
 	}
+	// MKE 3's Calico (its install-cni container) keeps its CNI
+	// configuration in /etc/cni/net.d; k0s reset deletes these two files
+	// (k0s pkg/cleanup/cni.go at v1.31.2+k0s.0), so a rollback must put
+	// them back. List /etc/cni in DigestPaths to have them digested.
 	script := fmt.Sprintf(`set -e
 cd /usr/local/bin && for n in docker systemctl k0s; do ln -sf fakenode $n; done
+mkdir -p /etc/cni/net.d && cd /etc/cni/net.d
+[ -e 10-calico.conflist ] || printf '{"name":"k8s-pod-network","cniVersion":"0.3.1","plugins":[{"type":"calico","nodename":"%%s","kubernetes":{"kubeconfig":"/etc/cni/net.d/calico-kubeconfig"}}]}\n' "$(hostname)" > 10-calico.conflist
+[ -e calico-kubeconfig ] || (umask 077; printf 'apiVersion: v1\nkind: Config\nusers:\n- name: calico\n  user:\n    token: %%s\n' "$(hostname)-calico-token" > calico-kubeconfig)
 mkdir -p %[1]s && cd %[1]s && : > %[6]s
 cat > %[2]s <<'FAKENODE_EOF'
 %[3]s

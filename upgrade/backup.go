@@ -56,11 +56,15 @@ const passphraseVar = "MKE_MIGRATE_BACKUP_PASSPHRASE"
 // keys and secrets: it is made 0600 (umask 077) in a folder made or set
 // 0700. With encrypt, the first line of stdin is the passphrase and the
 // archive goes through encrypt before it reaches the disk; the backup's
-// own exit status is kept, as sh has no pipefail.
-func backupCmd(stateDir, backup, remote, encrypt string) string {
+// own exit status is kept, as sh has no pipefail. With image, the image
+// the backup runs is looked for first (imageCheckCmd).
+func backupCmd(stateDir, image, backup, remote, encrypt string) string {
 	q, d := shell.Quote(remote), shell.Quote(stateDir)
 	var b strings.Builder
 	fmt.Fprintf(&b, "set -e\numask 077\nmkdir -p %s\nchmod 700 %s\n", d, d)
+	if image != "" {
+		b.WriteString(imageCheckCmd(image) + "\n")
+	}
 	if encrypt == "" {
 		fmt.Fprintf(&b, "%s > %s.part\n", backup, q)
 	} else {
@@ -96,10 +100,10 @@ func backupStep(e *Env) *plan.Step {
 			if len(e.BackupPassphrase) > 0 {
 				name += ".enc"
 				stdin := append(append([]byte{}, e.BackupPassphrase...), '\n')
-				out, err = r.Node.Exec(ctx, shell.Sudo(backupCmd(c.StateDir, e.expand(c.Backup, ""), remote, c.Encrypt)),
+				out, err = r.Node.Exec(ctx, shell.Sudo(backupCmd(c.StateDir, e.ucpImage(), e.expand(c.Backup, ""), remote, c.Encrypt)),
 					hosts.WithSudo(), hosts.WithStdin(bytes.NewReader(stdin)))
 			} else {
-				out, err = sudo(ctx, r.Node, backupCmd(c.StateDir, e.expand(c.Backup, ""), remote, ""))
+				out, err = sudo(ctx, r.Node, backupCmd(c.StateDir, e.ucpImage(), e.expand(c.Backup, ""), remote, ""))
 			}
 			if err != nil {
 				return err
@@ -129,4 +133,23 @@ func backupStep(e *Env) *plan.Step {
 			_, err := sudo(ctx, r.Node, backupRemoveCmd(c.StateDir, remote))
 			return err
 		}}
+}
+
+// ucpImage is MKE 3's bootstrapper image, UCPImage:MKE version.
+func (e *Env) ucpImage() string { return e.Commands.UCPImage + ":" + e.Cluster.MKEVersion }
+
+// imageInspectCmd succeeds when image is on the node (docker image
+// inspect: "Error: No such image" and exit 1 otherwise). It reads no
+// stdin: the backup's passphrase comes that way.
+func imageInspectCmd(image string) string {
+	return "docker image inspect --format '{{.Id}}' " + shell.Word(image) + " </dev/null >/dev/null 2>&1"
+}
+
+// imageCheckCmd fails, saying how to load it, when image is neither on
+// the node nor pullable (air-gapped): docker run would otherwise fail
+// with a pull error that names no remedy.
+func imageCheckCmd(image string) string {
+	msg := "the MKE 3 image " + image + " is not on this node and cannot be pulled: load it with docker load -i <archive with " +
+		image + "> (MKE 3's offline bundle has it), then run the upgrade again"
+	return imageInspectCmd(image) + " || docker pull -q " + shell.Word(image) + " </dev/null >/dev/null 2>&1 || { echo " + shell.Quote(msg) + " >&2; exit 1; }"
 }

@@ -40,7 +40,7 @@ func TestBackupCmdModes(t *testing.T) {
 			if tc.encrypt {
 				enc = Commands{}.withDefaults().Encrypt
 			}
-			cmd := exec.Command("sh", "-c", "umask 022; "+backupCmd(dir, tc.backup, remote, enc))
+			cmd := exec.Command("sh", "-c", "umask 022; "+backupCmd(dir, "", tc.backup, remote, enc))
 			cmd.Stdin = strings.NewReader(pass + "\n")
 			var stderr bytes.Buffer
 			cmd.Stderr = &stderr

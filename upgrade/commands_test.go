@@ -23,19 +23,24 @@ func TestCommands(t *testing.T) {
 	for _, tc := range []struct {
 		name, got, want string
 	}{
-		{"backup", backupCmd("/var/lib/mke-migrate", "docker run ucp backup", "/var/lib/mke-migrate/mke3-backup.tar", ""),
+		{"backup", backupCmd("/var/lib/mke-migrate", "", "docker run ucp backup", "/var/lib/mke-migrate/mke3-backup.tar", ""),
 			"set -e\numask 077\nmkdir -p '/var/lib/mke-migrate'\nchmod 700 '/var/lib/mke-migrate'\n" +
 				"docker run ucp backup > '/var/lib/mke-migrate/mke3-backup.tar'.part\n" +
 				"mv '/var/lib/mke-migrate/mke3-backup.tar'.part '/var/lib/mke-migrate/mke3-backup.tar'\nsha256sum '/var/lib/mke-migrate/mke3-backup.tar'"},
-		{"backup, hostile state dir", backupCmd(hostile, "b", backupPath(hostile+"/"), ""),
+		{"backup, hostile state dir", backupCmd(hostile, "", "b", backupPath(hostile+"/"), ""),
 			"set -e\numask 077\nmkdir -p '/var/lib/it'\\''s $(reboot)'\nchmod 700 '/var/lib/it'\\''s $(reboot)'\n" +
 				"b > '/var/lib/it'\\''s $(reboot)/mke3-backup.tar'.part\n" +
 				"mv '/var/lib/it'\\''s $(reboot)/mke3-backup.tar'.part '/var/lib/it'\\''s $(reboot)/mke3-backup.tar'\nsha256sum '/var/lib/it'\\''s $(reboot)/mke3-backup.tar'"},
-		{"backup, encrypted", backupCmd("/s", "b", "/s/mke3-backup.tar", "enc"),
+		{"backup, encrypted", backupCmd("/s", "", "b", "/s/mke3-backup.tar", "enc"),
 			"set -e\numask 077\nmkdir -p '/s'\nchmod 700 '/s'\nIFS= read -r MKE_MIGRATE_BACKUP_PASSPHRASE\nexport MKE_MIGRATE_BACKUP_PASSPHRASE\n" +
 				"{ set +e; b; echo $? > '/s/mke3-backup.tar'.status; } | enc > '/s/mke3-backup.tar'.part\n" +
 				"st=$(cat '/s/mke3-backup.tar'.status); rm -f '/s/mke3-backup.tar'.status; [ \"$st\" = 0 ] || { echo \"backup failed (exit $st)\" >&2; exit 1; }\n" +
 				"mv '/s/mke3-backup.tar'.part '/s/mke3-backup.tar'\nsha256sum '/s/mke3-backup.tar'"},
+		{"backup, image looked for first", backupCmd("/s", "mirantis/ucp:3.8.8", "b", "/s/mke3-backup.tar", ""),
+			"set -e\numask 077\nmkdir -p '/s'\nchmod 700 '/s'\n" +
+				"docker image inspect --format '{{.Id}}' mirantis/ucp:3.8.8 </dev/null >/dev/null 2>&1 || docker pull -q mirantis/ucp:3.8.8 </dev/null >/dev/null 2>&1 || " +
+				"{ echo 'the MKE 3 image mirantis/ucp:3.8.8 is not on this node and cannot be pulled: load it with docker load -i <archive with mirantis/ucp:3.8.8> (MKE 3'\\''s offline bundle has it), then run the upgrade again' >&2; exit 1; }\n" +
+				"b > '/s/mke3-backup.tar'.part\nmv '/s/mke3-backup.tar'.part '/s/mke3-backup.tar'\nsha256sum '/s/mke3-backup.tar'"},
 		{"backup remove", backupRemoveCmd("/s", "/s/mke3-backup.tar"), "rm -f '/s/mke3-backup.tar' '/s/mke3-backup.tar'.part '/s/mke3-backup.tar'.status; rmdir '/s' 2>/dev/null; true"},
 		{"expand", expand(Commands{}.withDefaults().Backup, "mirantis/ucp:3.7.5", "abc123", ""),
 			"docker run --rm -i --name ucp-backup --log-driver none -v /var/run/docker.sock:/var/run/docker.sock mirantis/ucp:3.7.5 backup --id abc123 --no-passphrase"},
@@ -43,12 +48,24 @@ func TestCommands(t *testing.T) {
 			"x 'ucp:3.7;reboot' --id 'a b' n1 n2"},
 		{"docker stop", dockerStopCmd([]string{"ucp-kubelet", "ucp-kube-proxy"}), "docker stop ucp-kubelet ucp-kube-proxy"},
 		{"docker start, hostile name", dockerStartCmd([]string{"ucp-x;reboot"}), "docker start 'ucp-x;reboot'"},
-		{"k0s save", k0sSaveCmd("/var/lib/mke-migrate", "/usr/local/bin/k0s"),
-			"mkdir -p '/var/lib/mke-migrate'; if [ -e '/usr/local/bin/k0s' ] || [ -L '/usr/local/bin/k0s' ]; then [ -e '/var/lib/mke-migrate/k0s.orig' ] || [ -L '/var/lib/mke-migrate/k0s.orig' ] || cp -P '/usr/local/bin/k0s' '/var/lib/mke-migrate/k0s.orig'; echo saved; else echo none; fi"},
-		{"k0s restore, there was one", k0sRestoreCmd("/s/", "/k0s", false),
-			"if [ -e '/s/k0s.orig' ] || [ -L '/s/k0s.orig' ]; then rm -f '/k0s' && mv '/s/k0s.orig' '/k0s'; fi; rmdir '/s/' 2>/dev/null; true"},
-		{"k0s restore, there was none", k0sRestoreCmd("/s", "/k 0s", true),
-			"if [ -e '/s/k0s.orig' ] || [ -L '/s/k0s.orig' ]; then rm -f '/k 0s' && mv '/s/k0s.orig' '/k 0s'; else rm -f '/k 0s'; fi; rmdir '/s' 2>/dev/null; true"},
+		{"k0s save", k0sSaveCmd("/var/lib/mke-migrate", "/usr/local/bin/k0s", "/etc/k0s", nil),
+			"mkdir -p '/var/lib/mke-migrate'; [ -e '/etc/k0s' ] || : > '/var/lib/mke-migrate/k0s-dir.made'; if [ -e '/usr/local/bin/k0s' ] || [ -L '/usr/local/bin/k0s' ]; then [ -e '/var/lib/mke-migrate/k0s.orig' ] || [ -L '/var/lib/mke-migrate/k0s.orig' ] || cp -P '/usr/local/bin/k0s' '/var/lib/mke-migrate/k0s.orig'; echo saved; else echo none; fi"},
+		{"k0s save, CNI files kept", k0sSaveCmd("/s", "/k0s", "/etc/k0s", []string{"/etc/cni/net.d/calico-kubeconfig", "/x/it's"}),
+			"mkdir -p '/s'; [ -e '/etc/k0s' ] || : > '/s/k0s-dir.made'; " +
+				"if [ -e '/etc/cni/net.d/calico-kubeconfig' ] && [ ! -e '/s/keep/etc/cni/net.d/calico-kubeconfig' ]; then mkdir -p '/s/keep/etc/cni/net.d' && cp -a '/etc/cni/net.d/calico-kubeconfig' '/s/keep/etc/cni/net.d/calico-kubeconfig'.part && mv '/s/keep/etc/cni/net.d/calico-kubeconfig'.part '/s/keep/etc/cni/net.d/calico-kubeconfig'; fi; " +
+				"if [ -e '/x/it'\\''s' ] && [ ! -e '/s/keep/x/it'\\''s' ]; then mkdir -p '/s/keep/x' && cp -a '/x/it'\\''s' '/s/keep/x/it'\\''s'.part && mv '/s/keep/x/it'\\''s'.part '/s/keep/x/it'\\''s'; fi; " +
+				"if [ -e '/k0s' ] || [ -L '/k0s' ]; then [ -e '/s/k0s.orig' ] || [ -L '/s/k0s.orig' ] || cp -P '/k0s' '/s/k0s.orig'; echo saved; else echo none; fi"},
+		{"k0s restore, there was one", k0sRestoreCmd("/s/", "/k0s", "/etc/k0s", false, nil),
+			"if [ -e '/s/k0s.orig' ] || [ -L '/s/k0s.orig' ]; then rm -f '/k0s' && mv '/s/k0s.orig' '/k0s'; fi; " +
+				"if [ -e '/s/k0s-dir.made' ]; then rmdir '/etc/k0s' 2>/dev/null; rm -f '/s/k0s-dir.made'; fi; rmdir '/s/' 2>/dev/null; true"},
+		{"k0s restore, there was none", k0sRestoreCmd("/s", "/k 0s", "/etc/k0s", true, nil),
+			"if [ -e '/s/k0s.orig' ] || [ -L '/s/k0s.orig' ]; then rm -f '/k 0s' && mv '/s/k0s.orig' '/k 0s'; else rm -f '/k 0s'; fi; " +
+				"if [ -e '/s/k0s-dir.made' ]; then rmdir '/etc/k0s' 2>/dev/null; rm -f '/s/k0s-dir.made'; fi; rmdir '/s' 2>/dev/null; true"},
+		{"k0s restore, CNI files back", k0sRestoreCmd("/s", "/k0s", "/etc/k0s", false, []string{"/etc/cni/net.d/10-calico.conflist"}),
+			"if [ -e '/s/k0s.orig' ] || [ -L '/s/k0s.orig' ]; then rm -f '/k0s' && mv '/s/k0s.orig' '/k0s'; fi; " +
+				"if [ -e '/s/keep/etc/cni/net.d/10-calico.conflist' ]; then mkdir -p '/etc/cni/net.d' && mv -f '/s/keep/etc/cni/net.d/10-calico.conflist' '/etc/cni/net.d/10-calico.conflist'; fi; " +
+				"find '/s/keep' -depth -type d -empty -delete 2>/dev/null; " +
+				"if [ -e '/s/k0s-dir.made' ]; then rmdir '/etc/k0s' 2>/dev/null; rm -f '/s/k0s-dir.made'; fi; rmdir '/s' 2>/dev/null; true"},
 		{"token", tokenCreateCmd("worker", "2h"), "k0s token create --role worker --expiry 2h"},
 		{"token, hostile expiry", tokenCreateCmd("controller", "2h; cat /etc/shadow"), "k0s token create --role controller --expiry '2h; cat /etc/shadow'"},
 		{"mkdir", mkdirCmd("/etc/k0s"), "mkdir -p '/etc/k0s'"},
@@ -56,44 +73,71 @@ func TestCommands(t *testing.T) {
 			"k0s install controller -c /etc/k0s/k0s.yaml --enable-worker"},
 		{"install args, joining worker with profile", strings.Join(installArgs("worker", "/etc/k0s", "/etc/k0s/join-token", true, "high mem"), " "),
 			"k0s install worker --token-file /etc/k0s/join-token --profile=high mem"},
-		{"install script, first controller", installScript(installArgs("controller", "/etc/k0s", "/etc/k0s/join-token", false, ""), "/etc/k0s", "/etc/k0s/join-token", false, ready),
+		{"install script, first controller", installScript(installArgs("controller", "/etc/k0s", "/etc/k0s/join-token", false, ""), "/etc/k0s", "/etc/k0s/join-token", false, ready, "", ""),
 			"set -e\nT='/etc/k0s/join-token'\ntrap 'rm -f \"$T\"' EXIT\nif k0s status >/dev/null 2>&1; then exit 0; fi\nmkdir -p '/etc/k0s'\n" +
 				"k0s install controller -c /etc/k0s/k0s.yaml --enable-worker || " + k0sInstalled + "\nk0s start\n" +
 				"i=0; until k0s status >/dev/null 2>&1; do i=$((i+1)); if [ $i -ge 11 ]; then echo 'k0s did not become ready after 2s' >&2; exit 1; fi; sleep 0.2; done\n"},
-		{"install script, joining worker", installScript(installArgs("worker", "/etc/k0s", "/etc/k0s/join-token", true, "a'b"), "/etc/k0s", "/etc/k0s/join-token", true, ready),
-			"set -e\nT='/etc/k0s/join-token'\ntrap 'rm -f \"$T\"' EXIT\nif k0s status >/dev/null 2>&1; then exit 0; fi\nmkdir -p '/etc/k0s'\n(umask 077; cat > \"$T\")\n" +
+		{"install script, joining worker", installScript(installArgs("worker", "/etc/k0s", "/etc/k0s/join-token", true, "a'b"), "/etc/k0s", "/etc/k0s/join-token", true, ready, "CHECK", "WAIT"),
+			"set -e\nT='/etc/k0s/join-token'\ntrap 'rm -f \"$T\"' EXIT\nif k0s status >/dev/null 2>&1; then WAIT; exit 0; fi\nCHECK\nmkdir -p '/etc/k0s'\n(umask 077; cat > \"$T\")\n" +
 				"k0s install worker --token-file /etc/k0s/join-token '--profile=a'\\''b' || " + k0sInstalled + "\nk0s start\n" +
-				"i=0; until k0s status >/dev/null 2>&1; do i=$((i+1)); if [ $i -ge 11 ]; then echo 'k0s did not become ready after 2s' >&2; exit 1; fi; sleep 0.2; done\n"},
+				"i=0; until k0s status >/dev/null 2>&1; do i=$((i+1)); if [ $i -ge 11 ]; then echo 'k0s did not become ready after 2s' >&2; exit 1; fi; sleep 0.2; done\nWAIT\n"},
 		{"reset, controller", resetCmd("/etc/k0s", true),
-			"if command -v k0s >/dev/null 2>&1 && " + k0sInstalled + "; then k0s stop >/dev/null 2>&1; k0s reset; fi; rm -f '/etc/k0s/join-token' '/etc/k0s/k0s.yaml'; rmdir '/etc/k0s' 2>/dev/null; true"},
+			"if command -v k0s >/dev/null 2>&1 && " + k0sInstalled + "; then k0s stop >/dev/null 2>&1; k0s reset; fi; rm -f '/etc/k0s/join-token' '/etc/k0s/k0s.yaml'; true"},
 		{"reset, worker", resetCmd("/etc/k0s", false),
-			"if command -v k0s >/dev/null 2>&1 && " + k0sInstalled + "; then k0s stop >/dev/null 2>&1; k0s reset; fi; rm -f '/etc/k0s/join-token'; rmdir '/etc/k0s' 2>/dev/null; true"},
+			"if command -v k0s >/dev/null 2>&1 && " + k0sInstalled + "; then k0s stop >/dev/null 2>&1; k0s reset; fi; rm -f '/etc/k0s/join-token'; true"},
 		{"node names, hostile", nodeNames([]string{"worker-1", "w 2", "$(reboot)", ""}), "worker-1 'w 2' '$(reboot)' ''"},
-		{"drain", expand(Commands{}.withDefaults().Drain, "i", "c", nodeNames([]string{"worker-1", "worker-2"})),
-			"k0s kubectl drain worker-1 worker-2 --ignore-daemonsets --delete-emptydir-data --force --timeout=5m"},
+		{"node ready", nodeReadyScript(expand(Commands{}.withDefaults().NodeReady, "i", "c", nodeNames([]string{"worker-1"})), "worker-1", 5*time.Minute),
+			`i=0; until [ "$(env KUBECONFIG=/var/lib/k0s/kubelet.conf k0s kubectl get node worker-1 -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ]; do i=$((i+1)); if [ $i -ge 601 ]; then echo 'node worker-1 not Ready after 5m0s' >&2; exit 1; fi; sleep 0.5; done`},
 		{"uninstall", uninstallCmd("docker run ucp uninstall-ucp"), `docker run ucp uninstall-ucp 2>&1; echo "mke-migrate-exit=$?"`},
-		{"volumes", volumesCmd([]string{"ucp-controller-server-certs", "a b"}), "docker volume rm --force ucp-controller-server-certs 'a b'"},
+		{"volumes", volumesCmd([]string{"ucp-controller-server-certs", "a b"}),
+			`ids=$(docker ps -aq --filter 'name=^/?ucp-'); [ -z "$ids" ] || docker rm -f $ids >/dev/null && docker volume rm --force ucp-controller-server-certs 'a b'`},
 	} {
 		t.Run(tc.name, func(t *testing.T) { assertCmd(t, tc.got, tc.want) })
 	}
 }
 
 func TestToStop(t *testing.T) {
-	prefixes := []string{"ucp-worker-agent", "ucp-kubelet", "ucp-kube-proxy"}
+	prefixes := Commands{}.withDefaults().StopContainers
+	keep := []string{"ucp-kv"}
+	const agent = "ucp-worker-agent-x.8k0z0w1cwe8xssxtjl75bcom6.hlfhyebkaij506nceubnp80jm"
 	for _, tc := range []struct {
 		running []string
 		prev    string
 		want    []string
 	}{
-		{[]string{"ucp-kube-proxy", "ucp-kubelet", "ucp-proxy", "ucp-worker-agent-x"}, "", []string{"ucp-worker-agent-x", "ucp-kubelet", "ucp-kube-proxy"}},
+		{[]string{"ucp-kube-proxy", "k8s_calico-node_x", "ucp-kubelet", "ucp-kv", "ucp-proxy", agent, "other"},
+			"", []string{agent, "ucp-kubelet", "ucp-kube-proxy", "ucp-proxy", "k8s_calico-node_x"}},
 		// an earlier try stopped the agent already: it stays in the list
-		{[]string{"ucp-kubelet"}, "ucp-worker-agent-x", []string{"ucp-kubelet", "ucp-worker-agent-x"}},
+		{[]string{"ucp-kubelet"}, agent, []string{"ucp-kubelet", agent}},
 		{nil, "", nil},
 	} {
-		if got := toStop(tc.running, prefixes, tc.prev); !slices.Equal(got, tc.want) {
+		if got := toStop(tc.running, prefixes, keep, tc.prev); !slices.Equal(got, tc.want) {
 			t.Errorf("toStop(%v, %q) = %v, want %v", tc.running, tc.prev, got, tc.want)
 		}
 	}
+	tasks, others := splitTasks([]string{agent, "ucp-manager-agent.x.y", "ucp-kubelet"})
+	if !slices.Equal(tasks, []string{agent}) || !slices.Equal(others, []string{"ucp-manager-agent.x.y", "ucp-kubelet"}) {
+		t.Errorf("splitTasks: %v %v", tasks, others)
+	}
+	assertCmd(t, stopCmd([]string{"ucp-kubelet", agent, "k8s_a"}), "docker stop "+agent+" && docker stop ucp-kubelet k8s_a")
+	assertCmd(t, stopCmd([]string{"ucp-kubelet"}), "docker stop ucp-kubelet")
+}
+
+func TestAvailability(t *testing.T) {
+	m := parseAvailability("id1 Active\nid2 Drain\n\nbad\n")
+	if len(m) != 2 || m["id1"] != "active" || m["id2"] != "drain" {
+		t.Fatalf("parse: %v", m)
+	}
+	enc := encodeAvailability(m)
+	if enc != "id1=active,id2=drain" {
+		t.Fatalf("encode: %q", enc)
+	}
+	back, ids := decodeAvailability(enc)
+	if !slices.Equal(ids, []string{"id1", "id2"}) || back["id2"] != "drain" {
+		t.Fatalf("decode: %v %v", back, ids)
+	}
+	assertCmd(t, availabilityCmd(map[string]string{"a": "drain", "b;x": "active"}, []string{"a", "b;x"}),
+		"docker node update --availability drain a >/dev/null && docker node update --availability active 'b;x' >/dev/null")
 }
 
 func TestUninstallOutcome(t *testing.T) {
@@ -130,4 +174,28 @@ func TestBatches(t *testing.T) {
 	if len(batches(nil, 10)) != 0 {
 		t.Error("batches of no workers")
 	}
+}
+
+// FuzzAvailability: any docker node ls output parses without panic, and
+// what it parses survives the step data's encoding.
+func FuzzAvailability(f *testing.F) {
+	f.Add("id1 Active\nid2 Drain\n")
+	f.Add("\n \t x\n")
+	f.Fuzz(func(t *testing.T, out string) {
+		m := parseAvailability(out)
+		for id, a := range m {
+			if strings.ContainsAny(id+a, ",=") {
+				return // not a Swarm ID or availability: docker prints none
+			}
+		}
+		back, ids := decodeAvailability(encodeAvailability(m))
+		if len(m) > 0 && (len(back) != len(m) || len(ids) != len(m)) {
+			t.Fatalf("%q: %v → %v", out, m, back)
+		}
+		for id, a := range m {
+			if back[id] != a {
+				t.Fatalf("%q: %s=%s → %s", out, id, a, back[id])
+			}
+		}
+	})
 }

@@ -27,12 +27,18 @@
 // Plan follows the documented order: backups (mke3.toml, mke4.yaml, the
 // RBAC export and MKE 3's own backup archive, made 0600 in a 0700
 // folder on the leader, optionally encrypted there, copied to OutputDir,
-// checked by SHA-256 and then removed from the leader), then the managers one at a time (leader first: stop
-// MKE 3's Kubernetes containers, install the k0s binary, write the k0s
+// checked by SHA-256 and then removed from the leader), then every node
+// drained in Swarm (so that Swarm and MKE 3's agents start nothing
+// again), then the managers one at a time (leader first: stop MKE 3's
+// agent, kubelet, ucp-* components and k8s_* pod containers, install the k0s binary, write the k0s
 // configuration, install and start the controller; the others join with a
 // token made on the leader, passed over stdin and removed after use), then
-// the workers in batches (Options.WorkerBatch percent, at least one; drain,
-// stop MKE 3, install k0s, join, uncordon), then RBAC (package rbac,
+// the workers, all in one stage at Options.Concurrency by default (the
+// cluster is down until the last is back; Options.WorkerBatch percent
+// per stage for a smaller blast radius): stop MKE 3, install k0s, join,
+// wait until the Node is Ready. Workers are not drained: MKE 3's
+// Kubernetes is down when they move, and a node is in the k0s cluster only
+// once it joined (see drain.go). Then RBAC (package rbac,
 // server-side apply), then the point of no return: MKE 3's uninstaller
 // (with the Swarm-leave fallback when it times out) and its volumes, and
 // last mke4.yaml and the admin kubeconfig (atomic, 0600).
@@ -67,7 +73,9 @@
 // started, newest first, and returns a *RollbackError holding both the
 // cause and any rollback error. MKE 3's own data is never changed before
 // the point of no return (its containers are only stopped), so undoing the
-// steps restores it; the backup archive is kept for disaster recovery.
+// steps restores it (MKE 3's Calico files in /etc/cni/net.d, which k0s
+// reset deletes, are kept on each node before k0s is installed and put
+// back after the reset: Commands.KeepFiles); the backup archive is kept for disaster recovery.
 // Past the point of no return, the error wraps ErrPastPointOfNoReturn and
 // Resume finishes the run.
 //

@@ -1,48 +1,41 @@
 package upgrade
 
 import (
-	"context"
 	"fmt"
+	"strings"
+	"time"
 
 	"github.com/mke-migrate/mke-migrate/internal/shell"
-	"github.com/mke-migrate/mke-migrate/plan"
 )
 
-// nodeNames are Kubernetes node names as shell words, for one kubectl call
-// ({node} of Commands.Drain and Commands.Uncordon).
+// Workers are not drained. A worker moves to k0s after the managers did,
+// so MKE 3's Kubernetes is down by then (its API servers stopped with the
+// managers' takeover): nothing can evict its pods through MKE 3, and the
+// stop step of the worker ends them. Nor can k0s drain it: a node is in
+// the k0s cluster only once it joined, and kubectl answers NotFound for
+// any other. k0sctl drains only nodes that already run k0s, when it
+// upgrades them (phase/upgrade_workers.go); a fresh join is waited for
+// instead, until the worker's Node is Ready (phase/install_workers.go,
+// pkg/node/statusfunc.go KubeNodeReadyFunc), which nodeReadyScript does.
+
+// nodeNames are Kubernetes node names as shell words ({node} of the
+// Commands).
 func nodeNames(names []string) string { return shell.Join(names...) }
 
-// batchNodes are the node names of the hosts of a batch.
-func (e *Env) batchNodes(hs []string) string {
-	names := make([]string, len(hs))
-	for i, h := range hs {
-		names[i] = e.hostname(h)
-	}
-	return nodeNames(names)
-}
+// kubeletKubeconfig is a k0s worker's own kubeconfig (k0s
+// pkg/config/cfgvars.go: KubeletAuthConfigPath, <data-dir>/kubelet.conf):
+// the Node authorizer lets it read its own Node. k0sctl uses it on
+// nodes without admin.conf (configurer/linux.go KubeconfigPath).
+const kubeletKubeconfig = "/var/lib/k0s/kubelet.conf"
 
-// drainStep cordons and drains a batch of workers, with one command on
-// the first controller; its undo uncordons them. A local step: its
-// command runs on the leader, through Env.Nodes.
-func drainStep(e *Env, batch int, hs []string) *plan.Step {
-	nodes := e.batchNodes(hs)
-	return &plan.Step{Name: fmt.Sprintf("drain-batch-%d", batch), Phase: PhaseWorkers, Changes: "cordons and drains " + nodes + " (on the first controller)",
-		Do: func(ctx context.Context, r *plan.Run) error {
-			_, err := e.onLeader(ctx, e.expand(e.Commands.Drain, nodes))
-			return err
-		},
-		Undo: func(ctx context.Context, r *plan.Run) error {
-			_, err := e.onLeader(ctx, e.expand(e.Commands.Uncordon, nodes))
-			return err
-		}}
-}
+// nodeReadyInterval is the pause between two looks at a joining Node.
+const nodeReadyInterval = 500 * time.Millisecond
 
-// uncordonStep uncordons a batch once its workers run k0s.
-func uncordonStep(e *Env, batch int, hs []string) *plan.Step {
-	nodes := e.batchNodes(hs)
-	return &plan.Step{Name: fmt.Sprintf("uncordon-batch-%d", batch), Phase: PhaseWorkers, Changes: "uncordons " + nodes + " (on the first controller)",
-		Do: func(ctx context.Context, r *plan.Run) error {
-			_, err := e.onLeader(ctx, e.expand(e.Commands.Uncordon, nodes))
-			return err
-		}}
+// nodeReadyScript waits on the node itself, in one remote command, until
+// check (Commands.NodeReady, expanded) prints True, at most limit; what
+// names the node in the error.
+func nodeReadyScript(check, what string, limit time.Duration) string {
+	tries := int(limit/nodeReadyInterval) + 1
+	return fmt.Sprintf("i=0; until [ \"$(%s 2>/dev/null)\" = True ]; do i=$((i+1)); if [ $i -ge %d ]; then echo %s >&2; exit 1; fi; sleep %s; done",
+		check, tries, shell.Quote(fmt.Sprintf("node %s not Ready after %v", what, limit)), strings.TrimSuffix(fmt.Sprintf("%.1f", nodeReadyInterval.Seconds()), ".0"))
 }

@@ -39,20 +39,44 @@ type Commands struct {
 	// UninstallTimeoutText in the uninstaller's output means it timed out.
 	UninstallTimeoutText string
 	// StopContainers are the MKE 3 containers (name prefixes) stopped on a
-	// node before k0s takes it over, in this order (the agent first, or it
-	// would restart the others); they are started again on rollback.
+	// node before k0s takes it over, in this order: the agents first (or
+	// they would start the others again), the kubelet (or it would start
+	// the pods again), the other ucp-* components, then every k8s_*
+	// container (Calico and user pods keep running under dockerd without
+	// the kubelet, holding ports and memory). They are started again on
+	// rollback, except Swarm task containers, which Swarm replaces once
+	// the node's availability is back (see swarmDrainStep).
 	StopContainers []string
+	// KeepRunning are containers StopContainers would stop that stay up
+	// (exact names): MKE 3's etcd, ucp-kv, which the carry reads and
+	// which holds no port k0s needs (12379, 12380).
+	KeepRunning []string
 	// CleanupVolumes are removed from managers after the uninstall.
 	CleanupVolumes []string
+	// KeepFiles are MKE 3's files that k0s reset deletes: kept on each
+	// node before k0s is installed there and put back by a rollback
+	// (default: Calico's CNI configuration, which k0s's CNI cleanup
+	// removes unconditionally, pkg/cleanup/cni.go).
+	KeepFiles []string
 	// K0sPath is where the k0s binary goes; K0sDir holds its
 	// configuration and join token; StateDir the tool's own files on the
 	// node (backups, saved binaries).
 	K0sPath, K0sDir, StateDir string
-	// Drain and Uncordon run on the first controller, once per worker batch
-	// with all its nodes.
-	Drain, Uncordon string
-	// Ready is how long to wait for k0s status after start.
-	Ready time.Duration
+	// JoinCheck prints the HTTP status of {url}, the address in a join
+	// token, from the joining node before k0s is installed there; 200,
+	// 401, 403 and 404 mean it answers (k0sctl accepts 200, 401, 404).
+	// "-" skips the check.
+	JoinCheck string
+	// NodeReady runs on a worker once it joined and prints True when its
+	// Node is Ready in the k0s cluster ({node}: its node name), as k0sctl
+	// waits for each worker (phase/install_workers.go); with another
+	// --data-dir, its kubelet.conf is there. Workers are not drained: see
+	// drain.go.
+	NodeReady string
+	// Ready is how long to wait for k0s status after start;
+	// NodeReadyTimeout how long for a joined worker's Node to be Ready
+	// (default 5 minutes).
+	Ready, NodeReadyTimeout time.Duration
 	// TokenExpiry is the lifetime of the run's join tokens (Go duration
 	// syntax, as k0s token create parses it), one per role for all nodes;
 	// at most the run's Timeout, which is also the default. The run
@@ -68,16 +92,18 @@ func (c Commands) withDefaults() Commands {
 		Encrypt:              "openssl enc -aes-256-cbc -pbkdf2 -iter 600000 -salt -pass env:" + passphraseVar,
 		Leave:                "docker swarm leave --force",
 		UninstallTimeoutText: "Uninstalling UCP took too long",
-		StopContainers: []string{"ucp-worker-agent", "ucp-kubelet", "ucp-kube-proxy", "ucp-kube-apiserver",
-			"ucp-kube-controller-manager", "ucp-kube-scheduler", "ucp-calico-node"},
-		CleanupVolumes: []string{"ucp-controller-server-certs"},
-		K0sPath:        DefaultK0sBinaryPath,
-		K0sDir:         "/etc/k0s",
-		StateDir:       "/var/lib/mke-migrate",
-		Drain:          "k0s kubectl drain {node} --ignore-daemonsets --delete-emptydir-data --force --timeout=5m",
-		Uncordon:       "k0s kubectl uncordon {node}",
-		Ready:          2 * time.Minute,
-		TokenExpiry:    DefaultTimeout.String(),
+		StopContainers:       []string{"ucp-manager-agent.", "ucp-worker-agent", "ucp-kubelet", "ucp-", "k8s_"},
+		KeepRunning:          []string{"ucp-kv"},
+		CleanupVolumes:       []string{"ucp-controller-server-certs"},
+		KeepFiles:            []string{"/etc/cni/net.d/10-calico.conflist", "/etc/cni/net.d/calico-kubeconfig"},
+		K0sPath:              DefaultK0sBinaryPath,
+		K0sDir:               "/etc/k0s",
+		StateDir:             "/var/lib/mke-migrate",
+		JoinCheck:            "curl -ks -o /dev/null -w '%{http_code}' --connect-timeout 10 --max-time 30 {url}",
+		NodeReady:            "env KUBECONFIG=" + kubeletKubeconfig + ` k0s kubectl get node {node} -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'`,
+		Ready:                2 * time.Minute,
+		NodeReadyTimeout:     5 * time.Minute,
+		TokenExpiry:          DefaultTimeout.String(),
 	}
 	if c.UCPImage != "" {
 		d.UCPImage = c.UCPImage
@@ -95,17 +121,30 @@ func (c Commands) withDefaults() Commands {
 	set(&d.K0sPath, c.K0sPath)
 	set(&d.K0sDir, c.K0sDir)
 	set(&d.StateDir, c.StateDir)
-	set(&d.Drain, c.Drain)
-	set(&d.Uncordon, c.Uncordon)
+	set(&d.NodeReady, c.NodeReady)
+	if c.JoinCheck == "-" { // documented: "-" turns the check off
+		d.JoinCheck = ""
+	} else {
+		set(&d.JoinCheck, c.JoinCheck)
+	}
 	set(&d.TokenExpiry, c.TokenExpiry)
 	if c.StopContainers != nil {
 		d.StopContainers = c.StopContainers
 	}
+	if c.KeepRunning != nil {
+		d.KeepRunning = c.KeepRunning
+	}
 	if c.CleanupVolumes != nil {
 		d.CleanupVolumes = c.CleanupVolumes
 	}
+	if c.KeepFiles != nil {
+		d.KeepFiles = c.KeepFiles
+	}
 	if c.Ready > 0 {
 		d.Ready = c.Ready
+	}
+	if c.NodeReadyTimeout > 0 {
+		d.NodeReadyTimeout = c.NodeReadyTimeout
 	}
 	return d
 }

@@ -53,3 +53,22 @@ func (e *HostsMismatchError) Error() string {
 	}
 	return msg + ": give the hosts.yaml the run was started with (its hosts are in discovery.json)"
 }
+
+// ManualStepError is a step past the point of no return that failed
+// every one of its bounded tries: Resume would only fail the same way
+// until someone runs By on Host by hand (or removes the cause), so the
+// error says what to run, then to resume.
+type ManualStepError struct {
+	Step, Host string
+	Tries      int
+	// By is the shell command that does the step by hand, as root.
+	By  string
+	Err error
+}
+
+func (e *ManualStepError) Error() string {
+	return fmt.Sprintf("%s on %s failed %d times: %v; do it by hand on %s (as root): %s; then resume the upgrade",
+		e.Step, e.Host, e.Tries, e.Err, e.Host, e.By)
+}
+
+func (e *ManualStepError) Unwrap() error { return e.Err }

@@ -57,25 +57,23 @@ func ExampleUpgrade_FromInventory() {
 	// point of no return: mke3-uninstall@10.0.0.1:22 (phase mke3 cleanup)
 	// the check runs in phase managers
 	// Backup
-	//     1/14  save-inputs                  local                  writes mke3.toml, mke4.yaml (preview) and the RBAC export to the output directory (undo: nothing to undo)
-	//     2/14  mke3-backup                  10.0.0.1:22            takes MKE 3's backup archive on the leader and copies it to the output directory (undo: yes)
+	//     1/13  save-inputs                  local                  writes mke3.toml, mke4.yaml (preview) and the RBAC export to the output directory (undo: nothing to undo)
+	//     2/13  mke3-backup                  10.0.0.1:22            takes MKE 3's backup archive on the leader and copies it to the output directory (undo: yes)
+	// Swarm: drain every node
+	//     3/13  swarm-drain                  10.0.0.1:22            sets every node's Swarm availability to drain: Swarm stops MKE 3's agents (and the Swarm services' tasks) and no longer restarts them (undo: yes)
 	// Manager 1 of 1: 10.0.0.1:22
-	//     3/14  mke3-stop                    10.0.0.1:22            stops MKE 3's agent, kubelet, kube-proxy, Kubernetes control plane and calico-node containers (undo: yes)
-	//     4/14  k0s-binary                   10.0.0.1:22            installs the k0s binary at /usr/local/bin/k0s (an existing file is saved) (undo: yes)
-	//     5/14  k0s-controller               10.0.0.1:22            writes /etc/k0s/k0s.yaml, installs and starts the first k0s controller (undo: yes)
-	//     6/14  ingress-check                local                  nothing (checks the load balancer) (undo: nothing to undo)
-	// Workers, batch 1: 1 node(s): drain
-	//     7/14  drain-batch-1                local                  cordons and drains worker-1 (on the first controller) (undo: yes)
-	// Workers, batch 1: 1 node(s)
-	//     8/14  mke3-stop                    10.0.0.2:22            stops MKE 3's agent, kubelet, kube-proxy, Kubernetes control plane and calico-node containers (undo: yes)
-	//     9/14  k0s-binary                   10.0.0.2:22            installs the k0s binary at /usr/local/bin/k0s (an existing file is saved) (undo: yes)
-	//    10/14  k0s-worker                   10.0.0.2:22            joins the node as a k0s worker (token from the first controller) (undo: yes)
-	// Workers, batch 1: 1 node(s): uncordon
-	//    11/14  uncordon-batch-1             local                  uncordons worker-1 (on the first controller) (undo: nothing to undo)
+	//     4/13  mke3-stop                    10.0.0.1:22            stops MKE 3's agent, kubelet, ucp-* components (not ucp-kv) and k8s_* pod containers (undo: yes)
+	//     5/13  k0s-binary                   10.0.0.1:22            installs the k0s binary at /usr/local/bin/k0s (an existing file is saved; so are MKE 3's files k0s reset deletes) (undo: yes)
+	//     6/13  k0s-controller               10.0.0.1:22            writes /etc/k0s/k0s.yaml, installs and starts the first k0s controller (undo: yes)
+	//     7/13  ingress-check                local                  nothing (checks the load balancer) (undo: nothing to undo)
+	// Workers: 1 node(s)
+	//     8/13  mke3-stop                    10.0.0.2:22            stops MKE 3's agent, kubelet, ucp-* components (not ucp-kv) and k8s_* pod containers (undo: yes)
+	//     9/13  k0s-binary                   10.0.0.2:22            installs the k0s binary at /usr/local/bin/k0s (an existing file is saved; so are MKE 3's files k0s reset deletes) (undo: yes)
+	//    10/13  k0s-worker                   10.0.0.2:22            joins the node as a k0s worker (token from the first controller) and waits until its Node is Ready (undo: yes)
 	// MKE 3 cleanup
-	//    12/14  mke3-uninstall               10.0.0.1:22            uninstalls MKE 3.7.16 (uninstall-ucp; on timeout, every node leaves the Swarm) (undo: nothing to undo)  <-- point of no return: from here a failure is resumed, not rolled back
+	//    11/13  mke3-uninstall               10.0.0.1:22            uninstalls MKE 3.7.16 (uninstall-ucp; on timeout, every node leaves the Swarm) (undo: nothing to undo)  <-- point of no return: from here a failure is resumed, not rolled back
 	// MKE 3 volumes
-	//    13/14  mke3-volumes                 10.0.0.1:22            removes MKE 3 volumes ucp-controller-server-certs (undo: nothing to undo)
+	//    12/13  mke3-volumes                 10.0.0.1:22            removes MKE 3's leftover ucp-* containers and volumes ucp-controller-server-certs (undo: nothing to undo)
 	// Output
-	//    14/14  write-outputs                local                  writes mke4.yaml and the admin kubeconfig (/home/ops/.mke/mke.kubeconf) (undo: nothing to undo)
+	//    13/13  write-outputs                local                  writes mke4.yaml and the admin kubeconfig (/home/ops/.mke/mke.kubeconf) (undo: nothing to undo)
 }

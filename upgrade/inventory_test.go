@@ -39,11 +39,11 @@ func TestFromInventory(t *testing.T) {
 	for _, s := range p.Steps() {
 		ids = append(ids, s.ID())
 	}
-	want := []string{"save-inputs", "mke3-backup@10.0.0.2:2222",
+	want := []string{"save-inputs", "mke3-backup@10.0.0.2:2222", "swarm-drain@10.0.0.2:2222",
 		"mke3-stop@10.0.0.2:2222", "k0s-binary@10.0.0.2:2222", "k0s-controller@10.0.0.2:2222",
 		"mke3-stop@10.0.0.1:22", "k0s-binary@10.0.0.1:22", "k0s-controller@10.0.0.1:22",
-		"drain-batch-1", "mke3-stop@10.0.0.3:22", "k0s-binary@10.0.0.3:22", "k0s-worker@10.0.0.3:22", "uncordon-batch-1",
-		"drain-batch-2", "mke3-stop@10.0.0.4:22", "k0s-binary@10.0.0.4:22", "k0s-worker@10.0.0.4:22", "uncordon-batch-2",
+		"mke3-stop@10.0.0.3:22", "k0s-binary@10.0.0.3:22", "k0s-worker@10.0.0.3:22",
+		"mke3-stop@10.0.0.4:22", "k0s-binary@10.0.0.4:22", "k0s-worker@10.0.0.4:22",
 		"mke3-uninstall@10.0.0.2:2222", "mke3-volumes@10.0.0.2:2222", "mke3-volumes@10.0.0.1:22", "write-outputs"}
 	if !slices.Equal(ids, want) {
 		t.Fatalf("plan\n got %v\nwant %v", ids, want)
@@ -57,11 +57,15 @@ func TestFromInventory(t *testing.T) {
 			}
 		}
 	}
-	if s, ok := p.Find("drain-batch-1"); !ok || !strings.Contains(s.Changes, "worker-a") {
-		t.Errorf("drain: %+v", s)
+	// --worker-batch 50: two stages of one worker each
+	var stages []string
+	for _, st := range p.Stages {
+		if st.Phase == PhaseWorkers {
+			stages = append(stages, st.Name)
+		}
 	}
-	if s, ok := p.Find("drain-batch-2"); !ok || !strings.Contains(s.Changes, "10.0.0.4") {
-		t.Errorf("drain: %+v", s)
+	if want := []string{"Workers, batch 1 of 2: 1 node(s)", "Workers, batch 2 of 2: 1 node(s)"}; !slices.Equal(stages, want) {
+		t.Errorf("worker stages %q, want %q", stages, want)
 	}
 	if s, ok := p.PointOfNoReturn(); !ok || s.ID() != "mke3-uninstall@10.0.0.2:2222" {
 		t.Errorf("point of no return %v", s)

@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -51,15 +53,24 @@ func installArgs(role, k0sDir, tokenFile string, join bool, profile string) []st
 	return args
 }
 
-// installScript installs and starts k0s unless it runs already, and waits
-// up to ready for k0s status, in one remote command. With a token, the
+// installScript installs and starts k0s unless it runs already (after
+// check, if any: that the address in the join token answers), and waits
+// up to ready for k0s status, then runs after (if any: the wait for the
+// worker's Node), in one remote command. With a token, the
 // token arrives on stdin, lives in a 0600 file only while k0s install
 // reads it, and is removed on every exit.
-func installScript(args []string, k0sDir, tokenFile string, token bool, ready time.Duration) string {
+func installScript(args []string, k0sDir, tokenFile string, token bool, ready time.Duration, check, after string) string {
 	tries := int(ready/(200*time.Millisecond)) + 1
 	var b strings.Builder
 	fmt.Fprintf(&b, "set -e\nT=%s\ntrap 'rm -f \"$T\"' EXIT\n", shell.Quote(tokenFile))
-	b.WriteString("if k0s status >/dev/null 2>&1; then exit 0; fi\n")
+	if after != "" {
+		fmt.Fprintf(&b, "if k0s status >/dev/null 2>&1; then %s; exit 0; fi\n", after)
+	} else {
+		b.WriteString("if k0s status >/dev/null 2>&1; then exit 0; fi\n")
+	}
+	if check != "" {
+		b.WriteString(check + "\n")
+	}
 	fmt.Fprintf(&b, "mkdir -p %s\n", shell.Quote(k0sDir))
 	if token {
 		b.WriteString("(umask 077; cat > \"$T\")\n")
@@ -69,17 +80,21 @@ func installScript(args []string, k0sDir, tokenFile string, token bool, ready ti
 	fmt.Fprintf(&b, "%s || %s\n", shell.Join(args...), k0sInstalled)
 	b.WriteString("k0s start\n")
 	fmt.Fprintf(&b, "i=0; until k0s status >/dev/null 2>&1; do i=$((i+1)); if [ $i -ge %d ]; then echo 'k0s did not become ready after %v' >&2; exit 1; fi; sleep 0.2; done\n", tries, ready)
+	if after != "" {
+		b.WriteString(after + "\n")
+	}
 	return b.String()
 }
 
 // resetCmd is the undo of a k0s install: stop, reset, remove its files
-// (the configuration too, with removeConfig).
+// (the configuration too, with removeConfig). The folder itself goes
+// with the undo of the k0s binary, if the run made it.
 func resetCmd(k0sDir string, removeConfig bool) string {
 	cmd := "if command -v k0s >/dev/null 2>&1 && " + k0sInstalled + "; then k0s stop >/dev/null 2>&1; k0s reset; fi; rm -f " + shell.Quote(k0sDir+"/join-token")
 	if removeConfig {
 		cmd += " " + shell.Quote(k0sDir+"/k0s.yaml")
 	}
-	return cmd + "; rmdir " + shell.Quote(k0sDir) + " 2>/dev/null; true"
+	return cmd + "; true"
 }
 
 // joinToken returns the run's join token for role, made on the leader the
@@ -186,19 +201,33 @@ func tokenInvalidateCmd(ids []string) string {
 // gzipped kubeconfig whose user token is a bootstrap token "ID.secret"
 // (k0s pkg/token: RandomBootstrapSecret, GenerateKubeconfig).
 func tokenID(tok string) (string, error) {
+	id, _, err := tokenInfo(tok)
+	return id, err
+}
+
+// tokenInfo is the ID of a k0s join token and the address it points at
+// (its kubeconfig's cluster server: https://<externalAddress or first
+// address>:9443 for a controller, :6443 for a worker, k0s
+// cmd/token/create.go).
+func tokenInfo(tok string) (id, server string, err error) {
 	z, err := base64.StdEncoding.DecodeString(strings.TrimSpace(tok))
 	if err != nil {
-		return "", fmt.Errorf("join token: %w", err)
+		return "", "", fmt.Errorf("join token: %w", err)
 	}
 	zr, err := gzip.NewReader(bytes.NewReader(z))
 	if err != nil {
-		return "", fmt.Errorf("join token: %w", err)
+		return "", "", fmt.Errorf("join token: %w", err)
 	}
 	kc, err := io.ReadAll(io.LimitReader(zr, 1<<20))
 	if err != nil {
-		return "", fmt.Errorf("join token: %w", err)
+		return "", "", fmt.Errorf("join token: %w", err)
 	}
 	var cfg struct {
+		Clusters []struct {
+			Cluster struct {
+				Server string `json:"server"`
+			} `json:"cluster"`
+		} `json:"clusters"`
 		Users []struct {
 			User struct {
 				Token string `json:"token"`
@@ -206,16 +235,19 @@ func tokenID(tok string) (string, error) {
 		} `json:"users"`
 	}
 	if err := yaml.Unmarshal(kc, &cfg); err != nil {
-		return "", fmt.Errorf("join token: %w", err)
+		return "", "", fmt.Errorf("join token: %w", err)
 	}
 	if len(cfg.Users) != 1 {
-		return "", errors.New("join token: not one user")
+		return "", "", errors.New("join token: not one user")
 	}
 	id, _, ok := strings.Cut(cfg.Users[0].User.Token, ".")
 	if !ok || !bootstrapTokenID.MatchString(id) {
-		return "", errors.New("join token: no bootstrap token ID")
+		return "", "", errors.New("join token: no bootstrap token ID")
 	}
-	return id, nil
+	if len(cfg.Clusters) == 1 {
+		server = cfg.Clusters[0].Cluster.Server
+	}
+	return id, server, nil
 }
 
 // bootstrapTokenID is the form of a Kubernetes bootstrap token ID.
@@ -223,17 +255,24 @@ var bootstrapTokenID = regexp.MustCompile(`^[a-z0-9]{6}$`)
 
 // install installs and starts k0s on the step's node; all but the first
 // controller join with a token from the leader.
-func (e *Env) install(ctx context.Context, r *plan.Run, role string, first bool) error {
+func (e *Env) install(ctx context.Context, r *plan.Run, role string, first bool, after string) error {
 	c := e.Commands
 	tokenFile := c.K0sDir + "/join-token"
 	var tok []byte
+	var check string
 	if !first {
 		var err error
 		if tok, err = e.joinToken(ctx, role); err != nil {
 			return err
 		}
-		if id, err := tokenID(string(tok)); err == nil {
+		id, server, err := tokenInfo(string(tok))
+		if err == nil {
 			r.Set(tokenIDKey, id)
+		}
+		// a loopback address names no load balancer nor any other node
+		// (only the fast fake nodes' tokens have one): nothing to check
+		if server != "" && c.JoinCheck != "" && !loopbackURL(server) {
+			check = joinCheckScript(c.JoinCheck, server, role)
 		}
 	}
 	args := append(installArgs(role, c.K0sDir, tokenFile, !first, e.Cluster.Profiles[r.Step.Host]), e.nodeInstallArgs(r.Step.Host)...)
@@ -241,7 +280,7 @@ func (e *Env) install(ctx context.Context, r *plan.Run, role string, first bool)
 	if tok != nil {
 		opts = append(opts, hosts.WithStdin(bytes.NewReader(tok)))
 	}
-	_, err := r.Node.Exec(ctx, shell.Sudo(installScript(args, c.K0sDir, tokenFile, tok != nil, c.Ready)), opts...)
+	_, err := r.Node.Exec(ctx, shell.Sudo(installScript(args, c.K0sDir, tokenFile, tok != nil, c.Ready, check, after)), opts...)
 	return err
 }
 
@@ -266,15 +305,22 @@ func controllerStep(e *Env, host string, first bool) *plan.Step {
 			if err := r.Node.Upload(ctx, e.Cluster.K0sConfig, c.K0sDir+"/k0s.yaml", 0o600, true); err != nil {
 				return err
 			}
-			return e.install(ctx, r, "controller", first)
+			return e.install(ctx, r, "controller", first, "")
 		},
 		Undo: func(ctx context.Context, r *plan.Run) error { return e.resetK0s(ctx, r, true) }}
 }
 
-// workerStep joins host as a k0s worker.
+// workerStep joins host as a k0s worker and waits until its Node is
+// Ready in the k0s cluster.
 func workerStep(e *Env, host string) *plan.Step {
-	return &plan.Step{Name: "k0s-worker", Host: host, Phase: PhaseWorkers, Changes: "joins the node as a k0s worker (token from the first controller)",
-		Do:   func(ctx context.Context, r *plan.Run) error { return e.install(ctx, r, "worker", false) },
+	c := e.Commands
+	return &plan.Step{Name: "k0s-worker", Host: host, Phase: PhaseWorkers, Changes: "joins the node as a k0s worker (token from the first controller) and waits until its Node is Ready",
+		Do: func(ctx context.Context, r *plan.Run) error {
+			// the wait for the Node in the same remote command: one
+			// round trip less per worker
+			name := e.hostname(host)
+			return e.install(ctx, r, "worker", false, nodeReadyScript(e.expand(c.NodeReady, nodeNames([]string{name})), name, c.NodeReadyTimeout))
+		},
 		Undo: func(ctx context.Context, r *plan.Run) error { return e.resetK0s(ctx, r, false) }}
 }
 
@@ -315,4 +361,36 @@ func k0sConfig(c *mke4.MkeConfig) ([]byte, error) {
 		return nil, fmt.Errorf("upgrade: k0s configuration: %w", err)
 	}
 	return bytes.TrimSpace(b), nil
+}
+
+// joinCheckScript runs check (Commands.JoinCheck, {url} filled in) on a
+// joining node before it installs k0s, as k0sctl checks the join API from
+// each controller before installing it (phase/install_controllers.go,
+// HTTPStatusFunc: any of 200, 401, 404) and the API from each worker
+// (phase/install_workers.go). It fails naming what to change: a load
+// balancer made for MKE 3 forwards 443 and 6443, not k0s's 9443.
+func joinCheckScript(check, url, role string) string {
+	what, port := "the k0s join API "+url+" (controller join tokens point at it)", "9443"
+	if role == "worker" {
+		what, port = "the Kubernetes API "+url+" (worker join tokens point at it)", "6443"
+	}
+	msg := what + " does not answer from this node: forward port " + port +
+		" on the load balancer to the managers, or set the external address (--external-address) to an address that forwards it"
+	return "code=$(" + strings.ReplaceAll(check, "{url}", shell.Word(url)) + " 2>/dev/null) || true; case \"$code\" in 200|401|403|404) ;; *) echo " +
+		shell.Quote(msg) + " \"(HTTP status: ${code:-none})\" >&2; exit 1;; esac"
+}
+
+// loopbackURL reports whether u's host is a loopback address or
+// localhost.
+func loopbackURL(u string) bool {
+	p, err := url.Parse(u)
+	if err != nil {
+		return false
+	}
+	h := p.Hostname()
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
 }

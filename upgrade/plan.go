@@ -3,6 +3,7 @@ package upgrade
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/mke-migrate/mke-migrate/plan"
 )
@@ -36,7 +37,10 @@ func (u *Upgrade) Env() (*Env, error) {
 		BackupPassphrase: o.BackupPassphrase}
 	e.ImageRegistryAuth, e.ChartRegistryAuth, e.RegistrySecretNamespace = o.ImageRegistryAuth, o.ChartRegistryAuth, o.registrySecretNamespace()
 	e.BackupInfo, e.Verify = o.BackupInfo, o.Verify
-	e.Commands.Drain, e.Commands.Uncordon = e.withKubectlDataDir(e.Commands.Drain), e.withKubectlDataDir(e.Commands.Uncordon)
+	// a worker's kubelet.conf and k0s kubectl follow --data-dir
+	if d := e.Cluster.DataDir; d != "" && d != DefaultDataDir {
+		e.Commands.NodeReady = e.withKubectlDataDir(strings.ReplaceAll(e.Commands.NodeReady, kubeletKubeconfig, strings.TrimRight(d, "/")+"/kubelet.conf"))
+	}
 	if o.MKE3 != nil { // no typed nil in the interface
 		e.Swarm = o.MKE3
 	}
@@ -54,7 +58,8 @@ func (u *Upgrade) Plan() (*plan.Plan, error) {
 }
 
 // Steps makes the plan of an upgrade from its environment, the workers in
-// batches of workerBatch percent (at least one worker).
+// batches of workerBatch percent (at least one worker; 100 for one stage
+// of all).
 func Steps(e *Env, workerBatch int) (*plan.Plan, error) {
 	if e.tokens == nil {
 		e.tokens = &joinTokens{}
@@ -69,22 +74,28 @@ func Steps(e *Env, workerBatch int) (*plan.Plan, error) {
 		backup = append(backup, swarmExportStep(e))
 	}
 	add("Backup", PhaseBackup, append(backup, backupStep(e)))
+	// before any MKE 3 container stops: Swarm and the agents would start
+	// them again
+	add("Swarm: drain every node", PhaseMigrate, []*plan.Step{swarmDrainStep(e)})
 	for i, m := range sh.Managers {
 		steps := append(takeOverSteps(e, m, PhaseManagers), controllerStep(e, m, i == 0))
 		add(fmt.Sprintf("Manager %d of %d: %s", i+1, len(sh.Managers), m), PhaseManagers, steps)
 	}
-	for i, batch := range batches(sh.Workers, workerBatch) {
-		// the batch is drained and uncordoned with one command each on the
-		// first controller: per worker, those commands queued on the one
-		// connection to it
+	// The cluster is down until the workers are back (the MKE 4k upgrade
+	// page says so): by default they move all at once, at most
+	// plan.Options.Concurrency at a time; workerBatch < 100 trades a
+	// longer outage for a smaller blast radius.
+	bs := batches(sh.Workers, workerBatch)
+	for i, batch := range bs {
 		var lanes [][]*plan.Step
 		for _, w := range batch {
 			lanes = append(lanes, append(takeOverSteps(e, w, PhaseWorkers), workerStep(e, w)))
 		}
-		name := fmt.Sprintf("Workers, batch %d: %d node(s)", i+1, len(batch))
-		add(name+": drain", PhaseWorkers, []*plan.Step{drainStep(e, i+1, batch)})
+		name := fmt.Sprintf("Workers: %d node(s)", len(batch))
+		if len(bs) > 1 {
+			name = fmt.Sprintf("Workers, batch %d of %d: %d node(s)", i+1, len(bs), len(batch))
+		}
 		add(name, PhaseWorkers, lanes...)
-		add(name+": uncordon", PhaseWorkers, []*plan.Step{uncordonStep(e, i+1, batch)})
 	}
 	if sh.RBACObjects != nil {
 		add("RBAC", PhaseRBAC, []*plan.Step{rbacApplyStep(e)})

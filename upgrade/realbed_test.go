@@ -2,8 +2,8 @@ package upgrade
 
 import (
 	"context"
-	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -16,15 +16,7 @@ import (
 
 // The engine's steps on main against the realistic test bed
 // (testbed.ClusterOptions.Real), one test per finding of issue 12 that
-// the stricter fakes reproduce. Each fails on main; until the findings
-// fix lands it is skipped (set MKE_MIGRATE_FINDINGS=1 to run it anyway).
-
-func untilFixed(t *testing.T, finding string) {
-	t.Helper()
-	if os.Getenv("MKE_MIGRATE_FINDINGS") == "" {
-		t.Skipf("issue 12 %s: fails against the realistic test bed until the engine's fix lands (MKE_MIGRATE_FINDINGS=1 runs it)", finding)
-	}
-}
+// the stricter fakes reproduce. Each failed before the engine's fix.
 
 type realBed struct {
 	c     *testbed.Cluster
@@ -61,7 +53,9 @@ func startRealBed(t *testing.T, managers, workers int) *realBed {
 		}
 		t.Cleanup(func() { _ = cl.Close() })
 		b.nodes[h.Name] = cl
-		sh.Facts[h.Name] = hosts.Facts{Hostname: h.Name}
+		f := hosts.Facts{Hostname: h.Name}
+		f.Swarm.NodeID = c.NodeIDs[h.Name]
+		sh.Facts[h.Name] = f
 		if h == c.Managers[0] {
 			sh.Leader = h.Name
 		}
@@ -72,39 +66,106 @@ func startRealBed(t *testing.T, managers, workers int) *realBed {
 	for _, h := range c.Workers {
 		sh.Workers = append(sh.Workers, h.Name)
 	}
-	b.env = &Env{Cluster: sh, Commands: Commands{}.withDefaults(), OutputDir: t.TempDir(), tokens: &joinTokens{}}
+	b.env = &Env{Cluster: sh, Commands: Commands{}.withDefaults(), OutputDir: t.TempDir(), tokens: &joinTokens{}, Nodes: nodeMap(b.nodes)}
 	return b
 }
 
+// nodeMap is plan.Nodes over the bed's connections, by host name.
+type nodeMap map[string]hosts.Node
+
+func (m nodeMap) Node(_ context.Context, host string) (hosts.Node, error) { return m[host], nil }
+
 func (b *realBed) do(t *testing.T, s *plan.Step) error {
 	t.Helper()
-	return s.Do(t.Context(), plan.NewRun(s, b.nodes[s.Host], nil, nil))
+	_, err := b.run(t, s, nil)
+	return err
 }
 
-// Finding 2: after mke3-stop, MKE 3's Kubernetes must stay stopped. On
-// main the step stops ucp-worker-agent* but managers run ucp-manager-agent
-// (a Swarm task Swarm replaces), the agent starts the stopped components
-// again, Calico runs as k8s_calico-node_… pods the step does not name, and
-// user pods keep running under dockerd.
+// run runs s's Do (or, with r, its Undo on the data of r).
+func (b *realBed) run(t *testing.T, s *plan.Step, r *plan.Run) (*plan.Run, error) {
+	t.Helper()
+	if r != nil {
+		u := plan.NewRun(s, b.nodes[s.Host], nil, r.Data())
+		return u, s.Undo(t.Context(), u)
+	}
+	r = plan.NewRun(s, b.nodes[s.Host], nil, nil)
+	return r, s.Do(t.Context(), r)
+}
+
+// running lists the running containers of h.
+func (b *realBed) running(t *testing.T, h *testbed.Host) []string {
+	t.Helper()
+	out, err := b.c.Exec(t.Context(), h, "docker ps --filter status=running --format '{{.Names}}'")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Fields(out)
+}
+
+// Finding 2: after the Swarm drain and mke3-stop, MKE 3's Kubernetes
+// stays stopped: managers run ucp-manager-agent (a Swarm task Swarm
+// replaces unless the node is drained), the agent starts the stopped
+// components again, Calico runs as k8s_calico-node_… pods, and user pods
+// keep running under dockerd. Undone, exactly what ran runs again (the
+// agent as a new Swarm task).
 func TestRealBedFinding2StopStep(t *testing.T) {
-	untilFixed(t, "finding 2")
 	b := startRealBed(t, 1, 1)
+	agent := func(n string) bool {
+		return strings.HasPrefix(n, "ucp-manager-agent") || strings.HasPrefix(n, "ucp-worker-agent")
+	}
+	before := map[string][]string{}
 	for _, h := range b.c.Hosts {
-		if err := b.do(t, stopStep(b.env, h.Name)); err != nil {
+		for _, n := range b.running(t, h) {
+			if !agent(n) {
+				before[h.Name] = append(before[h.Name], n)
+			}
+		}
+	}
+	drain := swarmDrainStep(b.env)
+	dr, err := b.run(t, drain, nil)
+	if err != nil {
+		t.Fatalf("swarm-drain: %v", err)
+	}
+	stops := map[string]*plan.Run{}
+	for _, h := range b.c.Hosts {
+		r, err := b.run(t, stopStep(b.env, h.Name), nil)
+		if err != nil {
 			t.Fatalf("%s: mke3-stop: %v", h.Name, err)
 		}
+		stops[h.Name] = r
 	}
 	for _, h := range b.c.Hosts {
 		// any later docker command sees what Swarm and the agent did
-		out, err := b.c.Exec(t.Context(), h, "docker ps --filter status=running --format '{{.Names}}'")
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, n := range strings.Fields(out) {
-			if strings.HasPrefix(n, "ucp-kube") || n == "ucp-kubelet" || strings.HasPrefix(n, "ucp-manager-agent") ||
-				strings.HasPrefix(n, "ucp-worker-agent") || strings.HasPrefix(n, "k8s_") {
+		for _, n := range b.running(t, h) {
+			if strings.HasPrefix(n, "ucp-kube") || n == "ucp-kubelet" || agent(n) || strings.HasPrefix(n, "k8s_") {
 				t.Errorf("%s: %s runs after mke3-stop", h.Name, n)
 			}
+		}
+	}
+	// the rollback: newest first
+	for i := len(b.c.Hosts) - 1; i >= 0; i-- {
+		h := b.c.Hosts[i]
+		if _, err := b.run(t, stopStep(b.env, h.Name), stops[h.Name]); err != nil {
+			t.Fatalf("%s: undo mke3-stop: %v", h.Name, err)
+		}
+	}
+	if _, err := b.run(t, drain, dr); err != nil {
+		t.Fatalf("undo swarm-drain: %v", err)
+	}
+	for _, h := range b.c.Hosts {
+		var now []string
+		agents := 0
+		for _, n := range b.running(t, h) {
+			if agent(n) {
+				agents++
+			} else {
+				now = append(now, n)
+			}
+		}
+		slices.Sort(now)
+		want := slices.Sorted(slices.Values(before[h.Name]))
+		if agents != 1 || !slices.Equal(now, want) {
+			t.Errorf("%s after the rollback: %d agent(s), running %v, want %v", h.Name, agents, now, want)
 		}
 	}
 }
@@ -113,7 +174,6 @@ func TestRealBedFinding2StopStep(t *testing.T) {
 // docker volume rm --force refuses the volumes they use ("volume is in
 // use"); past the point of no return a resume would retry forever.
 func TestRealBedFinding6VolumesAfterUninstallTimeout(t *testing.T) {
-	untilFixed(t, "finding 6")
 	b := startRealBed(t, 1, 0)
 	m := b.c.Managers[0]
 	// the timeout fallback: the node leaves the Swarm, its containers stay
@@ -130,7 +190,6 @@ func TestRealBedFinding6VolumesAfterUninstallTimeout(t *testing.T) {
 // should find out before it changes anything and say how to fix it
 // (load the image); on main the backup step is the first to notice.
 func TestRealBedFinding7ImageMissing(t *testing.T) {
-	untilFixed(t, "finding 7")
 	b := startRealBed(t, 1, 0)
 	m := b.c.Managers[0]
 	// the image is not on the node

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/mke-migrate/mke-migrate/hosts"
 	"github.com/mke-migrate/mke-migrate/internal/shell"
@@ -147,17 +148,19 @@ func requireCmds(t *testing.T, fc *fakeCluster, want ...string) {
 
 func TestStopStep(t *testing.T) {
 	fc := newFakeCluster(worker)
-	fc.nodes[worker].reply[shell.Sudo(listUCPCmd)] = "ucp-proxy\nucp-kubelet\nucp-worker-agent-x"
+	const agent = "ucp-worker-agent-x.8k0z0w1cwe8xssxtjl75bcom6.hlfhyebkaij506nceubnp80jm"
+	fc.nodes[worker].reply[shell.Sudo(listRunningCmd)] = "ucp-proxy\nk8s_web_x\nucp-kubelet\n" + agent
 	s := stopStep(testEnv(fc), worker)
 	r := run(t, fc, s, nil, do)
-	requireCmds(t, fc, worker+": "+shell.Sudo(listUCPCmd), worker+": "+shell.Sudo("docker stop ucp-worker-agent-x ucp-kubelet"))
-	if r.Get("stopped") != "ucp-worker-agent-x,ucp-kubelet" {
+	requireCmds(t, fc, worker+": "+shell.Sudo(listRunningCmd), worker+": "+shell.Sudo("docker stop "+agent+" && docker stop ucp-kubelet ucp-proxy k8s_web_x"))
+	if r.Get("stopped") != agent+",ucp-kubelet,ucp-proxy,k8s_web_x" {
 		t.Fatalf("stopped %q", r.Get("stopped"))
 	}
-	// undo starts them in reverse and waits until they run
-	fc.nodes[worker].reply[shell.Sudo(listRunningCmd)] = "ucp-kubelet\nucp-worker-agent-x"
+	// undo starts them in reverse, but not the agent's Swarm task (Swarm
+	// starts a new one), and waits until they run
+	fc.nodes[worker].reply[shell.Sudo(listRunningCmd)] = "ucp-kubelet\nucp-proxy\nk8s_web_x"
 	run(t, fc, s, r.Data(), undo)
-	requireCmds(t, fc, worker+": "+shell.Sudo("docker start ucp-kubelet ucp-worker-agent-x"), worker+": "+shell.Sudo(listRunningCmd))
+	requireCmds(t, fc, worker+": "+shell.Sudo("docker start k8s_web_x ucp-proxy ucp-kubelet"), worker+": "+shell.Sudo(listRunningCmd))
 	// nothing stopped, nothing to start
 	run(t, fc, s, nil, undo)
 	requireCmds(t, fc)
@@ -166,18 +169,18 @@ func TestStopStep(t *testing.T) {
 func TestK0sBinaryStep(t *testing.T) {
 	fc := newFakeCluster(manager)
 	e := testEnv(fc)
-	fc.nodes[manager].reply[shell.Sudo(k0sSaveCmd(e.Commands.StateDir, e.Commands.K0sPath))] = "none"
+	fc.nodes[manager].reply[shell.Sudo(k0sSaveCmd(e.Commands.StateDir, e.Commands.K0sPath, e.Commands.K0sDir, e.Commands.KeepFiles))] = "none"
 	s := k0sBinaryStep(e, manager)
 	r := run(t, fc, s, nil, do)
-	requireCmds(t, fc, manager+": "+shell.Sudo(k0sSaveCmd("/var/lib/mke-migrate", "/usr/local/bin/k0s")), manager+": upload /usr/local/bin/k0s -rwxr-xr-x")
+	requireCmds(t, fc, manager+": "+shell.Sudo(k0sSaveCmd("/var/lib/mke-migrate", "/usr/local/bin/k0s", "/etc/k0s", e.Commands.KeepFiles)), manager+": upload /usr/local/bin/k0s -rwxr-xr-x")
 	// a resumed Do does not look again: the first look said none
 	run(t, fc, s, r.Data(), do)
 	requireCmds(t, fc, manager+": upload /usr/local/bin/k0s -rwxr-xr-x")
 	run(t, fc, s, r.Data(), undo)
-	requireCmds(t, fc, manager+": "+shell.Sudo(k0sRestoreCmd("/var/lib/mke-migrate", "/usr/local/bin/k0s", true)))
+	requireCmds(t, fc, manager+": "+shell.Sudo(k0sRestoreCmd("/var/lib/mke-migrate", "/usr/local/bin/k0s", "/etc/k0s", true, e.Commands.KeepFiles)))
 	// a Do cut off before it looked must not cost the node its k0s
 	run(t, fc, s, nil, undo)
-	requireCmds(t, fc, manager+": "+shell.Sudo(k0sRestoreCmd("/var/lib/mke-migrate", "/usr/local/bin/k0s", false)))
+	requireCmds(t, fc, manager+": "+shell.Sudo(k0sRestoreCmd("/var/lib/mke-migrate", "/usr/local/bin/k0s", "/etc/k0s", false, e.Commands.KeepFiles)))
 }
 
 // The join token is made once per role on the leader and reaches a
@@ -192,8 +195,13 @@ func TestJoinTokenOnlyOnStdin(t *testing.T) {
 	run(t, fc, workerStep(e, worker), nil, do) // a resumed Do reuses the token
 	run(t, fc, controllerStep(e, manager, false), nil, do)
 	run(t, fc, controllerStep(e, leader, true), nil, do)
+	ready := nodeReadyScript(`env KUBECONFIG=/var/lib/k0s/kubelet.conf k0s kubectl get node worker-1 -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'`, "worker-1", e.Commands.NodeReadyTimeout)
 	script := func(role string, join bool, profile string) string {
-		return shell.Sudo(installScript(installArgs(role, "/etc/k0s", "/etc/k0s/join-token", join, profile), "/etc/k0s", "/etc/k0s/join-token", join, e.Commands.Ready))
+		after := ""
+		if role == "worker" {
+			after = ready
+		}
+		return shell.Sudo(installScript(installArgs(role, "/etc/k0s", "/etc/k0s/join-token", join, profile), "/etc/k0s", "/etc/k0s/join-token", join, e.Commands.Ready, "", after))
 	}
 	var stdins []string
 	for _, c := range fc.log {
@@ -219,20 +227,25 @@ func TestJoinTokenOnlyOnStdin(t *testing.T) {
 	}
 }
 
-// Drain runs on the leader, with the batch's node names as words.
-func TestDrainStep(t *testing.T) {
-	fc := newFakeCluster(leader)
+// A joined worker waits on itself until its Node is Ready, by its node
+// name as one shell word; it is never drained (see drain.go).
+func TestWorkerWaitsForItsNode(t *testing.T) {
+	fc := newFakeCluster(leader, worker)
 	e := testEnv(fc)
-	e.Cluster.Facts["10.0.0.4:22"] = hosts.Facts{Hostname: "w;reboot"}
-	s := drainStep(e, 1, []string{worker, "10.0.0.4:22"})
-	if s.Host != "" || s.ID() != "drain-batch-1" {
-		t.Fatalf("drain step %s", s.ID())
+	e.Cluster.Facts[worker] = hosts.Facts{Hostname: "w;reboot"}
+	e.Commands.NodeReadyTimeout = 2 * time.Second
+	fc.nodes[leader].reply[shell.Sudo(tokenCreateCmd("worker", "1h0m0s"))] = "T"
+	run(t, fc, workerStep(e, worker), nil, do)
+	got := fc.cmds()
+	want := `i=0; until [ "$(env KUBECONFIG=/var/lib/k0s/kubelet.conf k0s kubectl get node 'w;reboot' -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ]; do i=$((i+1)); if [ $i -ge 5 ]; then echo 'node w;reboot not Ready after 2s' >&2; exit 1; fi; sleep 0.5; done`
+	if len(got) != 2 || !strings.Contains(got[1], shell.Quote(want)[1:len(shell.Quote(want))-1]) {
+		t.Fatalf("commands\n got: %q\nwant the install script to end with: %q", got, want)
 	}
-	run(t, fc, s, nil, do)
-	run(t, fc, s, nil, undo)
-	requireCmds(t, fc,
-		leader+": "+shell.Sudo("k0s kubectl drain worker-1 'w;reboot' --ignore-daemonsets --delete-emptydir-data --force --timeout=5m"),
-		leader+": "+shell.Sudo("k0s kubectl uncordon worker-1 'w;reboot'"))
+	for _, c := range got {
+		if strings.Contains(c, "drain") || strings.Contains(c, "cordon") {
+			t.Errorf("a worker is drained or cordoned: %s", c)
+		}
+	}
 }
 
 // When uninstall-ucp times out, every node leaves the Swarm, the leader
@@ -254,5 +267,27 @@ func TestUninstallTimeoutFallback(t *testing.T) {
 	fc.nodes[leader].reply[uninstall] = "boom\nmke-migrate-exit=125"
 	if err := s.Do(t.Context(), plan.NewRun(s, fc.nodes[leader], nil, nil)); err == nil || !strings.Contains(err.Error(), "exit 125") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// F6: past the point of no return a step that keeps failing is tried a
+// bounded number of times, then says what to run by hand.
+func TestVolumesStepBoundedThenManual(t *testing.T) {
+	fc := newFakeCluster(manager)
+	e := testEnv(fc)
+	cmd := volumesCmd(e.Commands.CleanupVolumes)
+	fc.nodes[manager].fail[shell.Sudo(cmd)] = errors.New("volume is in use")
+	s := volumesStep(e, manager)
+	r := plan.NewRun(s, fc.nodes[manager], nil, nil)
+	err := s.Do(t.Context(), r)
+	var me *ManualStepError
+	if !errors.As(err, &me) || me.Tries != pastTries || me.Host != manager || me.By != cmd {
+		t.Fatalf("want a ManualStepError after %d tries, got %v", pastTries, err)
+	}
+	if !strings.Contains(err.Error(), "do it by hand on "+manager) || !strings.Contains(err.Error(), "volume is in use") {
+		t.Errorf("error %q", err)
+	}
+	if n := len(fc.log); n != pastTries {
+		t.Errorf("%d tries, want %d", n, pastTries)
 	}
 }

@@ -3,6 +3,8 @@ package upgrade
 import (
 	"context"
 	"fmt"
+	"path"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -11,21 +13,18 @@ import (
 	"github.com/mke-migrate/mke-migrate/plan"
 )
 
-// The docker commands that list MKE 3's containers: all of them (running
-// or not, by name), and the running ones.
-const (
-	listUCPCmd     = "docker ps --filter name=ucp- --format '{{.Names}}'"
-	listRunningCmd = "docker ps --filter status=running --format '{{.Names}}'"
-)
+// listRunningCmd lists the running containers by name.
+const listRunningCmd = "docker ps --filter status=running --format '{{.Names}}'"
 
 // toStop are the containers to stop: the running ones whose names start
-// with one of prefixes, in the order of prefixes, then any that an earlier,
-// interrupted try stopped already (prev, comma-separated).
-func toStop(running, prefixes []string, prev string) []string {
+// with one of prefixes, in the order of prefixes, but not those of keep,
+// then any that an earlier, interrupted try stopped already (prev,
+// comma-separated).
+func toStop(running, prefixes, keep []string, prev string) []string {
 	var stop []string
 	for _, prefix := range prefixes {
 		for _, n := range running {
-			if strings.HasPrefix(n, prefix) && !slices.Contains(stop, n) {
+			if strings.HasPrefix(n, prefix) && !slices.Contains(stop, n) && !slices.Contains(keep, n) {
 				stop = append(stop, n)
 			}
 		}
@@ -40,27 +39,89 @@ func toStop(running, prefixes []string, prev string) []string {
 	return stop
 }
 
+// swarmTask matches the name of a Swarm task container,
+// <service>.<node ID>.<task ID> (IDs of 25 base-36 characters, moby
+// daemon/cluster/executor/container: the task's container name).
+var swarmTask = regexp.MustCompile(`^[^.]+\.[0-9a-z]{25}\.[0-9a-z]{25}$`)
+
+// splitTasks separates Swarm task containers, which Swarm itself restarts
+// (or replaces), from the others.
+func splitTasks(names []string) (tasks, others []string) {
+	for _, n := range names {
+		if swarmTask.MatchString(n) {
+			tasks = append(tasks, n)
+		} else {
+			others = append(others, n)
+		}
+	}
+	return tasks, others
+}
+
 func dockerStopCmd(names []string) string  { return "docker stop " + shell.Join(names...) }
 func dockerStartCmd(names []string) string { return "docker start " + shell.Join(names...) }
 
+// stopCmd stops the Swarm tasks first (the agents: they would start the
+// rest again), then the others in their order, in one remote command.
+func stopCmd(names []string) string {
+	tasks, others := splitTasks(names)
+	var cmds []string
+	if len(tasks) > 0 {
+		cmds = append(cmds, dockerStopCmd(tasks))
+	}
+	if len(others) > 0 {
+		cmds = append(cmds, dockerStopCmd(others))
+	}
+	return strings.Join(cmds, " && ")
+}
+
 // k0sSaveCmd keeps an existing k0s binary (file or link) at
 // StateDir/k0s.orig, unless one is kept already, and prints whether there
-// was one: saved or none.
-func k0sSaveCmd(stateDir, k0sPath string) string {
+// was one: saved or none. It also keeps each of the files keep that
+// exists under StateDir/keep (same path below it, mode and owner kept),
+// unless kept already: MKE 3's files that k0s reset deletes. Without a
+// k0sDir yet, it leaves the mark StateDir/k0s-dir.made: the undo removes
+// only a folder the run made.
+func k0sSaveCmd(stateDir, k0sPath, k0sDir string, keep []string) string {
 	saved, k := statePath(stateDir, "k0s.orig"), shell.Quote(k0sPath)
-	return fmt.Sprintf("mkdir -p %s; if [ -e %s ] || [ -L %s ]; then [ -e %s ] || [ -L %s ] || cp -P %s %s; echo saved; else echo none; fi",
-		shell.Quote(stateDir), k, k, saved, saved, k, saved)
+	cmd := fmt.Sprintf("mkdir -p %s; [ -e %s ] || : > %s; ", shell.Quote(stateDir), shell.Quote(k0sDir), statePath(stateDir, "k0s-dir.made"))
+	for _, f := range keep {
+		raw := keptPath(stateDir, f)
+		kept := shell.Quote(raw)
+		cmd += fmt.Sprintf("if [ -e %s ] && [ ! -e %s ]; then mkdir -p %s && cp -a %s %s.part && mv %s.part %s; fi; ",
+			shell.Quote(f), kept, shell.Quote(path.Dir(raw)), shell.Quote(f), kept, kept, kept)
+	}
+	return cmd + fmt.Sprintf("if [ -e %s ] || [ -L %s ]; then [ -e %s ] || [ -L %s ] || cp -P %s %s; echo saved; else echo none; fi",
+		k, k, saved, saved, k, saved)
 }
 
 // k0sRestoreCmd puts a kept binary back; without one, it removes the
-// installed binary only when there was none before (none).
-func k0sRestoreCmd(stateDir, k0sPath string, none bool) string {
+// installed binary only when there was none before (none). The kept
+// files go back to their places, and k0sDir goes if the run made it
+// (this undo runs after the k0s install's undo, k0s reset: that step is
+// newer).
+func k0sRestoreCmd(stateDir, k0sPath, k0sDir string, none bool, keep []string) string {
 	saved, k := statePath(stateDir, "k0s.orig"), shell.Quote(k0sPath)
 	cmd := fmt.Sprintf("if [ -e %s ] || [ -L %s ]; then rm -f %s && mv %s %s", saved, saved, k, saved, k)
 	if none {
 		cmd += "; else rm -f " + k
 	}
-	return cmd + "; fi; rmdir " + shell.Quote(stateDir) + " 2>/dev/null; true"
+	cmd += "; fi; "
+	if len(keep) > 0 {
+		for _, f := range keep {
+			kept := shell.Quote(keptPath(stateDir, f))
+			cmd += fmt.Sprintf("if [ -e %s ]; then mkdir -p %s && mv -f %s %s; fi; ", kept, shell.Quote(path.Dir(f)), kept, shell.Quote(f))
+		}
+		// the empty folders of StateDir/keep, deepest first
+		cmd += fmt.Sprintf("find %s -depth -type d -empty -delete 2>/dev/null; ", statePath(stateDir, "keep"))
+	}
+	made := statePath(stateDir, "k0s-dir.made")
+	cmd += fmt.Sprintf("if [ -e %s ]; then rmdir %s 2>/dev/null; rm -f %s; fi; ", made, shell.Quote(k0sDir), made)
+	return cmd + "rmdir " + shell.Quote(stateDir) + " 2>/dev/null; true"
+}
+
+// keptPath is where k0sSaveCmd keeps file f.
+func keptPath(stateDir, f string) string {
+	return strings.TrimRight(stateDir, "/") + "/keep" + path.Clean("/"+f)
 }
 
 // statePath is name in dir, quoted.
@@ -76,31 +137,38 @@ func takeOverSteps(e *Env, host string, phase plan.Phase) []*plan.Step {
 	return steps
 }
 
-// stopStep stops MKE 3's Kubernetes containers on host; its undo starts
-// them again and waits until they run.
+// stopStep stops MKE 3's containers on host (Commands.StopContainers):
+// agents, kubelet, components and pods, so that ports and memory are
+// free for k0s; Swarm no longer replaces the agent's task once
+// swarmDrainStep drained the node. Its undo starts exactly what it
+// stopped, Swarm tasks aside (Swarm starts new ones when the drain is
+// undone), and waits until they run.
 func stopStep(e *Env, host string) *plan.Step {
 	c := e.Commands
 	return &plan.Step{
 		Name: "mke3-stop", Host: host, Phase: PhaseManagers,
-		Changes: "stops MKE 3's agent, kubelet, kube-proxy, Kubernetes control plane and calico-node containers",
+		Changes: "stops MKE 3's agent, kubelet, ucp-* components (not " + strings.Join(c.KeepRunning, ", ") + ") and k8s_* pod containers",
 		Do: func(ctx context.Context, r *plan.Run) error {
-			out, err := sudo(ctx, r.Node, listUCPCmd)
+			out, err := sudo(ctx, r.Node, listRunningCmd)
 			if err != nil {
 				return err
 			}
-			stop := toStop(strings.Fields(out), c.StopContainers, r.Get("stopped"))
+			stop := toStop(strings.Fields(out), c.StopContainers, c.KeepRunning, r.Get("stopped"))
 			r.Set("stopped", strings.Join(stop, ","))
 			if len(stop) == 0 {
 				return nil
 			}
-			_, err = sudo(ctx, r.Node, dockerStopCmd(stop))
+			_, err = sudo(ctx, r.Node, stopCmd(stop))
 			return err
 		},
 		Undo: func(ctx context.Context, r *plan.Run) error {
 			if r.Get("stopped") == "" {
 				return nil
 			}
-			names := strings.Split(r.Get("stopped"), ",")
+			_, names := splitTasks(strings.Split(r.Get("stopped"), ","))
+			if len(names) == 0 {
+				return nil
+			}
 			slices.Reverse(names)
 			if _, err := sudo(ctx, r.Node, dockerStartCmd(names)); err != nil {
 				return err
@@ -129,15 +197,17 @@ func stopStep(e *Env, host string) *plan.Step {
 	}
 }
 
-// k0sBinaryStep installs the k0s binary, keeping an existing one.
+// k0sBinaryStep installs the k0s binary, keeping an existing one, and
+// keeps Commands.KeepFiles before k0s touches the node; its undo, which
+// runs after the k0s install's undo (k0s reset), puts them all back.
 func k0sBinaryStep(e *Env, host string) *plan.Step {
 	c := e.Commands
 	return &plan.Step{
 		Name: "k0s-binary", Host: host, Phase: PhaseManagers,
-		Changes: "installs the k0s binary at " + c.K0sPath + " (an existing file is saved)",
+		Changes: "installs the k0s binary at " + c.K0sPath + " (an existing file is saved; so are MKE 3's files k0s reset deletes)",
 		Do: func(ctx context.Context, r *plan.Run) error {
 			if r.Get("saved") == "" {
-				out, err := sudo(ctx, r.Node, k0sSaveCmd(c.StateDir, c.K0sPath))
+				out, err := sudo(ctx, r.Node, k0sSaveCmd(c.StateDir, c.K0sPath, c.K0sDir, c.KeepFiles))
 				if err != nil {
 					return err
 				}
@@ -149,7 +219,7 @@ func k0sBinaryStep(e *Env, host string) *plan.Step {
 		// only when Do recorded that there was none: a Do cut off before
 		// it looked must not cost the node its k0s.
 		Undo: func(ctx context.Context, r *plan.Run) error {
-			_, err := sudo(ctx, r.Node, k0sRestoreCmd(c.StateDir, c.K0sPath, r.Get("saved") == "none"))
+			_, err := sudo(ctx, r.Node, k0sRestoreCmd(c.StateDir, c.K0sPath, c.K0sDir, r.Get("saved") == "none", c.KeepFiles))
 			return err
 		},
 	}

@@ -5,6 +5,10 @@ import (
 	"compress/gzip"
 	"encoding/base64"
 	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -129,5 +133,54 @@ func TestTokenExpiryBoundedByTimeout(t *testing.T) {
 			Commands: Commands{TokenExpiry: bad}}); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("%q", bad)) {
 			t.Errorf("expiry %q: %v", bad, err)
 		}
+	}
+}
+
+// F5: the join check, run by a real shell with the default curl command,
+// passes against a TLS server that answers 401 (an API without
+// credentials, as k0s's join API and kube-apiserver do) and fails on a
+// port nothing forwards, naming what to change.
+func TestJoinCheckScript(t *testing.T) {
+	if _, err := exec.LookPath("curl"); err != nil {
+		t.Skip("no curl")
+	}
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusUnauthorized) }))
+	defer srv.Close()
+	check := Commands{}.withDefaults().JoinCheck
+	out, err := exec.Command("sh", "-c", joinCheckScript(check, srv.URL, "controller")).CombinedOutput()
+	if err != nil {
+		t.Fatalf("an answering join API failed the check: %v: %s", err, out)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := "https://" + l.Addr().String()
+	_ = l.Close()
+	for role, port := range map[string]string{"controller": "9443", "worker": "6443"} {
+		out, err = exec.Command("sh", "-c", joinCheckScript(check, closed, role)).CombinedOutput()
+		if err == nil || !strings.Contains(string(out), "forward port "+port+" on the load balancer") || !strings.Contains(string(out), closed) {
+			t.Errorf("%s: a closed port passed the check or said nothing useful: %v: %s", role, err, out)
+		}
+	}
+	for u, want := range map[string]bool{"https://127.0.0.1:9443": true, "https://localhost:6443": true, "https://[::1]:9443": true,
+		"https://lb.example.com:9443": false, "https://10.0.0.1:9443": false} {
+		if loopbackURL(u) != want {
+			t.Errorf("loopbackURL(%q) = %v", u, !want)
+		}
+	}
+	if (Commands{JoinCheck: "-"}).withDefaults().JoinCheck != "" {
+		t.Error(`JoinCheck "-" does not turn the check off`)
+	}
+}
+
+func TestTokenInfoServer(t *testing.T) {
+	var b bytes.Buffer
+	zw := gzip.NewWriter(&b)
+	_, _ = zw.Write([]byte("apiVersion: v1\nkind: Config\nclusters:\n- cluster:\n    server: https://lb.example.com:9443\n  name: k0s\nusers:\n- name: controller-bootstrap\n  user:\n    token: abcdef.0123456789abcdef\n"))
+	_ = zw.Close()
+	id, server, err := tokenInfo(base64.StdEncoding.EncodeToString(b.Bytes()))
+	if err != nil || id != "abcdef" || server != "https://lb.example.com:9443" {
+		t.Fatalf("tokenInfo: %q %q %v", id, server, err)
 	}
 }

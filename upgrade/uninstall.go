@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/mke-migrate/mke-migrate/internal/shell"
 	"github.com/mke-migrate/mke-migrate/plan"
@@ -25,7 +26,53 @@ func uninstallOutcome(out, timeoutText string) (body, status string, timedOut bo
 	return body, strings.TrimSpace(status), strings.Contains(body, timeoutText)
 }
 
-func volumesCmd(vols []string) string { return "docker volume rm --force " + shell.Join(vols...) }
+// removeUCPContainersCmd removes every ucp-* container left on the node,
+// running or not: docker volume rm refuses a volume a container still
+// uses, --force included ("volume is in use"; Docker CLI reference,
+// volume rm), and after an uninstall-ucp timeout they remain. Docker's
+// name filter is a regular expression over names with their leading /.
+const removeUCPContainersCmd = `ids=$(docker ps -aq --filter 'name=^/?ucp-'); [ -z "$ids" ] || docker rm -f $ids >/dev/null`
+
+// volumesCmd removes MKE 3's leftover containers, then its volumes.
+func volumesCmd(vols []string) string {
+	return removeUCPContainersCmd + " && docker volume rm --force " + shell.Join(vols...)
+}
+
+// pastTries bounds the tries of a step past the point of no return, and
+// pastPause is the pause after the first failed try (doubled each time):
+// a step that keeps failing ends with a ManualStepError, never a loop.
+const (
+	pastTries = 3
+	pastPause = 2 * time.Second
+)
+
+// tryPast runs f up to pastTries times while ctx lives, then fails with
+// a *ManualStepError naming by, the command that does it by hand.
+func tryPast(ctx context.Context, r *plan.Run, by string, f func() error) error {
+	var err error
+	pause := pastPause
+	tries := 0
+	for tries < pastTries {
+		tries++
+		if err = f(); err == nil {
+			return nil
+		}
+		if ctx.Err() != nil || tries == pastTries {
+			break
+		}
+		r.Logger.Warn("step failed past the point of no return; trying again", "step", r.Step.Name, "try", tries, "err", err)
+		select {
+		case <-ctx.Done():
+		case <-time.After(pause):
+		}
+		pause *= 2
+	}
+	host := r.Step.Host
+	if host == "" {
+		host = "this machine"
+	}
+	return &ManualStepError{Step: r.Step.Name, Host: host, Tries: tries, By: by, Err: err}
+}
 
 // uninstallStep removes MKE 3: the point of no return. When uninstall-ucp
 // times out, every node leaves the Swarm instead, the leader last.
@@ -73,15 +120,21 @@ func lastLines(s string, n int) string {
 	return strings.Join(lines, "\n")
 }
 
-// volumesStep removes MKE 3's volumes from a manager.
+// volumesStep removes MKE 3's volumes from a manager, and first the
+// ucp-* containers that still use them (all of them after an
+// uninstall-ucp timeout). Past the point of no return: bounded tries,
+// then the command to run by hand.
 func volumesStep(e *Env, host string) *plan.Step {
 	c := e.Commands
-	return &plan.Step{Name: "mke3-volumes", Host: host, Phase: PhaseCleanup, Changes: "removes MKE 3 volumes " + strings.Join(c.CleanupVolumes, ", "),
+	return &plan.Step{Name: "mke3-volumes", Host: host, Phase: PhaseCleanup, Changes: "removes MKE 3's leftover ucp-* containers and volumes " + strings.Join(c.CleanupVolumes, ", "),
 		Do: func(ctx context.Context, r *plan.Run) error {
 			if len(c.CleanupVolumes) == 0 {
 				return nil
 			}
-			_, err := sudo(ctx, r.Node, volumesCmd(c.CleanupVolumes))
-			return err
+			cmd := volumesCmd(c.CleanupVolumes)
+			return tryPast(ctx, r, cmd, func() error {
+				_, err := sudo(ctx, r.Node, cmd)
+				return err
+			})
 		}}
 }

@@ -39,7 +39,7 @@ import (
 // Defaults of Options.
 const (
 	DefaultStepTimeout   = plan.DefaultStepTimeout
-	DefaultWorkerBatch   = 10 // percent of the workers, at least 1
+	DefaultWorkerBatch   = 100 // percent of the workers at once, at least 1
 	DefaultTimeout       = 60 * time.Minute
 	DefaultK0sBinaryPath = "/usr/local/bin/k0s"
 )
@@ -74,9 +74,12 @@ type Options struct {
 	KubeconfigPath string
 	ConfigOut      string
 
-	// Concurrency bounds the hosts worked on at once (default 30);
-	// WorkerBatch is the share of workers upgraded at once, in percent
-	// (default 10, at least one worker).
+	// Concurrency bounds the hosts worked on at once (default 30), the
+	// workers too. WorkerBatch is the share of workers upgraded in one
+	// stage, in percent (default 100: all, at Concurrency; at least one
+	// worker). The cluster is down until the last worker is back, so
+	// smaller batches lengthen the outage; they only limit how many nodes
+	// a failure touches before the rollback.
 	Concurrency int
 	WorkerBatch int
 	// StepTimeout bounds each step (default 10 minutes); Timeout the whole
@@ -448,6 +451,18 @@ func (u *Upgrade) Discover(ctx context.Context) (*Shared, error) {
 	if nb := u.checkNodes(ctx, sh); len(nb) > 0 {
 		sh.Preflight, blockers = append(sh.Preflight, nb...), append(blockers, nb...)
 	}
+	// air-gapped, MKE 3's backup and uninstaller need their image on the
+	// leader: nothing can pull it (finding 7)
+	if o.Airgapped && sh.Leader != "" {
+		image := o.Commands.UCPImage + ":" + sh.MKEVersion
+		if n, err := u.clients.get(ctx, sh.Leader); err == nil {
+			if _, err := sudo(ctx, n, imageInspectCmd(image)); err != nil {
+				b := preflight.MKEImageMissing(sh.Leader, image)
+				sh.Preflight = append(sh.Preflight, b)
+				blockers = append(blockers, b)
+			}
+		}
+	}
 	if len(blockers) > 0 {
 		return sh, &BlockedError{Blockers: blockers}
 	}
@@ -661,6 +676,9 @@ func (u *Upgrade) execute(ctx context.Context, p *plan.Plan, j *journal.Journal,
 	if rollbackOnly {
 		c, cancel := rbctx()
 		defer cancel()
+		// the tokens the dead run made (the journal names them) end
+		// before the rollback resets the controller that knows them
+		u.invalidateTokens(c, p, j.Records())
 		err := undo(c)
 		res.RolledBack, res.Took = err == nil, time.Since(start)
 		return res, err

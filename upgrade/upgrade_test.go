@@ -40,7 +40,7 @@ func TestMain(m *testing.M) {
 
 // digestPaths are the files an upgrade writes outside the fake node's
 // state: a rollback must restore them too.
-var digestPaths = []string{"/etc/k0s", testbed.K0sBinaryPath, "/var/lib/mke-migrate"}
+var digestPaths = []string{"/etc/k0s", testbed.K0sBinaryPath, "/var/lib/mke-migrate", "/etc/cni"}
 
 type bed struct {
 	c          *testbed.Cluster
@@ -301,4 +301,87 @@ func TestUninstallTimeoutFallsBackToSwarmLeave(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, "inactive", out, h.Name)
 	}
+}
+
+// F1: a worker is never drained before it joined k0s (the fake kubectl
+// answers NotFound for it, as real kubectl does); once joined, the step
+// waits until its Node is Ready, and a Node that never is fails the step
+// after Commands.NodeReadyTimeout and rolls the run back.
+func TestWorkerNodeNeverReadyRollsBack(t *testing.T) {
+	b := startBed(t, 2)
+	w := b.c.Host("worker-2")
+	require.NoError(t, b.c.SetFault(t.Context(), w, testbed.Fault{Match: "k0s kubectl get node", ExitCode: 1,
+		Stderr: `Error from server (NotFound): nodes "worker-2" not found`}))
+	defer b.clearFaults(t)
+	o := b.options(t, t.TempDir())
+	o.SkipRBAC = true
+	o.Commands.NodeReadyTimeout = time.Second // two looks, counted: no wait on the clock
+	u, p := discoverAndPlan(t, o)
+	_, err := u.Apply(t.Context(), p)
+	var rb *upgrade.RollbackError
+	require.ErrorAs(t, err, &rb)
+	require.NoError(t, rb.Rollback)
+	require.ErrorContains(t, err, "node worker-2 not Ready after 1s")
+	require.Equal(t, b.baseline, b.digests(t))
+	for _, h := range b.c.Hosts {
+		calls, err := b.c.Calls(t.Context(), h)
+		require.NoError(t, err)
+		for _, c := range calls {
+			require.False(t, len(c) > 2 && c[0] == "k0s" && c[1] == "kubectl" && (c[2] == "drain" || c[2] == "cordon"), "%s: %v", h.Name, c)
+		}
+	}
+}
+
+// F3: k0s reset deletes MKE 3's Calico files in /etc/cni/net.d; a
+// rollback puts them back as they were (the digest covers /etc/cni).
+func TestRollbackKeepsCNIFiles(t *testing.T) {
+	b := startBed(t, 1)
+	w := b.c.Host("worker-1")
+	before, err := b.c.Exec(t.Context(), w, "cat /etc/cni/net.d/10-calico.conflist /etc/cni/net.d/calico-kubeconfig")
+	require.NoError(t, err)
+	require.NoError(t, b.c.SetFault(t.Context(), w, testbed.Fault{Match: "k0s kubectl get node", ExitCode: 1, Stderr: "injected"}))
+	defer b.clearFaults(t)
+	o := b.options(t, t.TempDir())
+	o.SkipRBAC = true
+	o.Commands.NodeReadyTimeout = time.Second
+	u, p := discoverAndPlan(t, o)
+	_, err = u.Apply(t.Context(), p)
+	var rb *upgrade.RollbackError
+	require.ErrorAs(t, err, &rb)
+	require.NoError(t, rb.Rollback)
+	after, err := b.c.Exec(t.Context(), w, "cat /etc/cni/net.d/10-calico.conflist /etc/cni/net.d/calico-kubeconfig")
+	require.NoError(t, err)
+	require.Equal(t, before, after)
+	require.Equal(t, b.baseline, b.digests(t), "a node differs from its MKE 3 state after the rollback")
+}
+
+// F7: air-gapped, Discover blocks before anything changes when the MKE 3
+// image is not on the leader, and says how to load it.
+func TestAirgappedNeedsTheMKEImage(t *testing.T) {
+	b := startBed(t, 1)
+	leader := b.c.Host("manager-1")
+	_, err := b.c.Exec(t.Context(), leader, "docker image inspect mirantis/ucp:"+b.c.MKEVersion)
+	require.NoError(t, err, "the image is seeded on the node")
+	_, err = b.c.Exec(t.Context(), leader, `python3 - <<'EOF'
+import json
+p = "`+testbed.FakeNodeDir+`/node.json"
+n = json.load(open(p))
+n["images"] = [i for i in n["images"] if i["repository"] != "mirantis/ucp"]
+json.dump(n, open(p, "w"))
+EOF`)
+	require.NoError(t, err)
+	base := b.digests(t)
+	o := b.options(t, t.TempDir())
+	o.Airgapped = true
+	o.ImageRegistry = "registry.example.com/mirantis"
+	o.ChartRegistry = "oci://registry.example.com/charts"
+	u, err := upgrade.New(o)
+	require.NoError(t, err)
+	defer u.Close()
+	_, err = u.Discover(t.Context())
+	var be *upgrade.BlockedError
+	require.ErrorAs(t, err, &be, "%v", err)
+	require.Contains(t, err.Error(), "mke-image")
+	require.Contains(t, err.Error(), "docker load")
+	require.Equal(t, base, b.digests(t), "Discover changed a node")
 }

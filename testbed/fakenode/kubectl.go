@@ -112,21 +112,36 @@ func (e *env) realKubectl(assets string, args []string) error {
 // nodeNameRE is a DNS subdomain, what Kubernetes accepts as a node name.
 var nodeNameRE = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`)
 
+// kubeletConf is a k0s worker's kubelet kubeconfig (k0s
+// pkg/config/cfgvars.go: KubeletAuthConfigPath, <data-dir>/kubelet.conf).
+const kubeletConf = "/var/lib/k0s/kubelet.conf"
+
 // k0sKubectl runs the kubectl verbs an upgrade needs against the
-// controller: get nodes, cordon, uncordon and drain. Any valid node name
-// is taken to exist (the fake does not know which nodes joined); the
-// cordoned ones are kept in the k0s state.
+// controller: get nodes, cordon, uncordon and drain; the cordoned ones are
+// kept in the k0s state. The fake knows no node but its own (a controller
+// that runs workloads): the other hosts never reach it, so no other node
+// joined its cluster, and real kubectl answers NotFound for a node that
+// did not join. On a worker, the kubelet's kubeconfig (KUBECONFIG or
+// --kubeconfig, as k0s cmd/kubectl/kubectl.go honours them) reads the
+// worker's own Node, as k0sctl's KubeNodeReadyFunc does.
 func (e *env) k0sKubectl(k *fakestate.K0s, running bool, args []string) error {
 	vals, bools, pos := flags(args, "-o", "--output", "--timeout", "--grace-period", "--pod-selector", "--selector", "-l",
 		"--chunk-size", "--kubeconfig", "-n", "--namespace", "--skip-wait-for-delete-timeout")
 	if len(pos) == 0 {
 		return unsupported("k0s", append([]string{"kubectl"}, args...))
 	}
+	host, _ := os.Hostname()
+	kc := first(vals, "--kubeconfig")
+	if kc == "" {
+		kc = os.Getenv("KUBECONFIG")
+	}
+	if running && k.Role == "worker" && kc == kubeletConf {
+		return e.kubeletGetNode(host, pos, first(vals, "-o", "--output"))
+	}
 	if !running || k.Role == "worker" {
 		return fail(1, "The connection to the server localhost:6443 was refused - did you specify the right host or port?")
 	}
 	verb, names := pos[0], pos[1:]
-	host, _ := os.Hostname()
 	switch verb {
 	case "get":
 		if len(names) == 0 || (names[0] != "nodes" && names[0] != "node" && names[0] != "no") {
@@ -138,7 +153,7 @@ func (e *env) k0sKubectl(k *fakestate.K0s, running bool, args []string) error {
 			return fail(1, "error: USAGE: %s NODE [flags]\nSee 'kubectl %s -h' for help and examples", verb, verb)
 		}
 		for _, name := range names {
-			if !nodeNameRE.MatchString(name) || len(name) > 253 {
+			if !nodeNameRE.MatchString(name) || len(name) > 253 || name != host || k.Role == "controller" {
 				return fail(1, "Error from server (NotFound): nodes %q not found", name)
 			}
 		}
@@ -272,4 +287,29 @@ func (e *env) kubectlGetNodes(k *fakestate.K0s, host string, names []string, out
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", n, status, roles, "1m", kubeVersion())
 	}
 	return tw.Flush()
+}
+
+// readyJSONPath is the one jsonpath the fake answers: the status of a
+// Node's Ready condition.
+const readyJSONPath = `jsonpath={.status.conditions[?(@.type=="Ready")].status}`
+
+// kubeletGetNode is kubectl get node NAME with a worker's kubelet
+// credentials: its own Node only (the Node authorizer lets a kubelet read
+// its own Node), Ready while k0s runs; -o json or the Ready jsonpath.
+func (e *env) kubeletGetNode(host string, pos []string, output string) error {
+	if len(pos) != 3 || pos[0] != "get" || (pos[1] != "node" && pos[1] != "nodes" && pos[1] != "no") {
+		return unsupported("k0s", append([]string{"kubectl"}, pos...))
+	}
+	if pos[2] != host {
+		return fail(1, "Error from server (Forbidden): nodes %q is forbidden: User \"system:node:%s\" cannot get resource \"nodes\" in API group \"\" at the cluster scope: node '%s' cannot read '%s', only its own Node object", pos[2], host, host, pos[2])
+	}
+	switch output {
+	case "json":
+		fmt.Fprintf(e.stdout, `{"apiVersion":"v1","kind":"Node","metadata":{"name":%q},"status":{"conditions":[{"type":"Ready","status":"True"}]}}`+"\n", host)
+	case readyJSONPath:
+		fmt.Fprint(e.stdout, "True")
+	default:
+		return unsupported("k0s", []string{"kubectl", "get", "node", host, "-o", output})
+	}
+	return nil
 }

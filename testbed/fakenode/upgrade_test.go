@@ -237,6 +237,8 @@ func TestBackup(t *testing.T) {
 
 func TestK0sUpgradeCommands(t *testing.T) {
 	install := [][]string{{"k0s", "install", "controller", "--enable-worker"}, {"k0s", "start"}}
+	// a controller knows its own Node only: no other host joins it
+	self := hostname(t)
 	for _, tc := range []struct {
 		name   string
 		prep   [][]string
@@ -249,19 +251,26 @@ func TestK0sUpgradeCommands(t *testing.T) {
 		{"admin kubeconfig after stop", append(install, []string{"k0s", "stop"}), []string{"k0s", "kubeconfig", "admin"}, 0, "current-context: Default", ""},
 		{"admin kubeconfig before start", install[:1], []string{"k0s", "kubeconfig", "admin"}, 1, "", "check if the control plane is initialized on this node"},
 		{"admin kubeconfig without k0s", nil, []string{"k0s", "kubeconfig", "admin"}, 1, "", `admin config "/var/lib/k0s/pki/admin.conf" not found`},
-		{"cordon", install, []string{"k0s", "kubectl", "cordon", "worker-1"}, 0, "node/worker-1 cordoned\n", ""},
-		{"cordon twice", append(install, []string{"k0s", "kubectl", "cordon", "worker-1"}), []string{"k0s", "kubectl", "cordon", "worker-1"}, 0, "node/worker-1 already cordoned\n", ""},
-		{"uncordon", append(install, []string{"k0s", "kubectl", "cordon", "worker-1"}), []string{"k0s", "kubectl", "uncordon", "worker-1"}, 0, "node/worker-1 uncordoned\n", ""},
-		{"uncordon not cordoned", install, []string{"k0s", "kubectl", "uncordon", "worker-1"}, 0, "node/worker-1 already uncordoned\n", ""},
+		{"cordon", install, []string{"k0s", "kubectl", "cordon", self}, 0, "node/" + self + " cordoned\n", ""},
+		{"cordon twice", append(install, []string{"k0s", "kubectl", "cordon", self}), []string{"k0s", "kubectl", "cordon", self}, 0, "node/" + self + " already cordoned\n", ""},
+		{"uncordon", append(install, []string{"k0s", "kubectl", "cordon", self}), []string{"k0s", "kubectl", "uncordon", self}, 0, "node/" + self + " uncordoned\n", ""},
+		{"uncordon not cordoned", install, []string{"k0s", "kubectl", "uncordon", self}, 0, "node/" + self + " already uncordoned\n", ""},
 		{"cordon bad name", install, []string{"k0s", "kubectl", "cordon", "Worker_1"}, 1, "", `Error from server (NotFound): nodes "Worker_1" not found`},
 		{"cordon no name", install, []string{"k0s", "kubectl", "cordon"}, 1, "", "error: USAGE: cordon NODE [flags]"},
-		{"drain", install, []string{"k0s", "kubectl", "drain", "worker-1", "--ignore-daemonsets", "--delete-emptydir-data", "--force", "--timeout=5m"}, 0, "node/worker-1 cordoned\nnode/worker-1 drained\n", "Warning: ignoring DaemonSet-managed Pods: kube-system/konnectivity-agent-"},
-		{"drain without ignoring daemonsets", install, []string{"k0s", "kubectl", "drain", "worker-1"}, 1, "node/worker-1 cordoned\n", "There are pending nodes to be drained:\n worker-1\n"},
-		{"drain cordoned", append(install, []string{"k0s", "kubectl", "cordon", "worker-1"}), []string{"k0s", "kubectl", "drain", "--ignore-daemonsets", "--timeout", "60s", "worker-1"}, 0, "node/worker-1 already cordoned\nnode/worker-1 drained\n", ""},
-		{"get nodes -o name", append(install, []string{"k0s", "kubectl", "cordon", "worker-1"}), []string{"k0s", "kubectl", "get", "nodes", "-o", "name"}, 0, sortedLines("node/worker-1", "node/"+hostname(t)), ""},
-		{"get cordoned node", append(install, []string{"k0s", "kubectl", "cordon", "worker-1"}), []string{"k0s", "kubectl", "get", "node", "worker-1"}, 0, "worker-1   Ready,SchedulingDisabled   <none>", ""},
+		{"drain", install, []string{"k0s", "kubectl", "drain", self, "--ignore-daemonsets", "--delete-emptydir-data", "--force", "--timeout=5m"}, 0, "node/" + self + " cordoned\nnode/" + self + " drained\n", "Warning: ignoring DaemonSet-managed Pods: kube-system/konnectivity-agent-"},
+		{"drain without ignoring daemonsets", install, []string{"k0s", "kubectl", "drain", self}, 1, "node/" + self + " cordoned\n", "There are pending nodes to be drained:\n " + self + "\n"},
+		{"drain cordoned", append(install, []string{"k0s", "kubectl", "cordon", self}), []string{"k0s", "kubectl", "drain", "--ignore-daemonsets", "--timeout", "60s", self}, 0, "node/" + self + " already cordoned\nnode/" + self + " drained\n", ""},
+		{"get nodes -o name", append(install, []string{"k0s", "kubectl", "cordon", self}), []string{"k0s", "kubectl", "get", "nodes", "-o", "name"}, 0, "node/" + self + "\n", ""},
+		{"get cordoned node", append(install, []string{"k0s", "kubectl", "cordon", self}), []string{"k0s", "kubectl", "get", "node", self}, 0, "Ready,SchedulingDisabled   control-plane", ""},
 		{"kubectl stopped", append(install, []string{"k0s", "stop"}), []string{"k0s", "kubectl", "cordon", "worker-1"}, 1, "", "The connection to the server localhost:6443 was refused"},
 		{"kubectl on a worker", [][]string{{"k0s", "install", "worker"}, {"k0s", "start"}}, []string{"k0s", "kubectl", "drain", "worker-1"}, 1, "", "The connection to the server localhost:6443 was refused"},
+		// F1: real kubectl answers NotFound for a node that has not joined
+		{"drain a node that did not join", install, []string{"k0s", "kubectl", "drain", "worker-1", "--ignore-daemonsets"}, 1, "", `Error from server (NotFound): nodes "worker-1" not found`},
+		{"cordon on a controller without workloads", [][]string{{"k0s", "install", "controller"}, {"k0s", "start"}}, []string{"k0s", "kubectl", "cordon", self}, 1, "", "not found"},
+		// a worker reads its own Node with its kubelet kubeconfig (k0sctl pkg/node/statusfunc.go)
+		{"worker reads its Node", [][]string{{"k0s", "install", "worker"}, {"k0s", "start"}}, []string{"k0s", "kubectl", "--kubeconfig", "/var/lib/k0s/kubelet.conf", "get", "node", self, "-o", `jsonpath={.status.conditions[?(@.type=="Ready")].status}`}, 0, "True", ""},
+		{"worker reads another Node", [][]string{{"k0s", "install", "worker"}, {"k0s", "start"}}, []string{"k0s", "kubectl", "--kubeconfig=/var/lib/k0s/kubelet.conf", "get", "node", "worker-9", "-o", "json"}, 1, "", "Forbidden"},
+		{"stopped worker reads its Node", [][]string{{"k0s", "install", "worker"}}, []string{"k0s", "kubectl", "--kubeconfig", "/var/lib/k0s/kubelet.conf", "get", "node", self, "-o", "json"}, 1, "", "refused"},
 		{"install with missing config", nil, []string{"k0s", "install", "controller", "-c", "/nonexistent/k0s.yaml"}, 1, "", "no such file or directory"},
 		{"version", nil, []string{"k0s", "version"}, 0, k0sVersion + "\n", ""},
 		// k0s v1.31.2 cmd/token: create parses --expiry with
@@ -348,7 +357,7 @@ func TestK0sRoundTrips(t *testing.T) {
 		same  bool
 	}{
 		{"install start stop reset", [][]string{{"k0s", "install", "controller", "--enable-worker"}, {"k0s", "start"},
-			{"k0s", "kubectl", "drain", "--ignore-daemonsets", "worker-1"}, {"k0s", "stop"}, {"k0s", "reset"}}, true},
+			{"k0s", "kubectl", "drain", "--ignore-daemonsets", hostname(t)}, {"k0s", "stop"}, {"k0s", "reset"}}, true},
 		{"install with token file", [][]string{{"k0s", "install", "worker", "--token-file", "TOKEN"}, {"k0s", "start"}, {"k0s", "stop"}, {"k0s", "reset"}}, true},
 		{"install only", [][]string{{"k0s", "install", "controller", "-c", "CONFIG"}}, false},
 	} {
@@ -385,12 +394,13 @@ func TestK0sRoundTrips(t *testing.T) {
 	}
 	// cordon then uncordon restores the controller's digest
 	e, out, errb := newEnv(t)
-	if err := runAll(t, e, out, errb, [][]string{{"k0s", "install", "controller"}, {"k0s", "start"}}); err != nil {
+	if err := runAll(t, e, out, errb, [][]string{{"k0s", "install", "controller", "--enable-worker"}, {"k0s", "start"}}); err != nil {
 		t.Fatal(err)
 	}
 	d0, _ := digest(e.dir)
-	if err := runAll(t, e, out, errb, [][]string{{"k0s", "kubectl", "cordon", "worker-1"}, {"k0s", "kubectl", "drain", "--ignore-daemonsets", "worker-2"},
-		{"k0s", "kubectl", "uncordon", "worker-2"}, {"k0s", "kubectl", "uncordon", "worker-1"}}); err != nil {
+	self := hostname(t)
+	if err := runAll(t, e, out, errb, [][]string{{"k0s", "kubectl", "cordon", self}, {"k0s", "kubectl", "drain", "--ignore-daemonsets", self},
+		{"k0s", "kubectl", "uncordon", self}}); err != nil {
 		t.Fatal(err)
 	}
 	if d, _ := digest(e.dir); d != d0 {

@@ -452,3 +452,12 @@ func parseVersion(v string) (maj, mnr, pat int, ok bool) {
 }
 
 func gib(b uint64) string { return fmt.Sprintf("%.1f GiB", float64(b)/(1<<30)) }
+
+// MKEImageMissing is the blocker of an air-gapped upgrade whose MKE 3
+// bootstrapper image (mirantis/ucp:<version>) is not on host, the node
+// that runs MKE 3's backup and uninstaller: nothing can pull it there.
+func MKEImageMissing(host, image string) Result {
+	return Result{ID: "mke-image", Severity: Blocker, Host: host,
+		Message: "the MKE 3 image " + image + " is not on the node, and an air-gapped node cannot pull it (MKE 3's backup and uninstall-ucp run it)",
+		Remedy:  "load it on the node: docker load -i <archive with " + image + "> (MKE 3's offline bundle has it), then run the upgrade again"}
+}
