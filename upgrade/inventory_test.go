@@ -39,9 +39,12 @@ func TestFromInventory(t *testing.T) {
 	for _, s := range p.Steps() {
 		ids = append(ids, s.ID())
 	}
+	// the carry: MKE 3's Kubernetes stops on every manager, the snapshot,
+	// then the first controller restores it
 	want := []string{"save-inputs", "mke3-backup@10.0.0.2:2222",
-		"mke3-stop@10.0.0.2:2222", "k0s-binary@10.0.0.2:2222", "k0s-controller@10.0.0.2:2222",
-		"mke3-stop@10.0.0.1:22", "k0s-binary@10.0.0.1:22", "k0s-controller@10.0.0.1:22",
+		"mke3-stop@10.0.0.2:2222", "mke3-stop@10.0.0.1:22", "etcd-snapshot@10.0.0.2:2222",
+		"k0s-binary@10.0.0.2:2222", "k0s-restore@10.0.0.2:2222", "k0s-controller@10.0.0.2:2222", "carry-cleanup@10.0.0.2:2222",
+		"k0s-binary@10.0.0.1:22", "k0s-controller@10.0.0.1:22",
 		"drain-batch-1", "mke3-stop@10.0.0.3:22", "k0s-binary@10.0.0.3:22", "k0s-worker@10.0.0.3:22", "uncordon-batch-1",
 		"drain-batch-2", "mke3-stop@10.0.0.4:22", "k0s-binary@10.0.0.4:22", "k0s-worker@10.0.0.4:22", "uncordon-batch-2",
 		"mke3-uninstall@10.0.0.2:2222", "mke3-volumes@10.0.0.2:2222", "mke3-volumes@10.0.0.1:22", "write-outputs"}

@@ -66,8 +66,15 @@ func Steps(e *Env, workerBatch int) (*plan.Plan, error) {
 		backup = append(backup, swarmExportStep(e))
 	}
 	add("Backup", PhaseBackup, append(backup, backupStep(e)))
+	if sh.Carry != nil {
+		p.Stages = append(p.Stages, carryStopStage(e))
+		add("Carry: snapshot of MKE 3's etcd", PhaseMigrate, []*plan.Step{snapshotStep(e)})
+	}
 	for i, m := range sh.Managers {
 		steps := append(takeOverSteps(e, m, PhaseManagers), controllerStep(e, m, i == 0))
+		if sh.Carry != nil {
+			steps = carrySteps(e, steps, i == 0)
+		}
 		add(fmt.Sprintf("Manager %d of %d: %s", i+1, len(sh.Managers), m), PhaseManagers, steps)
 	}
 	for i, batch := range batches(sh.Workers, workerBatch) {

@@ -84,6 +84,9 @@ type Options struct {
 
 	// Commands are the remote commands the steps run.
 	Commands Commands
+	// Carry changes how MKE 3's Kubernetes data is carried into k0s
+	// (docs/carry.md); Carry.Skip starts k0s with an empty etcd.
+	Carry CarryOptions
 	// RBACOptions change the RBAC translation; SkipRBAC leaves RBAC out
 	// of the upgrade (apply it later with mke-migrate rbac apply).
 	RBACOptions rbac.Options
@@ -210,6 +213,9 @@ type Shared struct {
 	MKE3TOML  []byte          `json:"mke3TOML"`
 	Config    *mke4.MkeConfig `json:"config"`
 	K0sConfig []byte          `json:"k0sConfig"`
+	// Carry is what the data carry read on the leader; nil when the
+	// carry is skipped.
+	Carry *Carry `json:"carry,omitempty"`
 	// Profiles are the kubelet profile of each host, if any.
 	Profiles  map[string]string `json:"profiles,omitempty"`
 	RBACModel *rbac.Model       `json:"rbacModel,omitempty"`
@@ -367,7 +373,16 @@ func (u *Upgrade) Discover(ctx context.Context) (*Shared, error) {
 			}
 		}
 	}
-	if sh.K0sConfig, err = k0sConfig(out); err != nil {
+	var carryBlocker *preflight.Result
+	if !o.Carry.Skip {
+		if carryBlocker, err = u.discoverCarry(ctx, sh); err != nil {
+			return nil, err
+		}
+		if carryBlocker != nil {
+			sh.Preflight = append(sh.Preflight, *carryBlocker)
+		}
+	}
+	if sh.K0sConfig, err = k0sConfig(out, sh.Carry); err != nil {
 		return nil, err
 	}
 
@@ -389,6 +404,9 @@ func (u *Upgrade) Discover(ctx context.Context) (*Shared, error) {
 	}
 
 	blockers := res.Blockers()
+	if carryBlocker != nil {
+		blockers = append(blockers, *carryBlocker)
+	}
 	if len(blockers) > 0 {
 		return sh, &BlockedError{Blockers: blockers}
 	}
