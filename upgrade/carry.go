@@ -36,6 +36,11 @@ type CarryOptions struct {
 	// Issuer overrides the service-account issuer read from
 	// ucp-kube-apiserver's --service-account-issuer.
 	Issuer string
+	// SAPublicKeys override the files (on the leader) of the
+	// service-account public keys read from ucp-kube-apiserver's
+	// --service-account-key-file: k0s's sa.pub is readable by all, so
+	// these must hold public keys or certificates only.
+	SAPublicKeys []string
 }
 
 // Carry is what Discover read from MKE 3's containers on the leader for
@@ -187,6 +192,9 @@ func parseCarry(out []byte, host string, o CarryOptions) (*Carry, error) {
 		}
 		c.SAPublicKeys = append(c.SAPublicKeys, hp)
 	}
+	if len(o.SAPublicKeys) > 0 {
+		c.SAPublicKeys = o.SAPublicKeys
+	}
 	keys := flagValues(kcmArgs, "service-account-private-key-file")
 	if len(c.SAPublicKeys) == 0 || len(keys) == 0 {
 		return nil, &CarryError{Host: host,
@@ -243,7 +251,11 @@ func expandCarry(cmd, image, dir string) string {
 // backup layout (k0s pkg/backup at v1.33.9+k0s.0: etcd-snapshot.db at
 // the top, pki/ relative to the data directory, k0s.yaml at the top;
 // a gzipped tar). The keys are copied by cat, never printed; everything is
-// 0600 (umask 077) in a 0700 folder. It prints the snapshot's status and
+// 0600 (umask 077) in a 0700 folder, but in the archive pki/ is 0751,
+// sa.key 0640 and sa.pub 0644 as k0s makes them (pkg/constant,
+// certificate.Manager.CreateKeyPair, which keeps an existing pair and only
+// hands sa.key to the API server's user), so sa.pub must hold no private
+// key. It prints the snapshot's status and
 // then the archive's SHA-256 line, which it also keeps next to the
 // archive for the restore to check.
 func snapshotScript(stateDir string, c *Carry, snapshot, status string) string {
@@ -255,6 +267,9 @@ func snapshotScript(stateDir string, c *Carry, snapshot, status string) string {
 	fmt.Fprintf(&b, "cat > %s\n", q(a+"/k0s.yaml"))
 	fmt.Fprintf(&b, "cat %s > %s\n", q(c.SASigningKey), q(a+"/pki/sa.key"))
 	fmt.Fprintf(&b, "cat %s > %s\n", shell.Join(c.SAPublicKeys...), q(a+"/pki/sa.pub"))
+	fmt.Fprintf(&b, "if grep -q 'PRIVATE KEY' %s; then echo %s >&2; exit 1; fi\n", q(a+"/pki/sa.pub"),
+		q("ucp-kube-apiserver's --service-account-key-file holds a private key: k0s keeps sa.pub readable by all (0644); give the public keys' files in Options.Carry.SAPublicKeys"))
+	fmt.Fprintf(&b, "chmod 751 %s\nchmod 640 %s\nchmod 644 %s\n", q(a+"/pki"), q(a+"/pki/sa.key"), q(a+"/pki/sa.pub"))
 	fmt.Fprintf(&b, "%s\n", expandCarry(snapshot, c.KVImage, a))
 	fmt.Fprintf(&b, "%s > %s\n", expandCarry(status, c.KVImage, a), q(d+"/status.json"))
 	fmt.Fprintf(&b, "tar -C %s -czf %s.part etcd-snapshot.db pki k0s.yaml\n", q(a), q(carryArchive(stateDir)))

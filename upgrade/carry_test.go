@@ -1,8 +1,18 @@
 package upgrade
 
 import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -159,6 +169,8 @@ func TestCarryCommands(t *testing.T) {
 				"cat > '/var/lib/mke-migrate/carry/archive/k0s.yaml'\n" +
 				"cat '/v/certs/sa.key' > '/var/lib/mke-migrate/carry/archive/pki/sa.key'\n" +
 				"cat /v/sa/sa.pub '/v/it'\\''s.pub' > '/var/lib/mke-migrate/carry/archive/pki/sa.pub'\n" +
+				"if grep -q 'PRIVATE KEY' '/var/lib/mke-migrate/carry/archive/pki/sa.pub'; then echo 'ucp-kube-apiserver'\\''s --service-account-key-file holds a private key: k0s keeps sa.pub readable by all (0644); give the public keys'\\'' files in Options.Carry.SAPublicKeys' >&2; exit 1; fi\n" +
+				"chmod 751 '/var/lib/mke-migrate/carry/archive/pki'\nchmod 640 '/var/lib/mke-migrate/carry/archive/pki/sa.key'\nchmod 644 '/var/lib/mke-migrate/carry/archive/pki/sa.pub'\n" +
 				"SNAP '/var/lib/mke-migrate/carry/archive'\n" +
 				"STATUS mirantis/ucp-etcd:3.8.5 > '/var/lib/mke-migrate/carry/status.json'\n" +
 				"tar -C '/var/lib/mke-migrate/carry/archive' -czf '/var/lib/mke-migrate/carry/k0s-carry.tar.gz'.part etcd-snapshot.db pki k0s.yaml\n" +
@@ -284,4 +296,138 @@ func TestCarryPlan(t *testing.T) {
 // newRun is a Run of s on its fake node, with no data.
 func newRun(s *plan.Step, fc *fakeCluster) *plan.Run {
 	return plan.NewRun(s, fc.nodes[s.Host], nil, nil)
+}
+
+// The snapshot script, run by a real shell with stand-ins for the two
+// docker commands, makes an archive that k0s restore can read: k0s's
+// archive.Extract (internal/pkg/archive at v1.33.9+k0s.0) makes a
+// directory entry with os.Mkdir and writes a file without making its
+// parents, refuses names outside its folder, and its backup manager then
+// reads k0s.yaml, etcd-snapshot.db and pki/ at the top.
+func TestSnapshotScriptMakesAK0sArchive(t *testing.T) {
+	if _, err := exec.LookPath("tar"); err != nil {
+		t.Skip("no tar")
+	}
+	dir := t.TempDir()
+	keys := filepath.Join(dir, "keys")
+	if err := os.MkdirAll(keys, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	write := func(p, s string) {
+		if err := os.WriteFile(p, []byte(s), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(filepath.Join(keys, "sa.key"), "-----BEGIN RSA PRIVATE KEY-----\nk\n-----END RSA PRIVATE KEY-----\n")
+	write(filepath.Join(keys, "a.pub"), "-----BEGIN PUBLIC KEY-----\na\n-----END PUBLIC KEY-----\n")
+	write(filepath.Join(keys, "b.pub"), "-----BEGIN CERTIFICATE-----\nb\n-----END CERTIFICATE-----\n")
+	c := &Carry{KVImage: "img", SASigningKey: filepath.Join(keys, "sa.key"), SAPublicKeys: []string{filepath.Join(keys, "a.pub"), filepath.Join(keys, "b.pub")}}
+	state := filepath.Join(dir, "state")
+	script := snapshotScript(state, c, "printf snapshot > {dir}/etcd-snapshot.db", `echo '{"hash":1,"revision":2,"totalKey":3,"totalSize":8}'`)
+	cmd := exec.Command("sh", "-c", script)
+	cmd.Stdin = strings.NewReader("apiVersion: k0s.k0sproject.io/v1beta1\nkind: ClusterConfig\n")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	st, sum, err := parseSnapshotOutput(string(out))
+	if err != nil || st.TotalKey != 3 {
+		t.Fatalf("%v %+v", err, st)
+	}
+	archive := carryArchive(state)
+	fi, err := os.Stat(archive)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("archive %v %v", fi, err)
+	}
+	if fi, err := os.Stat(carryDir(state)); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Fatalf("carry folder %v %v", fi, err)
+	}
+	entries := readK0sArchive(t, archive, sum)
+	want := map[string]string{
+		"etcd-snapshot.db": "-rw------- snapshot",
+		"pki":              "drwxr-x--x ",
+		"pki/sa.key":       "-rw-r----- -----BEGIN RSA PRIVATE KEY-----\nk\n-----END RSA PRIVATE KEY-----\n",
+		"pki/sa.pub":       "-rw-r--r-- -----BEGIN PUBLIC KEY-----\na\n-----END PUBLIC KEY-----\n-----BEGIN CERTIFICATE-----\nb\n-----END CERTIFICATE-----\n",
+		"k0s.yaml":         "-rw------- apiVersion: k0s.k0sproject.io/v1beta1\nkind: ClusterConfig\n",
+	}
+	if len(entries) != len(want) {
+		t.Fatalf("entries %v", entries)
+	}
+	for k, v := range want {
+		if entries[k] != v {
+			t.Errorf("%s: %q, want %q", k, entries[k], v)
+		}
+	}
+	// only the archive and its sum stay
+	left, _ := os.ReadDir(carryDir(state))
+	var names []string
+	for _, e := range left {
+		names = append(names, e.Name())
+	}
+	if !slices.Equal(names, []string{"k0s-carry.tar.gz", "k0s-carry.tar.gz.sha256"}) {
+		t.Errorf("left in the carry folder: %v", names)
+	}
+	// the restore's check of the archive passes, and fails once it changed
+	check := exec.Command("sh", "-c", "sha256sum -c --status "+shell.Quote(archive)+".sha256")
+	if out, err := check.CombinedOutput(); err != nil {
+		t.Fatalf("%v %s", err, out)
+	}
+	write(archive, "changed")
+	if err := exec.Command("sh", "-c", "sha256sum -c --status "+shell.Quote(archive)+".sha256").Run(); err == nil {
+		t.Fatal("a changed archive passes the check")
+	}
+
+	// a private key named as a public one is refused
+	write(filepath.Join(keys, "a.pub"), "-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----\n")
+	cmd = exec.Command("sh", "-c", script)
+	cmd.Stdin = strings.NewReader("k0s")
+	if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "holds a private key") {
+		t.Fatalf("%v %s", err, out)
+	}
+}
+
+// readK0sArchive reads a gzipped tar as k0s restore extracts it, into
+// "mode content" by name; sum is the archive's SHA-256.
+func readK0sArchive(t *testing.T, p, sum string) map[string]string {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := sha256.Sum256(b); hex.EncodeToString(got[:]) != sum {
+		t.Fatalf("archive sum %x, printed %s", got, sum)
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := tar.NewReader(zr)
+	out := map[string]string{}
+	dirs := map[string]bool{".": true}
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		name := strings.TrimSuffix(h.Name, "/")
+		if name == "." || name == "" || strings.HasPrefix(name, "/") || strings.HasPrefix(name, "../") || strings.Contains(name, "/../") {
+			t.Fatalf("k0s refuses the entry %q", h.Name)
+		}
+		if !dirs[path.Dir(name)] {
+			t.Fatalf("%s comes before its folder: k0s does not make parents", name)
+		}
+		data, _ := io.ReadAll(tr)
+		switch h.Typeflag {
+		case tar.TypeDir:
+			dirs[name] = true
+		case tar.TypeReg:
+		default:
+			t.Fatalf("%s: type %c, which k0s skips", name, h.Typeflag)
+		}
+		out[name] = h.FileInfo().Mode().String() + " " + string(data)
+	}
+	return out
 }
