@@ -6,6 +6,7 @@ import (
 	"maps"
 	"net"
 	"strconv"
+	"time"
 
 	"sigs.k8s.io/yaml"
 
@@ -154,14 +155,14 @@ func buildK0sConfig(c *mke4.MkeConfig, carry *Carry) *k0sClusterConfig {
 	kp := s.Network.KubeProxy
 	k := &k0sKubeProxy{Mode: kp.Mode, MetricsBindAddress: kp.MetricsBindAddress, ExtraArgs: nonEmpty(maps.Clone(kp.ExtraArgs))}
 	if t := kp.IPTables; t != nil {
-		k.IPTables = nonEmpty(map[string]string{"minSyncPeriod": t.MinSyncPeriod, "syncPeriod": t.SyncPeriod})
+		k.IPTables = nonZero(map[string]string{"minSyncPeriod": t.MinSyncPeriod, "syncPeriod": t.SyncPeriod})
 	}
 	if t := kp.IPVS; t != nil {
-		k.IPVS = nonEmpty(map[string]string{"minSyncPeriod": t.MinSyncPeriod, "syncPeriod": t.SyncPeriod,
+		k.IPVS = nonZero(map[string]string{"minSyncPeriod": t.MinSyncPeriod, "syncPeriod": t.SyncPeriod,
 			"tcpFinTimeout": t.TCPFinTimeout, "tcpTimeout": t.TCPTimeout, "udpTimeout": t.UDPTimeout})
 	}
 	if t := kp.NFTables; t != nil {
-		k.NFTables = nonEmpty(map[string]string{"minSyncPeriod": t.MinSyncPeriod, "syncPeriod": t.SyncPeriod})
+		k.NFTables = nonZero(map[string]string{"minSyncPeriod": t.MinSyncPeriod, "syncPeriod": t.SyncPeriod})
 	}
 	if k.Mode != "" || k.MetricsBindAddress != "" || k.IPTables != nil || k.IPVS != nil || k.NFTables != nil || k.ExtraArgs != nil {
 		n.KubeProxy = k
@@ -219,6 +220,18 @@ func nonEmpty(m map[string]string) map[string]string {
 		return nil
 	}
 	return m
+}
+
+// nonZero drops the durations of m that are zero: mke4.yaml's defaults
+// write 0s for "unset", which k0s would pass on to kube-proxy, whose
+// validation wants a sync period above zero; k0s's own defaults apply
+// instead.
+func nonZero(m map[string]string) map[string]string {
+	maps.DeleteFunc(m, func(_, v string) bool {
+		d, err := time.ParseDuration(v)
+		return err == nil && d == 0
+	})
+	return nonEmpty(m)
 }
 
 func marshalK0sConfig(cfg *k0sClusterConfig) ([]byte, error) {
