@@ -102,6 +102,7 @@ func (u *Upgrade) FromInventory(inv Inventory) (*Shared, error) {
 	if sh.K0sConfig, err = k0sConfig(&out, nil); err != nil {
 		return nil, err
 	}
+	sh.ConfigStore = !o.SkipConfigStore
 	if !o.Carry.Skip {
 		// for the printed plan: Discover reads these on the leader
 		sh.Carry = &Carry{EtcdPrefix: DefaultEtcdPrefix, KVImage: "<ucp-kv's image>"}

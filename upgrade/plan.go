@@ -93,6 +93,9 @@ func Steps(e *Env, workerBatch int) (*plan.Plan, error) {
 	if sh.RBACObjects != nil {
 		add("RBAC", PhaseRBAC, []*plan.Step{rbacApplyStep(e)})
 	}
+	if sh.ConfigStore {
+		add("MKE 4k configuration", PhaseRBAC, []*plan.Step{applyConfigStep(e)})
+	}
 	add("MKE 3 cleanup", PhaseCleanup, []*plan.Step{uninstallStep(e)})
 	var vols [][]*plan.Step
 	for _, m := range sh.Managers {

@@ -84,6 +84,9 @@ type Options struct {
 
 	// Commands are the remote commands the steps run.
 	Commands Commands
+	// SkipConfigStore leaves out the step that stores mke4.yaml in the
+	// new cluster (Secret mke/mke4-config) for MKE 4k's installer.
+	SkipConfigStore bool
 	// Carry changes how MKE 3's Kubernetes data is carried into k0s
 	// (docs/carry.md); Carry.Skip starts k0s with an empty etcd.
 	Carry CarryOptions
@@ -226,6 +229,8 @@ type Shared struct {
 	// BackupEncrypted: the run encrypts MKE 3's backup archive, so a
 	// resume that has still to take it needs the passphrase again.
 	BackupEncrypted bool `json:"backupEncrypted,omitempty"`
+	// ConfigStore says the plan stores mke4.yaml in the new cluster.
+	ConfigStore bool `json:"configStore,omitempty"`
 	// SwarmExport says the plan exports the Swarm services (an MKE 3
 	// client was given and Options.SkipSwarmExport was not).
 	SwarmExport bool `json:"swarmExport,omitempty"`
@@ -387,6 +392,7 @@ func (u *Upgrade) Discover(ctx context.Context) (*Shared, error) {
 	}
 
 	sh.SwarmExport = o.MKE3 != nil && !o.SkipSwarmExport
+	sh.ConfigStore = !o.SkipConfigStore
 
 	switch {
 	case o.SkipRBAC:

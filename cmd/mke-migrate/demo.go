@@ -254,6 +254,7 @@ func runDemo(c *cli.Context) error {
 		StepTimeout:     30 * time.Second,
 		Commands:        upgrade.Commands{Ready: 10 * time.Second},
 		SkipRBAC:        true,
+		SkipConfigStore: true,
 		// the simulated managers run no real ucp-kv yet
 		Carry:  upgrade.CarryOptions{Skip: true},
 		Logger: log,
