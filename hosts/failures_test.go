@@ -50,7 +50,7 @@ func TestConnectFailures(t *testing.T) {
 			name: "no host behind the address",
 			target: func(t *testing.T, b *bed) hosts.Host {
 				h := hostOf(b.tb[0])
-				h.Address = strings.TrimSuffix(h.Address, ".2") + ".3"
+				h.Address = b.tb[0].Network.Unassigned
 				return h
 			},
 			retry:   hosts.Retry{Attempts: 2, Base: 20 * time.Millisecond},

@@ -62,11 +62,25 @@ type ClusterOptions struct {
 	// Workdir holds the hosts' folders; "" means a new temporary folder
 	// that Close removes.
 	Workdir string
+	// LBPorts are the TCP ports the load balancer forwards to the managers;
+	// nil means DefaultLBPorts (443 and 6443, not 9443).
+	LBPorts []int
 	// DigestPaths are absolute paths outside FakeNodeDir that Digest also
 	// hashes (files, folders, symbolic links; a missing path hashes as
 	// absent), for example "/etc/k0s" or K0sBinaryPath: files a migration
 	// uploads are otherwise invisible to Digest.
 	DigestPaths []string
+	// Real runs MKE 3 as a realistic test bed (see mke3.go): real etcd
+	// (ucp-kv), kube-apiserver and kube-controller-manager processes on
+	// managers, ucp-controller holding 443 and 6443, agents as Swarm
+	// tasks that restart stopped ucp-* containers, Calico and user pods,
+	// MKE's CNI files (in every node's digest). It needs the binaries of
+	// kubetest.Assets. Without it the nodes keep JSON state only, for
+	// fast tests of the engine's logic.
+	Real bool
+	// EtcdPrefix is the API servers' --etcd-prefix (Real only; default
+	// DefaultEtcdPrefix).
+	EtcdPrefix string
 }
 
 // Cluster is a simulated MKE 3 cluster: testbed hosts running the fakenode
@@ -77,6 +91,16 @@ type Cluster struct {
 	Workers  []*Host
 	// API is the MKE 3 API simulator; nil unless ClusterOptions.API.
 	API *mke3api.Running
+	// Network is the cluster's own network: its hosts reach each other at
+	// their Address, the machine reaches them all, other clusters' hosts
+	// cannot reach them.
+	Network *Network
+	// LB is the address of the load balancer in front of the managers
+	// (Network.LB), reachable from the hosts and from the machine.
+	LB string
+	// LoadBalancer forwards ClusterOptions.LBPorts on LB to the managers;
+	// AddPort and RemovePort reconfigure it.
+	LoadBalancer *LoadBalancer
 	// ClusterID is the Swarm cluster ID shared by all nodes.
 	ClusterID string
 	// NodeIDs maps host names to their Swarm node IDs.
@@ -91,6 +115,7 @@ type Cluster struct {
 	clients     map[*Host]*ssh.Client
 	closeOnce   sync.Once
 	closeErr    error
+	real        *realPlane // nil without ClusterOptions.Real
 }
 
 // Fault makes the fake node fail the commands whose words start with Match
@@ -305,6 +330,12 @@ func StartCluster(ctx context.Context, o ClusterOptions) (*Cluster, error) {
 	}
 	c := &Cluster{ClusterID: swarmID(), NodeIDs: map[string]string{}, MKEVersion: o.MKEVersion, MCRVersion: o.MCRVersion,
 		workdir: o.Workdir, clients: map[*Host]*ssh.Client{}, digestPaths: slices.Clone(o.DigestPaths)}
+	if o.Real {
+		if err := c.newRealPlane(o); err != nil {
+			return nil, err
+		}
+		c.digestPaths = append(c.digestPaths, "/etc/cni/net.d")
+	}
 	if c.workdir == "" {
 		if c.workdir, err = os.MkdirTemp("", "testbed-cluster-"); err != nil {
 			return nil, fmt.Errorf("testbed: %w", err)
@@ -321,13 +352,23 @@ func StartCluster(ctx context.Context, o ClusterOptions) (*Cluster, error) {
 	for _, n := range names {
 		c.NodeIDs[n] = swarmID()
 	}
+	if c.Network, err = NewNetwork(ctx); err != nil {
+		_ = c.Close()
+		return nil, err
+	}
+	c.LB = c.Network.LB
 	// Addresses are known only after start: seed state without them and
 	// fill them in during setup.
 	opts := make([]HostOptions, len(names))
 	for i, n := range names {
-		opts[i] = HostOptions{Name: n, OSRelease: o.OSRelease,
+		opts[i] = HostOptions{Name: n, OSRelease: o.OSRelease, Network: c.Network,
 			Files:     map[string][]byte{FakeNodePath: binData},
 			FileModes: map[string]os.FileMode{FakeNodePath: 0o755}}
+	}
+	if c.real != nil {
+		if err := c.realSwarm(opts); err != nil {
+			return nil, err
+		}
 	}
 	hs, err := StartHosts(ctx, c.workdir, opts)
 	if err != nil {
@@ -336,6 +377,18 @@ func StartCluster(ctx context.Context, o ClusterOptions) (*Cluster, error) {
 	}
 	c.Hosts = hs
 	c.Managers, c.Workers = hs[:o.Managers], hs[o.Managers:]
+	ports := o.LBPorts
+	if ports == nil {
+		ports = DefaultLBPorts()
+	}
+	var backends []string
+	for _, m := range c.Managers {
+		backends = append(backends, m.Address)
+	}
+	if c.LoadBalancer, err = newLoadBalancer(c.LB, backends, ports); err != nil {
+		_ = c.Close()
+		return nil, err
+	}
 	var wg sync.WaitGroup
 	errs := make([]error, len(hs))
 	for i, h := range hs {
@@ -345,6 +398,12 @@ func StartCluster(ctx context.Context, o ClusterOptions) (*Cluster, error) {
 	if err := errors.Join(errs...); err != nil {
 		_ = c.Close()
 		return nil, err
+	}
+	if c.real != nil {
+		if err := c.bootReal(ctx); err != nil {
+			_ = c.Close()
+			return nil, err
+		}
 	}
 	if o.API {
 		toml := strings.Replace(mke3api.DefaultConfigTOML, "calico_kdd = false", "calico_kdd = "+strconv.FormatBool(o.CalicoKDD), 1)
@@ -422,7 +481,14 @@ func (c *Cluster) nodeState(h *Host, manager bool) fakestate.Node {
 
 // setup installs the symlinks and the seed state on h.
 func (c *Cluster) setup(ctx context.Context, h *Host, manager bool) error {
-	node, err := json.MarshalIndent(c.nodeState(h, manager), "", "  ")
+	state, files := c.nodeState(h, manager), map[string][]byte(nil)
+	if c.real != nil {
+		var err error
+		if state, files, err = c.realNodeState(h, manager); err != nil {
+			return err
+		}
+	}
+	node, err := json.MarshalIndent(state, "", "  ")
 	if err != nil {
 		return err
 	}
@@ -442,7 +508,7 @@ FAKENODE_EOF
 cat > %[4]s <<'FAKENODE_EOF'
 %[5]s
 FAKENODE_EOF
-`, fakestate.Dir, fakestate.NodeFile, node, fakestate.UnitsFile, units, fakestate.LockFile)
+`, fakestate.Dir, fakestate.NodeFile, node, fakestate.UnitsFile, units, fakestate.LockFile) + realFilesScript(files)
 	if _, err := c.Exec(ctx, h, script); err != nil {
 		return fmt.Errorf("testbed: setting up %s: %w", h.Name, err)
 	}
@@ -666,6 +732,9 @@ func (c *Cluster) Close() error {
 		if c.API != nil {
 			errs = append(errs, c.API.Close())
 		}
+		if c.LoadBalancer != nil {
+			errs = append(errs, c.LoadBalancer.Close())
+		}
 		c.mu.Lock()
 		for _, cl := range c.clients {
 			_ = cl.Close()
@@ -679,6 +748,9 @@ func (c *Cluster) Close() error {
 		}
 		wg.Wait()
 		errs = append(errs, herrs...)
+		if c.Network != nil {
+			errs = append(errs, c.Network.Close())
+		}
 		if c.ownWorkdir {
 			errs = append(errs, os.RemoveAll(c.workdir))
 		}

@@ -5,23 +5,20 @@
 // whose writable layer is a tmpfs that lives only in the host's mount
 // namespace. A host has its own hostname, a clean /root, /run and /tmp, the
 // users root and mke (mke has NOPASSWD sudo), optionally its own
-// /etc/os-release and seeded files. It is reached over a veth pair:
-// the host is 10.250.N.2, the machine side 10.250.N.1, and the host has no
-// default route, so it can reach the machine only — not other hosts and not
-// the network. N is claimed by creating the veth mkethN, so test binaries
-// running in parallel never share a subnet.
+// /etc/os-release and seeded files.
 //
 // Both the host key and the user key are ed25519 keys generated per host into
 // workdir/hosts/<name>/ (with console.log, the output of the host's setup
 // and sshd). Host.KeyPath is accepted for mke and root; Host.HostKeyLine is
 // the known_hosts line for Host.Address.
 //
-// Stop removes the veth and kills every process of the host; the overlay
-// goes with the mount namespace. If the test binary itself is killed, the
-// kernel kills the host (Pdeathsig) and the veth disappears with the network
-// namespace within a second or two. Crash kills the host's processes while
-// its network is still up (clients see their connections closed); Stop
-// removes the network first (the host vanishes without a packet).
+// Stop takes the host off its network and kills every process of the host;
+// the overlay goes with the mount namespace. If the test binary itself is
+// killed, the kernel kills the hosts and the network's switch (Pdeathsig),
+// and the interfaces go with the switch's namespace. Crash kills the host's
+// processes while its network is still up (clients see their connections
+// closed); Stop removes the network first (the host vanishes without a
+// packet).
 //
 // Requirements: root, util-linux (unshare, nsenter), iproute2, passwd
 // (useradd), openssh-server and sudo. On Debian:
@@ -31,9 +28,28 @@
 // Available reports what is missing; tests should skip when it returns an
 // error. Hosts take about 0.1-0.2 s to start.
 //
+// # Networks
+//
+// Hosts live on a Network: a private /20 of 10.224.0.0/12 (4 084 hosts at
+// most) in which every host reaches every other at its Address and the
+// machine reaches them all. The machine owns two addresses on it: Gateway
+// (.0.1) and LB (.0.2, for a load balancer run by the test process). Hosts
+// have no default route and the machine forwards nothing it receives from a
+// network, so hosts reach nothing outside their network: not other
+// networks, not the real one. A network is a switch (macvlans in bridge
+// mode) in a network namespace of its own; its number N is claimed by
+// creating the machine's interface mkenN, so test binaries running in
+// parallel never share one. StartHost without HostOptions.Network gives the
+// host a network of its own (StartHosts does so for each host: they cannot
+// reach each other); StartCluster puts all its hosts on one.
+//
 // # Simulated MKE 3 clusters
 //
-// StartCluster starts Managers+Workers hosts (manager-1…, worker-1…) that run
+// StartCluster starts Managers+Workers hosts (manager-1…, worker-1…) on a
+// network of their own, with a TCP load balancer at Cluster.LB that
+// forwards ClusterOptions.LBPorts (by default MKE 3's 443 and 6443, not
+// k0s's 9443) to the managers, round robin, skipping a manager that refuses
+// the connection; Cluster.LoadBalancer.AddPort adds ports. The hosts run
 // fakenode (testbed/fakenode), a Go multi-call program installed as
 // /usr/local/bin/fakenode with docker, systemctl and k0s symlinked to it. It
 // answers the commands an MKE 3 → k0s migration runs with real output formats
@@ -64,4 +80,51 @@
 // a temporary file over the path, as hosts.Client.Upload does, never by
 // writing through the link, which would overwrite fakenode itself. A
 // rollback restores the link with ln -sf fakenode /usr/local/bin/k0s.
+//
+// # Realistic clusters (ClusterOptions.Real)
+//
+// With Real, the nodes follow MKE 3.8 closely enough for the engine to meet
+// what a real cluster does, and real processes stand behind containers
+// (the control-plane binaries of kubetest.Assets, which hosts see through
+// their overlay; a folder under /root or /tmp is linked into
+// /var/tmp/mke-migrate-testbin first, because hosts mount their own):
+//
+//   - ucp-kv is an etcd (client https on 12379, peers on 12380, client
+//     certificates required), data in volume ucp-kv, certificates in
+//     ucp-kv-certs (ca.pem, cert.pem, key.pem: a client certificate it
+//     accepts); with several managers one etcd cluster of all of them
+//     (which needs hosts that reach each other);
+//   - ucp-kube-apiserver serves on 12388 with --etcd-prefix
+//     (ClusterOptions.EtcdPrefix) and --service-account-key-file;
+//     ucp-kube-controller-manager runs the service-account token,
+//     namespace and garbage-collector controllers with
+//     --service-account-private-key-file; ucp-controller holds 443 (MKE's
+//     API, /_ping) and 6443 (forwarded to the API server).
+//     Cluster.KubeConfig is an admin client configuration for 6443;
+//   - a container process runs detached (its own session) in a private
+//     mount namespace with the container's volumes bound at their
+//     destinations; its PID is in procs.json (not digested), its log in
+//     /var/log/fakenode/<name>.log. docker stop/start/restart/rm and
+//     systemctl stop/start docker stop (SIGTERM, SIGKILL after -t) and
+//     start them; docker inspect shows Path, Args, Mounts and State.Pid;
+//   - docker run --entrypoint etcdctl|etcdutl runs the real binary with
+//     the -v mounts bound (a volume name is /var/lib/docker/volumes/NAME/
+//     _data), in the host's network only with --network host; an image
+//     that is not on the node fails as a pull on an air-gapped node does;
+//     output of a run without --log-driver none is kept under
+//     /var/lib/fakenode/container-logs; docker volume rm refuses a volume a
+//     container mounts ("volume is in use");
+//   - agents are tasks of global Swarm services (ucp-manager-agent,
+//     ucp-worker-agent-x); Swarm replaces a stopped task unless the node
+//     is paused or drained (docker node update) or the service removed
+//     (docker service rm), the state shared by all nodes through a folder
+//     bound at /var/lib/docker/swarm; while an agent task runs, stopped
+//     ucp-* containers start again at the next docker command; Calico and
+//     user pods are k8s_… containers that keep running without the
+//     kubelet; /etc/cni/net.d holds MKE's Calico files and is digested.
+//
+// SeedKubernetes fills the API with a realistic state; KubeObjects lists
+// the seeded objects (UID, resourceVersion, spec hash) of any API server,
+// and DiffObjects compares two lists. Without Real the nodes keep JSON
+// state only: fast, for tests of the engine's logic.
 package testbed

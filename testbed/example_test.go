@@ -34,3 +34,33 @@ func Example() {
 	fmt.Println("Ubuntu 22.04 on", h.Name)
 	// Output: Ubuntu 22.04 on node-1
 }
+
+// A realistic MKE 3 cluster: real etcd and Kubernetes control plane on the
+// manager, seeded with workloads; compare the seeded objects before and
+// after whatever the test does.
+func ExampleCluster_SeedKubernetes() {
+	ctx := context.Background()
+	c, err := testbed.StartCluster(ctx, testbed.ClusterOptions{Managers: 1, Workers: 1, Real: true, EtcdPrefix: "/mke3"})
+	if err != nil {
+		fmt.Println(err) // not root, or the control-plane binaries are not built
+		return
+	}
+	defer c.Close()
+	if err := c.SeedKubernetes(ctx); err != nil {
+		panic(err)
+	}
+	cfg, err := c.KubeConfig(nil) // the first manager's 6443
+	if err != nil {
+		panic(err)
+	}
+	before, err := testbed.KubeObjects(ctx, cfg)
+	if err != nil {
+		panic(err)
+	}
+	// ... stop and start MKE 3, roll an upgrade back, ...
+	after, err := testbed.KubeObjects(ctx, cfg)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(testbed.DiffObjects(before, after) == nil, testbed.CountKinds(after)["nodes"])
+}

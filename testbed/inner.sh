@@ -55,4 +55,7 @@ for h in root home/mke; do
 done
 chroot "$F" chown -R mke: /home/mke/.ssh
 [ -d "$S/seed" ] && cp -a "$S/seed/." "$F/"
+if [ -s "$S/binds" ]; then
+  while read -r src dst; do mkdir -p "$F$dst"; mount --bind "$src" "$F$dst"; done < "$S/binds"
+fi
 exec chroot "$F" /usr/sbin/sshd -D -e -f /etc/ssh/testbed/sshd_config

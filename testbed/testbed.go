@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"math/big"
 	"net"
 	"os"
 	"os/exec"
@@ -29,12 +28,8 @@ import (
 //go:embed inner.sh
 var innerScript []byte
 
-// Subnets 10.250.N.0/24 with N in [minNet, maxNet] are used for hosts.
 const (
-	minNet     = 1
-	maxNet     = 250
-	vethPrefix = "mketh"
-	sshdPath   = "/usr/sbin/sshd"
+	sshdPath = "/usr/sbin/sshd"
 	// User is the unprivileged login every host has (NOPASSWD sudo).
 	User = "mke"
 )
@@ -85,12 +80,21 @@ type HostOptions struct {
 	// FileModes optionally gives the mode of an entry of Files
 	// (default 0644; use 0755 for a fake command).
 	FileModes map[string]fs.FileMode
+	// Binds maps absolute folders of the machine to absolute paths in the
+	// host, bind-mounted before sshd starts: hosts that share a folder see
+	// each other's writes there (a realistic cluster's Swarm state).
+	Binds map[string]string
+	// Network is the network the host joins; nil gives the host a network
+	// of its own, which Stop removes (it then reaches the machine only).
+	Network *Network
 }
 
 // Host is a running throw-away SSH host.
 type Host struct {
-	Name    string
-	Address string // 10.250.N.2
+	Name string
+	// Address is the host's address on its Network, where every other
+	// host of that network and the machine reach it.
+	Address string
 	Port    int    // 22
 	User    string // "mke"; root accepts the same key
 	KeyPath string // ed25519 private key (OpenSSH format) accepted for mke and root
@@ -98,12 +102,17 @@ type Host struct {
 	HostKeyLine string
 	Workdir     string // the host's folder: keys, console.log
 
-	// Gateway is the machine side of the host's veth pair (10.250.N.1);
-	// the host can reach this address and nothing else.
+	// Gateway is the machine's address on the host's network
+	// (Network.Gateway). It is not a router: the host has no default
+	// route, and the machine forwards nothing it receives from the network.
 	Gateway string
-	// Interface is the machine-side veth name (mkethN).
+	// Interface is the machine's interface on the host's network
+	// (Network.Interface, mkenN), shared by the hosts of that network.
 	Interface string
+	// Network is the network the host is on.
+	Network *Network
 
+	ownNet   bool // Network was made for this host alone; Stop closes it
 	cmd      *exec.Cmd
 	innerPID int           // PID 1 of the host's PID namespace (sshd), as the machine sees it
 	done     chan struct{} // closed when cmd has been waited for
@@ -113,10 +122,11 @@ type Host struct {
 
 var nameRe = regexp.MustCompile(`^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$`)
 
-// StartHost starts one host whose files live in workdir/hosts/<name>. It
-// returns when sshd accepts connections. Stop it with Stop; if the calling
-// process dies, the kernel kills the host (Pdeathsig) and its veth goes
-// with its network namespace.
+// StartHost starts one host whose files live in workdir/hosts/<name>, on
+// o.Network or on a network of its own. It returns when sshd accepts
+// connections. Stop it with Stop; if the calling process dies, the kernel
+// kills the host (Pdeathsig) and its network interface goes with its
+// network namespace.
 func StartHost(ctx context.Context, workdir string, o HostOptions) (*Host, error) {
 	if err := Available(); err != nil {
 		return nil, err
@@ -140,11 +150,18 @@ func StartHost(ctx context.Context, workdir string, o HostOptions) (*Host, error
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("testbed: %s: %w", o.Name, err)
 	}
-	h := &Host{Name: o.Name, Port: 22, User: User, Workdir: dir, done: make(chan struct{})}
+	h := &Host{Name: o.Name, Port: 22, User: User, Workdir: dir, done: make(chan struct{}), Network: o.Network}
 	hostPub, err := h.prepare(o)
 	if err != nil {
 		return nil, fmt.Errorf("testbed: %s: %w", o.Name, err)
 	}
+	if h.Network == nil {
+		if h.Network, err = NewNetwork(ctx); err != nil {
+			return nil, fmt.Errorf("testbed: %s: %w", o.Name, err)
+		}
+		h.ownNet = true
+	}
+	h.Gateway, h.Interface = h.Network.Gateway, h.Network.Interface
 	if err := h.start(ctx); err != nil {
 		_ = h.Stop()
 		return nil, fmt.Errorf("testbed: %s: %w", o.Name, err)
@@ -192,6 +209,16 @@ func (h *Host) prepare(o HostOptions) (ssh.PublicKey, error) {
 			return nil, err
 		}
 	}
+	var binds strings.Builder
+	for src, dst := range o.Binds {
+		if !filepath.IsAbs(src) || !filepath.IsAbs(dst) || strings.ContainsAny(src+dst, " \n") {
+			return nil, fmt.Errorf("bind %q → %q: paths must be absolute, without blanks", src, dst)
+		}
+		fmt.Fprintf(&binds, "%s %s\n", src, filepath.Clean(dst))
+	}
+	if err := os.WriteFile(filepath.Join(h.Workdir, "binds"), []byte(binds.String()), 0o600); err != nil {
+		return nil, err
+	}
 	return hostPub, os.WriteFile(filepath.Join(h.Workdir, "inner.sh"), innerScript, 0o755)
 }
 
@@ -238,24 +265,11 @@ func (h *Host) start(ctx context.Context) error {
 	go func() { _ = cmd.Wait(); close(h.done) }()
 
 	pid := cmd.Process.Pid
-	if err := h.waitNetns(ctx, pid); err != nil {
+	if err := waitNetns(ctx, pid, h.done); err != nil {
 		return err
 	}
-	n, err := h.claimSubnet(ctx, pid)
-	if err != nil {
-		return err
-	}
-	h.Gateway = fmt.Sprintf("10.250.%d.1", n)
-	h.Address = fmt.Sprintf("10.250.%d.2", n)
-	if err := run(ctx, "ip", "addr", "add", h.Gateway+"/24", "dev", h.Interface); err != nil {
-		return err
-	}
-	if err := run(ctx, "ip", "link", "set", h.Interface, "up"); err != nil {
-		return err
-	}
-	// No default route on purpose: the host reaches only the machine.
-	if err := run(ctx, "nsenter", "-t", strconv.Itoa(pid), "-n", "sh", "-c",
-		"ip link set lo up && ip addr add "+h.Address+"/24 dev eth0 && ip link set eth0 up"); err != nil {
+	// No default route on purpose: the host reaches its network only.
+	if h.Address, err = h.Network.attach(ctx, pid); err != nil {
 		return err
 	}
 	if err := h.waitSSH(ctx); err != nil {
@@ -267,51 +281,6 @@ func (h *Host) start(ctx context.Context) error {
 	}
 	h.innerPID, _ = strconv.Atoi(strings.TrimSpace(string(children)))
 	return nil
-}
-
-// waitNetns waits until the unshare process sits in its own net namespace.
-func (h *Host) waitNetns(ctx context.Context, pid int) error {
-	self, err := os.Readlink("/proc/self/ns/net")
-	if err != nil {
-		return err
-	}
-	for {
-		ns, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/net", pid))
-		if err == nil && ns != self {
-			return nil
-		}
-		if err := h.pause(ctx, 5*time.Millisecond); err != nil {
-			return fmt.Errorf("waiting for the network namespace: %w", err)
-		}
-	}
-}
-
-// claimSubnet creates the veth pair for the first free N from a random
-// start. Creating the link is the claim: it fails with "File exists" when
-// another host (of any process) owns mkethN.
-func (h *Host) claimSubnet(ctx context.Context, pid int) (int, error) {
-	r, err := rand.Int(rand.Reader, big.NewInt(maxNet-minNet+1))
-	if err != nil {
-		return 0, err
-	}
-	start := int(r.Int64())
-	for i := range maxNet - minNet + 1 {
-		n := minNet + (start+i)%(maxNet-minNet+1)
-		name := vethPrefix + strconv.Itoa(n)
-		out, err := exec.CommandContext(ctx, "ip", "link", "add", name, "type", "veth",
-			"peer", "name", "eth0", "netns", strconv.Itoa(pid)).CombinedOutput()
-		if err == nil {
-			h.Interface = name
-			return n, nil
-		}
-		if ctx.Err() != nil {
-			return 0, ctx.Err()
-		}
-		if !bytes.Contains(out, []byte("File exists")) {
-			return 0, fmt.Errorf("ip link add %s: %w: %s", name, err, bytes.TrimSpace(out))
-		}
-	}
-	return 0, errors.New("no free subnet in 10.250.1-250.0/24")
 }
 
 // waitSSH waits until sshd answers with its banner.
@@ -391,12 +360,19 @@ func StartHosts(ctx context.Context, workdir string, opts []HostOptions) ([]*Hos
 func (h *Host) Stop() error {
 	h.stopOnce.Do(func() {
 		var errs []error
-		if h.Interface != "" {
-			// Deleting one end deletes both at once; left to the kernel it
-			// would happen 1-2 s after the namespace dies.
-			out, err := exec.Command("ip", "link", "del", h.Interface).CombinedOutput()
-			if err != nil && !bytes.Contains(out, []byte("Cannot find device")) {
-				errs = append(errs, fmt.Errorf("ip link del %s: %w: %s", h.Interface, err, bytes.TrimSpace(out)))
+		exited := false
+		select {
+		case <-h.done: // (Crash) its pid may be another process's by now
+			exited = true
+		default:
+		}
+		if h.Address != "" && h.cmd != nil && h.cmd.Process != nil && !exited {
+			// The network first, so the host vanishes without a packet;
+			// left to the kernel it would go 1-2 s after the namespace.
+			out, err := exec.Command("nsenter", "-t", strconv.Itoa(h.cmd.Process.Pid), "-n",
+				"ip", "link", "del", "eth0").CombinedOutput()
+			if err != nil && !bytes.Contains(out, []byte("Cannot find device")) && running(h.cmd.Process.Pid) {
+				errs = append(errs, fmt.Errorf("ip link del eth0: %w: %s", err, bytes.TrimSpace(out)))
 			}
 		}
 		if h.cmd != nil && h.cmd.Process != nil {
@@ -419,6 +395,12 @@ func (h *Host) Stop() error {
 				}
 				time.Sleep(5 * time.Millisecond)
 			}
+		}
+		if h.Network != nil && h.Address != "" {
+			h.Network.release(h.Address)
+		}
+		if h.ownNet && h.Network != nil {
+			errs = append(errs, h.Network.Close())
 		}
 		if err := errors.Join(errs...); err != nil {
 			h.stopErr = fmt.Errorf("testbed: stop %s: %w", h.Name, err)

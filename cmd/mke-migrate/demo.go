@@ -21,6 +21,7 @@ import (
 	"github.com/mke-migrate/mke-migrate/hosts"
 	"github.com/mke-migrate/mke-migrate/hosts/toconvert"
 	"github.com/mke-migrate/mke-migrate/internal/ownerdir"
+	"github.com/mke-migrate/mke-migrate/internal/testbin"
 	"github.com/mke-migrate/mke-migrate/mke3"
 	"github.com/mke-migrate/mke-migrate/plan"
 	"github.com/mke-migrate/mke-migrate/rbac"
@@ -52,7 +53,9 @@ An unknown step name is refused with the list of the plan's steps (exit 2).
 
 --output DIR keeps the run's output folder, report.html included (see mke-migrate report).
 
-Needs root, unshare, nsenter, ip, sudo, sshd and the go toolchain (to build the fake nodes).`,
+Needs root, unshare, nsenter, ip, sudo, sshd and the go toolchain (to build the fake nodes, and, the
+first time, the real etcd, Kubernetes and kubectl binaries they run: about 8 minutes once, with
+progress; see the README's Tests section).`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "fail-at", Usage: "make the step `STEP` fail (for example k0s-worker)"},
 			&cli.IntFlag{Name: "workers", Value: 2, Usage: "simulate `N` workers (1 to 20)"},
@@ -111,6 +114,13 @@ func runDemo(c *cli.Context) error {
 	log := slog.New(slog.DiscardHandler)
 	if c.String("log-level") != "" {
 		log = slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: lvl}))
+	}
+
+	// The simulated nodes run real etcd, Kubernetes and kubectl binaries,
+	// built from the module proxy on first use (minutes, once per machine;
+	// MKE_MIGRATE_NO_TESTBIN_BUILD=1 turns that off).
+	if _, err := testbin.Ensure(ctx, testbin.Options{Progress: w}); err != nil {
+		return failure(fmt.Errorf("the simulated nodes' Kubernetes binaries: %w", err))
 	}
 
 	work, err := ownerdir.Create("", demoDirPrefix)

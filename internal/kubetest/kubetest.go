@@ -4,8 +4,11 @@
 //
 // Every process is started with Pdeathsig, so a test binary that is killed
 // (timeout, SIGKILL) takes its control plane with it; the working folder of
-// a killed run is removed by the next Start. Tests skip when the binaries
-// are absent, except under CI=true, where that is a failure.
+// a killed run is removed by the next Start. Main, StartT and NeedBinary
+// build missing binaries on first use (internal/testbin.Ensure); tests skip
+// only when that build is turned off (MKE_MIGRATE_NO_TESTBIN_BUILD=1) or
+// $MKE_MIGRATE_KUBE_ASSETS names a folder without them, and under CI=true
+// that is a failure too.
 package kubetest
 
 import (
@@ -31,23 +34,25 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/mke-migrate/mke-migrate/internal/testbin"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 )
 
-// Versions the binaries are built at; hack/testbin/build.sh must agree.
+// Versions the binaries are built at (see internal/testbin).
 const (
-	KubeVersion = "1.37.2"
-	EtcdVersion = "3.7.3"
+	KubeVersion = testbin.KubeVersion
+	EtcdVersion = testbin.EtcdVersion
 )
 
-// EnvAssets names a folder that holds etcd, kube-apiserver and
-// kube-controller-manager; it wins over the default cache folder.
-const EnvAssets = "MKE_MIGRATE_KUBE_ASSETS"
+// EnvAssets names a folder that holds the binaries; it wins over the
+// default cache folder, and is never built into.
+const EnvAssets = testbin.EnvAssets
 
-// ErrNoBinaries is returned by Assets when the binaries are not built.
-var ErrNoBinaries = errors.New("kubetest: control-plane binaries not found; run hack/testbin/build.sh")
+// ErrNoBinaries is what the error of Assets or Binary is when binaries are
+// missing (errors.Is).
+var ErrNoBinaries = testbin.ErrNoBinaries
 
 // DefaultControllers are the controllers kube-controller-manager runs: the
 // ones RBAC tests need. Node lifecycle is left out on purpose, because it
@@ -59,28 +64,27 @@ var DefaultControllers = []string{
 	"serviceaccount-controller",
 }
 
-// Assets returns the folder with the three binaries: $MKE_MIGRATE_KUBE_ASSETS,
-// else the version-keyed folder under the cache root that build.sh fills
+// Assets returns the folder with the three control-plane binaries (etcd,
+// kube-apiserver, kube-controller-manager): $MKE_MIGRATE_KUBE_ASSETS, else
+// the version-keyed folder under the cache root that build.sh fills
 // ($MKE_MIGRATE_TESTBIN, else the user cache folder + mke-migrate/testbin).
+// It never builds; Main, StartT and NeedBinary build on first use.
 func Assets() (string, error) {
-	dir := os.Getenv(EnvAssets)
-	if dir == "" {
-		root := os.Getenv("MKE_MIGRATE_TESTBIN")
-		if root == "" {
-			cache, err := os.UserCacheDir()
-			if err != nil {
-				return "", fmt.Errorf("%w (%v)", ErrNoBinaries, err)
-			}
-			root = filepath.Join(cache, "mke-migrate", "testbin")
-		}
-		dir = filepath.Join(root, "kube-v"+KubeVersion+"-etcd-v"+EtcdVersion)
+	return testbin.Find(testbin.ControlPlane()...)
+}
+
+// Binary returns the path of one of the binaries build.sh builds (etcd,
+// kube-apiserver, kube-controller-manager, etcdctl, etcdutl, kubectl), or
+// an error that is ErrNoBinaries when it is not built. It never builds.
+func Binary(name string) (string, error) {
+	if !slices.Contains(testbin.All(), name) {
+		return "", fmt.Errorf("kubetest: %q is not one of the test binaries %v", name, testbin.All())
 	}
-	for _, b := range []string{"etcd", "kube-apiserver", "kube-controller-manager"} {
-		if fi, err := os.Stat(filepath.Join(dir, b)); err != nil || fi.Mode()&0o111 == 0 {
-			return "", fmt.Errorf("%w: no %s in %s", ErrNoBinaries, b, dir)
-		}
+	dir, err := testbin.Find(name)
+	if err != nil {
+		return "", err
 	}
-	return dir, nil
+	return filepath.Join(dir, name), nil
 }
 
 // Options configure Start.

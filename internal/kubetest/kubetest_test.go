@@ -3,6 +3,7 @@ package kubetest_test
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -147,5 +148,51 @@ func TestAssetsMissing(t *testing.T) {
 	t.Setenv(kubetest.EnvAssets, t.TempDir())
 	if _, err := kubetest.Assets(); err == nil {
 		t.Fatal("no error for an empty assets folder")
+	}
+}
+
+func TestBinary(t *testing.T) {
+	if _, err := kubetest.Binary("kubelet"); err == nil || errors.Is(err, kubetest.ErrNoBinaries) {
+		t.Errorf("Binary(kubelet): %v", err)
+	}
+	t.Setenv(kubetest.EnvAssets, t.TempDir())
+	if _, err := kubetest.Binary("kubectl"); !errors.Is(err, kubetest.ErrNoBinaries) {
+		t.Errorf("Binary(kubectl) in an empty folder: %v", err)
+	}
+	// the build on first use turned off: a skip, outside CI
+	t.Setenv(kubetest.EnvAssets, "")
+	t.Setenv("MKE_MIGRATE_TESTBIN", t.TempDir())
+	t.Setenv("MKE_MIGRATE_NO_TESTBIN_BUILD", "1")
+	t.Setenv("CI", "")
+	skipped := false
+	t.Run("opt-out", func(t *testing.T) {
+		defer func() { skipped = t.Skipped() }()
+		kubetest.NeedBinary(t, "etcdutl")
+	})
+	if !skipped {
+		t.Error("NeedBinary did not skip with the build turned off")
+	}
+}
+
+// The tools build.sh builds next to the control plane are the versions
+// it pins, and kubectl talks to the plane.
+func TestTools(t *testing.T) {
+	p := kubetest.Need(t, plane)
+	for _, tc := range []struct{ name, want string }{
+		{"etcdctl", "etcdctl version: " + kubetest.EtcdVersion},
+		{"etcdutl", "etcdutl version: " + kubetest.EtcdVersion},
+		{"kubectl", `"gitVersion": "v` + kubetest.KubeVersion + `"`},
+	} {
+		args := []string{"version"}
+		if tc.name == "kubectl" {
+			args = []string{"--kubeconfig", p.Kubeconfig, "version", "-o", "json"}
+		}
+		out, err := exec.Command(kubetest.NeedBinary(t, tc.name), args...).CombinedOutput()
+		if err != nil || !strings.Contains(string(out), tc.want) {
+			t.Errorf("%s %v: %v\n%s", tc.name, args, err, out)
+		}
+		if tc.name == "kubectl" && strings.Count(string(out), tc.want) != 2 {
+			t.Errorf("kubectl and the server disagree on the version:\n%s", out)
+		}
 	}
 }

@@ -2,11 +2,15 @@ package kubetest
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mke-migrate/mke-migrate/internal/testbin"
 )
 
 // Main starts a plane for a test package, runs its tests, and stops the
@@ -15,10 +19,16 @@ import (
 //	var plane *kubetest.Plane
 //	func TestMain(m *testing.M) { os.Exit(kubetest.Main(m, kubetest.Options{}, &plane)) }
 //
-// Without the binaries *p stays nil and Need skips the tests that want it.
+// Missing binaries are built first (internal/testbin.Ensure: minutes, once
+// per machine; a failed build fails the package). Only when that build is
+// turned off (MKE_MIGRATE_NO_TESTBIN_BUILD=1) does *p stay nil, and Need
+// skip the tests that want it.
 // One plane per package, because each costs ~0.4 GB and a few seconds.
 func Main(m *testing.M, o Options, p **Plane) int {
-	if _, err := Assets(); err == nil && !fuzzing() {
+	if fuzzing() {
+		return m.Run()
+	}
+	if _, err := ensure(testbin.ControlPlane()...); err == nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 		plane, err := Start(ctx, o)
 		cancel()
@@ -32,8 +42,49 @@ func Main(m *testing.M, o Options, p **Plane) int {
 				fmt.Fprintln(os.Stderr, "kubetest: stop:", err)
 			}
 		}()
+	} else if !errors.Is(err, ErrNoBinaries) {
+		// a build that failed fails the package: never a silent skip
+		fmt.Fprintln(os.Stderr, err)
+		return 1
 	}
 	return m.Run()
+}
+
+// ensure builds the named binaries if they are missing (one build for
+// every test package running at once), showing its progress on the
+// terminal: go test holds back a package's output until it ends, and the
+// first build takes minutes. Without a terminal (CI), on stderr.
+func ensure(names ...string) (string, error) {
+	var progress io.Writer = os.Stderr
+	if tty, err := os.OpenFile("/dev/tty", os.O_WRONLY, 0); err == nil {
+		defer tty.Close()
+		progress = tty
+	}
+	return testbin.Ensure(context.Background(), testbin.Options{Progress: progress}, names...)
+}
+
+// NeedBinary returns the path of one of the binaries hack/testbin/build.sh
+// builds (etcdctl, etcdutl, kubectl, or a control-plane one), building the
+// missing ones first; it skips the test (fails it under CI=true) when the
+// build on first use is turned off, and fails it when the build fails.
+func NeedBinary(tb testing.TB, name string) string {
+	tb.Helper()
+	if p, err := Binary(name); err == nil {
+		return p
+	} else if !errors.Is(err, ErrNoBinaries) {
+		tb.Fatal(err)
+	}
+	if _, err := ensure(name); err != nil {
+		if errors.Is(err, ErrNoBinaries) {
+			skipOrFail(tb, err)
+		}
+		tb.Fatal(err)
+	}
+	p, err := Binary(name)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return p
 }
 
 // fuzzing reports whether the binary runs a fuzzer (or is one of its
@@ -56,8 +107,14 @@ func Need(tb testing.TB, p *Plane) *Plane {
 		return p
 	}
 	_, err := Assets()
-	if err == nil {
+	var miss *testbin.MissingError
+	switch {
+	case err == nil:
 		err = fmt.Errorf("kubetest: no plane: start it with kubetest.Main in TestMain")
+	case errors.As(err, &miss) && testbin.BuildDisabled():
+		miss.Reason = testbin.EnvNoBuild + " is set, so they are not built on first use"
+	case errors.As(err, &miss) && os.Getenv(EnvAssets) != "":
+		miss.Reason = EnvAssets + " names this folder, so it is not built into"
 	}
 	skipOrFail(tb, err)
 	return nil
@@ -74,13 +131,16 @@ func skipOrFail(tb testing.TB, err error) {
 }
 
 // StartT starts a plane for one test and stops it when the test ends; it
-// skips (fails under CI=true) like Need when the binaries are absent. For
+// builds missing binaries like Main, and skips (fails under CI=true) like
+// Need when that build is turned off. For
 // tests that need a plane configured their own way; the others share one
 // through Main.
 func StartT(tb testing.TB, o Options) *Plane {
 	tb.Helper()
-	if _, err := Assets(); err != nil {
+	if _, err := ensure(testbin.ControlPlane()...); errors.Is(err, ErrNoBinaries) {
 		skipOrFail(tb, err)
+	} else if err != nil {
+		tb.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -22,11 +24,25 @@ func (e *env) times() (fakestate.Times, error) {
 // others, and exits 1 if any failed; stopping a stopped container or
 // starting a running one succeeds and changes nothing.
 func (e *env) dockerStopStart(n *fakestate.Node, verb string, args []string) error {
-	_, _, pos := flags(args, "-t", "--time", "-s", "--signal", "--detach-keys")
+	vals, _, pos := flags(args, "-t", "--time", "-s", "--signal", "--detach-keys")
 	if len(pos) == 0 {
 		return fail(1, "\"docker %s\" requires at least 1 argument.", verb)
 	}
+	// docker stop -t: seconds before SIGKILL, 10 by default (docker CLI
+	// reference "container stop")
+	timeout := 10 * time.Second
+	if t := first(vals, "-t", "--time"); t != "" {
+		s, err := strconv.Atoi(t)
+		if err != nil {
+			return fail(125, "invalid argument %q for \"-t, --time\" flag: strconv.ParseInt: parsing %q: invalid syntax", t, t)
+		}
+		timeout = time.Duration(s) * time.Second
+	}
 	times, err := e.times()
+	if err != nil {
+		return err
+	}
+	procs, err := e.procs()
 	if err != nil {
 		return err
 	}
@@ -46,6 +62,21 @@ func (e *env) dockerStopStart(n *fakestate.Node, verb string, args []string) err
 			continue
 		}
 		c := &n.Containers[i]
+		if verb != "start" {
+			e.stopProcess(procs, c, timeout)
+		}
+		if verb != "stop" {
+			if err := e.startProcess(procs, c); err != nil {
+				var xe *exitError
+				if errors.As(err, &xe) {
+					fmt.Fprintln(e.stderr, xe.msg)
+				} else {
+					fmt.Fprintln(e.stderr, "Error response from daemon:", err)
+				}
+				failed = append(failed, ref)
+				continue
+			}
+		}
 		ct := times[c.ID]
 		if c.Running && verb != "start" {
 			ct.FinishedAt = t
@@ -63,6 +94,9 @@ func (e *env) dockerStopStart(n *fakestate.Node, verb string, args []string) err
 		return err
 	}
 	if err := e.saveJSON(fakestate.TimesFile, times); err != nil {
+		return err
+	}
+	if err := e.saveProcs(procs); err != nil {
 		return err
 	}
 	if len(failed) > 0 {

@@ -1,9 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"text/tabwriter"
@@ -102,6 +105,11 @@ func (e *env) docker(args []string) error {
 	if u := units["docker.service"]; u == nil || !u.Active {
 		return fail(1, "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?")
 	}
+	if n.Real != nil {
+		if err := e.reconcile(n); err != nil {
+			return err
+		}
+	}
 	switch sub {
 	case "version":
 		return e.dockerVersion(n, rest)
@@ -135,6 +143,13 @@ func (e *env) docker(args []string) error {
 	case "node":
 		if len(rest) > 0 && (rest[0] == "ls" || rest[0] == "list") {
 			return e.dockerNodeLs(n, rest[1:])
+		}
+		if len(rest) > 0 && rest[0] == "update" {
+			return e.dockerNodeUpdate(n, rest[1:])
+		}
+	case "service":
+		if len(rest) > 0 && (rest[0] == "rm" || rest[0] == "remove") && n.Real != nil {
+			return e.dockerServiceRm(n, rest[1:])
 		}
 	case "swarm":
 		if len(rest) > 0 && rest[0] == "leave" {
@@ -277,6 +292,8 @@ type (
 		ID     string `json:"Id"`
 		Name   string
 		Image  string
+		Path   string
+		Args   []string
 		Config struct {
 			Image  string
 			Labels map[string]string
@@ -284,13 +301,46 @@ type (
 		State struct {
 			Status  string
 			Running bool
+			Pid     int
 		}
+		Mounts []mountJSON
+	}
+	// mountJSON is types.MountPoint of the Engine API.
+	mountJSON struct {
+		Type        string
+		Name        string `json:",omitempty"`
+		Source      string
+		Destination string
+		Driver      string `json:",omitempty"`
+		Mode        string
+		RW          bool
+		Propagation string
 	}
 )
 
-func toContainerJSON(c fakestate.Container) containerJSON {
+func toContainerJSON(c fakestate.Container, procs fakestate.Procs) containerJSON {
 	var j containerJSON
 	j.ID, j.Name, j.Image = c.ID, "/"+c.Name, "sha256:"+c.ID
+	j.Path, j.Args = c.Path, c.Args
+	if j.Args == nil {
+		j.Args = []string{}
+	}
+	j.Mounts = []mountJSON{}
+	for _, m := range c.Mounts {
+		mj := mountJSON{Type: m.Type, Name: m.Name, Source: m.Source, Destination: m.Destination, RW: m.RW}
+		if m.Type == "volume" {
+			mj.Driver, mj.Mode = "local", "z"
+		} else {
+			mj.Propagation = "rprivate"
+		}
+		if !m.RW {
+			mj.Mode = "ro"
+		}
+		j.Mounts = append(j.Mounts, mj)
+	}
+	if p, ok := procs[c.ID]; ok && c.Running && alive(p) {
+		j.State.Pid = p.PID
+	}
 	j.Config.Image, j.Config.Labels = c.Image, c.Labels
 	if j.Config.Labels == nil {
 		j.Config.Labels = map[string]string{}
@@ -318,6 +368,10 @@ func (e *env) dockerInspect(n *fakestate.Node, args []string) error {
 		return fail(1, "\"docker inspect\" requires at least 1 argument.")
 	}
 	format := first(vals, "--format", "-f")
+	procs, err := e.procs()
+	if err != nil {
+		return err
+	}
 	var found []containerJSON
 	var missing []string
 	for _, ref := range pos {
@@ -326,7 +380,7 @@ func (e *env) dockerInspect(n *fakestate.Node, args []string) error {
 			missing = append(missing, ref)
 			continue
 		}
-		j := toContainerJSON(n.Containers[i])
+		j := toContainerJSON(n.Containers[i], procs)
 		found = append(found, j)
 		if format != "" {
 			if err := e.render(format, j); err != nil {
@@ -581,6 +635,11 @@ func (e *env) dockerRm(n *fakestate.Node, args []string) error {
 	if len(pos) == 0 {
 		return fail(1, "\"docker rm\" requires at least 1 argument.")
 	}
+	procs, err := e.procs()
+	if err != nil {
+		return err
+	}
+	defer func() { _ = e.saveProcs(procs) }()
 	var errs []string
 	for _, ref := range pos {
 		i := findContainer(n, ref)
@@ -594,6 +653,8 @@ func (e *env) dockerRm(n *fakestate.Node, args []string) error {
 			errs = append(errs, fmt.Sprintf("Error response from daemon: cannot remove container \"/%s\": container is running: stop the container before removing or force remove", n.Containers[i].Name))
 			continue
 		}
+		// docker rm -f kills the container (SIGKILL, no grace period)
+		e.stopProcess(procs, &n.Containers[i], 0)
 		n.Containers = append(n.Containers[:i], n.Containers[i+1:]...)
 		fmt.Fprintln(e.stdout, ref)
 	}
@@ -621,7 +682,22 @@ func (e *env) dockerVolumeRm(n *fakestate.Node, args []string) error {
 			}
 			continue
 		}
+		// a volume a container (running or not) mounts is refused, --force
+		// or not: moby volume/service/store.go Remove checks the volume's
+		// references before anything else and returns OpErr{Op: "remove",
+		// Err: errVolumeInUse ("volume is in use"), Refs: container IDs},
+		// which prints as "remove NAME: volume is in use - [ID, …]"
+		// (volume/service/errors.go)
+		if refs := volumeRefs(n, v); len(refs) > 0 {
+			errs = append(errs, fmt.Sprintf("Error response from daemon: remove %s: volume is in use - [%s]", v, strings.Join(refs, ", ")))
+			continue
+		}
 		n.Volumes = append(n.Volumes[:i], n.Volumes[i+1:]...)
+		if n.Real != nil {
+			if err := os.RemoveAll(filepath.Dir(volumePath(v))); err != nil {
+				return err
+			}
+		}
 		fmt.Fprintln(e.stdout, v)
 	}
 	if err := e.saveJSON(fakestate.NodeFile, n); err != nil {
@@ -642,27 +718,38 @@ func runBoolFlag(f string) bool {
 	return false
 }
 
-// dockerRun supports only the MKE bootstrapper's backup (see ucpBackup) and
+// dockerRun supports the MKE bootstrapper's backup (see ucpBackup) and
 // uninstall-ucp, which removes this node's ucp-* containers and records the
-// call.
+// call, and on a realistic node --entrypoint etcdctl|etcdutl (see
+// runEntrypoint). On a realistic node the image must be on the node (the
+// hosts are air-gapped) and, without --log-driver none, what the
+// container prints is kept as its log (see keepLog).
 func (e *env) dockerRun(n *fakestate.Node, args []string) error {
-	i := 0
-	for ; i < len(args); i++ {
-		a := args[i]
-		if !strings.HasPrefix(a, "-") {
-			break
-		}
-		if strings.Contains(a, "=") || runBoolFlag(a) {
-			continue
-		}
-		i++ // valued flag
+	f, err := parseRun(args)
+	if err != nil {
+		return err
 	}
-	if i >= len(args) {
-		return fail(1, "\"docker run\" requires at least 1 argument.")
+	image, cmd := f.image, f.cmd
+	if n.Real != nil {
+		if f.name != "" {
+			if i := findContainer(n, f.name); i >= 0 {
+				return fail(125, "docker: Error response from daemon: Conflict. The container name \"/%s\" is already in use by container \"%s\". You have to remove (or rename) that container to be able to reuse that name.", f.name, n.Containers[i].ID)
+			}
+		}
+		if !hasImage(n, image) {
+			return pullFails(e, image)
+		}
+		if f.entry != "" {
+			return e.runEntrypoint(n, f)
+		}
+		var log bytes.Buffer
+		stdout, stderr := e.stdout, e.stderr
+		e.stdout, e.stderr = io.MultiWriter(stdout, &jsonLog{w: &log, stream: "stdout"}), io.MultiWriter(stderr, &jsonLog{w: &log, stream: "stderr"})
+		defer func() { e.stdout, e.stderr = stdout, stderr }()
+		defer func() { _ = e.keepLog(f, &log) }()
 	}
-	image, cmd := args[i], args[i+1:]
 	if len(cmd) > 0 && cmd[0] == "backup" && strings.Contains(image, "/ucp:") {
-		return e.ucpBackup(n, args[:i], image, cmd[1:])
+		return e.ucpBackup(n, f.raw, image, cmd[1:])
 	}
 	if len(cmd) == 0 || cmd[0] != "uninstall-ucp" || !strings.Contains(image, "/ucp:") {
 		return unsupported("docker", append([]string{"run"}, args...))
@@ -720,4 +807,18 @@ func sortStrings(s []string) {
 			s[j], s[j-1] = s[j-1], s[j]
 		}
 	}
+}
+
+// volumeRefs are the IDs of the containers that mount volume name.
+func volumeRefs(n *fakestate.Node, name string) []string {
+	var refs []string
+	for _, c := range n.Containers {
+		for _, m := range c.Mounts {
+			if m.Type == "volume" && m.Name == name {
+				refs = append(refs, c.ID)
+				break
+			}
+		}
+	}
+	return refs
 }

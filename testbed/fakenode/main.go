@@ -123,7 +123,17 @@ func (e *env) run(name string, args []string) error {
 // helper runs the commands of fakenode called by its own name.
 func (e *env) helper(args []string) error {
 	if len(args) == 0 {
-		return fail(1, "usage: fakenode digest|faults-add|faults-clear")
+		return fail(1, "usage: fakenode digest|faults-add|faults-clear|boot")
+	}
+	// the processes behind containers: never under the lock
+	switch args[0] {
+	case "container-init":
+		if len(args) != 2 {
+			return fail(1, "usage: fakenode container-init SPEC")
+		}
+		return containerInit(args[1])
+	case "serve":
+		return serve(args[1:])
 	}
 	unlock, err := e.lock()
 	if err != nil {
@@ -148,6 +158,22 @@ func (e *env) helper(args []string) error {
 			return err
 		}
 		return fakestate.WriteJSON(e.path(fakestate.FaultsFile), append(fs, f))
+	case "boot":
+		return e.boot(args[1:])
+	case "memory":
+		// "NAME BYTES" per running container process (VmRSS)
+		return e.memory()
+	case "running":
+		// whether a container's process runs: true or false
+		if len(args) != 2 {
+			return fail(1, "usage: fakenode running CONTAINER")
+		}
+		ok, err := e.processRuns(args[1])
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(e.stdout, ok)
+		return nil
 	case "faults-clear":
 		err := os.Remove(e.path(fakestate.FaultsFile))
 		if errors.Is(err, os.ErrNotExist) {

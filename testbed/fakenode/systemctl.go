@@ -52,6 +52,11 @@ func (e *env) systemctl(args []string) error {
 			default:
 				u.Active = true
 			}
+			if unitName(n) == "docker.service" {
+				if err := e.dockerUnit(verb); err != nil {
+					return err
+				}
+			}
 		}
 		return save()
 	case "enable", "disable":
@@ -180,4 +185,25 @@ func globMatch(pattern, name string) bool {
 	}
 	ok, _ := filepath.Match(pattern, name)
 	return ok
+}
+
+// dockerUnit stops or starts the processes behind containers with
+// docker.service: dockerd stops its containers when it stops (without
+// live-restore) and starts those with a restart policy when it starts;
+// MKE's ucp-* containers run with one (the fake gives every container
+// that was running one).
+func (e *env) dockerUnit(verb string) error {
+	n, err := e.node()
+	if err != nil || n.Real == nil {
+		return nil
+	}
+	switch verb {
+	case "stop":
+		return e.stopAll(n)
+	case "restart", "reload-or-restart":
+		if err := e.stopAll(n); err != nil {
+			return err
+		}
+	}
+	return e.boot(nil)
 }

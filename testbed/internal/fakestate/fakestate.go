@@ -25,7 +25,18 @@ const (
 	// docker ps's STATUS texts read it, so it is left out of the digest
 	// (stop then start restores a node's digest).
 	TimesFile = "times.json"
+	// ProcsFile maps container IDs to the real processes behind them
+	// (Procs); pids change on every start, so it is left out of the digest.
+	ProcsFile = "procs.json"
 )
+
+// LogDir holds the logs of the real processes a fake node starts; it is
+// outside Dir, so no digest sees it.
+const LogDir = "/var/log/fakenode"
+
+// VolumesDir holds docker volumes, each as <name>/_data, as dockerd's
+// local driver lays them out.
+const VolumesDir = "/var/lib/docker/volumes"
 
 // K0sVersionMarker starts the trailer that testbed.FakeK0sBinary appends to
 // a copy of fakenode, followed by a version and a newline: the copy then
@@ -37,7 +48,20 @@ const K0sVersionMarker = "\nfakenode-k0s-version="
 // digest: the fault list, the call log and the lock file change without the
 // node's state changing.
 func Volatile(name string) bool {
-	return name == FaultsFile || name == CallsFile || name == LockFile || name == TimesFile
+	return name == FaultsFile || name == CallsFile || name == LockFile || name == TimesFile || name == ProcsFile
+}
+
+// Procs are the real processes behind containers, keyed by container ID.
+type Procs map[string]Proc
+
+// Proc is one detached process (its own session): PID and the start time
+// field of /proc/PID/stat, so a reused PID is not mistaken for it.
+type Proc struct {
+	PID   int    `json:"pid"`
+	Start uint64 `json:"start"`
+	// Created are mount points the fake made on the host for the
+	// container's mounts; they are removed when the process is stopped.
+	Created []string `json:"created,omitempty"`
 }
 
 // Times are the start and stop times of containers, keyed by ID; a
@@ -64,6 +88,57 @@ type Node struct {
 	Images     []Image     `json:"images,omitempty"`
 	// Uninstalls records the argv of every "docker run … uninstall-ucp".
 	Uninstalls [][]string `json:"uninstalls,omitempty"`
+	// Real is set on the nodes of a realistic cluster: real processes
+	// behind containers, Swarm tasks and MKE's reconciliation.
+	Real *Real `json:"real,omitempty"`
+}
+
+// SwarmDir is where dockerd keeps its Swarm state; the test bed binds one
+// machine folder there on every node of a realistic cluster, so what a
+// manager changes (node availability, services) every node sees, as
+// Swarm's replicated store would make it.
+const SwarmDir = "/var/lib/docker/swarm"
+
+// SwarmFile (under SwarmDir) holds SwarmState; SwarmLock serialises it.
+const (
+	SwarmFile = "fakenode-swarm.json"
+	SwarmLock = ".fakenode-swarm.lock"
+)
+
+// SwarmState is the cluster-wide Swarm state of a realistic cluster.
+type SwarmState struct {
+	// Availability maps node IDs to "active", "pause" or "drain"
+	// (missing: active).
+	Availability map[string]string `json:"availability"`
+	// Services are the names of the Swarm services that exist.
+	Services []string `json:"services"`
+}
+
+// Real configures a realistic node.
+type Real struct {
+	// Testbin is the folder of etcd, kube-apiserver, etcdctl, … that
+	// containers and docker run --entrypoint execute.
+	Testbin string `json:"testbin"`
+	// Services are the global Swarm services with a task on this node.
+	Services []Service `json:"services,omitempty"`
+	// Reconcile is whether the MKE agent on the node starts stopped ucp-*
+	// containers again while its task runs.
+	Reconcile bool `json:"reconcile"`
+}
+
+// Service is a global Swarm service with its task template.
+type Service struct {
+	Name  string `json:"name"`
+	Image string `json:"image"`
+}
+
+// Mount is a container mount as docker inspect shows it.
+type Mount struct {
+	Type        string `json:"type"`           // "volume" or "bind"
+	Name        string `json:"name,omitempty"` // the volume
+	Source      string `json:"source"`         // on the host
+	Destination string `json:"destination"`    // in the container
+	RW          bool   `json:"rw"`
 }
 
 // Swarm is the node's Swarm state; LocalNodeState "inactive" after a leave.
@@ -104,7 +179,25 @@ type Container struct {
 	Labels  map[string]string `json:"labels,omitempty"`
 	// Running is false after docker stop: docker ps without -a hides it.
 	Running bool `json:"running"`
+	// Path and Args are the container's entrypoint and arguments as
+	// docker inspect shows them; Mounts its mounts.
+	Path   string   `json:"path,omitempty"`
+	Args   []string `json:"args,omitempty"`
+	Mounts []Mount  `json:"mounts,omitempty"`
+	// Exec is the host argv that replaces Path to run the container as a
+	// real process ("" runs nothing): the process sees Mounts at their
+	// destinations in its own mount namespace.
+	Exec []string `json:"exec,omitempty"`
+	// Ports are the host TCP ports it publishes (network host: it
+	// listens on them itself).
+	Ports []int `json:"ports,omitempty"`
 }
+
+// LogsDir (under Dir, so part of the digest) keeps what containers run
+// without --log-driver none printed, one file per container in docker's
+// json-file format: a log driver may ship it off the node even when the
+// container is removed, so the fake never deletes it.
+const LogsDir = "container-logs"
 
 // Image is a docker image.
 type Image struct {
