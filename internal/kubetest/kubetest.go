@@ -104,6 +104,12 @@ type Options struct {
 	// ClientCAPEM, when set, makes the API server accept client
 	// certificates signed by it (user = CN, groups = O).
 	ClientCAPEM []byte
+
+	// APIServerArgs and ControllerManagerArgs are added after the flags
+	// Start sets (a later flag wins; list flags accumulate), for tests of
+	// components that need more of the control plane: bootstrap tokens,
+	// the Node authorizer, CSR signing.
+	APIServerArgs, ControllerManagerArgs []string
 }
 
 // Plane is a running control plane.
@@ -190,7 +196,7 @@ func Start(ctx context.Context, o Options) (p *Plane, err error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := p.start(assets, "kube-apiserver", append(tlsArgs,
+	if err := p.start(assets, "kube-apiserver", append(append(tlsArgs,
 		"--etcd-servers", etcdURL,
 		"--bind-address", "127.0.0.1", "--advertise-address", "127.0.0.1", "--secure-port", apiPort,
 		"--cert-dir", pki,
@@ -199,7 +205,7 @@ func Start(ctx context.Context, o Options) (p *Plane, err error) {
 		"--service-account-key-file", filepath.Join(pki, "sa.pub"),
 		"--service-account-signing-key-file", filepath.Join(pki, "sa.key"),
 		"--service-cluster-ip-range", "10.0.0.0/24", "--endpoint-reconciler-type", "none",
-		"--allow-privileged=true")...); err != nil {
+		"--allow-privileged=true"), o.APIServerArgs...)...); err != nil {
 		return nil, err
 	}
 	host := "https://127.0.0.1:" + apiPort
@@ -238,13 +244,13 @@ func Start(ctx context.Context, o Options) (p *Plane, err error) {
 		if len(ctrls) == 0 {
 			ctrls = DefaultControllers
 		}
-		if err := p.start(assets, "kube-controller-manager",
+		if err := p.start(assets, "kube-controller-manager", append([]string{
 			"--kubeconfig", p.Kubeconfig,
 			"--leader-elect=false", "--controllers", strings.Join(ctrls, ","),
 			// no serving endpoint: nothing here probes it
 			"--bind-address", "127.0.0.1", "--secure-port", "0",
 			"--service-account-private-key-file", filepath.Join(pki, "sa.key"),
-			"--root-ca-file", filepath.Join(pki, "ca.crt")); err != nil {
+			"--root-ca-file", filepath.Join(pki, "ca.crt")}, o.ControllerManagerArgs...)...); err != nil {
 			return nil, err
 		}
 		if slices.Contains(ctrls, "clusterrole-aggregation-controller") {

@@ -3,10 +3,12 @@ package main
 import (
 	"bytes"
 	"crypto/sha256"
-	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -53,47 +55,58 @@ func kubeVersion() string {
 	return v + "+k0s"
 }
 
-const adminConf = "/var/lib/k0s/pki/admin.conf"
+// kubectl is k0s kubectl (cmd/kubectl/kubectl.go): in real mode the real
+// kubectl with the admin kubeconfig unless --kubeconfig or KUBECONFIG
+// names another (fallbackToK0sKubeconfig); in fast mode the verbs an
+// upgrade needs, simulated on the JSON state.
+func (e *env) kubectl(args []string) error {
+	if assets := e.kubeAssets(); assets != "" {
+		return e.realKubectl(assets, args)
+	}
+	k, err := e.k0sState()
+	if err != nil {
+		return err
+	}
+	_, rerr := e.running()
+	return e.k0sKubectl(k, k != nil && rerr == nil, args)
+}
 
-// k0sKubeconfigAdmin prints the admin kubeconfig of a controller that has
-// been started at least once (it exists from then until k0s reset), with
-// the node's address as the API server, like k0s does.
-func (e *env) k0sKubeconfigAdmin(k *fakestate.K0s) error {
-	if k == nil || k.Role == "worker" || !k.Initialized {
-		return fail(1, "Error: admin config %q not found, check if the control plane is initialized on this node", adminConf)
+// realKubectl runs kubectl from the assets folder. k0s's own flags on
+// kubectl (--data-dir, --debug) are taken out; kubectl parses the rest.
+func (e *env) realKubectl(assets string, args []string) error {
+	var pass []string
+	hasKubeconfig := false
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--data-dir" && i+1 < len(args):
+			i++
+			continue
+		case strings.HasPrefix(a, "--data-dir="), a == "--debug", strings.HasPrefix(a, "--debug="):
+			continue
+		case a == "--kubeconfig" || strings.HasPrefix(a, "--kubeconfig="):
+			hasKubeconfig = true
+		}
+		pass = append(pass, a)
 	}
-	host, _ := os.Hostname()
-	addr := "127.0.0.1"
-	if n, _ := e.node(); n != nil && n.Address != "" {
-		addr = n.Address
+	if _, ok := os.LookupEnv("KUBECONFIG"); !ok && !hasKubeconfig {
+		if _, err := os.Stat(adminConf); err != nil {
+			return fail(1, "Error: cannot stat k0s kubeconfig, is the server running?: %v", err)
+		}
+		pass = append([]string{"--kubeconfig=" + adminConf}, pass...)
 	}
-	pem := func(kind, seed string) string {
-		sum := sha256.Sum256([]byte(host + "/" + seed))
-		body := base64.StdEncoding.EncodeToString(bytes.Repeat(sum[:], 8))
-		return base64.StdEncoding.EncodeToString([]byte("-----BEGIN " + kind + "-----\n" + body + "\n-----END " + kind + "-----\n"))
+	bin := filepath.Join(assets, "kubectl")
+	if _, err := os.Stat(bin); err != nil {
+		return fail(1, "fakenode: no kubectl in %s (hack/testbin builds it)", assets)
 	}
-	fmt.Fprintf(e.stdout, `apiVersion: v1
-clusters:
-- cluster:
-    certificate-authority-data: %s
-    server: https://%s:6443
-  name: local
-contexts:
-- context:
-    cluster: local
-    namespace: default
-    user: user
-  name: Default
-current-context: Default
-kind: Config
-preferences: {}
-users:
-- name: user
-  user:
-    client-certificate-data: %s
-    client-key-data: %s
-`, pem("CERTIFICATE", "ca"), addr, pem("CERTIFICATE", "admin"), pem("RSA PRIVATE KEY", "admin-key"))
-	return nil
+	cmd := exec.Command(bin, pass...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = e.stdin, e.stdout, e.stderr
+	err := cmd.Run()
+	var xe *exec.ExitError
+	if errors.As(err, &xe) {
+		return fail(xe.ExitCode(), "")
+	}
+	return err
 }
 
 // nodeNameRE is a DNS subdomain, what Kubernetes accepts as a node name.

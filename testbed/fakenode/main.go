@@ -62,6 +62,11 @@ type env struct {
 	stdout io.Writer
 	stderr io.Writer
 	stdin  io.Reader
+	// asRoot makes commands that need root run for a test that is not
+	// root; fsRoot, when set, is where absolute host paths (/etc/cni,
+	// /var/lib/k0s, …) live in a unit test (see hostPath).
+	asRoot bool
+	fsRoot string
 }
 
 func main() {
@@ -70,7 +75,13 @@ func main() {
 		e.dir = d
 	}
 	name := filepath.Base(os.Args[0])
-	err := e.run(name, os.Args[1:])
+	var err error
+	if len(os.Args) == 3 && os.Args[1] == daemonArg {
+		// a daemon runs without the state lock (see k0s_daemon.go)
+		err = e.runDaemon(os.Args[2])
+	} else {
+		err = e.run(name, os.Args[1:])
+	}
 	var xe *exitError
 	switch {
 	case err == nil:
@@ -96,6 +107,10 @@ func (e *env) run(name string, args []string) error {
 		cmd = e.k0s
 	default:
 		return e.helper(args)
+	}
+	if name == "k0s" && len(args) > 0 && args[0] == "worker" {
+		// the k0sworker service's long-running process: it takes no lock
+		return e.k0sWorker(args[1:])
 	}
 	unlock, err := e.lock()
 	if err != nil {

@@ -14,7 +14,7 @@ import (
 func newEnv(t *testing.T) (*env, *bytes.Buffer, *bytes.Buffer) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	e := &env{dir: t.TempDir(), stdout: &out, stderr: &errb, stdin: strings.NewReader("")}
+	e := &env{dir: t.TempDir(), stdout: &out, stderr: &errb, stdin: strings.NewReader(""), asRoot: true, fsRoot: t.TempDir()}
 	n := fakestate.Node{Hostname: "worker-1", Role: "worker", MCRVersion: "25.0.8",
 		Swarm:      fakestate.Swarm{NodeID: "n1", LocalNodeState: "active", ClusterID: "c1"},
 		Containers: []fakestate.Container{{ID: strings.Repeat("ab", 32), Name: "ucp-proxy", Image: "mirantis/ucp-proxy:3.8.8", Running: true}}}
@@ -73,8 +73,10 @@ func TestCommands(t *testing.T) {
 		{[]string{"systemctl", "disable", "docker"}, 0, "", ""},
 		{[]string{"systemctl", "enable", "k0sworker"}, 1, "", "Unit file k0sworker.service does not exist."},
 		{[]string{"systemctl", "list-unit-files", "docker.service"}, 0, "UNIT FILE               STATE   PRESET\ndocker.service          enabled enabled\n\n1 unit files listed.\n", ""},
-		{[]string{"k0s", "token", "create", "--role=worker"}, 1, "", "connection refused"},
-		{[]string{"k0s", "frob"}, 1, "", "fakenode: unsupported k0s command"},
+		// k0s v1.33 cmd/token/create.go asks the status socket first
+		{[]string{"k0s", "token", "create", "--role=worker"}, 1, "", "Error: failed to get k0s status: status: can't get \"status\" via \"/run/k0s/status.sock\""},
+		{[]string{"k0s", "frob"}, 1, "", "Error: unknown command \"frob\" for \"k0s\""},
+		{[]string{"k0s", "airgap", "list-images"}, 1, "", "fakenode: unsupported k0s command"},
 		{[]string{"systemctl", "frob"}, 1, "", "fakenode: unsupported systemctl command"},
 	} {
 		e, out, _ := newEnv(t)

@@ -58,7 +58,23 @@ func (e *env) systemctl(args []string) error {
 				}
 			}
 		}
-		return save()
+		if err := save(); err != nil {
+			return err
+		}
+		// a k0s unit runs its daemon (k0s_daemon.go)
+		for _, n := range names {
+			if strings.HasPrefix(unitName(n), "k0s") && verb != "try-restart" {
+				if verb != "stop" && verb != "start" {
+					if err := e.unitChanged(unitName(n), false); err != nil {
+						return err
+					}
+				}
+				if err := e.unitChanged(unitName(n), verb != "stop"); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
 	case "enable", "disable":
 		if len(names) == 0 {
 			return fail(1, "Too few arguments.")

@@ -269,8 +269,9 @@ func TestK0sUpgradeCommands(t *testing.T) {
 		// ignores unknown ones; all need the controller's API
 		{"token create bad expiry", install, []string{"k0s", "token", "create", "--role", "worker", "--expiry", "2 hours"}, 1, "", `time: unknown unit " hours"`},
 		{"token create unknown flag", install, []string{"k0s", "token", "create", "--ttl", "1h"}, 1, "", "unknown flag: --ttl"},
-		{"token create stopped", append(install, []string{"k0s", "stop"}), []string{"k0s", "token", "create", "--role", "worker", "--expiry", "1h"}, 1, "", "connection refused"},
-		{"token invalidate without id", install, []string{"k0s", "token", "invalidate"}, 1, "", "invalidate requires at least one token ID to invalidate"},
+		{"token create stopped", append(install, []string{"k0s", "stop"}), []string{"k0s", "token", "create", "--role", "worker", "--expiry", "1h"}, 1, "", "Error: failed to get k0s status: "},
+		// cobra.MinimumNArgs(1)
+		{"token invalidate without id", install, []string{"k0s", "token", "invalidate"}, 1, "", "Error: requires at least 1 arg(s), only received 0"},
 		{"token invalidate unknown id", install, []string{"k0s", "token", "invalidate", "abcdef"}, 0, "token abcdef deleted successfully\n", ""},
 		{"token invalidate on a worker", [][]string{{"k0s", "install", "worker"}, {"k0s", "start"}}, []string{"k0s", "token", "invalidate", "abcdef"}, 1, "", "connection refused"},
 		{"token list none", install, []string{"k0s", "token", "list"}, 0, "No k0s join tokens found\n", ""},
@@ -349,12 +350,18 @@ func TestK0sRoundTrips(t *testing.T) {
 		{"install start stop reset", [][]string{{"k0s", "install", "controller", "--enable-worker"}, {"k0s", "start"},
 			{"k0s", "kubectl", "drain", "--ignore-daemonsets", "worker-1"}, {"k0s", "stop"}, {"k0s", "reset"}}, true},
 		{"install with token file", [][]string{{"k0s", "install", "worker", "--token-file", "TOKEN"}, {"k0s", "start"}, {"k0s", "stop"}, {"k0s", "reset"}}, true},
-		{"install only", [][]string{{"k0s", "install", "controller", "-c", "TOKEN"}}, false},
+		{"install only", [][]string{{"k0s", "install", "controller", "-c", "CONFIG"}}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e, out, errb := newEnv(t)
-			tok := filepath.Join(t.TempDir(), "token")
-			if err := os.WriteFile(tok, []byte("t"), 0o600); err != nil {
+			tok, cfg := "/etc/k0s/token", "/etc/k0s/k0s.yaml"
+			if err := os.MkdirAll(e.hostPath("/etc/k0s"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(e.hostPath(tok), []byte("t"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(e.hostPath(cfg), []byte("apiVersion: k0s.k0sproject.io/v1beta1\nkind: ClusterConfig\n"), 0o600); err != nil {
 				t.Fatal(err)
 			}
 			d0, _ := digest(e.dir)
@@ -362,6 +369,9 @@ func TestK0sRoundTrips(t *testing.T) {
 				for i := range argv {
 					if argv[i] == "TOKEN" {
 						argv[i] = tok
+					}
+					if argv[i] == "CONFIG" {
+						argv[i] = cfg
 					}
 				}
 			}

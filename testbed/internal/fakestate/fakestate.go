@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -28,10 +29,20 @@ const (
 	// ProcsFile maps container IDs to the real processes behind them
 	// (Procs); pids change on every start, so it is left out of the digest.
 	ProcsFile = "procs.json"
+	// KubeAssetsFile holds the absolute path of a folder with the real
+	// control-plane binaries (etcd, kube-apiserver, kube-controller-manager,
+	// etcdutl, kubectl) as the host sees it. When it exists, the fake k0s
+	// runs a real control plane; without it k0s keeps JSON state only (the
+	// fast mode of engine-logic tests). Not part of the digest.
+	KubeAssetsFile = "kube-assets"
+	// PidsDir holds one file per long-lived process a fake runs, named
+	// after its unit ("k0sworker.service.pid"), holding its process ID;
+	// like the logs under LogDir it is left out of the digest.
+	PidsDir = "pids"
 )
 
-// LogDir holds the logs of the real processes a fake node starts; it is
-// outside Dir, so no digest sees it.
+// LogDir holds the logs of the real processes a fake node starts, one file
+// per unit or container; it is outside Dir, so no digest sees it.
 const LogDir = "/var/log/fakenode"
 
 // VolumesDir holds docker volumes, each as <name>/_data, as dockerd's
@@ -48,7 +59,8 @@ const K0sVersionMarker = "\nfakenode-k0s-version="
 // digest: the fault list, the call log and the lock file change without the
 // node's state changing.
 func Volatile(name string) bool {
-	return name == FaultsFile || name == CallsFile || name == LockFile || name == TimesFile || name == ProcsFile
+	return name == FaultsFile || name == CallsFile || name == LockFile || name == TimesFile || name == ProcsFile ||
+		name == KubeAssetsFile || name == PidsDir || strings.HasPrefix(name, PidsDir+"/")
 }
 
 // Procs are the real processes behind containers, keyed by container ID.
