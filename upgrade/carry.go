@@ -270,7 +270,9 @@ func snapshotScript(stateDir string, c *Carry, snapshot, status string) string {
 	fmt.Fprintf(&b, "if grep -q 'PRIVATE KEY' %s; then echo %s >&2; exit 1; fi\n", q(a+"/pki/sa.pub"),
 		q("ucp-kube-apiserver's --service-account-key-file holds a private key: k0s keeps sa.pub readable by all (0644); give the public keys' files in Options.Carry.SAPublicKeys"))
 	fmt.Fprintf(&b, "chmod 751 %s\nchmod 640 %s\nchmod 644 %s\n", q(a+"/pki"), q(a+"/pki/sa.key"), q(a+"/pki/sa.pub"))
-	fmt.Fprintf(&b, "%s\n", expandCarry(snapshot, c.KVImage, a))
+	// etcdctl reports "Snapshot saved at …" on stdout: to stderr, so that
+	// stdout is the status and the sum
+	fmt.Fprintf(&b, "%s >&2\n", expandCarry(snapshot, c.KVImage, a))
 	fmt.Fprintf(&b, "%s > %s\n", expandCarry(status, c.KVImage, a), q(d+"/status.json"))
 	fmt.Fprintf(&b, "tar -C %s -czf %s.part etcd-snapshot.db pki k0s.yaml\n", q(a), q(carryArchive(stateDir)))
 	fmt.Fprintf(&b, "mv %s.part %s\nrm -rf %s\n", q(carryArchive(stateDir)), q(carryArchive(stateDir)), q(a))

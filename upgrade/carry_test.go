@@ -171,7 +171,7 @@ func TestCarryCommands(t *testing.T) {
 				"cat /v/sa/sa.pub '/v/it'\\''s.pub' > '/var/lib/mke-migrate/carry/archive/pki/sa.pub'\n" +
 				"if grep -q 'PRIVATE KEY' '/var/lib/mke-migrate/carry/archive/pki/sa.pub'; then echo 'ucp-kube-apiserver'\\''s --service-account-key-file holds a private key: k0s keeps sa.pub readable by all (0644); give the public keys'\\'' files in Options.Carry.SAPublicKeys' >&2; exit 1; fi\n" +
 				"chmod 751 '/var/lib/mke-migrate/carry/archive/pki'\nchmod 640 '/var/lib/mke-migrate/carry/archive/pki/sa.key'\nchmod 644 '/var/lib/mke-migrate/carry/archive/pki/sa.pub'\n" +
-				"SNAP '/var/lib/mke-migrate/carry/archive'\n" +
+				"SNAP '/var/lib/mke-migrate/carry/archive' >&2\n" +
 				"STATUS mirantis/ucp-etcd:3.8.5 > '/var/lib/mke-migrate/carry/status.json'\n" +
 				"tar -C '/var/lib/mke-migrate/carry/archive' -czf '/var/lib/mke-migrate/carry/k0s-carry.tar.gz'.part etcd-snapshot.db pki k0s.yaml\n" +
 				"mv '/var/lib/mke-migrate/carry/k0s-carry.tar.gz'.part '/var/lib/mke-migrate/carry/k0s-carry.tar.gz'\nrm -rf '/var/lib/mke-migrate/carry/archive'\n" +
@@ -323,10 +323,10 @@ func TestSnapshotScriptMakesAK0sArchive(t *testing.T) {
 	write(filepath.Join(keys, "b.pub"), "-----BEGIN CERTIFICATE-----\nb\n-----END CERTIFICATE-----\n")
 	c := &Carry{KVImage: "img", SASigningKey: filepath.Join(keys, "sa.key"), SAPublicKeys: []string{filepath.Join(keys, "a.pub"), filepath.Join(keys, "b.pub")}}
 	state := filepath.Join(dir, "state")
-	script := snapshotScript(state, c, "printf snapshot > {dir}/etcd-snapshot.db", `echo '{"hash":1,"revision":2,"totalKey":3,"totalSize":8}'`)
+	script := snapshotScript(state, c, "printf snapshot > {dir}/etcd-snapshot.db; echo Snapshot saved at {dir}", `echo '{"hash":1,"revision":2,"totalKey":3,"totalSize":8}'`)
 	cmd := exec.Command("sh", "-c", script)
 	cmd.Stdin = strings.NewReader("apiVersion: k0s.k0sproject.io/v1beta1\nkind: ClusterConfig\n")
-	out, err := cmd.CombinedOutput()
+	out, err := cmd.Output() // stdout only, as a remote command's output
 	if err != nil {
 		t.Fatalf("%v: %s", err, out)
 	}
