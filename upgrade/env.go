@@ -77,6 +77,18 @@ type Commands struct {
 	// NodeReadyTimeout how long for a joined worker's Node to be Ready
 	// (default 5 minutes).
 	Ready, NodeReadyTimeout time.Duration
+	// Inspect prints docker inspect of MKE 3's apiserver, controller
+	// manager and ucp-kv on the leader (Discover reads the etcd prefix,
+	// the service-account keys and ucp-kv's image from it).
+	Inspect string
+	// Snapshot saves ucp-kv's snapshot as {dir}/etcd-snapshot.db (run on
+	// the leader with MKE 3's API servers stopped; {image} is ucp-kv's
+	// image, {dir} the carry folder, mounted at /backup);
+	// SnapshotStatus prints etcdutl snapshot status -w json of it.
+	Snapshot, SnapshotStatus string
+	// K0sDataDir is k0s's data directory (k0s's default /var/lib/k0s),
+	// where k0s restore writes etcd and pki.
+	K0sDataDir string
 	// TokenExpiry is the lifetime of the run's join tokens (Go duration
 	// syntax, as k0s token create parses it), one per role for all nodes;
 	// at most the run's Timeout, which is also the default. The run
@@ -104,6 +116,15 @@ func (c Commands) withDefaults() Commands {
 		Ready:                2 * time.Minute,
 		NodeReadyTimeout:     5 * time.Minute,
 		TokenExpiry:          DefaultTimeout.String(),
+		Inspect:              "docker inspect " + apiserverContainer + " " + kcmContainer + " " + kvContainer,
+		// the MKE 3 docs run their own backup with --log-driver none, so
+		// that nothing of the data lands in a container log; the client
+		// certificate is ucp-kv's own (volume ucp-kv-certs)
+		Snapshot: "docker run --rm --network host --log-driver none -v ucp-kv-certs:/etc/docker/ssl:ro -v {dir}:/backup --entrypoint etcdctl {image}" +
+			" --endpoints https://127.0.0.1:12379 --cacert /etc/docker/ssl/ca.pem --cert /etc/docker/ssl/cert.pem --key /etc/docker/ssl/key.pem" +
+			" snapshot save /backup/etcd-snapshot.db",
+		SnapshotStatus: "docker run --rm --log-driver none -v {dir}:/backup --entrypoint etcdutl {image} snapshot status /backup/etcd-snapshot.db -w json",
+		K0sDataDir:     "/var/lib/k0s",
 	}
 	if c.UCPImage != "" {
 		d.UCPImage = c.UCPImage
@@ -128,6 +149,10 @@ func (c Commands) withDefaults() Commands {
 		set(&d.JoinCheck, c.JoinCheck)
 	}
 	set(&d.TokenExpiry, c.TokenExpiry)
+	set(&d.Inspect, c.Inspect)
+	set(&d.Snapshot, c.Snapshot)
+	set(&d.SnapshotStatus, c.SnapshotStatus)
+	set(&d.K0sDataDir, c.K0sDataDir)
 	if c.StopContainers != nil {
 		d.StopContainers = c.StopContainers
 	}

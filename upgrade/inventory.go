@@ -99,10 +99,15 @@ func (u *Upgrade) FromInventory(inv Inventory) (*Shared, error) {
 			}
 		}
 	}
-	if sh.K0sConfig, err = k0sConfig(&out); err != nil {
+	if sh.K0sConfig, err = k0sConfig(&out, nil); err != nil {
 		return nil, err
 	}
 	o.withRegistries(sh)
+	sh.ConfigStore = !o.SkipConfigStore
+	if !o.Carry.Skip {
+		// for the printed plan: Discover reads these on the leader
+		sh.Carry = &Carry{EtcdPrefix: DefaultEtcdPrefix, KVImage: "<ucp-kv's image>"}
+	}
 	sh.RBACModel = inv.RBAC
 	if sh.RBACModel == nil {
 		sh.RBACModel = o.RBACExport

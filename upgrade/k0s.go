@@ -17,7 +17,6 @@ import (
 
 	"sigs.k8s.io/yaml"
 
-	"github.com/mke-migrate/mke-migrate/convert/mke4"
 	"github.com/mke-migrate/mke-migrate/hosts"
 	"github.com/mke-migrate/mke-migrate/internal/shell"
 	"github.com/mke-migrate/mke-migrate/plan"
@@ -297,13 +296,25 @@ func controllerStep(e *Env, host string, first bool) *plan.Step {
 	if first {
 		what = "installs and starts the first k0s controller"
 	}
-	return &plan.Step{Name: "k0s-controller", Host: host, Phase: PhaseManagers, Changes: "writes " + c.K0sDir + "/k0s.yaml, " + what,
+	changes := "writes " + c.K0sDir + "/k0s.yaml, " + what
+	if first && e.Cluster.Carry != nil {
+		changes = what + " on the restored data"
+	}
+	return &plan.Step{Name: "k0s-controller", Host: host, Phase: PhaseManagers, Changes: changes,
 		Do: func(ctx context.Context, r *plan.Run) error {
-			if _, err := sudo(ctx, r.Node, mkdirCmd(c.K0sDir)); err != nil {
-				return err
-			}
-			if err := r.Node.Upload(ctx, e.Cluster.K0sConfig, c.K0sDir+"/k0s.yaml", 0o600, true); err != nil {
-				return err
+			// with the carry, k0s restore wrote the first controller's
+			// k0s.yaml (from the archive, the same configuration)
+			if !first || e.Cluster.Carry == nil {
+				cfg, err := e.k0sConfigFor(host)
+				if err != nil {
+					return err
+				}
+				if _, err := sudo(ctx, r.Node, mkdirCmd(c.K0sDir)); err != nil {
+					return err
+				}
+				if err := r.Node.Upload(ctx, cfg, c.K0sDir+"/k0s.yaml", 0o600, true); err != nil {
+					return err
+				}
 			}
 			return e.install(ctx, r, "controller", first, "")
 		},
@@ -322,45 +333,6 @@ func workerStep(e *Env, host string) *plan.Step {
 			return e.install(ctx, r, "worker", false, nodeReadyScript(e.expand(c.NodeReady, nodeNames([]string{name})), name, c.NodeReadyTimeout))
 		},
 		Undo: func(ctx context.Context, r *plan.Run) error { return e.resetK0s(ctx, r, false) }}
-}
-
-// k0sConfig derives the k0s ClusterConfig of the controllers from
-// mke4.yaml: what k0s itself reads (API address and SANs, networking).
-// The rest of mke4.yaml is MKE 4k's, applied by its operator.
-func k0sConfig(c *mke4.MkeConfig) ([]byte, error) {
-	spec := map[string]any{}
-	api := map[string]any{}
-	if a := c.Spec.APIServer.ExternalAddress; a != "" {
-		api["externalAddress"] = a
-	}
-	if len(c.Spec.APIServer.SANs) > 0 {
-		api["sans"] = c.Spec.APIServer.SANs
-	}
-	if len(api) > 0 {
-		spec["api"] = api
-	}
-	network := map[string]any{"provider": "custom"} // MKE 4k installs Calico itself
-	if c.Spec.Network.ServiceCIDR != "" {
-		network["serviceCIDR"] = c.Spec.Network.ServiceCIDR
-	}
-	for _, p := range c.Spec.Network.Providers {
-		if p.Enabled {
-			if cidr, ok := p.ExtraConfig["cidrV4"]; ok {
-				network["podCIDR"] = cidr
-			}
-		}
-	}
-	if m := c.Spec.Network.KubeProxy.Mode; m != "" {
-		network["kubeProxy"] = map[string]any{"mode": m}
-	}
-	spec["network"] = network
-	doc := map[string]any{"apiVersion": "k0s.k0sproject.io/v1beta1", "kind": "ClusterConfig",
-		"metadata": map[string]any{"name": "k0s"}, "spec": spec}
-	b, err := yaml.Marshal(doc)
-	if err != nil {
-		return nil, fmt.Errorf("upgrade: k0s configuration: %w", err)
-	}
-	return bytes.TrimSpace(b), nil
 }
 
 // joinCheckScript runs check (Commands.JoinCheck, {url} filled in) on a

@@ -77,8 +77,15 @@ func Steps(e *Env, workerBatch int) (*plan.Plan, error) {
 	// before any MKE 3 container stops: Swarm and the agents would start
 	// them again
 	add("Swarm: drain every node", PhaseMigrate, []*plan.Step{swarmDrainStep(e)})
+	if sh.Carry != nil {
+		p.Stages = append(p.Stages, carryStopStage(e))
+		add("Carry: snapshot of MKE 3's etcd", PhaseMigrate, []*plan.Step{snapshotStep(e)})
+	}
 	for i, m := range sh.Managers {
 		steps := append(takeOverSteps(e, m, PhaseManagers), controllerStep(e, m, i == 0))
+		if sh.Carry != nil {
+			steps = carrySteps(e, steps, i == 0)
+		}
 		add(fmt.Sprintf("Manager %d of %d: %s", i+1, len(sh.Managers), m), PhaseManagers, steps)
 	}
 	// The cluster is down until the workers are back (the MKE 4k upgrade
@@ -99,6 +106,9 @@ func Steps(e *Env, workerBatch int) (*plan.Plan, error) {
 	}
 	if sh.RBACObjects != nil {
 		add("RBAC", PhaseRBAC, []*plan.Step{rbacApplyStep(e)})
+	}
+	if sh.ConfigStore {
+		add("MKE 4k configuration", PhaseRBAC, []*plan.Step{applyConfigStep(e)})
 	}
 	add("MKE 3 cleanup", PhaseCleanup, []*plan.Step{uninstallStep(e)})
 	var vols [][]*plan.Step

@@ -91,6 +91,12 @@ type Options struct {
 
 	// Commands are the remote commands the steps run.
 	Commands Commands
+	// SkipConfigStore leaves out the step that stores mke4.yaml in the
+	// new cluster (Secret mke/mke4-config) for MKE 4k's installer.
+	SkipConfigStore bool
+	// Carry changes how MKE 3's Kubernetes data is carried into k0s
+	// (docs/carry.md); Carry.Skip starts k0s with an empty etcd.
+	Carry CarryOptions
 	// RBACOptions change the RBAC translation; SkipRBAC leaves RBAC out
 	// of the upgrade (apply it later with mke-migrate rbac apply).
 	RBACOptions rbac.Options
@@ -257,6 +263,9 @@ type Shared struct {
 	MKE3TOML  []byte          `json:"mke3TOML"`
 	Config    *mke4.MkeConfig `json:"config"`
 	K0sConfig []byte          `json:"k0sConfig"`
+	// Carry is what the data carry read on the leader; nil when the
+	// carry is skipped.
+	Carry *Carry `json:"carry,omitempty"`
 	// Profiles are the kubelet profile of each host, if any.
 	Profiles  map[string]string `json:"profiles,omitempty"`
 	RBACModel *rbac.Model       `json:"rbacModel,omitempty"`
@@ -267,6 +276,8 @@ type Shared struct {
 	// BackupEncrypted: the run encrypts MKE 3's backup archive, so a
 	// resume that has still to take it needs the passphrase again.
 	BackupEncrypted bool `json:"backupEncrypted,omitempty"`
+	// ConfigStore says the plan stores mke4.yaml in the new cluster.
+	ConfigStore bool `json:"configStore,omitempty"`
 	// SwarmExport says the plan exports the Swarm services (an MKE 3
 	// client was given and Options.SkipSwarmExport was not).
 	SwarmExport bool `json:"swarmExport,omitempty"`
@@ -425,12 +436,22 @@ func (u *Upgrade) Discover(ctx context.Context) (*Shared, error) {
 			}
 		}
 	}
-	if sh.K0sConfig, err = k0sConfig(out); err != nil {
+	var carryBlocker *preflight.Result
+	if !o.Carry.Skip {
+		if carryBlocker, err = u.discoverCarry(ctx, sh); err != nil {
+			return nil, err
+		}
+		if carryBlocker != nil {
+			sh.Preflight = append(sh.Preflight, *carryBlocker)
+		}
+	}
+	if sh.K0sConfig, err = k0sConfig(out, sh.Carry); err != nil {
 		return nil, err
 	}
 	o.withRegistries(sh)
 
 	sh.SwarmExport = o.MKE3 != nil && !o.SkipSwarmExport
+	sh.ConfigStore = !o.SkipConfigStore
 
 	switch {
 	case o.SkipRBAC:
@@ -462,6 +483,9 @@ func (u *Upgrade) Discover(ctx context.Context) (*Shared, error) {
 				blockers = append(blockers, b)
 			}
 		}
+	}
+	if carryBlocker != nil {
+		blockers = append(blockers, *carryBlocker)
 	}
 	if len(blockers) > 0 {
 		return sh, &BlockedError{Blockers: blockers}

@@ -264,8 +264,11 @@ func runDemo(c *cli.Context) error {
 		StepTimeout:     30 * time.Second,
 		Commands:        upgrade.Commands{Ready: 10 * time.Second},
 		SkipRBAC:        true,
-		Logger:          log,
-		Events:          rpt.event,
+		SkipConfigStore: true,
+		// the simulated managers run no real ucp-kv yet
+		Carry:  upgrade.CarryOptions{Skip: true},
+		Logger: log,
+		Events: rpt.event,
 	}
 	u, err := upgrade.New(o)
 	if err != nil {

@@ -33,6 +33,8 @@ func upgradeCommands() []*cli.Command {
 		&cli.BoolFlag{Name: "force", Usage: "do not ask for confirmation (needed without a terminal)"},
 		&cli.StringFlag{Name: "output", Usage: "keep the run's files (journal, backups, configurations, debug log, summary, report.html) in `DIR` (default: a new folder under $XDG_STATE_HOME/mke-migrate or ~/.local/state/mke-migrate)"},
 		&cli.BoolFlag{Name: "skip-rbac", Usage: "leave RBAC out of the upgrade (apply it later with mke-migrate rbac apply)"},
+		&cli.BoolFlag{Name: "skip-config-store", Usage: "do not store mke4.yaml in the new cluster (Secret mke/mke4-config) for MKE 4k's installer"},
+		&cli.BoolFlag{Name: "no-carry", Usage: "start k0s with an empty etcd instead of MKE 3's data: every Kubernetes object of MKE 3 is lost (docs/carry.md)"},
 		&cli.BoolFlag{Name: "skip-swarm-export", Usage: "do not export the Swarm services as Kubernetes manifests into the output folder (swarm/) before the upgrade"},
 	), append(mflags, upgradeOpsFlags()...)...)
 	logLevel := func() cli.Flag {
@@ -165,6 +167,8 @@ func runUpgrade(c *cli.Context) error {
 	}
 	o.SkipRBAC = c.Bool("skip-rbac")
 	o.SkipSwarmExport = c.Bool("skip-swarm-export")
+	o.Carry.Skip = c.Bool("no-carry")
+	o.SkipConfigStore = c.Bool("skip-config-store")
 
 	u, err := upgrade.New(*o)
 	if err != nil {
