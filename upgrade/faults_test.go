@@ -297,7 +297,9 @@ func (b *bed) helperOptions(hc helperConfig) upgrade.Options {
 		Hosts: b.hosts, Connect: hosts.ConnectOptions{KnownHostsPath: b.knownHosts},
 		ExternalAddress: "mke.example.com", K0sBinary: b.k0s, OutputDir: hc.Dir,
 		KubeconfigPath: filepath.Join(hc.Dir, "home", ".mke", "mke.kubeconf"), StepTimeout: 2 * time.Minute,
-		Commands: upgrade.Commands{Ready: 10 * time.Second}, SkipRBAC: true,
+		// as bed.options: the fast bed has no join API, no real ucp-kv
+		Commands: upgrade.Commands{Ready: 10 * time.Second, JoinCheck: "-"}, SkipRBAC: true,
+		Carry: upgrade.CarryOptions{Skip: true}, SkipConfigStore: true,
 	}
 }
 

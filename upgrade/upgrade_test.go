@@ -110,8 +110,10 @@ func (b *bed) options(t testing.TB, dir string) upgrade.Options {
 		OutputDir:       dir,
 		KubeconfigPath:  filepath.Join(dir, "home", ".mke", "mke.kubeconf"),
 		StepTimeout:     2 * time.Minute, // a safety net only: no test waits for a timeout to fire (F15)
-		Commands:        upgrade.Commands{Ready: 10 * time.Second},
-		// the test bed's managers run no real ucp-kv yet
+		// the fast test bed serves no k0s join API on 9443: the join check
+		// runs on the realistic bed (upgrade/e2e) and in TestJoinCheckScript
+		Commands: upgrade.Commands{Ready: 10 * time.Second, JoinCheck: "-"},
+		// the fast test bed's managers run no real ucp-kv
 		Carry: upgrade.CarryOptions{Skip: true},
 	}
 	o.SkipRBAC = plane == nil

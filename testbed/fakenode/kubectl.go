@@ -135,7 +135,17 @@ func (e *env) k0sKubectl(k *fakestate.K0s, running bool, args []string) error {
 	if kc == "" {
 		kc = os.Getenv("KUBECONFIG")
 	}
-	if running && k.Role == "worker" && kc == kubeletConf {
+	// the worker's kubelet.conf is in its data directory (k0s's persistent
+	// --data-dir, which k0s kubectl takes too)
+	conf := kubeletConf
+	for i, a := range args {
+		if d, ok := strings.CutPrefix(a, "--data-dir="); ok {
+			conf = strings.TrimRight(d, "/") + "/kubelet.conf"
+		} else if a == "--data-dir" && i+1 < len(args) {
+			conf = strings.TrimRight(args[i+1], "/") + "/kubelet.conf"
+		}
+	}
+	if running && k.Role == "worker" && kc == conf {
 		return e.kubeletGetNode(host, pos, first(vals, "-o", "--output"))
 	}
 	if !running || k.Role == "worker" {
