@@ -70,8 +70,8 @@ func (e *Env) dataDirFlag() string {
 	return " --data-dir=" + d
 }
 
-// withKubectlDataDir gives "k0s kubectl" commands (drain, uncordon) the
-// data directory.
+// withKubectlDataDir gives "k0s kubectl" commands (the worker's
+// NodeReady check) the data directory.
 func (e *Env) withKubectlDataDir(cmd string) string {
 	if f := e.dataDirFlag(); f != "" {
 		return strings.ReplaceAll(cmd, "k0s kubectl ", "k0s kubectl"+f+" ")

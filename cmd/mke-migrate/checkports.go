@@ -21,15 +21,13 @@ other node that needs it connects to it: ok, or blocked. Ports: etcd peers 2380 
 between managers, the Kubernetes API 6443 and konnectivity 8132 on managers, the kubelet 10250 and
 Calico's BGP 179 everywhere (k0s's networking docs; UDP is not probed). Exit 3 when a probe is blocked
 or a port held.`,
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "hosts-path", Usage: "the cluster's hosts.yaml `FILE` (role: manager or worker on every host)", Required: true},
 			&cli.StringFlag{Name: "external-address", Usage: "the load balancer `ADDRESS` (probed on 6443 and 9443 from every node)"},
 			&cli.BoolFlag{Name: "json", Usage: "print the results as JSON"},
 			&cli.DurationFlag{Name: "connect-timeout", Value: 3 * time.Second, Usage: "give each connect `DURATION`"},
 			&cli.IntFlag{Name: "concurrency", Value: hosts.DefaultConcurrency, Usage: "work on at most `N` hosts at once"},
-			&cli.StringFlag{Name: "known-hosts", Usage: "check SSH host keys against `FILE` (default ~/.ssh/known_hosts)"},
-			&cli.BoolFlag{Name: "ssh-insecure-ignore-host-key", Usage: "accept any SSH host key (labs only)"},
-		},
+		}, sshFlags()...),
 		Action: runCheckPorts,
 	}
 }
@@ -41,14 +39,15 @@ func runCheckPorts(c *cli.Context) error {
 	if c.Duration("connect-timeout") < time.Second {
 		return usagef("--connect-timeout: at least 1s")
 	}
-	if c.Bool("ssh-insecure-ignore-host-key") && c.String("known-hosts") != "" {
-		return usagef("give --known-hosts or --ssh-insecure-ignore-host-key, not both")
+	connect, err := sshOptions(c)
+	if err != nil {
+		return err
 	}
 	file, err := hosts.Load(c.String("hosts-path"))
 	if err != nil {
 		return usageErr(err)
 	}
-	nodes := &dialer{opts: hosts.ConnectOptions{KnownHostsPath: c.String("known-hosts"), InsecureIgnoreHostKey: c.Bool("ssh-insecure-ignore-host-key")},
+	nodes := &dialer{opts: connect,
 		hosts: map[string]hosts.Host{}, clients: map[string]*hosts.Client{}}
 	defer nodes.close()
 	o := portcheck.Options{Nodes: nodes, LB: c.String("external-address"), ConnectTimeout: c.Duration("connect-timeout"), Concurrency: c.Int("concurrency")}
@@ -75,12 +74,7 @@ func runCheckPorts(c *cli.Context) error {
 	if err != nil {
 		return failure(err)
 	}
-	if c.Bool("json") {
-		err = rep.WriteJSON(c.App.Writer)
-	} else {
-		err = rep.WriteText(c.App.Writer)
-	}
-	if err != nil {
+	if err := writeResult(c, rep); err != nil {
 		return failure(err)
 	}
 	if len(rep.Failed()) > 0 {

@@ -26,13 +26,11 @@ and debug log are added. Secrets are redacted (package support: passwords, token
 file is cut to its last 2 MiB and the bundle to 64 MiB. The bundle is written into --output (default:
 the current folder) and its path printed. An upgrade writes one by itself when it fails, before and
 after its rollback.`,
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "hosts-path", Usage: "the cluster's hosts.yaml `FILE`", Required: true},
 			&cli.StringFlag{Name: "output", Usage: "write the bundle into `DIR` (a run's output folder adds the run's files)", Value: "."},
 			&cli.IntFlag{Name: "concurrency", Value: hosts.DefaultConcurrency, Usage: "collect from at most `N` hosts at once"},
-			&cli.StringFlag{Name: "known-hosts", Usage: "check SSH host keys against `FILE` (default ~/.ssh/known_hosts)"},
-			&cli.BoolFlag{Name: "ssh-insecure-ignore-host-key", Usage: "accept any SSH host key (labs only)"},
-		},
+		}, sshFlags()...),
 		Action: runSupportBundle,
 	}
 }
@@ -41,8 +39,9 @@ func runSupportBundle(c *cli.Context) error {
 	if c.Int("concurrency") < 1 {
 		return usagef("--concurrency: must be at least 1")
 	}
-	if c.Bool("ssh-insecure-ignore-host-key") && c.String("known-hosts") != "" {
-		return usagef("give --known-hosts or --ssh-insecure-ignore-host-key, not both")
+	connect, err := sshOptions(c)
+	if err != nil {
+		return err
 	}
 	file, err := hosts.Load(c.String("hosts-path"))
 	if err != nil {
@@ -52,7 +51,7 @@ func runSupportBundle(c *cli.Context) error {
 	if fi, err := os.Stat(dir); err == nil && !fi.IsDir() {
 		return usagef("--output: %s is not a folder", dir)
 	}
-	nodes := &dialer{opts: hosts.ConnectOptions{KnownHostsPath: c.String("known-hosts"), InsecureIgnoreHostKey: c.Bool("ssh-insecure-ignore-host-key")},
+	nodes := &dialer{opts: connect,
 		hosts: map[string]hosts.Host{}, clients: map[string]*hosts.Client{}}
 	defer nodes.close()
 	o := support.Options{Nodes: nodes, Concurrency: c.Int("concurrency")}

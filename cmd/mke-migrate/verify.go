@@ -55,12 +55,7 @@ func runVerify(c *cli.Context) error {
 	if err != nil {
 		return failure(err)
 	}
-	if c.Bool("json") {
-		err = rep.WriteJSON(c.App.Writer)
-	} else {
-		err = rep.WriteText(c.App.Writer)
-	}
-	if err != nil {
+	if err := writeResult(c, rep); err != nil {
 		return failure(err)
 	}
 	if !rep.OK() {
