@@ -164,7 +164,18 @@ func (x *Executor) Apply(ctx context.Context) error {
 			})
 		}
 		wg.Wait()
+		// the lane that failed first cancelled the others: its error comes
+		// first, so that errors.As finds the cause, not a lane it cut short
+		root := context.Cause(sctx)
 		cancel(nil)
+		if ctx.Err() == nil && root != nil {
+			for i, err := range errs {
+				if err == root {
+					errs[0], errs[i] = errs[i], errs[0]
+					break
+				}
+			}
+		}
 		if err := errors.Join(errs...); err != nil {
 			return err
 		}

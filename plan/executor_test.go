@@ -155,3 +155,27 @@ func require(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// The lane that fails first cancels the others; errors.As finds its
+// error, not the error of a lane it cut short, whatever the lanes' order.
+func TestFailedLaneIsTheCause(t *testing.T) {
+	boom := errors.New("boom")
+	started := make(chan struct{})
+	cut := &plan.Step{Name: "cut", Do: func(ctx context.Context, r *plan.Run) error {
+		close(started)
+		<-ctx.Done() // awaited, not timed
+		return ctx.Err()
+	}}
+	fails := &plan.Step{Name: "fails", Do: func(ctx context.Context, r *plan.Run) error {
+		<-started // the other lane is running when this one fails
+		return boom
+	}}
+	p := &plan.Plan{Stages: []*plan.Stage{{Name: "S", Lanes: [][]*plan.Step{{cut}, {fails}}}}}
+	j, err := journal.Create(t.TempDir(), "r1", journal.Options{})
+	require(t, err)
+	err = plan.NewExecutor(p, j, opts()).Apply(t.Context())
+	var se *plan.StepError
+	if !errors.As(err, &se) || se.Step != "fails" || !errors.Is(err, boom) {
+		t.Fatalf("first step error = %+v, err = %v; want the failing lane's", se, err)
+	}
+}
