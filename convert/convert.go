@@ -443,21 +443,21 @@ func (c *conv) finish() Report {
 		case placed[j]:
 			for m := range es {
 				if e := &out[i+m]; e.Line == 0 {
-					e.Line = l.Line
+					e.Line = int32(l.Line)
 				}
 			}
 			i += len(es)
 		case ok:
 			for _, e := range es {
 				if e.Line == 0 { // a rule may point at one element's line
-					e.Line = l.Line
+					e.Line = int32(l.Line)
 				}
 				out[i] = e
 				i++
 			}
 		default:
 			e := c.generic(l)
-			e.Line = l.Line
+			e.Line = int32(l.Line)
 			out[i] = e
 			i++
 		}

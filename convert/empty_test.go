@@ -107,7 +107,7 @@ custom_kube_proxy_flags = ["--masquerade-all"]
 	require.Len(t, strays, 2)
 	for i, e := range strays {
 		assert.Equal(t, StatusUnconvertible, e.Status)
-		assert.Equal(t, []int{3, 5}[i], e.Line, "the stray element is reported with its line")
+		assert.Equal(t, []int32{3, 5}[i], e.Line, "the stray element is reported with its line")
 		assert.Contains(t, e.Reason, "stray argument")
 		assert.Contains(t, e.Reason, "=false")
 	}
@@ -131,10 +131,10 @@ custom_kube_api_server_flags = [
 		if e.Status == StatusUnconvertible {
 			stray = append(stray, e)
 		} else {
-			assert.Equal(t, 3, e.Line, "the flags themselves keep the key's line")
+			assert.Equal(t, int32(3), e.Line, "the flags themselves keep the key's line")
 		}
 	}
 	require.Len(t, stray, 1)
 	assert.Equal(t, "false", stray[0].Flag)
-	assert.Equal(t, 5, stray[0].Line)
+	assert.Equal(t, int32(5), stray[0].Line)
 }

@@ -23,7 +23,7 @@ func TestFlagListElementLineByIndex(t *testing.T) {
 	lines := map[string]int{}
 	for _, e := range rep.Entries {
 		if e.Key == "cluster_config.custom_kubelet_flags" && e.Status == StatusUnconvertible {
-			lines[e.Flag] = e.Line
+			lines[e.Flag] = int(e.Line)
 		}
 	}
 	assert.Equal(t, map[string]int{short(long + ` "x`): 4, "stray": 5}, lines)

@@ -95,7 +95,7 @@ func TestFlagSetByAnotherKey(t *testing.T) {
 	require.NoError(t, err)
 	reasons := map[string]string{}
 	for _, e := range rep.Entries {
-		reasons[e.Key+" "+e.Flag] = string(e.Status) + ": " + e.Reason
+		reasons[e.Key+" "+e.Flag] = e.Status.String() + ": " + e.Reason
 	}
 	assert.Equal(t, "dropped: shadowed by --serialize-image-pulls=true in cluster_config.custom_kubelet_flags: MKE 3 passes custom flags after the flags it derives from its keys, and the last value wins; the flag's value is carried instead",
 		reasons[cc+"kubelet_serialize_image_pulls "])

@@ -28,7 +28,7 @@ func TestMappingDocIsCurrent(t *testing.T) {
 	for _, s := range specs {
 		target, basis, reason := "—", "", s.reason
 		if s.target != "" {
-			target, basis, reason = "`"+s.target+"`", string(s.basis), ""
+			target, basis, reason = "`"+s.target+"`", s.basis.String(), ""
 		}
 		if s.def == anyValue {
 			reason += " (always reported as default)"

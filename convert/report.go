@@ -10,26 +10,61 @@ import (
 	"strings"
 )
 
-// Status is what happened to one input key (or one flag of a key).
-type Status string
+// Status is what happened to one input key (or one flag of a key). It is
+// a small integer, not a string, so that a report of hundreds of thousands
+// of flags stays small (issue 14, F13); it reads and writes as its name
+// (String, MarshalText, UnmarshalText), so JSON and text reports show
+// "converted", "dropped", .... The zero Status is unset and prints as "".
+type Status uint8
 
 const (
 	// StatusConverted: the value was carried to Target.
-	StatusConverted Status = "converted"
+	StatusConverted Status = iota + 1
 	// StatusDefault: nothing to carry; the key holds the MKE 3 default or a
 	// value that MKE 4k keeps by other means, so nothing is lost (Reason).
-	StatusDefault Status = "default"
+	StatusDefault
 	// StatusDropped: MKE 4k has no equivalent; a non-default value is lost
 	// (Reason says why and what to do instead).
-	StatusDropped Status = "dropped"
+	StatusDropped
 	// StatusBlocking: the value prevents the upgrade until it is changed.
-	StatusBlocking Status = "blocking"
+	StatusBlocking
 	// StatusUnconvertible: MKE 4k has an equivalent but this value cannot be
 	// expressed in it (a bad or unknown flag, a malformed value).
-	StatusUnconvertible Status = "unconvertible"
+	StatusUnconvertible
 	// StatusUnknown: the key is not part of the MKE 3.7/3.8 model.
-	StatusUnknown Status = "unknown"
+	StatusUnknown
 )
+
+var statusNames = [...]string{"", "converted", "default", "dropped", "blocking", "unconvertible", "unknown"}
+
+// String is the status's name: "converted", "default", ...; "" for the
+// zero Status.
+func (s Status) String() string {
+	if int(s) < len(statusNames) {
+		return statusNames[s]
+	}
+	return "status(" + strconv.Itoa(int(s)) + ")"
+}
+
+// MarshalText writes the status's name.
+func (s Status) MarshalText() ([]byte, error) {
+	if int(s) >= len(statusNames) {
+		return nil, fmt.Errorf("convert: invalid status %d", uint8(s))
+	}
+	return []byte(statusNames[s]), nil
+}
+
+// UnmarshalText reads a status's name (as String writes it); a name this
+// version does not know is an error.
+func (s *Status) UnmarshalText(b []byte) error {
+	for i, n := range statusNames {
+		if n == string(b) {
+			*s = Status(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("convert: unknown status %q", b)
+}
 
 // statusOrder lists every status, most urgent first.
 var statusOrder = []Status{StatusBlocking, StatusUnconvertible, StatusUnknown, StatusDropped, StatusConverted, StatusDefault}
@@ -37,17 +72,46 @@ var statusOrder = []Status{StatusBlocking, StatusUnconvertible, StatusUnknown, S
 // Entry is the fate of one leaf key of the input, or of one flag inside a
 // flag-list or kubelet-profile key.
 type Entry struct {
-	Key    string `json:"key"`
-	Line   int    `json:"line,omitempty"`
-	Flag   string `json:"flag,omitempty"`
-	Status Status `json:"status"`
+	Key string `json:"key"`
+	// Flag is the flag as written in the list (one element, or two for a
+	// flag and its separate value), for entries of flag-list and
+	// kubelet-profile keys.
+	Flag string `json:"flag,omitempty"`
 	// Target is the MKE 4k YAML path, from the document root, when the
 	// value was carried over.
 	Target string `json:"target,omitempty"`
 	Reason string `json:"reason,omitempty"`
+	// Line is the 1-based line of the key (or of the flag's element) in
+	// the input, 0 when there is none (entries for options and rules).
+	Line   int32  `json:"line,omitempty"`
+	Status Status `json:"status"`
 	// Basis says how sure the mapping is (documented, checked, inferred);
 	// set when there is a target.
 	Basis Basis `json:"basis,omitempty"`
+}
+
+// entryJSON is Entry in the order its JSON has always had: Entry's own
+// fields are ordered to pack it small.
+type entryJSON struct {
+	Key    string `json:"key"`
+	Line   int32  `json:"line,omitempty"`
+	Flag   string `json:"flag,omitempty"`
+	Status Status `json:"status"`
+	Target string `json:"target,omitempty"`
+	Reason string `json:"reason,omitempty"`
+	Basis  Basis  `json:"basis,omitempty"`
+}
+
+func (e *Entry) toJSON() entryJSON {
+	return entryJSON{Key: e.Key, Line: e.Line, Flag: e.Flag, Status: e.Status, Target: e.Target, Reason: e.Reason, Basis: e.Basis}
+}
+
+// MarshalJSON writes the entry's fields in the order key, line, flag,
+// status, target, reason, basis.
+func (e Entry) MarshalJSON() ([]byte, error) {
+	// Not HTML-escaped here: encoding/json escapes a Marshaler's output
+	// as its own encoder is set to.
+	return marshalJSONLine(e.toJSON())
 }
 
 // MetalLBPool is an MKE 3 MetalLB address pool. MKE 4k does not take pools
@@ -187,7 +251,7 @@ func (r Report) writeJSON(w io.Writer) error {
 			e.WriteByte(',')
 		}
 		e.WriteString("\n    ")
-		if err := enc.Encode(&r.Entries[i]); err != nil {
+		if err := enc.Encode(r.Entries[i].toJSON()); err != nil {
 			return err
 		}
 		put(e.Bytes()[:e.Len()-1])
@@ -243,7 +307,7 @@ func (r Report) WriteText(w io.Writer) error {
 		if c[s] == 0 {
 			continue
 		}
-		fmt.Fprintf(bw, "\n%s (%d):\n", strings.ToUpper(string(s)), c[s])
+		fmt.Fprintf(bw, "\n%s (%d):\n", strings.ToUpper(s.String()), c[s])
 		for i := range r.Entries {
 			if r.Entries[i].Status == s {
 				bw.WriteString("  ")
@@ -264,7 +328,7 @@ func (r Report) WriteShort(w io.Writer) error {
 	for _, s := range statusOrder[:4] {
 		for i := range r.Entries {
 			if r.Entries[i].Status == s {
-				bw.WriteString("  " + strings.ToUpper(string(s)) + "  ")
+				bw.WriteString("  " + strings.ToUpper(s.String()) + "  ")
 				writeEntryLine(bw, &r.Entries[i])
 				bw.WriteByte('\n')
 			}
@@ -311,8 +375,8 @@ func writeEntryLine(b interface {
 	if e.Target != "" {
 		b.WriteString(" -> ")
 		b.WriteString(e.Target)
-		if e.Basis != "" && e.Basis != Documented {
-			b.WriteString(" [" + string(e.Basis) + "]")
+		if e.Basis != 0 && e.Basis != Documented {
+			b.WriteString(" [" + e.Basis.String() + "]")
 		}
 	}
 	if e.Reason != "" {

@@ -16,14 +16,14 @@ func TestReportFind(t *testing.T) {
 		want      Status
 	}{
 		{"a", "", true, StatusConverted},
-		{"a", "x", false, ""},
+		{"a", "x", false, 0},
 		{"f", "x", true, StatusConverted}, // the first of two
 		{"f", "--x", true, StatusConverted},
 		{"f", "--x=9", true, StatusConverted},
 		{"f", "y", true, StatusUnconvertible},
 		{"f", "", true, StatusDefault},
-		{"f", "z", false, ""},
-		{"b", "", false, ""},
+		{"f", "z", false, 0},
+		{"b", "", false, 0},
 	} {
 		e, ok := r.Find(c.key, c.flag)
 		if ok != c.ok || e.Status != c.want {

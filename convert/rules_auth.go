@@ -93,12 +93,12 @@ func (c *conv) ldap() {
 	}
 	host, insecure, err := ldapHost(l.ServerURL)
 	if err != nil {
-		api("serverURL", StatusUnconvertible, "", err.Error(), "")
+		api("serverURL", StatusUnconvertible, "", err.Error(), 0)
 	} else {
 		out.Host, out.InsecureNoSSL = host, insecure && !l.StartTLS
 		api("serverURL", StatusConverted, "host", "", Inferred)
 		if insecure && l.StartTLS {
-			api("startTLS", StatusUnconvertible, "", "MkeConfig has no startTLS switch for LDAP: use an ldaps:// server or set it in Dex by hand", "")
+			api("startTLS", StatusUnconvertible, "", "MkeConfig has no startTLS switch for LDAP: use an ldaps:// server or set it in Dex by hand", 0)
 		}
 	}
 	if l.RootCerts != "" {
@@ -106,7 +106,7 @@ func (c *conv) ldap() {
 		api("rootCerts", StatusConverted, "rootCA", "", Inferred)
 	}
 	if l.TLSSkipVerify {
-		api("tlsSkipVerify", StatusDropped, "", "Dex's LDAP connector verifies TLS; there is no skip switch in MkeConfig", "")
+		api("tlsSkipVerify", StatusDropped, "", "Dex's LDAP connector verifies TLS; there is no skip switch in MkeConfig", 0)
 	}
 	out.BindDN, out.BindPW = l.ReaderDN, l.ReaderPassword
 	api("readerDN", StatusConverted, "bindDN", "", Inferred)
@@ -115,12 +115,12 @@ func (c *conv) ldap() {
 	} else {
 		// eNZi never returns it (write-only), so settings read from the
 		// API always lack it: Dex could not bind without it.
-		api("readerPassword", StatusUnconvertible, "", "MKE 3 does not return the LDAP reader password (it is write-only): set spec.authentication.ldap.bindPW in mke4.yaml", "")
+		api("readerPassword", StatusUnconvertible, "", "MKE 3 does not return the LDAP reader password (it is write-only): set spec.authentication.ldap.bindPW in mke4.yaml", 0)
 	}
 	for i, us := range l.UserSearchConfigs {
 		f := fmt.Sprintf("userSearchConfigs[%d]", i)
 		if i > 0 {
-			api(f, StatusDropped, "", "MkeConfig takes one LDAP user search; only the first is carried", "")
+			api(f, StatusDropped, "", "MkeConfig takes one LDAP user search; only the first is carried", 0)
 			continue
 		}
 		filter := us.Filter
@@ -131,16 +131,16 @@ func (c *conv) ldap() {
 		api(f, StatusConverted, "userSearch", "idAttr set to DN (Dex needs one; eNZi had none)", Inferred)
 	}
 	if len(l.AdditionalDomains) > 0 {
-		api("additionalDomains", StatusDropped, "", "Dex's LDAP connector takes one server: add one connector per domain by hand", "")
+		api("additionalDomains", StatusDropped, "", "Dex's LDAP connector takes one server: add one connector per domain by hand", 0)
 	}
 	if l.JITUserProvisioning {
-		api("jitUserProvisioning", StatusDropped, "", "LDAP JIT provisioning: "+whyAuthNS, "")
+		api("jitUserProvisioning", StatusDropped, "", "LDAP JIT provisioning: "+whyAuthNS, 0)
 	}
 	if l.NoSimplePagination {
-		api("noSimplePagination", StatusDropped, "", "LDAP simple pagination: "+whyAuthNS, "")
+		api("noSimplePagination", StatusDropped, "", "LDAP simple pagination: "+whyAuthNS, 0)
 	}
 	if l.AdminSyncOpts.EnableSync || l.SyncSchedule != "" {
-		api("adminSyncOpts", StatusDropped, "", "LDAP user sync: "+whyAuthNS+"; Dex looks users up at login", "")
+		api("adminSyncOpts", StatusDropped, "", "LDAP user sync: "+whyAuthNS+"; Dex looks users up at login", 0)
 	}
 }
 

@@ -184,7 +184,7 @@ func (c *conv) flagErrors(key string, elems []string, errs []*flagparse.Error, a
 		}
 		e := Entry{Key: key, Flag: short(elems[fe.Index]), Status: StatusUnconvertible, Reason: why}
 		if fe.Index < len(lines) {
-			e.Line = lines[fe.Index]
+			e.Line = int32(lines[fe.Index])
 		}
 		es[at+i] = e
 	}
@@ -261,7 +261,7 @@ func (c *conv) flagList(key, comp string, elems []string, dst map[string]string)
 		target := full[len(sp):]
 		e := Entry{Key: key, Flag: f.Raw, Status: StatusConverted, Target: full, Basis: Documented}
 		if why, ok := managedFlags[comp][f.Name]; ok {
-			e.Status, e.Target, e.Basis, e.Reason = StatusUnconvertible, "", "", why
+			e.Status, e.Target, e.Basis, e.Reason = StatusUnconvertible, "", 0, why
 			c.add(e)
 			return
 		}
@@ -271,7 +271,7 @@ func (c *conv) flagList(key, comp string, elems []string, dst map[string]string)
 				e.Reason = "repeated flag: values joined with commas"
 			} else {
 				prev := &c.byKey[key][i]
-				prev.Status, prev.Target, prev.Basis = StatusDropped, "", ""
+				prev.Status, prev.Target, prev.Basis = StatusDropped, "", 0
 				why, ok := overridden[f.Raw]
 				if !ok {
 					why = "overridden by the later " + f.Raw + " in the same list"
@@ -366,7 +366,7 @@ func (c *conv) shadowFlag(key string, f flagparse.Flag, val string, sh shadow, l
 	}
 	if i, ok := last[f.Name]; ok {
 		prev := &c.byKey[key][i]
-		prev.Status, prev.Target, prev.Basis = StatusDropped, "", ""
+		prev.Status, prev.Target, prev.Basis = StatusDropped, "", 0
 		prev.Reason = "overridden by the later " + f.Raw + " in the same list"
 	}
 	for _, k := range sh.keys {
@@ -455,9 +455,9 @@ func (c *conv) profiles() {
 			case kubeletprofile.Converted:
 				e.Target = sp + target + "." + fr.Field
 			case kubeletprofile.Overridden:
-				e.Status, e.Basis = StatusDropped, ""
+				e.Status, e.Basis = StatusDropped, 0
 			default:
-				e.Status, e.Basis = StatusUnconvertible, ""
+				e.Status, e.Basis = StatusUnconvertible, 0
 			}
 			c.add(e)
 		}

@@ -4,24 +4,58 @@ import (
 	"fmt"
 	"reflect"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/mke-migrate/mke-migrate/internal/tomlwalk"
 )
 
-// Basis says how sure the project is of a mapping.
-type Basis string
+// Basis says how sure the project is of a mapping. Like Status, it is a
+// small integer that reads and writes as its name ("documented", ...);
+// the zero Basis is unset and prints as "".
+type Basis uint8
 
 const (
 	// Documented: a Mirantis document states the MKE 4k target.
-	Documented Basis = "documented"
+	Documented Basis = iota + 1
 	// Checked: mkectl's compatibility check calls the key supported, but no
 	// document names its target; the target is this project's reading.
-	Checked Basis = "checked"
+	Checked
 	// Inferred: the target is this project's inference from field names
 	// and semantics. Review such entries before relying on them.
-	Inferred Basis = "inferred"
+	Inferred
 )
+
+var basisNames = [...]string{"", "documented", "checked", "inferred"}
+
+// String is the basis's name: "documented", "checked" or "inferred"; ""
+// for the zero Basis.
+func (b Basis) String() string {
+	if int(b) < len(basisNames) {
+		return basisNames[b]
+	}
+	return "basis(" + strconv.Itoa(int(b)) + ")"
+}
+
+// MarshalText writes the basis's name.
+func (b Basis) MarshalText() ([]byte, error) {
+	if int(b) >= len(basisNames) {
+		return nil, fmt.Errorf("convert: invalid basis %d", uint8(b))
+	}
+	return []byte(basisNames[b]), nil
+}
+
+// UnmarshalText reads a basis's name (as String writes it); a name this
+// version does not know is an error.
+func (b *Basis) UnmarshalText(t []byte) error {
+	for i, n := range basisNames {
+		if n == string(t) {
+			*b = Basis(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("convert: unknown basis %q", t)
+}
 
 // keySpec is what the converter knows of one MKE 3 key, independent of
 // its value. Keys with a target are converted by code in convert.go; keys
@@ -74,7 +108,7 @@ func to(pattern, target string, basis Basis) keySpec {
 
 // basisOr is the basis of a (possibly nil) spec, or def.
 func (k *keySpec) basisOr(def Basis) Basis {
-	if k == nil || k.basis == "" {
+	if k == nil || k.basis == 0 {
 		return def
 	}
 	return k.basis

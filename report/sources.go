@@ -186,10 +186,29 @@ func readPreflight(dir string, d *discovery) (*Preflight, error) {
 	return preflightSection(checks), nil
 }
 
+// savedConversion is conversion-report.json as read here: statuses and
+// bases stay text (convert's are small integers that refuse a name they do
+// not know), so that a report written by another version, with a status
+// this one does not know, still renders.
+type savedConversion struct {
+	Entries      []savedEntry          `json:"entries"`
+	MetalLBPools []convert.MetalLBPool `json:"metallbPools"`
+}
+
+type savedEntry struct {
+	Key    string `json:"key"`
+	Line   int    `json:"line"`
+	Flag   string `json:"flag"`
+	Status string `json:"status"`
+	Target string `json:"target"`
+	Reason string `json:"reason"`
+	Basis  string `json:"basis"`
+}
+
 // readConversion reads conversion-report.json; without it, the report is
 // made again from the saved MKE 3 configuration, as the upgrade made it.
 func readConversion(dir string, d *discovery) (*Conversion, error) {
-	var rep convert.Report
+	var rep savedConversion
 	b, err := readFile(dir, FileConversionReport)
 	switch {
 	case err == nil:
@@ -201,16 +220,20 @@ func readConversion(dir string, d *discovery) (*Conversion, error) {
 		if rerr != nil {
 			return nil, fmt.Errorf("%w, and %w", err, rerr)
 		}
-		rep = *r
+		for _, e := range r.Entries {
+			rep.Entries = append(rep.Entries, savedEntry{Key: e.Key, Line: int(e.Line), Flag: e.Flag, Status: e.Status.String(),
+				Target: e.Target, Reason: e.Reason, Basis: e.Basis.String()})
+		}
+		rep.MetalLBPools = r.MetalLBPools
 	default:
 		return nil, err
 	}
 	c := &Conversion{Entries: []Entry{}}
 	counts := map[string]int{}
 	for _, e := range rep.Entries {
-		c.Entries = append(c.Entries, Entry{Key: e.Key, Line: e.Line, Flag: e.Flag, Status: string(e.Status),
-			Target: e.Target, Reason: e.Reason, Basis: string(e.Basis)})
-		counts[string(e.Status)]++
+		c.Entries = append(c.Entries, Entry{Key: e.Key, Line: e.Line, Flag: e.Flag, Status: e.Status,
+			Target: e.Target, Reason: e.Reason, Basis: e.Basis})
+		counts[e.Status]++
 	}
 	for _, s := range statusOrder {
 		if counts[s] > 0 {

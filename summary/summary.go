@@ -197,7 +197,7 @@ func Build(in Input) (Summary, error) {
 	s.Configuration.NotConverted = []Setting{}
 	for _, e := range in.Report.NotCarried() {
 		s.Configuration.NotConverted = append(s.Configuration.NotConverted,
-			Setting{Key: e.Key, Line: e.Line, Flag: e.Flag, Status: string(e.Status), Reason: e.Reason})
+			Setting{Key: e.Key, Line: int(e.Line), Flag: e.Flag, Status: e.Status.String(), Reason: e.Reason})
 	}
 	for _, p := range in.Report.MetalLBPools {
 		s.MetalLBPools = append(s.MetalLBPools, convert.MetalLBPool{Name: p.Name, Addresses: append([]string{}, p.Addresses...)})
