@@ -185,6 +185,12 @@ func tomlValue(v any) string {
 			parts[i] = tomlValue(e)
 		}
 		return "[" + strings.Join(parts, ", ") + "]"
+	case []string: // a flag list (Leaf.Value)
+		parts := make([]string, len(x))
+		for i, e := range x {
+			parts[i] = tomlValue(e)
+		}
+		return "[" + strings.Join(parts, ", ") + "]"
 	case map[string]any:
 		return "{}" // only empty tables are leaves
 	}

@@ -378,16 +378,22 @@ func (c *conv) planLongest() {
 	best, next := -1, -1
 	c.room = 64
 	for _, l := range c.in.Leaves {
-		n := 1
-		if v, ok := l.Value.([]any); ok {
-			n = max(1, len(v))
+		n, list := 1, -1
+		switch v := l.Value.(type) {
+		case []any:
+			list = len(v)
+		case []string: // a flag list (Leaf.Value)
+			list = len(v)
+		}
+		if list >= 0 {
+			n = max(1, list)
 			switch {
 			case leaves[l.Key] != 1:
-			case len(v) > best:
+			case list > best:
 				next, c.second = best, c.longest
-				best, c.longest = len(v), l.Key
-			case len(v) > next:
-				next, c.second = len(v), l.Key
+				best, c.longest = list, l.Key
+			case list > next:
+				next, c.second = list, l.Key
 			}
 		}
 		c.room += n
@@ -593,6 +599,8 @@ func isEmpty(v any) bool {
 		return x == ""
 	case []any:
 		return len(x) == 0
+	case []string:
+		return len(x) == 0
 	}
 	return false
 }
@@ -605,6 +613,12 @@ func sameValue(v, def any) bool {
 			return int64(n)
 		case []any:
 			return n
+		case []string: // a flag list (Leaf.Value)
+			a := make([]any, len(n))
+			for i, s := range n {
+				a[i] = s
+			}
+			return a
 		}
 		return x
 	}

@@ -26,15 +26,19 @@ type Leaf struct {
 	Line, Column int
 	// Value is the decoded value (string, int64, float64, bool, []any, or
 	// a TOML date/time), or an empty map[string]any for an empty table. It
-	// may be a secret: never log it.
+	// may be a secret: never log it. A custom_*_flags list (the
+	// ClusterConfig fields CustomKubeletFlags, CustomKubeAPIServerFlags,
+	// ...) is a []string, the very slice of that field: the list is held
+	// once, not twice (issue 14, F13), so changing one changes the other.
 	Value any
 	// Table marks an empty table: a section header with nothing under it,
 	// an inline {}, or an array-of-tables element without keys. It gets a
 	// report entry like any other key.
 	Table bool
 	// ElemLines holds, for an array of scalars (a flag list), the line of
-	// each element (0 where unknown).
-	ElemLines []int
+	// each element (0 where unknown). int32, as Entry.Line: a list of
+	// hundreds of thousands of flags keeps one per element.
+	ElemLines []int32
 
 	path    tomlwalk.Path
 	pattern string   // spec pattern of the key
@@ -139,15 +143,17 @@ func Parse(name string, data []byte) (*MKE3Config, error) {
 		}
 		return nil, pe
 	}
-	cfg.shareFlagStrings()
+	cfg.shareFlagLists()
 	return cfg, nil
 }
 
-// shareFlagStrings makes the typed flag lists use the walked leaves'
-// strings: go-toml decoded each element twice, and a list of hundreds of
-// thousands of flags held both copies (issue 14, F13). Only equal strings
-// are swapped, so the values stay what go-toml decoded.
-func (cfg *MKE3Config) shareFlagStrings() {
+// shareFlagLists makes each flag list one []string: the leaf's Value
+// becomes the typed field's slice, and that slice holds the walked leaf's
+// strings. go-toml decoded the list twice (a []any of boxed strings for
+// the walk, a []string for the model), and a list of hundreds of
+// thousands of flags held both (issue 14, F13). Only equal strings are
+// swapped, so the values stay what go-toml decoded.
+func (cfg *MKE3Config) shareFlagLists() {
 	c := &cfg.ClusterConfig
 	lists := map[string][]string{
 		cc + "custom_kubelet_flags":                 c.CustomKubeletFlags,
@@ -156,16 +162,23 @@ func (cfg *MKE3Config) shareFlagStrings() {
 		cc + "custom_kube_scheduler_flags":          c.CustomKubeSchedulerFlags,
 		cc + "custom_kube_proxy_flags":              c.CustomKubeProxyFlags,
 	}
-	for _, l := range cfg.Leaves {
+	for i := range cfg.Leaves {
+		l := &cfg.Leaves[i]
 		typed, ok := lists[l.Key]
 		vals, isList := l.Value.([]any)
-		if !ok || !isList || len(vals) != len(typed) {
+		if !ok || !isList || len(vals) != len(typed) || typed == nil {
 			continue
 		}
+		same := true
 		for i, v := range vals {
 			if s, ok := v.(string); ok && s == typed[i] {
 				typed[i] = s
+			} else {
+				same = false
 			}
+		}
+		if same {
+			l.Value = typed
 		}
 	}
 }

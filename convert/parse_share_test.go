@@ -8,11 +8,11 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestParseFlagListsShareStrings checks that a typed flag list holds the
-// walked leaf's strings, not a second decoded copy (issue 14, F13), and
-// keeps its values.
+// TestParseFlagListsShareStrings checks that a flag list is held once
+// (issue 14, F13): the leaf's Value is the typed field's very slice, with
+// its values, and the walk's []any is not kept.
 func TestParseFlagListsShareStrings(t *testing.T) {
-	cfg, err := Parse("c.toml", []byte("[cluster_config]\n  custom_kubelet_flags = [\"--v=2\", \"--max-pods=50\"]\n  custom_kube_proxy_flags = [\"--v=3\"]\n"))
+	cfg, err := Parse("c.toml", []byte("[cluster_config]\n  custom_kubelet_flags = [\"--v=2\", \"--max-pods=50\"]\n  custom_kube_proxy_flags = [\"--v=3\"]\n  custom_kube_scheduler_flags = []\n  dns = [\"10.0.0.2\"]\n"))
 	require.NoError(t, err)
 	assert.Equal(t, []string{"--v=2", "--max-pods=50"}, cfg.ClusterConfig.CustomKubeletFlags)
 	assert.Equal(t, []string{"--v=3"}, cfg.ClusterConfig.CustomKubeProxyFlags)
@@ -22,15 +22,23 @@ func TestParseFlagListsShareStrings(t *testing.T) {
 	}
 	n := 0
 	for _, l := range cfg.Leaves {
+		switch l.Key {
+		case "cluster_config.dns":
+			assert.Equal(t, []any{"10.0.0.2"}, l.Value, "other arrays stay []any")
+			continue
+		case "cluster_config.custom_kube_scheduler_flags":
+			assert.Empty(t, l.Value)
+			continue
+		}
 		list, ok := typed[l.Key]
 		if !ok {
 			continue
 		}
-		for i, v := range l.Value.([]any) {
-			s := v.(string)
-			assert.Same(t, unsafe.StringData(s), unsafe.StringData(list[i]), "%s[%d] is a second copy", l.Key, i)
-			n++
-		}
+		v, ok := l.Value.([]string)
+		require.True(t, ok, "%s: Value is %T, not the typed []string", l.Key, l.Value)
+		require.Equal(t, list, v)
+		assert.Same(t, unsafe.SliceData(list), unsafe.SliceData(v), "%s is held twice", l.Key)
+		n += len(v)
 	}
 	assert.Equal(t, 3, n)
 }

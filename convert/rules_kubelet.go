@@ -184,7 +184,7 @@ func (c *conv) flagErrors(key string, elems []string, errs []*flagparse.Error, a
 		}
 		e := Entry{Key: key, Flag: short(elems[fe.Index]), Status: StatusUnconvertible, Reason: why}
 		if fe.Index < len(lines) {
-			e.Line = int32(lines[fe.Index])
+			e.Line = lines[fe.Index]
 		}
 		es[at+i] = e
 	}
@@ -347,7 +347,7 @@ func (c *conv) argSetBy(comp, name, target string) (string, bool) {
 // index locates it: matching entries to elements by text was quadratic in
 // the list's length (issue 14, F13) and, for two equal elements, could
 // name the wrong one's line.
-func (c *conv) elementLines(key string) []int {
+func (c *conv) elementLines(key string) []int32 {
 	for _, l := range c.in.Leaves {
 		if l.Key == key {
 			return l.ElemLines

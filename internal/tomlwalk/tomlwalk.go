@@ -142,7 +142,8 @@ type Leaf struct {
 	Table bool
 	// ElemLines holds, for an array of scalars, the 1-based line of each
 	// element (0 where unknown), so that one element can be pointed at.
-	ElemLines []int
+	// int32: a list of hundreds of thousands of flags keeps one per element.
+	ElemLines []int32
 }
 
 // Key is the rendered path of the leaf.
@@ -430,6 +431,14 @@ func arrayHasTable(v *unstable.Node) bool {
 // array of scalars v (0 for a nested array, which keeps no position).
 func (w *walker) elemLines(v *unstable.Node) {
 	l := &w.out[len(w.out)-1]
+	n := 0
+	for it := v.Children(); it.Next(); {
+		n++
+	}
+	if n == 0 {
+		return
+	}
+	l.ElemLines = make([]int32, 0, n) // exactly: appending grows by up to 2x
 	it := v.Children()
 	for it.Next() {
 		n := it.Node()
@@ -437,7 +446,7 @@ func (w *walker) elemLines(v *unstable.Node) {
 		if n.Kind != unstable.Array {
 			line, _ = w.nodePosition(n)
 		}
-		l.ElemLines = append(l.ElemLines, line)
+		l.ElemLines = append(l.ElemLines, int32(line))
 	}
 }
 

@@ -853,7 +853,7 @@ func TestElemLines(t *testing.T) {
 	ls, err := tomlwalk.Leaves([]byte("a = [\n  \"x\",\n\n  \"y\", [1],\n]\nb = [\"p\", \"q\"]\nc = 1\n"))
 	require.NoError(t, err)
 	require.Len(t, ls, 3)
-	assert.Equal(t, []int{2, 4, 0}, ls[0].ElemLines, "a nested array keeps no position")
-	assert.Equal(t, []int{6, 6}, ls[1].ElemLines)
+	assert.Equal(t, []int32{2, 4, 0}, ls[0].ElemLines, "a nested array keeps no position")
+	assert.Equal(t, []int32{6, 6}, ls[1].ElemLines)
 	assert.Nil(t, ls[2].ElemLines)
 }
