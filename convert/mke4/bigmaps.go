@@ -98,34 +98,140 @@ func marshalChunked(cfg MkeConfig) (out []byte, ok bool, err error) {
 	return buf.Bytes(), true, nil
 }
 
-// writeMapChunks writes b's entries as the whole document would, in
-// chunks of bigMapChunk keys in the emitter's order.
+// writeMapChunks writes b's entries as the whole document would, in the
+// emitter's order: an entry of the common simple form (simpleLine) is
+// written directly, the others in chunks of up to bigMapChunk keys through
+// the YAML library. The library costs microseconds and kilobytes of
+// garbage per key: for hundreds of thousands of flags, most of the
+// conversion's time (issue 14, F13).
 func writeMapChunks(buf *bytes.Buffer, b bigMap) error {
 	// Sorted first so that the result does not depend on map order where
 	// the encoder's order is not transitive (see hardKey in the tests).
 	keys := slices.Sorted(maps.Keys(b.m))
 	slices.SortStableFunc(keys, yamlKeyCompare)
-	for len(keys) > 0 {
-		n := min(bigMapChunk, len(keys))
-		chunk := make(map[string]string, n)
-		for _, k := range keys[:n] {
-			chunk[k] = b.m[k]
+	indent := strings.Repeat("  ", b.depth)
+	var hard []string // keys waiting for the library, in order
+	flush := func() error {
+		for len(hard) > 0 {
+			n := min(bigMapChunk, len(hard))
+			if err := writeLibraryChunk(buf, b, hard[:n]); err != nil {
+				return err
+			}
+			hard = hard[n:]
 		}
-		keys = keys[n:]
-		var v any = chunk
-		for range b.depth {
-			v = map[string]any{"k": v}
+		hard = hard[:0]
+		return nil
+	}
+	for _, k := range keys {
+		v := b.m[k]
+		if !simpleEntry(k, v) {
+			hard = append(hard, k)
+			if len(hard) == bigMapChunk {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
+			continue
 		}
-		y, err := marshalJSONYAML(v)
-		if err != nil {
+		if err := flush(); err != nil {
 			return err
 		}
-		for range b.depth { // the nesting's own lines
-			_, y, _ = bytes.Cut(y, []byte("\n"))
-		}
-		buf.Write(y)
+		buf.WriteString(indent)
+		writeSimpleLine(buf, k, v)
 	}
+	return flush()
+}
+
+// writeLibraryChunk writes the entries of keys through the YAML library,
+// nested as deep as the map so that the lines are those of the whole
+// document.
+func writeLibraryChunk(buf *bytes.Buffer, b bigMap, keys []string) error {
+	chunk := make(map[string]string, len(keys))
+	for _, k := range keys {
+		chunk[k] = b.m[k]
+	}
+	var v any = chunk
+	for range b.depth {
+		v = map[string]any{"k": v}
+	}
+	y, err := marshalJSONYAML(v)
+	if err != nil {
+		return err
+	}
+	for range b.depth { // the nesting's own lines
+		_, y, _ = bytes.Cut(y, []byte("\n"))
+	}
+	buf.Write(y)
 	return nil
+}
+
+// yamlWords are the plain words YAML 1.1, as the library reads it, takes
+// for booleans or null: a string spelled so is written quoted.
+var yamlWords = map[string]bool{
+	"y": true, "Y": true, "yes": true, "Yes": true, "YES": true,
+	"n": true, "N": true, "no": true, "No": true, "NO": true,
+	"true": true, "True": true, "TRUE": true, "false": true, "False": true, "FALSE": true,
+	"on": true, "On": true, "ON": true, "off": true, "Off": true, "OFF": true,
+	"null": true, "Null": true, "NULL": true,
+}
+
+// plainWord reports whether s is written plain by the library: an ASCII
+// letter, then letters, digits and - _ . (and, in values, = , /), and not a
+// word YAML reads as something else. Such a scalar has no indicator, space,
+// break or character to escape, so the emitter writes it as it is.
+func plainWord(s string, value bool) bool {
+	if s == "" || !(s[0] >= 'a' && s[0] <= 'z' || s[0] >= 'A' && s[0] <= 'Z') || yamlWords[s] {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '_', c == '.':
+		case value && (c == '=' || c == ',' || c == '/'):
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// quotedWord reports whether the library writes s double-quoted with
+// nothing to escape: empty, a YAML boolean or null word, or up to 15
+// digits (an integer, or with a leading 0 an octal or a float).
+func quotedWord(s string) bool {
+	if s == "" || yamlWords[s] {
+		return true
+	}
+	if len(s) > 15 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// simpleEntry reports whether the entry k: v is written by
+// writeSimpleLine exactly as the library writes it
+// (TestSimpleLinesLikeLibrary). Keys are kept short: the emitter writes a
+// key over 128 bytes in the long "? key" form.
+func simpleEntry(k, v string) bool {
+	return len(k) <= 64 && plainWord(k, false) && (plainWord(v, true) || quotedWord(v))
+}
+
+func writeSimpleLine(buf *bytes.Buffer, k, v string) {
+	buf.WriteString(k)
+	buf.WriteString(": ")
+	if plainWord(v, true) {
+		buf.WriteString(v)
+	} else {
+		buf.WriteByte('"')
+		buf.WriteString(v)
+		buf.WriteByte('"')
+	}
+	buf.WriteByte('\n')
 }
 
 // marshalJSONYAML is the ordinary encoding: JSON, then YAML.

@@ -1,6 +1,7 @@
 package mke4
 
 import (
+	"bytes"
 	"fmt"
 	"math/rand/v2"
 	"reflect"
@@ -110,4 +111,49 @@ func TestYAMLKeyOrder(t *testing.T) {
 			}
 		}
 	}
+}
+
+// Every entry simpleEntry accepts is written by writeSimpleLine byte for
+// byte as the YAML library writes it: YAML's words, numbers with leading
+// zeros, long values, key lengths around the limit, and random strings
+// over an alphabet of YAML indicators.
+func TestSimpleLinesLikeLibrary(t *testing.T) {
+	var cands []string
+	for w := range yamlWords {
+		cands = append(cands, w, w+"1", "x"+w)
+	}
+	for n := 1; n <= 20; n++ {
+		cands = append(cands, strings.Repeat("7", n), "0"+strings.Repeat("9", n-1), strings.Repeat("0", n))
+	}
+	cands = append(cands, "", "e1", "E", "x.y", "inf", "nan", "NaN", "Infinity", ".inf", "o", "t", "f", "a-", "a_", "a.",
+		"G1=true,G2=false", "a=b=c", "a,b", "a/b", "path/to/x", "x:y", "x#y", "x y", "x\"y", "é", "a\u00e9",
+		"v"+strings.Repeat("=true,G", 60000), strings.Repeat("k", 64), strings.Repeat("k", 65), strings.Repeat("k", 129))
+	r := rand.New(rand.NewPCG(5, 6))
+	const alphabet = "aZy0-9_.=,/: #'\"nN"
+	for range 20000 {
+		var b strings.Builder
+		for range 1 + r.IntN(6) {
+			b.WriteByte(alphabet[r.IntN(len(alphabet))])
+		}
+		cands = append(cands, b.String())
+	}
+	checked := 0
+	for i, k := range cands {
+		for _, v := range []string{cands[(i*7)%len(cands)], cands[(i*13+1)%len(cands)], k, "1", "true", ""} {
+			if !simpleEntry(k, v) {
+				continue
+			}
+			want, err := marshalJSONYAML(map[string]string{k: v})
+			require.NoError(t, err)
+			var got bytes.Buffer
+			writeSimpleLine(&got, k, v)
+			if got.String() != string(want) {
+				t.Fatalf("%q: %q: written %q, the library writes %q", k, v, got.String(), want)
+			}
+			checked++
+		}
+	}
+	assert.Greater(t, checked, 5000)
+	assert.True(t, simpleEntry("x-1", "1") && simpleEntry("feature-gates", "G1=true,G2=false") && simpleEntry("v", "true"),
+		"the common forms take the fast path")
 }
