@@ -2,7 +2,6 @@ package convert
 
 import (
 	"fmt"
-	"maps"
 	"regexp"
 	"slices"
 	"strconv"
@@ -216,7 +215,12 @@ func (c *conv) flagList(key, comp string, elems []string, dst map[string]string)
 			c.lists = map[string][]listArgs{}
 		}
 		// sorted names: a fraction of the map's size
-		c.lists[comp] = append(c.lists[comp], listArgs{key: key, set: slices.Sorted(maps.Keys(last))})
+		set := make([]string, 0, len(last)) // exactly: appending grows by up to 2x
+		for name := range last {
+			set = append(set, name)
+		}
+		slices.Sort(set)
+		c.lists[comp] = append(c.lists[comp], listArgs{key: key, set: set})
 	}()
 	// The values of a repeated list flag, joined once at the end: joining
 	// at each repetition takes time quadratic in the list's length.

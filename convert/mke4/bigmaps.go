@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -80,7 +79,17 @@ func marshalChunked(cfg MkeConfig) (out []byte, ok bool, err error) {
 	if err != nil {
 		return nil, true, err
 	}
+	// The output's size, so that the buffer is allocated once instead of
+	// doubling (and copying) up to it: a line per entry, as writeSimpleLine
+	// writes it, and the rest of the document.
+	size := len(doc)
+	for _, b := range big {
+		for k, v := range b.m {
+			size += 2*b.depth + len(k) + len(v) + len(`: ""`) + 1
+		}
+	}
 	var buf bytes.Buffer
+	buf.Grow(size + size/64)
 	rest := doc
 	for i, b := range big {
 		line := []byte(strings.Repeat("  ", b.depth) + fmt.Sprintf("%s%d", bigMapMarker, i) + ": \"\"\n")
@@ -107,7 +116,11 @@ func marshalChunked(cfg MkeConfig) (out []byte, ok bool, err error) {
 func writeMapChunks(buf *bytes.Buffer, b bigMap) error {
 	// Sorted first so that the result does not depend on map order where
 	// the encoder's order is not transitive (see hardKey in the tests).
-	keys := slices.Sorted(maps.Keys(b.m))
+	keys := make([]string, 0, len(b.m)) // exactly: appending grows by up to 2x
+	for k := range b.m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
 	slices.SortStableFunc(keys, yamlKeyCompare)
 	indent := strings.Repeat("  ", b.depth)
 	var hard []string // keys waiting for the library, in order

@@ -239,7 +239,16 @@ func ParseNodePortRange(s string) (first, last int, err error) {
 }
 
 func validateExtraArgs(v *validator, path string, args map[string]string) {
-	for _, k := range sortedKeys(args) {
+	// Only the bad names are sorted (for a stable order of messages): a
+	// map of hundreds of thousands of flags is not copied (issue 14, F13).
+	var bad []string
+	for k := range args {
+		if strings.TrimSpace(k) == "" || strings.HasPrefix(k, "-") {
+			bad = append(bad, k)
+		}
+	}
+	sort.Strings(bad)
+	for _, k := range bad {
 		p := path + "[" + strconv.Quote(k) + "]"
 		switch {
 		case strings.TrimSpace(k) == "":
