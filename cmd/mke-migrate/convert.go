@@ -74,22 +74,41 @@ func readMKE3(path string) (*convert.MKE3Config, error) {
 	return cfg, nil
 }
 
-// convertGCPercent is the garbage collector's target while convert runs.
-// Most of what a conversion allocates stays live to the end (the report's
-// entries, the extraArgs maps), and Go's default (GOGC=100) lets the heap
-// grow to twice that before collecting: for 300 000 flags, a peak near
-// 150 MB. 50 lets it grow to 1.5 times, for about 15 % more CPU
-// (docs/benchmarks.md, issue 14 F13).
-const convertGCPercent = 50
+// The garbage collector's settings while convert runs (issue 14, F13;
+// docs/benchmarks.md). Most of what a conversion allocates stays live to
+// its end (the report's entries, the extraArgs maps), and Go's default
+// (GOGC=100) lets the heap grow to twice that before collecting: for
+// 300 000 flags, a peak near 150 MB. convertGCPercent lets it grow to 1.5
+// times, for about 10 % more CPU; convertMemoryLimit, a soft limit,
+// makes the collector work harder as the runtime's memory nears it. When
+// the live data alone exceeds the limit (an input far larger than any real
+// export, which is about 10 KiB), the collector runs more often but never
+// takes more than about half the CPU: the conversion is slower, not
+// failed. GOGC and GOMEMLIMIT set by the operator win.
+const (
+	convertGCPercent   = 50
+	convertMemoryLimit = 100 << 20
+)
 
-// convertGC sets convertGCPercent unless the operator set GOGC, and
-// returns what restores the previous setting.
+// convertGC applies convertGCPercent and convertMemoryLimit where the
+// operator did not set GOGC or GOMEMLIMIT, and returns what restores the
+// previous settings.
 func convertGC() (restore func()) {
-	if _, set := os.LookupEnv("GOGC"); set {
-		return func() {}
+	oldPercent, oldLimit := -2, int64(-1)
+	if _, set := os.LookupEnv("GOGC"); !set {
+		oldPercent = debug.SetGCPercent(convertGCPercent)
 	}
-	old := debug.SetGCPercent(convertGCPercent)
-	return func() { debug.SetGCPercent(old) }
+	if _, set := os.LookupEnv("GOMEMLIMIT"); !set {
+		oldLimit = debug.SetMemoryLimit(convertMemoryLimit)
+	}
+	return func() {
+		if oldPercent != -2 {
+			debug.SetGCPercent(oldPercent)
+		}
+		if oldLimit >= 0 {
+			debug.SetMemoryLimit(oldLimit)
+		}
+	}
 }
 
 func runConvert(c *cli.Context) error {
