@@ -3,47 +3,20 @@ package convert
 import (
 	"fmt"
 	"runtime"
-	"strings"
 	"testing"
 
 	"github.com/pelletier/go-toml/v2"
 
 	"github.com/mke-migrate/mke-migrate/convert/mke4"
+	"github.com/mke-migrate/mke-migrate/internal/manyflags"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-// manyFlagsTOML is an MKE 3 configuration whose API server and kubelet
-// flag lists hold n elements together, mixing what each costs: repeated
-// list flags (joined), repeated flags (overridden), distinct flags, flags
-// with a separate value, and elements that are not flags (left out and
-// reported). n = 300 000 gives about 6 MB, the case of issue 14 (F13).
-func manyFlagsTOML(n int) []byte {
-	var b strings.Builder
-	b.WriteString("[cluster_config]\n")
-	for _, key := range []string{"custom_kube_api_server_flags", "custom_kubelet_flags"} {
-		fmt.Fprintf(&b, "  %s = [", key)
-		for i := range n / 2 {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			switch i % 5 {
-			case 0:
-				fmt.Fprintf(&b, `"--feature-gates=G%d=true"`, i)
-			case 1:
-				fmt.Fprintf(&b, `"--v=%d"`, i%10)
-			case 2:
-				fmt.Fprintf(&b, `"--x-%d=1"`, i)
-			case 3:
-				fmt.Fprintf(&b, `"--y-%d 2"`, i)
-			default:
-				fmt.Fprintf(&b, `"bad%d"`, i)
-			}
-		}
-		b.WriteString("]\n")
-	}
-	return []byte(b.String())
-}
+// manyFlagsTOML is manyflags.Mixed: API server and kubelet flag lists of
+// n elements together; n = 300 000 gives about 5 MB, the case of issue 14
+// (F13).
+func manyFlagsTOML(n int) []byte { return manyflags.Mixed(n) }
 
 // F13 (issue 14): repeated list flags were joined one at a time and a list
 // was parsed again after each bad element, both quadratic in the list's
@@ -80,8 +53,14 @@ func BenchmarkConvertManyFlags(b *testing.B) { benchConvertData(b, manyFlagsTOML
 // roughly doubles into the process's peak memory. The document (held by
 // the caller throughout) is counted; the input bytes are not. Allocation
 // and time do not matter here.
-func BenchmarkLiveManyFlags(b *testing.B) {
-	data := manyFlagsTOML(300_000)
+func BenchmarkLiveManyFlags(b *testing.B) { benchLive(b, manyFlagsTOML(300_000)) }
+
+// BenchmarkLiveDistinctFlags is BenchmarkLiveManyFlags for 300 000
+// distinct kubelet flags (manyflags.Distinct, about 5.7 MB): one extraArgs
+// entry and one target each, the costliest kind.
+func BenchmarkLiveDistinctFlags(b *testing.B) { benchLive(b, manyflags.Distinct(300_000)) }
+
+func benchLive(b *testing.B, data []byte) {
 	live := func() float64 {
 		runtime.GC()
 		runtime.GC() // and what sync.Pools kept for one cycle
