@@ -99,6 +99,21 @@
 // (Supported / Not supported / Skipped); it derives them from Convert, so
 // the two never disagree.
 //
+// # Memory
+//
+// A report holds one Entry per flag, so its shape is kept small for
+// inputs of hundreds of thousands of flags (issue 14, F13;
+// docs/benchmarks.md): Status and Basis are small integers that read and
+// write as their names (String, MarshalText, UnmarshalText; JSON reports
+// show "converted", "documented", ... as before, in the same field
+// order), Entry.Line and Leaf.ElemLines are int32, and a custom_*_flags
+// list is held once: its Leaf.Value is the []string of its MKE3Config
+// field (CustomKubeletFlags, ...), not a []any copy. Most of what Convert
+// allocates stays live until its result is dropped; a program that
+// converts very large inputs may lower the garbage collector's target
+// (debug.SetGCPercent) or set a soft limit (debug.SetMemoryLimit), as the
+// mke-migrate command does while it converts.
+//
 // The package does no I/O and keeps no state between calls; secrets
 // (passwords, tokens, passphrases, client secrets) never appear in
 // reports, check output or errors. They do appear in the MkeConfig when
