@@ -1,6 +1,7 @@
 package mke4
 
 import (
+	"bytes"
 	"os"
 	"reflect"
 	"testing"
@@ -47,6 +48,30 @@ func FuzzUnmarshal(f *testing.F) {
 		}
 		if !reflect.DeepEqual(cfg, again) {
 			t.Fatalf("round trip changed the value\nfirst:  %#v\nsecond: %#v\nyaml:\n%s", cfg, again, out)
+		}
+	})
+}
+
+// FuzzSimpleLine checks Marshal's direct writing of a huge map's entries
+// (issue 14, F13): every key and value simpleEntry accepts is written by
+// writeSimpleLine byte for byte as the YAML library writes it.
+func FuzzSimpleLine(f *testing.F) {
+	for _, s := range [][2]string{{"feature-gates", "G1=true,G2=false"}, {"v", "2"}, {"x-1", "true"}, {"a", ""},
+		{"max-pods", "0110"}, {"y", "n"}, {"k", "a/b,c=d"}, {"Null", "NULL"}, {"e", "1e3"}} {
+		f.Add(s[0], s[1])
+	}
+	f.Fuzz(func(t *testing.T, k, v string) {
+		if !simpleEntry(k, v) {
+			return
+		}
+		want, err := marshalJSONYAML(map[string]string{k: v})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got bytes.Buffer
+		writeSimpleLine(&got, k, v)
+		if got.String() != string(want) {
+			t.Fatalf("%q: %q: written %q, the library writes %q", k, v, got.String(), want)
 		}
 	})
 }
