@@ -205,3 +205,30 @@ func TestEstimateStep(t *testing.T) {
 func TestRenderRefusesNil(t *testing.T) {
 	assert.Error(t, report.Render(&bytes.Buffer{}, nil))
 }
+
+// A conversion report saved by another version, with a status and a basis
+// this one does not know, still renders: convert's Status and Basis refuse
+// unknown names, so the report reads their text.
+func TestConversionFromAnotherVersion(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, report.FileConversionReport), []byte(`{"entries": [
+  {"key": "a", "line": 2, "status": "converted", "target": "spec.a", "basis": "documented"},
+  {"key": "b", "line": 3, "flag": "--x=1", "status": "postponed", "target": "spec.b", "basis": "guessed"},
+  {"key": "c", "status": "blocking", "reason": "r"}
+]}`), 0o600))
+	d := load(t, dir)
+	require.NotNil(t, d.Conversion, d.Unavailable[report.SectionConversion])
+	var counts []string
+	for _, c := range d.Conversion.Counts {
+		counts = append(counts, c.Status)
+	}
+	assert.Equal(t, []string{"blocking", "converted", "postponed"}, counts, "known statuses first, most urgent first")
+	var b report.Entry
+	for _, e := range d.Conversion.Entries {
+		if e.Key == "b" {
+			b = e
+		}
+	}
+	assert.Equal(t, report.Entry{Key: "b", Line: 3, Flag: "--x=1", Status: "postponed", Target: "spec.b", Basis: "guessed"}, b)
+	render(t, d)
+}
