@@ -193,33 +193,74 @@ func injectFailure(p *plan.Plan, name string) error {
 	return usagef("--fail-at: the plan has no step %q; its steps are: %s", name, strings.Join(names, ", "))
 }
 
-func demoDigests(cl *testbed.Cluster) (map[string]string, error) {
-	d := map[string]string{}
+// demoNodeFiles are the files whose contents a node's MKE 3 state
+// includes: MKE 3's Calico CNI configuration (k0s reset deletes it), and
+// what an upgrade writes (DigestPaths of the test bed).
+var demoNodeFiles = append([]string{"/etc/cni"}, demoDigestPaths...)
+
+// demoNodeStateCmd prints a node's MKE 3 state: the running containers
+// (a Swarm task container by its service: Swarm replaces a task container
+// with a new one after a drain, as after any restart of the task, and the
+// old one stays exited in the task history), the volumes, and the
+// SHA-256 of every file under demoNodeFiles (a symbolic link by its
+// target).
+var demoNodeStateCmd = `docker ps --format '{{.Label "com.docker.swarm.service.name"}} {{.Names}}' | ` +
+	`awk '{ if (NF > 1) print "container " $1 " (Swarm task)"; else print "container " $1 }' | sort; ` +
+	`docker volume ls -q | sed 's/^/volume /' | sort; ` +
+	`for p in ` + strings.Join(demoNodeFiles, " ") + `; do ` +
+	`if [ -L "$p" ]; then echo "link $p -> $(readlink "$p")"; elif [ -e "$p" ]; then find "$p" -type f -exec sha256sum {} + | sort -k2 | sed 's/^/file /'; else echo "absent $p"; fi; done`
+
+// demoNodeStates reads every node's MKE 3 state (demoNodeStateCmd), one
+// line per item.
+func demoNodeStates(ctx context.Context, cl *testbed.Cluster) (map[string][]string, error) {
+	m := map[string][]string{}
 	for _, h := range cl.Hosts {
-		s, err := cl.Digest(context.Background(), h)
+		out, err := cl.Exec(ctx, h, demoNodeStateCmd)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%s: the node's state: %w", h.Name, err)
 		}
-		d[h.Name] = s
+		m[h.Name] = strings.Split(strings.TrimSpace(out), "\n")
 	}
-	return d, nil
+	return m, nil
 }
 
-// printDigests prints every node's state digest before and after and
-// returns the nodes whose digests differ.
-func printDigests(w io.Writer, cl *testbed.Cluster, before, after map[string]string) []string {
+// printNodeStates compares every node's state before and after, prints
+// the verdict per node and what differs, and returns the nodes that
+// differ.
+func printNodeStates(w io.Writer, cl *testbed.Cluster, before, after map[string][]string) []string {
 	var diff []string
-	fmt.Fprintln(w, "Node state digests (SHA-256 of the node's MKE 3 state, its CNI files and the files the upgrade writes):")
+	fmt.Fprintln(w, "Nodes' MKE 3 state (running containers, volumes, CNI files and the files the upgrade writes):")
 	for _, h := range cl.Hosts {
-		mark := "same"
-		if before[h.Name] != after[h.Name] {
-			mark = "DIFFERENT"
-			diff = append(diff, h.Name)
+		b, a := before[h.Name], after[h.Name]
+		count := func(l []string, prefix string) int {
+			n := 0
+			for _, x := range l {
+				if strings.HasPrefix(x, prefix) {
+					n++
+				}
+			}
+			return n
 		}
-		fmt.Fprintf(w, "  %-10s before %s  after %s  %s\n", h.Name, before[h.Name][:16], after[h.Name][:16], mark)
+		what := fmt.Sprintf("%d containers running, %d volumes, %d files", count(a, "container "), count(a, "volume "), count(a, "file "))
+		if slices.Equal(b, a) {
+			fmt.Fprintf(w, "  %-10s same as before: %s\n", h.Name, what)
+			continue
+		}
+		diff = append(diff, h.Name)
+		fmt.Fprintf(w, "  %-10s DIFFERENT: %s\n", h.Name, what)
+		for _, x := range b {
+			if !slices.Contains(a, x) {
+				fmt.Fprintf(w, "    - %s\n", x)
+			}
+		}
+		for _, x := range a {
+			if !slices.Contains(b, x) {
+				fmt.Fprintf(w, "    + %s\n", x)
+			}
+		}
 	}
 	if len(diff) == 0 {
-		fmt.Fprintln(w, "Digests equal: every node is back in its MKE 3 state.")
+		fmt.Fprintln(w, "Every node is back in its MKE 3 state.")
 	}
 	return diff
 }

@@ -63,6 +63,9 @@ func startDemoBed(ctx context.Context, w io.Writer, dir string, managers, worker
 	defer cancel()
 	cl, err := testbed.StartCluster(sctx, testbed.ClusterOptions{Managers: managers, Workers: workers, Real: true, API: true, CalicoKDD: true,
 		Workdir: filepath.Join(dir, "nodes"), DigestPaths: demoDigestPaths,
+		// MKE 3's accounts: 8 users, 2 organizations of 2 teams of 3
+		// members, with grants on /Shared (their RBAC is carried to k0s)
+		APISeed: mke3api.GenerateSeed(8, 2, 2, 3),
 		// MKE 3's load balancer forwards 443 and 6443; k0s's joins need 9443
 		// too, as the upgrade's join check says (README, finding 5): the
 		// demo's operator has added it

@@ -37,11 +37,13 @@ type demoResult struct {
 	RBAC           demoRBAC         `json:"rbac"`
 	ConfigStore    *demoConfigStore `json:"configStore,omitempty"`
 	// Skipped are the steps of a full upgrade the demo leaves out, with why.
-	Skipped        []demoSkip       `json:"skipped"`
-	SupportBundles []string         `json:"supportBundles,omitempty"`
-	Digests        *demoDigestCheck `json:"digests,omitempty"`
-	OutputDir      string           `json:"outputDir,omitempty"`
-	Summary        *summary.Summary `json:"summary,omitempty"`
+	Skipped        []demoSkip `json:"skipped"`
+	SupportBundles []string   `json:"supportBundles,omitempty"`
+	// Nodes (after a rollback): whether every node is back in its MKE 3
+	// state (running containers, volumes, CNI files, the upgrade's files).
+	Nodes     *demoNodeCheck   `json:"nodes,omitempty"`
+	OutputDir string           `json:"outputDir,omitempty"`
+	Summary   *summary.Summary `json:"summary,omitempty"`
 }
 
 type demoCluster struct {
@@ -84,7 +86,7 @@ type demoSkip struct {
 	Reason string `json:"reason"`
 }
 
-type demoDigestCheck struct {
+type demoNodeCheck struct {
 	Same      bool     `json:"same"`
 	Different []string `json:"different,omitempty"`
 }

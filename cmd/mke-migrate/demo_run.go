@@ -117,7 +117,7 @@ func (d *demo) run(ctx context.Context, bed *demoBed) (*demoResult, error) {
 	if err != nil {
 		return nil, failure(err)
 	}
-	digestsBefore, err := demoDigests(cl)
+	nodesBefore, err := demoNodeStates(ctx, cl)
 	if err != nil {
 		return nil, failure(err)
 	}
@@ -238,7 +238,7 @@ func (d *demo) run(ctx context.Context, bed *demoBed) (*demoResult, error) {
 			res.Result = "rolled-back"
 		}
 		fmt.Fprintln(w, rpt.paint(red, "Upgrade failed due to error: "+rb.Cause.Error()))
-		return res, d.afterRollback(ctx, bed, res, before, digestsBefore, func() error { return sum(outcome, rb.Cause.Error()) })
+		return res, d.afterRollback(ctx, bed, res, before, nodesBefore, func() error { return sum(outcome, rb.Cause.Error()) })
 	}
 	res.Result = "upgraded"
 	fmt.Fprintf(w, "Upgrade finished in %.1fs.\n", ures.Took.Seconds())
@@ -295,8 +295,9 @@ func (d *demo) run(ctx context.Context, bed *demoBed) (*demoResult, error) {
 
 // afterRollback shows that MKE 3 is back: its API serves the same objects
 // (UID, resourceVersion, content) and every node's digest is the same.
-func (d *demo) afterRollback(ctx context.Context, bed *demoBed, res *demoResult, before []testbed.Object, digestsBefore map[string]string, sum func() error) error {
+func (d *demo) afterRollback(ctx context.Context, bed *demoBed, res *demoResult, before []testbed.Object, nodesBefore map[string][]string, sum func() error) error {
 	out := d.out
+	t0 := time.Now()
 	after, err := listObjects(ctx, bed.mke3)
 	if err != nil {
 		return failure(fmt.Errorf("MKE 3's Kubernetes objects after the rollback: %w", err))
@@ -304,7 +305,8 @@ func (d *demo) afterRollback(ctx context.Context, bed *demoBed, res *demoResult,
 	k := &res.Kubernetes
 	k.After, k.AfterAPI = kindCounts(after, bed.kinds), "mke3"
 	k.compare(before, after, true)
-	fmt.Fprintln(out, "\nKubernetes objects seeded in MKE 3, as MKE 3's API served them before the upgrade and serves them after the rollback:")
+	fmt.Fprintf(out, "\nKubernetes objects seeded in MKE 3, as MKE 3's API served them before the upgrade and serves them after the rollback (it answered in %.1fs):\n",
+		time.Since(t0).Seconds())
 	k.writeTable(out, "MKE 3 (after rollback)")
 	switch {
 	case len(k.Missing)+len(k.Replaced)+len(k.Changed) == 0:
@@ -315,13 +317,13 @@ func (d *demo) afterRollback(ctx context.Context, bed *demoBed, res *demoResult,
 			fmt.Fprintf(out, "  changed: %s\n", c)
 		}
 	}
-	digestsAfter, err := demoDigests(bed.cl)
+	nodesAfter, err := demoNodeStates(ctx, bed.cl)
 	if err != nil {
 		return failure(err)
 	}
 	fmt.Fprintln(out)
-	diff := printDigests(out, bed.cl, digestsBefore, digestsAfter)
-	res.Digests = &demoDigestCheck{Same: len(diff) == 0, Different: diff}
+	diff := printNodeStates(out, bed.cl, nodesBefore, nodesAfter)
+	res.Nodes = &demoNodeCheck{Same: len(diff) == 0, Different: diff}
 	if err := sum(); err != nil {
 		return err
 	}
@@ -362,4 +364,3 @@ func (d *demo) bundles(res *demoResult, ures *upgrade.Result) {
 		fmt.Fprintln(d.w, "(removed with the demo's folder at the end: give --output DIR to keep them)")
 	}
 }
-
