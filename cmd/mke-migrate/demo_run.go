@@ -241,7 +241,7 @@ func (d *demo) run(ctx context.Context, bed *demoBed) (*demoResult, error) {
 		return res, d.afterRollback(ctx, bed, res, before, nodesBefore, func() error { return sum(outcome, rb.Cause.Error()) })
 	}
 	res.Result = "upgraded"
-	fmt.Fprintf(w, "Upgrade finished in %.1fs.\n", ures.Took.Seconds())
+	fmt.Fprintf(w, "Upgrade finished in %.1fs.\n", res.UpgradeSeconds)
 	for _, h := range cl.Hosts {
 		st, err := cl.Exec(ctx, h, "k0s status")
 		if err != nil {

@@ -200,3 +200,45 @@ func assertFailureSummary(t *testing.T, dir, out string, outcome summary.Outcome
 	assert.Equal(t, outcome, got.Outcome)
 	assert.Contains(t, got.Error, cause)
 }
+
+// Bad flags are refused before anything starts (exit 2).
+func TestDemoFlags(t *testing.T) {
+	for name, tc := range map[string]struct {
+		args []string
+		want string
+	}{
+		"no workers":       {[]string{"--workers", "0"}, "--workers: 0 is not from 1 to 20"},
+		"too many workers": {[]string{"--workers", "21"}, "--workers: 21 is not from 1 to 20"},
+		"even managers":    {[]string{"--managers", "2"}, "--managers: 2 is not 1, 3 or 5"},
+		"log level":        {[]string{"--log-level", "loud"}, "--log-level"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Setenv("TMPDIR", t.TempDir())
+			code, stdout, stderr := runCLI(t, append([]string{"demo"}, tc.args...)...)
+			assert.Equal(t, 2, code, stderr)
+			assert.Contains(t, stderr, tc.want)
+			assert.Empty(t, stdout)
+		})
+	}
+}
+
+// With the build on first use turned off and the binaries missing, the
+// demo says what is missing and how to get it (exit 1), before it starts
+// any node.
+func TestDemoNoTestbinBuild(t *testing.T) {
+	needTestbed(t)
+	if os.Geteuid() != 0 {
+		t.Skip("the demo needs root")
+	}
+	t.Setenv("TMPDIR", t.TempDir())
+	t.Setenv(testbin.EnvAssets, "")
+	t.Setenv(testbin.EnvRoot, t.TempDir()) // an empty cache
+	t.Setenv(testbin.EnvNoBuild, "1")
+	code, stdout, stderr := runCLI(t, "demo", "--json")
+	assert.Equal(t, 1, code, stderr)
+	assert.Empty(t, stdout, "no JSON when the demo did not run")
+	for _, want := range []string{"missing", "etcd", testbin.EnvNoBuild + " is set", "hack/testbin/build.sh", "unset " + testbin.EnvNoBuild} {
+		assert.Contains(t, stderr, want)
+	}
+	assert.NotContains(t, stderr, "Starting a simulated")
+}
