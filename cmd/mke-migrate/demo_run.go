@@ -200,6 +200,10 @@ func (d *demo) run(ctx context.Context, bed *demoBed) (*demoResult, error) {
 	}
 	res.UpgradeSeconds = time.Since(upStart).Seconds()
 	d.bundles(res, ures)
+	// What the run left is shown even after Ctrl-C (the rollback ran on
+	// its own context): 2 minutes as a safety net.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+	defer cancel()
 	// sum prints and (with --output) saves the summary, as upgrade does.
 	sum := func(outcome summary.Outcome, cause string) error {
 		s, err := summary.Build(summary.Input{Report: conversionReport(sh, o), RBAC: summaryRBAC(sh.RBACReport), MKEVersion: sh.MKEVersion,
