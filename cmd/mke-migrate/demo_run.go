@@ -37,10 +37,28 @@ type demo struct {
 	start  time.Time
 }
 
-// demoSkipped are the steps of a full upgrade that the demo leaves out,
-// each for a documented reason (README, "See it work: the demo"). The
-// realistic test bed leaves nothing out today.
-func demoSkipped() []demoSkip { return []demoSkip{} }
+// demoSkipped names the steps of a full upgrade that the options leave
+// out, each with its reason (README, "See it work: the demo"): the
+// demo's options leave out none.
+func demoSkipped(o upgrade.Options) []demoSkip {
+	s := []demoSkip{}
+	for _, x := range []struct {
+		skip      bool
+		step, why string
+	}{
+		{o.Carry.Skip, "etcd-snapshot, k0s-restore", "the carry is off: k0s starts with an empty etcd"},
+		{o.SkipRBAC, "rbac-apply", "RBAC is left out"},
+		{o.SkipConfigStore, "mke4-config", "the config store is left out"},
+		{o.SkipSwarmExport, "swarm-export", "the Swarm export is left out"},
+		{!o.Verify, "verify", "off"},
+		{o.Commands.JoinCheck == "-", "the join check of k0s-controller and k0s-worker", "turned off"},
+	} {
+		if x.skip {
+			s = append(s, demoSkip{Step: x.step, Reason: x.why})
+		}
+	}
+	return s
+}
 
 // run runs convert, preflight and the upgrade on bed and says what
 // happened to MKE 3's Kubernetes objects. It returns the JSON document
@@ -111,7 +129,7 @@ func (d *demo) run(ctx context.Context, bed *demoBed) (*demoResult, error) {
 		return nil, failure(fmt.Errorf("MKE 3's Kubernetes objects: %w", err))
 	}
 	res := &demoResult{Result: "failed", FailAt: d.failAt, Cluster: demoCluster{MKEVersion: cl.MKEVersion, Managers: len(cl.Managers), Workers: len(cl.Workers)},
-		Kubernetes: demoKubernetes{Before: kindCounts(before, bed.kinds)}, Skipped: demoSkipped(), OutputDir: d.keep}
+		Kubernetes: demoKubernetes{Before: kindCounts(before, bed.kinds)}, OutputDir: d.keep}
 	fmt.Fprintf(w, "MKE 3's API serves %d seeded objects of %d kinds.\n", len(before), len(res.Kubernetes.Before))
 	k0s, err := testbed.FakeK0sBinary("v1.33.4+k0s.0")
 	if err != nil {
@@ -138,8 +156,14 @@ func (d *demo) run(ctx context.Context, bed *demoBed) (*demoResult, error) {
 		// safety nets only: the steps take seconds
 		StepTimeout: 5 * time.Minute,
 		Commands:    upgrade.Commands{Ready: 3 * time.Minute},
-		Logger:      d.log,
-		Events:      rpt.event,
+		// the last step checks the new cluster (mke-migrate verify)
+		Verify: true,
+		Logger: d.log,
+		Events: rpt.event,
+	}
+	res.Skipped = demoSkipped(o)
+	for _, x := range res.Skipped {
+		fmt.Fprintf(w, "Left out: %s (%s).\n", x.Step, x.Reason)
 	}
 	u, err := upgrade.New(o)
 	if err != nil {

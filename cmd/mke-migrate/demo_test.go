@@ -142,7 +142,7 @@ func TestDemo(t *testing.T) {
 		assert.Equal(t, demoCluster{MKEVersion: "3.8.8", Managers: 1, Workers: 2}, r.Cluster)
 		// the progress and the table on stderr, nothing but JSON on stdout
 		for _, want := range []string{"== mke-migrate convert", "== mke-migrate preflight", "== mke-migrate upgrade",
-			"etcd-snapshot on ", "k0s-restore on ", "rbac-apply ... done", "mke4-config ... done", "write-outputs ... done (",
+			"etcd-snapshot on ", "k0s-restore on ", "rbac-apply ... done", "mke4-config ... done", "write-outputs ... done (", "verify ... done (",
 			"KIND", "MKE 3 (before)", "k0s (after)", "All ", " objects carried: k0s serves each under its MKE 3 UID.",
 			"Role controller", "Role worker", "Upgrade Summary\n", "MKE3 Cleanup"} {
 			assert.Contains(t, stderr, want)
