@@ -33,8 +33,8 @@ managers run a real etcd as ucp-kv and a real kube-apiserver, seeded with a real
 (namespaces, Deployments, StatefulSets, DaemonSets, Services, ConfigMaps, Secrets, volumes and claims, a
 CRD and its objects, Calico KDD resources, Roles and bindings, ServiceAccounts, Nodes with labels and
 taints). Then it runs what an operator runs: convert, preflight, and the upgrade (the carry of MKE 3's
-etcd into k0s, the RBAC of MKE 3's orgs and teams applied to k0s, mke4.yaml stored in k0s), with its
-progress and summary, and shows the seeded objects per kind before (MKE 3's API) and after (k0s's API).
+etcd into k0s, the RBAC of MKE 3's orgs and teams applied to k0s, mke4.yaml stored in k0s, and verify
+as its last step), with its progress and summary, and shows the seeded objects per kind before (MKE 3's API) and after (k0s's API).
 Everything is removed at the end.
 
 --json prints one JSON document on stdout (the progress stays on stderr): result, durations, the counts
