@@ -133,7 +133,7 @@ func runDemo(c *cli.Context) error {
 
 	work, err := ownerdir.Create("", demoDirPrefix)
 	if err != nil {
-		return failure(err)
+		return d.emit(c, nil, failure(err))
 	}
 	defer os.RemoveAll(work)
 	d.work = work
@@ -144,13 +144,13 @@ func runDemo(c *cli.Context) error {
 		// once per machine; MKE_MIGRATE_NO_TESTBIN_BUILD=1 turns that off).
 		if _, err := testbin.Ensure(ctx, testbin.Options{Progress: w}); err != nil {
 			if errors.Is(err, testbin.ErrNoBinaries) {
-				return failure(fmt.Errorf("the simulated nodes run real etcd, Kubernetes and kubectl binaries, which are missing: %w "+
-					"(or unset %s to let the demo build them, about 13 minutes once on 2 cores)", err, testbin.EnvNoBuild))
+				return d.emit(c, nil, failure(fmt.Errorf("the simulated nodes run real etcd, Kubernetes and kubectl binaries, which are missing: %w "+
+					"(or unset %s to let the demo build them, about 13 minutes once on 2 cores)", err, testbin.EnvNoBuild)))
 			}
-			return failure(fmt.Errorf("the simulated nodes' Kubernetes binaries: %w", err))
+			return d.emit(c, nil, failure(fmt.Errorf("the simulated nodes' Kubernetes binaries: %w", err)))
 		}
 		if bed, err = startDemoBed(ctx, w, filepath.Join(work, "bed"), m, n, log); err != nil {
-			return failure(err)
+			return d.emit(c, nil, failure(err))
 		}
 		defer func() {
 			_ = bed.Close()
@@ -158,15 +158,38 @@ func runDemo(c *cli.Context) error {
 		}()
 	}
 	res, err := d.run(ctx, bed)
-	if res != nil && d.json {
-		res.Seconds = time.Since(d.start).Seconds()
-		b, jerr := json.MarshalIndent(res, "", "  ")
-		if jerr != nil {
-			return failure(jerr)
+	return d.emit(c, res, err)
+}
+
+// emit prints the JSON document with --json and returns err: the run's
+// document, or, for a demo that stopped before its upgrade, one with
+// result "failed" (or "blocked") and the error. A usage error prints none.
+func (d *demo) emit(c *cli.Context, res *demoResult, err error) error {
+	if !d.json {
+		return err
+	}
+	var ee *exitError
+	errors.As(err, &ee)
+	if res == nil {
+		if ee != nil && ee.code == exitUsage {
+			return err
 		}
-		if perr := fprintf(c.App.Writer, "%s\n", b); perr != nil && err == nil {
-			err = perr
+		res = &demoResult{Result: "failed", Skipped: []demoSkip{}, OutputDir: d.keep,
+			Kubernetes: demoKubernetes{Before: map[string]int{}, After: map[string]int{}, Missing: []string{}, Replaced: []string{}}}
+		if ee != nil && ee.code == exitBlocking {
+			res.Result = "blocked"
 		}
+	}
+	if res.Error == "" && ee != nil && ee.err != nil {
+		res.Error = ee.err.Error()
+	}
+	res.Seconds = time.Since(d.start).Seconds()
+	b, jerr := json.MarshalIndent(res, "", "  ")
+	if jerr != nil {
+		return failure(jerr)
+	}
+	if perr := fprintf(c.App.Writer, "%s\n", b); perr != nil && err == nil {
+		err = perr
 	}
 	return err
 }

@@ -241,7 +241,11 @@ func TestDemoNoTestbinBuild(t *testing.T) {
 	t.Setenv(testbin.EnvNoBuild, "1")
 	code, stdout, stderr := runCLI(t, "demo", "--json")
 	assert.Equal(t, 1, code, stderr)
-	assert.Empty(t, stdout, "no JSON when the demo did not run")
+	// one JSON document all the same, saying why
+	var r demoResult
+	require.NoError(t, json.Unmarshal([]byte(stdout), &r), stdout)
+	assert.Equal(t, "failed", r.Result)
+	assert.Contains(t, r.Error, testbin.EnvNoBuild+" is set")
 	for _, want := range []string{"missing", "etcd", testbin.EnvNoBuild + " is set", "hack/testbin/build.sh", "unset " + testbin.EnvNoBuild} {
 		assert.Contains(t, stderr, want)
 	}
