@@ -59,6 +59,9 @@ type ClusterOptions struct {
 	// API also starts an mke3api simulator with Seed.Version = MKEVersion
 	// and calico_kdd = CalicoKDD.
 	API bool
+	// APISeed is the simulator's content (users, orgs, teams, grants,
+	// Swarm); its Version and ConfigTOML are set as API says.
+	APISeed mke3api.Seed
 	// Workdir holds the hosts' folders; "" means a new temporary folder
 	// that Close removes.
 	Workdir string
@@ -416,7 +419,9 @@ func StartCluster(ctx context.Context, o ClusterOptions) (*Cluster, error) {
 	}
 	if o.API {
 		toml := strings.Replace(mke3api.DefaultConfigTOML, "calico_kdd = false", "calico_kdd = "+strconv.FormatBool(o.CalicoKDD), 1)
-		c.API, err = mke3api.Start(mke3api.Options{Seed: mke3api.Seed{Version: o.MKEVersion, ConfigTOML: toml}})
+		seed := o.APISeed
+		seed.Version, seed.ConfigTOML = o.MKEVersion, toml
+		c.API, err = mke3api.Start(mke3api.Options{Seed: seed})
 		if err != nil {
 			_ = c.Close()
 			return nil, fmt.Errorf("testbed: mke3api: %w", err)

@@ -216,8 +216,12 @@ func startCLIBedKDD(t *testing.T, kdd bool) *cliBed {
 
 func (b *cliBed) digests(t *testing.T) map[string]string {
 	t.Helper()
-	d, err := demoDigests(b.c)
-	require.NoError(t, err)
+	d := map[string]string{}
+	for _, h := range b.c.Hosts {
+		s, err := b.c.Digest(context.Background(), h)
+		require.NoError(t, err)
+		d[h.Name] = s
+	}
 	return d
 }
 
