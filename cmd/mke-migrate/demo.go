@@ -268,9 +268,11 @@ func runDemo(c *cli.Context) error {
 		SkipRBAC:        true,
 		SkipConfigStore: true,
 		// the simulated managers run no real ucp-kv yet
-		Carry:  upgrade.CarryOptions{Skip: true},
-		Logger: log,
-		Events: rpt.event,
+		Carry: upgrade.CarryOptions{Skip: true},
+		// and their k0s serves no Kubernetes API for verify to check
+		SkipVerify: true,
+		Logger:     log,
+		Events:     rpt.event,
 	}
 	u, err := upgrade.New(o)
 	if err != nil {

@@ -91,6 +91,9 @@ func runUpgrade(c *cli.Context) error {
 	if a := c.String("external-address"); strings.Contains(a, "/") || strings.TrimSpace(a) == "" {
 		return usagef("--external-address: %q must be a host name or address with an optional :port, not a URL", a)
 	}
+	if err := verifyOption(c); err != nil {
+		return err
+	}
 	if c.String("k0s-binary") == "" && !dryRun {
 		return usagef("--k0s-binary is required (except with --dry-run)")
 	}

@@ -31,7 +31,7 @@ when everything passed, 3 otherwise.`,
 }
 
 func runVerify(c *cli.Context) error {
-	exp, err := verify.FromRun(c.String("output"), rbac.Options{})
+	exp, err := verify.FromRun(c.String("output"), &rbac.Options{})
 	if err != nil {
 		return usageErr(err)
 	}
