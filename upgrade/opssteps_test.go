@@ -51,9 +51,9 @@ func TestOpsStepsInPlan(t *testing.T) {
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
 
-// --skip-verify leaves the verify step out; --no-carry the inventory (no
-// object is carried, none is looked for); without an MKE 3 API there is
-// no inventory either.
+// --skip-verify leaves the verify step and the inventory out; --no-carry
+// the inventory (no object is carried, none is looked for); without an
+// MKE 3 API there is no inventory either.
 func TestVerifyStepsOptOut(t *testing.T) {
 	kc := func(context.Context) (*rest.Config, error) { return nil, errors.New("not reached") }
 	for _, tc := range []struct {
@@ -62,7 +62,7 @@ func TestVerifyStepsOptOut(t *testing.T) {
 		verify, inventory bool
 	}{
 		{"default", Options{MKE3KubeConfig: kc}, true, true},
-		{"skip-verify", Options{MKE3KubeConfig: kc, SkipVerify: true}, false, true},
+		{"skip-verify", Options{MKE3KubeConfig: kc, SkipVerify: true}, false, false},
 		{"no-carry", Options{MKE3KubeConfig: kc, Carry: CarryOptions{Skip: true}}, true, false},
 		{"no MKE 3 API", Options{}, true, false},
 	} {

@@ -163,7 +163,8 @@ type Options struct {
 	// MKE3KubeConfig is MKE 3's Kubernetes API, of which the
 	// kube-inventory step lists every object before the carry (package
 	// verify's TakeInventory; default: through MKE3's client bundle,
-	// none without MKE3).
+	// none without MKE3). When it cannot be listed, the run stops there,
+	// before anything changed: fix the access or give SkipVerify.
 	MKE3KubeConfig func(ctx context.Context) (*rest.Config, error)
 
 	Logger *slog.Logger
@@ -293,7 +294,8 @@ type Shared struct {
 	// client was given and Options.SkipSwarmExport was not).
 	SwarmExport bool `json:"swarmExport,omitempty"`
 	// KubeInventory says the plan lists MKE 3's Kubernetes objects before
-	// the carry (kube-inventory.json), for verify.
+	// the carry (kube-inventory.json), for verify: with the carry, an MKE 3
+	// API to list them from, and verify on.
 	KubeInventory bool `json:"kubeInventory,omitempty"`
 	// SkipVerify: the plan has no verify step (Options.SkipVerify; a
 	// resumed run follows its run's choice).
@@ -468,7 +470,7 @@ func (u *Upgrade) Discover(ctx context.Context) (*Shared, error) {
 	o.withRegistries(sh)
 
 	sh.SwarmExport = o.MKE3 != nil && !o.SkipSwarmExport
-	sh.KubeInventory = sh.Carry != nil && (o.MKE3 != nil || o.MKE3KubeConfig != nil)
+	sh.KubeInventory = sh.Carry != nil && !o.SkipVerify && (o.MKE3 != nil || o.MKE3KubeConfig != nil)
 	sh.SkipVerify = o.SkipVerify
 	sh.ConfigStore = !o.SkipConfigStore
 

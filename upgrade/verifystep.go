@@ -53,9 +53,10 @@ func (o *Options) mke3KubeConfig() func(ctx context.Context) (*rest.Config, erro
 // kubeInventoryStep lists every object MKE 3's Kubernetes API serves
 // (kind, namespace, name, UID; metadata only, so no Secret's data) and
 // the Nodes' labels and taints into the output folder, before anything
-// changes: what the verify step then finds again in k0s. A resumed run
-// without MKE 3's API (resume takes no MKE 3 credentials) records nothing
-// and says so; verify then skips the carried objects, saying why.
+// changes: what the verify step then finds again in k0s. An API that
+// cannot be listed stops the run there (nothing changed yet). A resumed
+// run without MKE 3's API (resume takes no MKE 3 credentials) records
+// nothing and says so; verify then skips the carried objects, saying why.
 func kubeInventoryStep(e *Env) *plan.Step {
 	return &plan.Step{Name: "kube-inventory", Phase: PhaseBackup,
 		Changes: "writes " + verify.InventoryFile + " (every Kubernetes object of MKE 3 by kind, namespace, name and UID; no Secret data) to the output directory",
@@ -65,20 +66,25 @@ func kubeInventoryStep(e *Env) *plan.Step {
 				return nil
 			}
 			cfg, err := e.MKE3KubeConfig(ctx)
-			if err != nil {
-				return fmt.Errorf("MKE 3's Kubernetes API: %w", err)
+			if err == nil {
+				var inv *verify.Inventory
+				if inv, err = verify.TakeInventory(ctx, cfg, verify.InventoryOptions{}); err == nil {
+					return writeInventory(e, r, inv)
+				}
 			}
-			inv, err := verify.TakeInventory(ctx, cfg, verify.InventoryOptions{})
-			if err != nil {
-				return err
-			}
-			b, err := inv.Encode()
-			if err != nil {
-				return err
-			}
-			r.Logger.Info("kubernetes inventory", "objects", inv.Count(), "kinds", len(inv.Kinds), "truncated", inv.Truncated, "errors", len(inv.Errors))
-			return atomicfile.WriteFile(filepath.Join(e.OutputDir, verify.InventoryFile), b, 0o600)
+			// nothing has changed yet: the run stops (and rolls back
+			// nothing) rather than end with the carried objects unchecked
+			return fmt.Errorf("listing MKE 3's Kubernetes objects for verify: %w (make MKE 3's Kubernetes API, the client bundle's server, reachable from here, or give --skip-verify)", err)
 		}}
+}
+
+func writeInventory(e *Env, r *plan.Run, inv *verify.Inventory) error {
+	b, err := inv.Encode()
+	if err != nil {
+		return err
+	}
+	r.Logger.Info("kubernetes inventory", "objects", inv.Count(), "kinds", len(inv.Kinds), "truncated", inv.Truncated, "errors", len(inv.Errors))
+	return atomicfile.WriteFile(filepath.Join(e.OutputDir, verify.InventoryFile), b, 0o600)
 }
 
 // verifyStep checks the new cluster against what the output folder

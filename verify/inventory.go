@@ -122,6 +122,9 @@ func TakeInventory(ctx context.Context, cfg *rest.Config, o InventoryOptions) (*
 	if o.Now != nil {
 		now = o.Now
 	}
+	cfg = rest.CopyConfig(cfg)
+	// listing every kind includes deprecated ones (v1 Endpoints): not news
+	cfg.WarningHandler = rest.NoWarnings{}
 	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("verify: inventory: %w", err)
@@ -265,9 +268,13 @@ func DecodeInventory(name string, b []byte) (*Inventory, error) {
 	if d.More() {
 		return nil, fmt.Errorf("verify: %s: data after the inventory", name)
 	}
+	inv.Taken = inv.Taken.UTC()
 	for i, n := range inv.Nodes {
 		if n.Name == "" {
 			return nil, fmt.Errorf("verify: %s: node %d has no name", name, i+1)
+		}
+		for j := range n.Taints {
+			n.Taints[j].TimeAdded = nil // never recorded: not compared
 		}
 	}
 	seen := map[string]bool{}

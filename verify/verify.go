@@ -150,6 +150,10 @@ func (r *Report) WriteText(w io.Writer) error {
 	for _, id := range ids {
 		fmt.Fprintf(tw, "%s\t%d of %d passed\n", id, pass[id], total[id])
 	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	tw = tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
 	for _, c := range r.Checks {
 		var v string
 		switch {
@@ -190,11 +194,14 @@ func (r *Report) WriteJSON(w io.Writer) error {
 	}{r.OK(), r.Failed(), checks})
 }
 
-// Run checks the cluster. An error is returned only when the API cannot
-// be read at all (listing the nodes fails); every other problem is a
-// failed Check.
+// Run checks the cluster. Every problem is a failed Check, an API that
+// does not answer too (the nodes check then says so and the others are
+// not tried); the error is for a caller's mistake (no Client).
 func Run(ctx context.Context, o Options) (*Report, error) {
 	cs := o.Client
+	if cs == nil {
+		return nil, errors.New("verify: no client")
+	}
 	rep := &Report{}
 	add := func(id, subj string, err error) {
 		c := Check{ID: id, Subject: subj, OK: err == nil}
@@ -205,7 +212,11 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	nodes, err := cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
 	if err != nil {
-		return nil, fmt.Errorf("verify: list nodes: %w", err)
+		// nothing else can be read either: one failed check says why,
+		// and the external address is tried on its own
+		add(CheckNodes, "the API", fmt.Errorf("cannot list the nodes: %w", err))
+		external(o, rep, add)
+		return rep, nil
 	}
 	byName := map[string]*corev1.Node{}
 	for i := range nodes.Items {
@@ -238,19 +249,25 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		checkRBAC(ctx, cs, objs, add)
 	}
 
-	if o.External != nil {
-		subj := "the external address"
-		if o.ExternalAddress != "" {
-			subj = o.ExternalAddress
-		}
-		v, err := o.External.Discovery().ServerVersion()
-		if err == nil {
-			rep.Checks = append(rep.Checks, Check{ID: CheckExternalAPI, Subject: subj, OK: true, Message: "answers: Kubernetes " + v.GitVersion})
-		} else {
-			add(CheckExternalAPI, subj, err)
-		}
-	}
+	external(o, rep, add)
 	return rep, nil
+}
+
+// external asks the API's version through the external address.
+func external(o Options, rep *Report, add func(id, subj string, err error)) {
+	if o.External == nil {
+		return
+	}
+	subj := "the external address"
+	if o.ExternalAddress != "" {
+		subj = o.ExternalAddress
+	}
+	v, err := o.External.Discovery().ServerVersion()
+	if err == nil {
+		rep.Checks = append(rep.Checks, Check{ID: CheckExternalAPI, Subject: subj, OK: true, Message: "answers: Kubernetes " + v.GitVersion})
+	} else {
+		add(CheckExternalAPI, subj, err)
+	}
 }
 
 func checkNode(n *corev1.Node, want Node) error {
@@ -502,7 +519,9 @@ func listMetadata(ctx context.Context, rc rest.Interface, gvr schema.GroupVersio
 	if gvr.Group == "" {
 		path = "/api/" + gvr.Version + "/" + gvr.Resource
 	}
-	req := rc.Get().AbsPath(path).SetHeader("Accept", metadataAccept).Param("limit", strconv.FormatInt(opts.Limit, 10))
+	req := rc.Get().AbsPath(path).SetHeader("Accept", metadataAccept).
+		// listing every kind includes deprecated ones (v1 Endpoints): not news
+		WarningHandler(rest.NoWarnings{}).Param("limit", strconv.FormatInt(opts.Limit, 10))
 	if opts.Continue != "" {
 		req = req.Param("continue", opts.Continue)
 	}
