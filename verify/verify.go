@@ -204,7 +204,8 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	rep := &Report{}
 	add := func(id, subj string, err error) {
-		c := Check{ID: id, Subject: subj, OK: err == nil}
+		var n *note
+		c := Check{ID: id, Subject: subj, OK: err == nil || errors.As(err, &n)}
 		if err != nil {
 			c.Message = err.Error()
 		}
@@ -402,6 +403,17 @@ func podState(p *corev1.Pod) string {
 	return string(p.Status.Phase)
 }
 
+// notes: passed checks with something to say.
+var (
+	errNothingToAsk = &note{"its role grants no permission (an org or team without grants): nothing to ask"}
+	errNoRBAC       = &note{"MKE 3 had no org or team to carry"}
+)
+
+// note is a passed check's message, given to add as an error.
+type note struct{ msg string }
+
+func (n *note) Error() string { return n.msg }
+
 // maxNamed bounds the objects a check names; the rest are counted.
 const maxNamed = 10
 
@@ -563,6 +575,10 @@ func named(keys []string) string {
 // for the first permission of the bound role (as the API server resolves
 // it, aggregation included) is allowed.
 func checkRBAC(ctx context.Context, cs kubernetes.Interface, objs *rbac.Objects, add func(id, subj string, err error)) {
+	if objs.Len() == 0 {
+		add(CheckRBACObject, "RBAC", errNoRBAC)
+		return
+	}
 	rb := cs.RbacV1()
 	for _, r := range objs.ClusterRoles {
 		_, err := rb.ClusterRoles().Get(ctx, r.Name, metav1.GetOptions{})
@@ -603,11 +619,14 @@ func access(ctx context.Context, cs kubernetes.Interface, ref rbacv1.RoleRef, ns
 		rules = r.Rules
 	}
 	attr := firstAttributes(rules, ns)
-	if attr == nil {
-		return // a role without permissions (MKE 4k's placeholder): nothing to grant
-	}
 	for _, s := range subjects {
 		if s.Kind != rbacv1.GroupKind {
+			continue
+		}
+		if attr == nil {
+			// an org or team without grants: its role holds only the
+			// placeholder rule, so there is nothing it may do to ask about
+			add(CheckRBACAccess, "group "+s.Name, errNothingToAsk)
 			continue
 		}
 		sar := &authzv1.SubjectAccessReview{Spec: authzv1.SubjectAccessReviewSpec{Groups: []string{s.Name}, User: "mke-migrate-verify", ResourceAttributes: attr}}

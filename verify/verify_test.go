@@ -369,6 +369,16 @@ func TestReportSaysWhatItChecked(t *testing.T) {
 	exp := f.exp
 	exp.Inventory = inv
 	exp.SystemNamespaces = []string{"kube-system", "mke", "empty-system"}
+	// an org without grants: its role has no rule to ask about
+	empty := rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: "empty-org"}}
+	emptyB := rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "empty-org"},
+		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "empty-org"},
+		Subjects: []rbacv1.Subject{{Kind: rbacv1.GroupKind, APIGroup: rbacv1.GroupName, Name: "org:empty"}}}
+	_, _ = f.cs.RbacV1().ClusterRoles().Create(ctx, &empty, metav1.CreateOptions{})
+	_, _ = f.cs.RbacV1().ClusterRoleBindings().Create(ctx, &emptyB, metav1.CreateOptions{})
+	exp.RBAC = rbacObjects()
+	exp.RBAC.ClusterRoles = append(exp.RBAC.ClusterRoles, empty)
+	exp.RBAC.ClusterRoleBindings = append(exp.RBAC.ClusterRoleBindings, emptyB)
 	rep, err := Run(ctx, Options{Client: f.cs, External: f.cs, Expect: exp})
 	must(t, err)
 	var text bytes.Buffer
@@ -380,7 +390,7 @@ func TestReportSaysWhatItChecked(t *testing.T) {
 	for _, c := range rep.Checks {
 		ids[c.ID]++
 	}
-	for id, n := range map[string]int{CheckNodes: 2, CheckSystemPods: 3, CheckRBACObject: 4, CheckRBACAccess: 2, CheckExternalAPI: 1} {
+	for id, n := range map[string]int{CheckNodes: 2, CheckSystemPods: 3, CheckRBACObject: 6, CheckRBACAccess: 3, CheckExternalAPI: 1} {
 		if ids[id] != n {
 			t.Errorf("%d %s checks, want %d", ids[id], id, n)
 		}
@@ -394,6 +404,7 @@ func TestReportSaysWhatItChecked(t *testing.T) {
 		"mke           0 pods running, 1 workloads ready",
 		"pods  1 of 2 present; 1 gone or replaced (replaced by their controllers: not required)",
 		"external-api  the external address  answers: Kubernetes v",
+		"note  rbac-access  group org:empty  its role grants no permission (an org or team without grants): nothing to ask",
 	} {
 		if !strings.Contains(strings.Join(strings.Fields(text.String()), " "), strings.Join(strings.Fields(want), " ")) {
 			t.Errorf("no %q in:\n%s", want, text.String())
