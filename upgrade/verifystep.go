@@ -105,12 +105,17 @@ func verifyStep(e *Env) *plan.Step {
 			}
 			exp.RBAC = e.Cluster.RBACObjects
 			exp.SystemNamespaces = e.SystemNamespaces
-			cs, err := e.kubeClient(ctx)
+			kc, err := e.adminKubeconfig(ctx)
 			if err != nil {
-				return err
+				return err // the leader did not answer: not a verdict on the cluster
 			}
-			rep, err := verify.Run(ctx, verify.Options{Client: cs, External: cs, ExternalAddress: e.ExternalAddress, Expect: exp, Logger: r.Logger})
-			if err != nil {
+			var rep *verify.Report
+			if cs, err := e.clientFrom(ctx, kc); err != nil {
+				// the admin kubeconfig k0s printed is unusable: no API
+				// answers through it, a verdict on the new cluster
+				rep = &verify.Report{Checks: []verify.Check{{ID: verify.CheckNodes, Subject: "the API",
+					Message: "the admin kubeconfig makes no client: " + err.Error()}}}
+			} else if rep, err = verify.Run(ctx, verify.Options{Client: cs, External: cs, ExternalAddress: e.ExternalAddress, Expect: exp, Logger: r.Logger}); err != nil {
 				return err
 			}
 			var txt, js bytes.Buffer

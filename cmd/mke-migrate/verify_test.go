@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -63,4 +64,56 @@ func TestVerifyCommand(t *testing.T) {
 	code, _, stderr = runCLI(t, "verify", "--output", t.TempDir(), "--kubeconfig", plane.Kubeconfig)
 	assert.Equal(t, 2, code)
 	assert.Contains(t, stderr, "output folder")
+}
+
+// The upgrade verifies by default. On the fast bed k0s serves no API and
+// prints an admin kubeconfig no client can use: the upgrade itself
+// finishes, its verify step fails, and the command says so (exit 3,
+// "verify-failed" with the report, verify.txt, a support bundle), rolls
+// nothing back, and resume verifies again.
+func TestUpgradeVerifyFailureExitsThree(t *testing.T) {
+	b := startCLIBed(t)
+	outDir := filepath.Join(b.dir, "run")
+	var args []string
+	for _, a := range b.upgradeArgs("--force", "--skip-rbac", "--json", "--k0s-binary", b.k0sPath, "--output", outDir) {
+		if a != "--skip-verify" {
+			args = append(args, a)
+		}
+	}
+	cmd := b.command(t, args...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	require.Equal(t, 3, exitCode(t, cmd.Run()), errb.String())
+	assert.Contains(t, errb.String(), "The upgrade finished, but the new cluster fails verification")
+	assert.Contains(t, errb.String(), "Nothing was rolled back")
+	assert.Contains(t, errb.String(), "Support bundle: ")
+	assert.Contains(t, errb.String(), "FAIL  nodes")
+	var res runResult
+	require.NoError(t, json.Unmarshal(out.Bytes(), &res), out.String())
+	assert.Equal(t, "verify-failed", res.Result)
+	assert.False(t, res.RolledBack)
+	require.NotNil(t, res.Verify)
+	assert.False(t, res.Verify.OK())
+	assert.FileExists(t, filepath.Join(outDir, "verify.txt"))
+	assert.FileExists(t, filepath.Join(outDir, "verify.json"))
+
+	cmd = b.command(t, "resume", "--output", outDir, "--k0s-binary", b.k0sPath, "--json")
+	out.Reset()
+	cmd.Stdout = &out
+	require.Equal(t, 3, exitCode(t, cmd.Run()))
+	require.NoError(t, json.Unmarshal(out.Bytes(), &res), out.String())
+	assert.Equal(t, "verify-failed", res.Result)
+}
+
+// --verify, the opt-in of before, is accepted and said to do nothing;
+// with --skip-verify it is a contradiction.
+func TestVerifyFlagDeprecated(t *testing.T) {
+	dir := t.TempDir()
+	hostsFile := writeFile(t, dir, "hosts.yaml", "hosts:\n  - address: 127.0.0.1\n    port: 1\n    role: manager\n")
+	base := []string{"upgrade", "--hosts-path", hostsFile, "--mke3-admin-username", "a", "--external-address", "x", "--dry-run", "--verify"}
+	code, _, stderr := runCLI(t, append(base, "--skip-verify")...)
+	assert.Equal(t, 2, code)
+	assert.Contains(t, stderr, "contradict")
+	_, _, stderr = runCLI(t, append(base, "--mke3-host", "127.0.0.1:1", "--mke3-admin-password", "x")...)
+	assert.Contains(t, stderr, "--verify is deprecated and does nothing")
 }
