@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 
 	"github.com/mke-migrate/mke-migrate/hosts"
 	"github.com/mke-migrate/mke-migrate/internal/shell"
@@ -198,8 +199,13 @@ type Env struct {
 	// Cluster.RegistrySecrets, created in RegistrySecretNamespace.
 	ImageRegistryAuth, ChartRegistryAuth *RegistryAuth
 	RegistrySecretNamespace              string
-	// Verify: the plan ends with the verify step.
-	Verify bool
+	// Verify: the plan ends with the verify step, which checks
+	// SystemNamespaces (verify.DefaultSystemNamespaces when nil).
+	Verify           bool
+	SystemNamespaces []string
+	// MKE3KubeConfig reaches MKE 3's Kubernetes API for the
+	// kube-inventory step (nil: the step records nothing).
+	MKE3KubeConfig func(ctx context.Context) (*rest.Config, error)
 	// BackupInfo reads Cluster.BackupPath (default ReadBackupInfo).
 	BackupInfo func(io.Reader) (*BackupInfo, error)
 	// Nodes reaches hosts other than a step's own (plan.Run.Node): the

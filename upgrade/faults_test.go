@@ -299,7 +299,7 @@ func (b *bed) helperOptions(hc helperConfig) upgrade.Options {
 		KubeconfigPath: filepath.Join(hc.Dir, "home", ".mke", "mke.kubeconf"), StepTimeout: 2 * time.Minute,
 		// as bed.options: the fast bed has no join API, no real ucp-kv
 		Commands: upgrade.Commands{Ready: 10 * time.Second, JoinCheck: "-"}, SkipRBAC: true,
-		Carry: upgrade.CarryOptions{Skip: true}, SkipConfigStore: true,
+		Carry: upgrade.CarryOptions{Skip: true}, SkipConfigStore: true, SkipVerify: true,
 	}
 }
 

@@ -47,7 +47,7 @@ func TestFromInventory(t *testing.T) {
 		"k0s-binary@10.0.0.1:22", "k0s-controller@10.0.0.1:22",
 		"mke3-stop@10.0.0.3:22", "k0s-binary@10.0.0.3:22", "k0s-worker@10.0.0.3:22",
 		"mke3-stop@10.0.0.4:22", "k0s-binary@10.0.0.4:22", "k0s-worker@10.0.0.4:22",
-		"mke4-config", "mke3-uninstall@10.0.0.2:2222", "mke3-volumes@10.0.0.2:2222", "mke3-volumes@10.0.0.1:22", "write-outputs"}
+		"mke4-config", "mke3-uninstall@10.0.0.2:2222", "mke3-volumes@10.0.0.2:2222", "mke3-volumes@10.0.0.1:22", "write-outputs", "verify"}
 	if !slices.Equal(ids, want) {
 		t.Fatalf("plan\n got %v\nwant %v", ids, want)
 	}

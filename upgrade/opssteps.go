@@ -8,12 +8,19 @@ import (
 )
 
 // opsSteps adds the operations steps to the plan Steps made: the
-// operator's own MKE 3 backup instead of taking one; the
+// operator's own MKE 3 backup instead of taking one; the inventory of
+// MKE 3's Kubernetes objects before the carry and the verify step at the
+// end (its checks of the new cluster); the
 // registries' pull credentials in a stage of their own just before MKE 3's
 // cleanup (a failure there still rolls back).
 func opsSteps(e *Env, p *plan.Plan) error {
 	if e.Cluster.BackupPath != "" {
 		if err := p.Replace("mke3-backup@"+e.Cluster.Leader, givenBackupStep(e)); err != nil {
+			return err
+		}
+	}
+	if e.Cluster.KubeInventory {
+		if err := p.InsertAfter("save-inputs", kubeInventoryStep(e)); err != nil {
 			return err
 		}
 	}

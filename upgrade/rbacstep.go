@@ -40,6 +40,12 @@ func (e *Env) kubeClient(ctx context.Context) (kubernetes.Interface, error) {
 	if err != nil {
 		return nil, err
 	}
+	return e.clientFrom(ctx, kc)
+}
+
+// clientFrom is the client of the new cluster the admin kubeconfig kc
+// makes (Env.KubeClient's when set).
+func (e *Env) clientFrom(ctx context.Context, kc []byte) (kubernetes.Interface, error) {
 	if e.KubeClient != nil {
 		return e.KubeClient(ctx, kc)
 	}

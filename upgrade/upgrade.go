@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 
 	"github.com/mke-migrate/mke-migrate/convert"
 	"github.com/mke-migrate/mke-migrate/convert/mke4"
@@ -149,11 +150,22 @@ type Options struct {
 	// like the run's other secrets.
 	NoSupportBundle bool
 	MKE3Password    []byte
-	// Verify adds the verify step after the outputs: the new cluster is
-	// checked against what Discover saw (package verify). Off by default
-	// for now: the test bed's simulated nodes register no Kubernetes
-	// nodes yet, so it would fail every simulated upgrade.
-	Verify bool
+	// SkipVerify leaves out the plan's last step, verify, which checks
+	// the new cluster against what the output folder recorded before the
+	// upgrade (package verify: nodes, system pods, carried objects, RBAC,
+	// the external address). Its failure comes past the point of no
+	// return: nothing is rolled back, the error is a *VerifyError (with
+	// ErrPastPointOfNoReturn), a support bundle is written, and resume
+	// verifies again. SystemNamespaces replaces
+	// verify.DefaultSystemNamespaces.
+	SkipVerify       bool
+	SystemNamespaces []string
+	// MKE3KubeConfig is MKE 3's Kubernetes API, of which the
+	// kube-inventory step lists every object before the carry (package
+	// verify's TakeInventory; default: through MKE3's client bundle,
+	// none without MKE3). When it cannot be listed, the run stops there,
+	// before anything changed: fix the access or give SkipVerify.
+	MKE3KubeConfig func(ctx context.Context) (*rest.Config, error)
 
 	Logger *slog.Logger
 	Events func(plan.Event)
@@ -281,6 +293,13 @@ type Shared struct {
 	// SwarmExport says the plan exports the Swarm services (an MKE 3
 	// client was given and Options.SkipSwarmExport was not).
 	SwarmExport bool `json:"swarmExport,omitempty"`
+	// KubeInventory says the plan lists MKE 3's Kubernetes objects before
+	// the carry (kube-inventory.json), for verify: with the carry, an MKE 3
+	// API to list them from, and verify on.
+	KubeInventory bool `json:"kubeInventory,omitempty"`
+	// SkipVerify: the plan has no verify step (Options.SkipVerify; a
+	// resumed run follows its run's choice).
+	SkipVerify bool `json:"skipVerify,omitempty"`
 	// BackupPath is the operator's MKE 3 backup the run uses instead of
 	// taking one (Options.BackupPath, verified).
 	BackupPath string `json:"backupPath,omitempty"`
@@ -451,6 +470,8 @@ func (u *Upgrade) Discover(ctx context.Context) (*Shared, error) {
 	o.withRegistries(sh)
 
 	sh.SwarmExport = o.MKE3 != nil && !o.SkipSwarmExport
+	sh.KubeInventory = sh.Carry != nil && !o.SkipVerify && (o.MKE3 != nil || o.MKE3KubeConfig != nil)
+	sh.SkipVerify = o.SkipVerify
 	sh.ConfigStore = !o.SkipConfigStore
 
 	switch {

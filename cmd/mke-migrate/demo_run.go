@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/mke-migrate/mke-migrate/convert"
@@ -50,7 +51,7 @@ func demoSkipped(o upgrade.Options) []demoSkip {
 		{o.SkipRBAC, "rbac-apply", "RBAC is left out"},
 		{o.SkipConfigStore, "mke4-config", "the config store is left out"},
 		{o.SkipSwarmExport, "swarm-export", "the Swarm export is left out"},
-		{!o.Verify, "verify", "off"},
+		{o.SkipVerify, "kube-inventory, verify", "turned off"},
 		{o.Commands.JoinCheck == "-", "the join check of k0s-controller and k0s-worker", "turned off"},
 	} {
 		if x.skip {
@@ -157,7 +158,9 @@ func (d *demo) run(ctx context.Context, bed *demoBed) (*demoResult, error) {
 		StepTimeout: 5 * time.Minute,
 		Commands:    upgrade.Commands{Ready: 3 * time.Minute},
 		// the last step checks the new cluster (mke-migrate verify)
-		Verify: true,
+		// against the inventory of MKE 3's objects, read from the bed's
+		// API server: the simulator's client bundle points elsewhere
+		MKE3KubeConfig: func(context.Context) (*rest.Config, error) { return rest.CopyConfig(bed.mke3), nil },
 		Logger: d.log,
 		Events: rpt.event,
 	}

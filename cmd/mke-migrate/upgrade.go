@@ -50,8 +50,11 @@ func upgradeCommands() []*cli.Command {
 			Usage: "upgrade the MKE 3 cluster to MKE 4k (k0s), rolling back on any failure",
 			Description: `Discovers the cluster (SSH facts, the MKE 3 configuration and RBAC), refuses when a preflight
 check blocks (exit 3), asks for confirmation, then backs MKE 3 up, moves the managers and then
-the workers to k0s, applies RBAC, uninstalls MKE 3 and writes mke4.yaml and the admin
-kubeconfig. Any failure, the --timeout or an interrupt (Ctrl-C) before MKE 3 is uninstalled
+the workers to k0s, applies RBAC, uninstalls MKE 3, writes mke4.yaml and the admin
+kubeconfig, and last verifies the new cluster against what it recorded before changing anything
+(mke-migrate verify: nodes, system pods, every carried object, RBAC, the external address; a failed
+check exits 3 with verify.txt in the output folder and rolls nothing back; --skip-verify leaves it
+out). Any failure, the --timeout or an interrupt (Ctrl-C) before MKE 3 is uninstalled
 rolls every node back to its MKE 3 state; after that point, mke-migrate resume finishes the
 run. The summary is printed and saved (summary.txt, summary.json) in the output folder, with the
 journal, the backups, a debug log and report.html (see mke-migrate report).`,
@@ -90,6 +93,9 @@ func runUpgrade(c *cli.Context) error {
 	}
 	if a := c.String("external-address"); strings.Contains(a, "/") || strings.TrimSpace(a) == "" {
 		return usagef("--external-address: %q must be a host name or address with an optional :port, not a URL", a)
+	}
+	if err := verifyOption(c); err != nil {
+		return err
 	}
 	if c.String("k0s-binary") == "" && !dryRun {
 		return usagef("--k0s-binary is required (except with --dry-run)")

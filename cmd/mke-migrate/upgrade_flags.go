@@ -150,7 +150,7 @@ func newRunSetup(c *cli.Context, dir string) (*runSetup, error) {
 		return nil, err
 	}
 	s.opts.ImageRegistryAuth, s.opts.ChartRegistryAuth, s.opts.ImageRegistryCA, s.opts.ChartRegistryCA = reg.ImageRegistryAuth, reg.ChartRegistryAuth, reg.ImageRegistryCA, reg.ChartRegistryCA
-	s.opts.Timeout, s.opts.BackupPath, s.opts.DataDir, s.opts.Verify = reg.Timeout, reg.BackupPath, reg.DataDir, c.Bool("verify")
+	s.opts.Timeout, s.opts.BackupPath, s.opts.DataDir, s.opts.SkipVerify = reg.Timeout, reg.BackupPath, reg.DataDir, c.Bool("skip-verify")
 	return s, nil
 }
 

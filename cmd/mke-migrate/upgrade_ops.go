@@ -28,9 +28,25 @@ func timingFlags() []cli.Flag {
 func upgradeOpsFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "data-dir", Aliases: []string{"d"}, Value: upgrade.DefaultDataDir, Usage: "k0s's data `DIR` on every node, ending in /k0s (e.g. /var/lib/docker/k0s on MKE 3's Docker partition); preflight checks that it can be made and has room"},
-		&cli.BoolFlag{Name: "verify", Usage: "end the upgrade with mke-migrate verify's checks of the new cluster (a failed check fails the run; resume verifies again)"},
+		&cli.BoolFlag{Name: "skip-verify", Usage: "do not end the upgrade with mke-migrate verify's checks of the new cluster (nodes Ready with their labels and taints, system pods, every carried object, RBAC, the external address); a failed check is reported (exit 3, verify.txt, a support bundle), never rolled back"},
+		// --verify was the opt-in before verify became the default: kept
+		// so that scripts still run, and said to be a no-op
+		&cli.BoolFlag{Name: "verify", Hidden: true, Usage: "deprecated: verify is the default (see --skip-verify)"},
 		&cli.StringFlag{Name: "backup-path", Usage: "use the existing MKE 3 backup `FILE` (a plain tar made by mirantis/ucp backup) as the run's way back instead of taking one; verified first: this cluster's ID and MKE version"},
 	}
+}
+
+// verifyOption refuses --verify with --skip-verify and says that
+// --verify, once the opt-in, does nothing now.
+func verifyOption(c *cli.Context) error {
+	if !c.Bool("verify") {
+		return nil
+	}
+	if c.Bool("skip-verify") {
+		return usagef("--verify and --skip-verify contradict each other (--verify is deprecated: verify is the default)")
+	}
+	fmt.Fprintln(c.App.ErrWriter, "Warning: --verify is deprecated and does nothing: the upgrade verifies by default (--skip-verify turns it off)")
+	return nil
 }
 
 // timingOptions maps the timing flags onto o (after validateRunFlags) and

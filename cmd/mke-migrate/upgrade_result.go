@@ -17,11 +17,13 @@ import (
 	"github.com/mke-migrate/mke-migrate/summary"
 	"github.com/mke-migrate/mke-migrate/upgrade"
 	"github.com/mke-migrate/mke-migrate/upgrade/preflight"
+	"github.com/mke-migrate/mke-migrate/verify"
 )
 
 // runResult is the --json document of upgrade, resume, rollback and demo.
 type runResult struct {
-	// Result is upgraded, dry-run, blocked, rolled-back or failed.
+	// Result is upgraded, dry-run, blocked, rolled-back, failed or
+	// verify-failed (the upgrade finished, its verify checks did not pass).
 	Result     string             `json:"result"`
 	OutputDir  string             `json:"outputDir,omitempty"`
 	LogFile    string             `json:"logFile,omitempty"`
@@ -30,6 +32,8 @@ type runResult struct {
 	Blockers   []preflight.Result `json:"blockers,omitempty"`
 	Plan       []planStep         `json:"plan,omitempty"`
 	Summary    *summary.Summary   `json:"summary,omitempty"`
+	// Verify is the verify step's report when its checks failed.
+	Verify *verify.Report `json:"verify,omitempty"`
 }
 
 type planStep struct {
@@ -195,6 +199,7 @@ func (s *runSetup) finish(c *cli.Context, res *upgrade.Result, err error, sh *up
 	}
 	r := runResult{Result: "failed", OutputDir: s.opts.OutputDir, LogFile: s.logPath}
 	var rb *upgrade.RollbackError
+	var ve *upgrade.VerifyError
 	cause := err
 	switch {
 	case errors.As(err, &rb):
@@ -207,6 +212,10 @@ func (s *runSetup) finish(c *cli.Context, res *upgrade.Result, err error, sh *up
 			fmt.Fprintf(w, "%s\n", s.out.paint(red, fmt.Sprintf("Rollback to MKE version %s did not finish: %v", s.out.version, rb.Rollback)))
 			fmt.Fprintf(w, "Retry it with: mke-migrate rollback --hosts-path %s --output %s\n", c.String("hosts-path"), s.opts.OutputDir)
 		}
+	case errors.As(err, &ve):
+		// the upgrade itself finished: its last step, verify, found the
+		// new cluster unlike what was recorded before it
+		return s.verifyFailed(c, ve, sh, r)
 	case errors.Is(err, upgrade.ErrPastPointOfNoReturn):
 		fmt.Fprintf(w, "MKE 3 is already (partly) uninstalled, so the upgrade is not rolled back. Finish it with:\n  mke-migrate resume --hosts-path %s --output %s --k0s-binary %s\n",
 			c.String("hosts-path"), s.opts.OutputDir, c.String("k0s-binary"))
@@ -233,6 +242,25 @@ func (s *runSetup) finish(c *cli.Context, res *upgrade.Result, err error, sh *up
 		}
 	}
 	return silentExit(exitFailure)
+}
+
+// verifyFailed reports an upgrade that finished but whose verify checks
+// failed: the report, that nothing was rolled back and why, what to do;
+// exit 3.
+func (s *runSetup) verifyFailed(c *cli.Context, ve *upgrade.VerifyError, sh *upgrade.Shared, r runResult) error {
+	w := c.App.ErrWriter
+	fmt.Fprintf(w, "%s\n", s.out.paint(red, "The upgrade finished, but the new cluster fails verification: "+ve.Error()))
+	_ = ve.Report.WriteText(w)
+	fmt.Fprintf(w, "Nothing was rolled back: MKE 3 is already uninstalled. Fix what the checks name, then check again with:\n  mke-migrate verify --output %s\n", s.opts.OutputDir)
+	if s.logPath != "" {
+		fmt.Fprintf(w, "Debug log: %s\n", s.logPath)
+	}
+	r.Result, r.Error, r.Verify = "verify-failed", ve.Error(), ve.Report
+	r.Summary = s.failureSummary(w, sh, summary.Failed, ve.Error())
+	if err := s.emitResult(c, r); err != nil {
+		return err
+	}
+	return silentExit(exitBlocking)
 }
 
 func (s *runSetup) saveSummary(sum summary.Summary) error {

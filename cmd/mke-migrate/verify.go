@@ -16,24 +16,39 @@ func verifyCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "verify",
 		Usage: "check the upgraded cluster against what the upgrade's output folder recorded before it",
-		Description: `Reads the run's discovery.json (each node's name and labels) and rbac-export.json, then checks
-through the admin kubeconfig (which points at the external address): every node Ready with its labels,
-the kube-system pods running, every translated RBAC object present, a SubjectAccessReview per org and
-team group for a permission its role grants, and the API answering on the external address. Exit 0
-when everything passed, 3 otherwise.`,
+		Description: `Reads what the upgrade's output folder recorded before anything changed (discovery.json: each
+node's name and labels; kube-inventory.json: every Kubernetes object of MKE 3 by kind, namespace, name
+and UID, and the nodes' taints; rbac-export.json), then checks through the admin kubeconfig (which
+points at the external address):
+  nodes         every node Ready, with its labels and taints (node.kubernetes.io/ ones follow the
+                node's conditions and are not compared)
+  system-pods   in each system namespace, every pod Running and Ready or Succeeded, and every
+                Deployment, StatefulSet and DaemonSet with as many ready replicas as it wants; a
+                namespace with nothing in it passes and says so
+  objects       every recorded object still there with the same UID (leases, endpoints, APIServices,
+                flow-control settings and Pods of a controller are counted, not required)
+  rbac-object   every RBAC object translated from MKE 3's orgs and teams
+  rbac-access   a SubjectAccessReview per org and team group for a permission its role grants
+  external-api  the API answering on the external address
+Exit 0 when no check fails, 3 otherwise. The upgrade runs the same checks as its last step (see
+upgrade --skip-verify).`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "output", Usage: "the upgrade's output `DIR`", Required: true},
 			&cli.StringFlag{Name: "kubeconfig", Usage: "the MKE 4k admin kubeconfig `FILE` (default ~/.mke/mke.kubeconf)"},
-			&cli.BoolFlag{Name: "json", Usage: "print the checks as JSON"},
+			&cli.StringSliceFlag{Name: "system-namespace", Usage: "a system `NAMESPACE` whose pods and workloads must run (repeat; default kube-system and mke)"},
+			&cli.BoolFlag{Name: "json", Usage: "print every check as JSON"},
 		},
 		Action: runVerify,
 	}
 }
 
 func runVerify(c *cli.Context) error {
-	exp, err := verify.FromRun(c.String("output"), rbac.Options{})
+	exp, err := verify.FromRun(c.String("output"), &rbac.Options{})
 	if err != nil {
 		return usageErr(err)
+	}
+	if ns := c.StringSlice("system-namespace"); len(ns) > 0 {
+		exp.SystemNamespaces = ns
 	}
 	kc := c.String("kubeconfig")
 	if kc == "" {
@@ -51,7 +66,7 @@ func runVerify(c *cli.Context) error {
 	if err != nil {
 		return usagef("--kubeconfig: %w", err)
 	}
-	rep, err := verify.Run(c.Context, verify.Options{Client: cs, External: cs, Expect: exp})
+	rep, err := verify.Run(c.Context, verify.Options{Client: cs, External: cs, ExternalAddress: rc.Host, Expect: exp})
 	if err != nil {
 		return failure(err)
 	}

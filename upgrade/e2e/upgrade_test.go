@@ -79,7 +79,10 @@ func TestRealBedUpgradeCarriesTheCluster(t *testing.T) {
 	o := upgrade.Options{
 		Hosts: hs, Connect: hosts.ConnectOptions{KnownHostsPath: kh}, MKE3: mc, MKE3ConfigTOML: []byte(toml),
 		ExternalAddress: c.LB, K0sBinary: k0s, OutputDir: dir, KubeconfigPath: filepath.Join(dir, "kubeconfig"),
-		StepTimeout: 5 * time.Minute, // safety nets only
+		// the simulator's client bundles name 127.0.0.1:6443 and its own
+		// CA, not this bed's API server: the inventory reads it directly
+		MKE3KubeConfig: func(context.Context) (*rest.Config, error) { return c.KubeConfig(nil) },
+		StepTimeout:    5 * time.Minute, // safety nets only
 		Commands: upgrade.Commands{Ready: 3 * time.Minute,
 			// standing in for finding 2's fix (not on this branch): the
 			// agents go first, and ucp-controller frees 443 and 6443
@@ -131,6 +134,14 @@ func TestRealBedUpgradeCarriesTheCluster(t *testing.T) {
 		}
 	}
 	require.NoError(t, err)
+
+	// the upgrade's own last step, verify, passed: its report says what it
+	// checked (every carried kind among them)
+	vt, err := os.ReadFile(filepath.Join(dir, upgrade.VerifyTextFile))
+	require.NoError(t, err)
+	t.Logf("verify:\n%s", vt)
+	require.Contains(t, string(vt), "verify: all ")
+	require.Regexp(t, `objects\s+[1-9][0-9]* of [1-9][0-9]* passed`, string(vt))
 
 	kc, err := os.ReadFile(o.KubeconfigPath)
 	require.NoError(t, err)
