@@ -52,6 +52,12 @@ func TestRealBedUpgradeCarriesTheCluster(t *testing.T) {
 	for _, b := range []string{"etcd", "kube-apiserver", "kube-controller-manager", "etcdctl", "etcdutl", "kubectl"} {
 		kubetest.NeedBinary(t, b)
 	}
+	// the wall time of each phase is logged (a CI budget figure, never asserted)
+	phase, phaseStart := "start and seed the bed", time.Now()
+	nextPhase := func(name string) {
+		t.Logf("%s: %s", phase, time.Since(phaseStart).Round(100*time.Millisecond))
+		phase, phaseStart = name, time.Now()
+	}
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute) // a safety net
 	c, err := testbed.StartCluster(ctx, testbed.ClusterOptions{Managers: 3, Workers: 2, Real: true,
 		Workdir: t.TempDir(), LBPorts: []int{443, 6443, 9443}})
@@ -110,6 +116,7 @@ func TestRealBedUpgradeCarriesTheCluster(t *testing.T) {
 	u, err := upgrade.New(o)
 	require.NoError(t, err)
 	t.Cleanup(u.Close)
+	nextPhase("discover and plan")
 	sh, err := u.Discover(t.Context())
 	require.NoError(t, err)
 	require.NotNil(t, sh.Carry, "the carry was planned")
@@ -126,6 +133,7 @@ func TestRealBedUpgradeCarriesTheCluster(t *testing.T) {
 	for _, m := range c.Managers {
 		require.Contains(t, volumes(m), "ucp-controller-server-certs", "%s before the upgrade", m.Name)
 	}
+	nextPhase("the upgrade")
 	_, err = u.Apply(t.Context(), p)
 	if err != nil {
 		for _, h := range c.Hosts {
@@ -135,6 +143,7 @@ func TestRealBedUpgradeCarriesTheCluster(t *testing.T) {
 	}
 	require.NoError(t, err)
 
+	nextPhase("the checks")
 	// finding 6: the engine removed MKE 3's leftover containers, then the
 	// volume (which docker refuses while a container uses it)
 	for _, m := range c.Managers {
@@ -259,6 +268,7 @@ func TestRealBedUpgradeCarriesTheCluster(t *testing.T) {
 		allowed(b.Namespace, b.Subjects, b.RoleRef)
 	}
 	require.Positive(t, checked, "no grant of MKE 3's was checked against k0s's authorizer")
+	nextPhase("")
 	t.Logf("RBAC applied: %d ClusterRoles, %d ClusterRoleBindings, %d RoleBindings; %d grants allowed by k0s's authorizer and denied to others",
 		len(rb.ClusterRoles), len(rb.ClusterRoleBindings), len(rb.RoleBindings), checked)
 }
