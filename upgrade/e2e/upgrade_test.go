@@ -21,7 +21,6 @@ import (
 	"github.com/mke-migrate/mke-migrate/hosts"
 	"github.com/mke-migrate/mke-migrate/internal/kubetest"
 	"github.com/mke-migrate/mke-migrate/mke3"
-	"github.com/mke-migrate/mke-migrate/plan"
 	"github.com/mke-migrate/mke-migrate/testbed"
 	"github.com/mke-migrate/mke-migrate/testbed/mke3api"
 	"github.com/mke-migrate/mke-migrate/upgrade"
@@ -80,14 +79,7 @@ func TestRealBedUpgradeCarriesTheCluster(t *testing.T) {
 		Hosts: hs, Connect: hosts.ConnectOptions{KnownHostsPath: kh}, MKE3: mc, MKE3ConfigTOML: []byte(toml),
 		ExternalAddress: c.LB, K0sBinary: k0s, OutputDir: dir, KubeconfigPath: filepath.Join(dir, "kubeconfig"),
 		StepTimeout: 5 * time.Minute, // safety nets only
-		Commands: upgrade.Commands{Ready: 3 * time.Minute,
-			// standing in for finding 2's fix (not on this branch): the
-			// agents go first, and ucp-controller frees 443 and 6443
-			StopContainers: []string{"ucp-manager-agent", "ucp-worker-agent", "ucp-controller", "ucp-kubelet", "ucp-kube-proxy",
-				"ucp-kube-apiserver", "ucp-kube-controller-manager", "ucp-kube-scheduler", "ucp-proxy"},
-			// standing in for finding 6's fix: the volume is in use by
-			// containers uninstall-ucp left on the test bed
-			CleanupVolumes: []string{}},
+		Commands:    upgrade.Commands{Ready: 3 * time.Minute},
 	}
 	u, err := upgrade.New(o)
 	require.NoError(t, err)
@@ -97,29 +89,6 @@ func TestRealBedUpgradeCarriesTheCluster(t *testing.T) {
 	require.NotNil(t, sh.Carry, "the carry was planned")
 	p, err := u.Plan()
 	require.NoError(t, err)
-	// finding 2 stand-in: Swarm restarts no agent on a paused node
-	var ids []string
-	for _, h := range c.Hosts {
-		ids = append(ids, c.NodeIDs[h.Name])
-	}
-	pause := &plan.Step{Name: "swarm-pause", Host: sh.Leader, Changes: "pauses every Swarm node (stand-in for finding 2)",
-		Do: func(ctx context.Context, r *plan.Run) error {
-			for _, id := range ids {
-				if _, err := r.Node.Exec(ctx, "docker node update --availability pause "+id, hosts.WithSudo()); err != nil {
-					return err
-				}
-			}
-			return nil
-		},
-		Undo: func(ctx context.Context, r *plan.Run) error {
-			for _, id := range ids {
-				if _, err := r.Node.Exec(ctx, "docker node update --availability active "+id, hosts.WithSudo()); err != nil {
-					return err
-				}
-			}
-			return nil
-		}}
-	require.NoError(t, p.InsertAfter("mke3-backup@"+sh.Leader, pause))
 	var printed strings.Builder
 	require.NoError(t, p.Print(&printed))
 	t.Log("\n" + printed.String())
