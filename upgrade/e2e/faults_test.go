@@ -579,19 +579,60 @@ func (b *matrixBed) newRun(t *testing.T, events func(plan.Event)) (*upgrade.Upgr
 	return u, p, o
 }
 
+// timeline sums how long the steps and their undos took, and the gaps
+// between (locks, support bundles, token invalidation), for the log.
+type timeline struct {
+	mu               sync.Mutex
+	steps, undos     time.Duration
+	nSteps, nUndos   int
+	last, first      time.Time
+	gaps, longestGap time.Duration
+}
+
+func (tl *timeline) event(e plan.Event) {
+	tl.mu.Lock()
+	defer tl.mu.Unlock()
+	now := time.Now()
+	switch e.Kind {
+	case plan.EventStepDone, plan.EventStepFailed:
+		tl.steps += e.Took
+		tl.nSteps++
+	case plan.EventUndoDone, plan.EventUndoFailed:
+		tl.undos += e.Took
+		tl.nUndos++
+	case plan.EventStepStart, plan.EventUndoStart:
+		if !tl.last.IsZero() {
+			gap := now.Sub(tl.last)
+			tl.gaps += gap
+			tl.longestGap = max(tl.longestGap, gap)
+		}
+	}
+	if tl.first.IsZero() {
+		tl.first = now
+	}
+	tl.last = now
+}
+
+func (tl *timeline) String() string {
+	tl.mu.Lock()
+	defer tl.mu.Unlock()
+	r := func(d time.Duration) time.Duration { return d.Round(100 * time.Millisecond) }
+	return fmt.Sprintf("%d steps %v, %d undos %v, between events %v (longest %v)", tl.nSteps, r(tl.steps), tl.nUndos, r(tl.undos), r(tl.gaps), r(tl.longestGap))
+}
+
 // faultThenRollback applies the plan with the fault of c: the run must
 // fail at c's step and roll back without error.
 func (b *matrixBed) faultThenRollback(t *testing.T, c matrixCase) {
 	begin := time.Now()
-	u, p, _ := b.newRun(t, nil)
+	var tl timeline
+	u, p, _ := b.newRun(t, tl.event)
 	discovered := time.Now()
 	ctx, cancel := context.WithCancelCause(t.Context())
 	defer cancel(nil)
 	b.arm(t, p, c, 1, cancel)
-	res, err := u.Apply(ctx, p)
-	if res != nil {
-		t.Logf("discover %v, apply and rollback %v", discovered.Sub(begin).Round(100*time.Millisecond), time.Since(discovered).Round(100*time.Millisecond))
-	}
+	_, err := u.Apply(ctx, p)
+	t.Logf("discover %v, apply and rollback %v: %s", discovered.Sub(begin).Round(100*time.Millisecond),
+		time.Since(discovered).Round(100*time.Millisecond), tl.String())
 	var rb *upgrade.RollbackError
 	require.ErrorAs(t, err, &rb, "want a rolled-back failure")
 	require.NoError(t, rb.Rollback, "the rollback failed")
