@@ -121,11 +121,9 @@ var (
 	pBinaryM1    = point{"k0s-binary", "manager-1", "manager-1", "sha256sum", "sha256sum"}
 	pRestore     = point{"k0s-restore", "manager-1", "manager-1", "k0s restore", ""}
 	pCtrlM1      = point{"k0s-controller", "manager-1", "manager-1", "k0s install", ""}
-	pCtrlM1Start = point{"k0s-controller", "manager-1", "manager-1", "k0s start", ""}
 	pCleanup     = point{"carry-cleanup", "manager-1", "manager-1", "rm", "rm"}
 	pBinaryM2    = point{"k0s-binary", "manager-2", "manager-2", "sha256sum", "sha256sum"}
 	pCtrlM2      = point{"k0s-controller", "manager-2", "manager-2", "k0s install", ""}
-	pCtrlM2Token = point{"k0s-controller", "manager-2", "manager-1", "k0s token create", ""}
 	pStopW1      = point{"mke3-stop", "worker-1", "worker-1", "docker stop", ""}
 	pBinaryW1    = point{"k0s-binary", "worker-1", "worker-1", "sha256sum", "sha256sum"}
 	pWorker      = point{"k0s-worker", "worker-1", "worker-1", "k0s install", ""}
@@ -133,80 +131,94 @@ var (
 	pConfig      = point{"mke4-config", "", "manager-1", "k0s kubeconfig admin", ""}
 	// past the point of no return
 	pUninstall = point{"mke3-uninstall", "manager-1", "manager-1", "docker run --rm -i --name ucp-uninstall", ""}
-	pVolumesM1 = point{"mke3-volumes", "manager-1", "manager-1", "docker volume rm", ""}
-	pVolumesM2 = point{"mke3-volumes", "manager-2", "manager-2", "docker volume rm", ""}
-	pOutputs   = point{"write-outputs", "", "manager-1", "k0s kubeconfig admin", ""}
+	// mke3-volumes runs on every manager at once, in one stage: the
+	// resume after a fault on one finishes the others, so one manager
+	// (the leader) meets every fault in turn
+	pVolumes = point{"mke3-volumes", "manager-1", "manager-1", "docker volume rm", ""}
+	pOutputs = point{"write-outputs", "", "manager-1", "k0s kubeconfig admin", ""}
 )
 
-// matrixCases is the sampled matrix (see the comment at the top), or with
-// full every kind at every point. Rollback cases come first, in plan
+// stepPoints are the points of one step (its hosts) and the kinds of
+// fault it can meet.
+type stepPoints struct {
+	points []point
+	kinds  []faultKind
+}
+
+// matrixSteps are the mutating steps before the point of no return, in
+// plan order.
+var matrixSteps = []stepPoints{
+	{[]point{pSaveInputs}, []faultKind{kindCancel}},
+	{[]point{pSwarmExport}, []faultKind{kindCancel}},
+	{[]point{pBackup}, allKinds},
+	{[]point{pDrain}, allKinds},
+	{[]point{pStopM1, pStopM2, pStopW1}, allKinds},
+	{[]point{pSnapshot}, allKinds},
+	{[]point{pBinaryM1, pBinaryM2, pBinaryW1}, allKinds},
+	{[]point{pRestore}, allKinds},
+	{[]point{pCtrlM1, pCtrlM2}, allKinds},
+	{[]point{pCleanup}, []faultKind{kindDrop, kindHang, kindCancel}},
+	{[]point{pWorker}, allKinds},
+	{[]point{pRBAC}, allKinds},
+	{[]point{pConfig}, allKinds},
+}
+
+// pastSteps are the steps past the point of no return.
+var pastSteps = []point{pUninstall, pVolumes, pOutputs}
+
+// Sizes of the matrix.
+const (
+	// every step meets every kind it can, its hosts taking the kinds in
+	// turn (the default)
+	sizeDefault = "default"
+	// every kind on every host of every step
+	sizeFull = "full"
+	// one kind per step, the kinds in turn (go test -short)
+	sizeShort = "short"
+)
+
+// matrixCases is the matrix of size: rollback cases first, in plan
 // order; then the kills that are rolled back; then the resume chain.
-func matrixCases(full bool) []matrixCase {
+func matrixCases(size string) []matrixCase {
 	var cs []matrixCase
-	add := func(p point, kinds ...faultKind) {
-		for _, k := range kinds {
-			cs = append(cs, matrixCase{point: p, kind: k})
-		}
-	}
-	// each takes all four kinds, or its hosts share them
-	spread := func(ps []point, kinds ...faultKind) {
-		if full {
-			for _, p := range ps {
-				add(p, kinds...)
+	for j, st := range matrixSteps {
+		switch size {
+		case sizeFull:
+			for _, p := range st.points {
+				for _, k := range st.kinds {
+					cs = append(cs, matrixCase{point: p, kind: k})
+				}
 			}
-			return
+		case sizeShort:
+			cs = append(cs, matrixCase{point: st.points[j%len(st.points)], kind: st.kinds[j%len(st.kinds)]})
+		default:
+			for i, k := range st.kinds {
+				cs = append(cs, matrixCase{point: st.points[i%len(st.points)], kind: k})
+			}
 		}
-		for i, k := range kinds {
-			add(ps[i%len(ps)], k)
-		}
 	}
-	add(pSaveInputs, kindCancel)
-	add(pSwarmExport, kindCancel)
-	add(pBackup, allKinds...)
-	add(pDrain, allKinds...)
-	spread([]point{pStopM1, pStopM2}, allKinds...)
-	add(pSnapshot, allKinds...)
-	spread([]point{pBinaryM1, pBinaryM2, pBinaryW1}, allKinds...)
-	add(pRestore, allKinds...)
-	if full {
-		add(pCtrlM1, allKinds...)
-		add(pCtrlM1Start, kindFail)
-		add(pCtrlM2, allKinds...)
-		add(pCtrlM2Token, kindFail)
-	} else {
-		// the first controller and a joining one: install, start and the
-		// join token made on the leader
-		cs = append(cs, matrixCase{point: pCtrlM1, kind: kindFail}, matrixCase{point: pCtrlM1Start, kind: kindHang},
-			matrixCase{point: pCtrlM2Token, kind: kindFail},
-			matrixCase{point: pCtrlM2, kind: kindDrop}, matrixCase{point: pCtrlM2, kind: kindCancel})
-	}
-	add(pCleanup, kindDrop, kindHang, kindCancel)
-	if full {
-		add(pStopW1, allKinds...)
-	}
-	add(pWorker, allKinds...)
-	add(pRBAC, allKinds...)
-	add(pConfig, allKinds...)
 	// killed, then rolled back from the journal: in MKE 3's stop (a lane
-	// of the carry's stop stage), the restore and a joining controller
-	for _, p := range []point{pStopM2, pRestore, pCtrlM2} {
+	// of the carry's stop stage) and in a joining controller's install
+	kills := []point{pStopM2, pCtrlM2}
+	if size == sizeShort {
+		kills = kills[:1]
+	}
+	for _, p := range kills {
 		cs = append(cs, matrixCase{point: p, kind: kindKill})
 	}
 	// the resume chain: killed before the point of no return and resumed
 	// (its resume meets the next fault), then every kind at every step
 	// past it, and a kill during a resume
 	cs = append(cs, matrixCase{point: pWorker, kind: kindKill, resume: true})
-	for _, p := range []point{pUninstall, pVolumesM1, pVolumesM2, pOutputs} {
+	for j, p := range pastSteps {
 		kinds := allKinds
-		if !full && p == pVolumesM2 {
-			kinds = []faultKind{kindDrop}
-		} else if !full && p == pVolumesM1 {
-			kinds = []faultKind{kindFail, kindHang, kindCancel}
+		if size == sizeShort {
+			kinds = allKinds[j%len(allKinds) : j%len(allKinds)+1]
 		}
 		for _, k := range kinds {
 			cs = append(cs, matrixCase{point: p, kind: k, resume: true})
 		}
-		if p == pUninstall || p == pVolumesM2 {
+		if p == pUninstall || p == pVolumes && size != sizeShort {
 			cs = append(cs, matrixCase{point: p, kind: kindKill, resume: true})
 		}
 	}
@@ -479,7 +491,14 @@ func TestRealBedFaultMatrix(t *testing.T) {
 	begin := time.Now()
 	b := startMatrixBed(t)
 	t.Logf("the realistic bed started and was seeded in %v", time.Since(begin).Round(time.Second))
-	cases := matrixCases(os.Getenv("MKE_MIGRATE_MATRIX") == "full")
+	size := sizeDefault
+	if testing.Short() {
+		size = sizeShort
+	}
+	if os.Getenv("MKE_MIGRATE_MATRIX") == sizeFull {
+		size = sizeFull
+	}
+	cases := matrixCases(size)
 	var only *regexp.Regexp
 	if s := os.Getenv("MKE_MIGRATE_MATRIX_RUN"); s != "" {
 		only = regexp.MustCompile(s)
@@ -564,11 +583,11 @@ func report(t *testing.T, line string, failures []string, took time.Duration) {
 
 // newRun discovers the cluster and plans the upgrade, in a new output
 // folder.
-func (b *matrixBed) newRun(t *testing.T, events func(plan.Event)) (*upgrade.Upgrade, *plan.Plan, upgrade.Options) {
+func (b *matrixBed) newRun(t *testing.T, events func(plan.Event), bundles bool) (*upgrade.Upgrade, *plan.Plan, upgrade.Options) {
 	t.Helper()
 	o, err := b.config(t.TempDir()).options()
 	require.NoError(t, err)
-	o.Events = events
+	o.Events, o.NoSupportBundle = events, !bundles
 	u, err := upgrade.New(o)
 	require.NoError(t, err)
 	t.Cleanup(u.Close)
@@ -579,53 +598,53 @@ func (b *matrixBed) newRun(t *testing.T, events func(plan.Event)) (*upgrade.Upgr
 	return u, p, o
 }
 
-// timeline sums how long the steps and their undos took, and the gaps
-// between (locks, support bundles, token invalidation), for the log.
+// timeline sums how long the steps and their undos took, and names the
+// slow ones, for the log.
 type timeline struct {
-	mu               sync.Mutex
-	steps, undos     time.Duration
-	nSteps, nUndos   int
-	last, first      time.Time
-	gaps, longestGap time.Duration
+	mu           sync.Mutex
+	steps, undos time.Duration
+	slow         []string
 }
 
 func (tl *timeline) event(e plan.Event) {
 	tl.mu.Lock()
 	defer tl.mu.Unlock()
-	now := time.Now()
 	switch e.Kind {
 	case plan.EventStepDone, plan.EventStepFailed:
 		tl.steps += e.Took
-		tl.nSteps++
 	case plan.EventUndoDone, plan.EventUndoFailed:
 		tl.undos += e.Took
-		tl.nUndos++
-	case plan.EventStepStart, plan.EventUndoStart:
-		if !tl.last.IsZero() {
-			gap := now.Sub(tl.last)
-			tl.gaps += gap
-			tl.longestGap = max(tl.longestGap, gap)
+	default:
+		return
+	}
+	if e.Took >= 2*time.Second {
+		what := e.Step
+		if e.Kind == plan.EventUndoDone || e.Kind == plan.EventUndoFailed {
+			what = "undo " + what
 		}
+		tl.slow = append(tl.slow, fmt.Sprintf("%s %v", what, e.Took.Round(100*time.Millisecond)))
 	}
-	if tl.first.IsZero() {
-		tl.first = now
-	}
-	tl.last = now
 }
 
 func (tl *timeline) String() string {
 	tl.mu.Lock()
 	defer tl.mu.Unlock()
-	r := func(d time.Duration) time.Duration { return d.Round(100 * time.Millisecond) }
-	return fmt.Sprintf("%d steps %v, %d undos %v, between events %v (longest %v)", tl.nSteps, r(tl.steps), tl.nUndos, r(tl.undos), r(tl.gaps), r(tl.longestGap))
+	return fmt.Sprintf("steps %v, undos %v (slow: %s)", tl.steps.Round(100*time.Millisecond), tl.undos.Round(100*time.Millisecond), strings.Join(tl.slow, ", "))
 }
+
+// bundles: whether a case's run writes the support bundles a failed run
+// writes by default (before and after the rollback). They read the nodes
+// and take seconds each on the realistic bed, so only the "command
+// fails" cases, one per step, keep them; the others leave them out
+// (Options.NoSupportBundle) to keep the matrix within its time.
+func bundles(c matrixCase) bool { return c.kind == kindFail }
 
 // faultThenRollback applies the plan with the fault of c: the run must
 // fail at c's step and roll back without error.
 func (b *matrixBed) faultThenRollback(t *testing.T, c matrixCase) {
 	begin := time.Now()
 	var tl timeline
-	u, p, _ := b.newRun(t, tl.event)
+	u, p, _ := b.newRun(t, tl.event, bundles(c))
 	discovered := time.Now()
 	ctx, cancel := context.WithCancelCause(t.Context())
 	defer cancel(nil)
@@ -697,17 +716,17 @@ func (b *matrixBed) killThenRollback(t *testing.T, c matrixCase) {
 	dir := t.TempDir()
 	b.kill(t, c, dir, false)
 	b.clearFaults(t)
-	u, p := b.open(t, dir)
+	u, p := b.open(t, dir, false)
 	_, err := u.Rollback(t.Context(), p)
 	require.NoError(t, err)
 }
 
 // open reopens the run in dir, as the CLI's resume and rollback do.
-func (b *matrixBed) open(t *testing.T, dir string) (*upgrade.Upgrade, *plan.Plan) {
+func (b *matrixBed) open(t *testing.T, dir string, bundles bool) (*upgrade.Upgrade, *plan.Plan) {
 	t.Helper()
 	o, err := b.config(dir).options()
 	require.NoError(t, err)
-	o.MKE3 = nil
+	o.MKE3, o.NoSupportBundle = nil, !bundles
 	u, err := upgrade.Open(dir, o)
 	require.NoError(t, err)
 	t.Cleanup(u.Close)
@@ -763,10 +782,11 @@ func (b *matrixBed) resumeChain(t *testing.T, chain []matrixCase) (int, []string
 			var u *upgrade.Upgrade
 			var p *plan.Plan
 			if started {
-				u, p = b.open(t, dir)
+				u, p = b.open(t, dir, bundles(c))
 			} else {
 				o, err := b.config(dir).options()
 				require.NoError(t, err)
+				o.NoSupportBundle = !bundles(c)
 				u, err = upgrade.New(o)
 				require.NoError(t, err)
 				t.Cleanup(u.Close)
@@ -803,7 +823,7 @@ func (b *matrixBed) resumeChain(t *testing.T, chain []matrixCase) (int, []string
 	}
 	start := time.Now()
 	ok := t.Run("resume to the end", func(t *testing.T) {
-		u, p := b.open(t, dir)
+		u, p := b.open(t, dir, true)
 		_, err := u.Resume(t.Context(), p)
 		require.NoError(t, err)
 		settle(t)
@@ -936,4 +956,57 @@ func normalizeNode(t *testing.T, js string) string {
 	out, err := json.MarshalIndent(n, "", " ")
 	require.NoError(t, err)
 	return string(out)
+}
+
+// The default matrix covers what its comment says: every step before the
+// point of no return meets every kind it can, on every host it has in the
+// matrix; every step past it meets every kind; kills are rolled back and
+// resumed. The short one still meets every kind somewhere.
+func TestMatrixCoverage(t *testing.T) {
+	count := func(cs []matrixCase) (map[string]map[faultKind]bool, map[string]bool, map[faultKind]bool, map[bool]int) {
+		byStep, hostsOf, kinds, kills := map[string]map[faultKind]bool{}, map[string]bool{}, map[faultKind]bool{}, map[bool]int{}
+		for _, c := range cs {
+			if byStep[c.step] == nil {
+				byStep[c.step] = map[faultKind]bool{}
+			}
+			byStep[c.step][c.kind] = true
+			hostsOf[c.point.String()] = true
+			kinds[c.kind] = true
+			if c.kind == kindKill {
+				kills[c.resume]++
+			}
+		}
+		return byStep, hostsOf, kinds, kills
+	}
+	for _, size := range []string{sizeDefault, sizeFull} {
+		cs := matrixCases(size)
+		byStep, points, _, kills := count(cs)
+		for _, st := range matrixSteps {
+			for _, k := range st.kinds {
+				require.True(t, byStep[st.points[0].step][k], "%s: %s never meets %q", size, st.points[0].step, k)
+			}
+			for _, p := range st.points {
+				require.True(t, points[p.String()], "%s: %s is never faulted", size, p)
+			}
+		}
+		for _, p := range pastSteps {
+			for _, k := range allKinds {
+				require.True(t, byStep[p.step][k], "%s: %s never meets %q", size, p.step, k)
+			}
+		}
+		require.GreaterOrEqual(t, kills[false], 2, "%s: kills rolled back", size)
+		require.GreaterOrEqual(t, kills[true], 3, "%s: kills resumed", size)
+		names := map[string]bool{}
+		for _, c := range cs {
+			require.False(t, names[c.name()], "%s: %s twice", size, c.name())
+			names[c.name()] = true
+		}
+		t.Logf("%s: %d cases", size, len(cs))
+	}
+	_, _, kinds, kills := count(matrixCases(sizeShort))
+	for _, k := range append(allKinds, kindKill) {
+		require.True(t, kinds[k], "short: no %q", k)
+	}
+	require.Positive(t, kills[false])
+	require.Positive(t, kills[true])
 }
