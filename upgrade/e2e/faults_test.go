@@ -18,6 +18,9 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
@@ -845,6 +848,18 @@ func (b *matrixBed) requireK0sServesMKE3(t *testing.T, kubeconfig string) {
 	cfg, err := clientcmd.RESTConfigFromKubeConfig(kc)
 	require.NoError(t, err)
 	requireSameObjects(t, b.raw, listSeeded(t, cfg))
+	// the join tokens of every process of the run were invalidated, the
+	// killed ones' too (from the journal): k0s token invalidate deletes
+	// their bootstrap-token Secrets (k0s cmd/token/invalidate.go)
+	cs, err := kubernetes.NewForConfig(cfg)
+	require.NoError(t, err)
+	l, err := cs.CoreV1().Secrets(metav1.NamespaceSystem).List(t.Context(), metav1.ListOptions{FieldSelector: "type=" + string(corev1.SecretTypeBootstrapToken)})
+	require.NoError(t, err)
+	var left []string
+	for _, sec := range l.Items {
+		left = append(left, sec.Name)
+	}
+	require.Empty(t, left, "join tokens still valid after the upgrade")
 }
 
 // requireMKE3AsBefore: MKE 3's API serves exactly the seeded objects it
