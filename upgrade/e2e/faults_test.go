@@ -47,26 +47,42 @@ import (
 // by a resume that finishes its step and meets the next fault; the last
 // resume finishes the upgrade, after which k0s serves every seeded object.
 //
-// What is sampled, and why (the full cross product of every step × host ×
-// fault kind costs about an hour on 2 cores): every mutating step of the
-// plan meets every fault kind at least once, on hosts of each role it
-// runs on (the leader, a joining manager, a worker), the kinds spread
-// over the hosts; see matrixCases. Two steps cannot meet every kind:
-//   - save-inputs and swarm-export run no remote command (local files in
-//     the output folder): they get the cancellation only;
+// What is sampled, and why. The realistic bed costs real work per case:
+// each case runs the plan up to its fault (a fault at k0s-worker first
+// starts two k0s controllers on the restored data and uploads the 52 MB
+// k0s binary three times) and the rollback restarts MKE 3's components.
+// The full cross product of every step × host × kind (82 cases,
+// MKE_MIGRATE_MATRIX=full) does not fit a CI budget of about ten minutes
+// on 2 cores, so by default (62 cases) every mutating step of the plan
+// meets every kind of fault once, the kinds taken in turn by the hosts it
+// runs on in the matrix (matrixSteps: mke3-stop on the leader, the other
+// manager and the worker; k0s-binary likewise; k0s-controller on the
+// leader, which starts the cluster, and on the joining manager), and
+// every step past the point of no return meets every kind. Two steps
+// cannot meet every kind:
+//   - save-inputs and swarm-export run no remote command (they write
+//     local files in the output folder): they get the cancellation only;
 //   - carry-cleanup's command ends in "; true" (rm -rf of the carry
 //     folder): a failing rm does not fail the step, so it gets the
 //     dropped connection, the hang and the cancellation.
-// The SIGKILL cases kill a child process (this test binary) running the
-// upgrade while a step's command runs on its node (a hang holds it
-// there), then roll back or resume from the journal in this process.
 //
-// MKE_MIGRATE_MATRIX=full runs every kind on every host of every step;
-// MKE_MIGRATE_MATRIX_RUN=regexp runs the cases whose names match (for
-// finding a failure; the resume chain runs only whole). The count line is
-// printed to stdout, and appended to the file MKE_MIGRATE_MATRIX_SUMMARY
-// names (go test shows a passing package's output only with -v; .ci/run
-// prints that file).
+// mke3-volumes runs on every manager at once: the resume after its fault
+// on the leader finishes the other managers' lanes, so the leader meets
+// its faults. The SIGKILL cases kill a child process (this test binary)
+// running the upgrade while a step's command runs on its node (a hang
+// fault holds it there): in MKE 3's stop and a joining controller's
+// install, rolled back from the journal; at k0s-worker, in uninstall-ucp
+// and in the volumes' removal (the last two killing a resume), resumed.
+// go test -short runs one kind per step, the kinds in turn (19 cases).
+// Support bundles, which a failed run writes by default, are left out
+// but in the "command fails" cases (see bundles). TestMatrixCoverage
+// checks that each size covers what it says.
+//
+// MKE_MIGRATE_MATRIX_RUN=regexp runs the rollback cases whose names match
+// (for finding a failure; the resume chain runs whole, when the regexp
+// matches "resume"). The count line is printed to stdout, and appended to
+// the file MKE_MIGRATE_MATRIX_SUMMARY names (go test shows a passing
+// package's output only with -v; .ci/run prints that file).
 
 // faultKind is how a step is made to fail.
 type faultKind string
@@ -1018,7 +1034,9 @@ func TestMatrixCoverage(t *testing.T) {
 		}
 		t.Logf("%s: %d cases", size, len(cs))
 	}
-	_, _, kinds, kills := count(matrixCases(sizeShort))
+	short := matrixCases(sizeShort)
+	t.Logf("short: %d cases", len(short))
+	_, _, kinds, kills := count(short)
 	for _, k := range append(allKinds, kindKill) {
 		require.True(t, kinds[k], "short: no %q", k)
 	}
