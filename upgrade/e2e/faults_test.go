@@ -78,6 +78,18 @@ import (
 // but in the "command fails" cases (see bundles). TestMatrixCoverage
 // checks that each size covers what it says.
 //
+// Cost (go test ./upgrade/e2e -run Matrix -count=1 -v), measured on a
+// 2-core machine shared with other builds, at load 30-45: about 35
+// minutes for the default size, most of it in the rollback cases at
+// k0s-worker, rbac-apply and mke4-config (80-115 s each; 4-15 s before
+// MKE 3 stops, 15-50 s up to the first controller); the resume chain
+// (15 cases) in 4-5 minutes. The same machine at low load ran the whole
+// upgrade (upgrade_test.go) 2.5-3 times faster, which puts the default
+// size at 12-14 minutes there: above the 10 minutes aimed at; -short
+// (19 cases) is the budget option. One cluster throughout: at its peak
+// two MKE 3 managers and two k0s controllers, about 0.45 GB each
+// (docs/benchmarks.md), so about 2 GB.
+//
 // MKE_MIGRATE_MATRIX_RUN=regexp runs the rollback cases whose names match
 // (for finding a failure; the resume chain runs whole, when the regexp
 // matches "resume"). The count line is printed to stdout, and appended to
