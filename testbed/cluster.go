@@ -746,6 +746,45 @@ func (c *Cluster) ClearFaults(ctx context.Context, h *Host) error {
 	return err
 }
 
+// InterceptProgram makes the faults of h reach program too, a program
+// that is not one of the fake node's (docker, systemctl, k0s): for
+// example sha256sum, which an upload runs, or rm. It links
+// /usr/local/bin/PROGRAM to fakenode, which comes first in PATH (and in
+// sudo's secure_path); fakenode, called by a name it does not simulate,
+// applies the first matching fault (Fault.Match starting with program)
+// and then executes the real program from /usr/bin, /bin, /usr/sbin or
+// /sbin with the same arguments, so that without a fault nothing
+// changes. The call is not in Calls. ReleaseProgram removes the link.
+func (c *Cluster) InterceptProgram(ctx context.Context, h *Host, program string) error {
+	if err := checkProgram(program); err != nil {
+		return err
+	}
+	_, err := c.Exec(ctx, h, "ln -sfn fakenode /usr/local/bin/"+program)
+	return err
+}
+
+// ReleaseProgram undoes InterceptProgram.
+func (c *Cluster) ReleaseProgram(ctx context.Context, h *Host, program string) error {
+	if err := checkProgram(program); err != nil {
+		return err
+	}
+	_, err := c.Exec(ctx, h, "if [ \"$(readlink /usr/local/bin/"+program+")\" = fakenode ]; then rm -f /usr/local/bin/"+program+"; fi")
+	return err
+}
+
+// checkProgram refuses what is not a plain program name, or is one of
+// the fake node's own.
+func checkProgram(p string) error {
+	if p == "" || strings.Trim(p, "abcdefghijklmnopqrstuvwxyz0123456789-_.") != "" || strings.HasPrefix(p, ".") {
+		return fmt.Errorf("testbed: %q is not a program name", p)
+	}
+	switch p {
+	case "docker", "systemctl", "k0s", "fakenode":
+		return fmt.Errorf("testbed: %s is the fake node's own: set a Fault", p)
+	}
+	return nil
+}
+
 // Calls returns the commands run on h so far (docker, systemctl and k0s
 // invocations, one argv each, oldest first).
 func (c *Cluster) Calls(ctx context.Context, h *Host) ([][]string, error) {

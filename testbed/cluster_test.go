@@ -352,6 +352,46 @@ func TestClusterFaults(t *testing.T) {
 	}
 }
 
+// A program the fake node does not simulate (sha256sum here) takes
+// faults once intercepted, runs unchanged without one, through sudo's
+// secure_path too, and is itself again once released.
+func TestClusterInterceptProgram(t *testing.T) {
+	c := startCluster(t, ClusterOptions{Managers: 1})
+	h := c.Managers[0]
+	ctx := t.Context()
+	cl := connect(t, h)
+	want := sudo(t, cl, "echo hi | sha256sum")
+	if err := c.SetFault(ctx, h, Fault{Match: "sha256sum", ExitCode: 7, Stderr: "boom", Times: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if got := sudo(t, cl, "echo hi | sha256sum"); got != want {
+		t.Errorf("a fault reached a program not intercepted: %q", got)
+	}
+	if err := c.InterceptProgram(ctx, h, "sha256sum"); err != nil {
+		t.Fatal(err)
+	}
+	if ce := sudoFail(t, cl, "echo hi | sha256sum"); ce.ExitCode != 7 || ce.Stderr != "boom" {
+		t.Errorf("intercepted, with a fault: %v", ce)
+	}
+	if got := sudo(t, cl, "echo hi | sha256sum"); got != want {
+		t.Errorf("intercepted, the fault used up: %q, want %q", got, want)
+	}
+	if fs, err := c.Faults(ctx, h); err != nil || len(fs) != 1 || fs[0].Used != 1 {
+		t.Errorf("faults: %+v %v", fs, err)
+	}
+	if err := c.ReleaseProgram(ctx, h, "sha256sum"); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := c.Exec(ctx, h, "test -e /usr/local/bin/sha256sum && echo left || echo gone"); err != nil || out != "gone" {
+		t.Errorf("after ReleaseProgram: %q %v", out, err)
+	}
+	for _, bad := range []string{"docker", "k0s", "../rm", "", "a b"} {
+		if err := c.InterceptProgram(ctx, h, bad); err == nil {
+			t.Errorf("InterceptProgram(%q): no error", bad)
+		}
+	}
+}
+
 func TestClusterAPI(t *testing.T) {
 	c := startCluster(t, ClusterOptions{Managers: 1, MKEVersion: "3.7.20", API: true, CalicoKDD: true})
 	if c.API == nil {

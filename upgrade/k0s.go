@@ -10,6 +10,8 @@ import (
 	"io"
 	"net"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -115,11 +117,56 @@ func (e *Env) joinToken(ctx context.Context, role string) ([]byte, error) {
 	if t.m == nil {
 		t.m = map[string][]byte{}
 	}
-	t.m[role] = []byte(tok + "\n")
 	if id, err := tokenID(tok); err == nil {
 		t.ids = append(t.ids, id)
+		if err := recordTokenID(e.OutputDir, id); err != nil {
+			// not used: this process invalidates it when the run ends
+			return nil, fmt.Errorf("record the ID of the %s join token: %w", role, err)
+		}
 	}
+	t.m[role] = []byte(tok + "\n")
 	return t.m[role], nil
+}
+
+// joinTokenIDsFile (in the output directory) lists the IDs of the join
+// tokens the run made, one a line, each written and synced as soon as the
+// token exists, before a node uses it: a step's data (tokenIDKey) is
+// journaled only when the step ends, so a process killed in the middle
+// of a join would leave its token unknown to the resume or rollback,
+// valid until it expires. The ID is the public half of a bootstrap
+// token; the secret never reaches a file.
+const joinTokenIDsFile = "join-token-ids"
+
+// recordTokenID appends id to dir's joinTokenIDsFile (nothing without a
+// dir).
+func recordTokenID(dir, id string) error {
+	if dir == "" {
+		return nil
+	}
+	f, err := os.OpenFile(filepath.Join(dir, joinTokenIDsFile), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = f.WriteString(id + "\n")
+	if err == nil {
+		err = f.Sync()
+	}
+	return errors.Join(err, f.Close())
+}
+
+// recordedTokenIDs reads dir's joinTokenIDsFile: the well-formed IDs.
+func recordedTokenIDs(dir string) []string {
+	b, err := os.ReadFile(filepath.Join(dir, joinTokenIDsFile))
+	if err != nil {
+		return nil
+	}
+	var ids []string
+	for _, l := range strings.Split(string(b), "\n") {
+		if bootstrapTokenID.MatchString(l) && !slices.Contains(ids, l) {
+			ids = append(ids, l)
+		}
+	}
+	return ids
 }
 
 // tokenIDKey is the step data (journaled) naming the join token a step
@@ -171,7 +218,9 @@ func (e *Env) invalidateTokens(ctx context.Context, earlier []string) error {
 // with the run's timeout.
 func (u *Upgrade) invalidateTokens(ctx context.Context, p *plan.Plan, rs []journal.Record) {
 	st := journal.Replay(rs)
-	var earlier []string
+	// every token the run made: those recorded when made (a process that
+	// died mid-step journaled no step data), and the journal's
+	earlier := recordedTokenIDs(u.o.OutputDir)
 	for _, s := range p.Steps() {
 		if id := st.Data(s.Name, s.Host)[tokenIDKey]; id != "" && bootstrapTokenID.MatchString(id) {
 			if !slices.Contains(earlier, id) {

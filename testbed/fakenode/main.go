@@ -12,6 +12,10 @@
 //	fakenode faults-add    append the JSON fault read from stdin
 //	fakenode faults-clear  remove all faults
 //
+// Called by another name (a program testbed Cluster.InterceptProgram put in
+// front of, such as sha256sum) it applies the matching fault and then
+// executes the real program.
+//
 // Before running a docker, systemctl or k0s command it consults
 // /var/lib/fakenode/faults.json: the first fault whose Match is a prefix of
 // the command's words (for example "docker swarm leave") applies; see
@@ -106,6 +110,9 @@ func (e *env) run(name string, args []string) error {
 	case "k0s":
 		cmd = e.k0s
 	default:
+		if real := interceptedProgram(name); real != "" {
+			return e.passThrough(name, real, args)
+		}
 		return e.helper(args)
 	}
 	if name == "k0s" && len(args) > 0 && args[0] == "worker" {
@@ -138,6 +145,44 @@ func (e *env) run(name string, args []string) error {
 	}
 	defer unlock()
 	return cmd(args)
+}
+
+// interceptedProgram is the real program fakenode stands in front of when
+// called as name (testbed Cluster.InterceptProgram links
+// /usr/local/bin/NAME to it), or "".
+func interceptedProgram(name string) string {
+	if name == "fakenode" || strings.ContainsRune(name, '/') {
+		return ""
+	}
+	for _, d := range []string{"/usr/bin", "/bin", "/usr/sbin", "/sbin"} {
+		p := filepath.Join(d, name)
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o111 != 0 {
+			return p
+		}
+	}
+	return ""
+}
+
+// passThrough applies the first fault that matches name and args, then
+// runs the real program in place of this process (same arguments,
+// environment and streams): without a fault, as if it was called
+// directly.
+func (e *env) passThrough(name, real string, args []string) error {
+	unlock, err := e.lock()
+	if err != nil {
+		return err
+	}
+	f, err := e.takeFault(append([]string{name}, args...))
+	unlock()
+	if err != nil {
+		return err
+	}
+	if f != nil {
+		if err := applyFault(f, e.stdout); err != nil {
+			return err
+		}
+	}
+	return syscall.Exec(real, append([]string{name}, args...), os.Environ())
 }
 
 // helper runs the commands of fakenode called by its own name.
