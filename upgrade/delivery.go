@@ -101,6 +101,15 @@ type Delivery struct {
 	PeerFanout, PeerPort int
 }
 
+// CheckDelivery validates Delivery against K0sBinary as New does (no
+// I/O): a *DeliveryError names the field; without a binary, upload and
+// peer delivery cannot install k0s (an error that is not a
+// *DeliveryError).
+func (o *Options) CheckDelivery() error {
+	_, err := o.Delivery.resolve(o.K0sBinary)
+	return err
+}
+
 // DeliveryError is a Delivery that cannot be used; Field names the
 // option.
 type DeliveryError struct{ Field, Msg string }
