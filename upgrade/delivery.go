@@ -578,6 +578,11 @@ func (e *Env) delivered(host string) {
 // upload sends the binary from this machine (at most ConcurrentUploads at
 // a time).
 func (e *Env) upload(ctx context.Context, r *plan.Run, kept bool) error {
+	return e.uploadTo(ctx, r.Node, r.Step.Host, kept)
+}
+
+// uploadTo is upload on node n (of host).
+func (e *Env) uploadTo(ctx context.Context, n hosts.Node, host string, kept bool) error {
 	if len(e.K0sBinary) == 0 {
 		return errors.New("no k0s binary to upload")
 	}
@@ -590,9 +595,9 @@ func (e *Env) upload(ctx context.Context, r *plan.Run, kept bool) error {
 		}
 	}
 	c := e.Commands
-	_, err := r.Node.Exec(ctx, shell.Sudo(uploadScript(c.StateDir, c.K0sPath, kept, e.Delivery.SHA256)),
+	_, err := n.Exec(ctx, shell.Sudo(uploadScript(c.StateDir, c.K0sPath, kept, e.Delivery.SHA256)),
 		hosts.WithSudo(), hosts.WithStdin(bytes.NewReader(e.K0sBinary)))
-	return e.deliveryErr(r.Step.Host, "this machine", err)
+	return e.deliveryErr(host, "this machine", err)
 }
 
 // fetch has the node download the binary from u (shown as shown).
@@ -679,7 +684,14 @@ func (e *Env) peerCopy(ctx context.Context, r *plan.Run, kept bool) error {
 		return err
 	}
 	r.Logger.Warn("copy from a peer failed: uploading the k0s binary from this machine instead", "peer", src, "err", err)
-	return e.upload(ctx, r, kept)
+	// a connection the failure broke is dialled again
+	node := r.Node
+	if errors.Is(err, hosts.ErrConnectionLost) {
+		if node, err = e.Nodes.Node(ctx, host); err != nil {
+			return err
+		}
+	}
+	return e.uploadTo(ctx, node, host, kept)
 }
 
 // deliveryToolsProbe prints tools=<the tools of the delivery the node
