@@ -27,6 +27,10 @@ import (
 type mirror struct {
 	url  string
 	hits atomic.Int64
+	// served counts the bytes of the bodies served: the mirror runs on
+	// the test machine, so its traffic leaves through the same interface
+	// as the operator's (BenchmarkDelivery subtracts it).
+	served atomic.Int64
 	mu   sync.Mutex
 	body map[string][]byte
 }
@@ -45,7 +49,8 @@ func startMirror(t testing.TB, b *bed, body map[string][]byte) *mirror {
 			http.NotFound(w, r)
 			return
 		}
-		_, _ = w.Write(data)
+		n, _ := w.Write(data)
+		m.served.Add(int64(n))
 	})}
 	go func() { _ = srv.Serve(l) }()
 	t.Cleanup(func() { _ = srv.Close() })
