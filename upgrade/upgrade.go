@@ -207,8 +207,8 @@ type Upgrade struct {
 }
 
 // New checks the options; it does no I/O. Discover needs MKE3 or
-// MKE3ConfigTOML, Apply and Resume K0sBinary; Restore and Rollback need
-// neither.
+// MKE3ConfigTOML, Apply and Resume K0sBinary (or, in url delivery,
+// Delivery.SHA256); Restore and Rollback need neither.
 func New(o Options) (*Upgrade, error) {
 	switch {
 	case len(o.Hosts) == 0:
