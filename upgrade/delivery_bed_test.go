@@ -31,8 +31,8 @@ type mirror struct {
 	// the test machine, so its traffic leaves through the same interface
 	// as the operator's (BenchmarkDelivery subtracts it).
 	served atomic.Int64
-	mu   sync.Mutex
-	body map[string][]byte
+	mu     sync.Mutex
+	body   map[string][]byte
 }
 
 func startMirror(t testing.TB, b *bed, body map[string][]byte) *mirror {
