@@ -128,8 +128,10 @@ type Client struct {
 	closeO sync.Once
 	stop   chan struct{} // closed by Close
 	lost   atomic.Bool
-	// commands counts remote commands (SSH sessions) started.
+	// commands counts remote commands (SSH sessions) started; sent the
+	// bytes written to them (command lines and standard input).
 	commands atomic.Int64
+	sent     atomic.Int64
 	// sessions holds a token per running command (MaxSessions).
 	sessions chan struct{}
 }
@@ -153,6 +155,23 @@ const aliveTimeout = 10 * time.Second
 // Commands is the number of remote commands (each one SSH session) this
 // client has run: Exec, ReadFile, and two per Upload.
 func (c *Client) Commands() int { return int(c.commands.Load()) }
+
+// BytesSent is what this client sent to its host: the command lines and
+// the standard input its commands read (the payload, without SSH's own
+// framing and encryption).
+func (c *Client) BytesSent() int64 { return c.sent.Load() }
+
+// countingReader counts the bytes read from r into n.
+type countingReader struct {
+	r io.Reader
+	n *atomic.Int64
+}
+
+func (r countingReader) Read(p []byte) (int, error) {
+	k, err := r.r.Read(p)
+	r.n.Add(int64(k))
+	return k, err
+}
 
 // Err is ErrConnectionLost once the connection broke (every later call
 // fails with it: connect again), nil while it is usable.
@@ -432,6 +451,7 @@ func (c *Client) exec(ctx context.Context, cmd, op string, opts ...ExecOption) (
 		return nil, &HostError{Host: c.host.String(), Op: op, Err: ctx.Err()}
 	}
 	c.commands.Add(1)
+	c.sent.Add(int64(len(cmd)))
 	var o execOptions
 	for _, f := range opts {
 		f(&o)
@@ -452,7 +472,7 @@ func (c *Client) exec(ctx context.Context, cmd, op string, opts ...ExecOption) (
 	var stdout, stderr bytes.Buffer
 	ropts := []rigcmd.ExecOption{rigcmd.Stdout(&stdout), rigcmd.Stderr(&stderr), rigcmd.HideOutput()}
 	if o.stdin != nil {
-		ropts = append(ropts, rigcmd.Stdin(o.stdin))
+		ropts = append(ropts, rigcmd.Stdin(countingReader{r: o.stdin, n: &c.sent}))
 	}
 	proc, err := runner.Start(ctx, cmd, ropts...)
 	if err != nil {

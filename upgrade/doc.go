@@ -43,6 +43,15 @@
 // (with the Swarm-leave fallback when it times out) and its volumes, and
 // last mke4.yaml and the admin kubeconfig (atomic, 0600).
 //
+// The k0s binary reaches each node as Options.Delivery says (delivery.go):
+// by default uploaded once, to the first node, then copied by every other
+// node from one that has it (a one-shot HTTPS port per copy, at most
+// Delivery.PeerFanout per node at once); or uploaded to every node, at
+// most Delivery.ConcurrentUploads at a time; or downloaded by every node
+// from a URL or mirror. Each node checks its SHA-256 before the binary is
+// renamed into place, and a node that has it already gets nothing.
+// Result.BytesSent says what this machine sent to each host.
+//
 // Each family of steps has its file (backup, takeover, k0s, drain,
 // rbacstep, uninstall, outputs) and is built from an Env, never from the
 // Upgrade: the cluster, the Commands, the paths and the connections. The

@@ -184,8 +184,11 @@ type Env struct {
 	// Cluster is what Discover learned (or FromInventory was told).
 	Cluster  *Shared
 	Commands Commands
-	// K0sBinary is the k0s executable installed on every node.
+	// K0sBinary is the k0s executable installed on every node (nil in
+	// url mode with only a checksum); Delivery says how it gets there
+	// (resolved: defaults and SHA256 filled in).
 	K0sBinary []byte
+	Delivery  Delivery
 	// OutputDir receives the backups and the configurations;
 	// KubeconfigPath the admin kubeconfig; ConfigOut an extra copy of
 	// mke4.yaml ("" for none).
@@ -221,7 +224,8 @@ type Env struct {
 	Swarm        swarm.Source
 	SwarmOptions swarm.Options
 
-	tokens *joinTokens
+	tokens   *joinTokens
+	delivery *deliveryState
 }
 
 // leader is the connection to the Swarm leader, the first k0s controller.

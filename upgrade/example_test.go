@@ -67,14 +67,14 @@ func ExampleUpgrade_FromInventory() {
 	// Carry: snapshot of MKE 3's etcd
 	//     5/18  etcd-snapshot                10.0.0.1:22            snapshots ucp-kv (read only), checks it and packs it with MKE 3's service-account keys into a k0s backup archive in /var/lib/mke-migrate/carry (undo: yes)
 	// Manager 1 of 1: 10.0.0.1:22
-	//     6/18  k0s-binary                   10.0.0.1:22            installs the k0s binary at /usr/local/bin/k0s (an existing file is saved; so are MKE 3's files k0s reset deletes) (undo: yes)
+	//     6/18  k0s-binary                   10.0.0.1:22            installs the k0s binary at /usr/local/bin/k0s, copied from a node that has it (the first one uploaded), SHA-256 checked (an existing file is saved; so are MKE 3's files k0s reset deletes) (undo: yes)
 	//     7/18  k0s-restore                  10.0.0.1:22            k0s restore of the carry archive: etcd and service-account keys into /var/lib/k0s, /etc/k0s/k0s.yaml (undo: yes)
 	//     8/18  k0s-controller               10.0.0.1:22            installs and starts the first k0s controller on the restored data (undo: yes)
 	//     9/18  ingress-check                local                  nothing (checks the load balancer) (undo: nothing to undo)
 	//    10/18  carry-cleanup                10.0.0.1:22            removes the carry archive (MKE 3's keys and data) from the leader (undo: yes)
 	// Workers: 1 node(s)
 	//    11/18  mke3-stop                    10.0.0.2:22            stops MKE 3's agent, kubelet, ucp-* components (not ucp-kv) and k8s_* pod containers (undo: yes)
-	//    12/18  k0s-binary                   10.0.0.2:22            installs the k0s binary at /usr/local/bin/k0s (an existing file is saved; so are MKE 3's files k0s reset deletes) (undo: yes)
+	//    12/18  k0s-binary                   10.0.0.2:22            installs the k0s binary at /usr/local/bin/k0s, copied from a node that has it (the first one uploaded), SHA-256 checked (an existing file is saved; so are MKE 3's files k0s reset deletes) (undo: yes)
 	//    13/18  k0s-worker                   10.0.0.2:22            joins the node as a k0s worker (token from the first controller) and waits until its Node is Ready (undo: yes)
 	// MKE 4k configuration
 	//    14/18  mke4-config                  local                  stores mke4.yaml in the new cluster (Secret mke/mke4-config) for MKE 4k's installer; installs no MKE 4k component (undo: yes)

@@ -112,7 +112,7 @@ func nodeCheckScript(dataDir, iface string) string {
 		// ip(8)'s one-line form: "2: eth0    inet 10.0.0.5/24 brd ..."
 		fmt.Fprintf(&b, "; echo ip=$(ip -o -4 addr show dev %s 2>/dev/null | awk 'NR==1{split($4,a,\"/\"); print a[1]}')", shell.Quote(iface))
 	}
-	return b.String()
+	return b.String() + "; " + deliveryToolsProbe
 }
 
 // checkNodes runs nodeCheckScript on every host: what blocks is returned
@@ -154,6 +154,11 @@ func (u *Upgrade) checkNodes(ctx context.Context, sh *Shared) []preflight.Result
 				kv[k] = v
 			}
 		}
+		if sh.DeliveryTools == nil {
+			sh.DeliveryTools = map[string]string{}
+		}
+		sh.DeliveryTools[key] = kv["tools"]
+		out = append(out, deliveryChecks(o.Delivery.Mode, key, kv["tools"])...)
 		switch {
 		case kv["parent"] != "ok":
 			block(key, "data-dir", fmt.Sprintf("%s does not exist, so k0s's data directory %s cannot be made", path.Dir(dir), dir),

@@ -37,6 +37,7 @@ func (u *Upgrade) Env() (*Env, error) {
 		BackupPassphrase: o.BackupPassphrase}
 	e.ImageRegistryAuth, e.ChartRegistryAuth, e.RegistrySecretNamespace = o.ImageRegistryAuth, o.ChartRegistryAuth, o.registrySecretNamespace()
 	e.BackupInfo, e.Verify, e.SystemNamespaces, e.MKE3KubeConfig = o.BackupInfo, !e.Cluster.SkipVerify, o.SystemNamespaces, o.mke3KubeConfig()
+	e.Delivery, e.delivery = o.Delivery, u.delivery
 	// a worker's kubelet.conf and k0s kubectl follow --data-dir
 	if d := e.Cluster.DataDir; d != "" && d != DefaultDataDir {
 		e.Commands.NodeReady = e.withKubectlDataDir(strings.ReplaceAll(e.Commands.NodeReady, kubeletKubeconfig, strings.TrimRight(d, "/")+"/kubelet.conf"))
@@ -63,6 +64,9 @@ func (u *Upgrade) Plan() (*plan.Plan, error) {
 func Steps(e *Env, workerBatch int) (*plan.Plan, error) {
 	if e.tokens == nil {
 		e.tokens = &joinTokens{}
+	}
+	if e.delivery == nil {
+		e.delivery = newDeliveryState(e.Delivery)
 	}
 	sh := e.Cluster
 	p := &plan.Plan{}

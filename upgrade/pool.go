@@ -17,11 +17,12 @@ type clientPool struct {
 	mu      sync.Mutex
 	clients map[string]*hosts.Client
 	dialing map[string]*sync.Mutex
-	spent   map[string]int // commands of closed connections
+	spent   map[string]int   // commands of closed connections
+	sentB   map[string]int64 // bytes sent on closed connections
 }
 
 func newClientPool(hs []hosts.Host, o hosts.ConnectOptions) *clientPool {
-	p := &clientPool{opts: o, hosts: map[string]hosts.Host{}, clients: map[string]*hosts.Client{}, dialing: map[string]*sync.Mutex{}, spent: map[string]int{}}
+	p := &clientPool{opts: o, hosts: map[string]hosts.Host{}, clients: map[string]*hosts.Client{}, dialing: map[string]*sync.Mutex{}, spent: map[string]int{}, sentB: map[string]int64{}}
 	for _, h := range hs {
 		p.hosts[hostKey(h)] = h
 	}
@@ -72,6 +73,7 @@ func (p *clientPool) get(ctx context.Context, key string) (*hosts.Client, error)
 	p.mu.Lock()
 	if old := p.clients[key]; old != nil {
 		p.spent[key] += old.Commands()
+		p.sentB[key] += old.BytesSent()
 		_ = old.Close()
 	}
 	p.clients[key] = c
@@ -87,6 +89,19 @@ func (p *clientPool) commands() map[string]int {
 	out := make(map[string]int, len(p.clients))
 	for k, c := range p.clients {
 		out[k] = p.spent[k] + c.Commands()
+	}
+	return out
+}
+
+// bytesSent is what this machine sent to each host (command lines and
+// standard input) on every connection of the run, including ones
+// replaced after they broke.
+func (p *clientPool) bytesSent() map[string]int64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make(map[string]int64, len(p.clients))
+	for k, c := range p.clients {
+		out[k] = p.sentB[k] + c.BytesSent()
 	}
 	return out
 }

@@ -113,7 +113,11 @@ const (
 func testEnv(fc *fakeCluster) *Env {
 	sh := &Shared{Leader: leader, Managers: []string{leader, manager}, Workers: []string{worker}, MKEVersion: "3.7.5", ClusterID: "abc123",
 		Facts: map[string]hosts.Facts{worker: {Hostname: "worker-1"}}, Profiles: map[string]string{worker: "high"}, K0sConfig: []byte("apiVersion: k0s")}
-	return &Env{Cluster: sh, Commands: Commands{Ready: 1}.withDefaults(), K0sBinary: []byte("k0s"), Nodes: fc, tokens: &joinTokens{}}
+	d, err := Delivery{Mode: DeliveryUpload}.resolve([]byte("k0s"))
+	if err != nil {
+		panic(err)
+	}
+	return &Env{Cluster: sh, Commands: Commands{Ready: 1}.withDefaults(), K0sBinary: []byte("k0s"), Delivery: d, Nodes: fc, tokens: &joinTokens{}, delivery: newDeliveryState(d)}
 }
 
 // run runs f of step s on its node, as the executor would.
@@ -169,18 +173,25 @@ func TestStopStep(t *testing.T) {
 func TestK0sBinaryStep(t *testing.T) {
 	fc := newFakeCluster(manager)
 	e := testEnv(fc)
-	fc.nodes[manager].reply[shell.Sudo(k0sSaveCmd(e.Commands.StateDir, e.Commands.K0sPath, e.Commands.K0sDir, e.Commands.KeepFiles))] = "none"
+	save := k0sSaveCmd("/var/lib/mke-migrate", "/usr/local/bin/k0s", "/etc/k0s", e.Commands.KeepFiles) + "\n" + k0sSumCmd("/usr/local/bin/k0s")
+	fc.nodes[manager].reply[shell.Sudo(save)] = "none\nsum=none"
 	s := k0sBinaryStep(e, manager)
 	r := run(t, fc, s, nil, do)
-	requireCmds(t, fc, manager+": "+shell.Sudo(k0sSaveCmd("/var/lib/mke-migrate", "/usr/local/bin/k0s", "/etc/k0s", e.Commands.KeepFiles)), manager+": upload /usr/local/bin/k0s -rwxr-xr-x")
-	// a resumed Do does not look again: the first look said none
+	upload := shell.Sudo(uploadScript("/var/lib/mke-migrate", "/usr/local/bin/k0s", false, e.Delivery.SHA256))
+	requireCmds(t, fc, manager+": "+shell.Sudo(save), manager+": "+upload)
+	// a resumed Do does not look again for an original: the first look said none
 	run(t, fc, s, r.Data(), do)
-	requireCmds(t, fc, manager+": upload /usr/local/bin/k0s -rwxr-xr-x")
+	requireCmds(t, fc, manager+": "+shell.Sudo(k0sSumCmd("/usr/local/bin/k0s")), manager+": "+upload)
+	// the binary in place already: nothing is sent again
+	fc.nodes[manager].reply[shell.Sudo(k0sSumCmd("/usr/local/bin/k0s"))] = "sum=" + e.Delivery.SHA256
+	run(t, fc, s, r.Data(), do)
+	requireCmds(t, fc, manager+": "+shell.Sudo(k0sSumCmd("/usr/local/bin/k0s")))
+	cleanup := peerCleanupCmd("/var/lib/mke-migrate") + "; "
 	run(t, fc, s, r.Data(), undo)
-	requireCmds(t, fc, manager+": "+shell.Sudo(k0sRestoreCmd("/var/lib/mke-migrate", "/usr/local/bin/k0s", "/etc/k0s", true, e.Commands.KeepFiles)))
+	requireCmds(t, fc, manager+": "+shell.Sudo(cleanup+k0sRestoreCmd("/var/lib/mke-migrate", "/usr/local/bin/k0s", "/etc/k0s", true, e.Commands.KeepFiles)))
 	// a Do cut off before it looked must not cost the node its k0s
 	run(t, fc, s, nil, undo)
-	requireCmds(t, fc, manager+": "+shell.Sudo(k0sRestoreCmd("/var/lib/mke-migrate", "/usr/local/bin/k0s", "/etc/k0s", false, e.Commands.KeepFiles)))
+	requireCmds(t, fc, manager+": "+shell.Sudo(cleanup+k0sRestoreCmd("/var/lib/mke-migrate", "/usr/local/bin/k0s", "/etc/k0s", false, e.Commands.KeepFiles)))
 }
 
 // The join token is made once per role on the leader and reaches a

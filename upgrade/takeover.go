@@ -197,29 +197,22 @@ func stopStep(e *Env, host string) *plan.Step {
 	}
 }
 
-// k0sBinaryStep installs the k0s binary, keeping an existing one, and
-// keeps Commands.KeepFiles before k0s touches the node; its undo, which
-// runs after the k0s install's undo (k0s reset), puts them all back.
+// k0sBinaryStep installs the k0s binary as Env.Delivery says, keeping an
+// existing one, and keeps Commands.KeepFiles before k0s touches the node;
+// its undo, which runs after the k0s install's undo (k0s reset), puts them
+// all back.
 func k0sBinaryStep(e *Env, host string) *plan.Step {
 	c := e.Commands
 	return &plan.Step{
 		Name: "k0s-binary", Host: host, Phase: PhaseManagers,
-		Changes: "installs the k0s binary at " + c.K0sPath + " (an existing file is saved; so are MKE 3's files k0s reset deletes)",
-		Do: func(ctx context.Context, r *plan.Run) error {
-			if r.Get("saved") == "" {
-				out, err := sudo(ctx, r.Node, k0sSaveCmd(c.StateDir, c.K0sPath, c.K0sDir, c.KeepFiles))
-				if err != nil {
-					return err
-				}
-				r.Set("saved", out)
-			}
-			return r.Node.Upload(ctx, e.K0sBinary, c.K0sPath, 0o755, true)
-		},
+		Changes: e.deliveryChanges(),
+		Do:      e.deliverK0s,
 		// A saved original goes back. Without one, the binary is removed
 		// only when Do recorded that there was none: a Do cut off before
 		// it looked must not cost the node its k0s.
 		Undo: func(ctx context.Context, r *plan.Run) error {
-			_, err := sudo(ctx, r.Node, k0sRestoreCmd(c.StateDir, c.K0sPath, c.K0sDir, r.Get("saved") == "none", c.KeepFiles))
+			// a one-shot server of the node's, if any, goes first
+			_, err := sudo(ctx, r.Node, peerCleanupCmd(c.StateDir)+"; "+k0sRestoreCmd(c.StateDir, c.K0sPath, c.K0sDir, r.Get("saved") == "none", c.KeepFiles))
 			return err
 		},
 	}

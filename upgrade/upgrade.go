@@ -63,8 +63,12 @@ type Options struct {
 	ImageRegistry, ChartRegistry string
 	Airgapped                    bool
 	// K0sBinary is the k0s executable to install on every node (read from
-	// a local file by the caller: airgapped sites have no download).
+	// a local file by the caller). Delivery says how it gets there
+	// (default: uploaded once, then copied from node to node); in url
+	// mode the nodes download it and K0sBinary only gives its checksum
+	// (Delivery.SHA256 may give it instead).
 	K0sBinary []byte
+	Delivery  Delivery
 
 	// OutputDir receives the journal, the backups, mke3.toml, mke4.yaml and
 	// the RBAC export. It is locked for the run.
@@ -178,6 +182,13 @@ func (o *Options) logger() *slog.Logger {
 	return o.Logger
 }
 
+// checkK0s says whether the k0s binary can reach the nodes: Apply and
+// Resume need it.
+func (o *Options) checkK0s() error {
+	_, err := o.Delivery.resolve(o.K0sBinary)
+	return err
+}
+
 // BlockedError says why an upgrade did not start: the preflight blockers.
 type BlockedError struct {
 	Blockers []preflight.Result
@@ -200,15 +211,16 @@ func (e *BlockedError) Error() string {
 // back on failure before the point of no return). Resume and Rollback
 // continue a run from its journal after the tool died.
 type Upgrade struct {
-	o       Options
-	shared  *Shared
-	clients *clientPool
-	tokens  *joinTokens
+	o        Options
+	shared   *Shared
+	clients  *clientPool
+	tokens   *joinTokens
+	delivery *deliveryState
 }
 
 // New checks the options; it does no I/O. Discover needs MKE3 or
-// MKE3ConfigTOML, Apply and Resume K0sBinary; Restore and Rollback need
-// neither.
+// MKE3ConfigTOML, Apply and Resume K0sBinary (or, in url delivery,
+// Delivery.SHA256); Restore and Rollback need neither.
 func New(o Options) (*Upgrade, error) {
 	switch {
 	case len(o.Hosts) == 0:
@@ -238,6 +250,13 @@ func New(o Options) (*Upgrade, error) {
 	if err := checkDataDir(o.DataDir); err != nil {
 		return nil, err
 	}
+	// without a binary, a run that changes nothing (Discover, Plan,
+	// Rollback) may go on; Apply and Resume say what is missing
+	d, err := o.Delivery.resolve(o.K0sBinary)
+	if err != nil && !errors.Is(err, errNoK0sBinary) {
+		return nil, err
+	}
+	o.Delivery = d
 	c := o.Commands
 	o.Commands = o.Commands.withDefaults()
 	// join tokens live at most as long as the run may
@@ -252,7 +271,7 @@ func New(o Options) (*Upgrade, error) {
 	if o.HostLockPath == "" {
 		o.HostLockPath = hostlock.DefaultPath
 	}
-	return &Upgrade{o: o, clients: newClientPool(o.Hosts, o.Connect), tokens: &joinTokens{}}, nil
+	return &Upgrade{o: o, clients: newClientPool(o.Hosts, o.Connect), tokens: &joinTokens{}, delivery: newDeliveryState(o.Delivery)}, nil
 }
 
 // Close closes the SSH connections.
@@ -308,6 +327,9 @@ type Shared struct {
 	// the address of its privateInterface.
 	DataDir string            `json:"dataDir,omitempty"`
 	NodeIPs map[string]string `json:"nodeIPs,omitempty"`
+	// DeliveryTools are the tools of the k0s delivery each host has
+	// (space-separated: curl, wget, openssl, sha256sum), from preflight.
+	DeliveryTools map[string]string `json:"deliveryTools,omitempty"`
 	// RegistrySecrets are the names of the pull-credential Secrets the
 	// run creates, by registry (image, chart); never their contents.
 	RegistrySecrets map[string]string `json:"registrySecrets,omitempty"`
@@ -561,6 +583,10 @@ type Result struct {
 	// Commands are the remote commands (SSH sessions) run on each host by
 	// this process, facts and locks included.
 	Commands map[string]int
+	// BytesSent are the bytes this process sent to each host over SSH
+	// (command lines and standard input, such as an uploaded k0s binary;
+	// see Delivery).
+	BytesSent map[string]int64
 	// SupportBundles are the support bundles a failed run wrote.
 	SupportBundles []string
 }
@@ -573,8 +599,8 @@ func (u *Upgrade) Apply(ctx context.Context, p *plan.Plan) (*Result, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	if len(u.o.K0sBinary) == 0 {
-		return nil, errors.New("upgrade: no k0s binary")
+	if err := u.o.checkK0s(); err != nil {
+		return nil, err
 	}
 	if u.shared != nil && u.shared.fromInventory {
 		return nil, errInventory
@@ -619,8 +645,8 @@ func (u *Upgrade) Apply(ctx context.Context, p *plan.Plan) (*Result, error) {
 // run that was rolling back goes on rolling back; otherwise the steps not
 // done are run (with the same rollback rules as Apply).
 func (u *Upgrade) Resume(ctx context.Context, p *plan.Plan) (*Result, error) {
-	if len(u.o.K0sBinary) == 0 {
-		return nil, errors.New("upgrade: no k0s binary")
+	if err := u.o.checkK0s(); err != nil {
+		return nil, err
 	}
 	release, j, err := u.reopen(p)
 	if err != nil {
@@ -704,7 +730,7 @@ func (u *Upgrade) reopen(p *plan.Plan) (func() error, *journal.Journal, error) {
 func (u *Upgrade) execute(ctx context.Context, p *plan.Plan, j *journal.Journal, rollbackOnly bool) (*Result, error) {
 	start := time.Now()
 	res := &Result{Run: j.Run(), Shared: u.shared}
-	defer func() { res.Commands = u.clients.commands() }()
+	defer func() { res.Commands, res.BytesSent = u.clients.commands(), u.clients.bytesSent() }()
 	log := u.o.logger()
 	po := plan.Options{Nodes: u.clients, StepTimeout: u.o.StepTimeout, Concurrency: u.o.Concurrency, Logger: log, Events: u.o.Events}
 	x := plan.NewExecutor(p, j, po)

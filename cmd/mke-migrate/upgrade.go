@@ -97,8 +97,8 @@ func runUpgrade(c *cli.Context) error {
 	if err := verifyOption(c); err != nil {
 		return err
 	}
-	if c.String("k0s-binary") == "" && !dryRun {
-		return usagef("--k0s-binary is required (except with --dry-run)")
+	if c.String("k0s-binary") == "" && !dryRun && (c.String("k0s-delivery") != string(upgrade.DeliveryURL) || c.String("k0s-sha256") == "") {
+		return usagef("--k0s-binary is required (except with --dry-run, or --k0s-delivery url with --k0s-sha256)")
 	}
 	if !dryRun && !c.Bool("force") && !stdinIsTerminal(c) {
 		return usagef("refusing to upgrade without confirmation: standard input is not a terminal (use --force)")
@@ -241,8 +241,8 @@ func resumeOrRollback(c *cli.Context, rollback bool) error {
 	if err := checkRunOutputs(c, false); err != nil {
 		return err
 	}
-	if !rollback && c.String("k0s-binary") == "" {
-		return usagef("--k0s-binary is required to resume")
+	if !rollback && c.String("k0s-binary") == "" && (c.String("k0s-delivery") != string(upgrade.DeliveryURL) || c.String("k0s-sha256") == "") {
+		return usagef("--k0s-binary is required to resume (or --k0s-delivery url with --k0s-sha256)")
 	}
 	s, err := newRunSetup(c, dir)
 	if err != nil {

@@ -22,7 +22,7 @@ const logFileName = "mke-migrate.log"
 func runFlags() []cli.Flag {
 	return append([]cli.Flag{
 		&cli.StringFlag{Name: "hosts-path", Usage: "the cluster's hosts.yaml `FILE`", Required: true},
-		&cli.StringFlag{Name: "k0s-binary", Usage: "the k0s executable `FILE` to install on every node"},
+		&cli.StringFlag{Name: "k0s-binary", Usage: "the k0s executable `FILE` to install on every node (see --k0s-delivery)"},
 		&cli.DurationFlag{Name: "timeout", Value: upgrade.DefaultTimeout, Usage: "roll back when the upgrade takes longer than `DURATION`"},
 		&cli.IntFlag{Name: "worker-batch", Value: upgrade.DefaultWorkerBatch, Usage: "move `PERCENT` of the workers per stage (at least one; default all, --concurrency at a time: the cluster is down until the last worker is back, smaller batches only limit how many nodes a failure touches)"},
 		&cli.IntFlag{Name: "concurrency", Value: hosts.DefaultConcurrency, Usage: "work on at most `N` hosts at once"},
@@ -30,7 +30,7 @@ func runFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "ssh-insecure-ignore-host-key", Usage: "accept any SSH host key (labs only)"},
 		&cli.StringFlag{Name: "kubeconfig", Usage: "write the MKE 4k admin kubeconfig to `FILE` (default ~/.mke/mke.kubeconf)"},
 		&cli.BoolFlag{Name: "json", Usage: "print the result and summary as JSON on stdout (progress stays on stderr)"},
-	}, append(append(passphraseFlags(), registryFlags()...), timingFlags()...)...)
+	}, append(append(append(passphraseFlags(), registryFlags()...), timingFlags()...), deliveryFlags()...)...)
 }
 
 // runSetup is what upgrade, resume and rollback share.
@@ -102,6 +102,11 @@ func newRunSetup(c *cli.Context, dir string) (*runSetup, error) {
 			return nil, err
 		}
 	}
+	// what installs k0s needs it (a dry run and a rollback do not)
+	delivery, err := deliveryOptions(c, k0s, c.Command.Name == "resume" || (c.Command.Name == "upgrade" && !c.Bool("dry-run")))
+	if err != nil {
+		return nil, err
+	}
 	// the registries' credentials and CAs before the output folder exists
 	reg := upgrade.Options{Timeout: c.Duration("timeout")}
 	if err := registryOptions(c, &reg); err != nil {
@@ -144,7 +149,7 @@ func newRunSetup(c *cli.Context, dir string) (*runSetup, error) {
 		Logger:         log,
 		Events:         s.out.event,
 	}
-	s.opts.K0sBinary = k0s
+	s.opts.K0sBinary, s.opts.Delivery = k0s, delivery
 	if s.opts.BackupPassphrase, err = backupPassphrase(c); err != nil {
 		s.close()
 		return nil, err
