@@ -191,25 +191,60 @@ func parseListeners(out string) map[int]string {
 	return m
 }
 
-// listenScript listens on ports for secs seconds, accepting and closing
-// every connection, with python3 (the probe's documented default; there is
-// no listener in POSIX sh), and prints its pid; "none" without python3.
-func listenScript(ports []int, secs int) string {
+// listenPerl and listenPython are our listener: bound to every port
+// given (after the seconds to live and the banner), they print "ready",
+// then accept every connection, write the banner line (if any) and close
+// it, until the time is up. perl comes first: perl-base is Essential on
+// Debian and Ubuntu (IO::Socket::INET and IO::Select are in it), where
+// python3 may be missing; python3 is the fallback (RHEL's minimal
+// installs have it, not perl). There is no listener in POSIX sh.
+const (
+	listenPerl = `use IO::Socket::INET; use IO::Select;
+my ($secs, $banner, @ports) = @ARGV; my $sel = IO::Select->new;
+for my $p (@ports) { my $s = IO::Socket::INET->new(LocalAddr => "0.0.0.0", LocalPort => $p, Proto => "tcp", Listen => 64, ReuseAddr => 1) or die "port $p: $!\n"; $sel->add($s); }
+$| = 1; print "ready\n"; my $end = time + $secs;
+while (time < $end) { for my $l ($sel->can_read(0.5)) { my $c = $l->accept or next; print $c "$banner\n" if length $banner; close $c; } }`
+	listenPython = `import socket,select,sys,time
+secs,banner,ports=int(sys.argv[1]),sys.argv[2],[int(p) for p in sys.argv[3:]]
+ss=[]
+for p in ports:
+ s=socket.socket(socket.AF_INET,socket.SOCK_STREAM);s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1);s.bind(('0.0.0.0',p));s.listen(64);ss.append(s)
+print('ready',flush=True)
+end=time.time()+secs
+while time.time()<end:
+ r,_,_=select.select(ss,[],[],0.5)
+ for s in r:
+  c,_=s.accept()
+  if banner: c.sendall((banner+'\n').encode())
+  c.close()`
+)
+
+// listenScript starts our listener on ports for secs seconds in the
+// background, with perl or else python3, and prints its pid once it
+// listens on every port; "none" when the host has neither, "failed" when
+// it did not start (a port taken since ss looked). It waits for the
+// listener's "ready", not a fixed time: a busy host may take long to
+// start it (10 s at most, a safety net).
+func listenScript(ports []int, secs int, banner string) string {
 	ps := make([]string, len(ports))
 	for i, p := range ports {
 		ps[i] = strconv.Itoa(p)
 	}
-	py := "import socket,select,time\n" +
-		"ss=[]\n" +
-		"for p in [" + strings.Join(ps, ",") + "]:\n" +
-		" s=socket.socket(socket.AF_INET,socket.SOCK_STREAM);s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1);s.bind(('0.0.0.0',p));s.listen(64);ss.append(s)\n" +
-		"end=time.time()+" + strconv.Itoa(secs) + "\n" +
-		"while time.time()<end:\n" +
-		" r,_,_=select.select(ss,[],[],0.5)\n" +
-		" for s in r:\n" +
-		"  c,_=s.accept();c.close()\n"
-	return "command -v python3 >/dev/null 2>&1 || { echo none; exit 0; }; " +
-		"nohup python3 -c " + shell.Quote(py) + " >/dev/null 2>&1 & pid=$!; sleep 0.3; if kill -0 $pid 2>/dev/null; then echo $pid; else echo failed; fi"
+	args := strconv.Itoa(secs) + " " + shell.Quote(banner) + " " + strings.Join(ps, " ")
+	return "# ports: " + strings.Join(ps, " ") + "\nf=$(mktemp) || exit 1\n" +
+		"if command -v perl >/dev/null 2>&1 && perl -MIO::Socket::INET -MIO::Select -e 1 2>/dev/null; then nohup perl -e " + shell.Quote(listenPerl) + " " + args + " >\"$f\" 2>&1 &\n" +
+		"elif command -v python3 >/dev/null 2>&1; then nohup python3 -c " + shell.Quote(listenPython) + " " + args + " >\"$f\" 2>&1 &\n" +
+		"else rm -f \"$f\"; echo none; exit 0; fi\n" +
+		"pid=$!; i=0\n" +
+		"while [ $i -lt 100 ]; do if grep -qx ready \"$f\"; then rm -f \"$f\"; echo $pid; exit 0; fi; kill -0 $pid 2>/dev/null || break; sleep 0.1; i=$((i+1)); done\n" +
+		"rm -f \"$f\"; kill $pid 2>/dev/null; echo failed"
+}
+
+// stopScript ends our listener pid and waits (5 s at most) until it is
+// gone, so that its ports are free again when the caller goes on.
+func stopScript(pid string) string {
+	p := shell.Word(pid)
+	return "kill " + p + " 2>/dev/null; i=0; while kill -0 " + p + " 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done; true"
 }
 
 // probeScript connects to addr on each port with bash's /dev/tcp (timeout
@@ -301,12 +336,12 @@ func Check(ctx context.Context, o Options) (*Report, error) {
 		if len(free) == 0 {
 			return
 		}
-		pid, err := n.Exec(ctx, shell.Sudo(listenScript(free, int(o.ListenFor/time.Second))), hosts.WithSudo())
+		pid, err := n.Exec(ctx, shell.Sudo(listenScript(free, int(o.ListenFor/time.Second), "")), hosts.WithSudo())
 		switch {
 		case err != nil:
 			d.err = "listener: " + err.Error()
 		case pid == "none":
-			d.err = "no python3 on the host to listen with"
+			d.err = "neither perl nor python3 on the host to listen with"
 		case pid == "failed" || pid == "":
 			d.err = "our listener did not start"
 		default:
@@ -319,7 +354,7 @@ func Check(ctx context.Context, o Options) (*Report, error) {
 				continue
 			}
 			if n, err := o.Nodes.Node(context.WithoutCancel(ctx), o.Hosts[i].Key); err == nil {
-				_, _ = n.Exec(context.WithoutCancel(ctx), "kill "+shell.Word(d.pid)+" 2>/dev/null; true", hosts.WithSudo())
+				_, _ = n.Exec(context.WithoutCancel(ctx), shell.Sudo(stopScript(d.pid)), hosts.WithSudo())
 			}
 		}
 	}()

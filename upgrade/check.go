@@ -138,6 +138,7 @@ func (u *Upgrade) check(ctx context.Context) (*Shared, *gather.Result, error) {
 			}
 		}
 	}
+	sh.Preflight = append(sh.Preflight, u.checkJoinPorts(ctx, sh)...)
 	if err := ctx.Err(); err != nil {
 		return nil, nil, fmt.Errorf("upgrade: discover: %w", err)
 	}
