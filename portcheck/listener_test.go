@@ -100,4 +100,3 @@ func freePort(t *testing.T) int {
 	defer l.Close()
 	return l.Addr().(*stdnet.TCPAddr).Port
 }
-
