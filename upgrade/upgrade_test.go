@@ -310,6 +310,33 @@ func TestUninstallTimeoutFallsBackToSwarmLeave(t *testing.T) {
 	}
 }
 
+// A manager becomes a controller+worker (--enable-worker): it runs a
+// kubelet, and its step waits for its Node as a worker's does. k0s status
+// answers on a controller whose embedded worker failed (k0s logs "Failed
+// to start controller worker" and runs on), so without the wait a
+// controller whose Node never registers passed; now it fails its step
+// after Commands.NodeReadyTimeout and the run rolls back.
+func TestControllerNodeNeverReadyRollsBack(t *testing.T) {
+	b := startBed(t, 1)
+	m := b.c.Host("manager-2")
+	require.NoError(t, b.c.SetFault(t.Context(), m, testbed.Fault{Match: "k0s kubectl get node", ExitCode: 1,
+		Stderr: `Error from server (NotFound): nodes "manager-2" not found`}))
+	defer b.clearFaults(t)
+	o := b.options(t, t.TempDir())
+	o.SkipRBAC = true
+	o.Commands.NodeReadyTimeout = time.Second // two looks, counted: no wait on the clock
+	u, p := discoverAndPlan(t, o)
+	_, err := u.Apply(t.Context(), p)
+	var rb *upgrade.RollbackError
+	require.ErrorAs(t, err, &rb)
+	require.NoError(t, rb.Rollback)
+	var se *plan.StepError
+	require.ErrorAs(t, err, &se)
+	require.Equal(t, "k0s-controller", se.Step)
+	require.ErrorContains(t, err, "node manager-2 not Ready after 1s")
+	require.Equal(t, b.baseline, b.digests(t))
+}
+
 // F1: a worker is never drained before it joined k0s (the fake kubectl
 // answers NotFound for it, as real kubectl does); once joined, the step
 // waits until its Node is Ready, and a Node that never is fails the step
