@@ -346,7 +346,7 @@ func controllerStep(e *Env, host string, first bool) *plan.Step {
 // Ready in the k0s cluster.
 func workerStep(e *Env, host string) *plan.Step {
 	return &plan.Step{Name: "k0s-worker", Host: host, Phase: PhaseWorkers, Changes: "joins the node as a k0s worker (token from the first controller) and waits until its Node is Ready",
-		Do: func(ctx context.Context, r *plan.Run) error { return e.install(ctx, r, "worker", false) },
+		Do:   func(ctx context.Context, r *plan.Run) error { return e.install(ctx, r, "worker", false) },
 		Undo: func(ctx context.Context, r *plan.Run) error { return e.resetK0s(ctx, r, false) }}
 }
 
