@@ -201,6 +201,9 @@ type Env struct {
 	RegistrySecretNamespace              string
 	// Verify: the plan ends with the verify step.
 	Verify bool
+	// Retry bounds the tries of the steps past the point of no return
+	// (Options.Retry); the volumes step follows it for a volume in use.
+	Retry RetryOptions
 	// BackupInfo reads Cluster.BackupPath (default ReadBackupInfo).
 	BackupInfo func(io.Reader) (*BackupInfo, error)
 	// Nodes reaches hosts other than a step's own (plan.Run.Node): the

@@ -36,7 +36,7 @@ func (u *Upgrade) Env() (*Env, error) {
 		SwarmOptions: o.SwarmOptions, tokens: u.tokens,
 		BackupPassphrase: o.BackupPassphrase}
 	e.ImageRegistryAuth, e.ChartRegistryAuth, e.RegistrySecretNamespace = o.ImageRegistryAuth, o.ChartRegistryAuth, o.registrySecretNamespace()
-	e.BackupInfo, e.Verify = o.BackupInfo, o.Verify
+	e.BackupInfo, e.Verify, e.Retry = o.BackupInfo, o.Verify, o.Retry
 	// a worker's kubelet.conf and k0s kubectl follow --data-dir
 	if d := e.Cluster.DataDir; d != "" && d != DefaultDataDir {
 		e.Commands.NodeReady = e.withKubectlDataDir(strings.ReplaceAll(e.Commands.NodeReady, kubeletKubeconfig, strings.TrimRight(d, "/")+"/kubelet.conf"))

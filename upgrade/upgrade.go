@@ -80,12 +80,18 @@ type Options struct {
 	// a failure touches before the rollback.
 	Concurrency int
 	WorkerBatch int
-	// StepTimeout bounds each step (default 10 minutes); Timeout the whole
-	// upgrade (default 60 minutes, like mkectl's --upgrade-timeout-minutes).
+	// StepTimeout bounds each step (default 10 minutes; past the point of
+	// no return, each try of it); Timeout the whole upgrade (default 60
+	// minutes, like mkectl's --upgrade-timeout-minutes).
 	StepTimeout, Timeout time.Duration
 	// RollbackTimeout bounds the rollback that follows a failure, an
 	// interrupt or the Timeout (default: Timeout).
 	RollbackTimeout time.Duration
+	// Retry bounds the tries of the steps past the point of no return
+	// that fail transiently (a lost connection, a try past its timeout)
+	// before the run stops for Resume (default: 3 tries, pauses of 2 s
+	// then 4 s).
+	Retry RetryOptions
 
 	// Commands are the remote commands the steps run.
 	Commands Commands
@@ -624,7 +630,8 @@ func (u *Upgrade) execute(ctx context.Context, p *plan.Plan, j *journal.Journal,
 	defer func() { res.Commands = u.clients.commands() }()
 	log := u.o.logger()
 	po := plan.Options{Nodes: u.clients, StepTimeout: u.o.StepTimeout, Concurrency: u.o.Concurrency, Logger: log, Events: u.o.Events}
-	x := plan.NewExecutor(p, j, po)
+	// past the point of no return, transient failures are tried again
+	x := plan.NewExecutor(withRetries(p, u.o.Retry, u.o.StepTimeout, u.clients), j, po)
 	// the rollback undoes the steps the journal shows started, newest
 	// first, as helm's upgrade runs its rollback action on failure
 	undo := func(ctx context.Context) error {
