@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/url"
 	"regexp"
@@ -92,6 +93,9 @@ func resetCmd(k0sDir string, removeConfig bool) string {
 	cmd := "if command -v k0s >/dev/null 2>&1 && " + k0sInstalled + "; then k0s stop >/dev/null 2>&1; k0s reset; fi; rm -f " + shell.Quote(k0sDir+"/join-token")
 	if removeConfig {
 		cmd += " " + shell.Quote(k0sDir+"/k0s.yaml")
+		for _, f := range []string{auditPolicyFile, admissionConfigFile, eventRateLimitConfig} {
+			cmd += " " + shell.Quote(k0sDir+"/"+f)
+		}
 	}
 	return cmd + "; true"
 }
@@ -289,7 +293,11 @@ func (e *Env) install(ctx context.Context, r *plan.Run, role string, first bool)
 			check = joinCheckScript(c.JoinCheck, server, role)
 		}
 	}
-	args := append(installArgs(role, c.K0sDir, tokenFile, !first, e.Cluster.Profiles[r.Step.Host]), e.nodeInstallArgs(r.Step.Host)...)
+	profile := e.Cluster.Profiles[r.Step.Host]
+	if profile == "" && role == "controller" {
+		profile = managerProfileOf(e.Cluster.Config)
+	}
+	args := append(installArgs(role, c.K0sDir, tokenFile, !first, profile), e.nodeInstallArgs(r.Step.Host)...)
 	after := ""
 	if runsKubelet(args) {
 		// the wait in the same remote command: one round trip less
@@ -334,6 +342,22 @@ func controllerStep(e *Env, host string, first bool) *plan.Step {
 					return err
 				}
 				if err := r.Node.Upload(ctx, cfg, c.K0sDir+"/k0s.yaml", 0o600, true); err != nil {
+					return err
+				}
+			}
+			// the audit policy and admission configuration the API
+			// server's extraArgs name (k0sNodeFiles)
+			files, err := e.k0sNodeFilesFor(host)
+			if err != nil {
+				return err
+			}
+			if len(files) > 0 {
+				if _, err := sudo(ctx, r.Node, mkdirCmd(c.K0sDir)); err != nil {
+					return err
+				}
+			}
+			for _, p := range slices.Sorted(maps.Keys(files)) {
+				if err := r.Node.Upload(ctx, files[p], p, 0o600, true); err != nil {
 					return err
 				}
 			}

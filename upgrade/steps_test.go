@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mke-migrate/mke-migrate/convert/mke4"
 	"github.com/mke-migrate/mke-migrate/hosts"
 	"github.com/mke-migrate/mke-migrate/internal/shell"
 	"github.com/mke-migrate/mke-migrate/plan"
@@ -292,5 +293,43 @@ func TestVolumesStepBoundedThenManual(t *testing.T) {
 	}
 	if n := len(fc.log); n != pastTries {
 		t.Errorf("%d tries, want %d", n, pastTries)
+	}
+}
+
+// A controller writes the files its k0s configuration names (the audit
+// policy, the EventRateLimit configuration) before k0s starts, owner-only,
+// and is installed with the managers' profile; its undo removes them.
+func TestControllerWritesItsNodeFiles(t *testing.T) {
+	fc := newFakeCluster(leader, manager)
+	e := testEnv(fc)
+	cfg := mke4.Default()
+	cfg.Spec.APIServer.Audit.Enabled = true
+	cfg.Spec.APIServer.EventRateLimit.Enabled = true
+	e.Cluster.Config = &cfg
+	b, err := k0sConfig(&cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Cluster.K0sConfig = b
+	e.Cluster.Facts[leader] = hosts.Facts{Hostname: "manager-1"}
+	run(t, fc, controllerStep(e, leader, true), nil, do)
+	got := fc.cmds()
+	want := []string{
+		leader + ": upload /etc/k0s/admission-control.yaml -rw-------",
+		leader + ": upload /etc/k0s/audit-policy.yaml -rw-------",
+		leader + ": upload /etc/k0s/event-rate-limit.yaml -rw-------",
+	}
+	for _, w := range want {
+		if !slices.Contains(got, w) {
+			t.Errorf("no %q in %q", w, got)
+		}
+	}
+	if install := got[len(got)-1]; !strings.Contains(install, "--profile="+managerProfile) {
+		t.Errorf("the manager is not installed with its profile: %s", install)
+	}
+	fc.log = nil
+	run(t, fc, controllerStep(e, leader, true), nil, undo)
+	if got := fc.cmds(); len(got) != 1 || !strings.Contains(got[0], "/etc/k0s/audit-policy.yaml") || !strings.Contains(got[0], "/etc/k0s/event-rate-limit.yaml") {
+		t.Errorf("undo %q", got)
 	}
 }
