@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io/fs"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -133,4 +134,21 @@ func TestThroughLB(t *testing.T) {
 	if _, err := ThroughLB(t.Context(), LBOptions{Backends: backends, Nodes: &lbNet{}}); err == nil {
 		t.Error("no load balancer: want an error")
 	}
+}
+
+// parseBannerProbe never panics, and reads only ports the output names.
+func FuzzParseBannerProbe(f *testing.F) {
+	for _, s := range []string{"9443 connected mke-migrate-portcheck 0011\n6443\n", "6443 connected", "x y z", "", "9443 connected\n9443"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for p, a := range parseBannerProbe(s) {
+			if !strings.Contains(s, strconv.Itoa(p)) {
+				t.Fatalf("port %d not in %q", p, s)
+			}
+			if !a.connected && a.line != "" {
+				t.Fatalf("a line without a connection: %+v", a)
+			}
+		}
+	})
 }

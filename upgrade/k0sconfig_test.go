@@ -311,3 +311,17 @@ func TestK0sConfigForHost(t *testing.T) {
 		t.Fatalf("a host without privateAddress: %v\n%s", err, b)
 	}
 }
+
+// quotaBytes never panics, and what it accepts is a positive size that
+// fits etcd's int64 flag.
+func FuzzQuotaBytes(f *testing.F) {
+	for _, s := range []string{"2GB", "8GiB", "4G", "512MB", "2147483648", "", "-1GB", "2.5GB", "99999999999999999999GB"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		n, err := quotaBytes(s)
+		if err == nil && n <= 0 {
+			t.Fatalf("%q: %d accepted", s, n)
+		}
+	})
+}
