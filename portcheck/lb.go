@@ -8,10 +8,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
-	"github.com/mke-migrate/mke-migrate/hosts"
 	"github.com/mke-migrate/mke-migrate/internal/shell"
 )
 
@@ -74,65 +72,12 @@ func ThroughLB(ctx context.Context, o LBOptions) (*Report, error) {
 			ports = append(ports, p.Port)
 		}
 	}
-	parallel := func(n int, f func(i int)) {
-		var wg sync.WaitGroup
-		sem := make(chan struct{}, o.Concurrency)
-		for i := range n {
-			wg.Go(func() { sem <- struct{}{}; defer func() { <-sem }(); f(i) })
-		}
-		wg.Wait()
-	}
 	// 1. on every backend: what holds the ports, our listener on the others
-	type backend struct {
-		held map[int]string
-		ours []int
-		pid  string
-		err  string
-	}
-	bs := make([]backend, len(o.Backends))
-	parallel(len(o.Backends), func(i int) {
-		b := &bs[i]
-		n, err := o.Nodes.Node(ctx, o.Backends[i].Key)
-		if err != nil {
-			b.err = err.Error()
-			return
-		}
-		out, err := n.Exec(ctx, "ss -ltnpH", hosts.WithSudo())
-		if err != nil {
-			b.err = "ss: " + err.Error()
-			return
-		}
-		b.held = parseListeners(out)
-		var free []int
-		for _, p := range ports {
-			if _, held := b.held[p]; !held {
-				free = append(free, p)
-			}
-		}
-		if len(free) == 0 {
-			return
-		}
-		pid, err := n.Exec(ctx, shell.Sudo(listenScript(free, int(o.ListenFor/time.Second), banner)), hosts.WithSudo())
-		switch {
-		case err != nil:
-			b.err = "listener: " + err.Error()
-		case pid == "none":
-			b.err = "neither perl nor python3 to listen with"
-		case pid == "failed" || pid == "":
-			b.err = "our listener did not start"
-		default:
-			b.pid, b.ours = pid, free
-		}
+	bs := make([]listening, len(o.Backends))
+	parallel(len(o.Backends), o.Concurrency, func(i int) {
+		bs[i] = listen(ctx, o.Nodes, o.Backends[i].Key, ports, o.ListenFor, banner)
 	})
-	defer parallel(len(o.Backends), func(i int) {
-		if bs[i].pid == "" {
-			return
-		}
-		c := context.WithoutCancel(ctx)
-		if n, err := o.Nodes.Node(c, o.Backends[i].Key); err == nil {
-			_, _ = n.Exec(c, shell.Sudo(stopScript(bs[i].pid)), hosts.WithSudo())
-		}
-	})
+	defer parallel(len(o.Backends), o.Concurrency, func(i int) { bs[i].stop(ctx, o.Nodes, o.Backends[i].Key) })
 	// what stands behind each port: our listener on every backend, the
 	// backends' own processes on every one, or a mix
 	type behind struct {
@@ -166,7 +111,7 @@ func ThroughLB(ctx context.Context, o LBOptions) (*Report, error) {
 		}
 		sources[p.From] = append(sources[p.From], i)
 	}
-	parallel(len(order), func(k int) {
+	parallel(len(order), o.Concurrency, func(k int) {
 		from := order[k]
 		idx := sources[from]
 		var nums []int

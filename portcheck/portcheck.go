@@ -258,6 +258,73 @@ func probeScript(addr string, ports []int, secs int) string {
 	return b.String()
 }
 
+// parallel runs f(0)…f(n-1), at most conc at once.
+func parallel(n, conc int, f func(i int)) {
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, conc)
+	for i := range n {
+		wg.Go(func() { sem <- struct{}{}; defer func() { <-sem }(); f(i) })
+	}
+	wg.Wait()
+}
+
+// listening is what listen found and started on a host.
+type listening struct {
+	held map[int]string // port → process (ss)
+	ours []int          // the ports our listener holds
+	pid  string         // our listener's, "" when none runs
+	err  string         // why no listener runs, when one should
+}
+
+// listen reads what listens on host (ss) and starts our listener, with
+// banner, on the ports of want that are free there.
+func listen(ctx context.Context, nodes Nodes, host string, want []int, life time.Duration, banner string) listening {
+	var l listening
+	n, err := nodes.Node(ctx, host)
+	if err != nil {
+		l.err = err.Error()
+		return l
+	}
+	out, err := n.Exec(ctx, "ss -ltnpH", hosts.WithSudo())
+	if err != nil {
+		l.err = "ss: " + err.Error()
+		return l
+	}
+	l.held = parseListeners(out)
+	var free []int
+	for _, p := range want {
+		if _, held := l.held[p]; !held && !slices.Contains(free, p) {
+			free = append(free, p)
+		}
+	}
+	if len(free) == 0 {
+		return l
+	}
+	pid, err := n.Exec(ctx, shell.Sudo(listenScript(free, int(life/time.Second), banner)), hosts.WithSudo())
+	switch {
+	case err != nil:
+		l.err = "listener: " + err.Error()
+	case pid == "none":
+		l.err = "neither perl nor python3 on the host to listen with"
+	case pid == "failed" || pid == "":
+		l.err = "our listener did not start"
+	default:
+		l.pid, l.ours = pid, free
+	}
+	return l
+}
+
+// stop ends the listener l started on host, if any, even after ctx ended.
+func (l listening) stop(ctx context.Context, nodes Nodes, host string) {
+	if l.pid == "" {
+		return
+	}
+	c := context.WithoutCancel(ctx)
+	if n, err := nodes.Node(c, host); err == nil {
+		_, _ = n.Exec(c, shell.Sudo(stopScript(l.pid)), hosts.WithSudo())
+	}
+}
+
 // Check probes every pair. Errors reaching a host become results
 // (untested), not an error; the error is for bad options only.
 func Check(ctx context.Context, o Options) (*Report, error) {
@@ -284,13 +351,7 @@ func Check(ctx context.Context, o Options) (*Report, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	secs := max(1, int(o.ConnectTimeout/time.Second))
-	type dest struct {
-		held     map[int]string
-		listened bool
-		err      string
-		pid      string
-	}
-	dests := make([]dest, len(o.Hosts))
+	dests := make([]listening, len(o.Hosts))
 	portsOn := func(to Host) []Port {
 		var out []Port
 		for _, p := range o.Ports {
@@ -303,66 +364,25 @@ func Check(ctx context.Context, o Options) (*Report, error) {
 		}
 		return out
 	}
-	parallel := func(n int, f func(i int)) {
-		var wg sync.WaitGroup
-		sem := make(chan struct{}, o.Concurrency)
-		for i := range n {
-			wg.Add(1)
-			go func() { defer wg.Done(); sem <- struct{}{}; defer func() { <-sem }(); f(i) }()
-		}
-		wg.Wait()
-	}
 	// 1. what listens where, and our listeners on the free ports
-	parallel(len(o.Hosts), func(i int) {
+	parallel(len(o.Hosts), o.Concurrency, func(i int) {
 		h := o.Hosts[i]
-		d := &dests[i]
-		n, err := o.Nodes.Node(ctx, h.Key)
-		if err != nil {
-			d.err = err.Error()
-			return
-		}
-		out, err := n.Exec(ctx, "ss -ltnpH", hosts.WithSudo())
-		if err != nil {
-			d.err = "ss: " + err.Error()
-			return
-		}
-		d.held = parseListeners(out)
-		var free []int
+		var want []int
 		for _, p := range portsOn(h) {
-			if _, held := d.held[p.Number]; !held && !slices.Contains(free, p.Number) {
-				free = append(free, p.Number)
-			}
+			want = append(want, p.Number)
 		}
-		if len(free) == 0 {
-			return
-		}
-		pid, err := n.Exec(ctx, shell.Sudo(listenScript(free, int(o.ListenFor/time.Second), "")), hosts.WithSudo())
-		switch {
-		case err != nil:
-			d.err = "listener: " + err.Error()
-		case pid == "none":
-			d.err = "neither perl nor python3 on the host to listen with"
-		case pid == "failed" || pid == "":
-			d.err = "our listener did not start"
-		default:
-			d.pid, d.listened = pid, true
-		}
+		dests[i] = listen(ctx, o.Nodes, h.Key, want, o.ListenFor, "")
 	})
 	defer func() {
 		for i, d := range dests {
-			if d.pid == "" {
-				continue
-			}
-			if n, err := o.Nodes.Node(context.WithoutCancel(ctx), o.Hosts[i].Key); err == nil {
-				_, _ = n.Exec(context.WithoutCancel(ctx), shell.Sudo(stopScript(d.pid)), hosts.WithSudo())
-			}
+			d.stop(ctx, o.Nodes, o.Hosts[i].Key)
 		}
 	}()
 	// 2. from every source, to every other node and the load balancer
 	var mu sync.Mutex
 	rep := &Report{}
 	add := func(r Result) { mu.Lock(); rep.Results = append(rep.Results, r); mu.Unlock() }
-	parallel(len(o.Hosts), func(i int) {
+	parallel(len(o.Hosts), o.Concurrency, func(i int) {
 		src := o.Hosts[i]
 		n, nerr := o.Nodes.Node(ctx, src.Key)
 		probe := func(addr, to string, ports []Port) {
@@ -417,7 +437,7 @@ func Check(ctx context.Context, o Options) (*Report, error) {
 					add(r)
 					continue
 				}
-				if !d.listened {
+				if d.pid == "" {
 					r.Verdict, r.Detail = Untested, "destination: "+d.err
 					add(r)
 					continue

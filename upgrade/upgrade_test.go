@@ -318,9 +318,16 @@ func TestUninstallTimeoutFallsBackToSwarmLeave(t *testing.T) {
 // after Commands.NodeReadyTimeout and the run rolls back.
 func TestControllerNodeNeverReadyRollsBack(t *testing.T) {
 	b := startBed(t, 1)
-	m := b.c.Host("manager-2")
-	require.NoError(t, b.c.SetFault(t.Context(), m, testbed.Fault{Match: "k0s kubectl get node", ExitCode: 1,
-		Stderr: `Error from server (NotFound): nodes "manager-2" not found`}))
+	nodeNeverReady(t, b, "manager-2", "k0s-controller")
+}
+
+// nodeNeverReady upgrades with host's Node never found (NotFound, as
+// real kubectl answers) and checks that step fails after
+// Commands.NodeReadyTimeout and the run rolls back to the MKE 3 state.
+func nodeNeverReady(t *testing.T, b *bed, host, step string) {
+	t.Helper()
+	require.NoError(t, b.c.SetFault(t.Context(), b.c.Host(host), testbed.Fault{Match: "k0s kubectl get node", ExitCode: 1,
+		Stderr: `Error from server (NotFound): nodes "` + host + `" not found`}))
 	defer b.clearFaults(t)
 	o := b.options(t, t.TempDir())
 	o.SkipRBAC = true
@@ -332,8 +339,8 @@ func TestControllerNodeNeverReadyRollsBack(t *testing.T) {
 	require.NoError(t, rb.Rollback)
 	var se *plan.StepError
 	require.ErrorAs(t, err, &se)
-	require.Equal(t, "k0s-controller", se.Step)
-	require.ErrorContains(t, err, "node manager-2 not Ready after 1s")
+	require.Equal(t, step, se.Step)
+	require.ErrorContains(t, err, "node "+host+" not Ready after 1s")
 	require.Equal(t, b.baseline, b.digests(t))
 }
 
@@ -343,20 +350,7 @@ func TestControllerNodeNeverReadyRollsBack(t *testing.T) {
 // after Commands.NodeReadyTimeout and rolls the run back.
 func TestWorkerNodeNeverReadyRollsBack(t *testing.T) {
 	b := startBed(t, 2)
-	w := b.c.Host("worker-2")
-	require.NoError(t, b.c.SetFault(t.Context(), w, testbed.Fault{Match: "k0s kubectl get node", ExitCode: 1,
-		Stderr: `Error from server (NotFound): nodes "worker-2" not found`}))
-	defer b.clearFaults(t)
-	o := b.options(t, t.TempDir())
-	o.SkipRBAC = true
-	o.Commands.NodeReadyTimeout = time.Second // two looks, counted: no wait on the clock
-	u, p := discoverAndPlan(t, o)
-	_, err := u.Apply(t.Context(), p)
-	var rb *upgrade.RollbackError
-	require.ErrorAs(t, err, &rb)
-	require.NoError(t, rb.Rollback)
-	require.ErrorContains(t, err, "node worker-2 not Ready after 1s")
-	require.Equal(t, b.baseline, b.digests(t))
+	nodeNeverReady(t, b, "worker-2", "k0s-worker")
 	for _, h := range b.c.Hosts {
 		calls, err := b.c.Calls(t.Context(), h)
 		require.NoError(t, err)
