@@ -191,25 +191,60 @@ func parseListeners(out string) map[int]string {
 	return m
 }
 
-// listenScript listens on ports for secs seconds, accepting and closing
-// every connection, with python3 (the probe's documented default; there is
-// no listener in POSIX sh), and prints its pid; "none" without python3.
-func listenScript(ports []int, secs int) string {
+// listenPerl and listenPython are our listener: bound to every port
+// given (after the seconds to live and the banner), they print "ready",
+// then accept every connection, write the banner line (if any) and close
+// it, until the time is up. perl comes first: perl-base is Essential on
+// Debian and Ubuntu (IO::Socket::INET and IO::Select are in it), where
+// python3 may be missing; python3 is the fallback (RHEL's minimal
+// installs have it, not perl). There is no listener in POSIX sh.
+const (
+	listenPerl = `use IO::Socket::INET; use IO::Select;
+my ($secs, $banner, @ports) = @ARGV; my $sel = IO::Select->new;
+for my $p (@ports) { my $s = IO::Socket::INET->new(LocalAddr => "0.0.0.0", LocalPort => $p, Proto => "tcp", Listen => 64, ReuseAddr => 1) or die "port $p: $!\n"; $sel->add($s); }
+$| = 1; print "ready\n"; my $end = time + $secs;
+while (time < $end) { for my $l ($sel->can_read(0.5)) { my $c = $l->accept or next; print $c "$banner\n" if length $banner; close $c; } }`
+	listenPython = `import socket,select,sys,time
+secs,banner,ports=int(sys.argv[1]),sys.argv[2],[int(p) for p in sys.argv[3:]]
+ss=[]
+for p in ports:
+ s=socket.socket(socket.AF_INET,socket.SOCK_STREAM);s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1);s.bind(('0.0.0.0',p));s.listen(64);ss.append(s)
+print('ready',flush=True)
+end=time.time()+secs
+while time.time()<end:
+ r,_,_=select.select(ss,[],[],0.5)
+ for s in r:
+  c,_=s.accept()
+  if banner: c.sendall((banner+'\n').encode())
+  c.close()`
+)
+
+// listenScript starts our listener on ports for secs seconds in the
+// background, with perl or else python3, and prints its pid once it
+// listens on every port; "none" when the host has neither, "failed" when
+// it did not start (a port taken since ss looked). It waits for the
+// listener's "ready", not a fixed time: a busy host may take long to
+// start it (10 s at most, a safety net).
+func listenScript(ports []int, secs int, banner string) string {
 	ps := make([]string, len(ports))
 	for i, p := range ports {
 		ps[i] = strconv.Itoa(p)
 	}
-	py := "import socket,select,time\n" +
-		"ss=[]\n" +
-		"for p in [" + strings.Join(ps, ",") + "]:\n" +
-		" s=socket.socket(socket.AF_INET,socket.SOCK_STREAM);s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1);s.bind(('0.0.0.0',p));s.listen(64);ss.append(s)\n" +
-		"end=time.time()+" + strconv.Itoa(secs) + "\n" +
-		"while time.time()<end:\n" +
-		" r,_,_=select.select(ss,[],[],0.5)\n" +
-		" for s in r:\n" +
-		"  c,_=s.accept();c.close()\n"
-	return "command -v python3 >/dev/null 2>&1 || { echo none; exit 0; }; " +
-		"nohup python3 -c " + shell.Quote(py) + " >/dev/null 2>&1 & pid=$!; sleep 0.3; if kill -0 $pid 2>/dev/null; then echo $pid; else echo failed; fi"
+	args := strconv.Itoa(secs) + " " + shell.Quote(banner) + " " + strings.Join(ps, " ")
+	return "# ports: " + strings.Join(ps, " ") + "\nf=$(mktemp) || exit 1\n" +
+		"if command -v perl >/dev/null 2>&1 && perl -MIO::Socket::INET -MIO::Select -e 1 2>/dev/null; then nohup perl -e " + shell.Quote(listenPerl) + " " + args + " >\"$f\" 2>&1 &\n" +
+		"elif command -v python3 >/dev/null 2>&1; then nohup python3 -c " + shell.Quote(listenPython) + " " + args + " >\"$f\" 2>&1 &\n" +
+		"else rm -f \"$f\"; echo none; exit 0; fi\n" +
+		"pid=$!; i=0\n" +
+		"while [ $i -lt 100 ]; do if grep -qx ready \"$f\"; then rm -f \"$f\"; echo $pid; exit 0; fi; kill -0 $pid 2>/dev/null || break; sleep 0.1; i=$((i+1)); done\n" +
+		"rm -f \"$f\"; kill $pid 2>/dev/null; echo failed"
+}
+
+// stopScript ends our listener pid and waits (5 s at most) until it is
+// gone, so that its ports are free again when the caller goes on.
+func stopScript(pid string) string {
+	p := shell.Word(pid)
+	return "kill " + p + " 2>/dev/null; i=0; while kill -0 " + p + " 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done; true"
 }
 
 // probeScript connects to addr on each port with bash's /dev/tcp (timeout
@@ -221,6 +256,73 @@ func probeScript(addr string, ports []int, secs int) string {
 			shell.Quote(fmt.Sprintf("exec 3<>/dev/tcp/%s/%d", addr, p)), p, p)
 	}
 	return b.String()
+}
+
+// parallel runs f(0)…f(n-1), at most conc at once.
+func parallel(n, conc int, f func(i int)) {
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, conc)
+	for i := range n {
+		wg.Go(func() { sem <- struct{}{}; defer func() { <-sem }(); f(i) })
+	}
+	wg.Wait()
+}
+
+// listening is what listen found and started on a host.
+type listening struct {
+	held map[int]string // port → process (ss)
+	ours []int          // the ports our listener holds
+	pid  string         // our listener's, "" when none runs
+	err  string         // why no listener runs, when one should
+}
+
+// listen reads what listens on host (ss) and starts our listener, with
+// banner, on the ports of want that are free there.
+func listen(ctx context.Context, nodes Nodes, host string, want []int, life time.Duration, banner string) listening {
+	var l listening
+	n, err := nodes.Node(ctx, host)
+	if err != nil {
+		l.err = err.Error()
+		return l
+	}
+	out, err := n.Exec(ctx, "ss -ltnpH", hosts.WithSudo())
+	if err != nil {
+		l.err = "ss: " + err.Error()
+		return l
+	}
+	l.held = parseListeners(out)
+	var free []int
+	for _, p := range want {
+		if _, held := l.held[p]; !held && !slices.Contains(free, p) {
+			free = append(free, p)
+		}
+	}
+	if len(free) == 0 {
+		return l
+	}
+	pid, err := n.Exec(ctx, shell.Sudo(listenScript(free, int(life/time.Second), banner)), hosts.WithSudo())
+	switch {
+	case err != nil:
+		l.err = "listener: " + err.Error()
+	case pid == "none":
+		l.err = "neither perl nor python3 on the host to listen with"
+	case pid == "failed" || pid == "":
+		l.err = "our listener did not start"
+	default:
+		l.pid, l.ours = pid, free
+	}
+	return l
+}
+
+// stop ends the listener l started on host, if any, even after ctx ended.
+func (l listening) stop(ctx context.Context, nodes Nodes, host string) {
+	if l.pid == "" {
+		return
+	}
+	c := context.WithoutCancel(ctx)
+	if n, err := nodes.Node(c, host); err == nil {
+		_, _ = n.Exec(c, shell.Sudo(stopScript(l.pid)), hosts.WithSudo())
+	}
 }
 
 // Check probes every pair. Errors reaching a host become results
@@ -249,13 +351,7 @@ func Check(ctx context.Context, o Options) (*Report, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	secs := max(1, int(o.ConnectTimeout/time.Second))
-	type dest struct {
-		held     map[int]string
-		listened bool
-		err      string
-		pid      string
-	}
-	dests := make([]dest, len(o.Hosts))
+	dests := make([]listening, len(o.Hosts))
 	portsOn := func(to Host) []Port {
 		var out []Port
 		for _, p := range o.Ports {
@@ -268,66 +364,25 @@ func Check(ctx context.Context, o Options) (*Report, error) {
 		}
 		return out
 	}
-	parallel := func(n int, f func(i int)) {
-		var wg sync.WaitGroup
-		sem := make(chan struct{}, o.Concurrency)
-		for i := range n {
-			wg.Add(1)
-			go func() { defer wg.Done(); sem <- struct{}{}; defer func() { <-sem }(); f(i) }()
-		}
-		wg.Wait()
-	}
 	// 1. what listens where, and our listeners on the free ports
-	parallel(len(o.Hosts), func(i int) {
+	parallel(len(o.Hosts), o.Concurrency, func(i int) {
 		h := o.Hosts[i]
-		d := &dests[i]
-		n, err := o.Nodes.Node(ctx, h.Key)
-		if err != nil {
-			d.err = err.Error()
-			return
-		}
-		out, err := n.Exec(ctx, "ss -ltnpH", hosts.WithSudo())
-		if err != nil {
-			d.err = "ss: " + err.Error()
-			return
-		}
-		d.held = parseListeners(out)
-		var free []int
+		var want []int
 		for _, p := range portsOn(h) {
-			if _, held := d.held[p.Number]; !held && !slices.Contains(free, p.Number) {
-				free = append(free, p.Number)
-			}
+			want = append(want, p.Number)
 		}
-		if len(free) == 0 {
-			return
-		}
-		pid, err := n.Exec(ctx, shell.Sudo(listenScript(free, int(o.ListenFor/time.Second))), hosts.WithSudo())
-		switch {
-		case err != nil:
-			d.err = "listener: " + err.Error()
-		case pid == "none":
-			d.err = "no python3 on the host to listen with"
-		case pid == "failed" || pid == "":
-			d.err = "our listener did not start"
-		default:
-			d.pid, d.listened = pid, true
-		}
+		dests[i] = listen(ctx, o.Nodes, h.Key, want, o.ListenFor, "")
 	})
 	defer func() {
 		for i, d := range dests {
-			if d.pid == "" {
-				continue
-			}
-			if n, err := o.Nodes.Node(context.WithoutCancel(ctx), o.Hosts[i].Key); err == nil {
-				_, _ = n.Exec(context.WithoutCancel(ctx), "kill "+shell.Word(d.pid)+" 2>/dev/null; true", hosts.WithSudo())
-			}
+			d.stop(ctx, o.Nodes, o.Hosts[i].Key)
 		}
 	}()
 	// 2. from every source, to every other node and the load balancer
 	var mu sync.Mutex
 	rep := &Report{}
 	add := func(r Result) { mu.Lock(); rep.Results = append(rep.Results, r); mu.Unlock() }
-	parallel(len(o.Hosts), func(i int) {
+	parallel(len(o.Hosts), o.Concurrency, func(i int) {
 		src := o.Hosts[i]
 		n, nerr := o.Nodes.Node(ctx, src.Key)
 		probe := func(addr, to string, ports []Port) {
@@ -382,7 +437,7 @@ func Check(ctx context.Context, o Options) (*Report, error) {
 					add(r)
 					continue
 				}
-				if !d.listened {
+				if d.pid == "" {
 					r.Verdict, r.Detail = Untested, "destination: "+d.err
 					add(r)
 					continue

@@ -34,7 +34,7 @@ type node struct {
 }
 
 var (
-	listenPortsRe = regexp.MustCompile(`for p in \[([0-9,]+)\]`)
+	listenPortsRe = regexp.MustCompile(`# ports: ([0-9 ]+)`)
 	probeRe       = regexp.MustCompile(`/dev/tcp/([^/]+)/([0-9]+)`)
 )
 
@@ -55,11 +55,11 @@ func (nd node) Exec(_ context.Context, cmd string, _ ...hosts.ExecOption) (strin
 			return "none", nil
 		}
 		sm := listenPortsRe.FindStringSubmatch(cmd)
-		for _, p := range strings.Split(sm[1], ",") {
+		for _, p := range strings.Fields(sm[1]) {
 			n.listening[nd.key] = append(n.listening[nd.key], atoi(p))
 		}
 		return "4242", nil
-	case strings.HasPrefix(cmd, "kill "):
+	case strings.Contains(cmd, "kill 4242"):
 		n.killed = append(n.killed, nd.key)
 		return "", nil
 	case strings.Contains(cmd, "/dev/tcp/"):

@@ -266,8 +266,11 @@ func TestCarryPlan(t *testing.T) {
 	other, _ := p.Find("k0s-controller@" + manager)
 	fc.nodes[leader].reply[shell.Sudo(tokenCreateCmd("controller", "1h0m0s"))] = "T"
 	run(t, fc, other, nil, do)
+	// each controller runs a kubelet (--enable-worker) and waits for its Node
 	installs := func(join bool) string {
-		return shell.Sudo(installScript(installArgs("controller", "/etc/k0s", "/etc/k0s/join-token", join, ""), "/etc/k0s", "/etc/k0s/join-token", join, e.Commands.Ready, "", ""))
+		name := e.hostname(map[bool]string{false: leader, true: manager}[join])
+		wait := nodeReadyScript(e.expand(e.Commands.NodeReady, nodeNames([]string{name})), name, e.Commands.NodeReadyTimeout)
+		return shell.Sudo(installScript(installArgs("controller", "/etc/k0s", "/etc/k0s/join-token", join, ""), "/etc/k0s", "/etc/k0s/join-token", join, e.Commands.Ready, "", wait))
 	}
 	requireCmds(t, fc,
 		leader+": "+shell.Sudo(restoreScript("/etc/k0s", "/var/lib/k0s", "/var/lib/mke-migrate/carry/k0s-carry.tar.gz")),

@@ -82,7 +82,7 @@ func TestCommands(t *testing.T) {
 				"k0s install worker --token-file /etc/k0s/join-token '--profile=a'\\''b' || " + k0sInstalled + "\nk0s start\n" +
 				"i=0; until k0s status >/dev/null 2>&1; do i=$((i+1)); if [ $i -ge 11 ]; then echo 'k0s did not become ready after 2s' >&2; exit 1; fi; sleep 0.2; done\nWAIT\n"},
 		{"reset, controller", resetCmd("/etc/k0s", true),
-			"if command -v k0s >/dev/null 2>&1 && " + k0sInstalled + "; then k0s stop >/dev/null 2>&1; k0s reset; fi; rm -f '/etc/k0s/join-token' '/etc/k0s/k0s.yaml'; true"},
+			"if command -v k0s >/dev/null 2>&1 && " + k0sInstalled + "; then k0s stop >/dev/null 2>&1; k0s reset; fi; rm -f '/etc/k0s/join-token' '/etc/k0s/k0s.yaml' '/etc/k0s/audit-policy.yaml' '/etc/k0s/admission-control.yaml' '/etc/k0s/event-rate-limit.yaml'; true"},
 		{"reset, worker", resetCmd("/etc/k0s", false),
 			"if command -v k0s >/dev/null 2>&1 && " + k0sInstalled + "; then k0s stop >/dev/null 2>&1; k0s reset; fi; rm -f '/etc/k0s/join-token'; true"},
 		{"node names, hostile", nodeNames([]string{"worker-1", "w 2", "$(reboot)", ""}), "worker-1 'w 2' '$(reboot)' ''"},

@@ -85,8 +85,15 @@
 // steps restores it (MKE 3's Calico files in /etc/cni/net.d, which k0s
 // reset deletes, are kept on each node before k0s is installed and put
 // back after the reset: Commands.KeepFiles); the backup archive is kept for disaster recovery.
-// Past the point of no return, the error wraps ErrPastPointOfNoReturn and
-// Resume finishes the run.
+// Past the point of no return, a step that fails transiently (its SSH
+// connection lost, a try past its timeout) is tried again a bounded number
+// of times (Options.Retry); a failure that remains wraps
+// ErrPastPointOfNoReturn and Resume finishes the run.
+//
+// Check runs, read-only, every check Discover runs (the preflight
+// command): the facts', the configuration's, the data carry's, the nodes'
+// and, before anything changes, that the load balancer forwards the join
+// ports (9443, 6443) to the managers.
 //
 // After the tool itself died, Open reopens the run's output folder (what
 // the run discovered and was given, without the MKE 3 API), Plan rebuilds

@@ -68,15 +68,16 @@ type Commands struct {
 	// 401, 403 and 404 mean it answers (k0sctl accepts 200, 401, 404).
 	// "-" skips the check.
 	JoinCheck string
-	// NodeReady runs on a worker once it joined and prints True when its
+	// NodeReady runs on a node that runs a kubelet (a worker, a
+	// controller+worker) once k0s started there and prints True when its
 	// Node is Ready in the k0s cluster ({node}: its node name), as k0sctl
 	// waits for each worker (phase/install_workers.go); with another
-	// --data-dir, its kubelet.conf is there. Workers are not drained: see
-	// drain.go.
+	// --data-dir, its kubelet.conf is there. A plain controller has no
+	// Node (see runsKubelet). Workers are not drained: see drain.go.
 	NodeReady string
 	// Ready is how long to wait for k0s status after start;
-	// NodeReadyTimeout how long for a joined worker's Node to be Ready
-	// (default 5 minutes).
+	// NodeReadyTimeout how long for a node's Node to be Ready (default 5
+	// minutes).
 	Ready, NodeReadyTimeout time.Duration
 	// Inspect prints docker inspect of MKE 3's apiserver, controller
 	// manager and ucp-kv on the leader (Discover reads the etcd prefix,
@@ -209,6 +210,9 @@ type Env struct {
 	// MKE3KubeConfig reaches MKE 3's Kubernetes API for the
 	// kube-inventory step (nil: the step records nothing).
 	MKE3KubeConfig func(ctx context.Context) (*rest.Config, error)
+	// Retry bounds the tries of the steps past the point of no return
+	// (Options.Retry); the volumes step follows it for a volume in use.
+	Retry RetryOptions
 	// BackupInfo reads Cluster.BackupPath (default ReadBackupInfo).
 	BackupInfo func(io.Reader) (*BackupInfo, error)
 	// Nodes reaches hosts other than a step's own (plan.Run.Node): the

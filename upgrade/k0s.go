@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/url"
 	"os"
@@ -94,6 +95,9 @@ func resetCmd(k0sDir string, removeConfig bool) string {
 	cmd := "if command -v k0s >/dev/null 2>&1 && " + k0sInstalled + "; then k0s stop >/dev/null 2>&1; k0s reset; fi; rm -f " + shell.Quote(k0sDir+"/join-token")
 	if removeConfig {
 		cmd += " " + shell.Quote(k0sDir+"/k0s.yaml")
+		for _, f := range []string{auditPolicyFile, admissionConfigFile, eventRateLimitConfig} {
+			cmd += " " + shell.Quote(k0sDir+"/"+f)
+		}
 	}
 	return cmd + "; true"
 }
@@ -301,9 +305,24 @@ func tokenInfo(tok string) (id, server string, err error) {
 // bootstrapTokenID is the form of a Kubernetes bootstrap token ID.
 var bootstrapTokenID = regexp.MustCompile(`^[a-z0-9]{6}$`)
 
+// runsKubelet reports whether a k0s install command line makes a node
+// that runs a kubelet, and so has a Node: a worker, or a controller with
+// --enable-worker or --single. A plain controller runs none: k0s
+// (cmd/controller/controller.go, v1.33) starts its embedded worker only
+// when the controller mode enables workloads, so it never registers a
+// Node, and k0s status is all there is to wait for.
+func runsKubelet(args []string) bool {
+	return len(args) > 2 && args[2] == "worker" || slices.Contains(args, "--enable-worker") || slices.Contains(args, "--single")
+}
+
 // install installs and starts k0s on the step's node; all but the first
-// controller join with a token from the leader.
-func (e *Env) install(ctx context.Context, r *plan.Run, role string, first bool, after string) error {
+// controller join with a token from the leader. A node that runs a
+// kubelet (a worker, a controller+worker) is then waited for until its
+// Node is Ready, as k0sctl waits for each worker: k0s status answers on
+// a controller once its control plane is up, even when its embedded
+// worker failed to start (k0s logs "Failed to start controller worker"
+// and runs on).
+func (e *Env) install(ctx context.Context, r *plan.Run, role string, first bool) error {
 	c := e.Commands
 	tokenFile := c.K0sDir + "/join-token"
 	var tok []byte
@@ -323,7 +342,17 @@ func (e *Env) install(ctx context.Context, r *plan.Run, role string, first bool,
 			check = joinCheckScript(c.JoinCheck, server, role)
 		}
 	}
-	args := append(installArgs(role, c.K0sDir, tokenFile, !first, e.Cluster.Profiles[r.Step.Host]), e.nodeInstallArgs(r.Step.Host)...)
+	profile := e.Cluster.Profiles[r.Step.Host]
+	if profile == "" && role == "controller" {
+		profile = managerProfileOf(e.Cluster.Config)
+	}
+	args := append(installArgs(role, c.K0sDir, tokenFile, !first, profile), e.nodeInstallArgs(r.Step.Host)...)
+	after := ""
+	if runsKubelet(args) {
+		// the wait in the same remote command: one round trip less
+		name := e.hostname(r.Step.Host)
+		after = nodeReadyScript(e.expand(c.NodeReady, nodeNames([]string{name})), name, c.NodeReadyTimeout)
+	}
 	opts := []hosts.ExecOption{hosts.WithSudo()}
 	if tok != nil {
 		opts = append(opts, hosts.WithStdin(bytes.NewReader(tok)))
@@ -365,7 +394,23 @@ func controllerStep(e *Env, host string, first bool) *plan.Step {
 					return err
 				}
 			}
-			return e.install(ctx, r, "controller", first, "")
+			// the audit policy and admission configuration the API
+			// server's extraArgs name (k0sNodeFiles)
+			files, err := e.k0sNodeFilesFor(host)
+			if err != nil {
+				return err
+			}
+			if len(files) > 0 {
+				if _, err := sudo(ctx, r.Node, mkdirCmd(c.K0sDir)); err != nil {
+					return err
+				}
+			}
+			for _, p := range slices.Sorted(maps.Keys(files)) {
+				if err := r.Node.Upload(ctx, files[p], p, 0o600, true); err != nil {
+					return err
+				}
+			}
+			return e.install(ctx, r, "controller", first)
 		},
 		Undo: func(ctx context.Context, r *plan.Run) error { return e.resetK0s(ctx, r, true) }}
 }
@@ -373,14 +418,8 @@ func controllerStep(e *Env, host string, first bool) *plan.Step {
 // workerStep joins host as a k0s worker and waits until its Node is
 // Ready in the k0s cluster.
 func workerStep(e *Env, host string) *plan.Step {
-	c := e.Commands
 	return &plan.Step{Name: "k0s-worker", Host: host, Phase: PhaseWorkers, Changes: "joins the node as a k0s worker (token from the first controller) and waits until its Node is Ready",
-		Do: func(ctx context.Context, r *plan.Run) error {
-			// the wait for the Node in the same remote command: one
-			// round trip less per worker
-			name := e.hostname(host)
-			return e.install(ctx, r, "worker", false, nodeReadyScript(e.expand(c.NodeReady, nodeNames([]string{name})), name, c.NodeReadyTimeout))
-		},
+		Do:   func(ctx context.Context, r *plan.Run) error { return e.install(ctx, r, "worker", false) },
 		Undo: func(ctx context.Context, r *plan.Run) error { return e.resetK0s(ctx, r, false) }}
 }
 

@@ -138,6 +138,9 @@ func (u *Upgrade) checkNodes(ctx context.Context, sh *Shared) []preflight.Result
 			}
 			sh.NodeIPs[key] = h.PrivateAddress
 		}
+		if _, ok := sh.Facts[key]; !ok {
+			continue // unreachable: the facts' checks said so already
+		}
 		n, err := u.clients.Node(ctx, key)
 		if err != nil {
 			block(key, "data-dir", "not checked: "+err.Error(), "make the host reachable")

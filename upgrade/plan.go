@@ -38,6 +38,7 @@ func (u *Upgrade) Env() (*Env, error) {
 	e.ImageRegistryAuth, e.ChartRegistryAuth, e.RegistrySecretNamespace = o.ImageRegistryAuth, o.ChartRegistryAuth, o.registrySecretNamespace()
 	e.BackupInfo, e.Verify, e.SystemNamespaces, e.MKE3KubeConfig = o.BackupInfo, !e.Cluster.SkipVerify, o.SystemNamespaces, o.mke3KubeConfig()
 	e.Delivery, e.delivery = o.Delivery, u.delivery
+	e.Retry = o.Retry
 	// a worker's kubelet.conf and k0s kubectl follow --data-dir
 	if d := e.Cluster.DataDir; d != "" && d != DefaultDataDir {
 		e.Commands.NodeReady = e.withKubectlDataDir(strings.ReplaceAll(e.Commands.NodeReady, kubeletKubeconfig, strings.TrimRight(d, "/")+"/kubelet.conf"))

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mke-migrate/mke-migrate/convert/mke4"
 	"github.com/mke-migrate/mke-migrate/hosts"
 	"github.com/mke-migrate/mke-migrate/internal/shell"
 	"github.com/mke-migrate/mke-migrate/plan"
@@ -199,6 +200,8 @@ func TestK0sBinaryStep(t *testing.T) {
 func TestJoinTokenOnlyOnStdin(t *testing.T) {
 	fc := newFakeCluster(leader, manager, worker)
 	e := testEnv(fc)
+	e.Cluster.Facts[leader] = hosts.Facts{Hostname: "manager-1"}
+	e.Cluster.Facts[manager] = hosts.Facts{Hostname: "manager-2"}
 	const token = "SECRET-TOKEN"
 	fc.nodes[leader].reply[shell.Sudo(tokenCreateCmd("worker", "1h0m0s"))] = token
 	fc.nodes[leader].reply[shell.Sudo(tokenCreateCmd("controller", "1h0m0s"))] = token + "-c"
@@ -206,14 +209,15 @@ func TestJoinTokenOnlyOnStdin(t *testing.T) {
 	run(t, fc, workerStep(e, worker), nil, do) // a resumed Do reuses the token
 	run(t, fc, controllerStep(e, manager, false), nil, do)
 	run(t, fc, controllerStep(e, leader, true), nil, do)
-	ready := nodeReadyScript(`env KUBECONFIG=/var/lib/k0s/kubelet.conf k0s kubectl get node worker-1 -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'`, "worker-1", e.Commands.NodeReadyTimeout)
-	script := func(role string, join bool, profile string) string {
-		after := ""
-		if role == "worker" {
-			after = ready
-		}
-		return shell.Sudo(installScript(installArgs(role, "/etc/k0s", "/etc/k0s/join-token", join, profile), "/etc/k0s", "/etc/k0s/join-token", join, e.Commands.Ready, "", after))
+	// every node waits for its Node: workers and controllers alike run a
+	// kubelet (controllers are installed with --enable-worker)
+	ready := func(name string) string {
+		return nodeReadyScript(`env KUBECONFIG=/var/lib/k0s/kubelet.conf k0s kubectl get node `+name+` -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'`, name, e.Commands.NodeReadyTimeout)
 	}
+	script := func(role string, join bool, profile string) string {
+		return shell.Sudo(installScript(installArgs(role, "/etc/k0s", "/etc/k0s/join-token", join, profile), "/etc/k0s", "/etc/k0s/join-token", join, e.Commands.Ready, "", ready(e.hostname(map[bool]string{true: worker, false: manager}[role == "worker"]))))
+	}
+	leaderScript := shell.Sudo(installScript(installArgs("controller", "/etc/k0s", "/etc/k0s/join-token", false, ""), "/etc/k0s", "/etc/k0s/join-token", false, e.Commands.Ready, "", ready(e.hostname(leader))))
 	var stdins []string
 	for _, c := range fc.log {
 		if strings.Contains(c.cmd, token) {
@@ -231,7 +235,7 @@ func TestJoinTokenOnlyOnStdin(t *testing.T) {
 		manager+": "+script("controller", true, ""),
 		leader+": "+shell.Sudo("mkdir -p '/etc/k0s'"),
 		leader+": upload /etc/k0s/k0s.yaml -rw-------",
-		leader+": "+script("controller", false, ""),
+		leader+": "+leaderScript,
 	)
 	if want := []string{"", token + "\n", token + "\n", "", "", "", token + "-c\n", "", "", ""}; !slices.Equal(stdins, want) {
 		t.Errorf("stdin %q, want %q", stdins, want)
@@ -300,5 +304,43 @@ func TestVolumesStepBoundedThenManual(t *testing.T) {
 	}
 	if n := len(fc.log); n != pastTries {
 		t.Errorf("%d tries, want %d", n, pastTries)
+	}
+}
+
+// A controller writes the files its k0s configuration names (the audit
+// policy, the EventRateLimit configuration) before k0s starts, owner-only,
+// and is installed with the managers' profile; its undo removes them.
+func TestControllerWritesItsNodeFiles(t *testing.T) {
+	fc := newFakeCluster(leader, manager)
+	e := testEnv(fc)
+	cfg := mke4.Default()
+	cfg.Spec.APIServer.Audit.Enabled = true
+	cfg.Spec.APIServer.EventRateLimit.Enabled = true
+	e.Cluster.Config = &cfg
+	b, err := k0sConfig(&cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Cluster.K0sConfig = b
+	e.Cluster.Facts[leader] = hosts.Facts{Hostname: "manager-1"}
+	run(t, fc, controllerStep(e, leader, true), nil, do)
+	got := fc.cmds()
+	want := []string{
+		leader + ": upload /etc/k0s/admission-control.yaml -rw-------",
+		leader + ": upload /etc/k0s/audit-policy.yaml -rw-------",
+		leader + ": upload /etc/k0s/event-rate-limit.yaml -rw-------",
+	}
+	for _, w := range want {
+		if !slices.Contains(got, w) {
+			t.Errorf("no %q in %q", w, got)
+		}
+	}
+	if install := got[len(got)-1]; !strings.Contains(install, "--profile="+managerProfile) {
+		t.Errorf("the manager is not installed with its profile: %s", install)
+	}
+	fc.log = nil
+	run(t, fc, controllerStep(e, leader, true), nil, undo)
+	if got := fc.cmds(); len(got) != 1 || !strings.Contains(got[0], "/etc/k0s/audit-policy.yaml") || !strings.Contains(got[0], "/etc/k0s/event-rate-limit.yaml") {
+		t.Errorf("undo %q", got)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mke-migrate/mke-migrate/hosts"
 	"github.com/mke-migrate/mke-migrate/internal/shell"
 	"github.com/mke-migrate/mke-migrate/plan"
 )
@@ -40,24 +41,31 @@ func volumesCmd(vols []string) string {
 
 // pastTries bounds the tries of a step past the point of no return, and
 // pastPause is the pause after the first failed try (doubled each time):
-// a step that keeps failing ends with a ManualStepError, never a loop.
+// a step that keeps failing ends with a ManualStepError, never a loop
+// (the defaults of RetryOptions).
 const (
 	pastTries = 3
 	pastPause = 2 * time.Second
 )
 
-// tryPast runs f up to pastTries times while ctx lives, then fails with
+// tryPast runs f up to rp.Tries times while ctx lives, then fails with
 // a *ManualStepError naming by, the command that does it by hand.
-func tryPast(ctx context.Context, r *plan.Run, by string, f func() error) error {
+func tryPast(ctx context.Context, r *plan.Run, rp RetryOptions, by string, f func() error) error {
 	var err error
-	pause := pastPause
+	rp = rp.fill()
+	pause := rp.Pause
 	tries := 0
-	for tries < pastTries {
+	for tries < rp.Tries {
 		tries++
 		if err = f(); err == nil {
 			return nil
 		}
-		if ctx.Err() != nil || tries == pastTries {
+		if errors.Is(err, hosts.ErrConnectionLost) {
+			// the connection is unusable: the retries past the point
+			// of no return (withRetries) try again on a new one
+			return err
+		}
+		if ctx.Err() != nil || tries == rp.Tries {
 			break
 		}
 		r.Logger.Warn("step failed past the point of no return; trying again", "step", r.Step.Name, "try", tries, "err", err)
@@ -132,7 +140,7 @@ func volumesStep(e *Env, host string) *plan.Step {
 				return nil
 			}
 			cmd := volumesCmd(c.CleanupVolumes)
-			return tryPast(ctx, r, cmd, func() error {
+			return tryPast(ctx, r, e.Retry, cmd, func() error {
 				_, err := sudo(ctx, r.Node, cmd)
 				return err
 			})

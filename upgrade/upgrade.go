@@ -14,7 +14,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"time"
 
 	"k8s.io/client-go/kubernetes"
@@ -22,7 +21,6 @@ import (
 
 	"github.com/mke-migrate/mke-migrate/convert"
 	"github.com/mke-migrate/mke-migrate/convert/mke4"
-	"github.com/mke-migrate/mke-migrate/gather"
 	"github.com/mke-migrate/mke-migrate/hosts"
 	"github.com/mke-migrate/mke-migrate/hosts/toconvert"
 	"github.com/mke-migrate/mke-migrate/internal/atomicfile"
@@ -87,12 +85,18 @@ type Options struct {
 	// a failure touches before the rollback.
 	Concurrency int
 	WorkerBatch int
-	// StepTimeout bounds each step (default 10 minutes); Timeout the whole
-	// upgrade (default 60 minutes, like mkectl's --upgrade-timeout-minutes).
+	// StepTimeout bounds each step (default 10 minutes; past the point of
+	// no return, each try of it); Timeout the whole upgrade (default 60
+	// minutes, like mkectl's --upgrade-timeout-minutes).
 	StepTimeout, Timeout time.Duration
 	// RollbackTimeout bounds the rollback that follows a failure, an
 	// interrupt or the Timeout (default: Timeout).
 	RollbackTimeout time.Duration
+	// Retry bounds the tries of the steps past the point of no return
+	// that fail transiently (a lost connection, a try past its timeout)
+	// before the run stops for Resume (default: 3 tries, pauses of 2 s
+	// then 4 s).
+	Retry RetryOptions
 
 	// Commands are the remote commands the steps run.
 	Commands Commands
@@ -222,11 +226,16 @@ type Upgrade struct {
 // MKE3ConfigTOML, Apply and Resume K0sBinary (or, in url delivery,
 // Delivery.SHA256); Restore and Rollback need neither.
 func New(o Options) (*Upgrade, error) {
-	switch {
-	case len(o.Hosts) == 0:
-		return nil, errors.New("upgrade: no hosts")
-	case o.OutputDir == "":
+	if len(o.Hosts) > 0 && o.OutputDir == "" {
 		return nil, errors.New("upgrade: no output directory")
+	}
+	return newUpgrade(o)
+}
+
+// newUpgrade is New without an output directory (Check writes nothing).
+func newUpgrade(o Options) (*Upgrade, error) {
+	if len(o.Hosts) == 0 {
+		return nil, errors.New("upgrade: no hosts")
 	}
 	if o.WorkerBatch <= 0 || o.WorkerBatch > 100 {
 		o.WorkerBatch = DefaultWorkerBatch
@@ -435,57 +444,11 @@ func (u *Upgrade) Discover(ctx context.Context) (*Shared, error) {
 	if o.MKE3 == nil && len(o.MKE3ConfigTOML) == 0 {
 		return nil, errors.New("upgrade: neither an MKE 3 client nor the MKE 3 configuration")
 	}
-	res, err := gather.Cluster(ctx, gather.Options{
-		Hosts:       o.Hosts,
-		Concurrency: o.Concurrency,
-		// the run's own connections, so that each host is connected to once
-		Facts: func(ctx context.Context, h hosts.Host) (hosts.Facts, error) {
-			c, err := u.clients.get(ctx, hostKey(h))
-			if err != nil {
-				return hosts.Facts{}, err
-			}
-			return c.Facts(ctx, nil)
-		},
-		MKE3:           o.MKE3,
-		ConfigTOML:     o.MKE3ConfigTOML,
-		Convert:        o.convertOptions(),
-		KubeconfigPath: o.KubeconfigPath,
-		Logger:         o.Logger,
-	})
+	sh, res, err := u.check(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("upgrade: discover: %w", err)
-	}
-	sh := &Shared{Facts: map[string]hosts.Facts{}, Profiles: map[string]string{},
-		Leader: res.Leader, Managers: res.Managers, Workers: res.Workers, MKEVersion: res.MKEVersion, ClusterID: res.ClusterID,
-		MKE3TOML: res.TOML, Config: res.MKE4, Report: res.Report, Preflight: res.Checks}
-	for _, h := range res.Hosts {
-		if h.Facts != nil {
-			sh.Facts[hostKey(h.Host)] = *h.Facts
-		}
-		if len(h.Labels) > 0 {
-			if sh.Labels == nil {
-				sh.Labels = map[string]map[string]string{}
-			}
-			sh.Labels[hostKey(h.Host)] = h.Labels
-		}
+		return nil, err
 	}
 	out := res.MKE4
-	for i, h := range out.Spec.Hosts {
-		for _, f := range h.InstallFlags {
-			if p, ok := strings.CutPrefix(f, "--profile="); ok && i < len(o.Hosts) {
-				sh.Profiles[hostKey(o.Hosts[i])] = p
-			}
-		}
-	}
-	var carryBlocker *preflight.Result
-	if !o.Carry.Skip {
-		if carryBlocker, err = u.discoverCarry(ctx, sh); err != nil {
-			return nil, err
-		}
-		if carryBlocker != nil {
-			sh.Preflight = append(sh.Preflight, *carryBlocker)
-		}
-	}
 	if sh.K0sConfig, err = k0sConfig(out, sh.Carry); err != nil {
 		return nil, err
 	}
@@ -511,27 +474,8 @@ func (u *Upgrade) Discover(ctx context.Context) (*Shared, error) {
 		}
 	}
 
-	blockers := res.Blockers()
-	if nb := u.checkNodes(ctx, sh); len(nb) > 0 {
-		sh.Preflight, blockers = append(sh.Preflight, nb...), append(blockers, nb...)
-	}
-	// air-gapped, MKE 3's backup and uninstaller need their image on the
-	// leader: nothing can pull it (finding 7)
-	if o.Airgapped && sh.Leader != "" {
-		image := o.Commands.UCPImage + ":" + sh.MKEVersion
-		if n, err := u.clients.get(ctx, sh.Leader); err == nil {
-			if _, err := sudo(ctx, n, imageInspectCmd(image)); err != nil {
-				b := preflight.MKEImageMissing(sh.Leader, image)
-				sh.Preflight = append(sh.Preflight, b)
-				blockers = append(blockers, b)
-			}
-		}
-	}
-	if carryBlocker != nil {
-		blockers = append(blockers, *carryBlocker)
-	}
-	if len(blockers) > 0 {
-		return sh, &BlockedError{Blockers: blockers}
+	if bs := blockers(sh.Preflight); len(bs) > 0 {
+		return sh, &BlockedError{Blockers: bs}
 	}
 	if err := o.checkBackupPath(sh); err != nil {
 		return sh, err
@@ -733,7 +677,8 @@ func (u *Upgrade) execute(ctx context.Context, p *plan.Plan, j *journal.Journal,
 	defer func() { res.Commands, res.BytesSent = u.clients.commands(), u.clients.bytesSent() }()
 	log := u.o.logger()
 	po := plan.Options{Nodes: u.clients, StepTimeout: u.o.StepTimeout, Concurrency: u.o.Concurrency, Logger: log, Events: u.o.Events}
-	x := plan.NewExecutor(p, j, po)
+	// past the point of no return, transient failures are tried again
+	x := plan.NewExecutor(withRetries(p, u.o.Retry, u.o.StepTimeout, u.clients), j, po)
 	// the rollback undoes the steps the journal shows started, newest
 	// first, as helm's upgrade runs its rollback action on failure
 	undo := func(ctx context.Context) error {

@@ -315,15 +315,24 @@ func TestUninstallTimeoutFallsBackToSwarmLeave(t *testing.T) {
 	}
 }
 
-// F1: a worker is never drained before it joined k0s (the fake kubectl
-// answers NotFound for it, as real kubectl does); once joined, the step
-// waits until its Node is Ready, and a Node that never is fails the step
-// after Commands.NodeReadyTimeout and rolls the run back.
-func TestWorkerNodeNeverReadyRollsBack(t *testing.T) {
-	b := startBed(t, 2)
-	w := b.c.Host("worker-2")
-	require.NoError(t, b.c.SetFault(t.Context(), w, testbed.Fault{Match: "k0s kubectl get node", ExitCode: 1,
-		Stderr: `Error from server (NotFound): nodes "worker-2" not found`}))
+// A manager becomes a controller+worker (--enable-worker): it runs a
+// kubelet, and its step waits for its Node as a worker's does. k0s status
+// answers on a controller whose embedded worker failed (k0s logs "Failed
+// to start controller worker" and runs on), so without the wait a
+// controller whose Node never registers passed; now it fails its step
+// after Commands.NodeReadyTimeout and the run rolls back.
+func TestControllerNodeNeverReadyRollsBack(t *testing.T) {
+	b := startBed(t, 1)
+	nodeNeverReady(t, b, "manager-2", "k0s-controller")
+}
+
+// nodeNeverReady upgrades with host's Node never found (NotFound, as
+// real kubectl answers) and checks that step fails after
+// Commands.NodeReadyTimeout and the run rolls back to the MKE 3 state.
+func nodeNeverReady(t *testing.T, b *bed, host, step string) {
+	t.Helper()
+	require.NoError(t, b.c.SetFault(t.Context(), b.c.Host(host), testbed.Fault{Match: "k0s kubectl get node", ExitCode: 1,
+		Stderr: `Error from server (NotFound): nodes "` + host + `" not found`}))
 	defer b.clearFaults(t)
 	o := b.options(t, t.TempDir())
 	o.SkipRBAC = true
@@ -333,8 +342,20 @@ func TestWorkerNodeNeverReadyRollsBack(t *testing.T) {
 	var rb *upgrade.RollbackError
 	require.ErrorAs(t, err, &rb)
 	require.NoError(t, rb.Rollback)
-	require.ErrorContains(t, err, "node worker-2 not Ready after 1s")
+	var se *plan.StepError
+	require.ErrorAs(t, err, &se)
+	require.Equal(t, step, se.Step)
+	require.ErrorContains(t, err, "node "+host+" not Ready after 1s")
 	require.Equal(t, b.baseline, b.digests(t))
+}
+
+// F1: a worker is never drained before it joined k0s (the fake kubectl
+// answers NotFound for it, as real kubectl does); once joined, the step
+// waits until its Node is Ready, and a Node that never is fails the step
+// after Commands.NodeReadyTimeout and rolls the run back.
+func TestWorkerNodeNeverReadyRollsBack(t *testing.T) {
+	b := startBed(t, 2)
+	nodeNeverReady(t, b, "worker-2", "k0s-worker")
 	for _, h := range b.c.Hosts {
 		calls, err := b.c.Calls(t.Context(), h)
 		require.NoError(t, err)

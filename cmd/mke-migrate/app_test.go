@@ -75,7 +75,11 @@ func TestHelpOfNewCommands(t *testing.T) {
 	for _, f := range []string{"--hosts-path", "--mke3-admin-username", "--mke3-admin-password", "--mke3-admin-password-stdin", "--mke3-host",
 		"--mke3-ca-cert", "--mke3-ca-fingerprint", "--mke3-insecure", "--external-address", "--config-out", "--image-registry",
 		"--chart-registry", "--mke3-airgapped", "--dry-run", "--force", "--output", "--log-level", "--timeout", "--k0s-binary",
-		"--worker-batch", "--concurrency", "--known-hosts", "--ssh-insecure-ignore-host-key", "--json"} {
+		"--worker-batch", "--concurrency", "--known-hosts", "--ssh-insecure-ignore-host-key", "--json", "--skip-join-check", "--retries"} {
+		assert.Contains(t, stdout, f)
+	}
+	_, stdout, _ = runCLI(t, "preflight", "--help")
+	for _, f := range []string{"--external-address", "--data-dir", "--no-carry", "--skip-join-check"} {
 		assert.Contains(t, stdout, f)
 	}
 }

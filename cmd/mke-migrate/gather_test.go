@@ -51,7 +51,9 @@ func nodeListAPI(t *testing.T, ca *mke3api.CA, nodes []corev1.Node) string {
 // The preflight command and the upgrade's Discover check the same things
 // on the same simulated cluster: the same findings, the Kubernetes node
 // checks among them (worker-2 is no Kubernetes node; worker-1's label
-// names a kubelet profile the configuration lacks).
+// names a kubelet profile the configuration lacks), and the data carry's
+// (the fast bed's ucp-kube-apiserver names no service-account keys: a
+// blocker of both; the preflight command did not read the carry before).
 func TestPreflightAndDiscoverCheckTheSameThings(t *testing.T) {
 	c, hy, kh := preflightCluster(t, false)
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
@@ -83,7 +85,7 @@ func TestPreflightAndDiscoverCheckTheSameThings(t *testing.T) {
 	caFile := writeFile(t, t.TempDir(), "ca.pem", string(sim.CAPEM))
 	code, stdout, stderr := runCLI(t, "preflight", "--hosts-path", hy, "--known-hosts", kh, "-o", "json",
 		"--mke3-host", strings.TrimPrefix(sim.URL, "https://"), "--mke3-admin-username", mke3api.DefaultAdminUsername, "--mke3-ca-cert", caFile)
-	require.Equal(t, 0, code, stderr+stdout)
+	require.Equal(t, 3, code, stderr+stdout)
 	var rep struct {
 		Hosts []struct {
 			Address        string
@@ -100,14 +102,16 @@ func TestPreflightAndDiscoverCheckTheSameThings(t *testing.T) {
 	require.NoError(t, err)
 	u, err := upgrade.New(upgrade.Options{Hosts: file.Hosts, Connect: hosts.ConnectOptions{KnownHostsPath: kh}, MKE3: mc,
 		ExternalAddress: "mke.example.com", OutputDir: t.TempDir(), KubeconfigPath: filepath.Join(home, ".mke", "mke.kubeconf"), SkipRBAC: true,
-		// the carry's checks (docker inspect of MKE 3's API server on the
-		// leader) run in Discover only; the preflight command does not
-		// make them yet
-		Carry: upgrade.CarryOptions{Skip: true}})
+		// the fast bed forwards no 9443 (the probe has its own tests)
+		Commands: upgrade.Commands{JoinCheck: "-"}})
 	require.NoError(t, err)
 	defer u.Close()
 	sh, err := u.Discover(ctx)
-	require.NoError(t, err)
+	var be *upgrade.BlockedError
+	require.ErrorAs(t, err, &be)
+	require.Len(t, be.Blockers, 1, "%+v", be.Blockers)
+	assert.Equal(t, "mke3-data-carry", be.Blockers[0].ID)
+	assert.Contains(t, be.Blockers[0].Message, "service-account keys")
 
 	assert.Equal(t, rep.Checks, sh.Preflight, "preflight and Discover found different things")
 	byWorker := func(name string) string { return c.Host(name).Address }
@@ -120,7 +124,9 @@ func TestPreflightAndDiscoverCheckTheSameThings(t *testing.T) {
 	}
 	assert.True(t, found, "no %s for worker-1 in %+v", preflight.IDKubeletProfile, sh.Preflight)
 	for _, r := range sh.Preflight {
-		assert.NotEqual(t, preflight.Blocker, r.Severity, "%+v", r)
+		if r.ID != "mke3-data-carry" {
+			assert.NotEqual(t, preflight.Blocker, r.Severity, "%+v", r)
+		}
 	}
 
 	// the preflight command shows each host's node and profile, and the
@@ -147,9 +153,12 @@ func TestPreflightAndDiscoverCheckTheSameThings(t *testing.T) {
 	code, stdout, _ = runCLI(t, "preflight", "--hosts-path", hy, "--known-hosts", kh, "-o", "json")
 	assert.Equal(t, 3, code)
 	_, err = u.Discover(ctx)
-	var be *upgrade.BlockedError
 	require.ErrorAs(t, err, &be)
-	require.Len(t, be.Blockers, 1)
-	assert.Contains(t, stdout, `"id": "`+be.Blockers[0].ID+`"`)
-	assert.Equal(t, preflight.IDKubeconfig, be.Blockers[0].ID)
+	var ids []string
+	for _, b := range be.Blockers {
+		ids = append(ids, b.ID)
+		assert.Contains(t, stdout, `"id": "`+b.ID+`"`)
+	}
+	assert.ElementsMatch(t, []string{preflight.IDKubeconfig, "mke3-data-carry"}, ids)
+	assert.Equal(t, len(be.Blockers), strings.Count(stdout, `"severity": "blocker"`), stdout)
 }

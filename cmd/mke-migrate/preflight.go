@@ -10,9 +10,9 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/mke-migrate/mke-migrate/convert"
-	"github.com/mke-migrate/mke-migrate/gather"
 	"github.com/mke-migrate/mke-migrate/hosts"
 	"github.com/mke-migrate/mke-migrate/mke3"
+	"github.com/mke-migrate/mke-migrate/upgrade"
 	"github.com/mke-migrate/mke-migrate/upgrade/preflight"
 )
 
@@ -28,7 +28,11 @@ func preflightFlags() []cli.Flag {
 		&cli.StringFlag{Name: "kubelet-profile-label", Value: convert.DefaultKubeletProfileLabel, Usage: "Kubernetes node label `KEY` that names a node's kubelet profile (with --mke3-host)"},
 		&cli.StringFlag{Name: "image-registry", Usage: "the `REGISTRY` the upgrade will pull MKE 4k images from, as upgrade --image-registry (checked with --mke3-host)"},
 		&cli.StringFlag{Name: "chart-registry", Usage: "the `oci://REGISTRY` of the MKE 4k charts, as upgrade --chart-registry (checked with --mke3-host)"},
-		&cli.BoolFlag{Name: "mke3-airgapped", Usage: "the cluster has no Internet access, as upgrade --mke3-airgapped (checked with --mke3-host)"},
+		&cli.BoolFlag{Name: "mke3-airgapped", Usage: "the cluster has no Internet access, as upgrade --mke3-airgapped (the MKE 3 image must be on the leader)"},
+		&cli.StringFlag{Name: "external-address", Usage: "the MKE 4k load balancer `ADDRESS`, as upgrade --external-address: checks that it forwards 9443 and 6443 to the managers"},
+		&cli.StringFlag{Name: "data-dir", Aliases: []string{"d"}, Value: upgrade.DefaultDataDir, Usage: "k0s's data `DIR` on every node, as upgrade --data-dir: checks that it can be made and has room"},
+		&cli.BoolFlag{Name: "no-carry", Usage: "as upgrade --no-carry: leave out the checks of MKE 3's Kubernetes data (docker inspect of its API server, controller manager and ucp-kv on the leader)"},
+		&cli.BoolFlag{Name: "skip-join-check", Usage: "as upgrade --skip-join-check: do not check that the load balancer forwards the join ports"},
 	}, optionalMKE3Flags()...)
 }
 
@@ -36,10 +40,14 @@ func preflightCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "preflight",
 		Usage: "check, read-only, that the MKE 3 cluster meets the prerequisites of the upgrade to MKE 4k",
-		Description: `Connects to every host of hosts.yaml over SSH (one command per host), and with --mke3-host
-reads the MKE 3 configuration, its LDAP settings and, through the admin's client bundle, the Kubernetes
-nodes and their kubelet profiles, converts the configuration for those hosts, then reports blockers,
-warnings and skipped checks with their remedies: the checks the upgrade refuses on.
+		Description: `Connects to every host of hosts.yaml over SSH, and with --mke3-host reads the MKE 3
+configuration, its LDAP settings and, through the admin's client bundle, the Kubernetes nodes and
+their kubelet profiles, converts the configuration for those hosts, reads MKE 3's API server,
+controller manager and ucp-kv on the leader (the data carry: etcd prefix, service-account keys,
+encryption at rest), checks k0s's data directory on every node and, with --external-address, that
+the load balancer forwards 9443 and 6443 to the managers (a short-lived listener on each manager's
+free 9443, a connection from each joining node). It reports blockers, warnings and skipped checks
+with their remedies: the same checks, on the same code path, as upgrade refuses on.
 Exit 3 when something blocks the upgrade.`,
 		Flags:  preflightFlags(),
 		Action: runPreflight,
@@ -75,9 +83,8 @@ func outputFlags(c *cli.Context) (string, *slog.Logger, error) {
 	return format, log, err
 }
 
-// runPreflight gathers and checks the cluster with gather.Cluster, the
-// call upgrade.Discover makes: what it reports is what the upgrade
-// refuses on.
+// runPreflight checks the cluster with upgrade.Check, the checks
+// upgrade.Discover runs: what it reports is what the upgrade refuses on.
 func runPreflight(c *cli.Context) error {
 	format, log, err := outputFlags(c)
 	if err != nil {
@@ -87,13 +94,25 @@ func runPreflight(c *cli.Context) error {
 	if err != nil {
 		return usageErr(err)
 	}
-	o := gather.Options{
-		Hosts:       file.Hosts,
-		Connect:     hosts.ConnectOptions{KnownHostsPath: c.String("known-hosts"), InsecureIgnoreHostKey: c.Bool("ssh-insecure-ignore-host-key"), Logger: log},
-		Concurrency: c.Int("concurrency"),
-		Convert: convert.Options{KubeletProfileLabel: c.String("kubelet-profile-label"), ImageRegistry: c.String("image-registry"),
-			ChartRegistry: c.String("chart-registry"), Airgapped: c.Bool("mke3-airgapped")},
-		Logger: log,
+	if c.Bool("ssh-insecure-ignore-host-key") && c.String("known-hosts") != "" {
+		return usagef("give --known-hosts or --ssh-insecure-ignore-host-key, not both")
+	}
+	if a := c.String("external-address"); strings.Contains(a, "/") {
+		return usagef("--external-address: %q must be a host name or address, not a URL", a)
+	}
+	o := upgrade.Options{
+		Hosts:           file.Hosts,
+		Connect:         hosts.ConnectOptions{KnownHostsPath: c.String("known-hosts"), InsecureIgnoreHostKey: c.Bool("ssh-insecure-ignore-host-key"), Logger: log},
+		Concurrency:     c.Int("concurrency"),
+		ExternalAddress: c.String("external-address"),
+		ImageRegistry:   c.String("image-registry"), ChartRegistry: c.String("chart-registry"), Airgapped: c.Bool("mke3-airgapped"),
+		KubeletProfileLabel: c.String("kubelet-profile-label"),
+		DataDir:             c.String("data-dir"),
+		Carry:               upgrade.CarryOptions{Skip: c.Bool("no-carry")},
+		Logger:              log,
+	}
+	if c.Bool("skip-join-check") {
+		o.Commands.JoinCheck = "-"
 	}
 	if c.String("mke3-host") != "" {
 		if c.String("mke3-admin-username") == "" {
@@ -103,16 +122,21 @@ func runPreflight(c *cli.Context) error {
 			return err
 		}
 	}
-	res, err := gather.Cluster(c.Context, o)
+	// upgrade.Check runs what upgrade.Discover runs: what it reports is
+	// what the upgrade refuses on
+	cr, err := upgrade.Check(c.Context, o)
+	var dde *upgrade.DataDirError
+	var rge *upgrade.RegistryError
 	switch {
 	case c.Context.Err() != nil:
 		return failure(c.Context.Err())
-	case errors.Is(err, convert.ErrInvalidOptions):
+	case errors.Is(err, convert.ErrInvalidOptions), errors.As(err, &dde), errors.As(err, &rge):
 		return usageErr(err)
 	case err != nil:
 		return apiFailure(err)
 	}
-	rep := preflightReport{Hosts: []preflightHost{}, Checks: res.Checks}
+	res := cr.Gathered
+	rep := preflightReport{Hosts: []preflightHost{}, Checks: cr.Checks}
 	for _, h := range res.Hosts {
 		ph := preflightHost{Address: h.Address, Facts: h.Facts, KubernetesNode: h.KubeNode, KubeletProfile: h.KubeletProfile}
 		if h.Err != nil {
@@ -132,7 +156,7 @@ func runPreflight(c *cli.Context) error {
 	} else if err := fprintf(c.App.Writer, "%s", preflightText(rep)); err != nil {
 		return err
 	}
-	if len(res.Blockers()) > 0 {
+	if len(cr.Blockers()) > 0 {
 		return silentExit(exitBlocking)
 	}
 	return nil

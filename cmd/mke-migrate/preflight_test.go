@@ -56,9 +56,17 @@ func TestPreflight(t *testing.T) {
 	t.Setenv("MKE_PASSWORD", mke3api.DefaultAdminPassword)
 	base := []string{"preflight", "--hosts-path", hy, "--known-hosts", kh}
 
+	// The data carry's checks run too: the fast bed's ucp-kube-apiserver
+	// names no service-account keys, a blocker with its remedy.
+	code, stdout, stderr := runCLI(t, base...)
+	require.Equal(t, 3, code, stderr+stdout)
+	assert.Contains(t, stdout, "[blocker] mke3-data-carry: MKE 3's service-account keys are not named")
+	assert.Equal(t, 1, strings.Count(stdout, "[blocker]"), stdout)
+	base = append(base, "--no-carry")
+
 	// Without the API: the Calico check is skipped, nothing blocks.
 	start := time.Now()
-	code, stdout, stderr := runCLI(t, base...)
+	code, stdout, stderr = runCLI(t, base...)
 	t.Logf("preflight text took %v", time.Since(start))
 	require.Equal(t, 0, code, stderr+stdout)
 	for _, h := range c.Hosts {

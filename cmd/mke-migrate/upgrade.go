@@ -34,7 +34,7 @@ func upgradeCommands() []*cli.Command {
 		&cli.StringFlag{Name: "output", Usage: "keep the run's files (journal, backups, configurations, debug log, summary, report.html) in `DIR` (default: a new folder under $XDG_STATE_HOME/mke-migrate or ~/.local/state/mke-migrate)"},
 		&cli.BoolFlag{Name: "skip-rbac", Usage: "leave RBAC out of the upgrade (apply it later with mke-migrate rbac apply)"},
 		&cli.BoolFlag{Name: "skip-config-store", Usage: "do not store mke4.yaml in the new cluster (Secret mke/mke4-config) for MKE 4k's installer"},
-		&cli.BoolFlag{Name: "skip-join-check", Usage: "do not check from each joining node that the join API in its k0s token answers (https://<external address>:9443 for controllers, :6443 for workers) before installing k0s there"},
+		&cli.BoolFlag{Name: "skip-join-check", Usage: "do not check that the load balancer forwards the join ports: neither in discovery, before anything changes (a short-lived listener on each manager's free 9443, a connection to <external address>:9443 from each joining manager and :6443 from each worker), nor from each joining node that the join API in its k0s token answers before installing k0s there"},
 		&cli.BoolFlag{Name: "no-carry", Usage: "start k0s with an empty etcd instead of MKE 3's data: every Kubernetes object of MKE 3 is lost (docs/carry.md)"},
 		&cli.BoolFlag{Name: "skip-swarm-export", Usage: "do not export the Swarm services as Kubernetes manifests into the output folder (swarm/) before the upgrade"},
 	), append(mflags, upgradeOpsFlags()...)...)

@@ -30,6 +30,7 @@ func runFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "ssh-insecure-ignore-host-key", Usage: "accept any SSH host key (labs only)"},
 		&cli.StringFlag{Name: "kubeconfig", Usage: "write the MKE 4k admin kubeconfig to `FILE` (default ~/.mke/mke.kubeconf)"},
 		&cli.BoolFlag{Name: "json", Usage: "print the result and summary as JSON on stdout (progress stays on stderr)"},
+		&cli.IntFlag{Name: "retries", Value: upgrade.DefaultRetryTries, Usage: "past the point of no return (MKE 3's uninstall and after), try a step that fails transiently (SSH connection lost, a try past its step timeout) up to `N` times in all, pausing 2 s, then 4 s, …, before stopping for resume (1: no retry)"},
 	}, append(append(append(passphraseFlags(), registryFlags()...), timingFlags()...), deliveryFlags()...)...)
 }
 
@@ -78,6 +79,9 @@ func validateRunFlags(c *cli.Context) error {
 	}
 	if c.Duration("timeout") <= 0 {
 		return usagef("--timeout: must be positive")
+	}
+	if c.Int("retries") < 1 {
+		return usagef("--retries: must be at least 1 (1: no retry)")
 	}
 	if c.Bool("ssh-insecure-ignore-host-key") && c.String("known-hosts") != "" {
 		return usagef("give --known-hosts or --ssh-insecure-ignore-host-key, not both")
@@ -146,6 +150,7 @@ func newRunSetup(c *cli.Context, dir string) (*runSetup, error) {
 		Concurrency:    c.Int("concurrency"),
 		WorkerBatch:    c.Int("worker-batch"),
 		Timeout:        c.Duration("timeout"),
+		Retry:          upgrade.RetryOptions{Tries: c.Int("retries")},
 		Logger:         log,
 		Events:         s.out.event,
 	}

@@ -145,7 +145,11 @@ func (e *env) k0sKubectl(k *fakestate.K0s, running bool, args []string) error {
 			conf = strings.TrimRight(args[i+1], "/") + "/kubelet.conf"
 		}
 	}
-	if running && k.Role == "worker" && kc == conf {
+	// a controller+worker has a kubelet.conf of its own too: k0s runs the
+	// worker inside the controller (cmd/controller/controller.go
+	// startWorker, v1.33), with the same data directory's
+	// KubeletAuthConfigPath (pkg/config/cfgvars.go)
+	if running && (k.Role == "worker" || k.Role == "controller+worker") && kc == conf {
 		return e.kubeletGetNode(host, pos, first(vals, "-o", "--output"))
 	}
 	if !running || k.Role == "worker" {

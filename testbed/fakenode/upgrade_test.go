@@ -271,6 +271,11 @@ func TestK0sUpgradeCommands(t *testing.T) {
 		{"worker reads its Node", [][]string{{"k0s", "install", "worker"}, {"k0s", "start"}}, []string{"k0s", "kubectl", "--kubeconfig", "/var/lib/k0s/kubelet.conf", "get", "node", self, "-o", `jsonpath={.status.conditions[?(@.type=="Ready")].status}`}, 0, "True", ""},
 		{"worker reads another Node", [][]string{{"k0s", "install", "worker"}, {"k0s", "start"}}, []string{"k0s", "kubectl", "--kubeconfig=/var/lib/k0s/kubelet.conf", "get", "node", "worker-9", "-o", "json"}, 1, "", "Forbidden"},
 		{"stopped worker reads its Node", [][]string{{"k0s", "install", "worker"}}, []string{"k0s", "kubectl", "--kubeconfig", "/var/lib/k0s/kubelet.conf", "get", "node", self, "-o", "json"}, 1, "", "refused"},
+		// k0s runs a controller+worker's kubelet inside the controller
+		// (cmd/controller/controller.go startWorker), with its own
+		// kubelet.conf; a plain controller runs none
+		{"controller+worker reads its Node", install, []string{"k0s", "kubectl", "--kubeconfig", "/var/lib/k0s/kubelet.conf", "get", "node", self, "-o", `jsonpath={.status.conditions[?(@.type=="Ready")].status}`}, 0, "True", ""},
+		{"controller+worker reads another Node", install, []string{"k0s", "kubectl", "--kubeconfig", "/var/lib/k0s/kubelet.conf", "get", "node", "worker-9", "-o", "json"}, 1, "", "Forbidden"},
 		{"install with missing config", nil, []string{"k0s", "install", "controller", "-c", "/nonexistent/k0s.yaml"}, 1, "", "no such file or directory"},
 		{"version", nil, []string{"k0s", "version"}, 0, k0sVersion + "\n", ""},
 		// k0s v1.31.2 cmd/token: create parses --expiry with
