@@ -96,6 +96,12 @@ func TestRealBedCarry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// what Env and Steps do for a run: the delivery checked against the
+	// binary (its SHA-256) and its state made
+	if e.Delivery, err = (Delivery{Mode: DeliveryUpload}).resolve(e.K0sBinary); err != nil {
+		t.Fatal(err)
+	}
+	e.delivery = newDeliveryState(e.Delivery)
 	// finding 2's fix: Swarm drains the node, so neither Swarm nor the
 	// agent restarts MKE 3's components, then the default stop list
 	e.Commands.Ready = time.Minute

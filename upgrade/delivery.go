@@ -586,7 +586,9 @@ func (e *Env) uploadTo(ctx context.Context, n hosts.Node, host string, kept bool
 	if len(e.K0sBinary) == 0 {
 		return errors.New("no k0s binary to upload")
 	}
-	if sem := e.delivery.uploads; sem != nil {
+	// an Env made without Steps has no delivery state: no upload limit
+	if e.delivery != nil && e.delivery.uploads != nil {
+		sem := e.delivery.uploads
 		select {
 		case sem <- struct{}{}:
 			defer func() { <-sem }()

@@ -130,10 +130,11 @@ func run(ctx context.Context, w io.Writer) error {
 		// the simulated k0s serves no join API on 9443 to check
 		Commands: upgrade.Commands{Ready: 10 * time.Second, JoinCheck: "-"},
 		// the simulated nodes run no Kubernetes API to apply RBAC to, store
-		// mke4.yaml in, or carry MKE 3's etcd from (the realistic test bed
-		// does: see upgrade/e2e)
+		// mke4.yaml in, carry MKE 3's etcd from, or verify (the realistic
+		// test bed does: see upgrade/e2e)
 		SkipRBAC:        true,
 		SkipConfigStore: true,
+		SkipVerify:      true,
 		Carry:           upgrade.CarryOptions{Skip: true},
 		Events: func(e plan.Event) {
 			if e.Kind == plan.EventStepDone {
