@@ -138,8 +138,15 @@ func TestTranslatedRBACAsTheAuthorizerSeesIt(t *testing.T) {
 		_ = cs.RbacV1().ClusterRoles().Delete(context.Background(), extra.Name, metav1.DeleteOptions{})
 	})
 	waitRules(t, cs, orgRole, 1)
+	// The API server's authorizer reads roles from its own informer
+	// cache, which may see the aggregated rule after a GET does: wait
+	// until it allows the first grant (a safety net, not a timing).
+	first := access{"alice", "get", "", "secrets", "elsewhere", true}
+	if err := poll(ctx, func() (bool, error) { return allowed(t, cs, first), nil }); err != nil {
+		t.Fatalf("the authorizer never allowed %v after aggregating into %s: %v", first, orgRole, err)
+	}
 	for _, a := range []access{
-		{"alice", "get", "", "secrets", "elsewhere", true},
+		first,
 		{"dave", "get", "", "secrets", "elsewhere", true},
 		{"carol", "get", "", "secrets", "elsewhere", true},
 		{"frank", "get", "", "secrets", "elsewhere", false},
