@@ -216,6 +216,7 @@ type Env struct {
 	SwarmOptions swarm.Options
 
 	tokens *joinTokens
+	binSum *binarySum
 }
 
 // leader is the connection to the Swarm leader, the first k0s controller.

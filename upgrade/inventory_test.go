@@ -41,7 +41,8 @@ func TestFromInventory(t *testing.T) {
 	}
 	// the Swarm drain, then the carry: MKE 3's Kubernetes stops on every
 	// manager, the snapshot, then the first controller restores it
-	want := []string{"save-inputs", "mke3-backup@10.0.0.2:2222", "swarm-drain@10.0.0.2:2222",
+	want := []string{"save-inputs", "mke3-backup@10.0.0.2:2222",
+		"k0s-upload@10.0.0.2:2222", "k0s-upload@10.0.0.1:22", "k0s-upload@10.0.0.3:22", "k0s-upload@10.0.0.4:22", "swarm-drain@10.0.0.2:2222",
 		"mke3-stop@10.0.0.2:2222", "mke3-stop@10.0.0.1:22", "etcd-snapshot@10.0.0.2:2222",
 		"k0s-binary@10.0.0.2:2222", "k0s-restore@10.0.0.2:2222", "k0s-controller@10.0.0.2:2222", "carry-cleanup@10.0.0.2:2222",
 		"k0s-binary@10.0.0.1:22", "k0s-controller@10.0.0.1:22",

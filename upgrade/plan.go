@@ -64,6 +64,9 @@ func Steps(e *Env, workerBatch int) (*plan.Plan, error) {
 	if e.tokens == nil {
 		e.tokens = &joinTokens{}
 	}
+	if e.binSum == nil {
+		e.binSum = &binarySum{}
+	}
 	sh := e.Cluster
 	p := &plan.Plan{}
 	add := func(name string, phase plan.Phase, lanes ...[]*plan.Step) {
@@ -74,6 +77,9 @@ func Steps(e *Env, workerBatch int) (*plan.Plan, error) {
 		backup = append(backup, swarmExportStep(e))
 	}
 	add("Backup", PhaseBackup, append(backup, backupStep(e)))
+	// the k0s binary reaches every node before MKE 3 stops: the copy is
+	// not on the outage's critical path (k0sUploadStep)
+	p.Stages = append(p.Stages, k0sUploadStage(e))
 	// before any MKE 3 container stops: Swarm and the agents would start
 	// them again
 	add("Swarm: drain every node", PhaseMigrate, []*plan.Step{swarmDrainStep(e)})

@@ -169,18 +169,36 @@ func TestStopStep(t *testing.T) {
 func TestK0sBinaryStep(t *testing.T) {
 	fc := newFakeCluster(manager)
 	e := testEnv(fc)
-	fc.nodes[manager].reply[shell.Sudo(k0sSaveCmd(e.Commands.StateDir, e.Commands.K0sPath, e.Commands.K0sDir, e.Commands.KeepFiles))] = "none"
+	save := k0sSaveCmd("/var/lib/mke-migrate", "/usr/local/bin/k0s", "/etc/k0s", e.Commands.KeepFiles)
+	activate := "sh -c " + shell.Quote(k0sActivateScript("/var/lib/mke-migrate", "/usr/local/bin/k0s", e.k0sSum()))
+	// the save and the move of the staged binary in one remote command
+	fc.nodes[manager].reply[shell.Sudo(save+" && "+activate)] = "none\nstaged"
 	s := k0sBinaryStep(e, manager)
 	r := run(t, fc, s, nil, do)
-	requireCmds(t, fc, manager+": "+shell.Sudo(k0sSaveCmd("/var/lib/mke-migrate", "/usr/local/bin/k0s", "/etc/k0s", e.Commands.KeepFiles)), manager+": upload /usr/local/bin/k0s -rwxr-xr-x")
-	// a resumed Do does not look again: the first look said none
+	requireCmds(t, fc, manager+": "+shell.Sudo(save+" && "+activate))
+	if r.Get("saved") != "none" {
+		t.Fatalf("saved %q", r.Get("saved"))
+	}
+	// a resumed Do does not look again (the first look said none); with
+	// nothing staged any more, it uploads the binary itself
+	fc.nodes[manager].reply[shell.Sudo(activate)] = "missing"
 	run(t, fc, s, r.Data(), do)
-	requireCmds(t, fc, manager+": upload /usr/local/bin/k0s -rwxr-xr-x")
+	requireCmds(t, fc, manager+": "+shell.Sudo(activate), manager+": upload /usr/local/bin/k0s -rwxr-xr-x")
 	run(t, fc, s, r.Data(), undo)
 	requireCmds(t, fc, manager+": "+shell.Sudo(k0sRestoreCmd("/var/lib/mke-migrate", "/usr/local/bin/k0s", "/etc/k0s", true, e.Commands.KeepFiles)))
 	// a Do cut off before it looked must not cost the node its k0s
 	run(t, fc, s, nil, undo)
 	requireCmds(t, fc, manager+": "+shell.Sudo(k0sRestoreCmd("/var/lib/mke-migrate", "/usr/local/bin/k0s", "/etc/k0s", false, e.Commands.KeepFiles)))
+}
+
+func TestK0sUploadStep(t *testing.T) {
+	fc := newFakeCluster(worker)
+	e := testEnv(fc)
+	s := k0sUploadStep(e, worker)
+	run(t, fc, s, nil, do)
+	requireCmds(t, fc, worker+": "+shell.Sudo("mkdir -p '/var/lib/mke-migrate'"), worker+": upload /var/lib/mke-migrate/k0s.staged -rwx------")
+	run(t, fc, s, nil, undo)
+	requireCmds(t, fc, worker+": "+shell.Sudo("rm -f '/var/lib/mke-migrate/k0s.staged'; rmdir '/var/lib/mke-migrate' 2>/dev/null; true"))
 }
 
 // The join token is made once per role on the leader and reaches a

@@ -2,11 +2,14 @@ package upgrade
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"path"
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mke-migrate/mke-migrate/internal/shell"
@@ -90,8 +93,11 @@ func k0sSaveCmd(stateDir, k0sPath, k0sDir string, keep []string) string {
 		cmd += fmt.Sprintf("if [ -e %s ] && [ ! -e %s ]; then mkdir -p %s && cp -a %s %s.part && mv %s.part %s; fi; ",
 			shell.Quote(f), kept, shell.Quote(path.Dir(raw)), shell.Quote(f), kept, kept, kept)
 	}
-	return cmd + fmt.Sprintf("if [ -e %s ] || [ -L %s ]; then [ -e %s ] || [ -L %s ] || cp -P %s %s; echo saved; else echo none; fi",
-		k, k, saved, saved, k, saved)
+	// what was there is decided once, on the node: a retry after the
+	// staged binary replaced k0sPath must not take it for the original
+	none := statePath(stateDir, "k0s.none")
+	return cmd + fmt.Sprintf("if [ -e %s ] || [ -L %s ]; then echo saved; elif [ -e %s ]; then echo none; elif [ -e %s ] || [ -L %s ]; then cp -P %s %s && echo saved; else : > %s && echo none; fi",
+		saved, saved, none, k, k, k, saved, none)
 }
 
 // k0sRestoreCmd puts a kept binary back; without one, it removes the
@@ -101,11 +107,15 @@ func k0sSaveCmd(stateDir, k0sPath, k0sDir string, keep []string) string {
 // newer).
 func k0sRestoreCmd(stateDir, k0sPath, k0sDir string, none bool, keep []string) string {
 	saved, k := statePath(stateDir, "k0s.orig"), shell.Quote(k0sPath)
+	mark := statePath(stateDir, "k0s.none")
 	cmd := fmt.Sprintf("if [ -e %s ] || [ -L %s ]; then rm -f %s && mv %s %s", saved, saved, k, saved, k)
 	if none {
 		cmd += "; else rm -f " + k
+	} else {
+		// the save found none (k0sSaveCmd's mark): the binary is the run's
+		cmd += fmt.Sprintf("; elif [ -e %s ]; then rm -f %s", mark, k)
 	}
-	cmd += "; fi; "
+	cmd += "; fi; rm -f " + mark + "; "
 	if len(keep) > 0 {
 		for _, f := range keep {
 			kept := shell.Quote(keptPath(stateDir, f))
@@ -126,6 +136,88 @@ func keptPath(stateDir, f string) string {
 
 // statePath is name in dir, quoted.
 func statePath(dir, name string) string { return shell.Quote(strings.TrimRight(dir, "/") + "/" + name) }
+
+// stagedName is the k0s binary k0sUploadStep leaves in StateDir for
+// k0sBinaryStep.
+const stagedName = "k0s.staged"
+
+// k0sActivateScript puts the staged binary (StateDir/k0s.staged, made by
+// k0sUploadStep before the outage) at k0sPath: copied next to it, checked
+// against sum (SHA-256, hex), renamed over it, then the staged file is
+// removed. It prints staged, or missing when there is no staged file
+// with that checksum (then the caller uploads the binary itself).
+func k0sActivateScript(stateDir, k0sPath, sum string) string {
+	s, k := statePath(stateDir, stagedName), shell.Quote(k0sPath)
+	return fmt.Sprintf(`set -e
+s=%[1]s
+if [ ! -f "$s" ]; then echo missing; exit 0; fi
+sum=$(sha256sum -- "$s"); sum=${sum%%%% *}
+if [ "$sum" != %[3]s ]; then rm -f -- "$s"; echo missing; exit 0; fi
+t=$(mktemp "$(dirname -- %[2]s)/.mke-upload.XXXXXX")
+trap 'rm -f -- "$t"' EXIT
+cp -- "$s" "$t"
+chmod 0755 "$t"
+sum=$(sha256sum -- "$t"); sum=${sum%%%% *}
+if [ "$sum" != %[3]s ]; then echo "checksum mismatch: staged %[3]s, copied $sum" >&2; exit 3; fi
+mv -f -- "$t" %[2]s
+trap - EXIT
+rm -f -- "$s"
+echo staged
+`, s, k, sum)
+}
+
+// binarySum is the SHA-256 of the k0s binary, computed once for all
+// the nodes of a run (a real k0s binary is some 250 MB).
+type binarySum struct {
+	once sync.Once
+	sum  string
+}
+
+// k0sSum is the hex SHA-256 of e.K0sBinary.
+func (e *Env) k0sSum() string {
+	if e.binSum == nil {
+		sum := sha256.Sum256(e.K0sBinary)
+		return hex.EncodeToString(sum[:])
+	}
+	e.binSum.once.Do(func() {
+		sum := sha256.Sum256(e.K0sBinary)
+		e.binSum.sum = hex.EncodeToString(sum[:])
+	})
+	return e.binSum.sum
+}
+
+// k0sUploadStep copies the k0s binary to host's StateDir before the
+// outage: it changes nothing of MKE 3, and the copy (the slow part on a
+// real site, a k0s binary is some 250 MB) is then not on the outage's
+// critical path; k0sBinaryStep only moves it into place. Its undo
+// removes the staged copy.
+func k0sUploadStep(e *Env, host string) *plan.Step {
+	c := e.Commands
+	return &plan.Step{
+		Name: "k0s-upload", Host: host, Phase: PhaseMigrate,
+		Changes: "copies the k0s binary to " + c.StateDir + "/" + stagedName + " before MKE 3 stops (nothing of MKE 3 changes)",
+		Do: func(ctx context.Context, r *plan.Run) error {
+			if _, err := sudo(ctx, r.Node, mkdirCmd(c.StateDir)); err != nil {
+				return err
+			}
+			return r.Node.Upload(ctx, e.K0sBinary, strings.TrimRight(c.StateDir, "/")+"/"+stagedName, 0o700, true)
+		},
+		Undo: func(ctx context.Context, r *plan.Run) error {
+			_, err := sudo(ctx, r.Node, "rm -f "+statePath(c.StateDir, stagedName)+"; rmdir "+shell.Quote(c.StateDir)+" 2>/dev/null; true")
+			return err
+		},
+	}
+}
+
+// k0sUploadStage uploads the k0s binary to every node of the run, before
+// the outage starts (k0sUploadStep).
+func k0sUploadStage(e *Env) *plan.Stage {
+	var lanes [][]*plan.Step
+	for _, h := range append(slices.Clone(e.Cluster.Managers), e.Cluster.Workers...) {
+		lanes = append(lanes, []*plan.Step{k0sUploadStep(e, h)})
+	}
+	return &plan.Stage{Name: "k0s binary: copy to every node", Phase: PhaseMigrate, Lanes: lanes}
+}
 
 // takeOverSteps give a node to k0s: stop MKE 3's Kubernetes, install the
 // k0s binary; phase is the node's (managers or workers).
@@ -200,18 +292,29 @@ func stopStep(e *Env, host string) *plan.Step {
 // k0sBinaryStep installs the k0s binary, keeping an existing one, and
 // keeps Commands.KeepFiles before k0s touches the node; its undo, which
 // runs after the k0s install's undo (k0s reset), puts them all back.
+// The binary is the one k0sUploadStep staged on the node before the
+// outage, moved into place in the same remote command as the save; the
+// binary is uploaded here only when none is staged.
 func k0sBinaryStep(e *Env, host string) *plan.Step {
 	c := e.Commands
 	return &plan.Step{
 		Name: "k0s-binary", Host: host, Phase: PhaseManagers,
 		Changes: "installs the k0s binary at " + c.K0sPath + " (an existing file is saved; so are MKE 3's files k0s reset deletes)",
 		Do: func(ctx context.Context, r *plan.Run) error {
+			cmd := "sh -c " + shell.Quote(k0sActivateScript(c.StateDir, c.K0sPath, e.k0sSum()))
 			if r.Get("saved") == "" {
-				out, err := sudo(ctx, r.Node, k0sSaveCmd(c.StateDir, c.K0sPath, c.K0sDir, c.KeepFiles))
-				if err != nil {
-					return err
-				}
-				r.Set("saved", out)
+				cmd = k0sSaveCmd(c.StateDir, c.K0sPath, c.K0sDir, c.KeepFiles) + " && " + cmd
+			}
+			out, err := sudo(ctx, r.Node, cmd)
+			if err != nil {
+				return err
+			}
+			lines := strings.Fields(out)
+			if r.Get("saved") == "" && len(lines) > 0 {
+				r.Set("saved", lines[0])
+			}
+			if len(lines) > 0 && lines[len(lines)-1] == "staged" {
+				return nil
 			}
 			return r.Node.Upload(ctx, e.K0sBinary, c.K0sPath, 0o755, true)
 		},

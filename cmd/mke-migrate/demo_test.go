@@ -68,7 +68,7 @@ func TestDemoUnknownStep(t *testing.T) {
 	code, _, stderr := runDemoBinary(t, "--fail-at", "k0s-everything", "--workers", "1")
 	assert.Equal(t, 2, code, stderr)
 	assert.Contains(t, stderr, `no step "k0s-everything"`)
-	assert.Contains(t, stderr, "save-inputs, swarm-export, mke3-backup, swarm-drain, mke3-stop, k0s-binary, k0s-controller")
+	assert.Contains(t, stderr, "save-inputs, swarm-export, mke3-backup, k0s-upload, swarm-drain, mke3-stop, k0s-binary, k0s-controller")
 	assert.Contains(t, stderr, "Simulated cluster removed.")
 }
 
