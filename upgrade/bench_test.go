@@ -48,7 +48,7 @@ func BenchmarkUpgrade(b *testing.B) {
 	}
 	for b.Loop() {
 		b.StopTimer()
-		bd := startBed(b, workers)
+		bd := startBedWithin(b, workers, 15*time.Minute)
 		for _, h := range bd.c.Hosts {
 			for _, m := range []string{"docker stop", "k0s install"} {
 				require.NoError(b, bd.c.SetFault(context.Background(), h, testbed.Fault{Match: m, HangSeconds: delay.Seconds()}))

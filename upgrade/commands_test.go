@@ -3,6 +3,7 @@ package upgrade
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -145,8 +146,11 @@ func TestAvailability(t *testing.T) {
 	if !slices.Equal(ids, []string{"id1", "id2"}) || back["id2"] != "drain" {
 		t.Fatalf("decode: %v %v", back, ids)
 	}
-	assertCmd(t, availabilityCmd(map[string]string{"a": "drain", "b;x": "active"}, []string{"a", "b;x"}),
-		"docker node update --availability drain a >/dev/null && docker node update --availability active 'b;x' >/dev/null")
+	assertCmd(t, availabilityCmd(map[string]string{"a": "drain", "b;x": "active", "c": "drain"}, []string{"a", "b;x", "c"}),
+		"rc=0; printf '%s\\n' a c | xargs -n 1 -P 8 docker node update --availability drain >/dev/null || rc=1; "+
+			"printf '%s\\n' 'b;x' | xargs -n 1 -P 8 docker node update --availability active >/dev/null || rc=1; [ $rc = 0 ]")
+	assertCmd(t, availabilityCmd(map[string]string{"a": "drain"}, []string{"a"}),
+		"printf '%s\\n' a | xargs -n 1 -P 8 docker node update --availability drain >/dev/null")
 }
 
 func TestUninstallOutcome(t *testing.T) {
@@ -298,4 +302,53 @@ func TestK0sSaveActivateRestore(t *testing.T) {
 			t.Fatalf("the wrong staged binary is still there: %v", err)
 		}
 	})
+}
+
+// availabilityCmd run by sh with a docker that logs its arguments: every
+// node is updated once, and one failed update fails the command after
+// the others ran.
+func TestAvailabilityCmdRuns(t *testing.T) {
+	dir := t.TempDir()
+	log := filepath.Join(dir, "log")
+	docker := "#!/bin/sh\necho \"$*\" >> " + shell.Quote(log) + "\n[ \"$5\" != bad ] || { echo 'Error response from daemon: node bad not found' >&2; exit 1; }\n"
+	if err := os.WriteFile(filepath.Join(dir, "docker"), []byte(docker), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	avail := map[string]string{"bad": "drain"}
+	var ids []string
+	for i := range 20 {
+		id := fmt.Sprintf("n%02d", i)
+		avail[id], ids = "drain", append(ids, id)
+	}
+	avail["n03"], avail["n07"] = "active", "pause"
+	run := func(ids []string) error {
+		cmd := exec.Command("sh", "-c", availabilityCmd(avail, ids))
+		cmd.Env = append(os.Environ(), "PATH="+dir+":"+os.Getenv("PATH"))
+		out, err := cmd.CombinedOutput()
+		if err != nil && !strings.Contains(string(out), "node bad not found") {
+			t.Errorf("the failure does not say why: %s", out)
+		}
+		return err
+	}
+	if err := run(ids); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(log)
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	slices.Sort(lines)
+	var want []string
+	for _, id := range ids {
+		want = append(want, "node update --availability "+avail[id]+" "+id)
+	}
+	slices.Sort(want)
+	if !slices.Equal(lines, want) {
+		t.Fatalf("docker ran\n%s\nwant\n%s", strings.Join(lines, "\n"), strings.Join(want, "\n"))
+	}
+	_ = os.Remove(log)
+	if err := run(append([]string{"bad"}, ids...)); err == nil {
+		t.Fatal("a failed update did not fail the command")
+	}
+	if b, _ := os.ReadFile(log); strings.Count(string(b), "\n") != len(ids)+1 {
+		t.Fatalf("not every node was updated after the failure:\n%s", b)
+	}
 }

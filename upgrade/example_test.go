@@ -58,33 +58,34 @@ func ExampleUpgrade_FromInventory() {
 	// point of no return: mke3-uninstall@10.0.0.1:22 (phase mke3 cleanup)
 	// the check runs in phase managers
 	// Backup
-	//     1/19  save-inputs                  local                  writes mke3.toml, mke4.yaml (preview) and the RBAC export to the output directory (undo: nothing to undo)
-	//     2/19  mke3-backup                  10.0.0.1:22            takes MKE 3's backup archive on the leader and copies it to the output directory (undo: yes)
+	//     1/20  save-inputs                  local                  writes mke3.toml, mke4.yaml (preview) and the RBAC export to the output directory (undo: nothing to undo)
+	//     2/20  mke3-backup                  10.0.0.1:22            takes MKE 3's backup archive on the leader and copies it to the output directory (undo: yes)
 	// k0s binary: copy to every node
-	//     3/19  k0s-upload                   10.0.0.1:22            copies the k0s binary to /var/lib/mke-migrate/k0s.staged before MKE 3 stops (nothing of MKE 3 changes) (undo: yes)
-	//     4/19  k0s-upload                   10.0.0.2:22            copies the k0s binary to /var/lib/mke-migrate/k0s.staged before MKE 3 stops (nothing of MKE 3 changes) (undo: yes)
-	// Swarm: drain every node
-	//     5/19  swarm-drain                  10.0.0.1:22            sets every node's Swarm availability to drain: Swarm stops MKE 3's agents (and the Swarm services' tasks) and no longer restarts them (undo: yes)
+	//     3/20  k0s-upload                   10.0.0.1:22            copies the k0s binary to /var/lib/mke-migrate/k0s.staged before MKE 3 stops (nothing of MKE 3 changes) (undo: yes)
+	//     4/20  k0s-upload                   10.0.0.2:22            copies the k0s binary to /var/lib/mke-migrate/k0s.staged before MKE 3 stops (nothing of MKE 3 changes) (undo: yes)
+	// Swarm: drain the managers
+	//     5/20  swarm-drain                  10.0.0.1:22            sets the managers' Swarm availability to drain: Swarm stops MKE 3's agents (and the Swarm services' tasks) and no longer restarts them (undo: yes)
 	// Carry: stop MKE 3's Kubernetes on every manager
-	//     6/19  mke3-stop                    10.0.0.1:22            stops MKE 3's agent, kubelet, ucp-* components (not ucp-kv) and k8s_* pod containers (undo: yes)
+	//     6/20  mke3-stop                    10.0.0.1:22            stops MKE 3's agent, kubelet, ucp-* components (not ucp-kv) and k8s_* pod containers (undo: yes)
 	// Carry: snapshot of MKE 3's etcd
-	//     7/19  etcd-snapshot                10.0.0.1:22            snapshots ucp-kv (read only), checks it and packs it with MKE 3's service-account keys into a k0s backup archive in /var/lib/mke-migrate/carry (undo: yes)
+	//     7/20  etcd-snapshot                10.0.0.1:22            snapshots ucp-kv (read only), checks it and packs it with MKE 3's service-account keys into a k0s backup archive in /var/lib/mke-migrate/carry (undo: yes)
 	// Manager 1 of 1: 10.0.0.1:22
-	//     8/19  k0s-binary                   10.0.0.1:22            installs the k0s binary at /usr/local/bin/k0s (an existing file is saved; so are MKE 3's files k0s reset deletes) (undo: yes)
-	//     9/19  k0s-restore                  10.0.0.1:22            k0s restore of the carry archive: etcd and service-account keys into /var/lib/k0s, /etc/k0s/k0s.yaml (undo: yes)
-	//    10/19  k0s-controller               10.0.0.1:22            installs and starts the first k0s controller on the restored data (undo: yes)
-	//    11/19  ingress-check                local                  nothing (checks the load balancer) (undo: nothing to undo)
-	//    12/19  carry-cleanup                10.0.0.1:22            removes the carry archive (MKE 3's keys and data) from the leader (undo: yes)
+	//     8/20  k0s-binary                   10.0.0.1:22            installs the k0s binary at /usr/local/bin/k0s (an existing file is saved; so are MKE 3's files k0s reset deletes) (undo: yes)
+	//     9/20  k0s-restore                  10.0.0.1:22            k0s restore of the carry archive: etcd and service-account keys into /var/lib/k0s, /etc/k0s/k0s.yaml (undo: yes)
+	//    10/20  k0s-controller               10.0.0.1:22            installs and starts the first k0s controller on the restored data (undo: yes)
+	//    11/20  ingress-check                local                  nothing (checks the load balancer) (undo: nothing to undo)
+	//    12/20  carry-cleanup                10.0.0.1:22            removes the carry archive (MKE 3's keys and data) from the leader (undo: yes)
+	//    13/20  swarm-drain-workers-1        10.0.0.1:22            sets the Swarm availability of 1 worker(s) to drain: Swarm stops MKE 3's agents (and the Swarm services' tasks) and no longer restarts them (undo: yes)
 	// Workers: 1 node(s)
-	//    13/19  mke3-stop                    10.0.0.2:22            stops MKE 3's agent, kubelet, ucp-* components (not ucp-kv) and k8s_* pod containers (undo: yes)
-	//    14/19  k0s-binary                   10.0.0.2:22            installs the k0s binary at /usr/local/bin/k0s (an existing file is saved; so are MKE 3's files k0s reset deletes) (undo: yes)
-	//    15/19  k0s-worker                   10.0.0.2:22            joins the node as a k0s worker (token from the first controller) and waits until its Node is Ready (undo: yes)
+	//    14/20  mke3-stop                    10.0.0.2:22            stops MKE 3's agent, kubelet, ucp-* components (not ucp-kv) and k8s_* pod containers (undo: yes)
+	//    15/20  k0s-binary                   10.0.0.2:22            installs the k0s binary at /usr/local/bin/k0s (an existing file is saved; so are MKE 3's files k0s reset deletes) (undo: yes)
+	//    16/20  k0s-worker                   10.0.0.2:22            joins the node as a k0s worker (token from the first controller) and waits until its Node is Ready (undo: yes)
 	// MKE 4k configuration
-	//    16/19  mke4-config                  local                  stores mke4.yaml in the new cluster (Secret mke/mke4-config) for MKE 4k's installer; installs no MKE 4k component (undo: yes)
+	//    17/20  mke4-config                  local                  stores mke4.yaml in the new cluster (Secret mke/mke4-config) for MKE 4k's installer; installs no MKE 4k component (undo: yes)
 	// MKE 3 cleanup
-	//    17/19  mke3-uninstall               10.0.0.1:22            uninstalls MKE 3.7.16 (uninstall-ucp; on timeout, every node leaves the Swarm) (undo: nothing to undo)  <-- point of no return: from here a failure is resumed, not rolled back
+	//    18/20  mke3-uninstall               10.0.0.1:22            uninstalls MKE 3.7.16 (uninstall-ucp; on timeout, every node leaves the Swarm) (undo: nothing to undo)  <-- point of no return: from here a failure is resumed, not rolled back
 	// MKE 3 volumes
-	//    18/19  mke3-volumes                 10.0.0.1:22            removes MKE 3's leftover ucp-* containers and volumes ucp-controller-server-certs (undo: nothing to undo)
+	//    19/20  mke3-volumes                 10.0.0.1:22            removes MKE 3's leftover ucp-* containers and volumes ucp-controller-server-certs (undo: nothing to undo)
 	// Output
-	//    19/19  write-outputs                local                  writes mke4.yaml and the admin kubeconfig (/home/ops/.mke/mke.kubeconf) (undo: nothing to undo)
+	//    20/20  write-outputs                local                  writes mke4.yaml and the admin kubeconfig (/home/ops/.mke/mke.kubeconf) (undo: nothing to undo)
 }

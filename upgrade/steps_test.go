@@ -3,6 +3,7 @@ package upgrade
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"slices"
@@ -308,4 +309,108 @@ func TestVolumesStepBoundedThenManual(t *testing.T) {
 	if n := len(fc.log); n != pastTries {
 		t.Errorf("%d tries, want %d", n, pastTries)
 	}
+}
+
+// The k0s binary reaches every node before the outage, and the workers
+// are drained beside the managers' stages: each worker once, all before
+// the first worker stage, the managers before anything of MKE 3 stops.
+func TestOutageSchedule(t *testing.T) {
+	for _, tc := range []struct{ managers, workers, batch int }{{3, 200, 100}, {3, 2, 100}, {1, 5, 100}, {3, 0, 100}, {2, 10, 20}} {
+		t.Run(fmt.Sprintf("%d managers, %d workers, batch %d%%", tc.managers, tc.workers, tc.batch), func(t *testing.T) {
+			sh := &Shared{Facts: map[string]hosts.Facts{}}
+			for i := range tc.managers {
+				h := fmt.Sprintf("10.0.1.%d:22", i+1)
+				sh.Managers, sh.Facts[h] = append(sh.Managers, h), hosts.Facts{Hostname: fmt.Sprintf("m%d", i+1)}
+			}
+			for i := range tc.workers {
+				h := fmt.Sprintf("10.0.2.%d:22", i+1)
+				sh.Workers, sh.Facts[h] = append(sh.Workers, h), hosts.Facts{Hostname: fmt.Sprintf("w%d", i+1)}
+			}
+			sh.Leader = sh.Managers[0]
+			e := &Env{Cluster: sh, Commands: Commands{}.withDefaults(), K0sBinary: []byte("k0s")}
+			p, err := Steps(e, tc.batch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			uploaded, drained := map[string]bool{}, map[string]int{}
+			firstStop := -1
+			for i, st := range p.Stages {
+				for _, lane := range st.Lanes {
+					for _, s := range lane {
+						if s.Phase != st.Phase {
+							t.Errorf("%s: phase %q in stage %q of phase %q", s.ID(), s.Phase, st.Name, st.Phase)
+						}
+						switch {
+						case s.Name == "k0s-upload":
+							if firstStop >= 0 {
+								t.Errorf("%s after MKE 3 started to stop", s.ID())
+							}
+							uploaded[s.Host] = true
+						case s.Name == "swarm-drain":
+							if firstStop >= 0 || len(uploaded) != tc.managers+tc.workers {
+								t.Errorf("the managers' drain at stage %d: after a stop, or before every upload", i)
+							}
+						case strings.HasPrefix(s.Name, "swarm-drain-workers-"):
+							if st.Phase != PhaseManagers {
+								t.Errorf("%s in stage %q", s.ID(), st.Name)
+							}
+						case s.Name == "mke3-stop":
+							if firstStop < 0 {
+								firstStop = i
+							}
+							if slices.Contains(sh.Workers, s.Host) && drained[s.Host] != 1 {
+								t.Errorf("worker %s stops, drained %d times before", s.Host, drained[s.Host])
+							}
+						}
+					}
+				}
+				// the drain lanes name their workers only in their commands:
+				// count them from the stage's lanes by running Do on fakes
+				for _, lane := range st.Lanes {
+					for _, s := range lane {
+						if strings.HasPrefix(s.Name, "swarm-drain-workers-") {
+							for _, w := range drainedBy(t, e, s) {
+								drained[w]++
+							}
+						}
+					}
+				}
+			}
+			for _, w := range sh.Workers {
+				if drained[w] != 1 {
+					t.Errorf("worker %s drained %d times", w, drained[w])
+				}
+			}
+		})
+	}
+}
+
+// drainedBy runs a drain step's Do on a fake leader and returns the
+// hosts whose Swarm node it drained.
+func drainedBy(t *testing.T, e *Env, s *plan.Step) []string {
+	t.Helper()
+	fc := newFakeCluster(e.Cluster.Leader)
+	var ls strings.Builder
+	byID := map[string]string{}
+	for _, h := range append(slices.Clone(e.Cluster.Managers), e.Cluster.Workers...) {
+		id := "id-" + e.Cluster.Facts[h].Hostname
+		byID[id] = h
+		fmt.Fprintf(&ls, "%s Active\n", id)
+	}
+	fc.nodes[e.Cluster.Leader].reply[shell.Sudo(nodeLsCmd)] = ls.String()
+	// the steps read node IDs from the facts
+	for h, f := range e.Cluster.Facts {
+		f.Swarm.NodeID = "id-" + f.Hostname
+		e.Cluster.Facts[h] = f
+	}
+	r := run(t, fc, s, nil, do)
+	prev, ids := decodeAvailability(r.Get("availability"))
+	var out []string
+	for _, id := range ids {
+		if prev[id] != "active" {
+			t.Errorf("%s: availability %q", id, prev[id])
+		}
+		out = append(out, byID[id])
+	}
+	return out
 }
