@@ -27,7 +27,11 @@ import (
 // costing 2 D: (managers + ⌈workers / concurrency⌉) × 2 D. It reports the
 // outage (the Swarm drain, which stops MKE 3's agents, → last worker's
 // Node Ready on k0s) and the wall time of Apply against that critical path, the remote
-// commands per worker, and the peak RSS of the process. The k0s binary
+// commands per worker, and the peak RSS of the process; also the
+// outage against a critical path measured in the same run (one node
+// step timed alone on an idle worker before Apply, times the node steps
+// of the path), the load average during the outage, and, on stdout,
+// where the outage went (stages, steps, busy worker lanes). The k0s binary
 // is a 60-byte wrapper of the node's fake k0s; MKE_MIGRATE_BENCH_FULL_K0S=1
 // copies the 6 MB fake binary to every node instead, to see what the
 // transfer costs.
