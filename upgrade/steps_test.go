@@ -199,7 +199,7 @@ func TestK0sUploadStep(t *testing.T) {
 	run(t, fc, s, nil, do)
 	requireCmds(t, fc, worker+": "+shell.Sudo("mkdir -p '/var/lib/mke-migrate'"), worker+": upload /var/lib/mke-migrate/k0s.staged -rwx------")
 	run(t, fc, s, nil, undo)
-	requireCmds(t, fc, worker+": "+shell.Sudo("rm -f '/var/lib/mke-migrate/k0s.staged'; rmdir '/var/lib/mke-migrate' 2>/dev/null; true"))
+	requireCmds(t, fc, worker+": "+shell.Sudo("rm -f '/var/lib/mke-migrate/k0s.staged' '/var/lib/mke-migrate/'.mke-upload.*; rmdir '/var/lib/mke-migrate' 2>/dev/null; true"))
 }
 
 // The join token is made once per role on the leader and reaches a

@@ -190,7 +190,7 @@ func (e *Env) k0sSum() string {
 // outage: it changes nothing of MKE 3, and the copy (the slow part on a
 // real site, a k0s binary is some 250 MB) is then not on the outage's
 // critical path; k0sBinaryStep only moves it into place. Its undo
-// removes the staged copy.
+// removes the staged copy, and what an upload cut off left.
 func k0sUploadStep(e *Env, host string) *plan.Step {
 	c := e.Commands
 	return &plan.Step{
@@ -203,7 +203,9 @@ func k0sUploadStep(e *Env, host string) *plan.Step {
 			return r.Node.Upload(ctx, e.K0sBinary, strings.TrimRight(c.StateDir, "/")+"/"+stagedName, 0o700, true)
 		},
 		Undo: func(ctx context.Context, r *plan.Run) error {
-			_, err := sudo(ctx, r.Node, "rm -f "+statePath(c.StateDir, stagedName)+"; rmdir "+shell.Quote(c.StateDir)+" 2>/dev/null; true")
+			// an upload cut off (timeout, interrupt) leaves its temporary
+			// file next to the staged one (hosts.Client.Upload)
+			_, err := sudo(ctx, r.Node, "rm -f "+statePath(c.StateDir, stagedName)+" "+shell.Quote(strings.TrimRight(c.StateDir, "/")+"/")+".mke-upload.*; rmdir "+shell.Quote(c.StateDir)+" 2>/dev/null; true")
 			return err
 		},
 	}
