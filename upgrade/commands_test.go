@@ -3,6 +3,7 @@ package upgrade
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -302,6 +303,47 @@ func TestK0sSaveActivateRestore(t *testing.T) {
 			t.Fatalf("the wrong staged binary is still there: %v", err)
 		}
 	})
+	// what is not ours is never replaced: a folder, or a file neither
+	// saved (k0s.orig) nor found absent by the save (k0s.none)
+	for _, tc := range []struct {
+		name string
+		make func(k string) error
+	}{
+		{"a folder at the k0s path", func(k string) error { return os.Mkdir(k, 0o755) }},
+		{"an unsaved file at the k0s path", func(k string) error { return os.WriteFile(k, []byte("theirs"), 0o755) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			state, k := filepath.Join(dir, "state"), filepath.Join(dir, "k0s")
+			if err := os.MkdirAll(state, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(state, stagedName), newBin, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			if err := tc.make(k); err != nil {
+				t.Fatal(err)
+			}
+			out, err := exec.Command("sh", "-c", k0sActivateScript(state, k, want)).CombinedOutput()
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) || ee.ExitCode() != exitNotOurs {
+				t.Fatalf("want exit %d, got %v: %s", exitNotOurs, err, out)
+			}
+			if !strings.Contains(string(out), "not replaced") {
+				t.Errorf("the refusal does not say why: %s", out)
+			}
+			if fi, err := os.Lstat(k); err != nil {
+				t.Fatal(err)
+			} else if !fi.IsDir() {
+				if b, _ := os.ReadFile(k); string(b) != "theirs" {
+					t.Fatalf("the file at the k0s path is now %q", b)
+				}
+			}
+			if ms, _ := filepath.Glob(filepath.Join(dir, k0sTempPrefix+"*")); len(ms) > 0 {
+				t.Fatalf("temporary files left: %v", ms)
+			}
+		})
+	}
 }
 
 // availabilityCmd run by sh with a docker that logs its arguments: every
