@@ -587,20 +587,39 @@ func (e *Env) deliverTo(ctx context.Context, r *plan.Run, dest string, kept bool
 // staged path (StateDir/k0s.staged) before the outage, SHA-256 checked
 // there; a node that has it staged already gets nothing sent again.
 func (e *Env) stageK0s(ctx context.Context, r *plan.Run) error {
-	dest := stagedPath(e.Commands.StateDir)
-	out, err := sudo(ctx, r.Node, k0sSumCmd(dest))
+	c := e.Commands
+	dest := stagedPath(c.StateDir)
+	out, err := sudo(ctx, r.Node, stageSumCmd(c.StateDir, c.K0sPath))
 	if err != nil {
 		return err
 	}
-	switch sum := strings.TrimPrefix(strings.TrimSpace(out), "sum="); sum {
-	case "folder":
+	var staged, installed string
+	for _, l := range strings.Fields(out) {
+		if v, ok := strings.CutPrefix(l, "sum="); ok {
+			staged = v
+		} else if v, ok := strings.CutPrefix(l, "installed="); ok {
+			installed = v
+		}
+	}
+	switch {
+	case staged == "folder":
 		return fmt.Errorf("%s: %s is a folder: not replaced by the k0s binary", r.Step.Host, dest)
-	case e.Delivery.SHA256:
+	case staged == e.Delivery.SHA256:
 		r.Logger.Info("k0s binary already staged", "path", dest)
 		e.delivered(r.Step.Host, e.delivery.staged)
 		return nil
+	case installed == e.Delivery.SHA256:
+		// k0s-binary finds it in place and sends nothing
+		r.Logger.Info("k0s binary already in place: nothing staged", "path", c.K0sPath)
+		return nil
 	}
 	return e.deliverTo(ctx, r, dest, false, e.delivery.staged)
+}
+
+// stageSumCmd prints sum=<SHA-256> of the staged binary and
+// installed=<SHA-256> of the one at k0sPath (none, folder: k0sSumCmd).
+func stageSumCmd(stateDir, k0sPath string) string {
+	return k0sSumCmd(stagedPath(stateDir)) + "\n" + strings.ReplaceAll(k0sSumCmd(k0sPath), "sum=", "installed=")
 }
 
 // delivered records that host has the binary: a source for peer copies

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -63,15 +64,23 @@ func sha(b []byte) string {
 }
 
 // deliveryOnly keeps only the k0s-binary steps of p: the delivery as the
-// upgrade runs it (same stages, lanes and order), without the rest.
-func deliveryOnly(p *plan.Plan) *plan.Plan {
+// upgrade runs it when nothing was staged (a resume), in the same stages,
+// lanes and order, without the rest.
+func deliveryOnly(p *plan.Plan) *plan.Plan { return stepsOnly(p, "k0s-binary") }
+
+// stagedDelivery keeps the k0s-upload and k0s-binary steps of p: the
+// delivery to the staged path before the outage, then the activation.
+func stagedDelivery(p *plan.Plan) *plan.Plan { return stepsOnly(p, "k0s-upload", "k0s-binary") }
+
+// stepsOnly keeps only the steps of p named names.
+func stepsOnly(p *plan.Plan, names ...string) *plan.Plan {
 	out := &plan.Plan{}
 	for _, st := range p.Stages {
 		var lanes [][]*plan.Step
 		for _, lane := range st.Lanes {
 			var keep []*plan.Step
 			for _, s := range lane {
-				if s.Name == "k0s-binary" {
+				if slices.Contains(names, s.Name) {
 					keep = append(keep, s)
 				}
 			}
@@ -143,7 +152,8 @@ func TestDeliveryURLChecksumMismatch(t *testing.T) {
 	require.Equal(t, b.baseline, b.digests(t))
 }
 
-// peer mode: this machine uploads the binary once; every other node
+// peer mode, before the outage (k0s-upload) then moved into place
+// (k0s-binary): this machine uploads the binary once; every other node
 // copies it from a node that has it, verified there; the bytes sent from
 // this machine are about one binary, whatever the number of nodes. A
 // second run (a resume of the delivery) sends no binary again.
@@ -152,7 +162,7 @@ func TestDeliveryPeer(t *testing.T) {
 	o := b.options(t, t.TempDir())
 	o.Delivery = upgrade.Delivery{Mode: upgrade.DeliveryPeer, PeerFanout: 2}
 	u, p := discoverAndPlan(t, o)
-	res, err := u.Apply(t.Context(), deliveryOnly(p))
+	res, err := u.Apply(t.Context(), stagedDelivery(p))
 	require.NoError(t, err)
 	b.requireK0s(t, b.k0s)
 	var total int64
@@ -166,15 +176,15 @@ func TestDeliveryPeer(t *testing.T) {
 	st := journal.Replay(rs)
 	copied := 0
 	for _, h := range b.hosts {
-		if src := st.Data("k0s-binary", h.String())["copied-from"]; src != "" {
+		if src := st.Data("k0s-upload", h.String())["copied-from"]; src != "" {
 			copied++
 			require.NotEqual(t, h.String(), src)
 		}
 	}
 	require.Equal(t, len(b.hosts)-1, copied, "every node but the first copies from a peer")
-	// no one-shot server nor its folder left
+	// no one-shot server nor its folder left, nor a staged copy (moved into place)
 	for _, h := range b.c.Hosts {
-		out, err := b.c.Exec(t.Context(), h, "ls -d /var/lib/mke-migrate/peer-* 2>/dev/null; pgrep -f 'openssl [s]_server' || true")
+		out, err := b.c.Exec(t.Context(), h, "ls -d /var/lib/mke-migrate/peer-* /var/lib/mke-migrate/k0s.staged 2>/dev/null; pgrep -f 'openssl [s]_server' || true")
 		require.NoError(t, err)
 		require.Empty(t, strings.TrimSpace(out), h.Name)
 	}
@@ -183,16 +193,16 @@ func TestDeliveryPeer(t *testing.T) {
 	o2 := b.options(t, t.TempDir())
 	o2.Delivery = o.Delivery
 	u2, p2 := discoverAndPlan(t, o2)
-	res, err = u2.Apply(t.Context(), deliveryOnly(p2))
+	res, err = u2.Apply(t.Context(), stagedDelivery(p2))
 	require.NoError(t, err)
 	for h, n := range res.BytesSent {
 		require.Less(t, n, int64(len(b.k0s))/10, "%s: the binary was sent again", h)
 	}
 	b.requireK0s(t, b.k0s)
 	// the rollbacks of both runs leave every node as it was
-	_, err = u2.Rollback(t.Context(), deliveryOnly(p2))
+	_, err = u2.Rollback(t.Context(), stagedDelivery(p2))
 	require.NoError(t, err)
-	_, err = u.Rollback(t.Context(), deliveryOnly(p))
+	_, err = u.Rollback(t.Context(), stagedDelivery(p))
 	require.NoError(t, err)
 	require.Equal(t, b.baseline, b.digests(t))
 }

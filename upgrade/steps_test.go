@@ -208,14 +208,19 @@ func TestK0sUploadStep(t *testing.T) {
 	e := testEnv(fc)
 	s := k0sUploadStep(e, worker)
 	staged := "/var/lib/mke-migrate/k0s.staged"
-	fc.nodes[worker].reply[shell.Sudo(k0sSumCmd(staged))] = "sum=none"
+	sumCmd := shell.Sudo(stageSumCmd("/var/lib/mke-migrate", "/usr/local/bin/k0s"))
+	fc.nodes[worker].reply[sumCmd] = "sum=none\ninstalled=none"
 	run(t, fc, s, nil, do)
 	upload := shell.Sudo(uploadScript("/var/lib/mke-migrate", staged, false, e.Delivery.SHA256))
-	requireCmds(t, fc, worker+": "+shell.Sudo(k0sSumCmd(staged)), worker+": "+upload)
+	requireCmds(t, fc, worker+": "+sumCmd, worker+": "+upload)
 	// staged already (a resume): nothing is sent again
-	fc.nodes[worker].reply[shell.Sudo(k0sSumCmd(staged))] = "sum=" + e.Delivery.SHA256
+	fc.nodes[worker].reply[sumCmd] = "sum=" + e.Delivery.SHA256 + "\ninstalled=none"
 	run(t, fc, s, nil, do)
-	requireCmds(t, fc, worker+": "+shell.Sudo(k0sSumCmd(staged)))
+	requireCmds(t, fc, worker+": "+sumCmd)
+	// in place already (a second run): nothing is staged
+	fc.nodes[worker].reply[sumCmd] = "sum=none\ninstalled=" + e.Delivery.SHA256
+	run(t, fc, s, nil, do)
+	requireCmds(t, fc, worker+": "+sumCmd)
 	run(t, fc, s, nil, undo)
 	requireCmds(t, fc, worker+": "+shell.Sudo(peerCleanupCmd("/var/lib/mke-migrate")+"; rm -f '/var/lib/mke-migrate/k0s.staged' '/var/lib/mke-migrate/'"+k0sTempPrefix+"* '/var/lib/mke-migrate/'.mke-upload.*; rmdir '/var/lib/mke-migrate' 2>/dev/null; true"))
 }
