@@ -130,8 +130,8 @@ func TestDeliveryURL(t *testing.T) {
 	}
 }
 
-// Checksum mismatch: a mirror serving another binary fails the first
-// node that downloads it, naming the host; nothing of the download is
+// Checksum mismatch: a mirror serving another binary fails the node
+// that downloads it, before the outage (k0s-upload), naming the host; nothing of the download is
 // installed and the rollback leaves every node as it was.
 func TestDeliveryURLChecksumMismatch(t *testing.T) {
 	b := startBed(t, 1)
@@ -145,10 +145,20 @@ func TestDeliveryURLChecksumMismatch(t *testing.T) {
 	require.NoError(t, rb.Rollback)
 	var ce *upgrade.K0sChecksumError
 	require.ErrorAs(t, err, &ce)
-	require.Equal(t, b.key("manager-1"), ce.Host)
+	// the nodes download in k0s-upload's lanes, side by side: whichever
+	// finishes first fails the stage
+	var se *plan.StepError
+	require.ErrorAs(t, err, &se)
+	require.Equal(t, "k0s-upload", se.Step, "the mismatch is found before the outage")
+	require.Equal(t, se.Host, ce.Host)
+	keys := []string{}
+	for _, h := range b.c.Hosts {
+		keys = append(keys, b.key(h.Name))
+	}
+	require.Contains(t, keys, ce.Host)
 	require.Equal(t, sha(b.k0s), ce.Want)
 	require.Equal(t, sha([]byte("not the k0s you are looking for")), ce.Got)
-	require.Contains(t, err.Error(), b.key("manager-1"))
+	require.Contains(t, err.Error(), ce.Host)
 	require.Equal(t, b.baseline, b.digests(t))
 }
 
