@@ -130,9 +130,10 @@ func TestDeliveryURL(t *testing.T) {
 	}
 }
 
-// Checksum mismatch: a mirror serving another binary fails the node
-// that downloads it, before the outage (k0s-upload), naming the host; nothing of the download is
-// installed and the rollback leaves every node as it was.
+// Checksum mismatch: a mirror serving another binary fails a node that
+// downloads it before the outage (k0s-upload), naming the host; nothing
+// of the download is installed and the rollback leaves every node as it
+// was.
 func TestDeliveryURLChecksumMismatch(t *testing.T) {
 	b := startBed(t, 1)
 	m := startMirror(t, b, map[string][]byte{"/k0s": []byte("not the k0s you are looking for")})
