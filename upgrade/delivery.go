@@ -709,8 +709,14 @@ func (e *Env) peerCopy(ctx context.Context, r *plan.Run, dest string, kept bool,
 		return err
 	}
 	if seed {
-		defer pool.seeded()
-		return e.upload(ctx, r, dest, kept)
+		// the seed is a source before the seeding ends: a waiter woken
+		// in between would otherwise find no source and seed again
+		err := e.upload(ctx, r, dest, kept)
+		if err == nil {
+			e.delivered(host, pool)
+		}
+		pool.seeded()
+		return err
 	}
 	port := e.Delivery.PeerPort + slot
 	copied, srcBad := false, false
