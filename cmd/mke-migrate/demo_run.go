@@ -161,8 +161,8 @@ func (d *demo) run(ctx context.Context, bed *demoBed) (*demoResult, error) {
 		// against the inventory of MKE 3's objects, read from the bed's
 		// API server: the simulator's client bundle points elsewhere
 		MKE3KubeConfig: func(context.Context) (*rest.Config, error) { return rest.CopyConfig(bed.mke3), nil },
-		Logger: d.log,
-		Events: rpt.event,
+		Logger:         d.log,
+		Events:         rpt.event,
 	}
 	res.Skipped = demoSkipped(o)
 	for _, x := range res.Skipped {
