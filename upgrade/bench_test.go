@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -26,7 +27,11 @@ import (
 // costing 2 D: (managers + ⌈workers / concurrency⌉) × 2 D. It reports the
 // outage (the Swarm drain, which stops MKE 3's agents, → last worker's
 // Node Ready on k0s) and the wall time of Apply against that critical path, the remote
-// commands per worker, and the peak RSS of the process. The k0s binary
+// commands per worker, and the peak RSS of the process; also the
+// outage against a critical path measured in the same run (one node
+// step timed alone on an idle worker before Apply, times the node steps
+// of the path), the load average during the outage, and, on stdout,
+// where the outage went (stages, steps, busy worker lanes). The k0s binary
 // is a 60-byte wrapper of the node's fake k0s; MKE_MIGRATE_BENCH_FULL_K0S=1
 // copies the 6 MB fake binary to every node instead, to see what the
 // transfer costs.
@@ -47,7 +52,7 @@ func BenchmarkUpgrade(b *testing.B) {
 	}
 	for b.Loop() {
 		b.StopTimer()
-		bd := startBed(b, workers)
+		bd := startBedWithin(b, workers, 15*time.Minute)
 		for _, h := range bd.c.Hosts {
 			for _, m := range []string{"docker stop", "k0s install"} {
 				require.NoError(b, bd.c.SetFault(context.Background(), h, testbed.Fault{Match: m, HangSeconds: delay.Seconds()}))
@@ -67,10 +72,12 @@ func BenchmarkUpgrade(b *testing.B) {
 		// Ready (the k0s-worker step ends when it is)
 		var mu sync.Mutex
 		var outStart, outEnd time.Time
+		var trace []benchEvent
 		o.Events = func(e plan.Event) {
 			mu.Lock()
 			defer mu.Unlock()
 			now := time.Now()
+			trace = append(trace, benchEvent{at: now, e: e})
 			// the Swarm drain stops MKE 3's agents: the first component
 			if e.Kind == plan.EventStepStart && (e.Step == "swarm-drain" || e.Step == "mke3-stop") && outStart.IsZero() {
 				outStart = now
@@ -87,11 +94,23 @@ func BenchmarkUpgrade(b *testing.B) {
 			}
 		}
 		critical := time.Duration(3+batches) * 2 * delay
+		// the critical path measured on this machine now: one node step
+		// (the two delayed commands, each its own SSH session) on an idle
+		// worker, before the run, times the node steps of the path
+		probe := bd.c.Hosts[len(bd.c.Hosts)-1]
+		pstart := time.Now()
+		for range 2 {
+			_, _ = bd.c.Exec(context.Background(), probe, "docker stop mke-bench-probe")
+		}
+		nodeStep := time.Since(pstart)
+		measured := time.Duration(3+batches) * nodeStep
+		load := startLoadSampler()
 		b.StartTimer()
 		start := time.Now()
 		res, err := u.Apply(context.Background(), p)
 		wall := time.Since(start)
 		b.StopTimer()
+		loads := load()
 		require.NoError(b, err)
 
 		total, worst, n := 0, 0, 0
@@ -115,8 +134,194 @@ func BenchmarkUpgrade(b *testing.B) {
 		b.ReportMetric(float64(total)/float64(n), "commands/worker")
 		b.ReportMetric(float64(worst), "max-commands/worker")
 		b.ReportMetric(float64(ru.Maxrss)/1024, "peak-RSS-MB")
-		b.Log(fmt.Sprintf("%d workers in %d node steps at concurrency %d, delay %v: outage %v, wall %v, critical path %v",
-			workers, batches, concurrency, delay, outage.Round(time.Millisecond), wall.Round(time.Millisecond), critical))
+		b.ReportMetric(outage.Seconds()/measured.Seconds(), "outage-x-measured-path")
+		lmin, lmean, lmax := loadStats(loads, outStart, outEnd)
+		b.ReportMetric(lmax, "load-max")
+		b.Log(fmt.Sprintf("%d workers in %d node steps at concurrency %d, delay %v: outage %v, wall %v, critical path %v (measured: node step %v, path %v)",
+			workers, batches, concurrency, delay, outage.Round(time.Millisecond), wall.Round(time.Millisecond), critical,
+			nodeStep.Round(time.Millisecond), measured.Round(time.Millisecond)))
+		b.Log(fmt.Sprintf("load average (1 min) during the outage: min %.1f, mean %.1f, max %.1f on %d cores", lmin, lmean, lmax, runtime.NumCPU()))
+		// on stdout: a benchmark's log keeps only its first lines
+		fmt.Print(breakdown(trace, outStart, outEnd, concurrency))
 		b.StartTimer()
 	}
+}
+
+type benchEvent struct {
+	at time.Time
+	e  plan.Event
+}
+
+type loadSample struct {
+	at   time.Time
+	load float64
+}
+
+// startLoadSampler reads the 1-minute load average every second until
+// the returned function is called, which returns the samples.
+func startLoadSampler() func() []loadSample {
+	var mu sync.Mutex
+	var out []loadSample
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	read := func() {
+		b, err := os.ReadFile("/proc/loadavg")
+		if err != nil {
+			return
+		}
+		f := strings.Fields(string(b))
+		if len(f) == 0 {
+			return
+		}
+		if v, err := strconv.ParseFloat(f[0], 64); err == nil {
+			mu.Lock()
+			out = append(out, loadSample{time.Now(), v})
+			mu.Unlock()
+		}
+	}
+	go func() {
+		defer close(done)
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			read()
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() []loadSample {
+		close(stop)
+		<-done
+		read()
+		mu.Lock()
+		defer mu.Unlock()
+		return out
+	}
+}
+
+// loadStats are the min, mean and max of the samples from from to to
+// (all of them when none falls in between).
+func loadStats(s []loadSample, from, to time.Time) (lmin, lmean, lmax float64) {
+	var in []float64
+	for _, x := range s {
+		if !x.at.Before(from) && !x.at.After(to) {
+			in = append(in, x.load)
+		}
+	}
+	if len(in) == 0 {
+		for _, x := range s {
+			in = append(in, x.load)
+		}
+	}
+	if len(in) == 0 {
+		return 0, 0, 0
+	}
+	lmin, lmax = in[0], in[0]
+	sum := 0.0
+	for _, v := range in {
+		lmin, lmax, sum = min(lmin, v), max(lmax, v), sum+v
+	}
+	return lmin, sum / float64(len(in)), lmax
+}
+
+// breakdown says where the outage went: each stage's span within it, the
+// mean and longest time of each step on workers, and how busy the
+// worker lanes kept the concurrency slots.
+func breakdown(trace []benchEvent, from, to time.Time, concurrency int) string {
+	type span struct{ start, end time.Time }
+	stages := map[string]*span{}
+	var order []string
+	starts := map[string]time.Time{}
+	type agg struct {
+		n        int
+		sum, max time.Duration
+	}
+	steps := map[string]*agg{}
+	var stepOrder []string
+	lanes := map[string]*span{} // worker lanes by host
+	for _, t := range trace {
+		e := t.e
+		if t.at.Before(from) || t.at.After(to) {
+			continue
+		}
+		sp := stages[e.Stage]
+		if sp == nil {
+			sp = &span{start: t.at}
+			stages[e.Stage] = sp
+			order = append(order, e.Stage)
+		}
+		sp.end = t.at
+		key := e.Step + "@" + e.Host
+		switch e.Kind {
+		case plan.EventStepStart:
+			starts[key] = t.at
+			if strings.HasPrefix(e.Stage, "Workers") {
+				if lanes[e.Host] == nil {
+					lanes[e.Host] = &span{start: t.at}
+				}
+			}
+		case plan.EventStepDone:
+			d := t.at.Sub(starts[key])
+			kind := "manager"
+			if strings.HasPrefix(e.Stage, "Workers") {
+				kind = "worker"
+				if l := lanes[e.Host]; l != nil {
+					l.end = t.at
+				}
+			}
+			name := kind + " " + e.Step
+			a := steps[name]
+			if a == nil {
+				a = &agg{}
+				steps[name] = a
+				stepOrder = append(stepOrder, name)
+			}
+			a.n++
+			a.sum += d
+			a.max = max(a.max, d)
+		}
+	}
+	var b strings.Builder
+	b.WriteString("outage breakdown:\n")
+	for _, n := range order {
+		sp := stages[n]
+		fmt.Fprintf(&b, "  stage %-40q %6.2f s → %6.2f s (%.2f s)\n", n, sp.start.Sub(from).Seconds(), sp.end.Sub(from).Seconds(), sp.end.Sub(sp.start).Seconds())
+	}
+	for _, n := range stepOrder {
+		a := steps[n]
+		fmt.Fprintf(&b, "  step %-28s ×%3d mean %6.3f s, max %6.3f s\n", n, a.n, (a.sum / time.Duration(a.n)).Seconds(), a.max.Seconds())
+	}
+	if len(lanes) > 0 {
+		var busy time.Duration
+		first, last := to, from
+		for _, l := range lanes {
+			if l.end.IsZero() {
+				continue
+			}
+			busy += l.end.Sub(l.start)
+			first, last = minTime(first, l.start), maxTime(last, l.end)
+		}
+		if span := last.Sub(first); span > 0 {
+			fmt.Fprintf(&b, "  worker lanes: %d, mean %.2f s each, %.1f running on average over %.2f s (concurrency %d)\n",
+				len(lanes), (busy / time.Duration(len(lanes))).Seconds(), busy.Seconds()/span.Seconds(), span.Seconds(), concurrency)
+		}
+	}
+	return b.String()
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }

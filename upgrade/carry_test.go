@@ -243,16 +243,16 @@ func TestCarryPlan(t *testing.T) {
 	for _, s := range p.Steps() {
 		ids = append(ids, s.ID())
 	}
-	want := []string{"save-inputs", "mke3-backup@" + leader, "swarm-drain@" + leader, "mke3-stop@" + leader, "mke3-stop@" + manager, "etcd-snapshot@" + leader,
+	want := []string{"save-inputs", "mke3-backup@" + leader, "k0s-upload@" + leader, "k0s-upload@" + manager, "k0s-upload@" + worker, "swarm-drain@" + leader, "mke3-stop@" + leader, "mke3-stop@" + manager, "etcd-snapshot@" + leader,
 		"k0s-binary@" + leader, "k0s-restore@" + leader, "k0s-controller@" + leader, "carry-cleanup@" + leader,
-		"k0s-binary@" + manager, "k0s-controller@" + manager,
+		"k0s-binary@" + manager, "k0s-controller@" + manager, "swarm-drain-workers-2@" + leader,
 		"mke3-stop@" + worker, "k0s-binary@" + worker, "k0s-worker@" + worker,
 		"mke3-uninstall@" + leader, "mke3-volumes@" + leader, "mke3-volumes@" + manager, "write-outputs"}
 	if !slices.Equal(ids, want) {
 		t.Fatalf("plan\n got %v\nwant %v", ids, want)
 	}
 	// the stop stage stops every manager at once: one lane each
-	if st := p.Stages[2]; len(st.Lanes) != 2 || st.Phase != PhaseMigrate {
+	if st := p.Stages[3]; len(st.Lanes) != 2 || st.Phase != PhaseMigrate {
 		t.Fatalf("stop stage %+v", st)
 	}
 

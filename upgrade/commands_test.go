@@ -1,10 +1,19 @@
 package upgrade
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mke-migrate/mke-migrate/internal/shell"
 )
 
 // assertCmd compares a built command with the exact string expected, in
@@ -49,20 +58,22 @@ func TestCommands(t *testing.T) {
 		{"docker stop", dockerStopCmd([]string{"ucp-kubelet", "ucp-kube-proxy"}), "docker stop ucp-kubelet ucp-kube-proxy"},
 		{"docker start, hostile name", dockerStartCmd([]string{"ucp-x;reboot"}), "docker start 'ucp-x;reboot'"},
 		{"k0s save", k0sSaveCmd("/var/lib/mke-migrate", "/usr/local/bin/k0s", "/etc/k0s", nil),
-			"mkdir -p '/var/lib/mke-migrate'; [ -e '/etc/k0s' ] || : > '/var/lib/mke-migrate/k0s-dir.made'; if [ -e '/usr/local/bin/k0s' ] || [ -L '/usr/local/bin/k0s' ]; then [ -e '/var/lib/mke-migrate/k0s.orig' ] || [ -L '/var/lib/mke-migrate/k0s.orig' ] || cp -P '/usr/local/bin/k0s' '/var/lib/mke-migrate/k0s.orig'; echo saved; else echo none; fi"},
+			"mkdir -p '/var/lib/mke-migrate'; [ -e '/etc/k0s' ] || : > '/var/lib/mke-migrate/k0s-dir.made'; if [ -e '/var/lib/mke-migrate/k0s.orig' ] || [ -L '/var/lib/mke-migrate/k0s.orig' ]; then echo saved; elif [ -e '/var/lib/mke-migrate/k0s.none' ]; then echo none; " +
+				"elif [ -e '/usr/local/bin/k0s' ] || [ -L '/usr/local/bin/k0s' ]; then cp -P '/usr/local/bin/k0s' '/var/lib/mke-migrate/k0s.orig' && echo saved; else : > '/var/lib/mke-migrate/k0s.none' && echo none; fi"},
 		{"k0s save, CNI files kept", k0sSaveCmd("/s", "/k0s", "/etc/k0s", []string{"/etc/cni/net.d/calico-kubeconfig", "/x/it's"}),
 			"mkdir -p '/s'; [ -e '/etc/k0s' ] || : > '/s/k0s-dir.made'; " +
 				"if [ -e '/etc/cni/net.d/calico-kubeconfig' ] && [ ! -e '/s/keep/etc/cni/net.d/calico-kubeconfig' ]; then mkdir -p '/s/keep/etc/cni/net.d' && cp -a '/etc/cni/net.d/calico-kubeconfig' '/s/keep/etc/cni/net.d/calico-kubeconfig'.part && mv '/s/keep/etc/cni/net.d/calico-kubeconfig'.part '/s/keep/etc/cni/net.d/calico-kubeconfig'; fi; " +
 				"if [ -e '/x/it'\\''s' ] && [ ! -e '/s/keep/x/it'\\''s' ]; then mkdir -p '/s/keep/x' && cp -a '/x/it'\\''s' '/s/keep/x/it'\\''s'.part && mv '/s/keep/x/it'\\''s'.part '/s/keep/x/it'\\''s'; fi; " +
-				"if [ -e '/k0s' ] || [ -L '/k0s' ]; then [ -e '/s/k0s.orig' ] || [ -L '/s/k0s.orig' ] || cp -P '/k0s' '/s/k0s.orig'; echo saved; else echo none; fi"},
+				"if [ -e '/s/k0s.orig' ] || [ -L '/s/k0s.orig' ]; then echo saved; elif [ -e '/s/k0s.none' ]; then echo none; " +
+				"elif [ -e '/k0s' ] || [ -L '/k0s' ]; then cp -P '/k0s' '/s/k0s.orig' && echo saved; else : > '/s/k0s.none' && echo none; fi"},
 		{"k0s restore, there was one", k0sRestoreCmd("/s/", "/k0s", "/etc/k0s", false, nil),
-			"if [ -e '/s/k0s.orig' ] || [ -L '/s/k0s.orig' ]; then rm -f '/k0s' && mv '/s/k0s.orig' '/k0s'; fi; " +
+			"if [ -e '/s/k0s.orig' ] || [ -L '/s/k0s.orig' ]; then rm -f '/k0s' && mv '/s/k0s.orig' '/k0s'; elif [ -e '/s/k0s.none' ]; then rm -f '/k0s'; fi; rm -f '/s/k0s.none'; " +
 				"if [ -e '/s/k0s-dir.made' ]; then rmdir '/etc/k0s' 2>/dev/null; rm -f '/s/k0s-dir.made'; fi; rmdir '/s/' 2>/dev/null; true"},
 		{"k0s restore, there was none", k0sRestoreCmd("/s", "/k 0s", "/etc/k0s", true, nil),
-			"if [ -e '/s/k0s.orig' ] || [ -L '/s/k0s.orig' ]; then rm -f '/k 0s' && mv '/s/k0s.orig' '/k 0s'; else rm -f '/k 0s'; fi; " +
+			"if [ -e '/s/k0s.orig' ] || [ -L '/s/k0s.orig' ]; then rm -f '/k 0s' && mv '/s/k0s.orig' '/k 0s'; else rm -f '/k 0s'; fi; rm -f '/s/k0s.none'; " +
 				"if [ -e '/s/k0s-dir.made' ]; then rmdir '/etc/k0s' 2>/dev/null; rm -f '/s/k0s-dir.made'; fi; rmdir '/s' 2>/dev/null; true"},
 		{"k0s restore, CNI files back", k0sRestoreCmd("/s", "/k0s", "/etc/k0s", false, []string{"/etc/cni/net.d/10-calico.conflist"}),
-			"if [ -e '/s/k0s.orig' ] || [ -L '/s/k0s.orig' ]; then rm -f '/k0s' && mv '/s/k0s.orig' '/k0s'; fi; " +
+			"if [ -e '/s/k0s.orig' ] || [ -L '/s/k0s.orig' ]; then rm -f '/k0s' && mv '/s/k0s.orig' '/k0s'; elif [ -e '/s/k0s.none' ]; then rm -f '/k0s'; fi; rm -f '/s/k0s.none'; " +
 				"if [ -e '/s/keep/etc/cni/net.d/10-calico.conflist' ]; then mkdir -p '/etc/cni/net.d' && mv -f '/s/keep/etc/cni/net.d/10-calico.conflist' '/etc/cni/net.d/10-calico.conflist'; fi; " +
 				"find '/s/keep' -depth -type d -empty -delete 2>/dev/null; " +
 				"if [ -e '/s/k0s-dir.made' ]; then rmdir '/etc/k0s' 2>/dev/null; rm -f '/s/k0s-dir.made'; fi; rmdir '/s' 2>/dev/null; true"},
@@ -136,8 +147,11 @@ func TestAvailability(t *testing.T) {
 	if !slices.Equal(ids, []string{"id1", "id2"}) || back["id2"] != "drain" {
 		t.Fatalf("decode: %v %v", back, ids)
 	}
-	assertCmd(t, availabilityCmd(map[string]string{"a": "drain", "b;x": "active"}, []string{"a", "b;x"}),
-		"docker node update --availability drain a >/dev/null && docker node update --availability active 'b;x' >/dev/null")
+	assertCmd(t, availabilityCmd(map[string]string{"a": "drain", "b;x": "active", "c": "drain"}, []string{"a", "b;x", "c"}),
+		"rc=0; printf '%s\\n' a c | xargs -n 1 -P 8 docker node update --availability drain >/dev/null || rc=1; "+
+			"printf '%s\\n' 'b;x' | xargs -n 1 -P 8 docker node update --availability active >/dev/null || rc=1; [ $rc = 0 ]")
+	assertCmd(t, availabilityCmd(map[string]string{"a": "drain"}, []string{"a"}),
+		"printf '%s\\n' a | xargs -n 1 -P 8 docker node update --availability drain >/dev/null")
 }
 
 func TestUninstallOutcome(t *testing.T) {
@@ -198,4 +212,185 @@ func FuzzAvailability(f *testing.F) {
 			}
 		}
 	})
+}
+
+// The save of an existing k0s, the move of the staged binary and the
+// restore, run by sh on real files: a retry after the staged binary
+// replaced k0s (its answer lost) must not take it for the original.
+func TestK0sSaveActivateRestore(t *testing.T) {
+	sh := func(t *testing.T, cmd string) string {
+		t.Helper()
+		out, err := exec.Command("sh", "-c", cmd).CombinedOutput()
+		if err != nil {
+			t.Fatalf("%v: %s", err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	newBin := []byte("#!/bin/sh\necho new k0s\n")
+	sum := sha256.Sum256(newBin)
+	want := hex.EncodeToString(sum[:])
+	for _, tc := range []struct {
+		name string
+		orig []byte // nil: no k0s before
+	}{{"no k0s before", nil}, {"a k0s before", []byte("old k0s")}} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			state, k0s, k0sDir := filepath.Join(dir, "state"), filepath.Join(dir, "bin", "k0s"), filepath.Join(dir, "etc", "k0s")
+			cni := filepath.Join(dir, "cni", "10-calico.conflist")
+			for _, d := range []string{state, filepath.Dir(k0s), filepath.Dir(cni)} {
+				if err := os.MkdirAll(d, 0o755); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := os.WriteFile(cni, []byte("calico"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if tc.orig != nil {
+				if err := os.WriteFile(k0s, tc.orig, 0o755); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := os.WriteFile(filepath.Join(state, stagedName), newBin, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			keep := []string{cni}
+			saveAndMove := k0sSaveCmd(state, k0s, k0sDir, keep) + " && sh -c " + shell.Quote(k0sActivateScript(state, k0s, want))
+			had := "saved"
+			if tc.orig == nil {
+				had = "none"
+			}
+			if got := sh(t, saveAndMove); got != had+"\nstaged" {
+				t.Fatalf("first try printed %q", got)
+			}
+			if b, _ := os.ReadFile(k0s); string(b) != string(newBin) {
+				t.Fatalf("k0s is %q", b)
+			}
+			if _, err := os.Stat(filepath.Join(state, stagedName)); !os.IsNotExist(err) {
+				t.Fatalf("the staged binary is still there: %v", err)
+			}
+			// the answer was lost: the retry says the same, with nothing staged
+			if got := sh(t, saveAndMove); got != had+"\nmissing" {
+				t.Fatalf("retry printed %q", got)
+			}
+			_ = os.Remove(cni) // as k0s reset does
+			// the undo does not know what the save said (none=false)
+			sh(t, k0sRestoreCmd(state, k0s, k0sDir, false, keep))
+			b, err := os.ReadFile(k0s)
+			switch {
+			case tc.orig == nil && !os.IsNotExist(err):
+				t.Fatalf("the run's k0s stayed: %q, %v", b, err)
+			case tc.orig != nil && string(b) != string(tc.orig):
+				t.Fatalf("k0s is %q, want the original", b)
+			}
+			if b, _ := os.ReadFile(cni); string(b) != "calico" {
+				t.Fatalf("Calico's file is %q", b)
+			}
+			if _, err := os.Stat(state); !os.IsNotExist(err) {
+				t.Fatalf("the state folder is left: %v", err)
+			}
+		})
+	}
+	t.Run("a staged binary of another checksum", func(t *testing.T) {
+		dir := t.TempDir()
+		staged := filepath.Join(dir, stagedName)
+		if err := os.WriteFile(staged, []byte("truncated"), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if got := sh(t, k0sActivateScript(dir, filepath.Join(dir, "k0s"), want)); got != "missing" {
+			t.Fatalf("printed %q", got)
+		}
+		if _, err := os.Stat(staged); !os.IsNotExist(err) {
+			t.Fatalf("the wrong staged binary is still there: %v", err)
+		}
+	})
+	// what is not ours is never replaced: a folder, or a file neither
+	// saved (k0s.orig) nor found absent by the save (k0s.none)
+	for _, tc := range []struct {
+		name string
+		make func(k string) error
+	}{
+		{"a folder at the k0s path", func(k string) error { return os.Mkdir(k, 0o755) }},
+		{"an unsaved file at the k0s path", func(k string) error { return os.WriteFile(k, []byte("theirs"), 0o755) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			state, k := filepath.Join(dir, "state"), filepath.Join(dir, "k0s")
+			if err := os.MkdirAll(state, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(state, stagedName), newBin, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			if err := tc.make(k); err != nil {
+				t.Fatal(err)
+			}
+			out, err := exec.Command("sh", "-c", k0sActivateScript(state, k, want)).CombinedOutput()
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) || ee.ExitCode() != exitNotOurs {
+				t.Fatalf("want exit %d, got %v: %s", exitNotOurs, err, out)
+			}
+			if !strings.Contains(string(out), "not replaced") {
+				t.Errorf("the refusal does not say why: %s", out)
+			}
+			if fi, err := os.Lstat(k); err != nil {
+				t.Fatal(err)
+			} else if !fi.IsDir() {
+				if b, _ := os.ReadFile(k); string(b) != "theirs" {
+					t.Fatalf("the file at the k0s path is now %q", b)
+				}
+			}
+			if ms, _ := filepath.Glob(filepath.Join(dir, k0sTempPrefix+"*")); len(ms) > 0 {
+				t.Fatalf("temporary files left: %v", ms)
+			}
+		})
+	}
+}
+
+// availabilityCmd run by sh with a docker that logs its arguments: every
+// node is updated once, and one failed update fails the command after
+// the others ran.
+func TestAvailabilityCmdRuns(t *testing.T) {
+	dir := t.TempDir()
+	log := filepath.Join(dir, "log")
+	docker := "#!/bin/sh\necho \"$*\" >> " + shell.Quote(log) + "\n[ \"$5\" != bad ] || { echo 'Error response from daemon: node bad not found' >&2; exit 1; }\n"
+	if err := os.WriteFile(filepath.Join(dir, "docker"), []byte(docker), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	avail := map[string]string{"bad": "drain"}
+	var ids []string
+	for i := range 20 {
+		id := fmt.Sprintf("n%02d", i)
+		avail[id], ids = "drain", append(ids, id)
+	}
+	avail["n03"], avail["n07"] = "active", "pause"
+	run := func(ids []string) error {
+		cmd := exec.Command("sh", "-c", availabilityCmd(avail, ids))
+		cmd.Env = append(os.Environ(), "PATH="+dir+":"+os.Getenv("PATH"))
+		out, err := cmd.CombinedOutput()
+		if err != nil && !strings.Contains(string(out), "node bad not found") {
+			t.Errorf("the failure does not say why: %s", out)
+		}
+		return err
+	}
+	if err := run(ids); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(log)
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	slices.Sort(lines)
+	var want []string
+	for _, id := range ids {
+		want = append(want, "node update --availability "+avail[id]+" "+id)
+	}
+	slices.Sort(want)
+	if !slices.Equal(lines, want) {
+		t.Fatalf("docker ran\n%s\nwant\n%s", strings.Join(lines, "\n"), strings.Join(want, "\n"))
+	}
+	_ = os.Remove(log)
+	if err := run(append([]string{"bad"}, ids...)); err == nil {
+		t.Fatal("a failed update did not fail the command")
+	}
+	if b, _ := os.ReadFile(log); strings.Count(string(b), "\n") != len(ids)+1 {
+		t.Fatalf("not every node was updated after the failure:\n%s", b)
+	}
 }

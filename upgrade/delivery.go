@@ -370,11 +370,15 @@ func peerCleanupCmd(stateDir string) string {
 // on uploads and the peer pool.
 type deliveryState struct {
 	uploads chan struct{} // nil: no bound
-	peers   *peerPool
+	// staged: the nodes that have the binary at the staged path (the
+	// k0s-upload stage); peers: at K0sPath (k0s-binary's own delivery,
+	// when nothing was staged). Apart: an activated node has no staged
+	// copy left to serve.
+	staged, peers *peerPool
 }
 
 func newDeliveryState(d Delivery) *deliveryState {
-	s := &deliveryState{peers: newPeerPool(max(d.PeerFanout, 1))}
+	s := &deliveryState{staged: newPeerPool(max(d.PeerFanout, 1)), peers: newPeerPool(max(d.PeerFanout, 1))}
 	if d.ConcurrentUploads > 0 {
 		s.uploads = make(chan struct{}, d.ConcurrentUploads)
 	}
@@ -498,17 +502,25 @@ func (p *peerPool) add(host string) {
 	}
 }
 
-// deliveryChanges is the k0s-binary step's line in the printed plan.
-func (e *Env) deliveryChanges() string {
-	c := e.Commands
-	how := "uploaded from this machine"
+// deliveryHow says how Delivery.Mode brings the binary, for the plan.
+func (e *Env) deliveryHow() string {
 	switch e.Delivery.Mode {
 	case DeliveryURL:
-		how = "downloaded by the node from " + redactURL(e.Delivery.URL)
+		return "downloaded by the node from " + redactURL(e.Delivery.URL)
 	case DeliveryPeer:
-		how = "copied from a node that has it (the first one uploaded)"
+		return "copied from a node that has it (the first one uploaded)"
 	}
-	return "installs the k0s binary at " + c.K0sPath + ", " + how + ", SHA-256 checked (an existing file is saved; so are MKE 3's files k0s reset deletes)"
+	return "uploaded from this machine"
+}
+
+// stageChanges is the k0s-upload step's line in the printed plan.
+func (e *Env) stageChanges() string {
+	return "puts the k0s binary at " + stagedPath(e.Commands.StateDir) + ", " + e.deliveryHow() + ", SHA-256 checked, before MKE 3 stops (nothing of MKE 3 changes)"
+}
+
+// deliveryChanges is the k0s-binary step's line in the printed plan.
+func (e *Env) deliveryChanges() string {
+	return "moves the k0s binary staged before the outage to " + e.Commands.K0sPath + ", SHA-256 checked (with none staged, " + e.deliveryHow() + "; an existing file is saved; so are MKE 3's files k0s reset deletes)"
 }
 
 // deliverK0s is the k0s-binary step's Do: keep what k0s will replace
@@ -542,47 +554,94 @@ func (e *Env) deliverK0s(ctx context.Context, r *plan.Run) error {
 	}
 	if sum == e.Delivery.SHA256 {
 		r.Logger.Info("k0s binary already in place", "path", c.K0sPath)
-		e.delivered(host)
+		e.delivered(host, e.delivery.peers)
 		return nil
 	}
-	kept := r.Get("saved") == "saved"
+	return e.deliverTo(ctx, r, c.K0sPath, r.Get("saved") == "saved", e.delivery.peers)
+}
+
+// deliverTo gets the binary to dest on the node as Delivery.Mode says;
+// kept: dest may be replaced only once saved (installHead). pool is the
+// peer pool of nodes that have it at dest.
+func (e *Env) deliverTo(ctx context.Context, r *plan.Run, dest string, kept bool, pool *peerPool) error {
+	host := r.Step.Host
+	var err error
 	switch e.Delivery.Mode {
 	case DeliveryURL:
 		f := e.Cluster.Facts[host]
 		u := expandK0sURL(e.Delivery.URL, e.Delivery.Version, f.OS.Arch)
-		err = e.fetch(ctx, r, u, redactURL(u), kept, false)
+		err = e.fetch(ctx, r, dest, u, redactURL(u), kept, false)
 	case DeliveryPeer:
-		err = e.peerCopy(ctx, r, kept)
+		err = e.peerCopy(ctx, r, dest, kept, pool)
 	default:
-		err = e.upload(ctx, r, kept)
+		err = e.upload(ctx, r, dest, kept)
 	}
 	if err != nil {
 		return err
 	}
-	e.delivered(host)
+	e.delivered(host, pool)
 	return nil
+}
+
+// stageK0s is the k0s-upload step's Do: the binary reaches the node's
+// staged path (StateDir/k0s.staged) before the outage, SHA-256 checked
+// there; a node that has it staged already gets nothing sent again.
+func (e *Env) stageK0s(ctx context.Context, r *plan.Run) error {
+	c := e.Commands
+	dest := stagedPath(c.StateDir)
+	out, err := sudo(ctx, r.Node, stageSumCmd(c.StateDir, c.K0sPath))
+	if err != nil {
+		return err
+	}
+	var staged, installed string
+	for _, l := range strings.Fields(out) {
+		if v, ok := strings.CutPrefix(l, "sum="); ok {
+			staged = v
+		} else if v, ok := strings.CutPrefix(l, "installed="); ok {
+			installed = v
+		}
+	}
+	switch {
+	case staged == "folder":
+		return fmt.Errorf("%s: %s is a folder: not replaced by the k0s binary", r.Step.Host, dest)
+	case staged == e.Delivery.SHA256:
+		r.Logger.Info("k0s binary already staged", "path", dest)
+		e.delivered(r.Step.Host, e.delivery.staged)
+		return nil
+	case installed == e.Delivery.SHA256:
+		// k0s-binary finds it in place and sends nothing
+		r.Logger.Info("k0s binary already in place: nothing staged", "path", c.K0sPath)
+		return nil
+	}
+	return e.deliverTo(ctx, r, dest, false, e.delivery.staged)
+}
+
+// stageSumCmd prints sum=<SHA-256> of the staged binary and
+// installed=<SHA-256> of the one at k0sPath (none, folder: k0sSumCmd).
+func stageSumCmd(stateDir, k0sPath string) string {
+	return k0sSumCmd(stagedPath(stateDir)) + "\n" + strings.ReplaceAll(k0sSumCmd(k0sPath), "sum=", "installed=")
 }
 
 // delivered records that host has the binary: a source for peer copies
 // if it can serve.
-func (e *Env) delivered(host string) {
-	if e.Delivery.Mode != DeliveryPeer || e.delivery == nil {
+func (e *Env) delivered(host string, pool *peerPool) {
+	if e.Delivery.Mode != DeliveryPeer || pool == nil {
 		return
 	}
 	if t, ok := e.Cluster.DeliveryTools[host]; ok && !slices.Contains(strings.Fields(t), "openssl") {
 		return
 	}
-	e.delivery.peers.add(host)
+	pool.add(host)
 }
 
 // upload sends the binary from this machine (at most ConcurrentUploads at
 // a time).
-func (e *Env) upload(ctx context.Context, r *plan.Run, kept bool) error {
-	return e.uploadTo(ctx, r.Node, r.Step.Host, kept)
+func (e *Env) upload(ctx context.Context, r *plan.Run, dest string, kept bool) error {
+	return e.uploadTo(ctx, r.Node, r.Step.Host, dest, kept)
 }
 
 // uploadTo is upload on node n (of host).
-func (e *Env) uploadTo(ctx context.Context, n hosts.Node, host string, kept bool) error {
+func (e *Env) uploadTo(ctx context.Context, n hosts.Node, host, dest string, kept bool) error {
 	if len(e.K0sBinary) == 0 {
 		return errors.New("no k0s binary to upload")
 	}
@@ -597,19 +656,19 @@ func (e *Env) uploadTo(ctx context.Context, n hosts.Node, host string, kept bool
 		}
 	}
 	c := e.Commands
-	_, err := n.Exec(ctx, shell.Sudo(uploadScript(c.StateDir, c.K0sPath, kept, e.Delivery.SHA256)),
+	_, err := n.Exec(ctx, shell.Sudo(uploadScript(c.StateDir, dest, kept, e.Delivery.SHA256)),
 		hosts.WithSudo(), hosts.WithStdin(bytes.NewReader(e.K0sBinary)))
 	return e.deliveryErr(host, "this machine", err)
 }
 
 // fetch has the node download the binary from u (shown as shown).
-func (e *Env) fetch(ctx context.Context, r *plan.Run, u, shown string, kept, insecure bool) error {
+func (e *Env) fetch(ctx context.Context, r *plan.Run, dest, u, shown string, kept, insecure bool) error {
 	c := e.Commands
 	limit := 30 * time.Minute
 	if dl, ok := ctx.Deadline(); ok {
 		limit = time.Until(dl)
 	}
-	_, err := r.Node.Exec(ctx, shell.Sudo(fetchScript(c.StateDir, c.K0sPath, kept, e.Delivery.SHA256, insecure, limit)),
+	_, err := r.Node.Exec(ctx, shell.Sudo(fetchScript(c.StateDir, dest, kept, e.Delivery.SHA256, insecure, limit)),
 		hosts.WithSudo(), hosts.WithStdin(strings.NewReader(u+"\n")))
 	return e.deliveryErr(r.Step.Host, shown, err)
 }
@@ -645,23 +704,28 @@ func (e *Env) peerAddr(host string) string {
 
 // peerCopy copies the binary from a node that has it, or uploads it when
 // none has it yet (the seed) or the copy fails.
-func (e *Env) peerCopy(ctx context.Context, r *plan.Run, kept bool) error {
-	pool := e.delivery.peers
+func (e *Env) peerCopy(ctx context.Context, r *plan.Run, dest string, kept bool, pool *peerPool) error {
 	host := r.Step.Host
 	src, slot, seed, err := pool.acquire(ctx, host)
 	if err != nil {
 		return err
 	}
 	if seed {
-		defer pool.seeded()
-		return e.upload(ctx, r, kept)
+		// the seed is a source before the seeding ends: a waiter woken
+		// in between would otherwise find no source and seed again
+		err := e.upload(ctx, r, dest, kept)
+		if err == nil {
+			e.delivered(host, pool)
+		}
+		pool.seeded()
+		return err
 	}
 	port := e.Delivery.PeerPort + slot
 	copied, srcBad := false, false
 	defer func() { pool.release(src, slot, copied, srcBad) }()
 	n, err := e.Nodes.Node(ctx, src)
 	if err == nil {
-		_, err = sudo(ctx, n, serveStartCmd(e.Commands.StateDir, e.Commands.K0sPath, e.peerAddr(src), port))
+		_, err = sudo(ctx, n, serveStartCmd(e.Commands.StateDir, dest, e.peerAddr(src), port))
 	}
 	if err != nil {
 		srcBad = true
@@ -669,10 +733,10 @@ func (e *Env) peerCopy(ctx context.Context, r *plan.Run, kept bool) error {
 			return err
 		}
 		r.Logger.Warn("peer cannot serve the k0s binary: uploading it from this machine instead", "peer", src, "err", err)
-		return e.upload(ctx, r, kept)
+		return e.upload(ctx, r, dest, kept)
 	}
 	u := "https://" + net.JoinHostPort(e.peerAddr(src), strconv.Itoa(port)) + "/k0s"
-	err = e.fetch(ctx, r, u, "peer "+src+" ("+u+")", kept, true)
+	err = e.fetch(ctx, r, dest, u, "peer "+src+" ("+u+")", kept, true)
 	if err == nil {
 		copied = true
 		r.Set("copied-from", src)
@@ -693,7 +757,7 @@ func (e *Env) peerCopy(ctx context.Context, r *plan.Run, kept bool) error {
 			return err
 		}
 	}
-	return e.uploadTo(ctx, node, host, kept)
+	return e.uploadTo(ctx, node, host, dest, kept)
 }
 
 // deliveryToolsProbe prints tools=<the tools of the delivery the node

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -63,15 +64,23 @@ func sha(b []byte) string {
 }
 
 // deliveryOnly keeps only the k0s-binary steps of p: the delivery as the
-// upgrade runs it (same stages, lanes and order), without the rest.
-func deliveryOnly(p *plan.Plan) *plan.Plan {
+// upgrade runs it when nothing was staged (a resume), in the same stages,
+// lanes and order, without the rest.
+func deliveryOnly(p *plan.Plan) *plan.Plan { return stepsOnly(p, "k0s-binary") }
+
+// stagedDelivery keeps the k0s-upload and k0s-binary steps of p: the
+// delivery to the staged path before the outage, then the activation.
+func stagedDelivery(p *plan.Plan) *plan.Plan { return stepsOnly(p, "k0s-upload", "k0s-binary") }
+
+// stepsOnly keeps only the steps of p named names.
+func stepsOnly(p *plan.Plan, names ...string) *plan.Plan {
 	out := &plan.Plan{}
 	for _, st := range p.Stages {
 		var lanes [][]*plan.Step
 		for _, lane := range st.Lanes {
 			var keep []*plan.Step
 			for _, s := range lane {
-				if s.Name == "k0s-binary" {
+				if slices.Contains(names, s.Name) {
 					keep = append(keep, s)
 				}
 			}
@@ -121,9 +130,10 @@ func TestDeliveryURL(t *testing.T) {
 	}
 }
 
-// Checksum mismatch: a mirror serving another binary fails the first
-// node that downloads it, naming the host; nothing of the download is
-// installed and the rollback leaves every node as it was.
+// Checksum mismatch: a mirror serving another binary fails a node that
+// downloads it before the outage (k0s-upload), naming the host; nothing
+// of the download is installed and the rollback leaves every node as it
+// was.
 func TestDeliveryURLChecksumMismatch(t *testing.T) {
 	b := startBed(t, 1)
 	m := startMirror(t, b, map[string][]byte{"/k0s": []byte("not the k0s you are looking for")})
@@ -136,14 +146,25 @@ func TestDeliveryURLChecksumMismatch(t *testing.T) {
 	require.NoError(t, rb.Rollback)
 	var ce *upgrade.K0sChecksumError
 	require.ErrorAs(t, err, &ce)
-	require.Equal(t, b.key("manager-1"), ce.Host)
+	// the nodes download in k0s-upload's lanes, side by side: whichever
+	// finishes first fails the stage
+	var se *plan.StepError
+	require.ErrorAs(t, err, &se)
+	require.Equal(t, "k0s-upload", se.Step, "the mismatch is found before the outage")
+	require.Equal(t, se.Host, ce.Host)
+	keys := []string{}
+	for _, h := range b.c.Hosts {
+		keys = append(keys, b.key(h.Name))
+	}
+	require.Contains(t, keys, ce.Host)
 	require.Equal(t, sha(b.k0s), ce.Want)
 	require.Equal(t, sha([]byte("not the k0s you are looking for")), ce.Got)
-	require.Contains(t, err.Error(), b.key("manager-1"))
+	require.Contains(t, err.Error(), ce.Host)
 	require.Equal(t, b.baseline, b.digests(t))
 }
 
-// peer mode: this machine uploads the binary once; every other node
+// peer mode, before the outage (k0s-upload) then moved into place
+// (k0s-binary): this machine uploads the binary once; every other node
 // copies it from a node that has it, verified there; the bytes sent from
 // this machine are about one binary, whatever the number of nodes. A
 // second run (a resume of the delivery) sends no binary again.
@@ -152,7 +173,7 @@ func TestDeliveryPeer(t *testing.T) {
 	o := b.options(t, t.TempDir())
 	o.Delivery = upgrade.Delivery{Mode: upgrade.DeliveryPeer, PeerFanout: 2}
 	u, p := discoverAndPlan(t, o)
-	res, err := u.Apply(t.Context(), deliveryOnly(p))
+	res, err := u.Apply(t.Context(), stagedDelivery(p))
 	require.NoError(t, err)
 	b.requireK0s(t, b.k0s)
 	var total int64
@@ -166,15 +187,15 @@ func TestDeliveryPeer(t *testing.T) {
 	st := journal.Replay(rs)
 	copied := 0
 	for _, h := range b.hosts {
-		if src := st.Data("k0s-binary", h.String())["copied-from"]; src != "" {
+		if src := st.Data("k0s-upload", h.String())["copied-from"]; src != "" {
 			copied++
 			require.NotEqual(t, h.String(), src)
 		}
 	}
 	require.Equal(t, len(b.hosts)-1, copied, "every node but the first copies from a peer")
-	// no one-shot server nor its folder left
+	// no one-shot server nor its folder left, nor a staged copy (moved into place)
 	for _, h := range b.c.Hosts {
-		out, err := b.c.Exec(t.Context(), h, "ls -d /var/lib/mke-migrate/peer-* 2>/dev/null; pgrep -f 'openssl [s]_server' || true")
+		out, err := b.c.Exec(t.Context(), h, "ls -d /var/lib/mke-migrate/peer-* /var/lib/mke-migrate/k0s.staged 2>/dev/null; pgrep -f 'openssl [s]_server' || true")
 		require.NoError(t, err)
 		require.Empty(t, strings.TrimSpace(out), h.Name)
 	}
@@ -183,16 +204,16 @@ func TestDeliveryPeer(t *testing.T) {
 	o2 := b.options(t, t.TempDir())
 	o2.Delivery = o.Delivery
 	u2, p2 := discoverAndPlan(t, o2)
-	res, err = u2.Apply(t.Context(), deliveryOnly(p2))
+	res, err = u2.Apply(t.Context(), stagedDelivery(p2))
 	require.NoError(t, err)
 	for h, n := range res.BytesSent {
 		require.Less(t, n, int64(len(b.k0s))/10, "%s: the binary was sent again", h)
 	}
 	b.requireK0s(t, b.k0s)
 	// the rollbacks of both runs leave every node as it was
-	_, err = u2.Rollback(t.Context(), deliveryOnly(p2))
+	_, err = u2.Rollback(t.Context(), stagedDelivery(p2))
 	require.NoError(t, err)
-	_, err = u.Rollback(t.Context(), deliveryOnly(p))
+	_, err = u.Rollback(t.Context(), stagedDelivery(p))
 	require.NoError(t, err)
 	require.Equal(t, b.baseline, b.digests(t))
 }

@@ -58,31 +58,35 @@ func ExampleUpgrade_FromInventory() {
 	// point of no return: mke3-uninstall@10.0.0.1:22 (phase mke3 cleanup)
 	// the check runs in phase managers
 	// Backup
-	//     1/18  save-inputs                  local                  writes mke3.toml, mke4.yaml (preview) and the RBAC export to the output directory (undo: nothing to undo)
-	//     2/18  mke3-backup                  10.0.0.1:22            takes MKE 3's backup archive on the leader and copies it to the output directory (undo: yes)
-	// Swarm: drain every node
-	//     3/18  swarm-drain                  10.0.0.1:22            sets every node's Swarm availability to drain: Swarm stops MKE 3's agents (and the Swarm services' tasks) and no longer restarts them (undo: yes)
+	//     1/21  save-inputs                  local                  writes mke3.toml, mke4.yaml (preview) and the RBAC export to the output directory (undo: nothing to undo)
+	//     2/21  mke3-backup                  10.0.0.1:22            takes MKE 3's backup archive on the leader and copies it to the output directory (undo: yes)
+	// k0s binary: copy to every node
+	//     3/21  k0s-upload                   10.0.0.1:22            puts the k0s binary at /var/lib/mke-migrate/k0s.staged, copied from a node that has it (the first one uploaded), SHA-256 checked, before MKE 3 stops (nothing of MKE 3 changes) (undo: yes)
+	//     4/21  k0s-upload                   10.0.0.2:22            puts the k0s binary at /var/lib/mke-migrate/k0s.staged, copied from a node that has it (the first one uploaded), SHA-256 checked, before MKE 3 stops (nothing of MKE 3 changes) (undo: yes)
+	// Swarm: drain the managers
+	//     5/21  swarm-drain                  10.0.0.1:22            sets the managers' Swarm availability to drain: Swarm stops MKE 3's agents (and the Swarm services' tasks) and no longer restarts them (undo: yes)
 	// Carry: stop MKE 3's Kubernetes on every manager
-	//     4/18  mke3-stop                    10.0.0.1:22            stops MKE 3's agent, kubelet, ucp-* components (not ucp-kv) and k8s_* pod containers (undo: yes)
+	//     6/21  mke3-stop                    10.0.0.1:22            stops MKE 3's agent, kubelet, ucp-* components (not ucp-kv) and k8s_* pod containers (undo: yes)
 	// Carry: snapshot of MKE 3's etcd
-	//     5/18  etcd-snapshot                10.0.0.1:22            snapshots ucp-kv (read only), checks it and packs it with MKE 3's service-account keys into a k0s backup archive in /var/lib/mke-migrate/carry (undo: yes)
+	//     7/21  etcd-snapshot                10.0.0.1:22            snapshots ucp-kv (read only), checks it and packs it with MKE 3's service-account keys into a k0s backup archive in /var/lib/mke-migrate/carry (undo: yes)
 	// Manager 1 of 1: 10.0.0.1:22
-	//     6/18  k0s-binary                   10.0.0.1:22            installs the k0s binary at /usr/local/bin/k0s, copied from a node that has it (the first one uploaded), SHA-256 checked (an existing file is saved; so are MKE 3's files k0s reset deletes) (undo: yes)
-	//     7/18  k0s-restore                  10.0.0.1:22            k0s restore of the carry archive: etcd and service-account keys into /var/lib/k0s, /etc/k0s/k0s.yaml (undo: yes)
-	//     8/18  k0s-controller               10.0.0.1:22            installs and starts the first k0s controller on the restored data (undo: yes)
-	//     9/18  ingress-check                local                  nothing (checks the load balancer) (undo: nothing to undo)
-	//    10/18  carry-cleanup                10.0.0.1:22            removes the carry archive (MKE 3's keys and data) from the leader (undo: yes)
+	//     8/21  k0s-binary                   10.0.0.1:22            moves the k0s binary staged before the outage to /usr/local/bin/k0s, SHA-256 checked (with none staged, copied from a node that has it (the first one uploaded); an existing file is saved; so are MKE 3's files k0s reset deletes) (undo: yes)
+	//     9/21  k0s-restore                  10.0.0.1:22            k0s restore of the carry archive: etcd and service-account keys into /var/lib/k0s, /etc/k0s/k0s.yaml (undo: yes)
+	//    10/21  k0s-controller               10.0.0.1:22            installs and starts the first k0s controller on the restored data (undo: yes)
+	//    11/21  ingress-check                local                  nothing (checks the load balancer) (undo: nothing to undo)
+	//    12/21  carry-cleanup                10.0.0.1:22            removes the carry archive (MKE 3's keys and data) from the leader (undo: yes)
+	//    13/21  swarm-drain-workers-1        10.0.0.1:22            sets the Swarm availability of 1 worker(s) to drain: Swarm stops MKE 3's agents (and the Swarm services' tasks) and no longer restarts them (undo: yes)
 	// Workers: 1 node(s)
-	//    11/18  mke3-stop                    10.0.0.2:22            stops MKE 3's agent, kubelet, ucp-* components (not ucp-kv) and k8s_* pod containers (undo: yes)
-	//    12/18  k0s-binary                   10.0.0.2:22            installs the k0s binary at /usr/local/bin/k0s, copied from a node that has it (the first one uploaded), SHA-256 checked (an existing file is saved; so are MKE 3's files k0s reset deletes) (undo: yes)
-	//    13/18  k0s-worker                   10.0.0.2:22            joins the node as a k0s worker (token from the first controller) and waits until its Node is Ready (undo: yes)
+	//    14/21  mke3-stop                    10.0.0.2:22            stops MKE 3's agent, kubelet, ucp-* components (not ucp-kv) and k8s_* pod containers (undo: yes)
+	//    15/21  k0s-binary                   10.0.0.2:22            moves the k0s binary staged before the outage to /usr/local/bin/k0s, SHA-256 checked (with none staged, copied from a node that has it (the first one uploaded); an existing file is saved; so are MKE 3's files k0s reset deletes) (undo: yes)
+	//    16/21  k0s-worker                   10.0.0.2:22            joins the node as a k0s worker (token from the first controller) and waits until its Node is Ready (undo: yes)
 	// MKE 4k configuration
-	//    14/18  mke4-config                  local                  stores mke4.yaml in the new cluster (Secret mke/mke4-config) for MKE 4k's installer; installs no MKE 4k component (undo: yes)
+	//    17/21  mke4-config                  local                  stores mke4.yaml in the new cluster (Secret mke/mke4-config) for MKE 4k's installer; installs no MKE 4k component (undo: yes)
 	// MKE 3 cleanup
-	//    15/18  mke3-uninstall               10.0.0.1:22            uninstalls MKE 3.7.16 (uninstall-ucp; on timeout, every node leaves the Swarm) (undo: nothing to undo)  <-- point of no return: from here a failure is resumed, not rolled back
+	//    18/21  mke3-uninstall               10.0.0.1:22            uninstalls MKE 3.7.16 (uninstall-ucp; on timeout, every node leaves the Swarm) (undo: nothing to undo)  <-- point of no return: from here a failure is resumed, not rolled back
 	// MKE 3 volumes
-	//    16/18  mke3-volumes                 10.0.0.1:22            removes MKE 3's leftover ucp-* containers and volumes ucp-controller-server-certs (undo: nothing to undo)
+	//    19/21  mke3-volumes                 10.0.0.1:22            removes MKE 3's leftover ucp-* containers and volumes ucp-controller-server-certs (undo: nothing to undo)
 	// Output
-	//    17/18  write-outputs                local                  writes mke4.yaml and the admin kubeconfig (/home/ops/.mke/mke.kubeconf) (undo: nothing to undo)
-	//    18/18  verify                       local                  nothing: checks the new cluster against what the output folder recorded before the upgrade (mke-migrate verify); writes verify.txt and verify.json (undo: nothing to undo)
+	//    20/21  write-outputs                local                  writes mke4.yaml and the admin kubeconfig (/home/ops/.mke/mke.kubeconf) (undo: nothing to undo)
+	//    21/21  verify                       local                  nothing: checks the new cluster against what the output folder recorded before the upgrade (mke-migrate verify); writes verify.txt and verify.json (undo: nothing to undo)
 }

@@ -49,6 +49,7 @@ type faultPoint struct {
 var faultPoints = []faultPoint{
 	{"save-inputs", "", "", ""},
 	{"mke3-backup", "manager-1", "docker run --rm -i --name ucp-backup", "manager-1"},
+	{"k0s-upload", "worker-2", "", ""},
 	{"swarm-drain", "manager-1", "docker node update", "manager-1"},
 	{"mke3-stop", "manager-1", "docker stop", "manager-1"},
 	{"k0s-binary", "manager-1", "", ""},

@@ -79,20 +79,29 @@ func Steps(e *Env, workerBatch int) (*plan.Plan, error) {
 		backup = append(backup, swarmExportStep(e))
 	}
 	add("Backup", PhaseBackup, append(backup, backupStep(e)))
+	// the k0s binary reaches every node before MKE 3 stops: the copy is
+	// not on the outage's critical path (k0sUploadStep)
+	p.Stages = append(p.Stages, k0sUploadStage(e))
 	// before any MKE 3 container stops: Swarm and the agents would start
 	// them again
-	add("Swarm: drain every node", PhaseMigrate, []*plan.Step{swarmDrainStep(e)})
+	add("Swarm: drain the managers", PhaseMigrate, []*plan.Step{swarmDrainNodesStep(e, "swarm-drain", sh.Managers)})
 	if sh.Carry != nil {
 		p.Stages = append(p.Stages, carryStopStage(e))
 		add("Carry: snapshot of MKE 3's etcd", PhaseMigrate, []*plan.Step{snapshotStep(e)})
 	}
+	var managerStages []*plan.Stage
 	for i, m := range sh.Managers {
 		steps := append(takeOverSteps(e, m, PhaseManagers), controllerStep(e, m, i == 0))
 		if sh.Carry != nil {
 			steps = carrySteps(e, steps, i == 0)
 		}
 		add(fmt.Sprintf("Manager %d of %d: %s", i+1, len(sh.Managers), m), PhaseManagers, steps)
+		managerStages = append(managerStages, p.Stages[len(p.Stages)-1])
 	}
+	// The workers are drained while the managers move, a share beside
+	// each manager: one by one, 200 drains took longer than a manager,
+	// and only the workers' own stop needs them done (drainWorkerLanes).
+	drainWorkerLanes(e, managerStages)
 	// The cluster is down until the workers are back (the MKE 4k upgrade
 	// page says so): by default they move all at once, at most
 	// plan.Options.Concurrency at a time; workerBatch < 100 trades a
@@ -141,4 +150,26 @@ func batches(ws []string, pct int) [][]string {
 		ws = ws[k:]
 	}
 	return out
+}
+
+// drainWorkerLanes adds to each of stages a lane that drains its share
+// of the workers in Swarm (contiguous, sizes within one of each other), so
+// that every worker is drained before the workers' stages and none of
+// it waits in the outage's critical path unless a share outlasts its
+// manager.
+func drainWorkerLanes(e *Env, stages []*plan.Stage) {
+	ws := e.Cluster.Workers
+	if len(ws) == 0 || len(stages) == 0 {
+		return
+	}
+	n := len(stages)
+	for i, st := range stages {
+		from, to := i*len(ws)/n, (i+1)*len(ws)/n
+		if from == to {
+			continue
+		}
+		s := swarmDrainNodesStep(e, fmt.Sprintf("swarm-drain-workers-%d", i+1), ws[from:to])
+		s.Phase = st.Phase
+		st.Lanes = append(st.Lanes, []*plan.Step{s})
+	}
 }

@@ -3,6 +3,7 @@ package upgrade
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"slices"
@@ -174,25 +175,55 @@ func TestStopStep(t *testing.T) {
 func TestK0sBinaryStep(t *testing.T) {
 	fc := newFakeCluster(manager)
 	e := testEnv(fc)
-	save := k0sSaveCmd("/var/lib/mke-migrate", "/usr/local/bin/k0s", "/etc/k0s", e.Commands.KeepFiles) + "\n" + k0sSumCmd("/usr/local/bin/k0s")
-	fc.nodes[manager].reply[shell.Sudo(save)] = "none\nsum=none"
+	save := k0sSaveCmd("/var/lib/mke-migrate", "/usr/local/bin/k0s", "/etc/k0s", e.Commands.KeepFiles)
+	activate := "sh -c " + shell.Quote(k0sActivateScript("/var/lib/mke-migrate", "/usr/local/bin/k0s", e.Delivery.SHA256))
+	// the save and the move of the staged binary in one remote command
+	fc.nodes[manager].reply[shell.Sudo(save+" && "+activate)] = "none\nstaged"
 	s := k0sBinaryStep(e, manager)
 	r := run(t, fc, s, nil, do)
-	upload := shell.Sudo(uploadScript("/var/lib/mke-migrate", "/usr/local/bin/k0s", false, e.Delivery.SHA256))
-	requireCmds(t, fc, manager+": "+shell.Sudo(save), manager+": "+upload)
-	// a resumed Do does not look again for an original: the first look said none
+	requireCmds(t, fc, manager+": "+shell.Sudo(save+" && "+activate))
+	if r.Get("saved") != "none" {
+		t.Fatalf("saved %q", r.Get("saved"))
+	}
+	// a resumed Do does not look again (the first look said none); with
+	// nothing staged any more, it delivers the binary itself
+	fc.nodes[manager].reply[shell.Sudo(activate)] = "missing"
+	fc.nodes[manager].reply[shell.Sudo(k0sSumCmd("/usr/local/bin/k0s"))] = "sum=none"
 	run(t, fc, s, r.Data(), do)
-	requireCmds(t, fc, manager+": "+shell.Sudo(k0sSumCmd("/usr/local/bin/k0s")), manager+": "+upload)
+	upload := shell.Sudo(uploadScript("/var/lib/mke-migrate", "/usr/local/bin/k0s", false, e.Delivery.SHA256))
+	requireCmds(t, fc, manager+": "+shell.Sudo(activate), manager+": "+shell.Sudo(k0sSumCmd("/usr/local/bin/k0s")), manager+": "+upload)
 	// the binary in place already: nothing is sent again
 	fc.nodes[manager].reply[shell.Sudo(k0sSumCmd("/usr/local/bin/k0s"))] = "sum=" + e.Delivery.SHA256
 	run(t, fc, s, r.Data(), do)
-	requireCmds(t, fc, manager+": "+shell.Sudo(k0sSumCmd("/usr/local/bin/k0s")))
+	requireCmds(t, fc, manager+": "+shell.Sudo(activate), manager+": "+shell.Sudo(k0sSumCmd("/usr/local/bin/k0s")))
 	cleanup := peerCleanupCmd("/var/lib/mke-migrate") + "; "
 	run(t, fc, s, r.Data(), undo)
 	requireCmds(t, fc, manager+": "+shell.Sudo(cleanup+k0sRestoreCmd("/var/lib/mke-migrate", "/usr/local/bin/k0s", "/etc/k0s", true, e.Commands.KeepFiles)))
 	// a Do cut off before it looked must not cost the node its k0s
 	run(t, fc, s, nil, undo)
 	requireCmds(t, fc, manager+": "+shell.Sudo(cleanup+k0sRestoreCmd("/var/lib/mke-migrate", "/usr/local/bin/k0s", "/etc/k0s", false, e.Commands.KeepFiles)))
+}
+
+func TestK0sUploadStep(t *testing.T) {
+	fc := newFakeCluster(worker)
+	e := testEnv(fc)
+	s := k0sUploadStep(e, worker)
+	staged := "/var/lib/mke-migrate/k0s.staged"
+	sumCmd := shell.Sudo(stageSumCmd("/var/lib/mke-migrate", "/usr/local/bin/k0s"))
+	fc.nodes[worker].reply[sumCmd] = "sum=none\ninstalled=none"
+	run(t, fc, s, nil, do)
+	upload := shell.Sudo(uploadScript("/var/lib/mke-migrate", staged, false, e.Delivery.SHA256))
+	requireCmds(t, fc, worker+": "+sumCmd, worker+": "+upload)
+	// staged already (a resume): nothing is sent again
+	fc.nodes[worker].reply[sumCmd] = "sum=" + e.Delivery.SHA256 + "\ninstalled=none"
+	run(t, fc, s, nil, do)
+	requireCmds(t, fc, worker+": "+sumCmd)
+	// in place already (a second run): nothing is staged
+	fc.nodes[worker].reply[sumCmd] = "sum=none\ninstalled=" + e.Delivery.SHA256
+	run(t, fc, s, nil, do)
+	requireCmds(t, fc, worker+": "+sumCmd)
+	run(t, fc, s, nil, undo)
+	requireCmds(t, fc, worker+": "+shell.Sudo(peerCleanupCmd("/var/lib/mke-migrate")+"; rm -f '/var/lib/mke-migrate/k0s.staged' '/var/lib/mke-migrate/'"+k0sTempPrefix+"* '/var/lib/mke-migrate/'.mke-upload.*; rmdir '/var/lib/mke-migrate' 2>/dev/null; true"))
 }
 
 // The join token is made once per role on the leader and reaches a
@@ -343,4 +374,108 @@ func TestControllerWritesItsNodeFiles(t *testing.T) {
 	if got := fc.cmds(); len(got) != 1 || !strings.Contains(got[0], "/etc/k0s/audit-policy.yaml") || !strings.Contains(got[0], "/etc/k0s/event-rate-limit.yaml") {
 		t.Errorf("undo %q", got)
 	}
+}
+
+// The k0s binary reaches every node before the outage, and the workers
+// are drained beside the managers' stages: each worker once, all before
+// the first worker stage, the managers before anything of MKE 3 stops.
+func TestOutageSchedule(t *testing.T) {
+	for _, tc := range []struct{ managers, workers, batch int }{{3, 200, 100}, {3, 2, 100}, {1, 5, 100}, {3, 0, 100}, {2, 10, 20}} {
+		t.Run(fmt.Sprintf("%d managers, %d workers, batch %d%%", tc.managers, tc.workers, tc.batch), func(t *testing.T) {
+			sh := &Shared{Facts: map[string]hosts.Facts{}}
+			for i := range tc.managers {
+				h := fmt.Sprintf("10.0.1.%d:22", i+1)
+				sh.Managers, sh.Facts[h] = append(sh.Managers, h), hosts.Facts{Hostname: fmt.Sprintf("m%d", i+1)}
+			}
+			for i := range tc.workers {
+				h := fmt.Sprintf("10.0.2.%d:22", i+1)
+				sh.Workers, sh.Facts[h] = append(sh.Workers, h), hosts.Facts{Hostname: fmt.Sprintf("w%d", i+1)}
+			}
+			sh.Leader = sh.Managers[0]
+			e := &Env{Cluster: sh, Commands: Commands{}.withDefaults(), K0sBinary: []byte("k0s")}
+			p, err := Steps(e, tc.batch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			uploaded, drained := map[string]bool{}, map[string]int{}
+			firstStop := -1
+			for i, st := range p.Stages {
+				for _, lane := range st.Lanes {
+					for _, s := range lane {
+						if s.Phase != st.Phase {
+							t.Errorf("%s: phase %q in stage %q of phase %q", s.ID(), s.Phase, st.Name, st.Phase)
+						}
+						switch {
+						case s.Name == "k0s-upload":
+							if firstStop >= 0 {
+								t.Errorf("%s after MKE 3 started to stop", s.ID())
+							}
+							uploaded[s.Host] = true
+						case s.Name == "swarm-drain":
+							if firstStop >= 0 || len(uploaded) != tc.managers+tc.workers {
+								t.Errorf("the managers' drain at stage %d: after a stop, or before every upload", i)
+							}
+						case strings.HasPrefix(s.Name, "swarm-drain-workers-"):
+							if st.Phase != PhaseManagers {
+								t.Errorf("%s in stage %q", s.ID(), st.Name)
+							}
+						case s.Name == "mke3-stop":
+							if firstStop < 0 {
+								firstStop = i
+							}
+							if slices.Contains(sh.Workers, s.Host) && drained[s.Host] != 1 {
+								t.Errorf("worker %s stops, drained %d times before", s.Host, drained[s.Host])
+							}
+						}
+					}
+				}
+				// the drain lanes name their workers only in their commands:
+				// count them from the stage's lanes by running Do on fakes
+				for _, lane := range st.Lanes {
+					for _, s := range lane {
+						if strings.HasPrefix(s.Name, "swarm-drain-workers-") {
+							for _, w := range drainedBy(t, e, s) {
+								drained[w]++
+							}
+						}
+					}
+				}
+			}
+			for _, w := range sh.Workers {
+				if drained[w] != 1 {
+					t.Errorf("worker %s drained %d times", w, drained[w])
+				}
+			}
+		})
+	}
+}
+
+// drainedBy runs a drain step's Do on a fake leader and returns the
+// hosts whose Swarm node it drained.
+func drainedBy(t *testing.T, e *Env, s *plan.Step) []string {
+	t.Helper()
+	fc := newFakeCluster(e.Cluster.Leader)
+	var ls strings.Builder
+	byID := map[string]string{}
+	for _, h := range append(slices.Clone(e.Cluster.Managers), e.Cluster.Workers...) {
+		id := "id-" + e.Cluster.Facts[h].Hostname
+		byID[id] = h
+		fmt.Fprintf(&ls, "%s Active\n", id)
+	}
+	fc.nodes[e.Cluster.Leader].reply[shell.Sudo(nodeLsCmd)] = ls.String()
+	// the steps read node IDs from the facts
+	for h, f := range e.Cluster.Facts {
+		f.Swarm.NodeID = "id-" + f.Hostname
+		e.Cluster.Facts[h] = f
+	}
+	r := run(t, fc, s, nil, do)
+	prev, ids := decodeAvailability(r.Get("availability"))
+	var out []string
+	for _, id := range ids {
+		if prev[id] != "active" {
+			t.Errorf("%s: availability %q", id, prev[id])
+		}
+		out = append(out, byID[id])
+	}
+	return out
 }

@@ -26,14 +26,37 @@ import (
 // ls prints it capitalised: Active, Pause, Drain).
 const nodeLsCmd = "docker node ls --format '{{.ID}} {{.Availability}}'"
 
-// availabilityCmd sets the availability of Swarm nodes, one docker node
-// update each (it takes exactly one node), in one remote command.
+// availabilityParallel is how many docker node update commands run at
+// once: each is one Swarm API call, and one by one they took most of the
+// drain of 200 nodes; a few at a time keep the manager's load modest.
+const availabilityParallel = 8
+
+// availabilityCmd sets the availability of Swarm nodes in one remote
+// command: docker node update takes exactly one node (docker CLI
+// reference "node update"), so xargs runs one per node,
+// availabilityParallel at a time, grouped by availability in the order
+// of ids. xargs fails (123) when one of them failed, after the others;
+// so does the command, after every group ran.
 func availabilityCmd(avail map[string]string, ids []string) string {
-	var cmds []string
+	var order []string
+	group := map[string][]string{}
 	for _, id := range ids {
-		cmds = append(cmds, "docker node update --availability "+shell.Word(avail[id])+" "+shell.Word(id)+" >/dev/null")
+		a := avail[id]
+		if _, ok := group[a]; !ok {
+			order = append(order, a)
+		}
+		group[a] = append(group[a], id)
 	}
-	return strings.Join(cmds, " && ")
+	var cmds []string
+	for _, a := range order {
+		cmds = append(cmds, "printf '%s\\n' "+shell.Join(group[a]...)+" | xargs -n 1 -P "+fmt.Sprint(availabilityParallel)+
+			" docker node update --availability "+shell.Word(a)+" >/dev/null")
+	}
+	if len(cmds) == 1 {
+		return cmds[0]
+	}
+	// every group runs, even after one failed (an undo restores what it can)
+	return "rc=0; " + strings.Join(cmds, " || rc=1; ") + " || rc=1; [ $rc = 0 ]"
 }
 
 // parseAvailability reads nodeLsCmd's output: node ID → availability in
@@ -76,13 +99,26 @@ func decodeAvailability(s string) (map[string]string, []string) {
 // workers.
 var agentPrefixes = []string{"ucp-manager-agent.", "ucp-worker-agent"}
 
-// swarmDrainStep drains every node of the run in Swarm, on the leader,
-// before any MKE 3 container stops; its undo restores each node's
-// availability and waits until an MKE agent runs on every node.
+// swarmDrainStep drains every node of the run in Swarm, on the leader.
 func swarmDrainStep(e *Env) *plan.Step {
+	return swarmDrainNodesStep(e, "swarm-drain", append(slices.Clone(e.Cluster.Managers), e.Cluster.Workers...))
+}
+
+// swarmDrainNodesStep drains nodes (hosts) in Swarm, on the leader,
+// before any of their MKE 3 containers stops; its undo restores each
+// node's availability and waits until an MKE agent runs on each again.
+func swarmDrainNodesStep(e *Env, name string, nodes []string) *plan.Step {
 	sh, c := e.Cluster, e.Commands
-	return &plan.Step{Name: "swarm-drain", Host: sh.Leader, Phase: PhaseMigrate,
-		Changes: "sets every node's Swarm availability to drain: Swarm stops MKE 3's agents (and the Swarm services' tasks) and no longer restarts them",
+	what := "every node's Swarm availability"
+	switch {
+	case len(nodes) == len(sh.Managers)+len(sh.Workers):
+	case slices.Equal(nodes, sh.Managers):
+		what = "the managers' Swarm availability"
+	default:
+		what = fmt.Sprintf("the Swarm availability of %d worker(s)", len(nodes))
+	}
+	return &plan.Step{Name: name, Host: sh.Leader, Phase: PhaseMigrate,
+		Changes: "sets " + what + " to drain: Swarm stops MKE 3's agents (and the Swarm services' tasks) and no longer restarts them",
 		Do: func(ctx context.Context, r *plan.Run) error {
 			if r.Get("availability") == "" {
 				out, err := sudo(ctx, r.Node, nodeLsCmd)
@@ -91,7 +127,7 @@ func swarmDrainStep(e *Env) *plan.Step {
 				}
 				all := parseAvailability(out)
 				prev := map[string]string{}
-				for _, h := range append(slices.Clone(sh.Managers), sh.Workers...) {
+				for _, h := range nodes {
 					id := sh.Facts[h].Swarm.NodeID
 					if a, ok := all[id]; ok {
 						prev[id] = a
@@ -120,7 +156,7 @@ func swarmDrainStep(e *Env) *plan.Step {
 			}
 			// MKE 3 is healthy again when each node runs its agent
 			var errs []string
-			for _, h := range append(slices.Clone(sh.Managers), sh.Workers...) {
+			for _, h := range nodes {
 				if prev[sh.Facts[h].Swarm.NodeID] == "drain" {
 					continue
 				}

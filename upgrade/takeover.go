@@ -90,8 +90,11 @@ func k0sSaveCmd(stateDir, k0sPath, k0sDir string, keep []string) string {
 		cmd += fmt.Sprintf("if [ -e %s ] && [ ! -e %s ]; then mkdir -p %s && cp -a %s %s.part && mv %s.part %s; fi; ",
 			shell.Quote(f), kept, shell.Quote(path.Dir(raw)), shell.Quote(f), kept, kept, kept)
 	}
-	return cmd + fmt.Sprintf("if [ -e %s ] || [ -L %s ]; then [ -e %s ] || [ -L %s ] || cp -P %s %s; echo saved; else echo none; fi",
-		k, k, saved, saved, k, saved)
+	// what was there is decided once, on the node: a retry after the
+	// staged binary replaced k0sPath must not take it for the original
+	none := statePath(stateDir, "k0s.none")
+	return cmd + fmt.Sprintf("if [ -e %s ] || [ -L %s ]; then echo saved; elif [ -e %s ]; then echo none; elif [ -e %s ] || [ -L %s ]; then cp -P %s %s && echo saved; else : > %s && echo none; fi",
+		saved, saved, none, k, k, k, saved, none)
 }
 
 // k0sRestoreCmd puts a kept binary back; without one, it removes the
@@ -101,11 +104,15 @@ func k0sSaveCmd(stateDir, k0sPath, k0sDir string, keep []string) string {
 // newer).
 func k0sRestoreCmd(stateDir, k0sPath, k0sDir string, none bool, keep []string) string {
 	saved, k := statePath(stateDir, "k0s.orig"), shell.Quote(k0sPath)
+	mark := statePath(stateDir, "k0s.none")
 	cmd := fmt.Sprintf("if [ -e %s ] || [ -L %s ]; then rm -f %s && mv %s %s", saved, saved, k, saved, k)
 	if none {
 		cmd += "; else rm -f " + k
+	} else {
+		// the save found none (k0sSaveCmd's mark): the binary is the run's
+		cmd += fmt.Sprintf("; elif [ -e %s ]; then rm -f %s", mark, k)
 	}
-	cmd += "; fi; "
+	cmd += "; fi; rm -f " + mark + "; "
 	if len(keep) > 0 {
 		for _, f := range keep {
 			kept := shell.Quote(keptPath(stateDir, f))
@@ -126,6 +133,68 @@ func keptPath(stateDir, f string) string {
 
 // statePath is name in dir, quoted.
 func statePath(dir, name string) string { return shell.Quote(strings.TrimRight(dir, "/") + "/" + name) }
+
+// stagedName is the k0s binary k0sUploadStep leaves in StateDir for
+// k0sBinaryStep.
+const stagedName = "k0s.staged"
+
+// stagedPath is where k0sUploadStep leaves the binary (unquoted).
+func stagedPath(stateDir string) string { return strings.TrimRight(stateDir, "/") + "/" + stagedName }
+
+// k0sActivateScript puts the staged binary (StateDir/k0s.staged, made by
+// k0sUploadStep before the outage) at k0sPath: copied next to it, checked
+// against sum (SHA-256, hex), renamed over it, then the staged file is
+// removed ($st: installTail uses $s). It prints staged, or missing when there is no staged file
+// with that checksum (then the caller delivers the binary itself). Run
+// after k0sSaveCmd, it never replaces what is not ours: a folder, or a
+// file neither saved (k0s.orig) nor known to be the run's (k0s.none).
+func k0sActivateScript(stateDir, k0sPath, sum string) string {
+	dir := shell.Quote(path.Dir(k0sPath))
+	o, none := statePath(stateDir, "k0s.orig"), statePath(stateDir, "k0s.none")
+	var b strings.Builder
+	fmt.Fprintf(&b, "set -e\nst=%s\nk=%s\n", statePath(stateDir, stagedName), shell.Quote(k0sPath))
+	b.WriteString("if [ ! -f \"$st\" ]; then echo missing; exit 0; fi\n")
+	fmt.Fprintf(&b, "x=$(sha256sum < \"$st\"); x=${x%%%% *}\nif [ \"$x\" != %s ]; then rm -f \"$st\"; echo missing; exit 0; fi\n", sum)
+	fmt.Fprintf(&b, "if [ -d \"$k\" ]; then echo \"$k is a folder: not replaced by the k0s binary\" >&2; exit %d; fi\n", exitNotOurs)
+	fmt.Fprintf(&b, "if { [ -e \"$k\" ] || [ -L \"$k\" ]; } && [ ! -e %s ] && [ ! -L %s ] && [ ! -e %s ]; then echo \"$k is not saved at \"%s\": not replaced\" >&2; exit %d; fi\n", o, o, none, o, exitNotOurs)
+	fmt.Fprintf(&b, "mkdir -p %s\nrm -f %s/%s*\nt=$(mktemp %s/%sXXXXXX)\ntrap 'rm -f \"$t\"' EXIT\ntrap 'exit 129' HUP INT TERM\n", dir, dir, k0sTempPrefix, dir, k0sTempPrefix)
+	b.WriteString("cp \"$st\" \"$t\"\n")
+	b.WriteString(installTail(sum))
+	b.WriteString("rm -f \"$st\"\necho staged\n")
+	return b.String()
+}
+
+// k0sUploadStep copies the k0s binary to host's StateDir before the
+// outage: it changes nothing of MKE 3, and the copy (the slow part on a
+// real site, a k0s binary is some 250 MB) is then not on the outage's
+// critical path; k0sBinaryStep only moves it into place. Its undo
+// removes the staged copy, and what an upload cut off left.
+func k0sUploadStep(e *Env, host string) *plan.Step {
+	c := e.Commands
+	return &plan.Step{
+		Name: "k0s-upload", Host: host, Phase: PhaseMigrate,
+		Changes: e.stageChanges(),
+		Do:      e.stageK0s,
+		Undo: func(ctx context.Context, r *plan.Run) error {
+			// one-shot servers first; a delivery cut off (timeout,
+			// interrupt) leaves its temporary file next to the staged
+			// one (installHead), an older upload its own (hosts.Client.Upload)
+			d := shell.Quote(strings.TrimRight(c.StateDir, "/") + "/")
+			_, err := sudo(ctx, r.Node, peerCleanupCmd(c.StateDir)+"; rm -f "+statePath(c.StateDir, stagedName)+" "+d+k0sTempPrefix+"* "+d+".mke-upload.*; rmdir "+shell.Quote(c.StateDir)+" 2>/dev/null; true")
+			return err
+		},
+	}
+}
+
+// k0sUploadStage uploads the k0s binary to every node of the run, before
+// the outage starts (k0sUploadStep).
+func k0sUploadStage(e *Env) *plan.Stage {
+	var lanes [][]*plan.Step
+	for _, h := range append(slices.Clone(e.Cluster.Managers), e.Cluster.Workers...) {
+		lanes = append(lanes, []*plan.Step{k0sUploadStep(e, h)})
+	}
+	return &plan.Stage{Name: "k0s binary: copy to every node", Phase: PhaseMigrate, Lanes: lanes}
+}
 
 // takeOverSteps give a node to k0s: stop MKE 3's Kubernetes, install the
 // k0s binary; phase is the node's (managers or workers).
@@ -197,16 +266,38 @@ func stopStep(e *Env, host string) *plan.Step {
 	}
 }
 
-// k0sBinaryStep installs the k0s binary as Env.Delivery says, keeping an
-// existing one, and keeps Commands.KeepFiles before k0s touches the node;
-// its undo, which runs after the k0s install's undo (k0s reset), puts them
-// all back.
+// k0sBinaryStep installs the k0s binary, keeping an existing one, and
+// keeps Commands.KeepFiles before k0s touches the node; its undo, which
+// runs after the k0s install's undo (k0s reset), puts them all back.
+// The binary is the one k0sUploadStep staged on the node before the
+// outage, moved into place in the same remote command as the save; only
+// when none is staged (a resume, a staged copy gone) is it delivered here
+// as Env.Delivery says (deliverK0s).
 func k0sBinaryStep(e *Env, host string) *plan.Step {
 	c := e.Commands
 	return &plan.Step{
 		Name: "k0s-binary", Host: host, Phase: PhaseManagers,
 		Changes: e.deliveryChanges(),
-		Do:      e.deliverK0s,
+		Do: func(ctx context.Context, r *plan.Run) error {
+			cmd := "sh -c " + shell.Quote(k0sActivateScript(c.StateDir, c.K0sPath, e.Delivery.SHA256))
+			first := r.Get("saved") == ""
+			if first {
+				cmd = k0sSaveCmd(c.StateDir, c.K0sPath, c.K0sDir, c.KeepFiles) + " && " + cmd
+			}
+			out, err := sudo(ctx, r.Node, cmd)
+			if err != nil {
+				return e.deliveryErr(r.Step.Host, "the staged copy", err)
+			}
+			lines := strings.Fields(out)
+			if first && len(lines) > 0 && (lines[0] == "saved" || lines[0] == "none") {
+				r.Set("saved", lines[0])
+			}
+			if len(lines) > 0 && lines[len(lines)-1] == "staged" {
+				e.delivered(r.Step.Host, e.delivery.peers)
+				return nil
+			}
+			return e.deliverK0s(ctx, r)
+		},
 		// A saved original goes back. Without one, the binary is removed
 		// only when Do recorded that there was none: a Do cut off before
 		// it looked must not cost the node its k0s.

@@ -84,7 +84,7 @@ func TestDemo(t *testing.T) {
 		code, _, stderr := runDemoOn(t, bed, "--fail-at", "k0s-everything")
 		assert.Equal(t, 2, code, stderr)
 		assert.Contains(t, stderr, `no step "k0s-everything"`)
-		assert.Contains(t, stderr, "save-inputs, kube-inventory, swarm-export, mke3-backup, swarm-drain, mke3-stop, etcd-snapshot, k0s-binary, k0s-restore, k0s-controller")
+		assert.Contains(t, stderr, "save-inputs, kube-inventory, swarm-export, mke3-backup, k0s-upload, swarm-drain, mke3-stop, etcd-snapshot, k0s-binary, k0s-restore, k0s-controller")
 	})
 
 	t.Run("fail-at rolls back and leaves support bundles", func(t *testing.T) {
