@@ -338,11 +338,19 @@ type runConfig struct {
 	ExternalAddress string
 	Dir             string
 	Resume          bool // a child resumes the run in Dir instead of applying a new one
+	// MKE 3's Kubernetes API for the kube-inventory step: the simulator's
+	// client bundle names 127.0.0.1:6443, not this bed's API server
+	KubeHost                  string
+	KubeCA, KubeCert, KubeKey []byte
 }
 
 func (b *matrixBed) config(dir string) runConfig {
-	return runConfig{Hosts: b.hosts, KnownHosts: b.kh, K0s: b.k0sFile, TOML: b.toml, APIURL: b.c.API.URL, APICA: b.c.API.CAPEM,
+	rc := runConfig{Hosts: b.hosts, KnownHosts: b.kh, K0s: b.k0sFile, TOML: b.toml, APIURL: b.c.API.URL, APICA: b.c.API.CAPEM,
 		ExternalAddress: b.c.LB, Dir: dir}
+	if kc, err := b.c.KubeConfig(nil); err == nil {
+		rc.KubeHost, rc.KubeCA, rc.KubeCert, rc.KubeKey = kc.Host, kc.CAData, kc.CertData, kc.KeyData
+	}
+	return rc
 }
 
 // options are the engine's defaults (no stand-ins): only safety nets and
@@ -364,6 +372,9 @@ func (rc runConfig) options() (upgrade.Options, error) {
 		// its step's timeout would end it, once it began)
 		StepTimeout: 5 * time.Minute, RollbackTimeout: 10 * time.Minute,
 		Commands: upgrade.Commands{Ready: 3 * time.Minute},
+		MKE3KubeConfig: func(context.Context) (*rest.Config, error) {
+			return &rest.Config{Host: rc.KubeHost, TLSClientConfig: rest.TLSClientConfig{CAData: rc.KubeCA, CertData: rc.KubeCert, KeyData: rc.KubeKey}}, nil
+		},
 	}, nil
 }
 
@@ -527,8 +538,8 @@ func TestRealBedFaultMatrix(t *testing.T) {
 	if testing.Short() {
 		size = sizeShort
 	}
-	if os.Getenv("MKE_MIGRATE_MATRIX") == sizeFull {
-		size = sizeFull
+	if v := os.Getenv("MKE_MIGRATE_MATRIX"); v == sizeFull || v == sizeShort || v == sizeDefault {
+		size = v
 	}
 	cases := matrixCases(size)
 	var only *regexp.Regexp
