@@ -39,32 +39,14 @@ var statusNames = [...]string{"", "converted", "default", "dropped", "blocking",
 
 // String is the status's name: "converted", "default", ...; "" for the
 // zero Status.
-func (s Status) String() string {
-	if int(s) < len(statusNames) {
-		return statusNames[s]
-	}
-	return "status(" + strconv.Itoa(int(s)) + ")"
-}
+func (s Status) String() string { return enumString(s, statusNames[:], "status") }
 
 // MarshalText writes the status's name.
-func (s Status) MarshalText() ([]byte, error) {
-	if int(s) >= len(statusNames) {
-		return nil, fmt.Errorf("convert: invalid status %d", uint8(s))
-	}
-	return []byte(statusNames[s]), nil
-}
+func (s Status) MarshalText() ([]byte, error) { return enumMarshal(s, statusNames[:], "status") }
 
 // UnmarshalText reads a status's name (as String writes it); a name this
 // version does not know is an error.
-func (s *Status) UnmarshalText(b []byte) error {
-	for i, n := range statusNames {
-		if n == string(b) {
-			*s = Status(i)
-			return nil
-		}
-	}
-	return fmt.Errorf("convert: unknown status %q", b)
-}
+func (s *Status) UnmarshalText(b []byte) error { return enumUnmarshal(s, b, statusNames[:], "status") }
 
 // statusOrder lists every status, most urgent first.
 var statusOrder = []Status{StatusBlocking, StatusUnconvertible, StatusUnknown, StatusDropped, StatusConverted, StatusDefault}

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"reflect"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/mke-migrate/mke-migrate/internal/tomlwalk"
@@ -30,32 +29,14 @@ var basisNames = [...]string{"", "documented", "checked", "inferred"}
 
 // String is the basis's name: "documented", "checked" or "inferred"; ""
 // for the zero Basis.
-func (b Basis) String() string {
-	if int(b) < len(basisNames) {
-		return basisNames[b]
-	}
-	return "basis(" + strconv.Itoa(int(b)) + ")"
-}
+func (b Basis) String() string { return enumString(b, basisNames[:], "basis") }
 
 // MarshalText writes the basis's name.
-func (b Basis) MarshalText() ([]byte, error) {
-	if int(b) >= len(basisNames) {
-		return nil, fmt.Errorf("convert: invalid basis %d", uint8(b))
-	}
-	return []byte(basisNames[b]), nil
-}
+func (b Basis) MarshalText() ([]byte, error) { return enumMarshal(b, basisNames[:], "basis") }
 
 // UnmarshalText reads a basis's name (as String writes it); a name this
 // version does not know is an error.
-func (b *Basis) UnmarshalText(t []byte) error {
-	for i, n := range basisNames {
-		if n == string(t) {
-			*b = Basis(i)
-			return nil
-		}
-	}
-	return fmt.Errorf("convert: unknown basis %q", t)
-}
+func (b *Basis) UnmarshalText(t []byte) error { return enumUnmarshal(b, t, basisNames[:], "basis") }
 
 // keySpec is what the converter knows of one MKE 3 key, independent of
 // its value. Keys with a target are converted by code in convert.go; keys
