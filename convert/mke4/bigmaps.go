@@ -123,17 +123,14 @@ func writeMapChunks(buf *bytes.Buffer, b bigMap) error {
 	slices.Sort(keys)
 	slices.SortStableFunc(keys, yamlKeyCompare)
 	indent := strings.Repeat("  ", b.depth)
-	var hard []string // keys waiting for the library, in order
+	var hard []string // keys waiting for the library, in order: at most bigMapChunk
 	flush := func() error {
-		for len(hard) > 0 {
-			n := min(bigMapChunk, len(hard))
-			if err := writeLibraryChunk(buf, b, hard[:n]); err != nil {
-				return err
-			}
-			hard = hard[n:]
+		if len(hard) == 0 {
+			return nil
 		}
+		err := writeLibraryChunk(buf, b, hard)
 		hard = hard[:0]
-		return nil
+		return err
 	}
 	for _, k := range keys {
 		v := b.m[k]
