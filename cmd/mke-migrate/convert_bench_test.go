@@ -14,11 +14,14 @@ import (
 
 // BenchmarkConvertCLI runs the built binary as operators do (`convert
 // --config-out F --report-out F`) on issue 14's F13 cases and reports
-// each process's peak resident memory (peak-MB, getrusage's maximum
+// each process's peak resident memory (peak-MiB, GNU time's maximum
 // resident set) and CPU time (cpu-s), with ratios against a baseline of
 // the same shape at 1/100 the size (about 50 KB, larger than any real
 // export) measured in the same run, so that the machine's load cancels
 // out. It asserts nothing: the figures go to docs/benchmarks.md.
+// MKE_MIGRATE_CONVERT_INPUTS names a folder where the generated inputs
+// (baseline.toml, mixed.toml, distinct.toml) are written and kept, for
+// timing the CLI by hand as docs/benchmarks.md does.
 //
 //	go test ./cmd/mke-migrate -run '^$' -bench ConvertCLI -benchtime 3x
 func BenchmarkConvertCLI(b *testing.B) {
@@ -37,8 +40,12 @@ func BenchmarkConvertCLI(b *testing.B) {
 		{"mixed", manyflags.Mixed(300_000)},
 		{"distinct", manyflags.Distinct(300_000)},
 	}
+	inDir := dir
+	if d := os.Getenv("MKE_MIGRATE_CONVERT_INPUTS"); d != "" {
+		inDir = d
+	}
 	for _, in := range inputs {
-		if err := os.WriteFile(filepath.Join(dir, in.name+".toml"), in.data, 0o600); err != nil {
+		if err := os.WriteFile(filepath.Join(inDir, in.name+".toml"), in.data, 0o600); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -55,7 +62,7 @@ func BenchmarkConvertCLI(b *testing.B) {
 	// One process: its peak RSS, CPU and wall time.
 	run := func(name string) (peakMB, cpu, wall float64) {
 		stats := filepath.Join(dir, name+".time")
-		cmd := exec.Command(timeBin, "-o", stats, "-f", "%M %U %S", bin, "convert", "--mke3-config", filepath.Join(dir, name+".toml"),
+		cmd := exec.Command(timeBin, "-o", stats, "-f", "%M %U %S", bin, "convert", "--mke3-config", filepath.Join(inDir, name+".toml"),
 			"--config-out", filepath.Join(dir, name+".yaml"), "--report-out", filepath.Join(dir, name+".txt"))
 		start := time.Now()
 		err := cmd.Run()
@@ -86,11 +93,11 @@ func BenchmarkConvertCLI(b *testing.B) {
 	}
 	n := float64(b.N)
 	base := sum["baseline"]
-	b.ReportMetric(base[0], "baseline-peak-MB")
+	b.ReportMetric(base[0], "baseline-peak-MiB")
 	b.ReportMetric(base[1]/n, "baseline-cpu-s")
 	for _, name := range []string{"mixed", "distinct"} {
 		s := sum[name]
-		b.ReportMetric(s[0], name+"-peak-MB")
+		b.ReportMetric(s[0], name+"-peak-MiB")
 		b.ReportMetric(s[1]/n, name+"-cpu-s")
 		b.ReportMetric(s[2]/n, name+"-wall-s")
 		b.ReportMetric(s[0]/base[0], name+"-peak-x")
