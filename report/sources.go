@@ -186,23 +186,13 @@ func readPreflight(dir string, d *discovery) (*Preflight, error) {
 	return preflightSection(checks), nil
 }
 
-// savedConversion is conversion-report.json as read here: statuses and
-// bases stay text (convert's are small integers that refuse a name they do
-// not know), so that a report written by another version, with a status
-// this one does not know, still renders.
+// savedConversion is conversion-report.json as read here, into this
+// package's Entry: statuses and bases stay text (convert's are small
+// integers that refuse a name they do not know), so that a report written
+// by another version, with a status this one does not know, still renders.
 type savedConversion struct {
-	Entries      []savedEntry          `json:"entries"`
+	Entries      []Entry               `json:"entries"`
 	MetalLBPools []convert.MetalLBPool `json:"metallbPools"`
-}
-
-type savedEntry struct {
-	Key    string `json:"key"`
-	Line   int    `json:"line"`
-	Flag   string `json:"flag"`
-	Status string `json:"status"`
-	Target string `json:"target"`
-	Reason string `json:"reason"`
-	Basis  string `json:"basis"`
 }
 
 // readConversion reads conversion-report.json; without it, the report is
@@ -221,18 +211,19 @@ func readConversion(dir string, d *discovery) (*Conversion, error) {
 			return nil, fmt.Errorf("%w, and %w", err, rerr)
 		}
 		for _, e := range r.Entries {
-			rep.Entries = append(rep.Entries, savedEntry{Key: e.Key, Line: int(e.Line), Flag: e.Flag, Status: e.Status.String(),
+			rep.Entries = append(rep.Entries, Entry{Key: e.Key, Line: int(e.Line), Flag: e.Flag, Status: e.Status.String(),
 				Target: e.Target, Reason: e.Reason, Basis: e.Basis.String()})
 		}
 		rep.MetalLBPools = r.MetalLBPools
 	default:
 		return nil, err
 	}
-	c := &Conversion{Entries: []Entry{}}
+	c := &Conversion{Entries: rep.Entries}
+	if c.Entries == nil {
+		c.Entries = []Entry{}
+	}
 	counts := map[string]int{}
 	for _, e := range rep.Entries {
-		c.Entries = append(c.Entries, Entry{Key: e.Key, Line: e.Line, Flag: e.Flag, Status: e.Status,
-			Target: e.Target, Reason: e.Reason, Basis: e.Basis})
 		counts[e.Status]++
 	}
 	for _, s := range statusOrder {
