@@ -180,21 +180,21 @@ func tomlValue(v any) string {
 		b, _ := marshalJSONLine(x)
 		return string(b)
 	case []any:
-		parts := make([]string, len(x))
-		for i, e := range x {
-			parts[i] = tomlValue(e)
-		}
-		return "[" + strings.Join(parts, ", ") + "]"
+		return tomlList(x)
 	case []string: // a flag list (Leaf.Value)
-		parts := make([]string, len(x))
-		for i, e := range x {
-			parts[i] = tomlValue(e)
-		}
-		return "[" + strings.Join(parts, ", ") + "]"
+		return tomlList(x)
 	case map[string]any:
 		return "{}" // only empty tables are leaves
 	}
 	return fmt.Sprint(v)
+}
+
+func tomlList[E any](xs []E) string {
+	parts := make([]string, len(xs))
+	for i, e := range xs {
+		parts[i] = tomlValue(e)
+	}
+	return "[" + strings.Join(parts, ", ") + "]"
 }
 
 // WriteText renders the check like mkectl's report: a banner and the three
