@@ -25,6 +25,16 @@ import (
 //
 //	go test ./cmd/mke-migrate -run '^$' -bench ConvertCLI -benchtime 3x
 func BenchmarkConvertCLI(b *testing.B) {
+	// GNU time runs each process: Go starts a child with vfork, and Linux
+	// counts the parent's resident memory at the child's exec in the
+	// child's maximum (this benchmark's own 80 MB), while time forks.
+	timeBin, err := exec.LookPath("time")
+	if _, serr := os.Stat("/usr/bin/time"); serr == nil {
+		timeBin, err = "/usr/bin/time", nil
+	}
+	if err != nil {
+		b.Skip("needs GNU time (/usr/bin/time) to measure a process's peak memory")
+	}
 	dir := b.TempDir()
 	bin := filepath.Join(dir, "mke-migrate")
 	build := exec.Command("go", "build", "-o", bin, ".")
@@ -48,16 +58,6 @@ func BenchmarkConvertCLI(b *testing.B) {
 		if err := os.WriteFile(filepath.Join(inDir, in.name+".toml"), in.data, 0o600); err != nil {
 			b.Fatal(err)
 		}
-	}
-	// GNU time runs each process: Go starts a child with vfork, and Linux
-	// counts the parent's resident memory at the child's exec in the
-	// child's maximum (this benchmark's own 80 MB), while time forks.
-	timeBin, err := exec.LookPath("time")
-	if _, serr := os.Stat("/usr/bin/time"); serr == nil {
-		timeBin, err = "/usr/bin/time", nil
-	}
-	if err != nil {
-		b.Skip("needs GNU time (/usr/bin/time) to measure a process's peak memory")
 	}
 	// One process: its peak RSS, CPU and wall time.
 	run := func(name string) (peakMB, cpu, wall float64) {
