@@ -111,14 +111,7 @@ type Report struct {
 }
 
 // OK says no check failed.
-func (r *Report) OK() bool {
-	for _, c := range r.Checks {
-		if !c.OK {
-			return false
-		}
-	}
-	return true
-}
+func (r *Report) OK() bool { return r.Failed() == 0 }
 
 // Failed counts the failed checks.
 func (r *Report) Failed() int {
@@ -216,7 +209,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		// nothing else can be read either: one failed check says why,
 		// and the external address is tried on its own
 		add(CheckNodes, "the API", fmt.Errorf("cannot list the nodes: %w", err))
-		external(o, rep, add)
+		external(o, add)
 		return rep, nil
 	}
 	byName := map[string]*corev1.Node{}
@@ -250,12 +243,12 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		checkRBAC(ctx, cs, objs, add)
 	}
 
-	external(o, rep, add)
+	external(o, add)
 	return rep, nil
 }
 
 // external asks the API's version through the external address.
-func external(o Options, rep *Report, add func(id, subj string, err error)) {
+func external(o Options, add func(id, subj string, err error)) {
 	if o.External == nil {
 		return
 	}
@@ -265,10 +258,9 @@ func external(o Options, rep *Report, add func(id, subj string, err error)) {
 	}
 	v, err := o.External.Discovery().ServerVersion()
 	if err == nil {
-		rep.Checks = append(rep.Checks, Check{ID: CheckExternalAPI, Subject: subj, OK: true, Message: "answers: Kubernetes " + v.GitVersion})
-	} else {
-		add(CheckExternalAPI, subj, err)
+		err = &note{"answers: Kubernetes " + v.GitVersion}
 	}
+	add(CheckExternalAPI, subj, err)
 }
 
 func checkNode(n *corev1.Node, want Node) error {
