@@ -228,7 +228,11 @@ func listNodes(ctx context.Context, cs kubernetes.Interface, page int64) ([]Node
 // carriedTaints leaves out the node.kubernetes.io/ taints: the node
 // lifecycle controller sets and removes them from the Node's conditions
 // (not-ready, unreachable, disk-pressure...), so they say how the node was
-// at that moment, not what the cluster chose.
+// at that moment, not what the cluster chose. One of them is an
+// operator's: node.kubernetes.io/out-of-service, which Kubernetes'
+// documentation of well-known taints says a user sets by hand after a
+// non-graceful shutdown; it goes uncompared too (a node shut down so is
+// not expected to come back Ready through an upgrade).
 func carriedTaints(ts []corev1.Taint) []corev1.Taint {
 	var out []corev1.Taint
 	for _, t := range ts {
