@@ -66,11 +66,12 @@ func kubeInventoryStep(e *Env) *plan.Step {
 				return nil
 			}
 			cfg, err := e.MKE3KubeConfig(ctx)
+			var inv *verify.Inventory
 			if err == nil {
-				var inv *verify.Inventory
-				if inv, err = verify.TakeInventory(ctx, cfg, verify.InventoryOptions{}); err == nil {
-					return writeInventory(e, r, inv)
-				}
+				inv, err = verify.TakeInventory(ctx, cfg, verify.InventoryOptions{})
+			}
+			if err == nil {
+				return writeInventory(e, r, inv)
 			}
 			// nothing has changed yet: the run stops (and rolls back
 			// nothing) rather than end with the carried objects unchecked

@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -154,6 +155,7 @@ func TakeInventory(ctx context.Context, cfg *rest.Config, o InventoryOptions) (*
 		return nil, fmt.Errorf("verify: inventory: discovery: %w", err)
 	}
 	n := 0
+lists:
 	for _, l := range lists {
 		gv, err := schema.ParseGroupVersion(l.GroupVersion)
 		if err != nil {
@@ -164,9 +166,6 @@ func TakeInventory(ctx context.Context, cfg *rest.Config, o InventoryOptions) (*
 			k := Kind{Group: gv.Group, Version: gv.Version, Resource: r.Name, Kind: r.Kind, Namespaced: r.Namespaced, Objects: []Object{}}
 			if strings.Contains(r.Name, "/") || !slices.Contains(r.Verbs, "list") || notRecorded[k.Name()] {
 				continue
-			}
-			if inv.Truncated {
-				break
 			}
 			opts := metav1.ListOptions{Limit: page}
 			for {
@@ -196,6 +195,9 @@ func TakeInventory(ctx context.Context, cfg *rest.Config, o InventoryOptions) (*
 				opts.Continue = ml.Continue
 			}
 			inv.Kinds = append(inv.Kinds, k)
+			if inv.Truncated {
+				break lists
+			}
 		}
 	}
 	slices.Sort(inv.Errors)
@@ -226,7 +228,11 @@ func listNodes(ctx context.Context, cs kubernetes.Interface, page int64) ([]Node
 // carriedTaints leaves out the node.kubernetes.io/ taints: the node
 // lifecycle controller sets and removes them from the Node's conditions
 // (not-ready, unreachable, disk-pressure...), so they say how the node was
-// at that moment, not what the cluster chose.
+// at that moment, not what the cluster chose. One of them is an
+// operator's: node.kubernetes.io/out-of-service, which Kubernetes'
+// documentation of well-known taints says a user sets by hand after a
+// non-graceful shutdown; it goes uncompared too (a node shut down so is
+// not expected to come back Ready through an upgrade).
 func carriedTaints(ts []corev1.Taint) []corev1.Taint {
 	var out []corev1.Taint
 	for _, t := range ts {
@@ -259,7 +265,7 @@ func DecodeInventory(name string, b []byte) (*Inventory, error) {
 	if len(b) > maxInventoryBytes {
 		return nil, fmt.Errorf("verify: %s: %d bytes, more than %d MiB", name, len(b), maxInventoryBytes>>20)
 	}
-	d := json.NewDecoder(strings.NewReader(string(b)))
+	d := json.NewDecoder(bytes.NewReader(b))
 	d.DisallowUnknownFields()
 	inv := &Inventory{}
 	if err := d.Decode(inv); err != nil {

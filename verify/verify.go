@@ -111,14 +111,7 @@ type Report struct {
 }
 
 // OK says no check failed.
-func (r *Report) OK() bool {
-	for _, c := range r.Checks {
-		if !c.OK {
-			return false
-		}
-	}
-	return true
-}
+func (r *Report) OK() bool { return r.Failed() == 0 }
 
 // Failed counts the failed checks.
 func (r *Report) Failed() int {
@@ -216,7 +209,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		// nothing else can be read either: one failed check says why,
 		// and the external address is tried on its own
 		add(CheckNodes, "the API", fmt.Errorf("cannot list the nodes: %w", err))
-		external(o, rep, add)
+		external(o, add)
 		return rep, nil
 	}
 	byName := map[string]*corev1.Node{}
@@ -250,12 +243,12 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		checkRBAC(ctx, cs, objs, add)
 	}
 
-	external(o, rep, add)
+	external(o, add)
 	return rep, nil
 }
 
 // external asks the API's version through the external address.
-func external(o Options, rep *Report, add func(id, subj string, err error)) {
+func external(o Options, add func(id, subj string, err error)) {
 	if o.External == nil {
 		return
 	}
@@ -265,10 +258,9 @@ func external(o Options, rep *Report, add func(id, subj string, err error)) {
 	}
 	v, err := o.External.Discovery().ServerVersion()
 	if err == nil {
-		rep.Checks = append(rep.Checks, Check{ID: CheckExternalAPI, Subject: subj, OK: true, Message: "answers: Kubernetes " + v.GitVersion})
-	} else {
-		add(CheckExternalAPI, subj, err)
+		err = &note{"answers: Kubernetes " + v.GitVersion}
 	}
+	add(CheckExternalAPI, subj, err)
 }
 
 func checkNode(n *corev1.Node, want Node) error {
@@ -328,43 +320,44 @@ func systemPods(ctx context.Context, cs kubernetes.Interface, ns string) Check {
 			bad = append(bad, fmt.Sprintf("pod %s %s", p.Name, podState(&p)))
 		}
 	}
-	var wl []string
+	// each workload's controller counts: current (observedGeneration)
+	// and as many ready as it wants
+	type workload struct {
+		kind, name    string
+		gen, observed int64
+		ready, want   int32
+	}
+	replicas := func(p *int32) int32 { // the API's default when unset
+		if p == nil {
+			return 1
+		}
+		return *p
+	}
+	var wl []workload
 	deps, err := cs.AppsV1().Deployments(ns).List(ctx, metav1.ListOptions{})
 	if err != nil {
 		return fail(err)
 	}
 	for _, d := range deps.Items {
-		want := int32(1)
-		if d.Spec.Replicas != nil {
-			want = *d.Spec.Replicas
-		}
-		wl = append(wl, "Deployment "+d.Name)
-		if d.Status.ObservedGeneration < d.Generation || d.Status.ReadyReplicas < want {
-			bad = append(bad, fmt.Sprintf("Deployment %s %d of %d ready", d.Name, d.Status.ReadyReplicas, want))
-		}
+		wl = append(wl, workload{"Deployment", d.Name, d.Generation, d.Status.ObservedGeneration, d.Status.ReadyReplicas, replicas(d.Spec.Replicas)})
 	}
 	sts, err := cs.AppsV1().StatefulSets(ns).List(ctx, metav1.ListOptions{})
 	if err != nil {
 		return fail(err)
 	}
 	for _, s := range sts.Items {
-		want := int32(1)
-		if s.Spec.Replicas != nil {
-			want = *s.Spec.Replicas
-		}
-		wl = append(wl, "StatefulSet "+s.Name)
-		if s.Status.ObservedGeneration < s.Generation || s.Status.ReadyReplicas < want {
-			bad = append(bad, fmt.Sprintf("StatefulSet %s %d of %d ready", s.Name, s.Status.ReadyReplicas, want))
-		}
+		wl = append(wl, workload{"StatefulSet", s.Name, s.Generation, s.Status.ObservedGeneration, s.Status.ReadyReplicas, replicas(s.Spec.Replicas)})
 	}
 	dss, err := cs.AppsV1().DaemonSets(ns).List(ctx, metav1.ListOptions{})
 	if err != nil {
 		return fail(err)
 	}
 	for _, d := range dss.Items {
-		wl = append(wl, "DaemonSet "+d.Name)
-		if d.Status.ObservedGeneration < d.Generation || d.Status.NumberReady < d.Status.DesiredNumberScheduled {
-			bad = append(bad, fmt.Sprintf("DaemonSet %s %d of %d ready", d.Name, d.Status.NumberReady, d.Status.DesiredNumberScheduled))
+		wl = append(wl, workload{"DaemonSet", d.Name, d.Generation, d.Status.ObservedGeneration, d.Status.NumberReady, d.Status.DesiredNumberScheduled})
+	}
+	for _, w := range wl {
+		if w.observed < w.gen || w.ready < w.want {
+			bad = append(bad, fmt.Sprintf("%s %s %d of %d ready", w.kind, w.name, w.ready, w.want))
 		}
 	}
 	if len(bad) > 0 {

@@ -243,6 +243,18 @@ func TestChecks(t *testing.T) {
 					must(t, err)
 				}
 			}},
+		{name: "system statefulset not ready", failID: CheckSystemPods, subject: "kube-system", contains: "StatefulSet etcd-backup 0 of 2 ready",
+			damage: func(t *testing.T, _ *Options) func() {
+				two := int32(2)
+				_, err := cs.AppsV1().StatefulSets("kube-system").Create(ctx, &appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Name: "etcd-backup"},
+					Spec: appsv1.StatefulSetSpec{Replicas: &two, ServiceName: "etcd-backup", Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "eb"}},
+						Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "eb"}},
+							Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "eb"}}}}}}, metav1.CreateOptions{})
+				must(t, err)
+				return func() {
+					must(t, cs.AppsV1().StatefulSets("kube-system").Delete(ctx, "etcd-backup", metav1.DeleteOptions{}))
+				}
+			}},
 		{name: "object missing", failID: CheckObjects, subject: "configmaps", contains: "missing: apps/settings",
 			damage: func(t *testing.T, _ *Options) func() {
 				must(t, cs.CoreV1().ConfigMaps("apps").Delete(ctx, "settings", metav1.DeleteOptions{}))
