@@ -324,3 +324,15 @@ func TestDeliveryChecks(t *testing.T) {
 	rq.Equal(t, "h:22", bs[0].Host)
 	rq.Contains(t, bs[1].Message, "neither curl nor wget")
 }
+
+// Without a binary to deliver, New lets a run that changes nothing go
+// on, and Apply and Resume refuse to start.
+func TestApplyNeedsK0sBinary(t *testing.T) {
+	u, err := New(Options{Hosts: []hosts.Host{{Address: "10.0.0.1"}}, OutputDir: t.TempDir()})
+	rq.NoError(t, err)
+	defer u.Close()
+	_, err = u.Apply(t.Context(), &plan.Plan{})
+	rq.ErrorIs(t, err, errNoK0sBinary)
+	_, err = u.Resume(t.Context(), &plan.Plan{})
+	rq.ErrorIs(t, err, errNoK0sBinary)
+}
