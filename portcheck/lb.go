@@ -1,6 +1,7 @@
 package portcheck
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -94,7 +95,7 @@ func ThroughLB(ctx context.Context, o LBOptions) (*Report, error) {
 				w.ours++
 			case held:
 				w.held++
-				w.process = cmp(name, "a process ss does not name") + " on " + o.Backends[i].Key
+				w.process = cmp.Or(name, "a process ss does not name") + " on " + o.Backends[i].Key
 			case w.why == "":
 				w.why = o.Backends[i].Key + ": " + b.err
 			}
@@ -150,13 +151,6 @@ func ThroughLB(ctx context.Context, o LBOptions) (*Report, error) {
 		}
 	})
 	return rep, nil
-}
-
-func cmp(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }
 
 // bannerProbeScript connects to addr on each port with bash's /dev/tcp

@@ -273,16 +273,17 @@ func k0sSumCmd(k0sPath string) string {
 
 // installHead starts a delivery script: set -e, a temporary file $t next
 // to k0sPath (removed on every exit), and the guard that refuses to
-// replace what is not ours: a folder, or (kept) a file that was not saved
-// under stateDir first.
+// replace what is not ours: a folder, or (kept) a file that was neither
+// saved under stateDir first nor found absent by the save (k0s.none: the
+// file is the run's).
 func installHead(stateDir, k0sPath string, kept bool) string {
 	k, dir := shell.Quote(k0sPath), shell.Quote(path.Dir(k0sPath))
 	var b strings.Builder
 	fmt.Fprintf(&b, "set -e\nk=%s\nmkdir -p %s\n", k, dir)
 	fmt.Fprintf(&b, "if [ -d \"$k\" ]; then echo \"$k is a folder: not replaced by the k0s binary\" >&2; exit %d; fi\n", exitNotOurs)
 	if kept {
-		o := statePath(stateDir, "k0s.orig")
-		fmt.Fprintf(&b, "if { [ -e \"$k\" ] || [ -L \"$k\" ]; } && [ ! -e %s ] && [ ! -L %s ]; then echo \"$k is not saved at \"%s\": not replaced\" >&2; exit %d; fi\n", o, o, o, exitNotOurs)
+		o, none := statePath(stateDir, "k0s.orig"), statePath(stateDir, "k0s.none")
+		fmt.Fprintf(&b, "if { [ -e \"$k\" ] || [ -L \"$k\" ]; } && [ ! -e %s ] && [ ! -L %s ] && [ ! -e %s ]; then echo \"$k is not saved at \"%s\": not replaced\" >&2; exit %d; fi\n", o, o, none, o, exitNotOurs)
 	}
 	fmt.Fprintf(&b, "rm -f %s/%s*\nt=$(mktemp %s/%sXXXXXX)\ntrap 'rm -f \"$t\"' EXIT\ntrap 'exit 129' HUP INT TERM\n", dir, k0sTempPrefix, dir, k0sTempPrefix)
 	return b.String()
@@ -523,41 +524,41 @@ func (e *Env) deliveryChanges() string {
 	return "moves the k0s binary staged before the outage to " + e.Commands.K0sPath + ", SHA-256 checked (with none staged, " + e.deliveryHow() + "; an existing file is saved; so are MKE 3's files k0s reset deletes)"
 }
 
-// deliverK0s is the k0s-binary step's Do: keep what k0s will replace
-// (once), then get the binary onto the node unless it has it already.
+// deliverK0s delivers the binary to K0sPath when k0sBinaryStep found
+// none staged (its save recorded already), unless the node has it there.
 func (e *Env) deliverK0s(ctx context.Context, r *plan.Run) error {
 	c := e.Commands
-	cmd := k0sSumCmd(c.K0sPath)
-	first := r.Get("saved") == ""
-	if first {
-		cmd = k0sSaveCmd(c.StateDir, c.K0sPath, c.K0sDir, c.KeepFiles) + "\n" + cmd
-	}
-	out, err := sudo(ctx, r.Node, cmd)
+	out, err := sudo(ctx, r.Node, k0sSumCmd(c.K0sPath))
 	if err != nil {
 		return err
 	}
-	sum := ""
-	for _, l := range strings.Split(out, "\n") {
-		l = strings.TrimSpace(l)
-		if v, ok := strings.CutPrefix(l, "sum="); ok {
-			sum = v
-		} else if first && (l == "saved" || l == "none") {
-			r.Set("saved", l)
+	if have, err := e.hasK0s(r.Step.Host, c.K0sPath, outValue(out, "sum")); err != nil || have {
+		if have {
+			r.Logger.Info("k0s binary already in place", "path", c.K0sPath)
+			e.delivered(r.Step.Host, e.delivery.peers)
 		}
-	}
-	if first && r.Get("saved") == "" {
-		return fmt.Errorf("keep the existing k0s binary: unexpected output %q", out)
-	}
-	host := r.Step.Host
-	if sum == "folder" {
-		return fmt.Errorf("%s: %s is a folder: not replaced by the k0s binary", host, c.K0sPath)
-	}
-	if sum == e.Delivery.SHA256 {
-		r.Logger.Info("k0s binary already in place", "path", c.K0sPath)
-		e.delivered(host, e.delivery.peers)
-		return nil
+		return err
 	}
 	return e.deliverTo(ctx, r, c.K0sPath, r.Get("saved") == "saved", e.delivery.peers)
+}
+
+// hasK0s says whether sum (k0sSumCmd's) is the wanted binary's; a folder
+// at dest is an error: it is never replaced.
+func (e *Env) hasK0s(host, dest, sum string) (bool, error) {
+	if sum == "folder" {
+		return false, fmt.Errorf("%s: %s is a folder: not replaced by the k0s binary", host, dest)
+	}
+	return sum == e.Delivery.SHA256, nil
+}
+
+// outValue is the value of key=value in a remote command's output.
+func outValue(out, key string) string {
+	for _, f := range strings.Fields(out) {
+		if v, ok := strings.CutPrefix(f, key+"="); ok {
+			return v
+		}
+	}
+	return ""
 }
 
 // deliverTo gets the binary to dest on the node as Delivery.Mode says;
@@ -593,22 +594,14 @@ func (e *Env) stageK0s(ctx context.Context, r *plan.Run) error {
 	if err != nil {
 		return err
 	}
-	var staged, installed string
-	for _, l := range strings.Fields(out) {
-		if v, ok := strings.CutPrefix(l, "sum="); ok {
-			staged = v
-		} else if v, ok := strings.CutPrefix(l, "installed="); ok {
-			installed = v
+	if have, err := e.hasK0s(r.Step.Host, dest, outValue(out, "sum")); err != nil || have {
+		if have {
+			r.Logger.Info("k0s binary already staged", "path", dest)
+			e.delivered(r.Step.Host, e.delivery.staged)
 		}
+		return err
 	}
-	switch {
-	case staged == "folder":
-		return fmt.Errorf("%s: %s is a folder: not replaced by the k0s binary", r.Step.Host, dest)
-	case staged == e.Delivery.SHA256:
-		r.Logger.Info("k0s binary already staged", "path", dest)
-		e.delivered(r.Step.Host, e.delivery.staged)
-		return nil
-	case installed == e.Delivery.SHA256:
+	if outValue(out, "installed") == e.Delivery.SHA256 {
 		// k0s-binary finds it in place and sends nothing
 		r.Logger.Info("k0s binary already in place: nothing staged", "path", c.K0sPath)
 		return nil
@@ -625,7 +618,7 @@ func stageSumCmd(stateDir, k0sPath string) string {
 // delivered records that host has the binary: a source for peer copies
 // if it can serve.
 func (e *Env) delivered(host string, pool *peerPool) {
-	if e.Delivery.Mode != DeliveryPeer || pool == nil {
+	if e.Delivery.Mode != DeliveryPeer {
 		return
 	}
 	if t, ok := e.Cluster.DeliveryTools[host]; ok && !slices.Contains(strings.Fields(t), "openssl") {
@@ -645,9 +638,8 @@ func (e *Env) uploadTo(ctx context.Context, n hosts.Node, host, dest string, kep
 	if len(e.K0sBinary) == 0 {
 		return errors.New("no k0s binary to upload")
 	}
-	// an Env made without Steps has no delivery state: no upload limit
-	if e.delivery != nil && e.delivery.uploads != nil {
-		sem := e.delivery.uploads
+	// Steps made e.delivery; uploads is nil only without a bound
+	if sem := e.delivery.uploads; sem != nil {
 		select {
 		case sem <- struct{}{}:
 			defer func() { <-sem }()

@@ -301,7 +301,10 @@ func TestFetchScript(t *testing.T) {
 func TestDeliveryChecksumError(t *testing.T) {
 	fc := newFakeCluster(worker)
 	e := testEnv(fc)
-	fc.nodes[worker].reply[shell.Sudo(k0sSaveCmd(e.Commands.StateDir, e.Commands.K0sPath, e.Commands.K0sDir, e.Commands.KeepFiles)+"\n"+k0sSumCmd(e.Commands.K0sPath))] = "none\nsum=none"
+	c := e.Commands
+	// nothing staged: the step delivers the binary itself
+	fc.nodes[worker].reply[shell.Sudo(k0sSaveCmd(c.StateDir, c.K0sPath, c.K0sDir, c.KeepFiles)+" && sh -c "+shell.Quote(k0sActivateScript(c.StateDir, c.K0sPath, e.Delivery.SHA256)))] = "none\nmissing"
+	fc.nodes[worker].reply[shell.Sudo(k0sSumCmd(c.K0sPath))] = "sum=none"
 	fc.nodes[worker].fail[shell.Sudo(uploadScript(e.Commands.StateDir, e.Commands.K0sPath, false, e.Delivery.SHA256))] =
 		&hosts.HostError{Host: worker, Op: "exec", Err: &hosts.CommandError{ExitCode: exitChecksum, Stderr: "got=" + strings.Repeat("0", 64)}}
 	s := k0sBinaryStep(e, worker)
@@ -320,4 +323,16 @@ func TestDeliveryChecks(t *testing.T) {
 	rq.Len(t, bs, 2)
 	rq.Equal(t, "h:22", bs[0].Host)
 	rq.Contains(t, bs[1].Message, "neither curl nor wget")
+}
+
+// Without a binary to deliver, New lets a run that changes nothing go
+// on, and Apply and Resume refuse to start.
+func TestApplyNeedsK0sBinary(t *testing.T) {
+	u, err := New(Options{Hosts: []hosts.Host{{Address: "10.0.0.1"}}, OutputDir: t.TempDir()})
+	rq.NoError(t, err)
+	defer u.Close()
+	_, err = u.Apply(t.Context(), &plan.Plan{})
+	rq.ErrorIs(t, err, errNoK0sBinary)
+	_, err = u.Resume(t.Context(), &plan.Plan{})
+	rq.ErrorIs(t, err, errNoK0sBinary)
 }

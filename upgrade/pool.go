@@ -84,24 +84,24 @@ func (p *clientPool) get(ctx context.Context, key string) (*hosts.Client, error)
 // commands counts the remote commands of every host's connections,
 // including ones replaced after they broke.
 func (p *clientPool) commands() map[string]int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	out := make(map[string]int, len(p.clients))
-	for k, c := range p.clients {
-		out[k] = p.spent[k] + c.Commands()
-	}
-	return out
+	return perHost(p, p.spent, (*hosts.Client).Commands)
 }
 
 // bytesSent is what this machine sent to each host (command lines and
 // standard input) on every connection of the run, including ones
 // replaced after they broke.
 func (p *clientPool) bytesSent() map[string]int64 {
+	return perHost(p, p.sentB, (*hosts.Client).BytesSent)
+}
+
+// perHost is, for each host, closed (the count of its closed
+// connections) plus count of its current one.
+func perHost[T int | int64](p *clientPool, closed map[string]T, count func(*hosts.Client) T) map[string]T {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	out := make(map[string]int64, len(p.clients))
+	out := make(map[string]T, len(p.clients))
 	for k, c := range p.clients {
-		out[k] = p.sentB[k] + c.BytesSent()
+		out[k] = closed[k] + count(c)
 	}
 	return out
 }

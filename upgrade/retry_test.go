@@ -9,6 +9,7 @@ import (
 
 	"github.com/mke-migrate/mke-migrate/hosts"
 	"github.com/mke-migrate/mke-migrate/plan"
+	"github.com/mke-migrate/mke-migrate/verify"
 )
 
 // countingNodes hands out a new (fake) connection per call and counts
@@ -104,5 +105,27 @@ func TestWithRetries(t *testing.T) {
 	p := retryPlan(nil, nil, nil)
 	if withRetries(p, RetryOptions{Tries: 1}, 0, nil) != p {
 		t.Error("Tries 1 changed the plan")
+	}
+}
+
+// A failure keeps its type through the retries, also when its try ran
+// out of time and the cause is added: the CLI finds a *VerifyError.
+func TestWithRetriesKeepsErrorType(t *testing.T) {
+	for name, hang := range map[string]bool{"failed": false, "timed out": true} {
+		t.Run(name, func(t *testing.T) {
+			do := func(ctx context.Context, r *plan.Run) error {
+				if hang {
+					<-ctx.Done() // until the try's own timeout
+				}
+				return &VerifyError{Report: &verify.Report{}}
+			}
+			p := withRetries(retryPlan(nil, do, do), RetryOptions{Tries: 2, Pause: time.Millisecond}, 20*time.Millisecond, &countingNodes{})
+			s := p.Steps()[1]
+			err := s.Do(t.Context(), plan.NewRun(s, &fakeNode{}, nil, nil))
+			var ve *VerifyError
+			if !errors.As(err, &ve) {
+				t.Fatalf("err = %v (%T), want a *VerifyError in its chain", err, err)
+			}
+		})
 	}
 }

@@ -144,20 +144,16 @@ func stagedPath(stateDir string) string { return strings.TrimRight(stateDir, "/"
 // k0sActivateScript puts the staged binary (StateDir/k0s.staged, made by
 // k0sUploadStep before the outage) at k0sPath: copied next to it, checked
 // against sum (SHA-256, hex), renamed over it, then the staged file is
-// removed ($st: installTail uses $s). It prints staged, or missing when there is no staged file
-// with that checksum (then the caller delivers the binary itself). Run
-// after k0sSaveCmd, it never replaces what is not ours: a folder, or a
-// file neither saved (k0s.orig) nor known to be the run's (k0s.none).
+// removed ($st: installTail uses $s). It prints staged, or missing when
+// there is no staged file with that checksum (then the caller delivers
+// the binary itself). Run after k0sSaveCmd, it never replaces what is not
+// ours (installHead's guard).
 func k0sActivateScript(stateDir, k0sPath, sum string) string {
-	dir := shell.Quote(path.Dir(k0sPath))
-	o, none := statePath(stateDir, "k0s.orig"), statePath(stateDir, "k0s.none")
 	var b strings.Builder
-	fmt.Fprintf(&b, "set -e\nst=%s\nk=%s\n", statePath(stateDir, stagedName), shell.Quote(k0sPath))
+	fmt.Fprintf(&b, "set -e\nst=%s\n", statePath(stateDir, stagedName))
 	b.WriteString("if [ ! -f \"$st\" ]; then echo missing; exit 0; fi\n")
 	fmt.Fprintf(&b, "x=$(sha256sum < \"$st\"); x=${x%%%% *}\nif [ \"$x\" != %s ]; then rm -f \"$st\"; echo missing; exit 0; fi\n", sum)
-	fmt.Fprintf(&b, "if [ -d \"$k\" ]; then echo \"$k is a folder: not replaced by the k0s binary\" >&2; exit %d; fi\n", exitNotOurs)
-	fmt.Fprintf(&b, "if { [ -e \"$k\" ] || [ -L \"$k\" ]; } && [ ! -e %s ] && [ ! -L %s ] && [ ! -e %s ]; then echo \"$k is not saved at \"%s\": not replaced\" >&2; exit %d; fi\n", o, o, none, o, exitNotOurs)
-	fmt.Fprintf(&b, "mkdir -p %s\nrm -f %s/%s*\nt=$(mktemp %s/%sXXXXXX)\ntrap 'rm -f \"$t\"' EXIT\ntrap 'exit 129' HUP INT TERM\n", dir, dir, k0sTempPrefix, dir, k0sTempPrefix)
+	b.WriteString(installHead(stateDir, k0sPath, true))
 	b.WriteString("cp \"$st\" \"$t\"\n")
 	b.WriteString(installTail(sum))
 	b.WriteString("rm -f \"$st\"\necho staged\n")
@@ -289,7 +285,10 @@ func k0sBinaryStep(e *Env, host string) *plan.Step {
 				return e.deliveryErr(r.Step.Host, "the staged copy", err)
 			}
 			lines := strings.Fields(out)
-			if first && len(lines) > 0 && (lines[0] == "saved" || lines[0] == "none") {
+			if first {
+				if len(lines) == 0 || lines[0] != "saved" && lines[0] != "none" {
+					return fmt.Errorf("keep the existing k0s binary: unexpected output %q", out)
+				}
 				r.Set("saved", lines[0])
 			}
 			if len(lines) > 0 && lines[len(lines)-1] == "staged" {

@@ -186,13 +186,6 @@ func (o *Options) logger() *slog.Logger {
 	return o.Logger
 }
 
-// checkK0s says whether the k0s binary can reach the nodes: Apply and
-// Resume need it.
-func (o *Options) checkK0s() error {
-	_, err := o.Delivery.resolve(o.K0sBinary)
-	return err
-}
-
 // BlockedError says why an upgrade did not start: the preflight blockers.
 type BlockedError struct {
 	Blockers []preflight.Result
@@ -220,6 +213,10 @@ type Upgrade struct {
 	clients  *clientPool
 	tokens   *joinTokens
 	delivery *deliveryState
+	// noK0s is errNoK0sBinary when New found no binary to deliver,
+	// which only Apply and Resume need (resolved once: hashing a k0s
+	// binary reads some 250 MB)
+	noK0s error
 }
 
 // New checks the options; it does no I/O. Discover needs MKE3 or
@@ -261,9 +258,9 @@ func newUpgrade(o Options) (*Upgrade, error) {
 	}
 	// without a binary, a run that changes nothing (Discover, Plan,
 	// Rollback) may go on; Apply and Resume say what is missing
-	d, err := o.Delivery.resolve(o.K0sBinary)
-	if err != nil && !errors.Is(err, errNoK0sBinary) {
-		return nil, err
+	d, noK0s := o.Delivery.resolve(o.K0sBinary)
+	if noK0s != nil && !errors.Is(noK0s, errNoK0sBinary) {
+		return nil, noK0s
 	}
 	o.Delivery = d
 	c := o.Commands
@@ -280,7 +277,7 @@ func newUpgrade(o Options) (*Upgrade, error) {
 	if o.HostLockPath == "" {
 		o.HostLockPath = hostlock.DefaultPath
 	}
-	return &Upgrade{o: o, clients: newClientPool(o.Hosts, o.Connect), tokens: &joinTokens{}, delivery: newDeliveryState(o.Delivery)}, nil
+	return &Upgrade{o: o, clients: newClientPool(o.Hosts, o.Connect), tokens: &joinTokens{}, delivery: newDeliveryState(o.Delivery), noK0s: noK0s}, nil
 }
 
 // Close closes the SSH connections.
@@ -543,7 +540,7 @@ func (u *Upgrade) Apply(ctx context.Context, p *plan.Plan) (*Result, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	if err := u.o.checkK0s(); err != nil {
+	if err := u.noK0s; err != nil {
 		return nil, err
 	}
 	if u.shared != nil && u.shared.fromInventory {
@@ -589,7 +586,7 @@ func (u *Upgrade) Apply(ctx context.Context, p *plan.Plan) (*Result, error) {
 // run that was rolling back goes on rolling back; otherwise the steps not
 // done are run (with the same rollback rules as Apply).
 func (u *Upgrade) Resume(ctx context.Context, p *plan.Plan) (*Result, error) {
-	if err := u.o.checkK0s(); err != nil {
+	if err := u.noK0s; err != nil {
 		return nil, err
 	}
 	release, j, err := u.reopen(p)

@@ -94,15 +94,17 @@ func runPreflight(c *cli.Context) error {
 	if err != nil {
 		return usageErr(err)
 	}
-	if c.Bool("ssh-insecure-ignore-host-key") && c.String("known-hosts") != "" {
-		return usagef("give --known-hosts or --ssh-insecure-ignore-host-key, not both")
+	conn, err := sshOptions(c)
+	if err != nil {
+		return err
 	}
+	conn.Logger = log
 	if a := c.String("external-address"); strings.Contains(a, "/") {
 		return usagef("--external-address: %q must be a host name or address, not a URL", a)
 	}
 	o := upgrade.Options{
 		Hosts:           file.Hosts,
-		Connect:         hosts.ConnectOptions{KnownHostsPath: c.String("known-hosts"), InsecureIgnoreHostKey: c.Bool("ssh-insecure-ignore-host-key"), Logger: log},
+		Connect:         conn,
 		Concurrency:     c.Int("concurrency"),
 		ExternalAddress: c.String("external-address"),
 		ImageRegistry:   c.String("image-registry"), ChartRegistry: c.String("chart-registry"), Airgapped: c.Bool("mke3-airgapped"),
