@@ -126,7 +126,7 @@ const kubeletConf = "/var/lib/k0s/kubelet.conf"
 // worker's own Node, as k0sctl's KubeNodeReadyFunc does.
 func (e *env) k0sKubectl(k *fakestate.K0s, running bool, args []string) error {
 	vals, bools, pos := flags(args, "-o", "--output", "--timeout", "--grace-period", "--pod-selector", "--selector", "-l",
-		"--chunk-size", "--kubeconfig", "-n", "--namespace", "--skip-wait-for-delete-timeout")
+		"--chunk-size", "--kubeconfig", "-n", "--namespace", "--skip-wait-for-delete-timeout", "--data-dir")
 	if len(pos) == 0 {
 		return unsupported("k0s", append([]string{"kubectl"}, args...))
 	}
@@ -136,14 +136,11 @@ func (e *env) k0sKubectl(k *fakestate.K0s, running bool, args []string) error {
 		kc = os.Getenv("KUBECONFIG")
 	}
 	// the worker's kubelet.conf is in its data directory (k0s's persistent
-	// --data-dir, which k0s kubectl takes too)
+	// --data-dir, which k0s kubectl takes too: pkg/config
+	// GetKubeCtlFlagSet)
 	conf := kubeletConf
-	for i, a := range args {
-		if d, ok := strings.CutPrefix(a, "--data-dir="); ok {
-			conf = strings.TrimRight(d, "/") + "/kubelet.conf"
-		} else if a == "--data-dir" && i+1 < len(args) {
-			conf = strings.TrimRight(args[i+1], "/") + "/kubelet.conf"
-		}
+	if d := first(vals, "--data-dir"); d != "" {
+		conf = filepath.Join(d, "kubelet.conf")
 	}
 	// a controller+worker has a kubelet.conf of its own too: k0s runs the
 	// worker inside the controller (cmd/controller/controller.go
