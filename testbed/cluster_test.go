@@ -385,6 +385,27 @@ func TestClusterInterceptProgram(t *testing.T) {
 	if out, err := c.Exec(ctx, h, "test -e /usr/local/bin/sha256sum && echo left || echo gone"); err != nil || out != "gone" {
 		t.Errorf("after ReleaseProgram: %q %v", out, err)
 	}
+	if err := c.InterceptProgram(ctx, h, "sha256sum"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.InterceptProgram(ctx, h, "sha256sum"); err != nil {
+		t.Errorf("intercepting twice: %v", err)
+	}
+	if err := c.ReleaseProgram(ctx, h, "sha256sum"); err != nil {
+		t.Fatal(err)
+	}
+	// nothing to run behind it, or a file of the host's own in the way
+	if _, err := c.Exec(ctx, h, "printf '#!/bin/sh\\necho own\\n' > /usr/local/bin/md5sum && chmod +x /usr/local/bin/md5sum"); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"no-such-program", "md5sum"} {
+		if err := c.InterceptProgram(ctx, h, p); err == nil {
+			t.Errorf("InterceptProgram(%q): no error", p)
+		}
+	}
+	if out, err := c.Exec(ctx, h, "/usr/local/bin/md5sum; test -e /usr/local/bin/no-such-program || echo none"); err != nil || out != "own\nnone" {
+		t.Errorf("after the refusals: %q %v", out, err)
+	}
 	for _, bad := range []string{"docker", "k0s", "../rm", "", "a b"} {
 		if err := c.InterceptProgram(ctx, h, bad); err == nil {
 			t.Errorf("InterceptProgram(%q): no error", bad)
