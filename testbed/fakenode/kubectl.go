@@ -154,8 +154,14 @@ func (e *env) k0sKubectl(k *fakestate.K0s, running bool, args []string) error {
 		}
 	default:
 		// a kubeconfig the fast fake cannot read as the cluster would:
-		// refused, never answered as the admin
+		// refused, never answered as the admin. A missing file: client-go's
+		// loading rules (tools/clientcmd/loader.go, Load) fail on a missing
+		// --kubeconfig (stat error) and skip a missing KUBECONFIG file,
+		// which leaves no server at all
 		if _, err := os.Stat(kc); err != nil {
+			if first(vals, "--kubeconfig") == "" {
+				return fail(1, "The connection to the server localhost:8080 was refused - did you specify the right host or port?")
+			}
 			return fail(1, "error: stat %s: no such file or directory", kc)
 		}
 		return unsupported("k0s", append([]string{"kubectl"}, args...))
