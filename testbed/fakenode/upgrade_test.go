@@ -236,6 +236,8 @@ func TestBackup(t *testing.T) {
 }
 
 func TestK0sUpgradeCommands(t *testing.T) {
+	// the fake runs in this process: the caller's kubeconfig is not the node's
+	t.Setenv("KUBECONFIG", "")
 	install := [][]string{{"k0s", "install", "controller", "--enable-worker"}, {"k0s", "start"}}
 	// a controller knows its own Node only: no other host joins it
 	self := hostname(t)
