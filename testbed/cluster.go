@@ -755,11 +755,22 @@ func (c *Cluster) ClearFaults(ctx context.Context, h *Host) error {
 // and then executes the real program from /usr/bin, /bin, /usr/sbin or
 // /sbin with the same arguments, so that without a fault nothing
 // changes. The call is not in Calls. ReleaseProgram removes the link.
+// A program not in those folders, or a file of the host's own at
+// /usr/local/bin/PROGRAM, is refused: fakenode would have nothing to run,
+// or ReleaseProgram could not put the file back.
 func (c *Cluster) InterceptProgram(ctx context.Context, h *Host, program string) error {
 	if err := checkProgram(program); err != nil {
 		return err
 	}
-	_, err := c.Exec(ctx, h, "ln -sfn fakenode /usr/local/bin/"+program)
+	_, err := c.Exec(ctx, h, `p=/usr/local/bin/`+program+`
+if [ -e "$p" ] || [ -L "$p" ]; then
+	[ "$(readlink "$p")" = fakenode ] || { echo "$p exists and is not fakenode's" >&2; exit 1; }
+fi
+for d in /usr/bin /bin /usr/sbin /sbin; do
+	if [ -f "$d/`+program+`" ] && [ -x "$d/`+program+`" ]; then exec ln -sfn fakenode "$p"; fi
+done
+echo "`+program+` is not in /usr/bin, /bin, /usr/sbin or /sbin" >&2
+exit 1`)
 	return err
 }
 

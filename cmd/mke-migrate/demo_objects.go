@@ -21,8 +21,10 @@ import (
 
 // demoResult is the one JSON document demo --json prints on stdout.
 type demoResult struct {
-	// Result is upgraded, rolled-back or failed (a --fail-at past the
-	// point of no return that resume finished is upgraded, Resumed true).
+	// Result is upgraded, rolled-back, failed, or blocked (a preflight
+	// check stopped the run before the upgrade: emit); a --fail-at past
+	// the point of no return that resume finished is upgraded, Resumed
+	// true.
 	Result  string `json:"result"`
 	Error   string `json:"error,omitempty"`
 	Resumed bool   `json:"resumed,omitempty"`

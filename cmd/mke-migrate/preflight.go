@@ -23,8 +23,6 @@ func preflightFlags() []cli.Flag {
 		&cli.StringFlag{Name: "hosts-path", Usage: "the cluster's hosts.yaml `FILE`", Required: true},
 		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "text", Usage: "output `FORMAT`: text or json"},
 		&cli.IntFlag{Name: "concurrency", Value: hosts.DefaultConcurrency, Usage: "work on at most `N` hosts at once"},
-		&cli.BoolFlag{Name: "ssh-insecure-ignore-host-key", Usage: "accept any SSH host key (labs only)"},
-		&cli.StringFlag{Name: "known-hosts", Usage: "check SSH host keys against `FILE` (default ~/.ssh/known_hosts)"},
 		&cli.StringFlag{Name: "kubelet-profile-label", Value: convert.DefaultKubeletProfileLabel, Usage: "Kubernetes node label `KEY` that names a node's kubelet profile (with --mke3-host)"},
 		&cli.StringFlag{Name: "image-registry", Usage: "the `REGISTRY` the upgrade will pull MKE 4k images from, as upgrade --image-registry (checked with --mke3-host)"},
 		&cli.StringFlag{Name: "chart-registry", Usage: "the `oci://REGISTRY` of the MKE 4k charts, as upgrade --chart-registry (checked with --mke3-host)"},
@@ -33,7 +31,7 @@ func preflightFlags() []cli.Flag {
 		&cli.StringFlag{Name: "data-dir", Aliases: []string{"d"}, Value: upgrade.DefaultDataDir, Usage: "k0s's data `DIR` on every node, as upgrade --data-dir: checks that it can be made and has room"},
 		&cli.BoolFlag{Name: "no-carry", Usage: "as upgrade --no-carry: leave out the checks of MKE 3's Kubernetes data (docker inspect of its API server, controller manager and ucp-kv on the leader)"},
 		&cli.BoolFlag{Name: "skip-join-check", Usage: "as upgrade --skip-join-check: do not check that the load balancer forwards the join ports"},
-	}, optionalMKE3Flags()...)
+	}, append(sshFlags(), optionalMKE3Flags()...)...)
 }
 
 func preflightCommand() *cli.Command {
@@ -94,17 +92,17 @@ func runPreflight(c *cli.Context) error {
 	if err != nil {
 		return usageErr(err)
 	}
-	conn, err := sshOptions(c)
+	connect, err := sshOptions(c)
 	if err != nil {
 		return err
 	}
-	conn.Logger = log
+	connect.Logger = log
 	if a := c.String("external-address"); strings.Contains(a, "/") {
 		return usagef("--external-address: %q must be a host name or address, not a URL", a)
 	}
 	o := upgrade.Options{
 		Hosts:           file.Hosts,
-		Connect:         conn,
+		Connect:         connect,
 		Concurrency:     c.Int("concurrency"),
 		ExternalAddress: c.String("external-address"),
 		ImageRegistry:   c.String("image-registry"), ChartRegistry: c.String("chart-registry"), Airgapped: c.Bool("mke3-airgapped"),

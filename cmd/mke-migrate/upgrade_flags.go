@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -26,12 +27,10 @@ func runFlags() []cli.Flag {
 		&cli.DurationFlag{Name: "timeout", Value: upgrade.DefaultTimeout, Usage: "roll back when the upgrade takes longer than `DURATION`"},
 		&cli.IntFlag{Name: "worker-batch", Value: upgrade.DefaultWorkerBatch, Usage: "move `PERCENT` of the workers per stage (at least one; default all, --concurrency at a time: the cluster is down until the last worker is back, smaller batches only limit how many nodes a failure touches)"},
 		&cli.IntFlag{Name: "concurrency", Value: hosts.DefaultConcurrency, Usage: "work on at most `N` hosts at once"},
-		&cli.StringFlag{Name: "known-hosts", Usage: "check SSH host keys against `FILE` (default ~/.ssh/known_hosts)"},
-		&cli.BoolFlag{Name: "ssh-insecure-ignore-host-key", Usage: "accept any SSH host key (labs only)"},
 		&cli.StringFlag{Name: "kubeconfig", Usage: "write the MKE 4k admin kubeconfig to `FILE` (default ~/.mke/mke.kubeconf)"},
 		&cli.BoolFlag{Name: "json", Usage: "print the result and summary as JSON on stdout (progress stays on stderr)"},
 		&cli.IntFlag{Name: "retries", Value: upgrade.DefaultRetryTries, Usage: "past the point of no return (MKE 3's uninstall and after), try a step that fails transiently (SSH connection lost, a try past its step timeout) up to `N` times in all, pausing 2 s, then 4 s, …, before stopping for resume (1: no retry)"},
-	}, append(append(append(passphraseFlags(), registryFlags()...), timingFlags()...), deliveryFlags()...)...)
+	}, slices.Concat(sshFlags(), passphraseFlags(), registryFlags(), timingFlags(), deliveryFlags())...)
 }
 
 // runSetup is what upgrade, resume and rollback share.
@@ -83,8 +82,8 @@ func validateRunFlags(c *cli.Context) error {
 	if c.Int("retries") < 1 {
 		return usagef("--retries: must be at least 1 (1: no retry)")
 	}
-	if c.Bool("ssh-insecure-ignore-host-key") && c.String("known-hosts") != "" {
-		return usagef("give --known-hosts or --ssh-insecure-ignore-host-key, not both")
+	if _, err := sshOptions(c); err != nil {
+		return err
 	}
 	var lvl slog.Level
 	if err := lvl.UnmarshalText([]byte(c.String("log-level"))); err != nil {
@@ -108,6 +107,10 @@ func newRunSetup(c *cli.Context, dir string) (*runSetup, error) {
 	}
 	// what installs k0s needs it (a dry run and a rollback do not)
 	delivery, err := deliveryOptions(c, k0s, c.Command.Name == "resume" || (c.Command.Name == "upgrade" && !c.Bool("dry-run")))
+	if err != nil {
+		return nil, err
+	}
+	connect, err := sshOptions(c)
 	if err != nil {
 		return nil, err
 	}
@@ -141,10 +144,10 @@ func newRunSetup(c *cli.Context, dir string) (*runSetup, error) {
 		handlers = append(handlers, slog.NewTextHandler(s.logFile, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	log := slog.New(slog.NewMultiHandler(handlers...))
+	connect.Logger = log
 	s.opts = upgrade.Options{
-		Hosts: file.Hosts,
-		Connect: hosts.ConnectOptions{KnownHostsPath: c.String("known-hosts"),
-			InsecureIgnoreHostKey: c.Bool("ssh-insecure-ignore-host-key"), Logger: log},
+		Hosts:          file.Hosts,
+		Connect:        connect,
 		OutputDir:      dir,
 		KubeconfigPath: c.String("kubeconfig"),
 		Concurrency:    c.Int("concurrency"),

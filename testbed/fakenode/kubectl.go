@@ -112,10 +112,6 @@ func (e *env) realKubectl(assets string, args []string) error {
 // nodeNameRE is a DNS subdomain, what Kubernetes accepts as a node name.
 var nodeNameRE = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`)
 
-// kubeletConf is a k0s worker's kubelet kubeconfig (k0s
-// pkg/config/cfgvars.go: KubeletAuthConfigPath, <data-dir>/kubelet.conf).
-const kubeletConf = "/var/lib/k0s/kubelet.conf"
-
 // k0sKubectl runs the kubectl verbs an upgrade needs against the
 // controller: get nodes, cordon, uncordon and drain; the cordoned ones are
 // kept in the k0s state. The fake knows no node but its own (a controller
@@ -126,7 +122,7 @@ const kubeletConf = "/var/lib/k0s/kubelet.conf"
 // worker's own Node, as k0sctl's KubeNodeReadyFunc does.
 func (e *env) k0sKubectl(k *fakestate.K0s, running bool, args []string) error {
 	vals, bools, pos := flags(args, "-o", "--output", "--timeout", "--grace-period", "--pod-selector", "--selector", "-l",
-		"--chunk-size", "--kubeconfig", "-n", "--namespace", "--skip-wait-for-delete-timeout")
+		"--chunk-size", "--kubeconfig", "-n", "--namespace", "--skip-wait-for-delete-timeout", "--data-dir")
 	if len(pos) == 0 {
 		return unsupported("k0s", append([]string{"kubectl"}, args...))
 	}
@@ -136,21 +132,39 @@ func (e *env) k0sKubectl(k *fakestate.K0s, running bool, args []string) error {
 		kc = os.Getenv("KUBECONFIG")
 	}
 	// the worker's kubelet.conf is in its data directory (k0s's persistent
-	// --data-dir, which k0s kubectl takes too)
-	conf := kubeletConf
-	for i, a := range args {
-		if d, ok := strings.CutPrefix(a, "--data-dir="); ok {
-			conf = strings.TrimRight(d, "/") + "/kubelet.conf"
-		} else if a == "--data-dir" && i+1 < len(args) {
-			conf = strings.TrimRight(args[i+1], "/") + "/kubelet.conf"
-		}
+	// --data-dir, which k0s kubectl takes too: pkg/config
+	// GetKubeCtlFlagSet)
+	dataDir := k0sDataDir
+	if d := first(vals, "--data-dir"); d != "" {
+		dataDir = d
 	}
+	conf := filepath.Join(dataDir, "kubelet.conf")
 	// a controller+worker has a kubelet.conf of its own too: k0s runs the
 	// worker inside the controller (cmd/controller/controller.go
 	// startWorker, v1.33), with the same data directory's
-	// KubeletAuthConfigPath (pkg/config/cfgvars.go)
-	if running && (k.Role == "worker" || k.Role == "controller+worker") && kc == conf {
-		return e.kubeletGetNode(host, pos, first(vals, "-o", "--output"))
+	// KubeletAuthConfigPath (pkg/config/cfgvars.go); a plain controller
+	// runs no kubelet and has none
+	kubelet := k != nil && (k.Role == "worker" || k.Role == "controller+worker")
+	switch {
+	case kc == "" || kc == filepath.Join(dataDir, "pki", "admin.conf"):
+		// the admin's (k0s falls back to it when no kubeconfig is named)
+	case kc == conf && kubelet:
+		if running {
+			return e.kubeletGetNode(host, pos, first(vals, "-o", "--output"))
+		}
+	default:
+		// a kubeconfig the fast fake cannot read as the cluster would:
+		// refused, never answered as the admin. A missing file: client-go's
+		// loading rules (tools/clientcmd/loader.go, Load) fail on a missing
+		// --kubeconfig (stat error) and skip a missing KUBECONFIG file,
+		// which leaves no server at all
+		if _, err := os.Stat(kc); err != nil {
+			if first(vals, "--kubeconfig") == "" {
+				return fail(1, "The connection to the server localhost:8080 was refused - did you specify the right host or port?")
+			}
+			return fail(1, "error: stat %s: no such file or directory", kc)
+		}
+		return unsupported("k0s", append([]string{"kubectl"}, args...))
 	}
 	if !running || k.Role == "worker" {
 		return fail(1, "The connection to the server localhost:6443 was refused - did you specify the right host or port?")

@@ -119,32 +119,39 @@ func (e *env) run(name string, args []string) error {
 		// the k0sworker service's long-running process: it takes no lock
 		return e.k0sWorker(args[1:])
 	}
-	unlock, err := e.lock()
-	if err != nil {
+	if err := e.fault(name, args, true); err != nil {
 		return err
-	}
-	e.logCall(name, args)
-	f, err := e.takeFault(append([]string{name}, args...))
-	unlock()
-	if err != nil {
-		return err
-	}
-	if f != nil {
-		if err := applyFault(f, e.stdout); err != nil {
-			return err
-		}
 	}
 	if name == "k0s" && len(args) > 0 && (args[0] == "kubectl" || args[0] == "kc") && e.kubeAssets() != "" {
 		// the real kubectl keeps no fake state; a drain can take minutes
 		// and must not hold up the node's other fake commands
 		return cmd(args)
 	}
-	unlock, err = e.lock()
+	unlock, err := e.lock()
 	if err != nil {
 		return err
 	}
 	defer unlock()
 	return cmd(args)
+}
+
+// fault takes the first fault that matches name and args (logging the
+// call in Calls first when logged) and applies it: nil when none matches
+// or the fault lets the command run.
+func (e *env) fault(name string, args []string, logged bool) error {
+	unlock, err := e.lock()
+	if err != nil {
+		return err
+	}
+	if logged {
+		e.logCall(name, args)
+	}
+	f, err := e.takeFault(append([]string{name}, args...))
+	unlock()
+	if err != nil || f == nil {
+		return err
+	}
+	return applyFault(f, e.stdout)
 }
 
 // interceptedProgram is the real program fakenode stands in front of when
@@ -168,19 +175,8 @@ func interceptedProgram(name string) string {
 // environment and streams): without a fault, as if it was called
 // directly.
 func (e *env) passThrough(name, real string, args []string) error {
-	unlock, err := e.lock()
-	if err != nil {
+	if err := e.fault(name, args, false); err != nil {
 		return err
-	}
-	f, err := e.takeFault(append([]string{name}, args...))
-	unlock()
-	if err != nil {
-		return err
-	}
-	if f != nil {
-		if err := applyFault(f, e.stdout); err != nil {
-			return err
-		}
 	}
 	return syscall.Exec(real, append([]string{name}, args...), os.Environ())
 }

@@ -236,6 +236,8 @@ func TestBackup(t *testing.T) {
 }
 
 func TestK0sUpgradeCommands(t *testing.T) {
+	// the fake runs in this process: the caller's kubeconfig is not the node's
+	t.Setenv("KUBECONFIG", "")
 	install := [][]string{{"k0s", "install", "controller", "--enable-worker"}, {"k0s", "start"}}
 	// a controller knows its own Node only: no other host joins it
 	self := hostname(t)
@@ -270,6 +272,14 @@ func TestK0sUpgradeCommands(t *testing.T) {
 		// a worker reads its own Node with its kubelet kubeconfig (k0sctl pkg/node/statusfunc.go)
 		{"worker reads its Node", [][]string{{"k0s", "install", "worker"}, {"k0s", "start"}}, []string{"k0s", "kubectl", "--kubeconfig", "/var/lib/k0s/kubelet.conf", "get", "node", self, "-o", `jsonpath={.status.conditions[?(@.type=="Ready")].status}`}, 0, "True", ""},
 		{"worker reads another Node", [][]string{{"k0s", "install", "worker"}, {"k0s", "start"}}, []string{"k0s", "kubectl", "--kubeconfig=/var/lib/k0s/kubelet.conf", "get", "node", "worker-9", "-o", "json"}, 1, "", "Forbidden"},
+		// k0s kubectl takes --data-dir (k0s pkg/config GetKubeCtlFlagSet),
+		// as a flag with a value in either form
+		{"worker reads its Node, --data-dir DIR", [][]string{{"k0s", "install", "worker"}, {"k0s", "start"}}, []string{"k0s", "kubectl", "--data-dir", "/srv/k0s", "--kubeconfig", "/srv/k0s/kubelet.conf", "get", "node", self, "-o", `jsonpath={.status.conditions[?(@.type=="Ready")].status}`}, 0, "True", ""},
+		{"worker reads its Node, --data-dir=DIR", [][]string{{"k0s", "install", "worker"}, {"k0s", "start"}}, []string{"k0s", "kubectl", "--data-dir=/srv/k0s/", "--kubeconfig", "/srv/k0s/kubelet.conf", "get", "node", self, "-o", `jsonpath={.status.conditions[?(@.type=="Ready")].status}`}, 0, "True", ""},
+		{"worker's kubelet.conf outside --data-dir", [][]string{{"k0s", "install", "worker"}, {"k0s", "start"}}, []string{"k0s", "kubectl", "--data-dir", "/srv/k0s", "--kubeconfig", "/var/lib/k0s/kubelet.conf", "get", "node", self}, 1, "", "no such file or directory"},
+		// a plain controller runs no kubelet: its kubelet.conf is no file,
+		// never the admin's
+		{"controller without workloads reads a kubelet.conf", [][]string{{"k0s", "install", "controller"}, {"k0s", "start"}}, []string{"k0s", "kubectl", "--kubeconfig", "/var/lib/k0s/kubelet.conf", "get", "node", self, "-o", "json"}, 1, "", "no such file or directory"},
 		{"stopped worker reads its Node", [][]string{{"k0s", "install", "worker"}}, []string{"k0s", "kubectl", "--kubeconfig", "/var/lib/k0s/kubelet.conf", "get", "node", self, "-o", "json"}, 1, "", "refused"},
 		// k0s runs a controller+worker's kubelet inside the controller
 		// (cmd/controller/controller.go startWorker), with its own
