@@ -25,7 +25,6 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/mke-migrate/mke-migrate/hosts"
-	"github.com/mke-migrate/mke-migrate/internal/kubetest"
 	"github.com/mke-migrate/mke-migrate/mke3"
 	"github.com/mke-migrate/mke-migrate/plan"
 	"github.com/mke-migrate/mke-migrate/testbed"
@@ -275,15 +274,7 @@ type matrixBed struct {
 
 func startMatrixBed(t *testing.T) *matrixBed {
 	t.Helper()
-	if err := testbed.Available(); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("CI=true but %v", err)
-		}
-		t.Skipf("skipping: needs testbed hosts: %v", err)
-	}
-	for _, b := range []string{"etcd", "kube-apiserver", "kube-controller-manager", "etcdctl", "etcdutl", "kubectl"} {
-		kubetest.NeedBinary(t, b)
-	}
+	needRealBed(t)
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute) // a safety net
 	defer cancel()
 	c, err := testbed.StartCluster(ctx, testbed.ClusterOptions{Managers: 2, Workers: 1, Real: true, API: true, CalicoKDD: true,

@@ -29,6 +29,21 @@ import (
 	"github.com/mke-migrate/mke-migrate/upgrade"
 )
 
+// needRealBed skips t without the test bed's hosts (fails it on CI) and
+// without the real control-plane binaries the realistic bed runs.
+func needRealBed(t *testing.T) {
+	t.Helper()
+	if err := testbed.Available(); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("CI=true but %v", err)
+		}
+		t.Skipf("skipping: needs testbed hosts: %v", err)
+	}
+	for _, b := range []string{"etcd", "kube-apiserver", "kube-controller-manager", "etcdctl", "etcdutl", "kubectl"} {
+		kubetest.NeedBinary(t, b)
+	}
+}
+
 // The whole upgrade on the realistic test bed: 3 managers and 2 workers
 // of MKE 3.8 with a real ucp-kv and API server, seeded, and an MKE 3 API
 // with orgs, teams and grants; the engine's plan as Discover makes it
@@ -43,15 +58,7 @@ import (
 //     API as translated, and k0s's authorizer allows what it grants;
 //   - MKE 3's volume is gone from the managers (finding 6).
 func TestRealBedUpgradeCarriesTheCluster(t *testing.T) {
-	if err := testbed.Available(); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("CI=true but %v", err)
-		}
-		t.Skipf("skipping: needs testbed hosts: %v", err)
-	}
-	for _, b := range []string{"etcd", "kube-apiserver", "kube-controller-manager", "etcdctl", "etcdutl", "kubectl"} {
-		kubetest.NeedBinary(t, b)
-	}
+	needRealBed(t)
 	// the wall time of each phase is logged (a CI budget figure, never asserted)
 	phase, phaseStart := "start and seed the bed", time.Now()
 	nextPhase := func(name string) {
