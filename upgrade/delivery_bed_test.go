@@ -250,26 +250,10 @@ func (b *bed) toolFault(t *testing.T, host, tool string, kind faultKind) {
 // once the wrapper says the hang began.
 func (b *bed) endWhenToolHung(t *testing.T, pl *plan.Plan, step, host, on string) {
 	t.Helper()
-	s, ok := pl.Find(step + "@" + b.key(host))
-	require.True(t, ok)
-	do := s.Do
-	s.Do = func(ctx context.Context, r *plan.Run) error {
-		ctx, cancel := context.WithCancelCause(ctx)
-		defer cancel(nil)
-		go func() {
-			for ctx.Err() == nil {
-				if _, err := b.c.Exec(ctx, b.c.Host(on), "test -e /tmp/fault-hung"); err == nil {
-					cancel(errHungStepTimedOut)
-					return
-				}
-				select {
-				case <-ctx.Done():
-				case <-time.After(100 * time.Millisecond):
-				}
-			}
-		}()
-		return do(ctx, r)
-	}
+	b.endStepWhen(t, pl, step+"@"+b.key(host), func(ctx context.Context) bool {
+		_, err := b.c.Exec(ctx, b.c.Host(on), "test -e /tmp/fault-hung")
+		return err == nil
+	})
 }
 
 // Faults in the new commands of the k0s-binary step. url mode: the
