@@ -141,16 +141,11 @@ func TestDeliveryURLChecksumMismatch(t *testing.T) {
 	o.Delivery = upgrade.Delivery{Mode: upgrade.DeliveryURL, URL: m.url + "/k0s"}
 	u, p := discoverAndPlan(t, o)
 	_, err := u.Apply(t.Context(), p)
-	var rb *upgrade.RollbackError
-	require.ErrorAs(t, err, &rb)
-	require.NoError(t, rb.Rollback)
+	se := requireRolledBack(t, err, "k0s-upload") // the mismatch is found before the outage
 	var ce *upgrade.K0sChecksumError
 	require.ErrorAs(t, err, &ce)
 	// the nodes download in k0s-upload's lanes, side by side: whichever
 	// finishes first fails the stage
-	var se *plan.StepError
-	require.ErrorAs(t, err, &se)
-	require.Equal(t, "k0s-upload", se.Step, "the mismatch is found before the outage")
 	require.Equal(t, se.Host, ce.Host)
 	keys := []string{}
 	for _, h := range b.c.Hosts {
@@ -314,13 +309,10 @@ func TestDeliveryFaults(t *testing.T) {
 				require.Equal(t, b.baseline, b.digests(t))
 				return
 			}
-			var rb *upgrade.RollbackError
-			require.ErrorAs(t, err, &rb, "want a rolled-back failure")
-			require.NoError(t, rb.Rollback, "the rollback failed")
-			if c.kind != kindCancel {
-				var se *plan.StepError
-				require.ErrorAs(t, err, &se)
-				require.Equal(t, c.step, se.Step, "failed at another step: %v", err)
+			if c.kind == kindCancel {
+				requireRolledBack(t, err, "")
+			} else {
+				se := requireRolledBack(t, err, c.step)
 				require.Equal(t, b.key(c.stepHost), se.Host)
 			}
 			require.Equal(t, b.baseline, b.digests(t), "a node differs from its MKE 3 state after the rollback")

@@ -333,6 +333,23 @@ func TestControllerNodeNeverReadyRollsBack(t *testing.T) {
 	nodeNeverReady(t, b, "manager-2", "k0s-controller")
 }
 
+// requireRolledBack checks that err is a failure the run rolled back,
+// the rollback without error, and, unless step is "", that step failed:
+// it returns that step's error (nil for "").
+func requireRolledBack(t *testing.T, err error, step string) *plan.StepError {
+	t.Helper()
+	var rb *upgrade.RollbackError
+	require.ErrorAs(t, err, &rb, "want a rolled-back failure")
+	require.NoError(t, rb.Rollback, "the rollback failed")
+	if step == "" {
+		return nil
+	}
+	var se *plan.StepError
+	require.ErrorAs(t, err, &se)
+	require.Equal(t, step, se.Step, "failed at another step: %v", err)
+	return se
+}
+
 // nodeNeverReady upgrades with host's Node never found (NotFound, as
 // real kubectl answers) and checks that step fails after
 // Commands.NodeReadyTimeout and the run rolls back to the MKE 3 state.
@@ -346,12 +363,7 @@ func nodeNeverReady(t *testing.T, b *bed, host, step string) {
 	o.Commands.NodeReadyTimeout = time.Second // two looks, counted: no wait on the clock
 	u, p := discoverAndPlan(t, o)
 	_, err := u.Apply(t.Context(), p)
-	var rb *upgrade.RollbackError
-	require.ErrorAs(t, err, &rb)
-	require.NoError(t, rb.Rollback)
-	var se *plan.StepError
-	require.ErrorAs(t, err, &se)
-	require.Equal(t, step, se.Step)
+	requireRolledBack(t, err, step)
 	require.ErrorContains(t, err, "node "+host+" not Ready after 1s")
 	require.Equal(t, b.baseline, b.digests(t))
 }
@@ -386,9 +398,7 @@ func TestRollbackKeepsCNIFiles(t *testing.T) {
 	o.Commands.NodeReadyTimeout = time.Second
 	u, p := discoverAndPlan(t, o)
 	_, err = u.Apply(t.Context(), p)
-	var rb *upgrade.RollbackError
-	require.ErrorAs(t, err, &rb)
-	require.NoError(t, rb.Rollback)
+	requireRolledBack(t, err, "")
 	after, err := b.c.Exec(t.Context(), w, "cat /etc/cni/net.d/10-calico.conflist /etc/cni/net.d/calico-kubeconfig")
 	require.NoError(t, err)
 	require.Equal(t, before, after)
