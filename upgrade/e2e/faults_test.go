@@ -336,12 +336,9 @@ type runConfig struct {
 }
 
 func (b *matrixBed) config(dir string) runConfig {
-	rc := runConfig{Hosts: b.hosts, KnownHosts: b.kh, K0s: b.k0sFile, TOML: b.toml, APIURL: b.c.API.URL, APICA: b.c.API.CAPEM,
-		ExternalAddress: b.c.LB, Dir: dir}
-	if kc, err := b.c.KubeConfig(nil); err == nil {
-		rc.KubeHost, rc.KubeCA, rc.KubeCert, rc.KubeKey = kc.Host, kc.CAData, kc.CertData, kc.KeyData
-	}
-	return rc
+	kc := b.mke3Cfg
+	return runConfig{Hosts: b.hosts, KnownHosts: b.kh, K0s: b.k0sFile, TOML: b.toml, APIURL: b.c.API.URL, APICA: b.c.API.CAPEM,
+		ExternalAddress: b.c.LB, Dir: dir, KubeHost: kc.Host, KubeCA: kc.CAData, KubeCert: kc.CertData, KubeKey: kc.KeyData}
 }
 
 // options are the engine's defaults (no stand-ins): only safety nets and
