@@ -612,11 +612,11 @@ func report(t *testing.T, line string, failures []string, took time.Duration) {
 	}
 }
 
-// newRun discovers the cluster and plans the upgrade, in a new output
-// folder.
-func (b *matrixBed) newRun(t *testing.T, events func(plan.Event), bundles bool) (*upgrade.Upgrade, *plan.Plan, upgrade.Options) {
+// newRun discovers the cluster and plans the upgrade, in the output
+// folder dir.
+func (b *matrixBed) newRun(t *testing.T, dir string, events func(plan.Event), bundles bool) (*upgrade.Upgrade, *plan.Plan) {
 	t.Helper()
-	o, err := b.config(t.TempDir()).options()
+	o, err := b.config(dir).options()
 	require.NoError(t, err)
 	o.Events, o.NoSupportBundle = events, !bundles
 	u, err := upgrade.New(o)
@@ -626,7 +626,7 @@ func (b *matrixBed) newRun(t *testing.T, events func(plan.Event), bundles bool) 
 	require.NoError(t, err, "Discover: MKE 3 is not as it was")
 	p, err := u.Plan()
 	require.NoError(t, err)
-	return u, p, o
+	return u, p
 }
 
 // timeline sums how long the steps and their undos took, and names the
@@ -675,7 +675,7 @@ func bundles(c matrixCase) bool { return c.kind == kindFail }
 func (b *matrixBed) faultThenRollback(t *testing.T, c matrixCase) {
 	begin := time.Now()
 	var tl timeline
-	u, p, _ := b.newRun(t, tl.event, bundles(c))
+	u, p := b.newRun(t, t.TempDir(), tl.event, bundles(c))
 	discovered := time.Now()
 	ctx, cancel := context.WithCancelCause(t.Context())
 	defer cancel(nil)
@@ -824,16 +824,7 @@ func (b *matrixBed) resumeChain(t *testing.T, chain []matrixCase) (int, []string
 			if started {
 				u, p = b.open(t, dir, bundles(c))
 			} else {
-				o, err := b.config(dir).options()
-				require.NoError(t, err)
-				o.NoSupportBundle = !bundles(c)
-				u, err = upgrade.New(o)
-				require.NoError(t, err)
-				t.Cleanup(u.Close)
-				_, err = u.Discover(t.Context())
-				require.NoError(t, err)
-				p, err = u.Plan()
-				require.NoError(t, err)
+				u, p = b.newRun(t, dir, nil, bundles(c))
 			}
 			ctx, cancel := context.WithCancelCause(t.Context())
 			defer cancel(nil)
