@@ -283,24 +283,26 @@ func TestDiscoverBlocks(t *testing.T) {
 	o := b.options(t, t.TempDir())
 	require.NoError(t, os.MkdirAll(filepath.Dir(o.KubeconfigPath), 0o700))
 	require.NoError(t, os.WriteFile(o.KubeconfigPath, nil, 0o600))
-	u, err := upgrade.New(o)
-	require.NoError(t, err)
-	defer u.Close()
-	_, err = u.Discover(t.Context())
-	var be *upgrade.BlockedError
-	require.ErrorAs(t, err, &be)
-	require.Contains(t, err.Error(), "mke-kubeconfig")
+	require.Contains(t, discoverBlocked(t, o).Error(), "mke-kubeconfig")
 	require.Equal(t, b.baseline, b.digests(t))
 
 	o.MKE3 = nil
 	o.MKE3ConfigTOML = []byte("[cluster_config]\ncalico_kdd = false\n")
 	require.NoError(t, os.Remove(o.KubeconfigPath))
-	u, err = upgrade.New(o)
+	require.Contains(t, discoverBlocked(t, o).Error(), "calico")
+}
+
+// discoverBlocked runs Discover with o and returns the *BlockedError it
+// must stop with.
+func discoverBlocked(t *testing.T, o upgrade.Options) *upgrade.BlockedError {
+	t.Helper()
+	u, err := upgrade.New(o)
 	require.NoError(t, err)
 	defer u.Close()
 	_, err = u.Discover(t.Context())
-	require.ErrorAs(t, err, &be)
-	require.Contains(t, err.Error(), "calico")
+	var be *upgrade.BlockedError
+	require.ErrorAs(t, err, &be, "%v", err)
+	return be
 }
 
 // uninstall-ucp that times out (it waits ~2 minutes for its agents): every
@@ -425,12 +427,7 @@ EOF`)
 	o.Airgapped = true
 	o.ImageRegistry = "registry.example.com/mirantis"
 	o.ChartRegistry = "oci://registry.example.com/charts"
-	u, err := upgrade.New(o)
-	require.NoError(t, err)
-	defer u.Close()
-	_, err = u.Discover(t.Context())
-	var be *upgrade.BlockedError
-	require.ErrorAs(t, err, &be, "%v", err)
+	err = discoverBlocked(t, o)
 	require.Contains(t, err.Error(), "mke-image")
 	require.Contains(t, err.Error(), "docker load")
 	require.Equal(t, base, b.digests(t), "Discover changed a node")
