@@ -141,16 +141,11 @@ func TestDeliveryURLChecksumMismatch(t *testing.T) {
 	o.Delivery = upgrade.Delivery{Mode: upgrade.DeliveryURL, URL: m.url + "/k0s"}
 	u, p := discoverAndPlan(t, o)
 	_, err := u.Apply(t.Context(), p)
-	var rb *upgrade.RollbackError
-	require.ErrorAs(t, err, &rb)
-	require.NoError(t, rb.Rollback)
+	se := requireRolledBack(t, err, "k0s-upload") // the mismatch is found before the outage
 	var ce *upgrade.K0sChecksumError
 	require.ErrorAs(t, err, &ce)
 	// the nodes download in k0s-upload's lanes, side by side: whichever
 	// finishes first fails the stage
-	var se *plan.StepError
-	require.ErrorAs(t, err, &se)
-	require.Equal(t, "k0s-upload", se.Step, "the mismatch is found before the outage")
 	require.Equal(t, se.Host, ce.Host)
 	keys := []string{}
 	for _, h := range b.c.Hosts {
@@ -250,26 +245,10 @@ func (b *bed) toolFault(t *testing.T, host, tool string, kind faultKind) {
 // once the wrapper says the hang began.
 func (b *bed) endWhenToolHung(t *testing.T, pl *plan.Plan, step, host, on string) {
 	t.Helper()
-	s, ok := pl.Find(step + "@" + b.key(host))
-	require.True(t, ok)
-	do := s.Do
-	s.Do = func(ctx context.Context, r *plan.Run) error {
-		ctx, cancel := context.WithCancelCause(ctx)
-		defer cancel(nil)
-		go func() {
-			for ctx.Err() == nil {
-				if _, err := b.c.Exec(ctx, b.c.Host(on), "test -e /tmp/fault-hung"); err == nil {
-					cancel(errHungStepTimedOut)
-					return
-				}
-				select {
-				case <-ctx.Done():
-				case <-time.After(100 * time.Millisecond):
-				}
-			}
-		}()
-		return do(ctx, r)
-	}
+	b.endStepWhen(t, pl, step+"@"+b.key(host), func(ctx context.Context) bool {
+		_, err := b.c.Exec(ctx, b.c.Host(on), "test -e /tmp/fault-hung")
+		return err == nil
+	})
 }
 
 // Faults in the new commands of the k0s-binary step. url mode: the
@@ -330,13 +309,10 @@ func TestDeliveryFaults(t *testing.T) {
 				require.Equal(t, b.baseline, b.digests(t))
 				return
 			}
-			var rb *upgrade.RollbackError
-			require.ErrorAs(t, err, &rb, "want a rolled-back failure")
-			require.NoError(t, rb.Rollback, "the rollback failed")
-			if c.kind != kindCancel {
-				var se *plan.StepError
-				require.ErrorAs(t, err, &se)
-				require.Equal(t, c.step, se.Step, "failed at another step: %v", err)
+			if c.kind == kindCancel {
+				requireRolledBack(t, err, "")
+			} else {
+				se := requireRolledBack(t, err, c.step)
 				require.Equal(t, b.key(c.stepHost), se.Host)
 			}
 			require.Equal(t, b.baseline, b.digests(t), "a node differs from its MKE 3 state after the rollback")

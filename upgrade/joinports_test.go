@@ -58,12 +58,7 @@ func TestJoinPortsCheckedBeforeAnythingChanges(t *testing.T) {
 	free9443()
 
 	// Discover refuses on it too
-	u, err := upgrade.New(o)
-	require.NoError(t, err)
-	defer u.Close()
-	_, err = u.Discover(t.Context())
-	var be *upgrade.BlockedError
-	require.ErrorAs(t, err, &be)
+	be := discoverBlocked(t, o)
 	require.Len(t, be.Blockers, 1)
 	assert.Equal(t, upgrade.IDJoinPort, be.Blockers[0].ID)
 

@@ -283,24 +283,26 @@ func TestDiscoverBlocks(t *testing.T) {
 	o := b.options(t, t.TempDir())
 	require.NoError(t, os.MkdirAll(filepath.Dir(o.KubeconfigPath), 0o700))
 	require.NoError(t, os.WriteFile(o.KubeconfigPath, nil, 0o600))
-	u, err := upgrade.New(o)
-	require.NoError(t, err)
-	defer u.Close()
-	_, err = u.Discover(t.Context())
-	var be *upgrade.BlockedError
-	require.ErrorAs(t, err, &be)
-	require.Contains(t, err.Error(), "mke-kubeconfig")
+	require.Contains(t, discoverBlocked(t, o).Error(), "mke-kubeconfig")
 	require.Equal(t, b.baseline, b.digests(t))
 
 	o.MKE3 = nil
 	o.MKE3ConfigTOML = []byte("[cluster_config]\ncalico_kdd = false\n")
 	require.NoError(t, os.Remove(o.KubeconfigPath))
-	u, err = upgrade.New(o)
+	require.Contains(t, discoverBlocked(t, o).Error(), "calico")
+}
+
+// discoverBlocked runs Discover with o and returns the *BlockedError it
+// must stop with.
+func discoverBlocked(t *testing.T, o upgrade.Options) *upgrade.BlockedError {
+	t.Helper()
+	u, err := upgrade.New(o)
 	require.NoError(t, err)
 	defer u.Close()
 	_, err = u.Discover(t.Context())
-	require.ErrorAs(t, err, &be)
-	require.Contains(t, err.Error(), "calico")
+	var be *upgrade.BlockedError
+	require.ErrorAs(t, err, &be, "%v", err)
+	return be
 }
 
 // uninstall-ucp that times out (it waits ~2 minutes for its agents): every
@@ -333,6 +335,23 @@ func TestControllerNodeNeverReadyRollsBack(t *testing.T) {
 	nodeNeverReady(t, b, "manager-2", "k0s-controller")
 }
 
+// requireRolledBack checks that err is a failure the run rolled back,
+// the rollback without error, and, unless step is "", that step failed:
+// it returns that step's error (nil for "").
+func requireRolledBack(t *testing.T, err error, step string) *plan.StepError {
+	t.Helper()
+	var rb *upgrade.RollbackError
+	require.ErrorAs(t, err, &rb, "want a rolled-back failure")
+	require.NoError(t, rb.Rollback, "the rollback failed")
+	if step == "" {
+		return nil
+	}
+	var se *plan.StepError
+	require.ErrorAs(t, err, &se)
+	require.Equal(t, step, se.Step, "failed at another step: %v", err)
+	return se
+}
+
 // nodeNeverReady upgrades with host's Node never found (NotFound, as
 // real kubectl answers) and checks that step fails after
 // Commands.NodeReadyTimeout and the run rolls back to the MKE 3 state.
@@ -346,12 +365,7 @@ func nodeNeverReady(t *testing.T, b *bed, host, step string) {
 	o.Commands.NodeReadyTimeout = time.Second // two looks, counted: no wait on the clock
 	u, p := discoverAndPlan(t, o)
 	_, err := u.Apply(t.Context(), p)
-	var rb *upgrade.RollbackError
-	require.ErrorAs(t, err, &rb)
-	require.NoError(t, rb.Rollback)
-	var se *plan.StepError
-	require.ErrorAs(t, err, &se)
-	require.Equal(t, step, se.Step)
+	requireRolledBack(t, err, step)
 	require.ErrorContains(t, err, "node "+host+" not Ready after 1s")
 	require.Equal(t, b.baseline, b.digests(t))
 }
@@ -386,9 +400,7 @@ func TestRollbackKeepsCNIFiles(t *testing.T) {
 	o.Commands.NodeReadyTimeout = time.Second
 	u, p := discoverAndPlan(t, o)
 	_, err = u.Apply(t.Context(), p)
-	var rb *upgrade.RollbackError
-	require.ErrorAs(t, err, &rb)
-	require.NoError(t, rb.Rollback)
+	requireRolledBack(t, err, "")
 	after, err := b.c.Exec(t.Context(), w, "cat /etc/cni/net.d/10-calico.conflist /etc/cni/net.d/calico-kubeconfig")
 	require.NoError(t, err)
 	require.Equal(t, before, after)
@@ -415,12 +427,7 @@ EOF`)
 	o.Airgapped = true
 	o.ImageRegistry = "registry.example.com/mirantis"
 	o.ChartRegistry = "oci://registry.example.com/charts"
-	u, err := upgrade.New(o)
-	require.NoError(t, err)
-	defer u.Close()
-	_, err = u.Discover(t.Context())
-	var be *upgrade.BlockedError
-	require.ErrorAs(t, err, &be, "%v", err)
+	err = discoverBlocked(t, o)
 	require.Contains(t, err.Error(), "mke-image")
 	require.Contains(t, err.Error(), "docker load")
 	require.Equal(t, base, b.digests(t), "Discover changed a node")

@@ -25,7 +25,6 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/mke-migrate/mke-migrate/hosts"
-	"github.com/mke-migrate/mke-migrate/internal/kubetest"
 	"github.com/mke-migrate/mke-migrate/mke3"
 	"github.com/mke-migrate/mke-migrate/plan"
 	"github.com/mke-migrate/mke-migrate/testbed"
@@ -275,15 +274,7 @@ type matrixBed struct {
 
 func startMatrixBed(t *testing.T) *matrixBed {
 	t.Helper()
-	if err := testbed.Available(); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("CI=true but %v", err)
-		}
-		t.Skipf("skipping: needs testbed hosts: %v", err)
-	}
-	for _, b := range []string{"etcd", "kube-apiserver", "kube-controller-manager", "etcdctl", "etcdutl", "kubectl"} {
-		kubetest.NeedBinary(t, b)
-	}
+	needRealBed(t)
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute) // a safety net
 	defer cancel()
 	c, err := testbed.StartCluster(ctx, testbed.ClusterOptions{Managers: 2, Workers: 1, Real: true, API: true, CalicoKDD: true,
@@ -345,12 +336,9 @@ type runConfig struct {
 }
 
 func (b *matrixBed) config(dir string) runConfig {
-	rc := runConfig{Hosts: b.hosts, KnownHosts: b.kh, K0s: b.k0sFile, TOML: b.toml, APIURL: b.c.API.URL, APICA: b.c.API.CAPEM,
-		ExternalAddress: b.c.LB, Dir: dir}
-	if kc, err := b.c.KubeConfig(nil); err == nil {
-		rc.KubeHost, rc.KubeCA, rc.KubeCert, rc.KubeKey = kc.Host, kc.CAData, kc.CertData, kc.KeyData
-	}
-	return rc
+	kc := b.mke3Cfg
+	return runConfig{Hosts: b.hosts, KnownHosts: b.kh, K0s: b.k0sFile, TOML: b.toml, APIURL: b.c.API.URL, APICA: b.c.API.CAPEM,
+		ExternalAddress: b.c.LB, Dir: dir, KubeHost: kc.Host, KubeCA: kc.CAData, KubeCert: kc.CertData, KubeKey: kc.KeyData}
 }
 
 // options are the engine's defaults (no stand-ins): only safety nets and
@@ -624,11 +612,11 @@ func report(t *testing.T, line string, failures []string, took time.Duration) {
 	}
 }
 
-// newRun discovers the cluster and plans the upgrade, in a new output
-// folder.
-func (b *matrixBed) newRun(t *testing.T, events func(plan.Event), bundles bool) (*upgrade.Upgrade, *plan.Plan, upgrade.Options) {
+// newRun discovers the cluster and plans the upgrade, in the output
+// folder dir.
+func (b *matrixBed) newRun(t *testing.T, dir string, events func(plan.Event), bundles bool) (*upgrade.Upgrade, *plan.Plan) {
 	t.Helper()
-	o, err := b.config(t.TempDir()).options()
+	o, err := b.config(dir).options()
 	require.NoError(t, err)
 	o.Events, o.NoSupportBundle = events, !bundles
 	u, err := upgrade.New(o)
@@ -638,7 +626,7 @@ func (b *matrixBed) newRun(t *testing.T, events func(plan.Event), bundles bool) 
 	require.NoError(t, err, "Discover: MKE 3 is not as it was")
 	p, err := u.Plan()
 	require.NoError(t, err)
-	return u, p, o
+	return u, p
 }
 
 // timeline sums how long the steps and their undos took, and names the
@@ -687,7 +675,7 @@ func bundles(c matrixCase) bool { return c.kind == kindFail }
 func (b *matrixBed) faultThenRollback(t *testing.T, c matrixCase) {
 	begin := time.Now()
 	var tl timeline
-	u, p, _ := b.newRun(t, tl.event, bundles(c))
+	u, p := b.newRun(t, t.TempDir(), tl.event, bundles(c))
 	discovered := time.Now()
 	ctx, cancel := context.WithCancelCause(t.Context())
 	defer cancel(nil)
@@ -836,16 +824,7 @@ func (b *matrixBed) resumeChain(t *testing.T, chain []matrixCase) (int, []string
 			if started {
 				u, p = b.open(t, dir, bundles(c))
 			} else {
-				o, err := b.config(dir).options()
-				require.NoError(t, err)
-				o.NoSupportBundle = !bundles(c)
-				u, err = upgrade.New(o)
-				require.NoError(t, err)
-				t.Cleanup(u.Close)
-				_, err = u.Discover(t.Context())
-				require.NoError(t, err)
-				p, err = u.Plan()
-				require.NoError(t, err)
+				u, p = b.newRun(t, dir, nil, bundles(c))
 			}
 			ctx, cancel := context.WithCancelCause(t.Context())
 			defer cancel(nil)

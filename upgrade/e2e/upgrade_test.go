@@ -16,6 +16,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -28,6 +29,21 @@ import (
 	"github.com/mke-migrate/mke-migrate/testbed/mke3api"
 	"github.com/mke-migrate/mke-migrate/upgrade"
 )
+
+// needRealBed skips t without the test bed's hosts (fails it on CI) and
+// without the real control-plane binaries the realistic bed runs.
+func needRealBed(t *testing.T) {
+	t.Helper()
+	if err := testbed.Available(); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("CI=true but %v", err)
+		}
+		t.Skipf("skipping: needs testbed hosts: %v", err)
+	}
+	for _, b := range []string{"etcd", "kube-apiserver", "kube-controller-manager", "etcdctl", "etcdutl", "kubectl"} {
+		kubetest.NeedBinary(t, b)
+	}
+}
 
 // The whole upgrade on the realistic test bed: 3 managers and 2 workers
 // of MKE 3.8 with a real ucp-kv and API server, seeded, and an MKE 3 API
@@ -43,15 +59,7 @@ import (
 //     API as translated, and k0s's authorizer allows what it grants;
 //   - MKE 3's volume is gone from the managers (finding 6).
 func TestRealBedUpgradeCarriesTheCluster(t *testing.T) {
-	if err := testbed.Available(); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("CI=true but %v", err)
-		}
-		t.Skipf("skipping: needs testbed hosts: %v", err)
-	}
-	for _, b := range []string{"etcd", "kube-apiserver", "kube-controller-manager", "etcdctl", "etcdutl", "kubectl"} {
-		kubetest.NeedBinary(t, b)
-	}
+	needRealBed(t)
 	// the wall time of each phase is logged (a CI budget figure, never asserted)
 	phase, phaseStart := "start and seed the bed", time.Now()
 	nextPhase := func(name string) {
@@ -253,10 +261,21 @@ func TestRealBedUpgradeCarriesTheCluster(t *testing.T) {
 					group = rule.APIGroups[0]
 				}
 				attrs := &authzv1.ResourceAttributes{Namespace: ns, Verb: rule.Verbs[0], Group: group, Resource: rule.Resources[0]}
+				// the authorizer reads roles from the API server's informer
+				// cache, which may be behind the GET above: the subject's
+				// grant is waited for (a safety net, not a timing), then
+				// the other user is denied
 				for _, user := range []string{sub.Name, "nobody-of-mke3"} {
 					sar := &authzv1.SubjectAccessReview{Spec: authzv1.SubjectAccessReviewSpec{User: user, ResourceAttributes: attrs}}
-					got, err := kcs.AuthorizationV1().SubjectAccessReviews().Create(t.Context(), sar, metav1.CreateOptions{})
-					require.NoError(t, err)
+					var got *authzv1.SubjectAccessReview
+					err := wait.PollUntilContextTimeout(t.Context(), 200*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
+						var err error
+						got, err = kcs.AuthorizationV1().SubjectAccessReviews().Create(ctx, sar, metav1.CreateOptions{})
+						return err != nil || user != sub.Name || got.Status.Allowed, err
+					})
+					if !wait.Interrupted(err) { // past the safety net, got is the last answer
+						require.NoError(t, err, "k0s's answer to %s for %+v", user, *attrs)
+					}
 					require.Equal(t, user == sub.Name, got.Status.Allowed, "k0s's answer to %s for %+v (granted to %s by %s): %s",
 						user, *attrs, sub.Name, ref.Name, got.Status.Reason)
 				}
