@@ -107,7 +107,7 @@ func TestRealBedCarry(t *testing.T) {
 	// agent restarts MKE 3's components, then the default stop list
 	e.Commands.Ready = time.Minute
 
-	steps := []*plan.Step{swarmDrainStep(e), stopStep(e, m.Name), snapshotStep(e), k0sBinaryStep(e, m.Name), restoreStep(e), controllerStep(e, m.Name, true), carryCleanupStep(e)}
+	steps := []*plan.Step{swarmDrainNodesStep(e, "swarm-drain", append(slices.Clone(e.Cluster.Managers), e.Cluster.Workers...)), stopStep(e, m.Name), snapshotStep(e), k0sBinaryStep(e, m.Name), restoreStep(e), controllerStep(e, m.Name, true), carryCleanupStep(e)}
 	runs := make([]*plan.Run, len(steps))
 	doTo := func(from, k int) {
 		t.Helper()

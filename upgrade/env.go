@@ -46,7 +46,7 @@ type Commands struct {
 	// container (Calico and user pods keep running under dockerd without
 	// the kubelet, holding ports and memory). They are started again on
 	// rollback, except Swarm task containers, which Swarm replaces once
-	// the node's availability is back (see swarmDrainStep).
+	// the node's availability is back (see swarmDrainNodesStep).
 	StopContainers []string
 	// KeepRunning are containers StopContainers would stop that stay up
 	// (exact names): MKE 3's etcd, ucp-kv, which the carry reads and

@@ -108,7 +108,7 @@ func (u *Upgrade) FromInventory(inv Inventory) (*Shared, error) {
 		// for the printed plan: Discover reads these on the leader
 		sh.Carry = &Carry{EtcdPrefix: DefaultEtcdPrefix, KVImage: "<ucp-kv's image>"}
 	}
-	sh.KubeInventory = sh.Carry != nil && !o.SkipVerify && (o.MKE3 != nil || o.MKE3KubeConfig != nil)
+	sh.KubeInventory = o.kubeInventory(sh.Carry != nil)
 	sh.SkipVerify = o.SkipVerify
 	sh.RBACModel = inv.RBAC
 	if sh.RBACModel == nil {

@@ -121,7 +121,7 @@ func TestRealBedFinding2StopStep(t *testing.T) {
 			}
 		}
 	}
-	drain := swarmDrainStep(b.env)
+	drain := swarmDrainNodesStep(b.env, "swarm-drain", append(slices.Clone(b.env.Cluster.Managers), b.env.Cluster.Workers...))
 	dr, err := b.run(t, drain, nil)
 	if err != nil {
 		t.Fatalf("swarm-drain: %v", err)

@@ -99,11 +99,6 @@ func decodeAvailability(s string) (map[string]string, []string) {
 // workers.
 var agentPrefixes = []string{"ucp-manager-agent.", "ucp-worker-agent"}
 
-// swarmDrainStep drains every node of the run in Swarm, on the leader.
-func swarmDrainStep(e *Env) *plan.Step {
-	return swarmDrainNodesStep(e, "swarm-drain", append(slices.Clone(e.Cluster.Managers), e.Cluster.Workers...))
-}
-
 // swarmDrainNodesStep drains nodes (hosts) in Swarm, on the leader,
 // before any of their MKE 3 containers stops; its undo restores each
 // node's availability and waits until an MKE agent runs on each again.

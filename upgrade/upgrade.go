@@ -452,7 +452,7 @@ func (u *Upgrade) Discover(ctx context.Context) (*Shared, error) {
 	o.withRegistries(sh)
 
 	sh.SwarmExport = o.MKE3 != nil && !o.SkipSwarmExport
-	sh.KubeInventory = sh.Carry != nil && !o.SkipVerify && (o.MKE3 != nil || o.MKE3KubeConfig != nil)
+	sh.KubeInventory = o.kubeInventory(sh.Carry != nil)
 	sh.SkipVerify = o.SkipVerify
 	sh.ConfigStore = !o.SkipConfigStore
 

@@ -135,3 +135,10 @@ func verifyStep(e *Env) *plan.Step {
 			return nil
 		}}
 }
+
+// kubeInventory says whether the run takes the inventory of MKE 3's
+// Kubernetes objects (for verify): only when the objects are carried,
+// verify runs, and MKE 3's API is known.
+func (o *Options) kubeInventory(carried bool) bool {
+	return carried && !o.SkipVerify && (o.MKE3 != nil || o.MKE3KubeConfig != nil)
+}
