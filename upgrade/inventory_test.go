@@ -75,8 +75,8 @@ func TestFromInventory(t *testing.T) {
 	if s, ok := p.PointOfNoReturn(); !ok || s.ID() != "mke3-uninstall@10.0.0.2:2222" {
 		t.Errorf("point of no return %v", s)
 	}
-	// planned and printed, never applied
-	u.o.K0sBinary = []byte("k0s")
+	// planned and printed, never applied (refused before the missing k0s
+	// binary is)
 	if _, err := u.Apply(t.Context(), p); !errors.Is(err, errInventory) {
 		t.Fatalf("Apply of an inventory plan: %v", err)
 	}

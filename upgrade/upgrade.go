@@ -540,11 +540,12 @@ func (u *Upgrade) Apply(ctx context.Context, p *plan.Plan) (*Result, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	if err := u.noK0s; err != nil {
-		return nil, err
-	}
+	// an inventory plan is never applied, whatever else is missing
 	if u.shared != nil && u.shared.fromInventory {
 		return nil, errInventory
+	}
+	if err := u.noK0s; err != nil {
+		return nil, err
 	}
 	_, statErr := os.Lstat(u.o.OutputDir)
 	created := errors.Is(statErr, fs.ErrNotExist)
