@@ -63,7 +63,7 @@ func (b binding) String() string {
 // checked, with the reason. It returns the number of reviews created.
 func rbacAccess(ctx context.Context, cs kubernetes.Interface, objs *rbac.Objects, wait time.Duration, add func(Check)) int {
 	units, all := orgsAndTeams(objs)
-	a := &asker{cs: cs, wait: wait, all: all, rules: map[string][]rbacv1.PolicyRule{}}
+	a := &asker{cs: cs, deadline: time.Now().Add(wait), all: all, rules: map[string][]rbacv1.PolicyRule{}}
 	for _, u := range units {
 		subj := u.kind + " " + u.role
 		switch {
@@ -130,11 +130,13 @@ func orgsAndTeams(objs *rbac.Objects) ([]unit, []binding) {
 }
 
 type asker struct {
-	cs    kubernetes.Interface
-	wait  time.Duration
-	all   []binding
-	rules map[string][]rbacv1.PolicyRule // by role kind, namespace and name
-	asked int
+	cs kubernetes.Interface
+	// deadline ends the asking again of denied reviews (see review): one
+	// budget for them all, so that many broken grants do not wait each
+	deadline time.Time
+	all      []binding
+	rules    map[string][]rbacv1.PolicyRule // by role kind, namespace and name
+	asked    int
 }
 
 // roleRules are the rules of a binding's role as the API server serves
@@ -265,10 +267,11 @@ func (a *asker) grant(ctx context.Context, subj string, u unit, g binding, add f
 
 // review creates a SubjectAccessReview for user (an authenticated user,
 // system:authenticated as every authenticated request has). A review
-// that should be allowed and is denied is asked again until a.wait has
-// passed: the authorizer reads roles and bindings from the API server's
-// informer cache, which may be behind what was just applied (a safety
-// net, never a timing).
+// that should be allowed and is denied is asked again until a.deadline
+// (Options.SARWait after the first review, for all of them together):
+// the authorizer reads roles and bindings from the API server's informer
+// cache, which may be behind what was just applied (a safety net, never a
+// timing).
 func (a *asker) review(ctx context.Context, user string, attr *authzv1.ResourceAttributes, wantAllowed bool) (*authzv1.SubjectAccessReviewStatus, error) {
 	sar := &authzv1.SubjectAccessReview{Spec: authzv1.SubjectAccessReviewSpec{User: user, Groups: []string{"system:authenticated"}, ResourceAttributes: attr}}
 	var st *authzv1.SubjectAccessReviewStatus
@@ -281,11 +284,12 @@ func (a *asker) review(ctx context.Context, user string, attr *authzv1.ResourceA
 		st = &res.Status
 		return !wantAllowed || st.Allowed, nil
 	}
-	if !wantAllowed || a.wait <= 0 {
+	left := time.Until(a.deadline)
+	if !wantAllowed || left <= 0 {
 		_, err := ask(ctx)
 		return st, err
 	}
-	err := wait.PollUntilContextTimeout(ctx, 500*time.Millisecond, a.wait, true, ask)
+	err := wait.PollUntilContextTimeout(ctx, 500*time.Millisecond, left, true, ask)
 	if st != nil && wait.Interrupted(err) && ctx.Err() == nil {
 		err = nil // past the safety net: st is the last answer
 	}

@@ -110,10 +110,11 @@ type Options struct {
 	ExternalAddress string
 	Expect          Expect
 	Logger          *slog.Logger
-	// SARWait bounds how long a SubjectAccessReview that should be
-	// allowed is asked again while denied (the authorizer's cache may be
-	// behind RBAC just applied): DefaultSARWait when 0, none when
-	// negative. A safety net: an allowed review is never waited for.
+	// SARWait bounds how long SubjectAccessReviews that should be
+	// allowed are asked again while denied (the authorizer's cache may be
+	// behind RBAC just applied), counted from the first review, for all
+	// of them together: DefaultSARWait when 0, none when negative. A
+	// safety net: an allowed review is never waited for.
 	SARWait time.Duration
 }
 
