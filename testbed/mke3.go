@@ -119,16 +119,20 @@ func (c *Cluster) KubeConfig(h *Host) (*rest.Config, error) {
 }
 
 // bundleOptions makes the simulator's client bundles those of this
-// cluster, as a real MKE 3's are: signed by the cluster's CA (which the
-// API servers trust for clients and which signed their serving
-// certificates), and kube.yml naming the API at the address an operator
-// reaches MKE on, port 6443. MKE 3's documentation of client bundles has
-// kube.yml's server at https://<MKE host>:6443 (mke3/bundle.go, Server;
-// reference notes, mke3-mke4-gaps.md §7), and its install --san puts the
-// load balancer's address in the certificates (see realContainers): so
-// the load balancer when it forwards 6443, else the first manager. The
-// admins' bundles carry system:masters (mke3api.Options.BundleAdminGroups
-// says why).
+// cluster, as a real MKE 3's are: signed by the cluster's CA (MKE 3's
+// cluster CA signs the client bundles: docs/carry.md, "which CA k0s
+// starts with"), which the API servers trust for clients and which signed
+// their serving certificates; and kube.yml naming the API where an
+// operator reaches MKE, on 6443 (the port table above: 6443, the
+// Kubernetes API server endpoint, external), as the mke3 client assumes
+// without kube.yml (mke3.Bundle.Server: https://<MKE host>:6443). MKE 3's
+// install --san puts the load balancer's address in the certificates (see
+// realContainers), so the load balancer when it forwards 6443, else the
+// first manager. Where reality is unknown (the exact host a real
+// kube.yml names), the bed's choice is the one a client outside the
+// cluster can use; the upgrade keeps Options.MKE3KubeConfig as the
+// override. The admins' bundles carry system:masters
+// (mke3api.Options.BundleAdminGroups says why).
 func (c *Cluster) bundleOptions(ao *mke3api.Options, o ClusterOptions) error {
 	ca, err := mke3api.NewCAFrom(c.real.pki.caCert, c.real.pki.caKey)
 	if err != nil {
