@@ -421,7 +421,14 @@ func StartCluster(ctx context.Context, o ClusterOptions) (*Cluster, error) {
 		toml := strings.Replace(mke3api.DefaultConfigTOML, "calico_kdd = false", "calico_kdd = "+strconv.FormatBool(o.CalicoKDD), 1)
 		seed := o.APISeed
 		seed.Version, seed.ConfigTOML = o.MKEVersion, toml
-		c.API, err = mke3api.Start(mke3api.Options{Seed: seed})
+		ao := mke3api.Options{Seed: seed}
+		if c.real != nil {
+			if err := c.bundleOptions(&ao, o); err != nil {
+				_ = c.Close()
+				return nil, err
+			}
+		}
+		c.API, err = mke3api.Start(ao)
 		if err != nil {
 			_ = c.Close()
 			return nil, fmt.Errorf("testbed: mke3api: %w", err)

@@ -110,6 +110,11 @@
 //     --service-account-private-key-file; ucp-controller holds 443 (MKE's
 //     API, /_ping) and 6443 (forwarded to the API server).
 //     Cluster.KubeConfig is an admin client configuration for 6443;
+//   - with API too, the simulator's client bundles are this cluster's:
+//     signed by its CA, kube.yml naming https://<load balancer>:6443 (the
+//     first manager when the load balancer does not forward 6443), an
+//     admin's certificate in group system:masters (MKE 3 gives admins full
+//     access through its own authorizer), another user's in none;
 //   - a container process runs detached (its own session) in a private
 //     mount namespace with the container's volumes bound at their
 //     destinations; its PID is in procs.json (not digested), its log in

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -22,6 +23,7 @@ import (
 
 	"github.com/mke-migrate/mke-migrate/internal/kubetest"
 	"github.com/mke-migrate/mke-migrate/testbed/internal/fakestate"
+	"github.com/mke-migrate/mke-migrate/testbed/mke3api"
 )
 
 // Ports of MKE 3 on managers (MKE 3.8 "Open ports to incoming traffic":
@@ -114,6 +116,40 @@ func (c *Cluster) KubeConfig(h *Host) (*rest.Config, error) {
 	return &rest.Config{Host: "https://" + net.JoinHostPort(h.Address, strconv.Itoa(KubeAPIPort)),
 		TLSClientConfig: rest.TLSClientConfig{CAData: c.real.pki.CAPEM, CertData: c.real.adminCert, KeyData: c.real.adminKey},
 		QPS:             -1}, nil
+}
+
+// bundleOptions makes the simulator's client bundles those of this
+// cluster, as a real MKE 3's are: signed by the cluster's CA (MKE 3's
+// cluster CA signs the client bundles: docs/carry.md, "which CA k0s
+// starts with"), which the API servers trust for clients and which signed
+// their serving certificates; and kube.yml naming the API where an
+// operator reaches MKE, on 6443 (the port table above: 6443, the
+// Kubernetes API server endpoint, external), as the mke3 client assumes
+// without kube.yml (mke3.Bundle.Server: https://<MKE host>:6443). MKE 3's
+// install --san puts the load balancer's address in the certificates (see
+// realContainers), so the load balancer when it forwards 6443, else the
+// first manager. Where reality is unknown (the exact host a real
+// kube.yml names), the bed's choice is the one a client outside the
+// cluster can use; the upgrade keeps Options.MKE3KubeConfig as the
+// override. The admins' bundles carry system:masters
+// (mke3api.Options.BundleAdminGroups says why).
+func (c *Cluster) bundleOptions(ao *mke3api.Options, o ClusterOptions) error {
+	ca, err := mke3api.NewCAFrom(c.real.pki.caCert, c.real.pki.caKey)
+	if err != nil {
+		return fmt.Errorf("testbed: %w", err)
+	}
+	host := c.Managers[0].Address
+	ports := o.LBPorts
+	if ports == nil {
+		ports = DefaultLBPorts()
+	}
+	if c.LB != "" && slices.Contains(ports, KubeAPIPort) {
+		host = c.LB
+	}
+	ao.CA = ca
+	ao.BundleKubeAPI = "https://" + net.JoinHostPort(host, strconv.Itoa(KubeAPIPort))
+	ao.BundleAdminGroups = []string{"system:masters"}
+	return nil
 }
 
 func mkeImage(repo, version string) string { return "mirantis/" + repo + ":" + version }

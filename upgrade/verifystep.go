@@ -128,7 +128,8 @@ func verifyStep(e *Env) *plan.Step {
 					return err
 				}
 			}
-			r.Logger.Info("verify", "checks", len(rep.Checks), "failed", rep.Failed(), "report", strings.TrimSpace(txt.String()))
+			r.Logger.Info("verify", "checks", len(rep.Checks), "failed", rep.Failed(), "subjectAccessReviews", rep.SubjectAccessReviews,
+				"report", strings.TrimSpace(txt.String()))
 			if !rep.OK() {
 				return &VerifyError{Report: rep}
 			}

@@ -1,10 +1,25 @@
 // Package verify checks a cluster after an upgrade against what was there
 // before: every node Ready with its labels and taints, the system pods
 // running, every object the upgrade carried still there (the same UID),
-// every carried RBAC object present and effective (a SubjectAccessReview
-// per org and team group and the permission its role grants), and the API
-// answering on the external address. It only reads (and creates
+// every carried RBAC object present and effective, and the API answering
+// on the external address. It only reads (and creates
 // SubjectAccessReviews, which the API server does not store).
+//
+// RBAC effective: Translate binds each org's and team's members as users
+// (no groups), so for every grant binding of an org or team, verify asks
+// the authorizer whether a member may do the first permission of the
+// granted role as served (allowed wanted), and, as a negative control,
+// something no translated binding of that member gives (denied wanted:
+// deleting the granted resource, creating ClusterRoleBindings or deleting
+// Nodes, the first the member's bindings do not cover). The member is the
+// first, by name, that no other binding already allows the permission.
+// An org or team with no active member, or with no grant that gives a
+// Kubernetes permission (collection grants carry structure only), is a
+// skipped check saying so ("not checked: ..."), never a silent pass; so
+// is a negative control for a member who may do everything (an MKE 3
+// admin). A granted role that is missing or gives nothing fails. Bindings
+// to groups (objects written by hand) are asked for the group. The
+// report counts the reviews (Report.SubjectAccessReviews).
 //
 // What was there before is recorded by the upgrade in its output folder
 // before anything changes (FromRun reads it): discovery.json, the RBAC
@@ -23,6 +38,7 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	authzv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -94,6 +110,12 @@ type Options struct {
 	ExternalAddress string
 	Expect          Expect
 	Logger          *slog.Logger
+	// SARWait bounds how long SubjectAccessReviews that should be
+	// allowed are asked again while denied (the authorizer's cache may be
+	// behind RBAC just applied), counted from the first review, for all
+	// of them together: DefaultSARWait when 0, none when negative. A
+	// safety net: an allowed review is never waited for.
+	SARWait time.Duration
 }
 
 // Check is one verdict. A skipped check did not run, and says why.
@@ -108,6 +130,9 @@ type Check struct {
 // Report is the result of Run.
 type Report struct {
 	Checks []Check `json:"checks"`
+	// SubjectAccessReviews counts the reviews asked (the rbac-access
+	// checks; one asked again while denied counts once).
+	SubjectAccessReviews int `json:"subjectAccessReviews"`
 }
 
 // OK says no check failed.
@@ -141,7 +166,11 @@ func (r *Report) WriteText(w io.Writer) error {
 		}
 	}
 	for _, id := range ids {
-		fmt.Fprintf(tw, "%s\t%d of %d passed\n", id, pass[id], total[id])
+		fmt.Fprintf(tw, "%s\t%d of %d passed", id, pass[id], total[id])
+		if id == CheckRBACAccess {
+			fmt.Fprintf(tw, "; %d SubjectAccessReviews asked", r.SubjectAccessReviews)
+		}
+		fmt.Fprintln(tw)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -181,10 +210,11 @@ func (r *Report) WriteJSON(w io.Writer) error {
 		checks = []Check{}
 	}
 	return e.Encode(struct {
-		OK     bool    `json:"ok"`
-		Failed int     `json:"failed"`
-		Checks []Check `json:"checks"`
-	}{r.OK(), r.Failed(), checks})
+		OK                   bool    `json:"ok"`
+		Failed               int     `json:"failed"`
+		SubjectAccessReviews int     `json:"subjectAccessReviews"`
+		Checks               []Check `json:"checks"`
+	}{r.OK(), r.Failed(), r.SubjectAccessReviews, checks})
 }
 
 // Run checks the cluster. Every problem is a failed Check, an API that
@@ -240,7 +270,11 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 
 	if objs := o.Expect.RBAC; objs != nil {
-		checkRBAC(ctx, cs, objs, add)
+		wait := o.SARWait
+		if wait == 0 {
+			wait = DefaultSARWait
+		}
+		rep.SubjectAccessReviews = checkRBAC(ctx, cs, objs, wait, add, func(c Check) { rep.Checks = append(rep.Checks, c) })
 	}
 
 	external(o, add)
@@ -563,55 +597,77 @@ func named(keys []string) string {
 	return fmt.Sprintf("%s and %d more", strings.Join(keys[:maxNamed], ", "), len(keys)-maxNamed)
 }
 
-// checkRBAC checks that each carried object exists, and for each binding
-// to a group (an org or a team) that a SubjectAccessReview of that group
-// for the first permission of the bound role (as the API server resolves
-// it, aggregation included) is allowed.
-func checkRBAC(ctx context.Context, cs kubernetes.Interface, objs *rbac.Objects, add func(id, subj string, err error)) {
+// checkRBAC checks that each carried object exists; that each org and
+// team is effective (rbacAccess: a SubjectAccessReview of a member for
+// each grant, and a negative control); and, for bindings to groups (not
+// what Translate makes, which binds users; objects written by hand may),
+// that a SubjectAccessReview of that group for the first permission of
+// the bound role (as the API server resolves it, aggregation included)
+// is allowed. It returns the number of reviews created.
+func checkRBAC(ctx context.Context, cs kubernetes.Interface, objs *rbac.Objects, wait time.Duration, add func(id, subj string, err error), addCheck func(Check)) int {
 	if objs.Len() == 0 {
 		add(CheckRBACObject, "RBAC", errNoRBAC)
-		return
+		return 0
 	}
 	rb := cs.RbacV1()
 	for _, r := range objs.ClusterRoles {
 		_, err := rb.ClusterRoles().Get(ctx, r.Name, metav1.GetOptions{})
 		add(CheckRBACObject, "ClusterRole "+r.Name, err)
 	}
+	var groups []func() int
+	groupChecked := false
+	addGroup := func(id, subj string, err error) { groupChecked = true; add(id, subj, err) }
 	for _, b := range objs.ClusterRoleBindings {
 		_, err := rb.ClusterRoleBindings().Get(ctx, b.Name, metav1.GetOptions{})
 		add(CheckRBACObject, "ClusterRoleBinding "+b.Name, err)
 		if err == nil {
-			access(ctx, cs, b.RoleRef, "", b.Subjects, add)
+			groups = append(groups, func() int { return access(ctx, cs, b.RoleRef, "", b.Subjects, addGroup) })
 		}
 	}
 	for _, b := range objs.RoleBindings {
 		_, err := rb.RoleBindings(b.Namespace).Get(ctx, b.Name, metav1.GetOptions{})
 		add(CheckRBACObject, "RoleBinding "+b.Namespace+"/"+b.Name, err)
 		if err == nil {
-			access(ctx, cs, b.RoleRef, b.Namespace, b.Subjects, add)
+			groups = append(groups, func() int { return access(ctx, cs, b.RoleRef, b.Namespace, b.Subjects, addGroup) })
 		}
 	}
+	checked := false
+	n := rbacAccess(ctx, cs, objs, wait, func(c Check) { checked = true; addCheck(c) })
+	for _, g := range groups {
+		n += g()
+	}
+	if !checked && !groupChecked {
+		// never a silent pass: say that nothing could be asked
+		addCheck(Check{ID: CheckRBACAccess, Subject: "RBAC", OK: true, Skipped: true, Message: "not checked: no org or team role (as Translate labels them) and no binding to a group among the RBAC objects, so no one to ask for"})
+	}
+	return n
 }
 
-func access(ctx context.Context, cs kubernetes.Interface, ref rbacv1.RoleRef, ns string, subjects []rbacv1.Subject, add func(id, subj string, err error)) {
+// access asks, for each group subject, whether the group may do the
+// first permission of ref; it returns the number of reviews created.
+func access(ctx context.Context, cs kubernetes.Interface, ref rbacv1.RoleRef, ns string, subjects []rbacv1.Subject, add func(id, subj string, err error)) int {
+	if !slices.ContainsFunc(subjects, func(s rbacv1.Subject) bool { return s.Kind == rbacv1.GroupKind }) {
+		return 0
+	}
 	var rules []rbacv1.PolicyRule
 	switch ref.Kind {
 	case "ClusterRole":
 		r, err := cs.RbacV1().ClusterRoles().Get(ctx, ref.Name, metav1.GetOptions{})
 		if err != nil {
 			add(CheckRBACAccess, ref.Kind+" "+ref.Name, err)
-			return
+			return 0
 		}
 		rules = r.Rules
 	case "Role":
 		r, err := cs.RbacV1().Roles(ns).Get(ctx, ref.Name, metav1.GetOptions{})
 		if err != nil {
 			add(CheckRBACAccess, ref.Kind+" "+ns+"/"+ref.Name, err)
-			return
+			return 0
 		}
 		rules = r.Rules
 	}
 	attr := firstAttributes(rules, ns)
+	n := 0
 	for _, s := range subjects {
 		if s.Kind != rbacv1.GroupKind {
 			continue
@@ -624,6 +680,7 @@ func access(ctx context.Context, cs kubernetes.Interface, ref rbacv1.RoleRef, ns
 		}
 		sar := &authzv1.SubjectAccessReview{Spec: authzv1.SubjectAccessReviewSpec{Groups: []string{s.Name}, User: "mke-migrate-verify", ResourceAttributes: attr}}
 		res, err := cs.AuthorizationV1().SubjectAccessReviews().Create(ctx, sar, metav1.CreateOptions{})
+		n++
 		subj := fmt.Sprintf("group %s may %s %s", s.Name, attr.Verb, attr.Resource)
 		if ns != "" {
 			subj += " in " + ns
@@ -637,20 +694,24 @@ func access(ctx context.Context, cs kubernetes.Interface, ref rbacv1.RoleRef, ns
 			add(CheckRBACAccess, subj, nil)
 		}
 	}
+	return n
 }
 
 // firstAttributes is the first concrete permission of rules ("*" stays:
-// a SubjectAccessReview for verb "*" asks for every verb).
+// a SubjectAccessReview for verb "*" asks for every verb). Rules limited
+// to resource names are passed over: a review without a name is denied
+// by them.
 func firstAttributes(rules []rbacv1.PolicyRule, ns string) *authzv1.ResourceAttributes {
 	for _, r := range rules {
-		if len(r.Verbs) == 0 || len(r.Resources) == 0 {
+		if len(r.Verbs) == 0 || len(r.Resources) == 0 || len(r.ResourceNames) > 0 {
 			continue
 		}
 		g := ""
 		if len(r.APIGroups) > 0 {
 			g = r.APIGroups[0]
 		}
-		return &authzv1.ResourceAttributes{Namespace: ns, Verb: r.Verbs[0], Group: g, Resource: r.Resources[0]}
+		res, sub := splitResource(r.Resources[0])
+		return &authzv1.ResourceAttributes{Namespace: ns, Verb: r.Verbs[0], Group: g, Resource: res, Subresource: sub}
 	}
 	return nil
 }

@@ -538,9 +538,11 @@ func TestReportGolden(t *testing.T) {
 		{ID: CheckObjects, Subject: "pods", OK: true, Message: "2 of 3 present; 1 gone or replaced (replaced by their controllers: not required)"},
 		{ID: CheckObjects, Subject: "inventory", OK: true, Skipped: true, Message: "not recorded before the upgrade: metrics.k8s.io/v1beta1: the server is currently unable to handle the request"},
 		{ID: CheckRBACObject, Subject: "ClusterRole acme-org", OK: true},
-		{ID: CheckRBACAccess, Subject: "group team:acme:dev may create deployments in apps", Message: "denied: "},
+		{ID: CheckRBACAccess, Subject: "team web-team: alice may get pods in shop", Message: "denied (granted by RoleBinding shop/web-team:edit): no reason given"},
+		{ID: CheckRBACAccess, Subject: "team web-team: alice may not delete pods in shop", OK: true},
+		{ID: CheckRBACAccess, Subject: "team idle-team", OK: true, Skipped: true, Message: "not checked: no active member in MKE 3 (its role is bound to nobody), so no user to ask for"},
 		{ID: CheckExternalAPI, Subject: "mke.example.com", Message: `Get "https://mke.example.com:6443/version": dial tcp: connection refused`},
-	}}
+	}, SubjectAccessReviews: 2}
 	for _, g := range []struct {
 		file  string
 		write func(*bytes.Buffer) error

@@ -64,8 +64,9 @@ func startDemoBed(ctx context.Context, w io.Writer, dir string, managers, worker
 	cl, err := testbed.StartCluster(sctx, testbed.ClusterOptions{Managers: managers, Workers: workers, Real: true, API: true, CalicoKDD: true,
 		Workdir: filepath.Join(dir, "nodes"), DigestPaths: demoDigestPaths,
 		// MKE 3's accounts: 8 users, 2 organizations of 2 teams of 3
-		// members, with grants on /Shared (their RBAC is carried to k0s)
-		APISeed: mke3api.GenerateSeed(8, 2, 2, 3),
+		// members, with grants on /Shared and on Kubernetes namespaces
+		// (their RBAC is carried to k0s, and verify asks k0s's authorizer)
+		APISeed: demoSeed(),
 		// MKE 3's load balancer forwards 443 and 6443; k0s's joins need 9443
 		// too, as the upgrade's join check says (README, finding 5): the
 		// demo's operator has added it
@@ -133,6 +134,28 @@ func startDemoBed(ctx context.Context, w io.Writer, dir string, managers, worker
 		return nil, err
 	}
 	return b, nil
+}
+
+// demoSeed is the demo's MKE 3 accounts: mke3api.GenerateSeed's orgs and
+// teams, whose grants are on the /Shared collection (Swarm structure
+// only, no Kubernetes permission), plus grants of Kubernetes namespaces
+// as an operator gives them: each org may view default, each org's first
+// team has restricted control of shop and its second may view monitoring
+// (namespaces SeedKubernetes makes). Every org and team then has a
+// Kubernetes permission of its own for verify to check.
+func demoSeed() mke3api.Seed {
+	s := mke3api.GenerateSeed(8, 2, 2, 3)
+	for _, o := range s.Orgs {
+		s.Grants = append(s.Grants, mke3api.Grant{SubjectName: o.Name, ObjectID: "default", RoleID: "viewonly"})
+		for i, t := range o.Teams {
+			g := mke3api.Grant{SubjectName: o.Name + "/" + t.Name, ObjectID: "monitoring", RoleID: "viewonly"}
+			if i == 0 {
+				g.ObjectID, g.RoleID = "shop", "restrictedcontrol"
+			}
+			s.Grants = append(s.Grants, g)
+		}
+	}
+	return s
 }
 
 // Close removes the cluster.

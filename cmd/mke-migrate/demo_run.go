@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/mke-migrate/mke-migrate/convert"
@@ -158,11 +157,10 @@ func (d *demo) run(ctx context.Context, bed *demoBed) (*demoResult, error) {
 		StepTimeout: 5 * time.Minute,
 		Commands:    upgrade.Commands{Ready: 3 * time.Minute},
 		// the last step checks the new cluster (mke-migrate verify)
-		// against the inventory of MKE 3's objects, read from the bed's
-		// API server: the simulator's client bundle points elsewhere
-		MKE3KubeConfig: func(context.Context) (*rest.Config, error) { return rest.CopyConfig(bed.mke3), nil },
-		Logger:         d.log,
-		Events:         rpt.event,
+		// against the inventory of MKE 3's objects, which kube-inventory
+		// reads through MKE 3's client bundle, as on a real cluster
+		Logger: d.log,
+		Events: rpt.event,
 	}
 	res.Skipped = demoSkipped(o)
 	for _, x := range res.Skipped {

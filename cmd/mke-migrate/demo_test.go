@@ -16,6 +16,9 @@ import (
 	"github.com/mke-migrate/mke-migrate/internal/testbin"
 	"github.com/mke-migrate/mke-migrate/summary"
 	"github.com/mke-migrate/mke-migrate/testbed/mke3api"
+	"github.com/mke-migrate/mke-migrate/upgrade"
+	"github.com/mke-migrate/mke-migrate/upgrade/preflight"
+	"github.com/mke-migrate/mke-migrate/verify"
 )
 
 // startTestDemoBed starts the demo's realistic bed (1 manager and 2
@@ -117,8 +120,13 @@ func TestDemo(t *testing.T) {
 	})
 
 	t.Run("upgrade carries the cluster", func(t *testing.T) {
-		code, stdout, stderr := runDemoOn(t, bed, "--json")
+		dir := filepath.Join(t.TempDir(), "run")
+		code, stdout, stderr := runDemoOn(t, bed, "--json", "--output", dir)
 		require.Equal(t, 0, code, stderr)
+		// MKE 3's Kubernetes API answers through its client bundle, as on a
+		// real cluster: preflight has nothing to warn about
+		assert.NotContains(t, stderr, preflight.IDKubeAPI)
+		assertDemoVerify(t, dir)
 		r := decodeDemo(t, stdout)
 		assert.Equal(t, "upgraded", r.Result)
 		assert.Empty(t, r.Error)
@@ -153,6 +161,46 @@ func TestDemo(t *testing.T) {
 			assert.Contains(t, stderr, want)
 		}
 	})
+}
+
+// assertDemoVerify: the upgrade's verify step asked k0s's authorizer, for
+// each of the demo's 2 orgs and 4 teams, whether a member may do what its
+// grant gives (allowed) and something it does not give (denied), and
+// wrote the count of reviews in verify.json.
+func assertDemoVerify(t *testing.T, dir string) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, upgrade.VerifyJSONFile))
+	require.NoError(t, err, "verify.json in the output folder")
+	var rep struct {
+		OK                   bool           `json:"ok"`
+		SubjectAccessReviews int            `json:"subjectAccessReviews"`
+		Checks               []verify.Check `json:"checks"`
+	}
+	require.NoError(t, json.Unmarshal(b, &rep))
+	assert.True(t, rep.OK, "verify failed: %s", b)
+	may, mayNot := map[string]int{}, map[string]int{}
+	for _, c := range rep.Checks {
+		if c.ID != verify.CheckRBACAccess {
+			continue
+		}
+		assert.True(t, c.OK && !c.Skipped, "%s: %s", c.Subject, c.Message)
+		unit, what, ok := strings.Cut(c.Subject, ": ")
+		require.True(t, ok, "subject %q", c.Subject)
+		if strings.Contains(what, " may not ") {
+			mayNot[unit]++
+		} else {
+			may[unit]++
+		}
+	}
+	units := []string{"org org001-org", "org org002-org", "team org001-team001-team", "team org001-team002-team", "team org002-team001-team", "team org002-team002-team"}
+	for _, u := range units {
+		assert.Positive(t, may[u], "no allowed review for %s", u)
+		assert.Positive(t, mayNot[u], "no negative control for %s", u)
+	}
+	assert.GreaterOrEqual(t, rep.SubjectAccessReviews, 2*len(units))
+	if txt, err := os.ReadFile(filepath.Join(dir, upgrade.VerifyTextFile)); err == nil {
+		t.Logf("verify.txt:\n%s", txt)
+	}
 }
 
 // assertDemoBundles: the run left a support bundle from before and one

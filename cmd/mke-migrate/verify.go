@@ -28,7 +28,9 @@ points at the external address):
   objects       every recorded object still there with the same UID (leases, endpoints, APIServices,
                 flow-control settings and Pods of a controller are counted, not required)
   rbac-object   every RBAC object translated from MKE 3's orgs and teams
-  rbac-access   a SubjectAccessReview per org and team group for a permission its role grants
+  rbac-access   per org and team grant, SubjectAccessReviews for a member: the grant's permission
+                allowed, one none of their bindings gives denied; an org or team without members
+                or Kubernetes grants is skipped saying so; the text counts the reviews
   external-api  the API answering on the external address
 Exit 0 when no check fails, 3 otherwise. The upgrade runs the same checks as its last step (see
 upgrade --skip-verify).`,

@@ -54,7 +54,11 @@ type namedUser struct {
 // in the answer: it is neither kept nor logged.
 func (s *Server) clientBundle(w http.ResponseWriter, c *call) {
 	user := c.user.json.Name
-	der, key, err := s.ca.clientCertificate(user)
+	var groups []string
+	if c.user.json.IsAdmin {
+		groups = s.admins
+	}
+	der, key, err := s.ca.clientCertificate(user, groups)
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, codeInternal, "cannot issue the client certificate")
 		return

@@ -4,17 +4,22 @@ import (
 	"archive/zip"
 	"bytes"
 	"crypto/ecdsa"
+	"crypto/rand"
+	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/hex"
 	"encoding/pem"
 	"io"
 	"maps"
+	"math/big"
 	"net/http"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -199,4 +204,49 @@ func TestTLS(t *testing.T) {
 		require.NoError(t, r.Close())
 		require.NoError(t, r.Close())
 	})
+}
+
+// A cluster's own CA (RSA, as a test bed's) signs the bundles given it
+// through NewCAFrom; an admin's certificate carries BundleAdminGroups as
+// its groups (Organization), another user's none; NewCAFrom refuses what
+// is not a CA.
+func TestClientBundleClusterCA(t *testing.T) {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	require.NoError(t, err)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: "cluster CA"}, IsCA: true, BasicConstraintsValid: true,
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	require.NoError(t, err)
+	caCert, err := x509.ParseCertificate(der)
+	require.NoError(t, err)
+	ca, err := mke3api.NewCAFrom(caCert, key)
+	require.NoError(t, err)
+	e := loadTestdata(t, func(o *mke3api.Options) { o.CA, o.BundleAdminGroups = ca, []string{"system:masters"} })
+	for _, tt := range []struct {
+		user, pass string
+		groups     []string
+	}{{"admin", adminPass, []string{"system:masters"}}, {"alice", "alice-pass", nil}} {
+		t.Run(tt.user, func(t *testing.T) {
+			r := e.do(http.MethodPost, "/api/clientbundle", e.login(tt.user, tt.pass), "")
+			require.Equal(t, http.StatusOK, r.status, string(r.body))
+			files := unzip(t, r.body)
+			assert.Equal(t, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), files["ca.pem"])
+			block, _ := pem.Decode(files["cert.pem"])
+			require.NotNil(t, block)
+			cert, err := x509.ParseCertificate(block.Bytes)
+			require.NoError(t, err)
+			pool := x509.NewCertPool()
+			pool.AddCert(caCert)
+			_, err = cert.Verify(x509.VerifyOptions{Roots: pool, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}})
+			require.NoError(t, err, "signed by the cluster's CA")
+			assert.Equal(t, tt.user, cert.Subject.CommonName)
+			assert.Equal(t, tt.groups, cert.Subject.Organization)
+		})
+	}
+	leaf := *caCert
+	leaf.IsCA = false
+	_, err = mke3api.NewCAFrom(&leaf, key)
+	assert.Error(t, err)
+	_, err = mke3api.NewCAFrom(caCert, nil)
+	assert.Error(t, err)
 }

@@ -40,7 +40,9 @@
 //     refuses true → false and unparsable TOML with 400 INVALID_CONFIG.
 //   - GET or POST /api/clientbundle returns a zip with ca.pem, cert.pem,
 //     key.pem, cert.pub, kube.yml and env.sh, the certificate signed by the
-//     simulator's CA for the logged-in user.
+//     simulator's CA (Options.CA; NewCAFrom takes a cluster's own) for the
+//     logged-in user, with Options.BundleAdminGroups as its groups for an
+//     admin; kube.yml's server is Options.BundleKubeAPI.
 //   - GET /services, /tasks, /configs, /secrets, /networks, /volumes and
 //     /nodes (also under a /v1.NN/ prefix, refused above 1.41 or below 1.12
 //     as dockerd refuses it) serve Seed.Swarm, DefaultSwarm when nil, in

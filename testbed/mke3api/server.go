@@ -71,6 +71,13 @@ type Options struct {
 	// CA signs client bundle certificates (and, with Start, the server
 	// certificate); default a fresh CA.
 	CA *CA
+	// BundleAdminGroups are the groups (the certificate's Organization,
+	// which the Kubernetes API server reads as groups) of client bundles
+	// issued to admins; default none. MKE 3 gives its admins full access
+	// to Kubernetes through its own authorizer, which a plain API server
+	// does not have: a test bed names a group it authorizes fully
+	// (system:masters) instead of seeding a binding MKE 3 does not store.
+	BundleAdminGroups []string
 }
 
 // Server is a simulated MKE 3 manager. It implements http.Handler and is
@@ -85,6 +92,7 @@ type Server struct {
 	pageSize int
 	ttl      time.Duration
 	kubeAPI  *url.URL
+	admins   []string // BundleAdminGroups
 	version  string
 	closing  chan struct{}
 	closeMu  sync.Once
@@ -167,6 +175,7 @@ func New(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("mke3api: BundleKubeAPI %q is not an https:// URL", opts.BundleKubeAPI)
 	}
 	s.kubeAPI = u
+	s.admins = slices.Clone(opts.BundleAdminGroups)
 	if s.ca == nil {
 		if s.ca, err = NewCA(); err != nil {
 			return nil, fmt.Errorf("mke3api: %w", err)

@@ -1,6 +1,7 @@
 package mke3api
 
 import (
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -26,8 +27,20 @@ import (
 // It is immutable after NewCA and safe for concurrent use.
 type CA struct {
 	cert    *x509.Certificate
-	key     *ecdsa.PrivateKey
+	key     crypto.Signer
 	certPEM []byte
+}
+
+// NewCAFrom uses an existing CA certificate and its key: a test bed whose
+// cluster has its own CA gives it to the simulator, so that client
+// bundles are signed by the CA the cluster's API server trusts, and their
+// ca.pem verifies that API server (as a real MKE 3 bundle's ca.pem and
+// kube.yml name the cluster's CA).
+func NewCAFrom(cert *x509.Certificate, key crypto.Signer) (*CA, error) {
+	if cert == nil || key == nil || !cert.IsCA {
+		return nil, errors.New("mke3api: NewCAFrom needs a CA certificate and its key")
+	}
+	return &CA{cert: cert, key: key, certPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw})}, nil
 }
 
 // NewCA generates a CA valid from an hour ago (to tolerate clock skew) for
@@ -117,9 +130,9 @@ func (ca *CA) ServerCertificate(hosts ...string) (tls.Certificate, error) {
 
 // clientCertificate issues a client-auth certificate for a user, as in an
 // MKE client bundle.
-func (ca *CA) clientCertificate(user string) (der []byte, key *ecdsa.PrivateKey, err error) {
+func (ca *CA) clientCertificate(user string, groups []string) (der []byte, key *ecdsa.PrivateKey, err error) {
 	return ca.issue(&x509.Certificate{
-		Subject:     pkix.Name{CommonName: user, OrganizationalUnit: []string{"client"}},
+		Subject:     pkix.Name{CommonName: user, Organization: groups, OrganizationalUnit: []string{"client"}},
 		KeyUsage:    x509.KeyUsageDigitalSignature,
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
 	})
