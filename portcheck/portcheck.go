@@ -254,14 +254,15 @@ func stopScript(pid string) string {
 }
 
 // probeScript connects to addr on each port with bash's /dev/tcp (timeout
-// secs) and prints "PORT ok" or "PORT fail".
+// secs) and prints "PORT ok" or "PORT fail", the ports at once: behind a
+// firewall that drops them, the script takes secs, not secs per port.
 func probeScript(addr string, ports []int, secs int) string {
 	var b strings.Builder
 	for _, p := range ports {
-		fmt.Fprintf(&b, "if timeout %d bash -c %s 2>/dev/null; then echo '%d ok'; else echo '%d fail'; fi; ", secs,
+		fmt.Fprintf(&b, "{ if timeout %d bash -c %s 2>/dev/null; then echo '%d ok'; else echo '%d fail'; fi; } & ", secs,
 			shell.Quote(fmt.Sprintf("exec 3<>/dev/tcp/%s/%d", addr, p)), p, p)
 	}
-	return b.String()
+	return b.String() + "wait"
 }
 
 // parallel runs f(0)…f(n-1), at most conc at once.
