@@ -111,6 +111,16 @@ func (o *Options) CheckDelivery() error {
 	return err
 }
 
+// Resolved is d with its defaults filled, or a *DeliveryError naming the
+// field that cannot be used; the k0s binary is not needed (no I/O).
+func (d Delivery) Resolved() (Delivery, error) {
+	r, err := d.resolve(nil)
+	if errors.Is(err, errNoK0sBinary) {
+		err = nil
+	}
+	return r, err
+}
+
 // DeliveryError is a Delivery that cannot be used; Field names the
 // option.
 type DeliveryError struct{ Field, Msg string }
