@@ -339,7 +339,9 @@ const peerServeTimeout = 10 * time.Minute
 // each server has its own, peerDir.XXXXXX (mktemp -d), so that the
 // cleanup of one that served its copy, which runs once it ended, never
 // removes the folder of the next one on the same port (the port is free
-// for it as soon as the copy is done).
+// for it as soon as the copy is done, while s_server still drains the
+// connection for up to 0.5 s before it ends: openssl apps/lib/s_socket.c,
+// do_server).
 func peerDir(stateDir string, port int) string {
 	return strings.TrimRight(stateDir, "/") + "/peer-" + strconv.Itoa(port)
 }

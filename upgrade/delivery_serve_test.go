@@ -17,10 +17,12 @@ import (
 // serveStandIns writes, in dir, stand-ins for the two tools the one-shot
 // server runs, each as the real one behaves where it matters here:
 // openssl req writes the key and certificate it is asked for; openssl
-// s_server prints ACCEPT once it listens (apps/s_server.c, do_server,
-// before its accept loop), and with -naccept 1 exits 0 after the one
-// connection it serves, here at once; timeout runs the command and exits
-// with its status (coreutils timeout(1)). The stand-in timeout then waits
+// s_server prints ACCEPT once it listens (apps/lib/s_socket.c, do_server:
+// report_server_accept before its accept loop), and with -naccept 1 ends
+// after the one connection it serves, which it drains for up to 0.5 s
+// after the client is done (so the client finishes first and the
+// server's cleanup comes later), here at once; timeout runs the command
+// and exits with its status (coreutils timeout(1)). The stand-in timeout then waits
 // for the file go-N in dir (N: the how-manieth timeout it is) before it
 // exits, so the test chooses when the server's own cleanup runs; it
 // ignores SIGTERM meanwhile, as a timeout that has already exited cannot
