@@ -164,6 +164,33 @@ func TestCheck(t *testing.T) {
 	}
 }
 
+// Neighbours: each host probes only the next hosts (wrapping around),
+// so every host is a destination as often as a source.
+func TestCheckNeighbours(t *testing.T) {
+	hs := []Host{{"a:22", "10.0.0.1", Worker}, {"b:22", "10.0.0.2", Worker}, {"c:22", "10.0.0.3", Worker}, {"d:22", "10.0.0.4", Worker}}
+	n := &net{addr: map[string]string{"10.0.0.1": "a:22", "10.0.0.2": "b:22", "10.0.0.3": "c:22", "10.0.0.4": "d:22"},
+		held: map[string]map[int]string{}, noPython: map[string]bool{}, listening: map[string][]int{},
+		dropped: map[[3]string]bool{{"d:22", "10.0.0.1", "19443"}: true}}
+	rep, err := Check(context.Background(), Options{Hosts: hs, Nodes: n, Ports: []Port{{Number: 19443, What: "peer"}}, Neighbours: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pairs := map[string]Verdict{}
+	for _, r := range rep.Results {
+		pairs[r.From+">"+r.To] = r.Verdict
+	}
+	want := map[string]Verdict{"a:22>b:22": OK, "a:22>c:22": OK, "b:22>c:22": OK, "b:22>d:22": OK,
+		"c:22>d:22": OK, "c:22>a:22": OK, "d:22>a:22": Blocked, "d:22>b:22": OK}
+	if len(pairs) != len(want) {
+		t.Fatalf("probed %v, want %v", pairs, want)
+	}
+	for k, v := range want {
+		if pairs[k] != v {
+			t.Errorf("%s: %q, want %q", k, pairs[k], v)
+		}
+	}
+}
+
 func TestCheckUntested(t *testing.T) {
 	hs := []Host{{"m1:22", "10.0.0.1", Controller}, {"down:22", "10.0.0.9", Worker}}
 	n := &net{addr: map[string]string{"10.0.0.1": "m1:22"}, held: map[string]map[int]string{}, noPython: map[string]bool{"m1:22": true}, listening: map[string][]int{}}

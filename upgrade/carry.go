@@ -282,9 +282,13 @@ func snapshotScript(stateDir string, c *Carry, snapshot, status string) string {
 }
 
 // carryRemoveCmd removes the carry's folder, and the state folder if
-// nothing else is in it.
+// nothing else is in it. A folder rm -rf cannot remove fails the command,
+// naming it: it holds MKE 3's service-account keys and etcd data (GNU rm
+// exits 1 when a file stays, -f or not: -f only ignores missing ones).
 func carryRemoveCmd(stateDir string) string {
-	return fmt.Sprintf("rm -rf %s; rmdir %s 2>/dev/null; true", shell.Quote(carryDir(stateDir)), shell.Quote(stateDir))
+	d := carryDir(stateDir)
+	return fmt.Sprintf("rm -rf %s || { echo %s >&2; exit 1; }; rmdir %s 2>/dev/null; true", shell.Quote(d),
+		shell.Quote("the carry folder "+d+" (MKE 3's service-account keys and etcd data) could not be removed: remove it by hand"), shell.Quote(stateDir))
 }
 
 // snapshotStatus is etcdutl snapshot status -w json's output (etcdutl

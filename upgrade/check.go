@@ -19,7 +19,7 @@ type CheckResult struct {
 	// Checks are every check's results, in the order Discover keeps them
 	// (Shared.Preflight): gather.Cluster's, the data carry's, the nodes'
 	// (data directory, private interface), the air-gapped image's, the
-	// load balancer's join ports'.
+	// load balancer's join ports', peer delivery's ports and openssl.
 	Checks []preflight.Result
 }
 
@@ -139,6 +139,7 @@ func (u *Upgrade) check(ctx context.Context) (*Shared, *gather.Result, error) {
 		}
 	}
 	sh.Preflight = append(sh.Preflight, u.checkJoinPorts(ctx, sh)...)
+	sh.Preflight = append(sh.Preflight, u.checkPeerPorts(ctx, sh)...)
 	if err := ctx.Err(); err != nil {
 		return nil, nil, fmt.Errorf("upgrade: discover: %w", err)
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/mke-migrate/mke-migrate/hosts"
 	"github.com/mke-migrate/mke-migrate/internal/shell"
 	"github.com/mke-migrate/mke-migrate/plan"
+	"github.com/mke-migrate/mke-migrate/upgrade/journal"
 	"github.com/mke-migrate/mke-migrate/upgrade/preflight"
 )
 
@@ -108,6 +109,16 @@ type Delivery struct {
 func (o *Options) CheckDelivery() error {
 	_, err := o.Delivery.resolve(o.K0sBinary)
 	return err
+}
+
+// Resolved is d with its defaults filled, or a *DeliveryError naming the
+// field that cannot be used; the k0s binary is not needed (no I/O).
+func (d Delivery) Resolved() (Delivery, error) {
+	r, err := d.resolve(nil)
+	if errors.Is(err, errNoK0sBinary) {
+		err = nil
+	}
+	return r, err
 }
 
 // DeliveryError is a Delivery that cannot be used; Field names the
@@ -324,7 +335,13 @@ func fetchScript(stateDir, k0sPath string, kept bool, want string, insecure bool
 // peerServeTimeout ends a one-shot server nobody fetched from.
 const peerServeTimeout = 10 * time.Minute
 
-// peerDir is the folder of the one-shot server on port.
+// peerDir is the prefix of the folders of the one-shot servers on port:
+// each server has its own, peerDir.XXXXXX (mktemp -d), so that the
+// cleanup of one that served its copy, which runs once it ended, never
+// removes the folder of the next one on the same port (the port is free
+// for it as soon as the copy is done, while s_server still drains the
+// connection for up to 0.5 s before it ends: openssl apps/lib/s_socket.c,
+// do_server).
 func peerDir(stateDir string, port int) string {
 	return strings.TrimRight(stateDir, "/") + "/peer-" + strconv.Itoa(port)
 }
@@ -336,12 +353,12 @@ func peerDir(stateDir string, port int) string {
 // after one connection, and timeout after peerServeTimeout. Its
 // certificate is made on the spot and trusted by nobody: the receiver
 // checks the SHA-256. A server of an earlier, interrupted try on the same
-// port is stopped first. The folder goes when the server ends normally,
-// else with serveStopCmd.
+// port is stopped first. The server's folder (its own: peerDir) goes
+// when the server ends normally, else with serveStopCmd.
 func serveStartCmd(stateDir, k0sPath, addr string, port int) string {
-	d := shell.Quote(peerDir(stateDir, port))
 	var b strings.Builder
-	fmt.Fprintf(&b, "set -e\nD=%s\n%s\n", d, serveStopCmd(stateDir, port))
+	fmt.Fprintf(&b, "set -e\n%s\nmkdir -p %s\nD=$(mktemp -d %s.XXXXXX)\n", serveStopCmd(stateDir, port),
+		shell.Quote(strings.TrimRight(stateDir, "/")), shell.Quote(peerDir(stateDir, port)))
 	fmt.Fprintf(&b, "command -v openssl >/dev/null 2>&1 || { echo 'openssl is not installed on this node' >&2; exit %d; }\n", exitServe)
 	fmt.Fprintf(&b, "[ -f %s ] || { echo 'no k0s binary at %s' >&2; exit %d; }\n", shell.Quote(k0sPath), k0sPath, exitServe)
 	fmt.Fprintf(&b, "mkdir -p \"$D/www\"; chmod 0700 \"$D\"; ln -s %s \"$D/www/k0s\"\n", shell.Quote(k0sPath))
@@ -353,11 +370,12 @@ func serveStartCmd(stateDir, k0sPath, addr string, port int) string {
 	return b.String()
 }
 
-// serveStopCmd stops the one-shot server on port, if any, and removes its
-// folder.
+// serveStopCmd stops the one-shot servers on port, if any, and removes
+// their folders (and the one folder of an earlier version, peerDir
+// itself).
 func serveStopCmd(stateDir string, port int) string {
 	d := shell.Quote(peerDir(stateDir, port))
-	return fmt.Sprintf("if [ -f %s/pid ]; then kill \"$(cat %s/pid)\" 2>/dev/null || true; fi; rm -rf %s", d, d, d)
+	return fmt.Sprintf("for p in %s/pid %s.*/pid; do if [ -f \"$p\" ]; then kill \"$(cat \"$p\")\" 2>/dev/null || true; fi; done; rm -rf %s %s.*", d, d, d, d)
 }
 
 // peerCleanupCmd stops every one-shot server of the run on a node (a
@@ -386,23 +404,60 @@ func newDeliveryState(d Delivery) *deliveryState {
 	return s
 }
 
+// resume gives the pools, before a resumed run goes on, the nodes that
+// an earlier process of the run delivered the binary to (from journal
+// state st): those whose k0s-upload is done and k0s-binary not (the
+// staged copy) and those whose k0s-binary is done (the binary at
+// K0sPath). Their steps do not run again, so without this the first node
+// to ask would find no source and get the binary uploaded once more.
+// Each is checked (SHA-256, openssl) before it serves, and only when a
+// node needs a source (peerPool.acquire).
+func (s *deliveryState) resume(st *journal.State, hosts []string) {
+	var staged, installed []string
+	for _, h := range hosts {
+		switch {
+		case st.Done("k0s-binary", h):
+			installed = append(installed, h)
+		case st.Done("k0s-upload", h):
+			staged = append(staged, h)
+		}
+	}
+	s.staged.candidates(staged)
+	s.peers.candidates(installed)
+}
+
 // peerPool hands out sources for peer copies: nodes that have the
 // verified binary, each serving at most fanout copies at once. The first
 // node to ask when there is no source gets it by upload (the seed); the
 // others wait for a source. After two failed copies and none that
 // worked, the nodes cannot copy from each other (a firewall): every node
-// uploads instead.
+// uploads instead. On a resume, the nodes an earlier process delivered
+// to are checked first (maybe): a node that has the binary is a source
+// and nothing is uploaded.
 type peerPool struct {
 	fanout int
 
-	mu       sync.Mutex
-	wake     chan struct{} // closed at every change
-	have     []string      // sources, in the order they got the binary
-	slots    map[string][]bool
-	bad      map[string]bool // could not serve
-	seeding  bool
-	failures int
-	copies   int
+	mu        sync.Mutex
+	wake      chan struct{} // closed at every change
+	have      []string      // sources, in the order they got the binary
+	slots     map[string][]bool
+	bad       map[string]bool // could not serve
+	seeding   bool
+	failures  int
+	copies    int
+	maybe     []string // may have the binary (a resume): checked before a seed
+	verifying bool
+}
+
+// candidates adds hosts that may have the binary (not checked yet).
+func (p *peerPool) candidates(hosts []string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, h := range hosts {
+		if !slices.Contains(p.maybe, h) && !slices.Contains(p.have, h) {
+			p.maybe = append(p.maybe, h)
+		}
+	}
 }
 
 func newPeerPool(fanout int) *peerPool {
@@ -416,8 +471,11 @@ func (p *peerPool) changed() {
 }
 
 // acquire returns a source for self and the slot (port offset) it serves
-// on, or seed=true: self gets the binary by upload.
-func (p *peerPool) acquire(ctx context.Context, self string) (src string, slot int, seed bool, err error) {
+// on, or seed=true: self gets the binary by upload. With no source, the
+// candidates other than self (a resume's) are first given to check, which
+// adds those that have the binary (Env.delivered); meanwhile the others
+// wait, so that none seeds while a source may be found.
+func (p *peerPool) acquire(ctx context.Context, self string, check func(ctx context.Context, hosts []string)) (src string, slot int, seed bool, err error) {
 	for {
 		p.mu.Lock()
 		if p.failures >= 2 && p.copies == 0 {
@@ -451,7 +509,21 @@ func (p *peerPool) acquire(ctx context.Context, self string) (src string, slot i
 			p.mu.Unlock()
 			return best, i, false, nil
 		}
-		if usable == 0 && !p.seeding {
+		if others := slices.DeleteFunc(slices.Clone(p.maybe), func(h string) bool { return h == self }); usable == 0 && len(others) > 0 && !p.verifying && !p.seeding {
+			p.verifying = true
+			p.maybe = slices.DeleteFunc(p.maybe, func(h string) bool { return h != self })
+			p.mu.Unlock()
+			check(ctx, others)
+			p.mu.Lock()
+			p.verifying = false
+			p.changed()
+			p.mu.Unlock()
+			if err := ctx.Err(); err != nil {
+				return "", 0, false, err
+			}
+			continue
+		}
+		if usable == 0 && !p.seeding && !p.verifying {
 			p.seeding = true
 			p.mu.Unlock()
 			return "", 0, true, nil
@@ -698,7 +770,7 @@ func (e *Env) peerAddr(host string) string {
 // none has it yet (the seed) or the copy fails.
 func (e *Env) peerCopy(ctx context.Context, r *plan.Run, dest string, kept bool, pool *peerPool) error {
 	host := r.Step.Host
-	src, slot, seed, err := pool.acquire(ctx, host)
+	src, slot, seed, err := pool.acquire(ctx, host, func(ctx context.Context, hs []string) { e.checkSources(ctx, r, hs, dest, pool) })
 	if err != nil {
 		return err
 	}
@@ -750,6 +822,32 @@ func (e *Env) peerCopy(ctx context.Context, r *plan.Run, dest string, kept bool,
 		}
 	}
 	return e.uploadTo(ctx, node, host, dest, kept)
+}
+
+// checkSources adds to pool those of hs (a resume's candidates) that have
+// the wanted binary at dest, one SHA-256 command each, a few at a time; a
+// node that cannot be reached or has another file is left out.
+func (e *Env) checkSources(ctx context.Context, r *plan.Run, hs []string, dest string, pool *peerPool) {
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, max(e.Delivery.PeerFanout, DefaultPeerFanout))
+	for _, h := range hs {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			n, err := e.Nodes.Node(ctx, h)
+			var out string
+			if err == nil {
+				out, err = sudo(ctx, n, k0sSumCmd(dest))
+			}
+			if err == nil && outValue(out, "sum") == e.Delivery.SHA256 {
+				r.Logger.Info("a node has the k0s binary from before the resume: it serves the copies", "peer", h, "path", dest)
+				e.delivered(h, pool)
+				return
+			}
+			r.Logger.Debug("not a source after the resume", "peer", h, "path", dest, "sum", outValue(out, "sum"), "err", err)
+		})
+	}
+	wg.Wait()
 }
 
 // deliveryToolsProbe prints tools=<the tools of the delivery the node

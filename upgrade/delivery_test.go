@@ -98,13 +98,13 @@ func TestPeerPoolFanout(t *testing.T) {
 func testPeerPoolFanout(t *testing.T) {
 	p := newPeerPool(2)
 	ctx := t.Context()
-	_, _, seed, err := p.acquire(ctx, "a")
+	_, _, seed, err := p.acquire(ctx, "a", noCheck)
 	rq.NoError(t, err)
 	rq.True(t, seed, "the first node seeds")
 	// another node waits for the seed instead of uploading too
 	got := make(chan string, 1)
 	go func() {
-		src, _, seed, err := p.acquire(ctx, "b")
+		src, _, seed, err := p.acquire(ctx, "b", noCheck)
 		if err != nil || seed {
 			got <- "error or seed"
 			return
@@ -120,21 +120,21 @@ func testPeerPoolFanout(t *testing.T) {
 	p.add("a")
 	p.seeded()
 	rq.Equal(t, "a", <-got)
-	src, slot, _, err := p.acquire(ctx, "c")
+	src, slot, _, err := p.acquire(ctx, "c", noCheck)
 	rq.NoError(t, err)
 	rq.Equal(t, "a", src)
 	rq.Equal(t, 1, slot, "a's second port")
 	// a serves 2: d waits until a slot is free or another source comes
 	wctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
-	_, _, _, err = p.acquire(wctx, "d")
+	_, _, _, err = p.acquire(wctx, "d", noCheck)
 	cancel()
 	rq.ErrorIs(t, err, context.DeadlineExceeded)
 	p.add("b")
-	src, _, _, err = p.acquire(ctx, "d")
+	src, _, _, err = p.acquire(ctx, "d", noCheck)
 	rq.NoError(t, err)
 	rq.Equal(t, "b", src)
 	p.release("a", 1, true, false)
-	src, slot, _, err = p.acquire(ctx, "e")
+	src, slot, _, err = p.acquire(ctx, "e", noCheck)
 	rq.NoError(t, err)
 	rq.Equal(t, "a", src, "a has a free slot again")
 	rq.Equal(t, 1, slot)
@@ -156,7 +156,7 @@ func testPeerPoolBoundUnderLoad(t *testing.T) {
 	for i := range nodes {
 		wg.Go(func() {
 			self := string(rune('A' + i))
-			src, slot, seed, err := p.acquire(t.Context(), self)
+			src, slot, seed, err := p.acquire(t.Context(), self, noCheck)
 			if err != nil {
 				t.Error(err)
 				return
@@ -190,18 +190,74 @@ func testPeerPoolBoundUnderLoad(t *testing.T) {
 func TestPeerPoolDegrades(t *testing.T) {
 	p := newPeerPool(2)
 	p.add("a")
-	src, slot, _, _ := p.acquire(t.Context(), "b")
+	src, slot, _, _ := p.acquire(t.Context(), "b", noCheck)
 	p.release(src, slot, false, true)
-	_, _, seed, err := p.acquire(t.Context(), "c")
+	_, _, seed, err := p.acquire(t.Context(), "c", noCheck)
 	rq.NoError(t, err)
 	rq.True(t, seed, "no source left that can serve: c seeds")
 	p.add("c")
 	p.seeded()
-	src, slot, _, _ = p.acquire(t.Context(), "d")
+	src, slot, _, _ = p.acquire(t.Context(), "d", noCheck)
 	rq.Equal(t, "c", src)
 	p.release(src, slot, false, false)
-	_, _, seed, _ = p.acquire(t.Context(), "e")
+	_, _, seed, _ = p.acquire(t.Context(), "e", noCheck)
 	rq.True(t, seed, "two failures, no copy: upload")
+}
+
+// noCheck is acquire's check for a pool without a resume's candidates.
+func noCheck(context.Context, []string) { panic("no candidates to check") }
+
+// A resume: the nodes an earlier process delivered to are checked before
+// anyone seeds, once, by one caller while the others wait; those that
+// have the binary serve, and only when none has it does a node seed.
+func TestPeerPoolResume(t *testing.T) {
+	p := newPeerPool(2)
+	p.candidates([]string{"a", "b", "c"})
+	var checks [][]string
+	started, release := make(chan struct{}), make(chan struct{})
+	check := func(_ context.Context, hs []string) {
+		checks = append(checks, hs) // one caller: the others wait
+		close(started)
+		<-release
+		p.add("b") // b has it; a and c do not
+	}
+	type got struct {
+		src  string
+		seed bool
+		err  error
+	}
+	res := make(chan got, 2)
+	ask := func(self string) {
+		go func() {
+			src, _, seed, err := p.acquire(t.Context(), self, check)
+			res <- got{src, seed, err}
+		}()
+	}
+	// c asks first: it checks the others, not itself; d asks meanwhile
+	ask("c")
+	<-started
+	ask("d")
+	close(release)
+	for range 2 {
+		g := <-res
+		rq.NoError(t, g.err)
+		rq.False(t, g.seed, "a node seeded although b has the binary")
+		rq.Equal(t, "b", g.src)
+	}
+	rq.Equal(t, [][]string{{"a", "b"}}, checks, "the candidates are checked once, without the asker")
+
+	// none of the candidates has it: the asker seeds
+	q := newPeerPool(1)
+	q.candidates([]string{"a"})
+	_, _, seed, err := q.acquire(t.Context(), "b", func(context.Context, []string) {})
+	rq.NoError(t, err)
+	rq.True(t, seed)
+	// a candidate asking for itself does not check itself
+	r := newPeerPool(1)
+	r.candidates([]string{"a"})
+	_, _, seed, err = r.acquire(t.Context(), "a", noCheck)
+	rq.NoError(t, err)
+	rq.True(t, seed)
 }
 
 // runScript runs a delivery script with sh, as the node would (as the

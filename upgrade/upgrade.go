@@ -600,6 +600,8 @@ func (u *Upgrade) Resume(ctx context.Context, p *plan.Plan) (*Result, error) {
 	if ev, ok := st.RunEnded(); ok && ev == journal.RunDone {
 		return &Result{Run: j.Run(), Shared: u.shared}, nil
 	}
+	// the nodes the dead process delivered k0s to serve the others
+	u.delivery.resume(st, append(slices.Clone(u.shared.Managers), u.shared.Workers...))
 	// a backup the run encrypted is never taken again in plain text
 	if u.shared.BackupEncrypted && len(u.o.BackupPassphrase) == 0 && !st.Done("mke3-backup", u.shared.Leader) {
 		return nil, errors.New("upgrade: the run encrypts MKE 3's backup, which it has still to take: give the backup passphrase again")

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -31,7 +32,7 @@ func preflightFlags() []cli.Flag {
 		&cli.StringFlag{Name: "data-dir", Aliases: []string{"d"}, Value: upgrade.DefaultDataDir, Usage: "k0s's data `DIR` on every node, as upgrade --data-dir: checks that it can be made and has room"},
 		&cli.BoolFlag{Name: "no-carry", Usage: "as upgrade --no-carry: leave out the checks of MKE 3's Kubernetes data (docker inspect of its API server, controller manager and ucp-kv on the leader)"},
 		&cli.BoolFlag{Name: "skip-join-check", Usage: "as upgrade --skip-join-check: do not check that the load balancer forwards the join ports"},
-	}, append(sshFlags(), optionalMKE3Flags()...)...)
+	}, slices.Concat(sshFlags(), optionalMKE3Flags(), deliveryFlags())...)
 }
 
 func preflightCommand() *cli.Command {
@@ -44,7 +45,8 @@ their kubelet profiles, converts the configuration for those hosts, reads MKE 3'
 controller manager and ucp-kv on the leader (the data carry: etcd prefix, service-account keys,
 encryption at rest), checks k0s's data directory on every node and, with --external-address, that
 the load balancer forwards 9443 and 6443 to the managers (a short-lived listener on each manager's
-free 9443, a connection from each joining node). It reports blockers, warnings and skipped checks
+free 9443, a connection from each joining node) and, with --k0s-delivery peer (the default), openssl
+on the nodes and the peer ports between them (warnings). It reports blockers, warnings and skipped checks
 with their remedies: the same checks, on the same code path, as upgrade refuses on.
 Exit 3 when something blocks the upgrade.`,
 		Flags:  preflightFlags(),
@@ -88,6 +90,12 @@ func runPreflight(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	// the delivery's checks follow upgrade's delivery flags (no binary
+	// needed: url mode takes --k0s-sha256)
+	delivery, err := deliveryOptions(c, nil, false)
+	if err != nil {
+		return err
+	}
 	file, err := hosts.Load(c.String("hosts-path"))
 	if err != nil {
 		return usageErr(err)
@@ -109,6 +117,7 @@ func runPreflight(c *cli.Context) error {
 		KubeletProfileLabel: c.String("kubelet-profile-label"),
 		DataDir:             c.String("data-dir"),
 		Carry:               upgrade.CarryOptions{Skip: c.Bool("no-carry")},
+		Delivery:            delivery,
 		Logger:              log,
 	}
 	if c.Bool("skip-join-check") {

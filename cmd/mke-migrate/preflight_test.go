@@ -148,3 +148,19 @@ func TestPreflight(t *testing.T) {
 	code, _, _ = runCLI(t, "preflight", "--hosts-path", filepath.Join(t.TempDir(), "missing.yaml"))
 	assert.Equal(t, 2, code)
 }
+
+// preflight takes upgrade's delivery flags, checked before any host is
+// reached: the peer ports it probes and the mode it checks for.
+func TestPreflightDeliveryFlags(t *testing.T) {
+	h := writeFile(t, t.TempDir(), "hosts.yaml", "hosts:\n  - address: 10.0.0.1\n")
+	for flag, args := range map[string][]string{
+		"--k0s-delivery":    {"--k0s-delivery", "carrier-pigeon"},
+		"--k0s-peer-port":   {"--k0s-peer-port", "65535"},
+		"--k0s-peer-fanout": {"--k0s-peer-fanout", "0"},
+		"--k0s-sha256":      {"--k0s-delivery", "url"},
+	} {
+		code, _, stderr := runCLI(t, append([]string{"preflight", "--hosts-path", h}, args...)...)
+		assert.Equal(t, 2, code, flag)
+		assert.Contains(t, stderr, flag)
+	}
+}

@@ -19,7 +19,7 @@ func deliveryFlags() []cli.Flag {
 		&cli.StringFlag{Name: "k0s-sha256", Usage: "the k0s binary's SHA-256 `HEX` every node must find (default: of --k0s-binary; url delivery needs one of them)"},
 		&cli.IntFlag{Name: "concurrent-uploads", Value: upgrade.DefaultConcurrentUploads, Usage: "upload k0s to at most `N` nodes at once (0: no bound)"},
 		&cli.IntFlag{Name: "k0s-peer-fanout", Value: upgrade.DefaultPeerFanout, Usage: "peer delivery: a node serves k0s to at most `K` nodes at once"},
-		&cli.IntFlag{Name: "k0s-peer-port", Value: upgrade.DefaultPeerPort, Usage: "peer delivery: nodes serve k0s on TCP ports `PORT` to PORT+K-1, which must be open between the nodes"},
+		&cli.IntFlag{Name: "k0s-peer-port", Value: upgrade.DefaultPeerPort, Usage: "peer delivery: nodes serve k0s on TCP ports `PORT` to PORT+K-1, which must be open between the nodes (preflight probes them and openssl on the nodes: a warning, not a blocker, as a failed copy is uploaded instead)"},
 	}
 }
 
