@@ -171,8 +171,10 @@ func TestStopStep(t *testing.T) {
 	requireCmds(t, fc, worker+": "+shell.Sudo(stopScript(c.StateDir, c.StopContainers, c.KeepRunning, []string{agent, "ucp-kubelet", "ucp-proxy", "k8s_web_x"})))
 	// undo starts them in reverse, but not the agent's Swarm task (Swarm
 	// starts a new one), waits until they run, then removes the node's list
-	list := shell.Sudo("cat '/var/lib/mke-migrate/mke3-stopped' 2>/dev/null || true")
-	clean := shell.Sudo("rm -f '/var/lib/mke-migrate/mke3-stopped' '/var/lib/mke-migrate/mke3-stopped.part'; rmdir '/var/lib/mke-migrate' 2>/dev/null; true")
+	// after any stop still under way on the node (its lock)
+	lock := "'/var/lib/mke-migrate/mke3-stop.lock'"
+	list := shell.Sudo("[ ! -e " + lock + " ] || flock -w 1 " + lock + " true || true; cat '/var/lib/mke-migrate/mke3-stopped' 2>/dev/null || true")
+	clean := shell.Sudo("rm -f '/var/lib/mke-migrate/mke3-stopped' '/var/lib/mke-migrate/mke3-stopped.part' " + lock + "; rmdir '/var/lib/mke-migrate' 2>/dev/null; true")
 	fc.nodes[worker].reply[shell.Sudo(listRunningCmd)] = "ucp-kubelet\nucp-proxy\nk8s_web_x"
 	run(t, fc, s, r.Data(), undo)
 	requireCmds(t, fc, worker+": "+list, worker+": "+shell.Sudo("docker start k8s_web_x ucp-proxy ucp-kubelet"), worker+": "+shell.Sudo(listRunningCmd), worker+": "+clean)

@@ -42,6 +42,12 @@ func dockerStartCmd(names []string) string { return "docker start " + shell.Join
 // journal's copy, lost) still knows what to start.
 const stoppedName = "mke3-stopped"
 
+// stopLockName is the lock (flock(1), util-linux) stopScript holds while
+// it or any child of it runs; the undo waits for it, up to
+// Commands.Ready, so that a stop whose session ended but which still runs
+// on the node cannot write its list or stop a container after the undo.
+const stopLockName = "mke3-stop.lock"
+
 // stopScript lists the running containers and chooses what to stop: those
 // whose names start with one of prefixes, in the order of prefixes, but
 // not those of keep, then what an earlier try stopped (prev, from the
@@ -54,6 +60,10 @@ const stoppedName = "mke3-stopped"
 func stopScript(stateDir string, prefixes, keep, prev []string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "set -ef\nexport LC_ALL=C\nf=%s\n", statePath(stateDir, stoppedName))
+	// held while this script or any of its children runs: a session
+	// ended (cancelled, connection lost) does not end a docker stop under
+	// way, and the undo waits for it (stopLockName)
+	fmt.Fprintf(&b, "mkdir -p %s\nexec 9>%s\nflock 9\n", shell.Quote(stateDir), statePath(stateDir, stopLockName))
 	b.WriteString("r=$(" + listRunningCmd + ")\n")
 	b.WriteString("s=' '\nadd() { case \"$s\" in *\" $1 \"*) ;; *) s=\"$s$1 \";; esac; }\n")
 	kc := "" // the names left running come first: they match no prefix
@@ -70,7 +80,7 @@ func stopScript(stateDir string, prefixes, keep, prev []string) string {
 	fmt.Fprintf(&b, "for n in %s $(cat \"$f\" 2>/dev/null || true); do add \"$n\"; done\n", shell.Join(prev...))
 	b.WriteString("[ \"$s\" != ' ' ] || exit 0\n")
 	// the list is on the node before anything stops
-	fmt.Fprintf(&b, "mkdir -p %s\nprintf '%%s\\n' $s > \"$f.part\"\nmv -f \"$f.part\" \"$f\"\necho $s\n", shell.Quote(stateDir))
+	b.WriteString("printf '%s\\n' $s > \"$f.part\"\nmv -f \"$f.part\" \"$f\"\necho $s\n")
 	id := strings.Repeat("[0-9a-z]", 25)
 	b.WriteString("t=; o=\nfor n in $s; do case \"$n\" in .*) o=\"$o $n\";; *.*) case \"${n#*.}\" in " + id + "." + id + ") t=\"$t $n\";; *) o=\"$o $n\";; esac;; *) o=\"$o $n\";; esac; done\n")
 	b.WriteString("[ -z \"$t\" ] || docker stop $t >/dev/null\n[ -z \"$o\" ] || docker stop $o >/dev/null\n")
@@ -237,7 +247,8 @@ func stopStep(e *Env, host string) *plan.Step {
 			f := statePath(c.StateDir, stoppedName)
 			// the node's list first: it holds what a stop cut off after
 			// writing it stopped, which the journal may not
-			out, err := sudo(ctx, r.Node, "cat "+f+" 2>/dev/null || true")
+			l := statePath(c.StateDir, stopLockName)
+			out, err := sudo(ctx, r.Node, fmt.Sprintf("[ ! -e %s ] || flock -w %d %s true || true; cat %s 2>/dev/null || true", l, max(int(c.Ready.Seconds()), 1), l, f))
 			if err != nil {
 				return err
 			}
@@ -255,7 +266,7 @@ func stopStep(e *Env, host string) *plan.Step {
 				}
 			}
 			// the list goes once MKE 3 runs again
-			_, err = sudo(ctx, r.Node, "rm -f "+f+" "+statePath(c.StateDir, stoppedName+".part")+"; rmdir "+shell.Quote(c.StateDir)+" 2>/dev/null; true")
+			_, err = sudo(ctx, r.Node, "rm -f "+f+" "+statePath(c.StateDir, stoppedName+".part")+" "+l+"; rmdir "+shell.Quote(c.StateDir)+" 2>/dev/null; true")
 			return err
 		},
 	}
