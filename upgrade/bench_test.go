@@ -137,10 +137,28 @@ func BenchmarkUpgrade(b *testing.B) {
 		b.ReportMetric(outage.Seconds()/measured.Seconds(), "outage-x-measured-path")
 		lmin, lmean, lmax := loadStats(loads, outStart, outEnd)
 		b.ReportMetric(lmax, "load-max")
+		// how much of the 2 cores the outage had: near 100 %, the lanes
+		// wait for CPU, not for each other (all processes, other
+		// engineers' included)
+		busy := cpuBusy(loads, outStart, outEnd)
+		b.ReportMetric(100*busy, "cpu-busy-%")
+		var wStart time.Time
+		for _, t := range trace {
+			if t.e.Kind == plan.EventStepStart && strings.HasPrefix(t.e.Stage, "Workers") {
+				wStart = t.at
+				break
+			}
+		}
+		wBusy := cpuBusy(loads, wStart, outEnd)
+		b.ReportMetric(100*wBusy, "cpu-busy-workers-%")
+		// the CPU the worker stage used, per worker lane (everything the
+		// machine ran then, divided by the lanes)
+		b.ReportMetric(wBusy*outEnd.Sub(wStart).Seconds()*float64(runtime.NumCPU())/float64(workers), "cpu-s/worker-lane")
 		b.Log(fmt.Sprintf("%d workers in %d node steps at concurrency %d, delay %v: outage %v, wall %v, critical path %v (measured: node step %v, path %v)",
 			workers, batches, concurrency, delay, outage.Round(time.Millisecond), wall.Round(time.Millisecond), critical,
 			nodeStep.Round(time.Millisecond), measured.Round(time.Millisecond)))
-		b.Log(fmt.Sprintf("load average (1 min) during the outage: min %.1f, mean %.1f, max %.1f on %d cores", lmin, lmean, lmax, runtime.NumCPU()))
+		b.Log(fmt.Sprintf("load average (1 min) during the outage: min %.1f, mean %.1f, max %.1f on %d cores; CPU busy %.0f %% (%.1f core-seconds)",
+			lmin, lmean, lmax, runtime.NumCPU(), 100*busy, busy*outage.Seconds()*float64(runtime.NumCPU())))
 		// on stdout: a benchmark's log keeps only its first lines
 		fmt.Print(breakdown(trace, outStart, outEnd, concurrency))
 		b.StartTimer()
@@ -155,6 +173,57 @@ type benchEvent struct {
 type loadSample struct {
 	at   time.Time
 	load float64
+	// busy and total are /proc/stat's cumulative CPU times (all cores, in
+	// clock ticks): busy is all but idle and iowait
+	busy, total uint64
+}
+
+// cpuTimes reads /proc/stat's first line (proc(5)): the CPU time of all
+// cores, busy and in total.
+func cpuTimes() (busy, total uint64, ok bool) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, 0, false
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line)
+	if len(f) < 6 || f[0] != "cpu" {
+		return 0, 0, false
+	}
+	for i, v := range f[1:] {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			return 0, 0, false
+		}
+		total += n
+		if i != 3 && i != 4 { // idle, iowait
+			busy += n
+		}
+	}
+	return busy, total, true
+}
+
+// cpuBusy is the share of the machine's CPU time that was busy from the
+// last sample at or before from to the first at or after to (the
+// nearest ones the run has; 0 without two).
+func cpuBusy(s []loadSample, from, to time.Time) float64 {
+	var a, z *loadSample
+	for i := range s {
+		x := &s[i]
+		if x.total == 0 {
+			continue
+		}
+		if a == nil || !x.at.After(from) {
+			a = x
+		}
+		if z == nil || z.at.Before(to) {
+			z = x
+		}
+	}
+	if a == nil || z == nil || z.total <= a.total {
+		return 0
+	}
+	return float64(z.busy-a.busy) / float64(z.total-a.total)
 }
 
 // startLoadSampler reads the 1-minute load average every second until
@@ -174,8 +243,9 @@ func startLoadSampler() func() []loadSample {
 			return
 		}
 		if v, err := strconv.ParseFloat(f[0], 64); err == nil {
+			busy, total, _ := cpuTimes()
 			mu.Lock()
-			out = append(out, loadSample{time.Now(), v})
+			out = append(out, loadSample{at: time.Now(), load: v, busy: busy, total: total})
 			mu.Unlock()
 		}
 	}
