@@ -55,8 +55,9 @@ const stopLockName = "mke3-stop.lock"
 // StateDir/mke3-stopped, prints it on one line, and stops the Swarm tasks
 // first (the agents: they would start the rest again), then the others in
 // their order: list and stop in one remote command (the tests hold it to
-// toStop and stopCmd, the engine's choice when they were two). Container names (Docker: [a-zA-Z0-9][a-zA-Z0-9_.-]*)
-// hold no white space nor glob characters; globbing is off all the same.
+// toStop and stopCmd, the engine's choice when they were two). Container
+// names (Docker: [a-zA-Z0-9][a-zA-Z0-9_.-]*) hold no white space nor glob
+// characters; globbing is off all the same.
 func stopScript(stateDir string, prefixes, keep, prev []string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "set -ef\nexport LC_ALL=C\nf=%s\n", statePath(stateDir, stoppedName))
