@@ -14,6 +14,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/mke-migrate/mke-migrate/hosts"
+	"github.com/mke-migrate/mke-migrate/internal/shell"
 	"github.com/mke-migrate/mke-migrate/plan"
 	"github.com/mke-migrate/mke-migrate/testbed"
 	"github.com/mke-migrate/mke-migrate/upgrade"
@@ -394,4 +396,74 @@ func maxTime(a, b time.Time) time.Time {
 		return a
 	}
 	return b
+}
+
+// BenchmarkRemoteCommandCPU says what a worker lane's remote commands
+// cost in CPU on the test bed, the cost BenchmarkUpgrade's 200 lanes
+// share 2 cores with: the CPU time (user + system, of every process of
+// the worker's host, children reaped included, from /proc/PID/stat inside
+// its PID namespace) of a remote command run as the engine runs it (its
+// own SSH session, login shell, sudo, sh -c), for an empty command, one
+// start of the fake docker or k0s binary, and one short coreutils
+// process. Independent of the machine's other load.
+//
+//	go test ./upgrade -run '^$' -bench BenchmarkRemoteCommandCPU -benchtime 1x
+func BenchmarkRemoteCommandCPU(b *testing.B) {
+	for b.Loop() {
+		b.StopTimer()
+		bd := startBedWithin(b, 1, 5*time.Minute)
+		i := len(bd.c.Hosts) - 1
+		w := bd.c.Hosts[i]
+		cl, err := hosts.Connect(context.Background(), bd.hosts[i], hosts.ConnectOptions{KnownHostsPath: bd.knownHosts})
+		require.NoError(b, err)
+		// the ticks of every process of the host, its reaped children
+		// included (proc(5): utime, stime, cutime, cstime)
+		ticks := func() int64 {
+			out, err := bd.c.Exec(context.Background(), w, "cat /proc/[0-9]*/stat 2>/dev/null")
+			require.NoError(b, err)
+			var n int64
+			for _, l := range strings.Split(out, "\n") {
+				j := strings.LastIndexByte(l, ')')
+				if j < 0 {
+					continue
+				}
+				f := strings.Fields(l[j+1:])
+				if len(f) < 15 {
+					continue
+				}
+				for _, k := range []int{11, 12, 13, 14} {
+					v, _ := strconv.ParseInt(f[k], 10, 64)
+					n += v
+				}
+			}
+			return n
+		}
+		const reps = 40
+		hz := 100.0 // USER_HZ on Linux
+		// one read of ticks is in each difference: 1/40 of a session
+		measure := func(cmd string) float64 {
+			t0 := ticks()
+			for range reps {
+				_, err := cl.Exec(context.Background(), shell.Sudo(cmd), hosts.WithSudo())
+				require.NoError(b, err)
+			}
+			return float64(ticks()-t0) / hz / reps
+		}
+		cases := []struct{ name, cmd string }{
+			{"session", "true"},
+			{"docker", "docker ps --filter status=running --format '{{.Names}}' >/dev/null"},
+			{"k0s", "k0s version >/dev/null 2>&1; true"},
+			{"coreutils", "mkdir -p /tmp/mke-bench-probe"},
+		}
+		got := map[string]float64{}
+		for _, c := range cases {
+			got[c.name] = measure(c.cmd)
+		}
+		b.ReportMetric(1000*got["session"], "session-ms")
+		b.ReportMetric(1000*(got["docker"]-got["session"]), "fake-docker-ms")
+		b.ReportMetric(1000*(got["k0s"]-got["session"]), "fake-k0s-ms")
+		b.ReportMetric(1000*(got["coreutils"]-got["session"]), "coreutils-ms")
+		_ = cl.Close()
+		b.StartTimer()
+	}
 }

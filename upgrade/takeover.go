@@ -63,8 +63,9 @@ func stopScript(stateDir string, prefixes, keep, prev []string) string {
 	fmt.Fprintf(&b, "set -ef\nexport LC_ALL=C\nf=%s\n", statePath(stateDir, stoppedName))
 	// held while this script or any of its children runs: a session
 	// ended (cancelled, connection lost) does not end a docker stop under
-	// way, and the undo waits for it (stopLockName)
-	fmt.Fprintf(&b, "mkdir -p %s\nexec 9>%s\nflock 9\n", shell.Quote(stateDir), statePath(stateDir, stopLockName))
+	// way, and the undo waits for it (stopLockName); without flock, the
+	// stop runs as before the lock, unguarded
+	fmt.Fprintf(&b, "mkdir -p %s\nexec 9>%s\n! command -v flock >/dev/null 2>&1 || flock 9\n", shell.Quote(stateDir), statePath(stateDir, stopLockName))
 	b.WriteString("r=$(" + listRunningCmd + ")\n")
 	b.WriteString("s=' '\nadd() { case \"$s\" in *\" $1 \"*) ;; *) s=\"$s$1 \";; esac; }\n")
 	kc := "" // the names left running come first: they match no prefix
