@@ -85,12 +85,12 @@ func TestCommands(t *testing.T) {
 		{"install args, joining worker with profile", strings.Join(installArgs("worker", "/etc/k0s", "/etc/k0s/join-token", true, "high mem"), " "),
 			"k0s install worker --token-file /etc/k0s/join-token --profile=high mem"},
 		{"install script, first controller", installScript(installArgs("controller", "/etc/k0s", "/etc/k0s/join-token", false, ""), "/etc/k0s", "/etc/k0s/join-token", false, ready, "", ""),
-			"set -e\nT='/etc/k0s/join-token'\ntrap 'rm -f \"$T\"' EXIT\nif k0s status >/dev/null 2>&1; then exit 0; fi\nmkdir -p '/etc/k0s'\n" +
-				"k0s install controller -c /etc/k0s/k0s.yaml --enable-worker || " + k0sInstalled + "\nk0s start\n" +
+			"set -e\nT='/etc/k0s/join-token'\ntrap 'rm -f \"$T\"' EXIT\nmkdir -p '/etc/k0s'\n" +
+				"k0s install controller -c /etc/k0s/k0s.yaml --enable-worker || " + k0sInstalled + "\nk0s start || k0s status >/dev/null 2>&1\n" +
 				"i=0; until k0s status >/dev/null 2>&1; do i=$((i+1)); if [ $i -ge 11 ]; then echo 'k0s did not become ready after 2s' >&2; exit 1; fi; sleep 0.2; done\n"},
 		{"install script, joining worker", installScript(installArgs("worker", "/etc/k0s", "/etc/k0s/join-token", true, "a'b"), "/etc/k0s", "/etc/k0s/join-token", true, ready, "CHECK", "WAIT"),
-			"set -e\nT='/etc/k0s/join-token'\ntrap 'rm -f \"$T\"' EXIT\nif k0s status >/dev/null 2>&1; then WAIT; exit 0; fi\nCHECK\nmkdir -p '/etc/k0s'\n(umask 077; cat > \"$T\")\n" +
-				"k0s install worker --token-file /etc/k0s/join-token '--profile=a'\\''b' || " + k0sInstalled + "\nk0s start\n" +
+			"set -e\nT='/etc/k0s/join-token'\ntrap 'rm -f \"$T\"' EXIT\nCHECK\nmkdir -p '/etc/k0s'\n(umask 077; cat > \"$T\")\n" +
+				"k0s install worker --token-file /etc/k0s/join-token '--profile=a'\\''b' || " + k0sInstalled + "\nk0s start || k0s status >/dev/null 2>&1\n" +
 				"i=0; until k0s status >/dev/null 2>&1; do i=$((i+1)); if [ $i -ge 11 ]; then echo 'k0s did not become ready after 2s' >&2; exit 1; fi; sleep 0.2; done\nWAIT\n"},
 		{"reset, controller", resetCmd("/etc/k0s", true),
 			"if command -v k0s >/dev/null 2>&1 && " + k0sInstalled + "; then k0s stop >/dev/null 2>&1; k0s reset; fi; rm -f '/etc/k0s/join-token' '/etc/k0s/k0s.yaml' '/etc/k0s/audit-policy.yaml' '/etc/k0s/admission-control.yaml' '/etc/k0s/event-rate-limit.yaml'; true"},
@@ -547,4 +547,80 @@ esac
 			t.Fatalf("retry printed %q", out)
 		}
 	})
+}
+
+// installScript run by sh against a k0s and a systemctl of the test's,
+// which answer as k0s does (cmd/install: "Init already exists" for an
+// installed service; cmd/start via pkg/install StartInstalledService:
+// "already running"; k0s status fails while k0s does not run): a retry
+// that finds k0s installed and running, or installed and stopped, ends
+// as the first try, and a start that fails for another reason fails.
+func TestInstallScriptRetries(t *testing.T) {
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "bin")
+	if err := os.MkdirAll(bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	d := shell.Quote(dir)
+	k0s := `#!/bin/sh
+case "$1" in
+install) [ ! -e ` + d + `/installed ] || { echo "Error: failed to install k0s service: Init already exists: /etc/systemd/system/k0sworker.service" >&2; exit 1; }; : > ` + d + `/installed;;
+start) [ ! -e ` + d + `/broken ] || { echo "Error: failed to start" >&2; exit 1; }
+  [ ! -e ` + d + `/running ] || { echo "Error: already running" >&2; exit 1; }; : > ` + d + `/running;;
+status) [ -e ` + d + `/running ];;
+*) exit 2;;
+esac
+`
+	// systemctl is-enabled UNIT: the unit file's state on stdout, or nothing
+	systemctl := "#!/bin/sh\n[ -e " + d + "/installed ] && [ \"$2\" = k0sworker.service ] && echo enabled || exit 1\n"
+	for name, body := range map[string]string{"k0s": k0s, "systemctl": systemctl} {
+		if err := os.WriteFile(filepath.Join(bin, name), []byte(body), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	script := installScript(installArgs("worker", filepath.Join(dir, "etc"), filepath.Join(dir, "etc", "join-token"), false, ""),
+		filepath.Join(dir, "etc"), filepath.Join(dir, "etc", "join-token"), false, 2*time.Second, "", "echo node ready")
+	run := func(t *testing.T) (string, error) {
+		t.Helper()
+		cmd := exec.Command("sh", "-c", script)
+		cmd.Env = append(os.Environ(), "PATH="+bin+":"+os.Getenv("PATH"))
+		out, err := cmd.Output()
+		var xe *exec.ExitError
+		if errors.As(err, &xe) {
+			err = fmt.Errorf("%w: %s", err, xe.Stderr)
+		}
+		return strings.TrimSpace(string(out)), err
+	}
+	set := func(t *testing.T, marks ...string) {
+		t.Helper()
+		for _, m := range []string{"installed", "running", "broken"} {
+			_ = os.Remove(filepath.Join(dir, m))
+		}
+		for _, m := range marks {
+			if err := os.WriteFile(filepath.Join(dir, m), nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for _, tc := range []struct {
+		name  string
+		marks []string
+		ok    bool
+	}{
+		{"first try", nil, true},
+		{"retry, k0s installed and running", []string{"installed", "running"}, true},
+		{"retry, k0s installed, not started", []string{"installed"}, true},
+		{"k0s start fails", []string{"broken"}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			set(t, tc.marks...)
+			out, err := run(t)
+			if tc.ok && (err != nil || out != "node ready") {
+				t.Fatalf("printed %q, %v", out, err)
+			}
+			if !tc.ok && err == nil {
+				t.Fatalf("succeeded, printed %q", out)
+			}
+		})
+	}
 }
