@@ -142,8 +142,9 @@ func BenchmarkUpgrade(b *testing.B) {
 		// how much of the 2 cores the outage had: near 100 %, the lanes
 		// wait for CPU, not for each other (all processes, other
 		// engineers' included)
-		busy := cpuBusy(loads, outStart, outEnd)
+		busy, iowait := cpuBusy(loads, outStart, outEnd)
 		b.ReportMetric(100*busy, "cpu-busy-%")
+		b.ReportMetric(100*iowait, "cpu-iowait-%")
 		var wStart time.Time
 		for _, t := range trace {
 			if t.e.Kind == plan.EventStepStart && strings.HasPrefix(t.e.Stage, "Workers") {
@@ -151,7 +152,7 @@ func BenchmarkUpgrade(b *testing.B) {
 				break
 			}
 		}
-		wBusy := cpuBusy(loads, wStart, outEnd)
+		wBusy, _ := cpuBusy(loads, wStart, outEnd)
 		b.ReportMetric(100*wBusy, "cpu-busy-workers-%")
 		// the CPU the worker stage used, per worker lane (everything the
 		// machine ran then, divided by the lanes)
@@ -175,40 +176,44 @@ type benchEvent struct {
 type loadSample struct {
 	at   time.Time
 	load float64
-	// busy and total are /proc/stat's cumulative CPU times (all cores, in
-	// clock ticks): busy is all but idle and iowait
-	busy, total uint64
+	// busy, iowait and total are /proc/stat's cumulative CPU times (all
+	// cores, in clock ticks): busy is all but idle and iowait
+	busy, iowait, total uint64
 }
 
 // cpuTimes reads /proc/stat's first line (proc(5)): the CPU time of all
-// cores, busy and in total.
-func cpuTimes() (busy, total uint64, ok bool) {
+// cores, busy, idle waiting for I/O, and in total.
+func cpuTimes() (busy, iowait, total uint64, ok bool) {
 	b, err := os.ReadFile("/proc/stat")
 	if err != nil {
-		return 0, 0, false
+		return 0, 0, 0, false
 	}
 	line, _, _ := strings.Cut(string(b), "\n")
 	f := strings.Fields(line)
 	if len(f) < 6 || f[0] != "cpu" {
-		return 0, 0, false
+		return 0, 0, 0, false
 	}
 	for i, v := range f[1:] {
 		n, err := strconv.ParseUint(v, 10, 64)
 		if err != nil {
-			return 0, 0, false
+			return 0, 0, 0, false
 		}
 		total += n
-		if i != 3 && i != 4 { // idle, iowait
+		switch i {
+		case 3: // idle
+		case 4:
+			iowait += n
+		default:
 			busy += n
 		}
 	}
-	return busy, total, true
+	return busy, iowait, total, true
 }
 
-// cpuBusy is the share of the machine's CPU time that was busy from the
-// last sample at or before from to the first at or after to (the
-// nearest ones the run has; 0 without two).
-func cpuBusy(s []loadSample, from, to time.Time) float64 {
+// cpuBusy is the share of the machine's CPU time that was busy, and the
+// share idle waiting for I/O, from the last sample at or before from to
+// the first at or after to (the nearest ones the run has; 0 without two).
+func cpuBusy(s []loadSample, from, to time.Time) (busy, iowait float64) {
 	var a, z *loadSample
 	for i := range s {
 		x := &s[i]
@@ -223,9 +228,10 @@ func cpuBusy(s []loadSample, from, to time.Time) float64 {
 		}
 	}
 	if a == nil || z == nil || z.total <= a.total {
-		return 0
+		return 0, 0
 	}
-	return float64(z.busy-a.busy) / float64(z.total-a.total)
+	t := float64(z.total - a.total)
+	return float64(z.busy-a.busy) / t, float64(z.iowait-a.iowait) / t
 }
 
 // startLoadSampler reads the 1-minute load average every second until
@@ -245,9 +251,9 @@ func startLoadSampler() func() []loadSample {
 			return
 		}
 		if v, err := strconv.ParseFloat(f[0], 64); err == nil {
-			busy, total, _ := cpuTimes()
+			busy, iowait, total, _ := cpuTimes()
 			mu.Lock()
-			out = append(out, loadSample{at: time.Now(), load: v, busy: busy, total: total})
+			out = append(out, loadSample{at: time.Now(), load: v, busy: busy, iowait: iowait, total: total})
 			mu.Unlock()
 		}
 	}
