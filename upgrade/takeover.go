@@ -65,7 +65,9 @@ func stopScript(stateDir string, prefixes, keep, prev []string) string {
 	// ended (cancelled, connection lost) does not end a docker stop under
 	// way, and the undo waits for it (stopLockName); without flock, the
 	// stop runs as before the lock, unguarded
-	fmt.Fprintf(&b, "mkdir -p %s\nexec 9>%s\n! command -v flock >/dev/null 2>&1 || flock 9\n", shell.Quote(stateDir), statePath(stateDir, stopLockName))
+	// (StateDir is there already when k0s-upload staged the binary: no
+	// mkdir then, as no cat below on a first try, a process less each)
+	fmt.Fprintf(&b, "[ -d %s ] || mkdir -p %s\nexec 9>%s\n! command -v flock >/dev/null 2>&1 || flock 9\n", shell.Quote(stateDir), shell.Quote(stateDir), statePath(stateDir, stopLockName))
 	b.WriteString("r=$(" + listRunningCmd + ")\n")
 	b.WriteString("s=' '\nadd() { case \"$s\" in *\" $1 \"*) ;; *) s=\"$s$1 \";; esac; }\n")
 	kc := "" // the names left running come first: they match no prefix
@@ -79,7 +81,7 @@ func stopScript(stateDir string, prefixes, keep, prev []string) string {
 	for _, p := range prefixes {
 		fmt.Fprintf(&b, "for n in $r; do case \"$n\" in %s%s*) add \"$n\";; esac; done\n", kc, shell.Quote(p))
 	}
-	fmt.Fprintf(&b, "for n in %s $(cat \"$f\" 2>/dev/null || true); do add \"$n\"; done\n", shell.Join(prev...))
+	fmt.Fprintf(&b, "p=\n[ ! -e \"$f\" ] || p=$(cat \"$f\")\nfor n in %s $p; do add \"$n\"; done\n", shell.Join(prev...))
 	b.WriteString("[ \"$s\" != ' ' ] || exit 0\n")
 	// the list is on the node before anything stops
 	b.WriteString("printf '%s\\n' $s > \"$f.part\"\nmv -f \"$f.part\" \"$f\"\necho $s\n")
