@@ -14,6 +14,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/mke-migrate/mke-migrate/hosts"
+	"github.com/mke-migrate/mke-migrate/internal/shell"
 	"github.com/mke-migrate/mke-migrate/plan"
 	"github.com/mke-migrate/mke-migrate/testbed"
 	"github.com/mke-migrate/mke-migrate/upgrade"
@@ -137,10 +139,29 @@ func BenchmarkUpgrade(b *testing.B) {
 		b.ReportMetric(outage.Seconds()/measured.Seconds(), "outage-x-measured-path")
 		lmin, lmean, lmax := loadStats(loads, outStart, outEnd)
 		b.ReportMetric(lmax, "load-max")
+		// how much of the 2 cores the outage had: near 100 %, the lanes
+		// wait for CPU, not for each other (all processes, other
+		// engineers' included)
+		busy, iowait := cpuBusy(loads, outStart, outEnd)
+		b.ReportMetric(100*busy, "cpu-busy-%")
+		b.ReportMetric(100*iowait, "cpu-iowait-%")
+		var wStart time.Time
+		for _, t := range trace {
+			if t.e.Kind == plan.EventStepStart && strings.HasPrefix(t.e.Stage, "Workers") {
+				wStart = t.at
+				break
+			}
+		}
+		wBusy, _ := cpuBusy(loads, wStart, outEnd)
+		b.ReportMetric(100*wBusy, "cpu-busy-workers-%")
+		// the CPU the worker stage used, per worker lane (everything the
+		// machine ran then, divided by the lanes)
+		b.ReportMetric(wBusy*outEnd.Sub(wStart).Seconds()*float64(runtime.NumCPU())/float64(workers), "cpu-s/worker-lane")
 		b.Log(fmt.Sprintf("%d workers in %d node steps at concurrency %d, delay %v: outage %v, wall %v, critical path %v (measured: node step %v, path %v)",
 			workers, batches, concurrency, delay, outage.Round(time.Millisecond), wall.Round(time.Millisecond), critical,
 			nodeStep.Round(time.Millisecond), measured.Round(time.Millisecond)))
-		b.Log(fmt.Sprintf("load average (1 min) during the outage: min %.1f, mean %.1f, max %.1f on %d cores", lmin, lmean, lmax, runtime.NumCPU()))
+		b.Log(fmt.Sprintf("load average (1 min) during the outage: min %.1f, mean %.1f, max %.1f on %d cores; CPU busy %.0f %% (%.1f core-seconds)",
+			lmin, lmean, lmax, runtime.NumCPU(), 100*busy, busy*outage.Seconds()*float64(runtime.NumCPU())))
 		// on stdout: a benchmark's log keeps only its first lines
 		fmt.Print(breakdown(trace, outStart, outEnd, concurrency))
 		b.StartTimer()
@@ -155,6 +176,62 @@ type benchEvent struct {
 type loadSample struct {
 	at   time.Time
 	load float64
+	// busy, iowait and total are /proc/stat's cumulative CPU times (all
+	// cores, in clock ticks): busy is all but idle and iowait
+	busy, iowait, total uint64
+}
+
+// cpuTimes reads /proc/stat's first line (proc(5)): the CPU time of all
+// cores, busy, idle waiting for I/O, and in total.
+func cpuTimes() (busy, iowait, total uint64, ok bool) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, 0, 0, false
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line)
+	if len(f) < 6 || f[0] != "cpu" {
+		return 0, 0, 0, false
+	}
+	for i, v := range f[1:] {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			return 0, 0, 0, false
+		}
+		total += n
+		switch i {
+		case 3: // idle
+		case 4:
+			iowait += n
+		default:
+			busy += n
+		}
+	}
+	return busy, iowait, total, true
+}
+
+// cpuBusy is the share of the machine's CPU time that was busy, and the
+// share idle waiting for I/O, from the last sample at or before from to
+// the first at or after to (the nearest ones the run has; 0 without two).
+func cpuBusy(s []loadSample, from, to time.Time) (busy, iowait float64) {
+	var a, z *loadSample
+	for i := range s {
+		x := &s[i]
+		if x.total == 0 {
+			continue
+		}
+		if a == nil || !x.at.After(from) {
+			a = x
+		}
+		if z == nil || z.at.Before(to) {
+			z = x
+		}
+	}
+	if a == nil || z == nil || z.total <= a.total {
+		return 0, 0
+	}
+	t := float64(z.total - a.total)
+	return float64(z.busy-a.busy) / t, float64(z.iowait-a.iowait) / t
 }
 
 // startLoadSampler reads the 1-minute load average every second until
@@ -174,8 +251,9 @@ func startLoadSampler() func() []loadSample {
 			return
 		}
 		if v, err := strconv.ParseFloat(f[0], 64); err == nil {
+			busy, iowait, total, _ := cpuTimes()
 			mu.Lock()
-			out = append(out, loadSample{time.Now(), v})
+			out = append(out, loadSample{at: time.Now(), load: v, busy: busy, iowait: iowait, total: total})
 			mu.Unlock()
 		}
 	}
@@ -324,4 +402,74 @@ func maxTime(a, b time.Time) time.Time {
 		return a
 	}
 	return b
+}
+
+// BenchmarkRemoteCommandCPU says what a worker lane's remote commands
+// cost in CPU on the test bed, the cost BenchmarkUpgrade's 200 lanes
+// share 2 cores with: the CPU time (user + system, of every process of
+// the worker's host, children reaped included, from /proc/PID/stat inside
+// its PID namespace) of a remote command run as the engine runs it (its
+// own SSH session, login shell, sudo, sh -c), for an empty command, one
+// start of the fake docker or k0s binary, and one short coreutils
+// process. Independent of the machine's other load.
+//
+//	go test ./upgrade -run '^$' -bench BenchmarkRemoteCommandCPU -benchtime 1x
+func BenchmarkRemoteCommandCPU(b *testing.B) {
+	for b.Loop() {
+		b.StopTimer()
+		bd := startBedWithin(b, 1, 5*time.Minute)
+		i := len(bd.c.Hosts) - 1
+		w := bd.c.Hosts[i]
+		cl, err := hosts.Connect(context.Background(), bd.hosts[i], hosts.ConnectOptions{KnownHostsPath: bd.knownHosts})
+		require.NoError(b, err)
+		// the ticks of every process of the host, its reaped children
+		// included (proc(5): utime, stime, cutime, cstime)
+		ticks := func() int64 {
+			out, err := bd.c.Exec(context.Background(), w, "cat /proc/[0-9]*/stat 2>/dev/null")
+			require.NoError(b, err)
+			var n int64
+			for _, l := range strings.Split(out, "\n") {
+				j := strings.LastIndexByte(l, ')')
+				if j < 0 {
+					continue
+				}
+				f := strings.Fields(l[j+1:])
+				if len(f) < 15 {
+					continue
+				}
+				for _, k := range []int{11, 12, 13, 14} {
+					v, _ := strconv.ParseInt(f[k], 10, 64)
+					n += v
+				}
+			}
+			return n
+		}
+		const reps = 40
+		hz := 100.0 // USER_HZ on Linux
+		// one read of ticks is in each difference: 1/40 of a session
+		measure := func(cmd string) float64 {
+			t0 := ticks()
+			for range reps {
+				_, err := cl.Exec(context.Background(), shell.Sudo(cmd), hosts.WithSudo())
+				require.NoError(b, err)
+			}
+			return float64(ticks()-t0) / hz / reps
+		}
+		cases := []struct{ name, cmd string }{
+			{"session", "true"},
+			{"docker", "docker ps --filter status=running --format '{{.Names}}' >/dev/null"},
+			{"k0s", "k0s version >/dev/null 2>&1; true"},
+			{"coreutils", "mkdir -p /tmp/mke-bench-probe"},
+		}
+		got := map[string]float64{}
+		for _, c := range cases {
+			got[c.name] = measure(c.cmd)
+		}
+		b.ReportMetric(1000*got["session"], "session-ms")
+		b.ReportMetric(1000*(got["docker"]-got["session"]), "fake-docker-ms")
+		b.ReportMetric(1000*(got["k0s"]-got["session"]), "fake-k0s-ms")
+		b.ReportMetric(1000*(got["coreutils"]-got["session"]), "coreutils-ms")
+		_ = cl.Close()
+		b.StartTimer()
+	}
 }

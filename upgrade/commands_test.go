@@ -85,12 +85,12 @@ func TestCommands(t *testing.T) {
 		{"install args, joining worker with profile", strings.Join(installArgs("worker", "/etc/k0s", "/etc/k0s/join-token", true, "high mem"), " "),
 			"k0s install worker --token-file /etc/k0s/join-token --profile=high mem"},
 		{"install script, first controller", installScript(installArgs("controller", "/etc/k0s", "/etc/k0s/join-token", false, ""), "/etc/k0s", "/etc/k0s/join-token", false, ready, "", ""),
-			"set -e\nT='/etc/k0s/join-token'\ntrap 'rm -f \"$T\"' EXIT\nif k0s status >/dev/null 2>&1; then exit 0; fi\nmkdir -p '/etc/k0s'\n" +
-				"k0s install controller -c /etc/k0s/k0s.yaml --enable-worker || " + k0sInstalled + "\nk0s start\n" +
+			"set -e\nT='/etc/k0s/join-token'\ntrap 'rm -f \"$T\"' EXIT\nmkdir -p '/etc/k0s'\n" +
+				"k0s install controller -c /etc/k0s/k0s.yaml --enable-worker || " + k0sInstalled + "\nk0s start || k0s status >/dev/null 2>&1\n" +
 				"i=0; until k0s status >/dev/null 2>&1; do i=$((i+1)); if [ $i -ge 11 ]; then echo 'k0s did not become ready after 2s' >&2; exit 1; fi; sleep 0.2; done\n"},
 		{"install script, joining worker", installScript(installArgs("worker", "/etc/k0s", "/etc/k0s/join-token", true, "a'b"), "/etc/k0s", "/etc/k0s/join-token", true, ready, "CHECK", "WAIT"),
-			"set -e\nT='/etc/k0s/join-token'\ntrap 'rm -f \"$T\"' EXIT\nif k0s status >/dev/null 2>&1; then WAIT; exit 0; fi\nCHECK\nmkdir -p '/etc/k0s'\n(umask 077; cat > \"$T\")\n" +
-				"k0s install worker --token-file /etc/k0s/join-token '--profile=a'\\''b' || " + k0sInstalled + "\nk0s start\n" +
+			"set -e\nT='/etc/k0s/join-token'\ntrap 'rm -f \"$T\"' EXIT\nCHECK\nmkdir -p '/etc/k0s'\n(umask 077; cat > \"$T\")\n" +
+				"k0s install worker --token-file /etc/k0s/join-token '--profile=a'\\''b' || " + k0sInstalled + "\nk0s start || k0s status >/dev/null 2>&1\n" +
 				"i=0; until k0s status >/dev/null 2>&1; do i=$((i+1)); if [ $i -ge 11 ]; then echo 'k0s did not become ready after 2s' >&2; exit 1; fi; sleep 0.2; done\nWAIT\n"},
 		{"reset, controller", resetCmd("/etc/k0s", true),
 			"if command -v k0s >/dev/null 2>&1 && " + k0sInstalled + "; then k0s stop >/dev/null 2>&1; k0s reset; fi; rm -f '/etc/k0s/join-token' '/etc/k0s/k0s.yaml' '/etc/k0s/audit-policy.yaml' '/etc/k0s/admission-control.yaml' '/etc/k0s/event-rate-limit.yaml'; true"},
@@ -392,5 +392,235 @@ func TestAvailabilityCmdRuns(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(log); strings.Count(string(b), "\n") != len(ids)+1 {
 		t.Fatalf("not every node was updated after the failure:\n%s", b)
+	}
+}
+
+// The model of stopScript, which runs on the node: the decision of the
+// engine before list and stop became one remote command.
+
+// toStop are the containers to stop: the running ones whose names start
+// with one of prefixes, in the order of prefixes, but not those of keep,
+// then any that an earlier, interrupted try stopped already (prev,
+// comma-separated).
+func toStop(running, prefixes, keep []string, prev string) []string {
+	var stop []string
+	for _, prefix := range prefixes {
+		for _, n := range running {
+			if strings.HasPrefix(n, prefix) && !slices.Contains(stop, n) && !slices.Contains(keep, n) {
+				stop = append(stop, n)
+			}
+		}
+	}
+	if prev != "" {
+		for _, n := range strings.Split(prev, ",") {
+			if !slices.Contains(stop, n) {
+				stop = append(stop, n)
+			}
+		}
+	}
+	return stop
+}
+
+func dockerStopCmd(names []string) string { return "docker stop " + shell.Join(names...) }
+
+// stopCmd stops the Swarm tasks first (the agents: they would start the
+// rest again), then the others in their order, in one remote command.
+func stopCmd(names []string) string {
+	tasks, others := splitTasks(names)
+	var cmds []string
+	if len(tasks) > 0 {
+		cmds = append(cmds, dockerStopCmd(tasks))
+	}
+	if len(others) > 0 {
+		cmds = append(cmds, dockerStopCmd(others))
+	}
+	return strings.Join(cmds, " && ")
+}
+
+// stopScript run by sh against a docker of the test's (ps prints the
+// running list; stop records its arguments, stops them, or fails), held
+// to the model: the list it keeps on the node and prints is toStop's,
+// the stops are stopCmd's, and a stop cut off leaves the list on the node
+// for the undo and the retry.
+func TestStopScript(t *testing.T) {
+	prefixes := Commands{}.withDefaults().StopContainers
+	keep := []string{"ucp-kv"}
+	const agent = "ucp-worker-agent-x.8k0z0w1cwe8xssxtjl75bcom6.hlfhyebkaij506nceubnp80jm"
+	const mgr = "ucp-manager-agent.0123456789abcdefghijklmno.pqrstuvwxyz0123456789abcd"
+	dir := t.TempDir()
+	bin, state := filepath.Join(dir, "bin"), filepath.Join(dir, "state")
+	running, log := filepath.Join(dir, "running"), filepath.Join(dir, "stops")
+	if err := os.MkdirAll(bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// docker ps --filter status=running --format '{{.Names}}' / docker stop NAME...
+	docker := `#!/bin/sh
+case "$1" in
+ps) cat ` + shell.Quote(running) + `;;
+stop) shift; [ ! -e ` + shell.Quote(dir+"/fail") + ` ] || { echo "injected" >&2; exit 1; }
+  echo "$*" >> ` + shell.Quote(log) + `
+  for n in "$@"; do grep -vx "$n" ` + shell.Quote(running) + ` > ` + shell.Quote(running+".new") + ` || true; mv ` + shell.Quote(running+".new") + " " + shell.Quote(running) + `; echo "$n"; done;;
+*) exit 2;;
+esac
+`
+	if err := os.WriteFile(filepath.Join(bin, "docker"), []byte(docker), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	run := func(t *testing.T, prev []string) (string, error) {
+		t.Helper()
+		cmd := exec.Command("sh", "-c", stopScript(state, prefixes, keep, prev))
+		cmd.Env = append(os.Environ(), "PATH="+bin+":"+os.Getenv("PATH"))
+		out, err := cmd.Output()
+		return strings.TrimSpace(string(out)), err
+	}
+	reset := func(t *testing.T, names ...string) {
+		t.Helper()
+		_ = os.RemoveAll(state)
+		_ = os.Remove(log)
+		_ = os.Remove(filepath.Join(dir, "fail"))
+		if err := os.WriteFile(running, []byte(strings.Join(names, "\n")+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	read := func(p string) string { b, _ := os.ReadFile(p); return strings.TrimSpace(string(b)) }
+	for _, tc := range []struct {
+		name    string
+		running []string
+		prev    string
+	}{
+		{"a manager", []string{"ucp-kube-proxy", "k8s_calico-node_x", "ucp-kubelet", "ucp-kv", "ucp-proxy", mgr, "ucp-manager-agent.x.y", "other"}, ""},
+		{"a worker", []string{"ucp-kubelet", agent, "k8s_POD_a_b_c_0", "k8s_app_a_b_c_0"}, ""},
+		{"an earlier try stopped the agent", []string{"ucp-kubelet"}, agent},
+		{"nothing to stop", []string{"other", "ucp-kv"}, ""},
+		{"nothing running", nil, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			reset(t, tc.running...)
+			var prev []string
+			if tc.prev != "" {
+				prev = strings.Split(tc.prev, ",")
+			}
+			want := toStop(tc.running, prefixes, keep, tc.prev)
+			out, err := run(t, prev)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if out != strings.Join(want, " ") {
+				t.Errorf("printed %q, want %q", out, strings.Join(want, " "))
+			}
+			if got := read(filepath.Join(state, stoppedName)); got != strings.Join(want, "\n") {
+				t.Errorf("kept list %q, want %q", got, want)
+			}
+			wantStops := ""
+			if len(want) > 0 {
+				wantStops = strings.ReplaceAll(strings.ReplaceAll(stopCmd(want), "docker stop ", ""), " && ", "\n")
+			}
+			if got := read(log); got != wantStops {
+				t.Errorf("stops %q, want %q", got, wantStops)
+			}
+		})
+	}
+	t.Run("a stop cut off between its halves", func(t *testing.T) {
+		reset(t, "ucp-kubelet", agent, "k8s_app_a_b_c_0")
+		if err := os.WriteFile(filepath.Join(dir, "fail"), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := run(t, nil); err == nil {
+			t.Fatal("the failed stop did not fail the command")
+		}
+		// listed before anything stopped: the undo starts these
+		want := []string{agent, "ucp-kubelet", "k8s_app_a_b_c_0"}
+		if got := read(filepath.Join(state, stoppedName)); got != strings.Join(want, "\n") {
+			t.Fatalf("kept list %q, want %q", got, want)
+		}
+		// the retry, its journal empty, finds the agent stopped meanwhile
+		// (by hand, say) and still lists it, from the node
+		_ = os.Remove(filepath.Join(dir, "fail"))
+		if err := os.WriteFile(running, []byte("ucp-kubelet\nk8s_app_a_b_c_0\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out, err := run(t, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out != "ucp-kubelet k8s_app_a_b_c_0 "+agent {
+			t.Fatalf("retry printed %q", out)
+		}
+	})
+}
+
+// installScript run by sh against a k0s and a systemctl of the test's,
+// which answer as k0s does (cmd/install: "Init already exists" for an
+// installed service; cmd/start via pkg/install StartInstalledService:
+// "already running"; k0s status fails while k0s does not run): a retry
+// that finds k0s installed and running, or installed and stopped, ends
+// as the first try, and a start that fails for another reason fails.
+func TestInstallScriptRetries(t *testing.T) {
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "bin")
+	if err := os.MkdirAll(bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	d := shell.Quote(dir)
+	k0s := `#!/bin/sh
+case "$1" in
+install) [ ! -e ` + d + `/installed ] || { echo "Error: failed to install k0s service: Init already exists: /etc/systemd/system/k0sworker.service" >&2; exit 1; }; : > ` + d + `/installed;;
+start) [ ! -e ` + d + `/broken ] || { echo "Error: failed to start" >&2; exit 1; }
+  [ ! -e ` + d + `/running ] || { echo "Error: already running" >&2; exit 1; }; : > ` + d + `/running;;
+status) [ -e ` + d + `/running ];;
+*) exit 2;;
+esac
+`
+	// systemctl is-enabled UNIT: the unit file's state on stdout, or nothing
+	systemctl := "#!/bin/sh\n[ -e " + d + "/installed ] && [ \"$2\" = k0sworker.service ] && echo enabled || exit 1\n"
+	for name, body := range map[string]string{"k0s": k0s, "systemctl": systemctl} {
+		if err := os.WriteFile(filepath.Join(bin, name), []byte(body), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	script := installScript(installArgs("worker", filepath.Join(dir, "etc"), filepath.Join(dir, "etc", "join-token"), false, ""),
+		filepath.Join(dir, "etc"), filepath.Join(dir, "etc", "join-token"), false, 2*time.Second, "", "echo node ready")
+	run := func(t *testing.T) (string, error) {
+		t.Helper()
+		cmd := exec.Command("sh", "-c", script)
+		cmd.Env = append(os.Environ(), "PATH="+bin+":"+os.Getenv("PATH"))
+		out, err := cmd.Output()
+		var xe *exec.ExitError
+		if errors.As(err, &xe) {
+			err = fmt.Errorf("%w: %s", err, xe.Stderr)
+		}
+		return strings.TrimSpace(string(out)), err
+	}
+	set := func(t *testing.T, marks ...string) {
+		t.Helper()
+		for _, m := range []string{"installed", "running", "broken"} {
+			_ = os.Remove(filepath.Join(dir, m))
+		}
+		for _, m := range marks {
+			if err := os.WriteFile(filepath.Join(dir, m), nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for _, tc := range []struct {
+		name  string
+		marks []string
+		ok    bool
+	}{
+		{"first try", nil, true},
+		{"retry, k0s installed and running", []string{"installed", "running"}, true},
+		{"retry, k0s installed, not started", []string{"installed"}, true},
+		{"k0s start fails", []string{"broken"}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			set(t, tc.marks...)
+			out, err := run(t)
+			if tc.ok && (err != nil || out != "node ready") {
+				t.Fatalf("printed %q, %v", out, err)
+			}
+			if !tc.ok && err == nil {
+				t.Fatalf("succeeded, printed %q", out)
+			}
+		})
 	}
 }

@@ -61,7 +61,8 @@ type Commands struct {
 	KeepFiles []string
 	// K0sPath is where the k0s binary goes; K0sDir holds its
 	// configuration and join token; StateDir the tool's own files on the
-	// node (backups, saved binaries).
+	// node (backups, saved binaries, the list of the containers mke3-stop
+	// stopped).
 	K0sPath, K0sDir, StateDir string
 	// JoinCheck prints the HTTP status of {url}, the address in a join
 	// token, from the joining node before k0s is installed there; 200,

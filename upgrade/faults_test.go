@@ -447,3 +447,43 @@ type sudoExec struct{ c *hosts.Client }
 func (s sudoExec) Exec(ctx context.Context, cmd string, sudo bool) (string, error) {
 	return s.c.Exec(ctx, shell.Sudo(cmd), hosts.WithSudo())
 }
+
+// The tool killed (SIGKILL) while mke3-stop's one remote command is
+// between its halves: the list of what it stops is on the node, the stop
+// runs (hangs here), and the journal holds no answer. The rollback
+// starts MKE 3 from the node's list and leaves nothing of the run's on
+// the node; a resume lists from the node too and finishes.
+func TestKilledMidStopThenRolledBackOrResumed(t *testing.T) {
+	for _, resume := range []bool{false, true} {
+		t.Run(fmt.Sprintf("resume=%v", resume), func(t *testing.T) {
+			b := startBed(t, 2)
+			dir := t.TempDir()
+			w := b.c.Host("worker-1")
+			require.NoError(t, b.c.SetFault(t.Context(), w, testbed.Fault{Match: "docker stop", HangSeconds: 120, Times: 1}))
+			cmd, done := b.startChild(t, dir)
+			require.True(t, killChildWhen(cmd, done, 20*time.Millisecond, func() bool { return b.hangBegan(t.Context(), w) }),
+				"the child ended before mke3-stop on worker-1 hung")
+			b.clearFaults(t)
+			// the list reached the node before the stop
+			out, err := b.c.Exec(t.Context(), w, "cat /var/lib/mke-migrate/mke3-stopped")
+			require.NoError(t, err)
+			require.Contains(t, out, "ucp-kubelet")
+			rs, err := journal.Read(dir)
+			require.NoError(t, err)
+			require.Equal(t, journal.StepStart, journal.Replay(rs).Status("mke3-stop", b.key("worker-1")))
+			o := b.options(t, dir)
+			o.SkipRBAC = true
+			u, p := discoverAndPlanAfter(t, o)
+			if resume {
+				_, err := u.Resume(t.Context(), p)
+				require.NoError(t, err)
+				b.requireUpgraded(t)
+				b.requireNoJoinTokens(t)
+				return
+			}
+			_, err = u.Rollback(t.Context(), p)
+			require.NoError(t, err)
+			require.Equal(t, b.baseline, b.digests(t))
+		})
+	}
+}

@@ -28,8 +28,11 @@ import (
 
 // k0sInstalled is a shell test: k0s installed its service (enabled or
 // not). systemctl is-enabled prints enabled or disabled for a unit that
-// exists and fails for one that does not.
-const k0sInstalled = "{ systemctl is-enabled k0scontroller.service 2>/dev/null; systemctl is-enabled k0sworker.service 2>/dev/null; } | grep -q abled"
+// exists and fails for one that does not: under set -e (installScript)
+// that failure would end the group before the second unit is asked, so a
+// worker's k0s (k0sworker, the second) would never count as installed;
+// "|| true" keeps both asked.
+const k0sInstalled = "{ systemctl is-enabled k0scontroller.service 2>/dev/null || true; systemctl is-enabled k0sworker.service 2>/dev/null || true; } | grep -q abled"
 
 // tokenCreateCmd makes a join token for role on a controller.
 func tokenCreateCmd(role, expiry string) string {
@@ -55,21 +58,21 @@ func installArgs(role, k0sDir, tokenFile string, join bool, profile string) []st
 	return args
 }
 
-// installScript installs and starts k0s unless it runs already (after
-// check, if any: that the address in the join token answers), and waits
-// up to ready for k0s status, then runs after (if any: the wait for the
-// worker's Node), in one remote command. With a token, the
-// token arrives on stdin, lives in a 0600 file only while k0s install
-// reads it, and is removed on every exit.
+// installScript installs and starts k0s (after check, if any: that the
+// address in the join token answers), and waits up to ready for k0s
+// status, then runs after (if any: the wait for the worker's Node), in one
+// remote command. With a token, the token arrives on stdin, lives in a
+// 0600 file only while k0s install reads it, and is removed on every exit.
+// A retry finds k0s installed, maybe running: k0s install then fails
+// ("Init already exists", k0sInstalled says why) and so does k0s start
+// ("already running": k0s cmd/start, pkg/install StartInstalledService),
+// which k0s status answering makes good. No k0s status runs before the
+// install: on a first try, the usual one, it would be one start of the
+// k0s binary more on every node in the outage.
 func installScript(args []string, k0sDir, tokenFile string, token bool, ready time.Duration, check, after string) string {
 	tries := int(ready/(200*time.Millisecond)) + 1
 	var b strings.Builder
 	fmt.Fprintf(&b, "set -e\nT=%s\ntrap 'rm -f \"$T\"' EXIT\n", shell.Quote(tokenFile))
-	if after != "" {
-		fmt.Fprintf(&b, "if k0s status >/dev/null 2>&1; then %s; exit 0; fi\n", after)
-	} else {
-		b.WriteString("if k0s status >/dev/null 2>&1; then exit 0; fi\n")
-	}
 	if check != "" {
 		b.WriteString(check + "\n")
 	}
@@ -80,7 +83,7 @@ func installScript(args []string, k0sDir, tokenFile string, token bool, ready ti
 	// an install that fails because k0s is installed was done by an
 	// interrupted earlier try
 	fmt.Fprintf(&b, "%s || %s\n", shell.Join(args...), k0sInstalled)
-	b.WriteString("k0s start\n")
+	b.WriteString("k0s start || k0s status >/dev/null 2>&1\n")
 	fmt.Fprintf(&b, "i=0; until k0s status >/dev/null 2>&1; do i=$((i+1)); if [ $i -ge %d ]; then echo 'k0s did not become ready after %v' >&2; exit 1; fi; sleep 0.2; done\n", tries, ready)
 	if after != "" {
 		b.WriteString(after + "\n")

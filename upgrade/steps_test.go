@@ -155,21 +155,38 @@ func requireCmds(t *testing.T, fc *fakeCluster, want ...string) {
 func TestStopStep(t *testing.T) {
 	fc := newFakeCluster(worker)
 	const agent = "ucp-worker-agent-x.8k0z0w1cwe8xssxtjl75bcom6.hlfhyebkaij506nceubnp80jm"
-	fc.nodes[worker].reply[shell.Sudo(listRunningCmd)] = "ucp-proxy\nk8s_web_x\nucp-kubelet\n" + agent
-	s := stopStep(testEnv(fc), worker)
+	e := testEnv(fc)
+	c := e.Commands
+	// list and stop in one remote command, which prints what it stops
+	script := shell.Sudo(stopScript(c.StateDir, c.StopContainers, c.KeepRunning, nil))
+	fc.nodes[worker].reply[script] = agent + " ucp-kubelet ucp-proxy k8s_web_x"
+	s := stopStep(e, worker)
 	r := run(t, fc, s, nil, do)
-	requireCmds(t, fc, worker+": "+shell.Sudo(listRunningCmd), worker+": "+shell.Sudo("docker stop "+agent+" && docker stop ucp-kubelet ucp-proxy k8s_web_x"))
+	requireCmds(t, fc, worker+": "+script)
 	if r.Get("stopped") != agent+",ucp-kubelet,ucp-proxy,k8s_web_x" {
 		t.Fatalf("stopped %q", r.Get("stopped"))
 	}
+	// a retry passes what the journal holds
+	run(t, fc, s, r.Data(), do)
+	requireCmds(t, fc, worker+": "+shell.Sudo(stopScript(c.StateDir, c.StopContainers, c.KeepRunning, []string{agent, "ucp-kubelet", "ucp-proxy", "k8s_web_x"})))
 	// undo starts them in reverse, but not the agent's Swarm task (Swarm
-	// starts a new one), and waits until they run
+	// starts a new one), waits until they run, then removes the node's list
+	// after any stop still under way on the node (its lock)
+	lock := "'/var/lib/mke-migrate/mke3-stop.lock'"
+	list := shell.Sudo("[ ! -e " + lock + " ] || flock -w 1 " + lock + " true || true; cat '/var/lib/mke-migrate/mke3-stopped' 2>/dev/null || true")
+	clean := shell.Sudo("rm -f '/var/lib/mke-migrate/mke3-stopped' '/var/lib/mke-migrate/mke3-stopped.part' " + lock + "; rmdir '/var/lib/mke-migrate' 2>/dev/null; true")
 	fc.nodes[worker].reply[shell.Sudo(listRunningCmd)] = "ucp-kubelet\nucp-proxy\nk8s_web_x"
 	run(t, fc, s, r.Data(), undo)
-	requireCmds(t, fc, worker+": "+shell.Sudo("docker start k8s_web_x ucp-proxy ucp-kubelet"), worker+": "+shell.Sudo(listRunningCmd))
-	// nothing stopped, nothing to start
+	requireCmds(t, fc, worker+": "+list, worker+": "+shell.Sudo("docker start k8s_web_x ucp-proxy ucp-kubelet"), worker+": "+shell.Sudo(listRunningCmd), worker+": "+clean)
+	// a stop cut off between its halves: the journal holds nothing, the
+	// node's list names what to start
+	fc.nodes[worker].reply[list] = agent + "\nucp-kubelet\nucp-proxy"
 	run(t, fc, s, nil, undo)
-	requireCmds(t, fc)
+	requireCmds(t, fc, worker+": "+list, worker+": "+shell.Sudo("docker start ucp-proxy ucp-kubelet"), worker+": "+shell.Sudo(listRunningCmd), worker+": "+clean)
+	// nothing stopped, nothing to start
+	fc.nodes[worker].reply[list] = ""
+	run(t, fc, s, nil, undo)
+	requireCmds(t, fc, worker+": "+list, worker+": "+clean)
 }
 
 func TestK0sBinaryStep(t *testing.T) {

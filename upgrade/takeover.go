@@ -16,29 +16,6 @@ import (
 // listRunningCmd lists the running containers by name.
 const listRunningCmd = "docker ps --filter status=running --format '{{.Names}}'"
 
-// toStop are the containers to stop: the running ones whose names start
-// with one of prefixes, in the order of prefixes, but not those of keep,
-// then any that an earlier, interrupted try stopped already (prev,
-// comma-separated).
-func toStop(running, prefixes, keep []string, prev string) []string {
-	var stop []string
-	for _, prefix := range prefixes {
-		for _, n := range running {
-			if strings.HasPrefix(n, prefix) && !slices.Contains(stop, n) && !slices.Contains(keep, n) {
-				stop = append(stop, n)
-			}
-		}
-	}
-	if prev != "" {
-		for _, n := range strings.Split(prev, ",") {
-			if !slices.Contains(stop, n) {
-				stop = append(stop, n)
-			}
-		}
-	}
-	return stop
-}
-
 // swarmTask matches the name of a Swarm task container,
 // <service>.<node ID>.<task ID> (IDs of 25 base-36 characters, moby
 // daemon/cluster/executor/container: the task's container name).
@@ -57,21 +34,61 @@ func splitTasks(names []string) (tasks, others []string) {
 	return tasks, others
 }
 
-func dockerStopCmd(names []string) string  { return "docker stop " + shell.Join(names...) }
 func dockerStartCmd(names []string) string { return "docker start " + shell.Join(names...) }
 
-// stopCmd stops the Swarm tasks first (the agents: they would start the
-// rest again), then the others in their order, in one remote command.
-func stopCmd(names []string) string {
-	tasks, others := splitTasks(names)
-	var cmds []string
-	if len(tasks) > 0 {
-		cmds = append(cmds, dockerStopCmd(tasks))
+// stoppedName is the file in StateDir that lists, one a line, the
+// containers mke3-stop stops: written before the first of them stops, so
+// that the undo of a stop cut off half way (its answer, and so the
+// journal's copy, lost) still knows what to start.
+const stoppedName = "mke3-stopped"
+
+// stopLockName is the lock (flock(1), util-linux) stopScript holds while
+// it or any child of it runs; the undo waits for it, up to
+// Commands.Ready, so that a stop whose session ended but which still runs
+// on the node cannot write its list or stop a container after the undo.
+const stopLockName = "mke3-stop.lock"
+
+// stopScript lists the running containers and chooses what to stop: those
+// whose names start with one of prefixes, in the order of prefixes, but
+// not those of keep, then what an earlier try stopped (prev, from the
+// journal, and the node's own list). It writes that list to
+// StateDir/mke3-stopped, prints it on one line, and stops the Swarm tasks
+// first (the agents: they would start the rest again), then the others in
+// their order: list and stop in one remote command (the tests hold it to
+// toStop and stopCmd, the engine's choice when they were two). Container
+// names (Docker: [a-zA-Z0-9][a-zA-Z0-9_.-]*) hold no white space nor glob
+// characters; globbing is off all the same.
+func stopScript(stateDir string, prefixes, keep, prev []string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "set -ef\nexport LC_ALL=C\nf=%s\n", statePath(stateDir, stoppedName))
+	// held while this script or any of its children runs: a session
+	// ended (cancelled, connection lost) does not end a docker stop under
+	// way, and the undo waits for it (stopLockName); without flock, the
+	// stop runs as before the lock, unguarded
+	// (StateDir is there already when k0s-upload staged the binary: no
+	// mkdir then, as no cat below on a first try, a process less each)
+	fmt.Fprintf(&b, "[ -d %s ] || mkdir -p %s\nexec 9>%s\n! command -v flock >/dev/null 2>&1 || flock 9\n", shell.Quote(stateDir), shell.Quote(stateDir), statePath(stateDir, stopLockName))
+	b.WriteString("r=$(" + listRunningCmd + ")\n")
+	b.WriteString("s=' '\nadd() { case \"$s\" in *\" $1 \"*) ;; *) s=\"$s$1 \";; esac; }\n")
+	kc := "" // the names left running come first: they match no prefix
+	if len(keep) > 0 {
+		ws := make([]string, len(keep))
+		for i, k := range keep {
+			ws[i] = shell.Quote(k)
+		}
+		kc = strings.Join(ws, "|") + ") ;; "
 	}
-	if len(others) > 0 {
-		cmds = append(cmds, dockerStopCmd(others))
+	for _, p := range prefixes {
+		fmt.Fprintf(&b, "for n in $r; do case \"$n\" in %s%s*) add \"$n\";; esac; done\n", kc, shell.Quote(p))
 	}
-	return strings.Join(cmds, " && ")
+	fmt.Fprintf(&b, "p=\n[ ! -e \"$f\" ] || p=$(cat \"$f\")\nfor n in %s $p; do add \"$n\"; done\n", shell.Join(prev...))
+	b.WriteString("[ \"$s\" != ' ' ] || exit 0\n")
+	// the list is on the node before anything stops
+	b.WriteString("printf '%s\\n' $s > \"$f.part\"\nmv -f \"$f.part\" \"$f\"\necho $s\n")
+	id := strings.Repeat("[0-9a-z]", 25)
+	b.WriteString("t=; o=\nfor n in $s; do case \"$n\" in .*) o=\"$o $n\";; *.*) case \"${n#*.}\" in " + id + "." + id + ") t=\"$t $n\";; *) o=\"$o $n\";; esac;; *) o=\"$o $n\";; esac; done\n")
+	b.WriteString("[ -z \"$t\" ] || docker stop $t >/dev/null\n[ -z \"$o\" ] || docker stop $o >/dev/null\n")
+	return b.String()
 }
 
 // k0sSaveCmd keeps an existing k0s binary (file or link) at
@@ -214,52 +231,80 @@ func stopStep(e *Env, host string) *plan.Step {
 		Name: "mke3-stop", Host: host, Phase: PhaseManagers,
 		Changes: "stops MKE 3's agent, kubelet, ucp-* components (not " + strings.Join(c.KeepRunning, ", ") + ") and k8s_* pod containers",
 		Do: func(ctx context.Context, r *plan.Run) error {
-			out, err := sudo(ctx, r.Node, listRunningCmd)
+			var prev []string
+			if p := r.Get("stopped"); p != "" {
+				prev = strings.Split(p, ",")
+			}
+			// one remote command: the list is kept on the node before the
+			// first stop (stopScript), so a stop cut off half way, whose
+			// answer never reaches the journal, is still undone
+			out, err := sudo(ctx, r.Node, stopScript(c.StateDir, c.StopContainers, c.KeepRunning, prev))
 			if err != nil {
 				return err
 			}
-			stop := toStop(strings.Fields(out), c.StopContainers, c.KeepRunning, r.Get("stopped"))
-			r.Set("stopped", strings.Join(stop, ","))
-			if len(stop) == 0 {
-				return nil
-			}
-			_, err = sudo(ctx, r.Node, stopCmd(stop))
-			return err
-		},
-		Undo: func(ctx context.Context, r *plan.Run) error {
-			if r.Get("stopped") == "" {
-				return nil
-			}
-			_, names := splitTasks(strings.Split(r.Get("stopped"), ","))
-			if len(names) == 0 {
-				return nil
-			}
-			slices.Reverse(names)
-			if _, err := sudo(ctx, r.Node, dockerStartCmd(names)); err != nil {
-				return err
-			}
-			// MKE 3 is back when its containers run again
-			var missing []string
-			err := waitFor(ctx, c.Ready, func() bool {
-				out, err := sudo(ctx, r.Node, listRunningCmd)
-				if err != nil {
-					return false
-				}
-				running := strings.Fields(out)
-				missing = missing[:0]
-				for _, n := range names {
-					if !slices.Contains(running, n) {
-						missing = append(missing, n)
-					}
-				}
-				return len(missing) == 0
-			})
-			if err != nil {
-				return fmt.Errorf("MKE 3 containers not running again (%s): %w", strings.Join(missing, ", "), err)
+			if names := strings.Fields(out); len(names) > 0 {
+				r.Set("stopped", strings.Join(names, ","))
 			}
 			return nil
 		},
+		Undo: func(ctx context.Context, r *plan.Run) error {
+			f := statePath(c.StateDir, stoppedName)
+			// the node's list first: it holds what a stop cut off after
+			// writing it stopped, which the journal may not
+			l := statePath(c.StateDir, stopLockName)
+			out, err := sudo(ctx, r.Node, fmt.Sprintf("[ ! -e %s ] || flock -w %d %s true || true; cat %s 2>/dev/null || true", l, max(int(c.Ready.Seconds()), 1), l, f))
+			if err != nil {
+				return err
+			}
+			all := strings.Fields(out)
+			if p := r.Get("stopped"); p != "" {
+				for _, n := range strings.Split(p, ",") {
+					if !slices.Contains(all, n) {
+						all = append(all, n)
+					}
+				}
+			}
+			if _, names := splitTasks(all); len(names) > 0 {
+				if err := startAgain(ctx, r, names, c.Ready); err != nil {
+					return err
+				}
+			}
+			// the list goes once MKE 3 runs again
+			_, err = sudo(ctx, r.Node, "rm -f "+f+" "+statePath(c.StateDir, stoppedName+".part")+" "+l+"; rmdir "+shell.Quote(c.StateDir)+" 2>/dev/null; true")
+			return err
+		},
 	}
+}
+
+// startAgain starts names (the stop's order, not Swarm tasks: Swarm
+// starts new ones when the drain is undone) in reverse order and waits up
+// to limit until they run.
+func startAgain(ctx context.Context, r *plan.Run, names []string, limit time.Duration) error {
+	names = slices.Clone(names)
+	slices.Reverse(names)
+	if _, err := sudo(ctx, r.Node, dockerStartCmd(names)); err != nil {
+		return err
+	}
+	// MKE 3 is back when its containers run again
+	var missing []string
+	err := waitFor(ctx, limit, func() bool {
+		out, err := sudo(ctx, r.Node, listRunningCmd)
+		if err != nil {
+			return false
+		}
+		running := strings.Fields(out)
+		missing = missing[:0]
+		for _, n := range names {
+			if !slices.Contains(running, n) {
+				missing = append(missing, n)
+			}
+		}
+		return len(missing) == 0
+	})
+	if err != nil {
+		return fmt.Errorf("MKE 3 containers not running again (%s): %w", strings.Join(missing, ", "), err)
+	}
+	return nil
 }
 
 // k0sBinaryStep installs the k0s binary, keeping an existing one, and
