@@ -222,7 +222,7 @@ func takeOverSteps(e *Env, host string, phase plan.Phase) []*plan.Step {
 // stopStep stops MKE 3's containers on host (Commands.StopContainers):
 // agents, kubelet, components and pods, so that ports and memory are
 // free for k0s; Swarm no longer replaces the agent's task once
-// swarmDrainStep drained the node. Its undo starts exactly what it
+// swarmDrainNodesStep drained the node. Its undo starts exactly what it
 // stopped, Swarm tasks aside (Swarm starts new ones when the drain is
 // undone), and waits until they run.
 func stopStep(e *Env, host string) *plan.Step {
