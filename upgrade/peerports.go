@@ -1,8 +1,10 @@
 package upgrade
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -121,11 +123,9 @@ func names(keys []string, addr func(string) string) string {
 // one for what could not be checked. Probes to a node that cannot serve
 // (noSSL) do not count: nobody copies from it.
 func peerPortFindings(rs []portcheck.Result, noSSL []string, ports []int, cost string, addr func(string) string) []preflight.Result {
-	span := fmt.Sprint(ports[0])
-	if len(ports) > 1 {
-		span = fmt.Sprintf("%d–%d", ports[0], ports[len(ports)-1])
-	}
-	var blocked, untested []string
+	span := portList(ports)
+	var untested []string
+	blocked := map[string]*blockedTo{}
 	var untestedWhy string
 	held := map[string]bool{}
 	var out []preflight.Result
@@ -136,7 +136,13 @@ func peerPortFindings(rs []portcheck.Result, noSSL []string, ports []int, cost s
 		pair := fmt.Sprintf("%s → %s:%d", addr(r.From), addr(r.To), r.Port)
 		switch r.Verdict {
 		case portcheck.Blocked:
-			blocked = append(blocked, pair)
+			b := blocked[r.To]
+			if b == nil {
+				b = &blockedTo{to: r.To}
+				blocked[r.To] = b
+			}
+			b.from = append(b.from, r.From)
+			b.ports = append(b.ports, r.Port)
 		case portcheck.Untested:
 			untested = append(untested, pair)
 			if untestedWhy == "" {
@@ -161,7 +167,7 @@ func peerPortFindings(rs []portcheck.Result, noSSL []string, ports []int, cost s
 	}
 	if len(blocked) > 0 {
 		out = append(out, preflight.Result{ID: IDPeerPort, Severity: preflight.Warning,
-			Message: fmt.Sprintf("TCP ports %s, where nodes serve the k0s binary to each other (peer delivery, the default), are blocked between nodes (%s): each copy that fails is uploaded from this machine instead, %s", span, list(blocked), cost),
+			Message: fmt.Sprintf("TCP ports %s, where nodes serve the k0s binary to each other (peer delivery, the default), are blocked between nodes (%s): each copy that fails is uploaded from this machine instead, %s", span, blockedList(blocked, addr), cost),
 			Remedy:  fmt.Sprintf("open TCP ports %s between the nodes (mke-migrate's one-shot HTTPS servers listen there during the k0s binary's copy, before the outage), give --k0s-peer-port free ones, or choose --k0s-delivery upload or url", span)})
 	}
 	if len(untested) > 0 {
@@ -170,4 +176,56 @@ func peerPortFindings(rs []portcheck.Result, noSSL []string, ports []int, cost s
 			Remedy:  "check by hand that the nodes reach each other on these ports (mke-migrate check ports), or fix what the message names"})
 	}
 	return out
+}
+
+// blockedTo is the blocked probes to one node.
+type blockedTo struct {
+	to    string
+	from  []string
+	ports []int
+}
+
+// blockedList tells blocked probes by destination, the node the most
+// sources cannot reach first (then by address): a node behind a firewall
+// heads the list, before the probes of its own that failed only because
+// its replies could not come back. At most 5 destinations, then a count.
+func blockedList(m map[string]*blockedTo, addr func(string) string) string {
+	bs := slices.Collect(maps.Values(m))
+	for _, b := range bs {
+		slices.Sort(b.from)
+		b.from = slices.Compact(b.from)
+	}
+	slices.SortFunc(bs, func(x, y *blockedTo) int {
+		return cmp.Or(cmp.Compare(len(y.from), len(x.from)), cmp.Compare(addr(x.to), addr(y.to)))
+	})
+	var parts []string
+	for i, b := range bs {
+		if i == 5 {
+			parts = append(parts, fmt.Sprintf("and %d more nodes", len(bs)-5))
+			break
+		}
+		parts = append(parts, fmt.Sprintf("%s:%s from %s", addr(b.to), portList(b.ports), names(b.from, addr)))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// portList writes ports in order, runs of consecutive ones as first–last.
+func portList(ps []int) string {
+	ps = slices.Clone(ps)
+	slices.Sort(ps)
+	ps = slices.Compact(ps)
+	var parts []string
+	for i := 0; i < len(ps); {
+		j := i
+		for j+1 < len(ps) && ps[j+1] == ps[j]+1 {
+			j++
+		}
+		if j > i {
+			parts = append(parts, fmt.Sprintf("%d–%d", ps[i], ps[j]))
+		} else {
+			parts = append(parts, fmt.Sprint(ps[i]))
+		}
+		i = j + 1
+	}
+	return strings.Join(parts, ", ")
 }

@@ -33,7 +33,7 @@ func TestPeerPortFindings(t *testing.T) {
 	rq.Equal(t, "b:22", fs[0].Host)
 	rq.Contains(t, fs[0].Message, "19444")
 	rq.Contains(t, fs[0].Message, "held by nginx")
-	rq.Contains(t, fs[1].Message, "b → c:19443")
+	rq.Contains(t, fs[1].Message, "c:19443 from b")
 	rq.NotContains(t, fs[1].Message, "d:19443")
 	rq.Contains(t, fs[1].Message, "COST")
 	rq.Contains(t, fs[2].Message, "neither perl nor python3")
@@ -47,4 +47,25 @@ func TestPeerPortFindings(t *testing.T) {
 	rq.Len(t, some, 1)
 	rq.Contains(t, some[0].Message, "b without openssl")
 	rq.Equal(t, preflight.Warning, some[0].Severity)
+}
+
+// Blocked probes are told by destination, the one most sources cannot
+// reach first: a node behind a firewall shows at the head of the list
+// whatever its address, not among the replies it could not send (a route
+// that drops a node's traffic fails its own probes to the others too).
+func TestPeerPortFindingsNameTheUnreachableNodeFirst(t *testing.T) {
+	addr := func(k string) string { return strings.TrimSuffix(k, ":22") }
+	var rs []portcheck.Result
+	for _, p := range []int{19443, 19444, 19445} {
+		// z is unreachable from x and y; its own probes to a…f fail as well
+		rs = append(rs, portcheck.Result{From: "x:22", To: "z:22", Port: p, Verdict: portcheck.Blocked},
+			portcheck.Result{From: "y:22", To: "z:22", Port: p, Verdict: portcheck.Blocked})
+		for _, to := range []string{"a", "b", "c", "d", "e", "f"} {
+			rs = append(rs, portcheck.Result{From: "z:22", To: to + ":22", Port: p, Verdict: portcheck.Blocked})
+		}
+	}
+	fs := peerPortFindings(rs, nil, []int{19443, 19444, 19445}, "COST", addr)
+	rq.Len(t, fs, 1, "%+v", fs)
+	rq.Contains(t, fs[0].Message, "(z:19443–19445 from x, y; a:19443–19445 from z;")
+	rq.Contains(t, fs[0].Message, "and 2 more nodes")
 }
