@@ -64,7 +64,7 @@ func BenchmarkUpgrade(b *testing.B) {
 		if os.Getenv("MKE_MIGRATE_BENCH_FULL_K0S") == "" {
 			// a 60-byte k0s that is the node's fake k0s: the engine's own
 			// cost, without copying a 6 MB binary to every node
-			o.K0sBinary = []byte("#!/bin/bash\nexec -a k0s " + testbed.FakeNodePath + " \"$@\"\n")
+			o.K0sBinary = []byte("#!/bin/bash\nexec -a k0s " + testbed.FakeNodeFullPath + " \"$@\"\n")
 		}
 		o.SkipRBAC = true
 		o.Concurrency = concurrency

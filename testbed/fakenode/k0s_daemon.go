@@ -1,3 +1,5 @@
+//go:build !fakenodelight
+
 package main
 
 import (
@@ -26,9 +28,6 @@ import (
 // processes it starts (etcd, kube-apiserver, …) die with it (Pdeathsig)
 // and are in its process group, so stopping it is SIGTERM to the group,
 // then SIGKILL (the test bed's process contract).
-
-// daemonArg is the first argument of fakenode that runs a daemon.
-const daemonArg = "k0s-daemon"
 
 // kubeAssets is the folder of the real control-plane binaries, or "" when
 // this node runs k0s in fast (JSON-only) mode: KubeAssetsFile, else the

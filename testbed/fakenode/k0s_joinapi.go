@@ -1,3 +1,5 @@
+//go:build !fakenodelight
+
 package main
 
 import (

@@ -1,3 +1,5 @@
+//go:build !fakenodelight
+
 package main
 
 // The worker side of the fake k0s: the process of the k0sworker service

@@ -1,3 +1,5 @@
+//go:build !fakenodelight
+
 package main
 
 // "k0s worker": the process of the k0sworker service. It does what k0s

@@ -1,3 +1,5 @@
+//go:build !fakenodelight
+
 package main
 
 // The kubelet part of the fake k0s worker: the configuration file k0s

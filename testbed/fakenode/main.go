@@ -44,6 +44,9 @@ import (
 	"github.com/mke-migrate/mke-migrate/testbed/internal/fakestate"
 )
 
+// daemonArg is the first argument of fakenode that runs a daemon.
+const daemonArg = "k0s-daemon"
+
 // exitError ends the program with code after printing msg to stderr.
 type exitError struct {
 	code int
@@ -101,6 +104,9 @@ func main() {
 }
 
 func (e *env) run(name string, args []string) error {
+	if lightProgram && needsFull(name, args) {
+		return execFull()
+	}
 	var cmd func([]string) error
 	switch name {
 	case "docker":
@@ -554,4 +560,37 @@ func hang(d time.Duration) bool {
 		time.Sleep(100 * time.Millisecond)
 	}
 	return true
+}
+
+// needsFull tells the commands the light program (light.go) leaves to the
+// full one: k0s's, and systemctl's on a k0s unit (which starts or stops
+// k0s's daemon). It decides before any lock or fault is taken, so that
+// the full program does both as it would alone.
+func needsFull(name string, args []string) bool {
+	switch name {
+	case "k0s":
+		return true
+	case "systemctl":
+		for _, a := range args {
+			if strings.Contains(a, "k0s") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// fullPath is where the testbed installs the full program (see
+// testbed.FakeNodeFullPath) that the light one (light.go) execs for k0s;
+// FAKENODE_FULL overrides it.
+const fullPath = "/usr/local/bin/fakenode-full"
+
+// execFull replaces this process by the full program.
+func execFull() error {
+	p := fullPath
+	if v := os.Getenv("FAKENODE_FULL"); v != "" {
+		p = v
+	}
+	err := syscall.Exec(p, os.Args, os.Environ())
+	return fmt.Errorf("fakenode (light): exec the full program %s: %w", p, err)
 }

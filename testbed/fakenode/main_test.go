@@ -114,3 +114,31 @@ func TestFaultTimesAndDigest(t *testing.T) {
 		t.Error("swarm leave did not change the digest")
 	}
 }
+
+// The light program leaves to the full one every k0s command and every
+// systemctl command on a k0s unit (which starts or stops k0s's daemon),
+// and nothing else: docker, systemctl on other units and the helpers run
+// light.
+func TestNeedsFull(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		args []string
+		want bool
+	}{
+		{"k0s", []string{"status"}, true},
+		{"k0s", []string{"kubectl", "get", "node"}, true},
+		{"k0s", nil, true},
+		{"systemctl", []string{"start", "k0sworker"}, true},
+		{"systemctl", []string{"stop", "k0scontroller.service"}, true},
+		{"systemctl", []string{"is-enabled", "docker", "k0sworker.service"}, true},
+		{"systemctl", []string{"is-active", "docker"}, false},
+		{"systemctl", []string{"daemon-reload"}, false},
+		{"docker", []string{"ps", "--filter", "name=k0s"}, false},
+		{"fakenode", []string{"digest"}, false},
+		{"sha256sum", []string{"/usr/local/bin/k0s"}, false},
+	} {
+		if got := needsFull(c.name, c.args); got != c.want {
+			t.Errorf("needsFull(%s %v) = %v, want %v", c.name, c.args, got, c.want)
+		}
+	}
+}
