@@ -69,7 +69,11 @@
 // Cluster.SetFault injects per-command failures, hangs and dropped SSH
 // connections. With ClusterOptions.API an mke3api simulator of the same MKE
 // version runs too. StartCluster needs the go toolchain to build fakenode
-// (cached in $TMPDIR/testbed-fakenode by source hash).
+// (cached in $TMPDIR/testbed-fakenode by source hash), twice: the program at
+// /usr/local/bin/fakenode is its light build, without k0s's simulation and
+// its dependencies, which starts some 6 times cheaper; every k0s command, and
+// systemctl's on a k0s unit, execs the full build at FakeNodeFullPath before
+// doing anything.
 //
 // For upgrades and rollbacks fakenode also answers docker stop, start and
 // restart (stopped containers leave docker ps, STATUS reads "Exited (0) 3
