@@ -100,6 +100,10 @@ func factsClusterN(tb testing.TB, managers, workers int) (*testbed.Cluster, []ho
 		}
 		tb.Skipf("skipping: needs testbed hosts: %v", err)
 	}
+	// built before the deadline: a cold go build cache takes minutes
+	if _, err := testbed.FakeNodeBinary(); err != nil {
+		tb.Fatal(err)
+	}
 	// hosts start in parallel; on 2 cores 100 of them take a while
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second+time.Duration(managers+workers)*time.Second)
 	defer cancel()

@@ -179,14 +179,26 @@ var fakenodeBuild, fakenodeLightBuild struct {
 	err  error
 }
 
-// FakeNodeBinary builds the full fakenode program with the go toolchain
-// (once per process; the binary is cached in os.TempDir()/testbed-fakenode
-// by a hash of its sources) and returns its path.
+// FakeNodeBinary builds the fakenode programs with the go toolchain, the
+// full one and the light one at once (once per process; the binaries are
+// cached in os.TempDir()/testbed-fakenode by a hash of their sources), and
+// returns the full one's path. StartCluster builds them too, within its
+// context's deadline: call FakeNodeBinary first where that deadline is
+// short and the go build cache may be cold.
 func FakeNodeBinary() (string, error) {
+	var wg sync.WaitGroup
+	wg.Go(func() { _, _ = fakeNodeLightBinary() })
 	fakenodeBuild.once.Do(func() {
 		fakenodeBuild.path, fakenodeBuild.err = buildFakeNode("")
 	})
-	return fakenodeBuild.path, fakenodeBuild.err
+	wg.Wait()
+	if fakenodeBuild.err != nil {
+		return "", fakenodeBuild.err
+	}
+	if _, err := fakeNodeLightBinary(); err != nil {
+		return "", err
+	}
+	return fakenodeBuild.path, nil
 }
 
 // fakeNodeLightBinary is FakeNodeBinary's light build (FakeNodePath).

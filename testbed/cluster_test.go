@@ -19,6 +19,10 @@ import (
 func startCluster(t *testing.T, o ClusterOptions) *Cluster {
 	t.Helper()
 	need(t)
+	// built before the deadline: a cold go build cache takes minutes
+	if _, err := FakeNodeBinary(); err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
 	o.Workdir = t.TempDir()

@@ -30,6 +30,10 @@ func startReal(t *testing.T, o ClusterOptions) *Cluster {
 	}
 	o.Real = true
 	o.Workdir = t.TempDir()
+	// built before the deadline: a cold go build cache takes minutes
+	if _, err := FakeNodeBinary(); err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithTimeout(t.Context(), 4*time.Minute) // a safety net
 	defer cancel()
 	start := time.Now()

@@ -32,6 +32,10 @@ func startRealBed(t *testing.T, managers, workers int) *realBed {
 	for _, b := range []string{"etcd", "kube-apiserver", "kube-controller-manager", "etcdctl"} {
 		kubetest.NeedBinary(t, b)
 	}
+	// built before the deadline: a cold go build cache takes minutes
+	if _, err := testbed.FakeNodeBinary(); err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithTimeout(t.Context(), 4*time.Minute) // a safety net
 	defer cancel()
 	c, err := testbed.StartCluster(ctx, testbed.ClusterOptions{Managers: managers, Workers: workers, Real: true, Workdir: t.TempDir()})

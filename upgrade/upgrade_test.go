@@ -72,6 +72,10 @@ func startBed(t testing.TB, workers int) *bed {
 func startBedWithin(t testing.TB, workers int, limit time.Duration) *bed {
 	t.Helper()
 	needTestbed(t)
+	// built before the deadline: a cold go build cache takes minutes
+	if _, err := testbed.FakeNodeBinary(); err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
 	c, err := testbed.StartCluster(ctx, testbed.ClusterOptions{Managers: 3, Workers: workers, API: true, CalicoKDD: true,

@@ -57,6 +57,11 @@ type demoBed struct {
 func startDemoBed(ctx context.Context, w io.Writer, dir string, managers, workers int, log *slog.Logger) (_ *demoBed, err error) {
 	fmt.Fprintf(w, "Starting a simulated MKE 3.8 cluster: %d manager(s), %d worker(s), real etcd (ucp-kv) and kube-apiserver on the managers, the MKE 3 API, Calico on KDD...\n", managers, workers)
 	start := time.Now()
+	// the node programs are built (once, cached) before the safety net
+	// starts: a cold go build cache takes minutes
+	if _, err := testbed.FakeNodeBinary(); err != nil {
+		return nil, err
+	}
 	// a safety net: a 3-manager realistic bed starts in well under a
 	// minute on an idle 2-core machine
 	sctx, cancel := context.WithTimeout(ctx, 5*time.Minute)

@@ -28,6 +28,10 @@ func preflightCluster(t *testing.T, api bool) (c *testbed.Cluster, hostsYAML, kn
 		}
 		t.Skipf("skipping: needs testbed hosts: %v", err)
 	}
+	// built before the deadline: a cold go build cache takes minutes
+	if _, err := testbed.FakeNodeBinary(); err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
 	c, err := testbed.StartCluster(ctx, testbed.ClusterOptions{Managers: 3, Workers: 2, API: api, Workdir: t.TempDir()})

@@ -184,6 +184,10 @@ func startCLIBed(t *testing.T) *cliBed { return startCLIBedKDD(t, true) }
 func startCLIBedKDD(t *testing.T, kdd bool) *cliBed {
 	t.Helper()
 	needTestbed(t)
+	// built before the deadline: a cold go build cache takes minutes
+	if _, err := testbed.FakeNodeBinary(); err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	c, err := testbed.StartCluster(ctx, testbed.ClusterOptions{Managers: 3, Workers: 2, API: true, CalicoKDD: kdd,

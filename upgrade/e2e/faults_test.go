@@ -273,6 +273,10 @@ type matrixBed struct {
 func startMatrixBed(t *testing.T) *matrixBed {
 	t.Helper()
 	needRealBed(t)
+	// built before the deadline: a cold go build cache takes minutes
+	if _, err := testbed.FakeNodeBinary(); err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute) // a safety net
 	defer cancel()
 	c, err := testbed.StartCluster(ctx, testbed.ClusterOptions{Managers: 2, Workers: 1, Real: true, API: true, CalicoKDD: true,
